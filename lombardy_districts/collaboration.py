@@ -137,3 +137,11 @@ def read_collaboration_csv(path, codes) -> Collaboration:
     out = pd.DataFrame({"code_a": a.where(a < b, b), "code_b": b.where(a < b, a),
                         "weight": weight.astype(float), "kind": frame["kind"].str.strip()})
     return Collaboration(out)
+
+
+def default_collaboration(territory, status_quo=None) -> Collaboration:
+    """Labour-market proxy edges, plus same-current-plan edges when a status quo is given."""
+    parts = [labour_market_edges(territory)]
+    if status_quo is not None:
+        parts.append(status_quo_edges(status_quo))
+    return Collaboration.combine(*parts)

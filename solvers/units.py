@@ -1,0 +1,145 @@
+"""The units a solver partitions: municipalities, or the status quo's plans in merge mode.
+
+Every solver works on this flat, array-based view and turns its answer back into a
+municipality-level ``Plan`` with ``Units.to_plan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lombardy_districts.plan import Plan
+from lombardy_districts.problem import Problem
+
+
+@dataclass(frozen=True, eq=False)
+class Units:
+    """Flat arrays over units ``0..n-1``.
+
+    Attributes
+    ----------
+    ids
+        Unit id: municipality code, or status quo plan id in merge mode.
+    members
+        Municipality codes of each unit.
+    population, area, mountain_area
+        Totals per unit (area in km2; ``mountain_area`` counts under the problem's rules).
+    neighbors
+        Contiguity neighbours of each unit (indices).
+    edges
+        Contiguity edges ``(i, j)``, ``i < j``.
+    collaboration
+        Collaboration weight between units ``{(i, j): w}``, ``i < j`` (ties inside a unit dropped).
+    status_quo
+        Status quo plan index of each unit, or None.
+    group
+        Hard-boundary label per unit (units with different labels may not share a plan), or None.
+    locked
+        Unit index -> locked plan label: units with the same label must share a plan and units
+        with different labels must not.
+    exclusive
+        Locked labels whose plan takes no other unit (``locked.plans`` in the rules).
+    """
+
+    ids: list[str]
+    members: list[list[str]]
+    population: np.ndarray
+    area: np.ndarray
+    mountain_area: np.ndarray
+    neighbors: list[list[int]]
+    edges: list[tuple[int, int]]
+    collaboration: dict[tuple[int, int], float]
+    status_quo: np.ndarray | None
+    group: np.ndarray | None
+    locked: dict[int, str]
+    exclusive: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> Units:
+        """Build the unit view of ``problem`` (merge mode contracts the status quo's plans)."""
+        terr, rules = problem.territory, problem.rules
+        gdf = terr.municipalities
+        sq = problem.status_quo
+        if problem.mode == "merge":
+            unit_of = sq.assignment
+        else:
+            unit_of = pd.Series(gdf.index, index=gdf.index)
+        ids = list(dict.fromkeys(unit_of.values))
+        index = {u: i for i, u in enumerate(ids)}
+        code_to_unit = unit_of.map(index)
+        members = [[] for _ in ids]
+        for code, u in code_to_unit.items():
+            members[u].append(code)
+        sums = pd.DataFrame({
+            "population": gdf["population"], "area": gdf["area_km2"],
+            "mountain": rules.mountain_area(gdf),
+        }).groupby(code_to_unit).sum().sort_index()
+
+        pairs = set()
+        for a, b in terr.graph.edges:
+            i, j = code_to_unit[a], code_to_unit[b]
+            if i != j:
+                pairs.add((min(i, j), max(i, j)))
+        edges = sorted(pairs)
+        neighbors = [[] for _ in ids]
+        for i, j in edges:
+            neighbors[i].append(j)
+            neighbors[j].append(i)
+
+        collab: dict[tuple[int, int], float] = {}
+        source = problem.collaboration
+        for (a, b), w in source.weights().items():
+            if a in code_to_unit.index and b in code_to_unit.index:
+                i, j = code_to_unit[a], code_to_unit[b]
+                if i != j:
+                    key = (min(i, j), max(i, j))
+                    collab[key] = collab.get(key, 0.0) + w
+
+        status_quo = None
+        if sq is not None:
+            sq_ids = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
+            first = [m[0] for m in members]
+            status_quo = np.array([sq_ids[sq.assignment[c]] for c in first])
+
+        group = None
+        if rules.hard_boundaries:
+            label = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
+            per_unit = label.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index()
+            group = per_unit.to_numpy()
+
+        locked: dict[int, str] = {}
+        for code, plan_id in rules.locked_municipalities.items():
+            if code in code_to_unit.index:
+                locked[int(code_to_unit[code])] = plan_id
+        exclusive = set()
+        if sq is not None:
+            for plan_id in rules.locked_plans:
+                exclusive.add(plan_id)
+                for code in sq.members.get(plan_id, []):
+                    locked[int(code_to_unit[code])] = plan_id
+
+        return cls(
+            ids=ids, members=members,
+            population=sums["population"].to_numpy(dtype=np.int64),
+            area=sums["area"].to_numpy(dtype=float),
+            mountain_area=sums["mountain"].to_numpy(dtype=float),
+            neighbors=neighbors, edges=edges, collaboration=collab,
+            status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
+        )
+
+    def to_plan(self, problem: Problem, labels) -> Plan:
+        """Municipality-level plan from one label per unit (labels become plan ids ``P001``...)."""
+        labels = list(labels)
+        order = {lab: k for k, lab in enumerate(dict.fromkeys(labels))}
+        assignment = {}
+        for u, lab in enumerate(labels):
+            for code in self.members[u]:
+                assignment[code] = f"P{order[lab] + 1:03d}"
+        return Plan(problem.territory, assignment)
+

@@ -1,0 +1,59 @@
+"""The embedded Lombardy 2023 data and the loader for other regions."""
+
+import pytest
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.load import COLUMNS, load_municipalities
+
+
+def test_lombardy_counts(lombardy):
+    gdf = lombardy.municipalities
+    assert len(gdf) == 1504
+    assert gdf["population"].sum() == 9_950_742
+    assert gdf.crs.to_epsg() == 32632
+    assert list(gdf.columns) == COLUMNS + ["geometry"]
+    assert gdf.index.is_unique and all(len(c) == 6 for c in gdf.index)
+
+
+def test_every_municipality_has_its_classes(lombardy):
+    gdf = lombardy.municipalities
+    for column in COLUMNS:
+        assert gdf[column].notna().all(), column
+    assert set(gdf["mountain_status"]) == {"totally", "partly", "not"}
+    assert set(gdf["altimetric_zone"]) == {"inland mountain", "inland hill", "plain"}
+    assert set(gdf["degurba"]) == {1, 2, 3}
+    assert gdf["labour_market_area"].nunique() == 57
+
+
+def test_merged_municipality_is_rebuilt(lombardy):
+    row = lombardy.municipalities.loc["012144"]
+    assert row["name"] == "Bardello con Malgesso e Bregano"
+    assert row["population"] == 1592 + 815 + 1210
+    assert row["province"] == "Varese"
+    assert 7 < row["area_km2"] < 9
+    assert not {"012009", "012018", "012095"} & set(lombardy.municipalities.index)
+
+
+def test_well_known_facts(lombardy):
+    gdf = lombardy.municipalities
+    assert gdf.loc["015146", "name"] == "Milano"
+    assert gdf.loc["015146", "population"] > 1_300_000
+    assert gdf.loc["015146", "altimetric_zone"] == "plain"
+    assert gdf.loc["014061", "mountain_status"] == "totally"  # Sondrio
+    assert gdf.loc["013250", "name"] == "Bellagio"  # ANCITEL still uses its pre-2014 code
+    assert gdf.loc["013250", "mountain_status"] == "totally"
+    assert gdf.groupby("province")["population"].sum()["Milano"] == 3_219_391
+
+
+@pytest.mark.parametrize("region", ["piemonte", "Piedmont", "1", "PIEMONTE"])
+def test_other_region(region):
+    gdf = load_municipalities(region)
+    assert set(gdf["region"]) == {"Piemonte"}
+    assert len(gdf) == 1179
+    assert gdf.crs.to_epsg() == 32632
+    assert (gdf["area_km2"] > 0).all()
+
+
+def test_unknown_region_names_the_choices():
+    with pytest.raises(InputError, match=r"unknown region 'atlantis'.*Lombardia.*Piemonte"):
+        load_municipalities("atlantis")

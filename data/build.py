@@ -13,7 +13,6 @@ The package reads only these outputs, never the sources.
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 
 import pandas as pd

@@ -12,6 +12,7 @@ weight measures ties a plan boundary can actually cut; user edges are kept as gi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,11 @@ class Collaboration:
         missing = [c for c in EDGE_COLUMNS if c not in self.edges.columns]
         if missing:
             raise InputError(f"collaboration edges need columns {EDGE_COLUMNS}; missing {missing}")
+        bad = {k: w for k, w in self.kind_weights.items()
+               if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0}
+        if bad:
+            raise InputError([f"collaboration weight of kind {k!r} = {w!r}: must be a finite number >= 0"
+                              for k, w in bad.items()])
 
     @property
     def kinds(self) -> list[str]:
@@ -137,6 +143,38 @@ def read_collaboration_csv(path, codes) -> Collaboration:
     out = pd.DataFrame({"code_a": a.where(a < b, b), "code_b": b.where(a < b, a),
                         "weight": weight.astype(float), "kind": frame["kind"].str.strip()})
     return Collaboration(out)
+
+
+def parse_kind_weights(items, kinds=None) -> dict[str, float]:
+    """Parse ``["KIND=W", ...]`` (``--collaboration-weight``) into ``{kind: weight}``.
+
+    Weights must be finite numbers >= 0 (0 ignores a kind). When ``kinds`` is given, every
+    kind must be one of them. Every problem is reported at once.
+    """
+    out, problems = {}, []
+    allowed = ", ".join(sorted(kinds)) if kinds is not None else ""
+    for item in items or []:
+        kind, sep, raw = str(item).partition("=")
+        kind, raw = kind.strip(), raw.strip()
+        if not sep or not kind or not raw:
+            problems.append(f"--collaboration-weight {item!r} must look like KIND=W, e.g. labour_market=0.5")
+            continue
+        try:
+            weight = float(raw)
+        except ValueError:
+            problems.append(f"--collaboration-weight {item!r}: weight {raw!r} is not a number")
+            continue
+        if not math.isfinite(weight) or weight < 0:
+            problems.append(f"--collaboration-weight {item!r}: weight must be a finite number >= 0")
+            continue
+        if kinds is not None and kind not in kinds:
+            problems.append(f"--collaboration-weight {item!r}: no collaboration edges of kind {kind!r}; "
+                            f"kinds present: {allowed or 'none'}")
+            continue
+        out[kind] = weight
+    if problems:
+        raise InputError(problems)
+    return out
 
 
 def default_collaboration(territory, status_quo=None) -> Collaboration:

@@ -1,0 +1,163 @@
+"""The ``evaluate`` command: score any grouping of municipalities and print its scorecard.
+
+``lombardy-districts evaluate PLAN.csv [--status-quo SQ.csv] [--rules R.toml]
+[--collaboration E.csv] [--collaboration-weight KIND=W] [--json OUT.json] [--csv OUT.csv]``
+plus the data options and the selection options (``--province``, ``--select``,
+``--within-status-quo``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from .collaboration import (
+    Collaboration,
+    default_collaboration,
+    parse_kind_weights,
+    read_collaboration_csv,
+)
+from .errors import InputError
+from .plan import read_assignment_csv
+from .rules import Rules
+from .scorecard import Scorecard, evaluate
+from .selection import add_selection_options, has_selection, plan_for, select_territory
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    """Add the ``evaluate`` sub-command (entry point ``lombardy_districts.commands``)."""
+    from .cli import add_data_options
+
+    parser = subparsers.add_parser(
+        "evaluate", help="score a plan: floors, compliance, fragmentation, collaboration kept, change",
+        description="Score a plan (CSV municipality_code,plan_id[,plan_name]) against the rules.",
+    )
+    parser.add_argument("plan", metavar="PLAN.csv", help="the plan: municipality_code,plan_id[,plan_name]")
+    parser.add_argument("--plan-column", default="plan_id", help="plan id column of the CSV files (default plan_id)")
+    parser.add_argument("--status-quo", metavar="SQ.csv",
+                        help="the current plan, to measure how much the plan changes it")
+    parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    add_collaboration_options(parser)
+    parser.add_argument("--json", metavar="OUT.json", help="write the whole scorecard as JSON")
+    parser.add_argument("--csv", metavar="OUT.csv", help="write the table of plans as CSV")
+    add_data_options(parser)
+    add_selection_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
+    """``--collaboration FILE`` and repeatable ``--collaboration-weight KIND=W``."""
+    parser.add_argument("--collaboration", metavar="E.csv",
+                        help="your collaboration edges code_a,code_b,weight,kind, added to the default ones "
+                             "(labour market areas, and same current plan with --status-quo)")
+    parser.add_argument("--collaboration-weight", metavar="KIND=W", action="append", default=[],
+                        help="multiply the weights of one kind of edge by W (repeatable; 0 ignores the kind), "
+                             "e.g. --collaboration-weight labour_market=0.5")
+
+
+def collaboration_from_args(args: argparse.Namespace, territory, status_quo=None) -> Collaboration:
+    """Default edges, plus ``--collaboration`` edges, weighted per kind by ``--collaboration-weight``."""
+    edges = default_collaboration(territory, status_quo)
+    if args.collaboration:
+        edges = Collaboration.combine(edges, read_collaboration_csv(args.collaboration, territory.codes))
+    weights = parse_kind_weights(args.collaboration_weight, kinds=set(edges.kinds))
+    return edges.with_kind_weights(weights) if weights else edges
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load everything, check it all, score the plan, print and write the scorecard."""
+    from .cli import territory_from_args
+
+    region = territory_from_args(args)
+    plan_frame, sq_frame, problems = None, None, []
+    for attr, what in (("plan", "plan"), ("status_quo", "status quo")):
+        path = getattr(args, attr)
+        if path is None:
+            continue
+        try:
+            frame = read_assignment_csv(path, args.plan_column)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
+        if unknown:
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
+                            f"(not among the {len(region.codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
+        if what == "plan":
+            plan_frame = frame
+        else:
+            sq_frame = frame
+    rules = None
+    try:
+        rules = Rules.from_toml(args.rules) if args.rules else Rules.default()
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+
+    territory = _territory_for(region, args, plan_frame, sq_frame)
+    plan = plan_for(territory, plan_frame, region.codes, what=args.plan)
+    status_quo = plan_for(territory, sq_frame, region.codes, what=args.status_quo) if sq_frame is not None else None
+    collaboration = collaboration_from_args(args, territory, status_quo)
+    card = evaluate(plan, rules, collaboration, status_quo)
+    print_scorecard(card)
+    if args.json:
+        card.to_json(args.json)
+        log.info("scorecard written to %s", args.json)
+    if args.csv:
+        card.to_csv(args.csv)
+        log.info("plans table written to %s", args.csv)
+    return 0
+
+
+def _territory_for(region, args, plan_frame, sq_frame):
+    """The selection, or just the plan's municipalities when it covers part of the region."""
+    if has_selection(args):
+        return select_territory(region, args, sq_frame)
+    listed = set(plan_frame["municipality_code"])
+    if listed == set(region.codes):
+        return region
+    log.warning("%s lists %d of the %d municipalities: evaluating just these (use --province, --select or "
+                "--within-status-quo to choose another part)", args.plan, len(listed), len(region.codes))
+    return region.subset(sorted(listed))
+
+
+def print_scorecard(card: Scorecard) -> None:
+    """A readable table of plans (non-compliant ones flagged ``!``), then the headline figures."""
+    t = card.plans
+    s = card.summary
+    labels = [n if n == p else f"{p} {n}" for p, n in zip(t["plan_id"], t["name"])]
+    width = max(12, min(48, max(len(label) for label in labels)))
+    klass = t.columns.get_loc("class")
+    print(f"  {'plan':<{width}} {'munic.':>6} {'population':>11} {'class':<12} {'floor':>8} {'margin':>10} "
+          f"{'contig.':>7} {'collab. kept/cut':>16} {'PP':>5}")
+    for label, r in sorted(zip(labels, t.itertuples(index=False)), key=lambda x: x[1].plan_id):
+        flag = " " if r.compliant else "!"
+        print(f"{flag} {label[:width]:<{width}} {r.municipalities:>6} {r.population:>11,} {r[klass]:<12} "
+              f"{r.floor:>8,} {r.margin:>+10,} {'yes' if r.contiguous else 'NO':>7} "
+              f"{r.collaboration_kept:>8g}/{r.collaboration_cut:<7g} {r.polsby_popper:>5.2f}")
+    print()
+    print(f"{s['plans']} area plans, {s['compliant_plans']} compliant, {s['non_compliant_plans']} not "
+          f"(! above; {s['population_non_compliant']:,} of {s['population']:,} inhabitants)")
+    print(f"effective number of plans {s['effective_plans']:.1f}; population min {s['min_population']:,}, "
+          f"median {s['median_population']:,.0f}, max {s['max_population']:,}; {s['cut_edges']:,} cut edges")
+    retained = s["collaboration_retained"]
+    kinds = ", ".join(f"{k} {v:.1%}" if v is not None else f"{k} -" for k, v in
+                      s["collaboration_retained_by_kind"].items())
+    if retained is None:
+        print("collaboration kept: no collaboration edges")
+    else:
+        print(f"collaboration kept: {retained:.1%} of {s['collaboration_total']:g} ({kinds})")
+    if s["ties_broken"]:
+        ties = "; ".join(f"{t['name_a']} - {t['name_b']} ({t['weight']:g})" for t in s["ties_broken"][:5])
+        print(f"strongest ties broken: {ties}")
+    if "municipalities_moved" in s:
+        print(f"change from the status quo: {s['municipalities_moved']} municipalities moved "
+              f"({s['population_moved']:,} inhabitants), {s['plans_merged']} plans formed by merging, "
+              f"{s['plans_split']} status quo plans split")
+    for line in s["violations"]:
+        print(f"violation: {line}")
+    print(f"note: {s['collaboration_note']}")

@@ -1,0 +1,47 @@
+"""A plain (non-editable) install finds its data from any directory."""
+
+import json
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs_from_another_directory(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, ROOT],
+        check=True, cwd=tmp_path,
+    )
+    wheel = next(wheels.glob("lombardy_districts-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", wheel], check=True)
+    # Dependencies come from this interpreter's site-packages, added as a plain path (no .pth hooks run there,
+    # so an editable install of the project there stays invisible): the project itself comes from the wheel.
+    site = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PATH": f"{env_dir / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "LOMBARDY_DISTRICTS_CACHE": str(tmp_path / "cache")}
+    where = subprocess.run([python, "-c", "import lombardy_districts; print(lombardy_districts.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=elsewhere, env=env).stdout
+    assert str(env_dir) in where and str(ROOT) not in where
+    out = subprocess.run([env_dir / "bin" / "lombardy-districts", "data", "--json"],
+                         capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert (summary["municipalities"], summary["population"], summary["components"]) == (1504, 9_950_742, 1)
+    again = subprocess.run([python, "-m", "lombardy_districts", "data", "--region", "piemonte", "--json"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["municipalities"] == 1179

@@ -1,6 +1,14 @@
 """Propose area social plans for Lombardy's municipalities that meet the regional floors."""
 
+from .api import Proposal, build_problem, load, propose, read_plan, solve
 from .load import load_municipalities
+from .plan import Plan
+from .rules import Rules
+from .scorecard import Scorecard, evaluate
+from .territory import Territory
 
-__all__ = ["load_municipalities"]
+__all__ = [
+    "Plan", "Proposal", "Rules", "Scorecard", "Territory", "build_problem", "evaluate", "load",
+    "load_municipalities", "propose", "read_plan", "solve",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,171 @@
+"""The ``propose`` command: solve for a compliant plan and write it with its scorecard and map.
+
+``lombardy-districts propose [--mode scratch|merge|repair] [--status-quo SQ.csv]
+[--objective NAME[,NAME..]] [--floor N] [--rules R.toml] [--solver cpsat|pulp|heuristic]
+[--time-limit S] [--seed N] [--workers N] --out DIR``
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from .api import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT, build_problem, solve
+from .errors import InputError
+from .evaluate_cli import add_collaboration_options, collaboration_from_args, print_scorecard
+from .plan import read_assignment_csv
+from .problem import MODES, OBJECTIVES
+from .rules import Rules
+from .selection import add_selection_options, plan_for, select_territory
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    """Add the ``propose`` sub-command (entry point ``lombardy_districts.commands``)."""
+    from .cli import add_data_options
+
+    parser = subparsers.add_parser(
+        "propose", help="propose area plans that meet the floors (from scratch, as mergers, or as a repair)",
+        description="Solve for a plan in which every area plan meets its population floor; write "
+                    "DIR/plan.csv, DIR/scorecard.json, DIR/result.json and DIR/map.html.",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    add_problem_options(parser)
+    add_solver_options(parser)
+    parser.add_argument("--no-map", action="store_true", help="do not write map.html")
+    add_collaboration_options(parser)
+    add_data_options(parser)
+    add_selection_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_problem_options(parser: argparse.ArgumentParser) -> None:
+    """Options describing the problem (shared with other commands that solve)."""
+    parser.add_argument("--mode", choices=MODES, default="scratch",
+                        help="scratch: group municipalities freely (default); merge: merge the status quo's "
+                             "plans; repair: move the fewest municipalities of the status quo")
+    parser.add_argument("--status-quo", metavar="SQ.csv", help="current plan: municipality_code,plan_id[,plan_name]")
+    parser.add_argument("--objective", default="max-plans", metavar="NAME[,NAME..]",
+                        help=f"objectives in priority order, from {', '.join(OBJECTIVES)} (default max-plans)")
+    parser.add_argument("--weight", action="append", default=[], metavar="NAME=W",
+                        help="optimise a weighted sum of the objectives instead of their order (repeatable)")
+    parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    parser.add_argument("--floor", type=int, metavar="N", help="replace every class floor with N inhabitants")
+
+
+def add_solver_options(parser: argparse.ArgumentParser) -> None:
+    """Solver, time limit, seed, workers."""
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, help=f"cpsat, pulp or heuristic (default {DEFAULT_SOLVER})")
+    parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="S",
+                        help=f"seconds for the solver (default {DEFAULT_TIME_LIMIT:g})")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same plan")
+    parser.add_argument("--workers", type=int, metavar="N", help="solver threads (default: all cores)")
+
+
+def parse_weights(items) -> dict[str, float] | None:
+    """``["max-plans=10", "collaboration=1"]`` -> dict, or None when empty."""
+    if not items:
+        return None
+    out, problems = {}, []
+    for item in items:
+        name, sep, raw = item.partition("=")
+        try:
+            out[name.strip()] = float(raw)
+        except ValueError:
+            problems.append(f"--weight {item!r} must look like NAME=W with W a number, e.g. collaboration=2")
+        if sep and name.strip() not in OBJECTIVES:
+            problems.append(f"--weight {item!r}: unknown objective; allowed: {', '.join(OBJECTIVES)}")
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+class ProgressLine:
+    """Incumbent, bound and elapsed time on stderr: one updating line on a terminal, else every 10 s."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, info: dict) -> None:
+        now = time.monotonic()
+        if now - self.last < (0.5 if self.tty else 10.0):
+            return
+        self.last = now
+        parts = [f"{info.get('elapsed', 0):6.1f} s"]
+        if info.get("plans") is not None:
+            parts.append(f"{info['plans']} plans")
+        if info.get("incumbent") is not None:
+            parts.append(f"incumbent {info['incumbent']:g}")
+        if info.get("bound") is not None:
+            parts.append(f"bound {info['bound']:g}")
+        text = "solving: " + ", ".join(parts)
+        self.stream.write(f"\r{text:<70}" if self.tty else text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.last:
+            self.stream.write("\n")
+
+
+def problem_from_args(args: argparse.Namespace):
+    """Load territory, status quo, rules and collaboration from the options; check them all first."""
+    from .cli import territory_from_args
+
+    region = territory_from_args(args)
+    problems, sq_frame, rules = [], None, None
+    if args.status_quo:
+        try:
+            sq_frame = read_assignment_csv(args.status_quo)
+        except InputError as exc:
+            problems += exc.problems
+    try:
+        rules = Rules.from_toml(args.rules) if args.rules else Rules.default()
+    except InputError as exc:
+        problems += exc.problems
+    if args.floor is not None and args.floor < 0:
+        problems.append(f"--floor {args.floor}: must be a whole number of inhabitants >= 0")
+    try:
+        weights = parse_weights(args.weight)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    territory = select_territory(region, args, sq_frame)
+    if sq_frame is not None and not args.within_status_quo and set(sq_frame["municipality_code"]) < set(territory.codes):
+        log.warning("%s lists %d of the %d municipalities: working on just these", args.status_quo,
+                    sq_frame["municipality_code"].nunique(), len(territory.codes))
+        territory = territory.subset(sorted(set(sq_frame["municipality_code"]) & set(territory.codes)))
+    status_quo = plan_for(territory, sq_frame, region.codes, what=args.status_quo) if sq_frame is not None else None
+    collaboration = collaboration_from_args(args, territory, status_quo)
+    return build_problem(territory, mode=args.mode, status_quo=status_quo, objectives=args.objective,
+                         weights=weights, rules=rules, floor=args.floor, collaboration=collaboration)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Solve, print the scorecard, write the outputs. Exit 1 when no plan was found."""
+    problem = problem_from_args(args)
+    print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
+          f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {args.solver}, "
+          f"time limit {args.time_limit:g} s", file=sys.stderr)
+    progress = ProgressLine()
+    try:
+        proposal = solve(problem, solver=args.solver, time_limit=args.time_limit, seed=args.seed,
+                         workers=args.workers, progress=progress)
+    finally:
+        progress.close()
+    written = proposal.write(args.out, maps=not args.no_map)
+    r = proposal.result
+    bound = f", bound {r.bound:g}" if r.bound is not None else ""
+    gap = f", gap {r.gap:.1%}" if r.gap is not None else ""
+    print(f"{r.solver}: {r.status} in {r.wall_time:.1f} s, objective {r.objective}{bound}{gap}")
+    if proposal.plan is None:
+        print(f"no plan found: {r.message or r.status}", file=sys.stderr)
+        return 1
+    print_scorecard(proposal.scorecard)
+    print("written: " + ", ".join(str(p) for p in written.values()))
+    return 0

@@ -52,10 +52,13 @@ class Plan:
             problems.append(f"municipalities assigned more than once: {_few(doubled)}")
         unknown = sorted(set(series.index) - set(codes))
         if unknown:
-            problems.append(f"unknown municipality codes: {_few(unknown)}")
+            problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
+                            f"{len(codes):,} municipalities; codes are 2023 ISTAT codes)")
         missing = sorted(set(codes) - set(series.index))
         if missing:
-            problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}")
+            problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
+                            "Fix: give every municipality a plan id, or work on part of the region "
+                            "(--province, --select, --within-status-quo)")
         if problems:
             raise InputError(problems)
         self.territory = territory
@@ -165,8 +168,13 @@ class Plan:
             {p: nx.is_connected(graph.subgraph(m)) for p, m in self.members.items()}, dtype=bool
         ).reindex(self.plan_ids)
 
-    def violations(self, rules: Rules) -> list[str]:
-        """Every rule a plan breaks, one readable line each; empty when the plan complies."""
+    def violations(self, rules: Rules, status_quo: Plan | None = None) -> list[str]:
+        """Every rule a plan breaks, one readable line each; empty when the plan complies.
+
+        Checks contiguity, floors, the ceiling, hard boundaries and locked municipalities;
+        with a ``status_quo``, also that each locked plan of ``rules.locked_plans`` is kept
+        exactly (its municipalities together and alone).
+        """
         out = []
         pops, floors, classes = self.populations, self.floors(rules), self.classes(rules)
         for p in self.plan_ids:
@@ -187,6 +195,23 @@ class Plan:
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.assignment.index and self.assignment[code] != plan_id:
                 out.append(f"municipality {code} is locked to plan {plan_id} but is in {self.assignment[code]}")
+        if status_quo is not None:
+            out += self._locked_plan_violations(rules, status_quo)
+        return out
+
+    def _locked_plan_violations(self, rules: Rules, status_quo: Plan) -> list[str]:
+        out = []
+        members = status_quo.members
+        for plan_id in rules.locked_plans:
+            if plan_id not in members:
+                out.append(f"locked plan {plan_id} is not a plan of the status quo; "
+                           f"status quo plans: {_few(status_quo.plan_ids)}")
+                continue
+            codes = [c for c in members[plan_id] if c in self.assignment.index]
+            now = set(self.assignment.reindex(codes))
+            if len(now) != 1 or set(self.members[next(iter(now))]) != set(codes):
+                out.append(f"locked plan {plan_id} ({status_quo.name(plan_id)}) is not kept as it is: "
+                           f"its municipalities are now in {_few(sorted(now))}")
         return out
 
     def is_compliant(self, rules: Rules) -> bool:

@@ -68,8 +68,20 @@ class Rules:
                 f"classes.low_density_max ({self.low_density_max}) must be below "
                 f"classes.high_density_min ({self.high_density_min})"
             )
-        if self.ceiling is not None and (not isinstance(self.ceiling, int) or self.ceiling <= 0):
+        if self.ceiling is not None and (
+            not isinstance(self.ceiling, int) or isinstance(self.ceiling, bool) or self.ceiling <= 0
+        ):
             problems.append(f"limits.ceiling = {self.ceiling!r}: must be a whole number > 0")
+        elif self.ceiling is not None and not problems and self.ceiling < min(self.floors.values()):
+            problems.append(f"limits.ceiling = {self.ceiling:,} is below every floor (lowest "
+                            f"{min(self.floors.values()):,}): no plan could comply. Fix: raise the ceiling.")
+        bad = [c for c in self.hard_boundaries if not isinstance(c, str) or not c]
+        if bad:
+            problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\"")
+        bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.isdigit() and len(c) == 6)]
+        if bad:
+            problems.append(f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes "
+                            "written as strings, e.g. \"015146\" = \"milano\"")
         if problems:
             raise InputError(problems)
 
@@ -110,19 +122,27 @@ class Rules:
         floors = {**base.floors, **raw.get("floors", {})}
         classes = raw.get("classes", {})
         locked = raw.get("locked", {})
-        hard = raw.get("boundaries", {}).get("hard", [])
-        if isinstance(hard, str):
-            hard = [hard]
+        hard = _as_list(raw.get("boundaries", {}).get("hard", []))
+        statuses = _as_list(classes.get("mountain_statuses", list(base.mountain_statuses)))
+        municipalities = locked.get("municipalities", {})
+        plans = _as_list(locked.get("plans", []))
+        problems = []
+        if not isinstance(municipalities, dict):
+            problems.append(f"{source}: locked.municipalities must be a table of code = plan id, "
+                            f"got {municipalities!r}")
+            municipalities = {}
+        if problems:
+            raise InputError(problems)
         return cls(
             floors=floors,
             mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
-            mountain_statuses=tuple(classes.get("mountain_statuses", base.mountain_statuses)),
+            mountain_statuses=tuple(statuses),
             high_density_min=classes.get("high_density_min", base.high_density_min),
             low_density_max=classes.get("low_density_max", base.low_density_max),
             ceiling=raw.get("limits", {}).get("ceiling"),
             hard_boundaries=tuple(hard),
-            locked_municipalities={str(k): str(v) for k, v in locked.get("municipalities", {}).items()},
-            locked_plans=tuple(str(p) for p in locked.get("plans", [])),
+            locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
+            locked_plans=tuple(str(p) for p in plans),
         )
 
     def with_floor(self, floor: int) -> Rules:
@@ -165,3 +185,12 @@ class Rules:
     def floor_of(self, classes) -> np.ndarray:
         """Population floor for each class label."""
         return np.vectorize(self.floors.__getitem__, otypes=[int])(np.asarray(classes))
+
+
+def _as_list(value) -> list:
+    """A TOML value that may be one string or a list, as a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]

@@ -101,7 +101,7 @@ def evaluate(
         ``collaboration_total``, ``collaboration_kept`` (weight inside plans),
         ``collaboration_retained`` (kept / total, None when there is no weight),
         ``collaboration_retained_by_kind``, ``ties_broken`` (the 10 strongest pairs split
-        between plans), ``violations`` (``plan.violations(rules)``), ``collaboration_note``.
+        between plans), ``violations`` (``plan.violations(rules, status_quo)``), ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
         status quo plan's *successor* is the new plan holding most of its population (ties to
         the lowest plan id); a municipality has moved when its new plan is not the successor
@@ -125,7 +125,7 @@ def evaluate(
     if dropped:
         log.info("%d collaboration edges with an end outside the territory ignored", dropped)
     plans = _plans_table(plan, rules, edges)
-    summary = _summary(plan, rules, plans, edges)
+    summary = _summary(plan, rules, plans, edges, status_quo)
     if status_quo is not None:
         summary.update(_change(plan, status_quo))
     log.info(
@@ -207,7 +207,7 @@ def polsby_popper(plan: Plan) -> pd.Series:
     return pd.Series(out, dtype=float).reindex(plan.plan_ids)
 
 
-def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame) -> dict:
+def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame, status_quo: Plan | None) -> dict:
     pops = plans["population"]
     total = int(pops.sum())
     shares = pops / total if total else None
@@ -238,7 +238,7 @@ def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame)
         "collaboration_retained": kept_total / all_total if all_total > 0 else None,
         "collaboration_retained_by_kind": by_kind,
         "ties_broken": _ties_broken(plan, edges[~inside]),
-        "violations": plan.violations(rules),
+        "violations": plan.violations(rules, status_quo),
         "collaboration_note": COLLABORATION_NOTE,
     }
 

@@ -1,0 +1,159 @@
+import math
+
+import numpy as np
+import pytest
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.plan import Plan
+from lombardy_districts.rules import CLASSES, Rules
+from tests.grids import grid_territory
+
+
+def write(tmp_path, text):
+    path = tmp_path / "rules.toml"
+    path.write_text(text)
+    return path
+
+
+def test_default_rules_are_the_regional_floors_and_the_stated_class_rule():
+    rules = Rules.default()
+    assert rules.floors == {"standard": 80_000, "high_density": 120_000, "mountain": 25_000, "low_density": 25_000}
+    assert rules.mountain_area_share == 0.5
+    assert rules.mountain_statuses == ("totally", "partly")
+    assert (rules.high_density_min, rules.low_density_max) == (1000, 150)
+    assert rules.ceiling is None and rules.hard_boundaries == () and rules.locked_plans == ()
+    assert rules == Rules()  # the shipped file and the code defaults agree
+
+
+def test_default_floors_are_not_shared_between_instances():
+    a, b = Rules(), Rules()
+    assert a.floors is not b.floors
+
+
+def test_full_toml_is_read(tmp_path):
+    path = write(tmp_path, """
+[floors]
+standard = 70000
+[classes]
+mountain_statuses = "totally"
+high_density_min = 900
+[limits]
+ceiling = 500000
+[boundaries]
+hard = "province"
+[locked]
+municipalities = { "015146" = "milano" }
+plans = ["bg_dalmine", 7]
+""")
+    rules = Rules.from_toml(path)
+    assert rules.floors["standard"] == 70_000 and rules.floors["mountain"] == 25_000
+    assert rules.mountain_statuses == ("totally",)
+    assert rules.high_density_min == 900
+    assert rules.ceiling == 500_000
+    assert rules.hard_boundaries == ("province",)
+    assert rules.locked_municipalities == {"015146": "milano"}
+    assert rules.locked_plans == ("bg_dalmine", "7")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[flors]\nstandard = 1", r"unknown section \[flors\]; allowed: floors, classes"),
+    ("[floors]\nstandrd = 1", r"unknown key floors.standrd; allowed: high_density, low_density, mountain"),
+    ("[classes]\nmountain_share = 0.3", r"unknown key classes.mountain_share"),
+    ("[limits]\nmax = 3", r"unknown key limits.max; allowed: ceiling"),
+    ("floors = 3", r"\[floors\] must be a table"),
+    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number >= 0"),
+    ("[floors]\nstandard = 80000.5", r"floors.standard = 80000.5"),
+    ("[floors]\nmountain = \"many\"", r"floors.mountain = 'many'"),
+    ("[classes]\nmountain_area_share = 1.5", r"classes.mountain_area_share = 1.5: must be in \[0, 1\)"),
+    ("[classes]\nmountain_statuses = [\"high\"]", r"mountain_statuses has \['high'\]; allowed: totally, partly, not"),
+    ("[classes]\nhigh_density_min = \"dense\"", r"classes.high_density_min = 'dense'"),
+    ("[classes]\nlow_density_max = 2000", r"low_density_max \(2000\) must be below classes.high_density_min"),
+    ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number > 0"),
+    ("[limits]\nceiling = true", r"limits.ceiling = True"),
+    ("[limits]\nceiling = 10000", r"ceiling = 10,000 is below every floor"),
+    ("[boundaries]\nhard = [3]", r"boundaries.hard has \[3\]"),
+    ("[locked]\nmunicipalities = { \"15146\" = \"milano\" }", r"must be 6-digit ISTAT codes"),
+    ("[locked]\nmunicipalities = [\"015146\"]", r"locked.municipalities must be a table"),
+])
+def test_bad_rules_name_the_key(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        Rules.from_toml(write(tmp_path, text))
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    with pytest.raises(InputError) as info:
+        Rules.from_toml(write(tmp_path, "[floors]\nstandard = -1\nmountain = -2\n"))
+    assert len(info.value.problems) == 2
+
+
+def test_malformed_toml_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="is not valid TOML"):
+        Rules.from_toml(write(tmp_path, "[floors\nstandard = 1"))
+    with pytest.raises(InputError, match="cannot read rules file"):
+        Rules.from_toml(tmp_path / "none.toml")
+
+
+def test_classify_mountain_first_then_density():
+    rules = Rules()
+    pops = [100, 2000, 1000, 500, 100, 100]
+    areas = [1, 2, 1, 1, 1, 1]
+    mountain = [0.6, 0, 0, 0, 0.5, 0]
+    # 0.6 of the area is mountain -> mountain; density 1000 (the cut-off itself) -> high;
+    # 500 -> standard; 100 -> low; exactly half mountain is not mountain
+    assert list(rules.classify([100, 2000, 1000, 500, 100], areas[:5], mountain[:5])) == [
+        "mountain", "high_density", "high_density", "standard", "low_density"]
+    assert rules.classify(150, 1, 0) == "low_density"  # the low cut-off itself is low density
+    assert rules.classify(pops[5], 0, 0) == "low_density"  # no area: density taken as 0
+    assert list(rules.floor_of(["standard", "high_density", "mountain", "low_density"])) == [
+        80_000, 120_000, 25_000, 25_000]
+
+
+def test_mountain_area_counts_the_chosen_statuses():
+    t = grid_territory(1, 3, mountain_status=["totally", "partly", "not"])
+    gdf = t.municipalities
+    assert list(Rules().mountain_area(gdf)) == [1.0, 1.0, 0.0]
+    assert list(Rules(mountain_statuses=("totally",)).mountain_area(gdf)) == [1.0, 0.0, 0.0]
+
+
+def test_with_floor_and_with_changes():
+    rules = Rules().with_floor(5000)
+    assert set(rules.floors.values()) == {5000} and set(rules.floors) == set(CLASSES)
+    assert rules.lowest_floor == 5000
+    with pytest.raises(InputError, match="floor = -3"):
+        Rules().with_floor(-3)
+    assert Rules().with_changes(ceiling=200_000).ceiling == 200_000
+    with pytest.raises(InputError, match=r"unknown rule options \['cieling'\]"):
+        Rules().with_changes(cieling=1)
+    with pytest.raises(InputError, match="low_density_max"):
+        Rules().with_changes(low_density_max=5000)
+
+
+def test_hard_boundaries_ceiling_and_locks_show_as_violations():
+    t = grid_territory(1, 4, province=["A", "A", "B", "B"])
+    plan = Plan(t, {"000001": "x", "000002": "x", "000003": "x", "000004": "y"})
+    rules = Rules(floors=dict.fromkeys(CLASSES, 0), hard_boundaries=("province", "nope"), ceiling=2500,
+                  locked_municipalities={"000004": "x"})
+    found = plan.violations(rules)
+    assert "plan x (M1) crosses the province boundary" in found
+    assert "hard boundary column 'nope' is not in the municipality table" in found
+    assert "plan x (M1) has 3,000 inhabitants, above the ceiling of 2,500" in found
+    assert "municipality 000004 is locked to plan x but is in y" in found
+    assert not plan.is_compliant(rules)
+
+
+def test_locked_plans_are_checked_against_the_status_quo():
+    t = grid_territory(1, 4)
+    status_quo = Plan(t, {"000001": "a", "000002": "a", "000003": "b", "000004": "b"})
+    rules = Rules(locked_plans=("a", "b", "zz")).with_floor(0)
+    kept = Plan(t, {"000001": "p", "000002": "p", "000003": "q", "000004": "q"})
+    merged = Plan(t, dict.fromkeys(t.codes, "all"))
+    assert kept.violations(rules, status_quo) == [
+        "locked plan zz is not a plan of the status quo; status quo plans: a, b"]
+    found = merged.violations(rules, status_quo)
+    assert "locked plan a (M1) is not kept as it is: its municipalities are now in all" in found
+    assert merged.violations(rules) == []  # without a status quo locks on plans cannot be checked
+
+
+def test_floor_values_are_integers_for_numpy_input():
+    assert Rules(floors={k: np.int64(10) for k in CLASSES}).lowest_floor == 10
+    assert math.isclose(Rules().mountain_area_share, 0.5)

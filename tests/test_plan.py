@@ -1,0 +1,132 @@
+import pandas as pd
+import pytest
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.plan import Plan, read_assignment_csv
+from lombardy_districts.rules import CLASSES, Rules
+from tests.grids import grid_territory
+
+# 2 x 3 grid, codes row by row:
+#   000004 000005 000006
+#   000001 000002 000003
+
+
+@pytest.fixture
+def grid():
+    return grid_territory(2, 3, population=[100, 200, 300, 400, 500, 600])
+
+
+def columns_plan(territory):
+    """Left column, middle column, right column."""
+    return Plan(territory, {"000001": "L", "000004": "L", "000002": "M", "000005": "M",
+                            "000003": "R", "000006": "R"}, names={"L": "Left"})
+
+
+def test_plan_totals_and_names(grid):
+    plan = columns_plan(grid)
+    assert len(plan) == 3 and plan.plan_ids == ["L", "M", "R"]
+    assert plan.populations.to_dict() == {"L": 500, "M": 700, "R": 900}
+    assert plan.areas.to_dict() == pytest.approx({"L": 2.0, "M": 2.0, "R": 2.0})
+    assert plan.members["M"] == ["000002", "000005"]
+    assert plan.name("L") == "Left"
+    assert plan.name("M") == "M5"  # no name given: its most populous municipality
+    assert repr(plan) == "<Plan 3 area plans over 6 municipalities>"
+
+
+def test_cut_edges_and_contiguity(grid):
+    plan = columns_plan(grid)
+    # rook grid 2x3 has 7 edges; the two vertical ones inside columns stay, 4 horizontal are cut
+    assert sorted(plan.cut_edges) == [("000001", "000002"), ("000002", "000003"),
+                                      ("000004", "000005"), ("000005", "000006")]
+    assert plan.contiguous.all()
+    diagonal = Plan(grid, {"000001": "a", "000005": "a", "000002": "b", "000004": "b",
+                           "000003": "c", "000006": "c"})
+    assert diagonal.contiguous.to_dict() == {"a": False, "b": False, "c": True}
+    assert "plan a (M5) is not contiguous" in diagonal.violations(Rules(floors=dict.fromkeys(CLASSES, 0)))
+
+
+def test_classes_and_floors_follow_the_rules():
+    t = grid_territory(1, 3, population=[2000, 100, 100], mountain_status=["not", "totally", "totally"])
+    plan = Plan(t, {"000001": "city", "000002": "hills", "000003": "hills"})
+    rules = Rules()
+    assert plan.classes(rules).to_dict() == {"city": "high_density", "hills": "mountain"}
+    assert plan.floors(rules).to_dict() == {"city": 120_000, "hills": 25_000}
+    assert plan.violations(rules) == [
+        "plan city (M1) has 2,000 inhabitants, below the high_density floor of 120,000",
+        "plan hills (M2) has 200 inhabitants, below the mountain floor of 25,000",
+    ]
+
+
+def test_every_municipality_exactly_once(grid):
+    with pytest.raises(InputError) as info:
+        Plan(grid, pd.Series(["a", "a", "b", "c", "c", "c"],
+                             index=["000001", "000001", "000002", "000003", "000004", "999999"]))
+    problems = info.value.problems
+    assert problems[0] == "municipalities assigned more than once: 000001"
+    assert problems[1].startswith("unknown municipality codes: 999999")
+    assert problems[2].startswith("municipalities with no plan (2): 000005 M5, 000006 M6. Fix:")
+
+
+def test_plans_never_change_in_place(grid):
+    plan = columns_plan(grid)
+    before = plan.populations
+    moved = plan.reassign({"000002": "L"})
+    assert moved.parent is plan and plan.parent is None
+    assert plan.assignment["000002"] == "M" and moved.assignment["000002"] == "L"
+    assert plan.populations is before  # cached, and untouched by the child
+    assert moved.populations.to_dict() == {"L": 700, "M": 500, "R": 900}
+    assert moved.names == {"L": "Left"}
+    with pytest.raises(InputError, match="unknown municipality codes: 123456"):
+        plan.reassign({"123456": "L"})
+
+
+def test_derived_values_are_cached(grid):
+    plan = columns_plan(grid)
+    assert plan.populations is plan.populations
+    assert plan.cut_edges is plan.cut_edges
+    assert plan.contiguous is plan.contiguous
+    assert plan.members is plan.members
+
+
+def test_assignment_input_is_copied(grid):
+    series = pd.Series(dict.fromkeys(grid.codes, "one"))
+    plan = Plan(grid, series)
+    series.iloc[0] = "two"
+    assert set(plan.assignment) == {"one"}
+
+
+def test_csv_round_trip(grid, tmp_path):
+    plan = columns_plan(grid)
+    path = tmp_path / "plan.csv"
+    plan.to_csv(path)
+    again = Plan.from_csv(path, grid)
+    assert again.assignment.equals(plan.assignment)
+    assert again.name("L") == "Left" and again.name("M") == "M5"
+
+
+def test_read_assignment_csv_pads_codes_and_accepts_code_column(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code,plan_id\n15146,milano\n 016024 , bergamo \n")
+    frame = read_assignment_csv(path)
+    assert list(frame["municipality_code"]) == ["015146", "016024"]
+    assert list(frame["plan_id"]) == ["milano", "bergamo"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("municipality_code,ambito\n015146,1\n", r"no plan_id column; columns found: municipality_code, ambito"),
+    ("comune,plan_id\n015146,1\n", r"no municipality_code column"),
+    ("municipality_code,plan_id\nMilano,1\n", r"municipality codes must be ISTAT numbers .*row 2: 'Milano'"),
+    ("municipality_code,plan_id\n015146,\n", r"empty plan_id on rows 2"),
+    ("", r"is not a readable CSV"),
+    ('municipality_code,plan_id\n"015146,1\n', r"is not a readable CSV"),
+])
+def test_bad_assignment_files(tmp_path, text, message):
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_assignment_csv(path)
+
+
+def test_missing_assignment_file(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_assignment_csv(tmp_path / "none.csv")

@@ -130,6 +130,8 @@ def read_collaboration_csv(path, codes) -> Collaboration:
     weight = pd.to_numeric(frame["weight"], errors="coerce")
     for i in frame.index[weight.isna()][:5]:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not a number")
+    for i in frame.index[weight.abs() == math.inf][:5]:
+        problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not finite")
     for i in frame.index[weight < 0][:5]:
         problems.append(f"{path} row {i + 2}: weight {weight[i]} is negative; weights must be >= 0")
     for i in frame.index[frame["kind"].isna()][:5]:

@@ -1,0 +1,103 @@
+import pandas as pd
+import pytest
+
+from lombardy_districts.collaboration import (
+    Collaboration,
+    default_collaboration,
+    labour_market_edges,
+    parse_kind_weights,
+    read_collaboration_csv,
+    status_quo_edges,
+)
+from lombardy_districts.errors import InputError
+from lombardy_districts.plan import Plan
+from tests.grids import grid_territory
+
+# 1 x 4 grid 000001 - 000002 - 000003 - 000004; labour markets L1 L1 L1 L2
+
+
+@pytest.fixture
+def line():
+    return grid_territory(1, 4, labour_market_area=["L1", "L1", "L1", "L2"])
+
+
+def test_labour_market_edges_join_neighbours_in_the_same_area(line):
+    edges = labour_market_edges(line).edges
+    assert list(zip(edges["code_a"], edges["code_b"])) == [("000001", "000002"), ("000002", "000003")]
+    assert set(edges["kind"]) == {"labour_market"} and set(edges["weight"]) == {1.0}
+
+
+def test_status_quo_edges_and_kinds_kept(line):
+    sq = Plan(line, {"000001": "a", "000002": "b", "000003": "b", "000004": "b"})
+    assert status_quo_edges(sq).weights() == {("000002", "000003"): 1.0, ("000003", "000004"): 1.0}
+    both = default_collaboration(line, sq)
+    assert both.kinds == ["labour_market", "status_quo"]
+    assert both.weights() == {("000001", "000002"): 1.0, ("000002", "000003"): 2.0, ("000003", "000004"): 1.0}
+    assert default_collaboration(line).kinds == ["labour_market"]
+
+
+def test_kind_weights_scale_each_kind(line):
+    sq = Plan(line, dict.fromkeys(line.codes, "all"))
+    collab = default_collaboration(line, sq).with_kind_weights({"status_quo": 3.0, "labour_market": 0.5})
+    assert collab.weights() == {("000001", "000002"): 3.5, ("000002", "000003"): 3.5, ("000003", "000004"): 3.0}
+    zero = collab.with_kind_weights({"status_quo": 0.0, "labour_market": 0.0})
+    assert zero.weights() == {}  # pairs of weight 0 are dropped
+    weighted = collab.weighted()
+    assert set(weighted.loc[weighted["kind"] == "status_quo", "weight"]) == {3.0}
+    with pytest.raises(InputError, match="collaboration weight of kind 'status_quo' = -1"):
+        collab.with_kind_weights({"status_quo": -1})
+
+
+def test_restrict_keeps_edges_inside(line):
+    collab = labour_market_edges(line).restrict(["000001", "000002", "000004"])
+    assert collab.weights() == {("000001", "000002"): 1.0}
+
+
+def test_parse_kind_weights():
+    assert parse_kind_weights(["labour_market=0.5", " status_quo = 2 "]) == {"labour_market": 0.5, "status_quo": 2.0}
+    assert parse_kind_weights([]) == {}
+    with pytest.raises(InputError) as info:
+        parse_kind_weights(["labour_market=lots", "status_quo", "x=-1", "y=nan", "union=1"],
+                           kinds={"labour_market", "status_quo", "x", "y"})
+    assert info.value.problems == [
+        "--collaboration-weight 'labour_market=lots': weight 'lots' is not a number",
+        "--collaboration-weight 'status_quo' must look like KIND=W, e.g. labour_market=0.5",
+        "--collaboration-weight 'x=-1': weight must be a finite number >= 0",
+        "--collaboration-weight 'y=nan': weight must be a finite number >= 0",
+        "--collaboration-weight 'union=1': no collaboration edges of kind 'union'; "
+        "kinds present: labour_market, status_quo, x, y",
+    ]
+
+
+def test_read_collaboration_csv_orders_pairs_and_keeps_kinds(line, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("code_a,code_b,weight,kind\n2,1,2.5,union\n000003,000004,1,consortium\n")
+    collab = read_collaboration_csv(path, line.codes)
+    assert collab.edges.to_dict("records") == [
+        {"code_a": "000001", "code_b": "000002", "weight": 2.5, "kind": "union"},
+        {"code_a": "000003", "code_b": "000004", "weight": 1.0, "kind": "consortium"},
+    ]
+    assert Collaboration.combine(collab, labour_market_edges(line)).kinds == ["consortium", "labour_market", "union"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a,b,weight,kind\n1,2,1,x\n", r"missing columns \['code_a', 'code_b'\]"),
+    ("code_a,code_b,weight,kind\nMilano,2,1,x\n", r"row 2: code_a 'Milano' is not an ISTAT code"),
+    ("code_a,code_b,weight,kind\n1,9,1,x\n", r"row 2: code_b 000009 is not a municipality of this territory"),
+    ("code_a,code_b,weight,kind\n1,2,strong,x\n", r"row 2: weight 'strong' is not a number"),
+    ("code_a,code_b,weight,kind\n1,2,-1,x\n", r"row 2: weight -1 is negative"),
+    ("code_a,code_b,weight,kind\n1,2,1,\n", r"row 2: empty kind"),
+    ("code_a,code_b,weight,kind\n1,2,inf,x\n", r"row 2: weight 'inf' is not finite"),
+    ("code_a,code_b,weight,kind\n1,1,1,x\n", r"row 2: an edge from 000001 to itself"),
+    ("", r"is not a readable CSV"),
+])
+def test_bad_collaboration_files(line, tmp_path, text, message):
+    path = tmp_path / "e.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_collaboration_csv(path, line.codes)
+
+
+def test_collaboration_needs_its_columns():
+    with pytest.raises(InputError, match="missing"):
+        Collaboration(pd.DataFrame({"code_a": []}))

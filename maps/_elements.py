@@ -1,0 +1,148 @@
+"""Small Folium elements shared by the plan map and the comparison: panels, hatch patterns, CSS."""
+
+from __future__ import annotations
+
+import html
+
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+RED = "#D62728"
+PLAN_BORDER = "#1A1A1A"
+STATUS_QUO = "#0B3D91"
+MOVED = "#111111"
+MOUNTAIN = "#8C6D31"
+
+CSS = """
+<style>
+.ld-panel { background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 5px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, -apple-system, "Segoe UI", sans-serif;
+  max-width: 300px; color: #222; }
+.ld-panel h4 { margin: 0 0 4px; font-size: 14px; font-weight: 600; }
+.ld-panel table { border-collapse: collapse; }
+.ld-panel td { padding: 1px 6px 1px 0; vertical-align: top; }
+.ld-panel td.ld-num { text-align: right; font-variant-numeric: tabular-nums; }
+.ld-legend { max-height: 45vh; overflow-y: auto; }
+.ld-legend summary { cursor: pointer; font-weight: 600; }
+.ld-sw { display: inline-block; width: 22px; height: 12px; margin-right: 6px; vertical-align: middle; }
+.ld-bad { color: #D62728; font-weight: 600; }
+.ld-ok { color: #2E7D32; font-weight: 600; }
+.ld-list { margin: 2px 0 0; padding-left: 16px; }
+</style>
+"""
+
+
+def add_css(root) -> None:
+    """Add the panels' CSS to the page header once."""
+    root.header.add_child(Element(CSS), name="ld_css")
+
+
+class Panel(MacroElement):
+    """A Leaflet control at ``position`` whose content is ``html`` (a legend, a headline)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var control = L.control({position: {{ this.position|tojson }}});
+            control.onAdd = function() {
+                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str = "bottomright", css_class: str = "ld-panel"):
+        super().__init__()
+        self._name = "Panel"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+
+
+class HatchPatterns(MacroElement):
+    """SVG hatch patterns in the map's vector layer, usable as ``fillColor: url(#id)``.
+
+    ``patterns`` maps an id to ``(colour, angle)``. The definitions are (re)inserted whenever a
+    layer is added, because Leaflet creates its SVG element lazily.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map) {
+            var defs = {{ this.defs|tojson }};
+            function addDefs() {
+                map.getPanes().overlayPane.querySelectorAll("svg").forEach(function(svg) {
+                    if (svg.querySelector("defs.ld-defs")) { return; }
+                    var el = document.createElementNS("http://www.w3.org/2000/svg", "defs");
+                    el.setAttribute("class", "ld-defs");
+                    el.innerHTML = defs;
+                    svg.insertBefore(el, svg.firstChild);
+                });
+            }
+            addDefs();
+            map.on("layeradd", addDefs);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, patterns: dict[str, tuple[str, int]]):
+        super().__init__()
+        self._name = "HatchPatterns"
+        self.defs = "".join(
+            f'<pattern id="{pid}" patternUnits="userSpaceOnUse" width="9" height="9" '
+            f'patternTransform="rotate({angle})"><line x1="0" y1="0" x2="0" y2="9" '
+            f'stroke="{colour}" stroke-width="3" stroke-opacity="0.75"/></pattern>'
+            for pid, (colour, angle) in patterns.items()
+        )
+
+
+def hatch_id(kind: str, map_obj) -> str:
+    """Pattern id unique to one map of the page (two maps share a page in a comparison)."""
+    return f"ld-{kind}-{map_obj.get_name()}"
+
+
+def swatch(fill: str = "none", border: str = "none", style: str = "solid", width: int = 2,
+           hatch: str | None = None) -> str:
+    """A legend swatch as an inline-styled span."""
+    background = fill
+    if hatch:
+        background = f"repeating-linear-gradient(45deg, {hatch} 0 3px, transparent 3px 7px)"
+    return (f'<span class="ld-sw" style="background:{background};'
+            f'border:{width}px {style} {border};"></span>')
+
+
+def esc(text) -> str:
+    """HTML-escaped text."""
+    return html.escape(str(text), quote=True)
+
+
+def number(value, decimals: int = 0) -> str:
+    """A number with thousands separators; '-' when missing."""
+    if value is None:
+        return "-"
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return esc(value)
+    if value != value:  # NaN
+        return "-"
+    return f"{value:,.{decimals}f}"
+
+
+def percent(value) -> str:
+    """A share in 0..1 as a percentage; '-' when missing."""
+    if value is None:
+        return "-"
+    try:
+        return f"{100 * float(value):.1f}%"
+    except (TypeError, ValueError):
+        return "-"

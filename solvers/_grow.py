@@ -1,0 +1,186 @@
+"""Constructive phase: grow regions from seeds until they meet their floor, then absorb leftovers.
+
+The same routine partitions the whole territory (construction) and a handful of neighbouring
+regions (the local search's destroy-and-rebuild move), always inside a given ``pool`` of units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._layout import Layout, Totals
+
+
+class Region:
+    """A growing region: its units, totals, hard-boundary group and lock label."""
+
+    __slots__ = ("members", "totals", "group", "lock")
+
+    def __init__(self, layout: Layout, members: set[int], lock=None):
+        self.members = set(members)
+        self.totals = layout.totals(self.members)
+        u = next(iter(self.members))
+        self.group = layout.group[u]
+        self.lock = lock if lock is not None else next(
+            (layout.lock[v] for v in self.members if layout.lock[v] is not None), None)
+
+    def add(self, layout: Layout, u: int) -> None:
+        """Add one unit."""
+        self.members.add(u)
+        self.totals = self.totals.plus(layout.unit_totals(u))
+
+    def absorb(self, other: Region) -> None:
+        """Take every unit of ``other``."""
+        self.members |= other.members
+        self.totals = self.totals.plus(other.totals)
+        if self.lock is None:
+            self.lock = other.lock
+
+
+def grow(layout: Layout, pool: set[int], rng: np.random.Generator, start: list[Region] | None = None,
+         periphery: float = 0.7, noise: float = 1.0, singletons: bool = True) -> list[Region]:
+    """Partition ``pool`` into regions grown from seeds, then merge under-floor leftovers.
+
+    Parameters
+    ----------
+    layout
+        The units and rules.
+    pool
+        Units to partition; growth never leaves the pool.
+    rng
+        Source of every random choice.
+    start
+        Regions already seeded (e.g. locked plans); they are grown first.
+    periphery
+        Probability of seeding at a unit with the fewest free neighbours rather than at random.
+    noise
+        Weight of the random term when choosing a neighbour that does not yet complete the floor.
+    singletons
+        Make every unit that meets its floor alone a region of its own first.
+
+    Returns
+    -------
+    list of Region
+        Regions covering ``pool``; some may still be below their floor when no merge could fix
+        them (the caller checks).
+    """
+    free = set(pool)
+    regions: list[Region] = []
+    for region in start or []:
+        free -= region.members
+        regions.append(region)
+    free_degree = {u: sum(1 for v in layout.neighbors[u] if v in free) for u in free}
+
+    def take(u: int) -> None:
+        free.discard(u)
+        for v in layout.neighbors[u]:
+            if v in free:
+                free_degree[v] -= 1
+
+    for region in regions:
+        if region.lock not in layout.exclusive:
+            _grow_region(layout, region, free, take, rng, noise)
+    if singletons:
+        for u in sorted(free):
+            if layout.lock[u] is None and layout.complies(layout.unit_totals(u)):
+                take(u)
+                regions.append(Region(layout, {u}))
+    while free:
+        if rng.random() < periphery:
+            low = min(free_degree[u] for u in free)
+            choices = sorted(u for u in free if free_degree[u] == low)
+        else:
+            choices = sorted(free)
+        seed = choices[int(rng.integers(len(choices)))]
+        take(seed)
+        region = Region(layout, {seed})
+        regions.append(region)
+        _grow_region(layout, region, free, take, rng, noise)
+    return merge_fragments(layout, regions, rng)
+
+
+def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, noise: float) -> None:
+    """Add free neighbours until the region meets its floor or has none left."""
+    frontier: dict[int, int] = {}
+
+    def extend(u: int) -> None:
+        for v in layout.neighbors[u]:
+            if v in free and layout.compatible(v, region.group, region.lock):
+                frontier[v] = frontier.get(v, 0) + 1
+
+    for u in region.members:
+        extend(u)
+    while not layout.complies(region.totals) and frontier:
+        for v in [v for v in frontier if v not in free]:
+            del frontier[v]
+        if not frontier:
+            break
+        best, best_key = None, None
+        for v, links in frontier.items():
+            t = region.totals.plus(layout.unit_totals(v))
+            if not layout.within_ceiling(t.pop):
+                continue
+            if t.pop >= layout.floor(t):
+                key = (0, t.pop, -links, v)
+            else:
+                key = (1, -(links + noise * rng.random()), 0, v)
+            if best_key is None or key < best_key:
+                best, best_key = v, key
+        if best is None:
+            break
+        del frontier[best]
+        take(best)
+        region.add(layout, best)
+        extend(best)
+
+
+def merge_fragments(layout: Layout, regions: list[Region], rng: np.random.Generator) -> list[Region]:
+    """Merge regions below their floor into neighbouring regions until none is left, if possible.
+
+    A fragment joins a neighbouring fragment when together they comply, else the neighbour that
+    leaves the merged region compliant with the least population, else the smallest neighbour.
+    """
+    label = {}
+    for k, region in enumerate(regions):
+        for u in region.members:
+            label[u] = k
+    alive = dict(enumerate(regions))
+    stuck: set[int] = set()
+    while True:
+        fragments = [k for k, r in alive.items() if k not in stuck and not layout.complies(r.totals)]
+        if not fragments:
+            break
+        k = min(fragments, key=lambda k: (alive[k].totals.pop, k))
+        frag = alive[k]
+        near = sorted({label[v] for u in frag.members for v in layout.neighbors[u] if v in label} - {k})
+        options = []
+        for j in near:
+            other = alive[j]
+            if other.group != frag.group or other.lock in layout.exclusive or frag.lock in layout.exclusive:
+                continue
+            if other.lock is not None and frag.lock is not None and other.lock != frag.lock:
+                continue
+            t = other.totals.plus(frag.totals)
+            if not layout.within_ceiling(t.pop):
+                continue
+            ok = t.pop >= layout.floor(t)
+            was_ok = layout.complies(other.totals)
+            options.append(((0 if ok and not was_ok else 1 if ok else 2), t.pop, j))
+        if not options:
+            stuck.add(k)
+            continue
+        j = min(options)[2]
+        alive[j].absorb(frag)
+        for u in frag.members:
+            label[u] = j
+        del alive[k]
+        stuck.clear()
+    return list(alive.values())
+
+
+def totals_ok(layout: Layout, regions: list[Region]) -> bool:
+    """Whether every region meets its floor and the ceiling."""
+    return all(layout.complies(r.totals) for r in regions)
+
+
+__all__ = ["Region", "Totals", "grow", "merge_fragments", "totals_ok"]

@@ -1,0 +1,123 @@
+"""What the heuristic needs to know about units and rules, in plain Python for speed.
+
+``Layout`` wraps ``Units`` with lists (faster than numpy for the one-at-a-time work of
+growing regions) and answers three questions: a region's floor from its totals (the exact
+class rule of ``Rules.classify``), whether a unit may join a region (hard boundaries, locks,
+ceiling), and whether a set of units is connected.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from lombardy_districts.rules import Rules
+
+from .units import Units
+
+
+@dataclass
+class Totals:
+    """Population, area and mountain area of a region."""
+
+    pop: int = 0
+    area: float = 0.0
+    mountain: float = 0.0
+
+    def plus(self, other: Totals) -> Totals:
+        """Totals of the union of two disjoint regions."""
+        return Totals(self.pop + other.pop, self.area + other.area, self.mountain + other.mountain)
+
+    def minus(self, other: Totals) -> Totals:
+        """Totals after removing a part."""
+        return Totals(self.pop - other.pop, self.area - other.area, self.mountain - other.mountain)
+
+
+class Layout:
+    """Units, rules and constraints prepared for the heuristic."""
+
+    def __init__(self, units: Units, rules: Rules):
+        self.units = units
+        self.rules = rules
+        self.n = len(units)
+        self.pop = [int(p) for p in units.population]
+        self.area = [float(a) for a in units.area]
+        self.mountain = [float(m) for m in units.mountain_area]
+        self.neighbors = [list(nb) for nb in units.neighbors]
+        self.group = list(units.group) if units.group is not None else [None] * self.n
+        self.lock = [units.locked.get(i) for i in range(self.n)]
+        self.exclusive = set(units.exclusive)
+        self.ceiling = rules.ceiling
+        self.floors = dict(rules.floors)
+        self.uniform = len(set(self.floors.values())) == 1
+        self.lowest = min(self.floors.values())
+        self.size = [len(m) for m in units.members]
+        weights: list[dict[int, float]] = [{} for _ in range(self.n)]
+        for (i, j), w in units.collaboration.items():
+            weights[i][j] = weights[i].get(j, 0.0) + w
+            weights[j][i] = weights[j].get(i, 0.0) + w
+        self.collab = weights
+
+    def unit_totals(self, u: int) -> Totals:
+        """Totals of one unit."""
+        return Totals(self.pop[u], self.area[u], self.mountain[u])
+
+    def totals(self, members) -> Totals:
+        """Totals of a set of units."""
+        return Totals(sum(self.pop[u] for u in members), sum(self.area[u] for u in members),
+                      sum(self.mountain[u] for u in members))
+
+    def floor(self, t: Totals) -> int:
+        """Population floor of a region with totals ``t``: the rule of ``Rules.classify`` exactly."""
+        if self.uniform:
+            return self.lowest
+        r = self.rules
+        if t.mountain > r.mountain_area_share * t.area:
+            return self.floors["mountain"]
+        density = t.pop / t.area if t.area > 0 else 0.0
+        if density >= r.high_density_min:
+            return self.floors["high_density"]
+        if density <= r.low_density_max:
+            return self.floors["low_density"]
+        return self.floors["standard"]
+
+    def complies(self, t: Totals) -> bool:
+        """Whether a (connected) region with totals ``t`` meets its floor and the ceiling."""
+        if self.ceiling is not None and t.pop > self.ceiling:
+            return False
+        return t.pop >= self.floor(t)
+
+    def within_ceiling(self, pop: int) -> bool:
+        """Whether a population respects the ceiling (always, without one)."""
+        return self.ceiling is None or pop <= self.ceiling
+
+    def compatible(self, u: int, group, lock) -> bool:
+        """Whether unit ``u`` may join a region of hard-boundary ``group`` and lock label ``lock``."""
+        if self.group[u] != group:
+            return False
+        if lock is not None and lock in self.exclusive:
+            return False
+        return self.lock[u] is None or lock is None or self.lock[u] == lock
+
+    def connected(self, members: set[int]) -> bool:
+        """Whether ``members`` induce a connected subgraph (empty sets are not)."""
+        if not members:
+            return False
+        start = next(iter(members))
+        seen = {start}
+        todo = deque([start])
+        while todo:
+            u = todo.popleft()
+            for v in self.neighbors[u]:
+                if v in members and v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        return len(seen) == len(members)
+
+
+def regions_of(labels: list[int]) -> dict[int, set[int]]:
+    """Label -> set of units."""
+    out: dict[int, set[int]] = {}
+    for u, lab in enumerate(labels):
+        out.setdefault(lab, set()).add(u)
+    return out

@@ -1,0 +1,202 @@
+"""Local search for more plans: split big regions along spanning-tree cuts, rebuild neighbourhoods.
+
+Two moves, both keeping every region connected and compliant:
+
+- **split**: a region with at least twice the lowest floor is cut in two along an edge of a
+  random spanning tree, when both sides comply (GerryChain's recursive tree partitioning idea);
+- **rebuild** (destroy and repair): a region and some of its neighbours are dissolved and grown
+  again from new seeds; kept when there are more regions, or as many with their spare population
+  gathered in fewer regions (``potential``), which is what later allows a split.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ._grow import Region, grow, totals_ok
+from ._layout import Layout, Totals
+
+
+class Partition:
+    """Regions by id with a unit -> region id index; regions are replaced, never edited in place."""
+
+    def __init__(self, layout: Layout, regions: list[Region]):
+        self.layout = layout
+        self.regions: dict[int, Region] = {}
+        self.label = [-1] * layout.n
+        self._next = 0
+        for r in regions:
+            self._put(r)
+
+    def _put(self, region: Region) -> int:
+        k = self._next
+        self._next += 1
+        self.regions[k] = region
+        for u in region.members:
+            self.label[u] = k
+        return k
+
+    def replace(self, old: list[int], new: list[Region]) -> None:
+        """Swap regions ``old`` for ``new`` (covering the same units)."""
+        for k in old:
+            del self.regions[k]
+        for r in new:
+            self._put(r)
+
+    def neighbours(self, k: int) -> list[int]:
+        """Ids of regions adjacent to region ``k``."""
+        lab, nb = self.label, self.layout.neighbors
+        return sorted({lab[v] for u in self.regions[k].members for v in nb[u]} - {k})
+
+    def labels(self) -> list[int]:
+        """Region id of every unit."""
+        return list(self.label)
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+
+def potential(layout: Layout, regions) -> float:
+    """Sum of squared spare population (capped at the floor): higher when spare is gathered."""
+    total = 0.0
+    for r in regions:
+        f = layout.floor(r.totals)
+        spare = min(r.totals.pop - f, f)
+        total += float(spare) * spare
+    return total
+
+
+def movable(layout: Layout, region: Region) -> bool:
+    """Regions holding locked units stay as built."""
+    return region.lock is None
+
+
+def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int = 8) -> list[Region] | None:
+    """Cut ``region`` in two compliant connected parts along a random spanning tree, or None."""
+    if region.totals.pop < 2 * layout.lowest or len(region.members) < 2:
+        return None
+    members = sorted(region.members)
+    inside = set(members)
+    edges = [(u, v) for u in members for v in layout.neighbors[u] if v > u and v in inside]
+    best, best_key = None, None
+    for _ in range(tries):
+        order = rng.permutation(len(edges))
+        parent_of = {u: u for u in members}
+
+        def find(x):
+            while parent_of[x] != x:
+                parent_of[x] = parent_of[parent_of[x]]
+                x = parent_of[x]
+            return x
+
+        adj: dict[int, list[int]] = {u: [] for u in members}
+        for e in order:
+            u, v = edges[e]
+            ru, rv = find(u), find(v)
+            if ru != rv:
+                parent_of[ru] = rv
+                adj[u].append(v)
+                adj[v].append(u)
+        root = members[int(rng.integers(len(members)))]
+        parent = {root: -1}
+        order_bfs = [root]
+        for u in order_bfs:
+            for v in adj[u]:
+                if v not in parent:
+                    parent[v] = u
+                    order_bfs.append(v)
+        sub = {u: layout.unit_totals(u) for u in members}
+        for u in reversed(order_bfs[1:]):
+            sub[parent[u]] = sub[parent[u]].plus(sub[u])
+        whole = region.totals
+        for u in order_bfs[1:]:
+            below = sub[u]
+            above = whole.minus(below)
+            if layout.complies(below) and layout.complies(above):
+                key = -potential_pair(layout, below, above)
+                if best_key is None or key < best_key:
+                    best, best_key = (u, adj, parent), key
+        if best is not None:
+            break
+    if best is None:
+        return None
+    u, adj, parent = best
+    part = {u}
+    todo = [u]
+    while todo:
+        x = todo.pop()
+        for y in adj[x]:
+            if y != parent[x] and y not in part:
+                part.add(y)
+                todo.append(y)
+    return [Region(layout, part), Region(layout, region.members - part)]
+
+
+def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:
+    """``potential`` of two regions given by their totals."""
+    out = 0.0
+    for t in (a, b):
+        f = layout.floor(t)
+        spare = min(t.pop - f, f)
+        out += float(spare) * spare
+    return out
+
+
+def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, deadline: float,
+                  bound: int | None = None, patience: int = 400, on_better=None) -> Partition:
+    """Raise the number of regions by splits and rebuilds until the deadline or ``patience`` runs out.
+
+    Stops early when the count reaches ``bound``. ``on_better(part)`` is called after each gain.
+    """
+    idle = 0
+    while time.perf_counter() < deadline and idle < patience:
+        if bound is not None and len(part) >= bound:
+            break
+        ids = sorted(k for k, r in part.regions.items() if movable(layout, r))
+        if not ids:
+            break
+        k = ids[int(rng.integers(len(ids)))]
+        region = part.regions[k]
+        pieces = split(layout, region, rng)
+        if pieces is not None:
+            part.replace([k], pieces)
+            idle = 0
+            if on_better:
+                on_better(part)
+            continue
+        if _rebuild(layout, part, k, rng):
+            idle = 0
+            if on_better:
+                on_better(part)
+        else:
+            idle += 1
+    return part
+
+
+def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, tries: int = 3) -> bool:
+    """Dissolve region ``k`` and some neighbours, regrow them; True when the count went up."""
+    region = part.regions[k]
+    near = [j for j in part.neighbours(k)
+            if movable(layout, part.regions[j]) and part.regions[j].group == region.group]
+    if not near:
+        return False
+    take = int(rng.integers(1, min(len(near), 4) + 1))
+    chosen = [k] + [near[i] for i in sorted(rng.choice(len(near), size=take, replace=False))]
+    old = [part.regions[j] for j in chosen]
+    pool = set().union(*(r.members for r in old))
+    before = (len(old), potential(layout, old))
+    best, best_key = None, before
+    for _ in range(tries):
+        new = grow(layout, pool, rng, periphery=float(rng.choice([0.5, 0.9, 1.0])),
+                   noise=float(rng.choice([0.3, 1.0, 3.0])))
+        if not totals_ok(layout, new) or not all(layout.connected(r.members) for r in new):
+            continue
+        key = (len(new), potential(layout, new))
+        if key > best_key:
+            best, best_key = new, key
+    if best is None:
+        return False
+    part.replace(chosen, best)
+    return best_key[0] > before[0]

@@ -40,6 +40,8 @@ class Collaboration:
         missing = [c for c in EDGE_COLUMNS if c not in self.edges.columns]
         if missing:
             raise InputError(f"collaboration edges need columns {EDGE_COLUMNS}; missing {missing}")
+        # one dtype whatever the source (an empty frame may hold strings)
+        object.__setattr__(self, "edges", self.edges.astype({"weight": float}))
         bad = {k: w for k, w in self.kind_weights.items()
                if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0}
         if bad:
@@ -53,7 +55,7 @@ class Collaboration:
 
     def weighted(self) -> pd.DataFrame:
         """Edges with ``weight`` multiplied by the weight of their kind."""
-        factor = self.edges["kind"].map(lambda k: self.kind_weights.get(k, 1.0))
+        factor = self.edges["kind"].map(lambda k: self.kind_weights.get(k, 1.0)).astype(float)
         return self.edges.assign(weight=self.edges["weight"] * factor)
 
     def weights(self) -> dict[tuple[str, str], float]:

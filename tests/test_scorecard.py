@@ -1,0 +1,238 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lombardy_districts.collaboration import Collaboration, default_collaboration
+from lombardy_districts.errors import InputError
+from lombardy_districts.load import data_file
+from lombardy_districts.plan import Plan
+from lombardy_districts.rules import CLASSES, Rules
+from lombardy_districts.scorecard import PLAN_COLUMNS, Scorecard, evaluate, successors
+from tests.grids import grid_territory
+
+NO_FLOOR = Rules(floors=dict.fromkeys(CLASSES, 0))
+
+
+def line(pops, **columns):
+    return grid_territory(1, len(pops), population=list(pops), **columns)
+
+
+def by_codes(territory, groups: str) -> Plan:
+    """``"aabbcc"`` -> municipality i in plan groups[i]."""
+    return Plan(territory, dict(zip(territory.codes, groups)))
+
+
+def test_polsby_popper_of_squares_and_rectangles():
+    t = line([1, 1, 1])
+    card = evaluate(by_codes(t, "aab"), NO_FLOOR)
+    pp = card.plans.set_index("plan_id")["polsby_popper"]
+    assert pp["a"] == pytest.approx(2 * math.pi / 9)  # 2x1 rectangle: 4 pi 2 / 6^2
+    assert pp["b"] == pytest.approx(math.pi / 4)  # square: 4 pi 1 / 4^2
+
+
+def test_effective_plans_and_population_spread():
+    t = line([10, 10, 10, 10])
+    assert evaluate(by_codes(t, "abcd"), NO_FLOOR).summary["effective_plans"] == pytest.approx(4)
+    t = line([30, 10, 60])
+    s = evaluate(by_codes(t, "abc"), NO_FLOOR).summary
+    assert s["effective_plans"] == pytest.approx(1 / (0.3**2 + 0.1**2 + 0.6**2))
+    assert (s["min_population"], s["median_population"], s["max_population"]) == (10, 30, 60)
+    assert s["population"] == 100
+
+
+def test_plans_table_columns_floors_and_compliance():
+    # 1 km2 cells: densities 2000 (high), 500 (standard), 100 (low); c is mountain
+    t = line([2000, 500, 100, 100, 100], mountain_status=["not", "not", "not", "totally", "totally"])
+    plan = by_codes(t, "abbcc")
+    rules = Rules(floors={"standard": 1000, "high_density": 2500, "mountain": 150, "low_density": 50},
+                  ceiling=1000)
+    table = evaluate(plan, rules).plans
+    assert list(table.columns) == PLAN_COLUMNS
+    rows = table.set_index("plan_id")
+    assert list(rows["class"]) == ["high_density", "standard", "mountain"]
+    assert list(rows["floor"]) == [2500, 1000, 150]
+    assert list(rows["margin"]) == [-500, -400, 50]
+    assert list(rows["density"]) == pytest.approx([2000, 300, 100])
+    assert list(rows["municipalities"]) == [1, 2, 2]
+    assert list(rows["compliant"]) == [False, False, True]
+    over = evaluate(plan, rules.with_changes(ceiling=150)).plans.set_index("plan_id")
+    assert not over.at["c", "compliant"]  # 200 inhabitants, above the ceiling of 150
+
+
+def test_non_contiguous_plan_is_reported_not_fatal():
+    t = line([100, 100, 100])
+    card = evaluate(by_codes(t, "aba"), NO_FLOOR)
+    rows = card.plans.set_index("plan_id")
+    assert not rows.at["a", "contiguous"] and not rows.at["a", "compliant"]
+    assert card.summary["non_compliant_plans"] == 1 and card.summary["population_non_compliant"] == 200
+    assert card.summary["violations"] == ["plan a (M1) is not contiguous"]
+
+
+def test_collaboration_kept_cut_and_ties_broken():
+    t = line([1, 1, 1, 1], labour_market_area=["L1", "L1", "L1", "L2"])
+    user = Collaboration(pd.DataFrame({
+        "code_a": ["000002", "000001"], "code_b": ["000003", "000004"],
+        "weight": [5.0, 2.0], "kind": ["union", "union"]}))
+    collab = Collaboration.combine(default_collaboration(t), user)
+    card = evaluate(by_codes(t, "aabb"), NO_FLOOR, collab)
+    rows = card.plans.set_index("plan_id")
+    # labour market edges 1-2 (inside a), 2-3 (cut); union 2-3 (5, cut), 1-4 (2, cut)
+    assert rows["collaboration_kept"].to_dict() == {"a": 1.0, "b": 0.0}
+    assert rows["collaboration_cut"].to_dict() == {"a": 8.0, "b": 8.0}
+    s = card.summary
+    assert (s["collaboration_total"], s["collaboration_kept"]) == (9.0, 1.0)
+    assert s["collaboration_retained"] == pytest.approx(1 / 9)
+    assert s["collaboration_retained_by_kind"] == {"labour_market": 0.5, "union": 0.0}
+    assert s["ties_broken"] == [
+        {"code_a": "000002", "name_a": "M2", "code_b": "000003", "name_b": "M3", "weight": 6.0,
+         "kinds": ["labour_market", "union"]},
+        {"code_a": "000001", "name_a": "M1", "code_b": "000004", "name_b": "M4", "weight": 2.0, "kinds": ["union"]},
+    ]
+    assert s["cut_edges"] == 1
+    assert s["collaboration_note"].startswith("labour market areas are a proxy for existing collaboration")
+    half = evaluate(by_codes(t, "aabb"), NO_FLOOR, collab.with_kind_weights({"union": 0.5}))
+    assert half.summary["collaboration_total"] == 2.0 + 3.5
+
+
+def test_no_collaboration_edges_gives_no_share():
+    t = line([1, 1], labour_market_area=["L1", "L2"])
+    s = evaluate(by_codes(t, "ab"), NO_FLOOR).summary
+    assert s["collaboration_total"] == 0 and s["collaboration_retained"] is None
+    assert s["ties_broken"] == [] and s["collaboration_retained_by_kind"] == {}
+
+
+def test_change_from_the_status_quo():
+    t = line([100, 200, 300, 400, 500, 600])
+    status_quo = by_codes(t, "aabbcc")
+    plan = by_codes(t, "XXXYYY")
+    # a -> X (300 of 300); b: 300 in X, 400 in Y -> Y; c -> Y. Municipality 3 left b's successor.
+    assert successors(plan, status_quo).to_dict() == {"a": "X", "b": "Y", "c": "Y"}
+    s = evaluate(plan, NO_FLOOR, status_quo=status_quo).summary
+    assert (s["municipalities_moved"], s["population_moved"]) == (1, 300)
+    assert (s["plans_merged"], s["plans_split"]) == (1, 1)
+    assert s["collaboration_retained_by_kind"]["status_quo"] == pytest.approx(2 / 3)
+    same = evaluate(status_quo, NO_FLOOR, status_quo=status_quo).summary
+    assert (same["municipalities_moved"], same["plans_merged"], same["plans_split"]) == (0, 0, 0)
+    assert "municipalities_moved" not in evaluate(plan, NO_FLOOR).summary
+
+
+def test_status_quo_must_cover_the_same_municipalities():
+    t = line([1, 1, 1])
+    part = t.subset(["000001", "000002"])
+    with pytest.raises(InputError, match="the status quo has no plan for 1 municipalities of the plan: 000003"):
+        evaluate(by_codes(t, "aab"), NO_FLOOR, status_quo=by_codes(part, "aa"))
+    # the same codes on another territory object are re-read on the plan's territory
+    other = line([1, 1, 1])
+    assert evaluate(by_codes(t, "aab"), NO_FLOOR, status_quo=by_codes(other, "abb")).summary["plans_split"] == 1
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert type(k) is str
+            _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            _walk(v)
+    else:
+        assert value is None or type(value) in (str, int, float, bool), (value, type(value))
+
+
+def test_exports_are_plain_json_and_csv(tmp_path):
+    t = line([100, 200, 300])
+    card = evaluate(by_codes(t, "aab"), Rules(), status_quo=by_codes(t, "abb"))
+    assert isinstance(card, Scorecard)
+    data = card.to_dict()
+    _walk(data)
+    assert [r["plan_id"] for r in data["plans"]] == ["a", "b"]
+    assert data["plans"][0]["compliant"] is False
+    card.to_json(tmp_path / "s.json")
+    assert json.loads((tmp_path / "s.json").read_text()) == json.loads(json.dumps(data))
+    card.to_csv(tmp_path / "s.csv")
+    back = pd.read_csv(tmp_path / "s.csv", dtype={"plan_id": str})
+    assert list(back.columns) == PLAN_COLUMNS and list(back["population"]) == [300, 300]
+    with pytest.raises(Exception):
+        card.plans = None  # frozen
+
+
+# --- the real region ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def provinces(lombardy):
+    plan = Plan(lombardy, lombardy.municipalities["province"])
+    return plan, evaluate(plan)
+
+
+def test_provinces_against_an_independent_computation(lombardy, provinces):
+    plan, card = provinces
+    table = pd.read_csv(data_file("lombardy_2023.csv"), dtype={"code": str})
+    mountain = table["mountain_status"].isin(["totally", "partly"])
+    expect = table.assign(mountain_km2=table["area_km2"].where(mountain, 0)).groupby("province").agg(
+        population=("population", "sum"), area_km2=("area_km2", "sum"), mountain_km2=("mountain_km2", "sum"),
+        municipalities=("code", "count"))
+    rows = card.plans.set_index("plan_id")
+    assert list(rows.index) == sorted(expect.index)
+    assert rows["population"].to_dict() == expect["population"].to_dict()
+    assert rows["municipalities"].to_dict() == expect["municipalities"].to_dict()
+    assert np.allclose(rows["area_km2"], expect["area_km2"])
+    density = expect["population"] / expect["area_km2"]
+    klass = np.where(expect["mountain_km2"] > 0.5 * expect["area_km2"], "mountain",
+                     np.where(density >= 1000, "high_density", np.where(density <= 150, "low_density", "standard")))
+    assert list(rows["class"]) == list(klass)
+    assert rows.at["Milano", "population"] == 3_219_391
+    assert rows.at["Milano", "class"] == "high_density" and rows.at["Sondrio", "class"] == "mountain"
+    s = card.summary
+    shares = expect["population"] / expect["population"].sum()
+    assert s["effective_plans"] == pytest.approx(1 / (shares**2).sum())
+    assert s["population"] == 9_950_742 == table["population"].sum()
+    province = table.set_index("code")["province"]
+    cut = [(u, v) for u, v in lombardy.graph.edges if province[u] != province[v]]
+    assert s["cut_edges"] == len(cut)
+    lm = table.set_index("code")["labour_market_area"]
+    same_lm = [(u, v) for u, v in lombardy.graph.edges if lm[u] == lm[v]]
+    kept = [(u, v) for u, v in same_lm if province[u] == province[v]]
+    assert (s["collaboration_total"], s["collaboration_kept"]) == (len(same_lm), len(kept))
+
+
+def test_milano_is_not_contiguous_because_of_san_colombano(lombardy, provinces):
+    import networkx as nx
+
+    plan, card = provinces
+    rows = card.plans.set_index("plan_id")
+    assert not rows.at["Milano", "contiguous"] and not rows.at["Milano", "compliant"]
+    assert rows.drop(index="Milano")["compliant"].all()
+    parts = sorted(nx.connected_components(lombardy.graph.subgraph(plan.members["Milano"])), key=len)
+    names = lombardy.municipalities["name"]
+    assert [names[c] for c in parts[0]] == ["San Colombano al Lambro"]
+    assert card.summary["violations"] == ["plan Milano (Milano) is not contiguous"]
+    assert card.summary["population_non_compliant"] == 3_219_391
+
+
+def test_polsby_popper_of_provinces_against_geopandas(lombardy, provinces):
+    plan, card = provinces
+    dissolved = lombardy.municipalities[["province", "geometry"]].dissolve(by="province")
+    expect = 4 * math.pi * dissolved.area / dissolved.length**2
+    assert np.allclose(card.plans.set_index("plan_id")["polsby_popper"], expect.sort_index(), rtol=1e-6)
+
+
+def test_example_status_quo_matches_published_populations(lombardy):
+    frame = pd.read_csv(data_file("status_quo_example.csv"), dtype=str)
+    assert len(frame) == 169 and frame["municipality_code"].is_unique
+    part = lombardy.subset(frame["municipality_code"])
+    plan = Plan.from_csv(data_file("status_quo_example.csv"), part)
+    card = evaluate(plan, status_quo=plan)
+    pops = card.plans.set_index("plan_id")["population"]
+    assert card.plans["municipalities"].tolist() == [17, 25, 17, 11, 18, 20, 13, 48]
+    # Seriate: 77,682 inhabitants on 31.12.2014 (ambitodiseriate.it); 2023 data within 1%
+    assert pops["bg_seriate"] == pytest.approx(77_682, rel=0.01)
+    # ATS Bergamo: district Bergamo Ovest = Dalmine + Isola + Romano + Treviglio, 77 municipalities, 475,200
+    west = ["bg_dalmine", "bg_isola_bergamasca", "bg_romano", "bg_treviglio"]
+    assert card.plans.set_index("plan_id").loc[west, "municipalities"].sum() == 77
+    assert pops[west].sum() == pytest.approx(475_200, rel=0.01)
+    assert card.plans["contiguous"].all()
+    assert card.summary["municipalities_moved"] == 0
+    assert card.summary["collaboration_retained_by_kind"]["status_quo"] == 1.0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, hatch_id, number
+from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, esc, hatch_id, number
 from .colouring import colour_plans
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
 from .render import (
@@ -130,7 +130,7 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
         counts = {kind: int((change == kind).sum()) for kind in ("moved", "merged")}
         Panel(legend_html(table, **counts), "bottomright", "ld-panel ld-legend").add_to(fmap)
     dual.fit_bounds(geometry.bounds)
-    dual.m1.get_root().title = f"{title_a} vs {title_b}"
+    dual.m1.get_root().title = esc(f"{title_a} vs {title_b}")
     log.info("comparison: %d vs %d plans, %d municipalities changed plan (%s inhabitants)",
              len(plan_a), len(plan_b), len(moved),
              number(plan_a.territory.municipalities["population"].reindex(moved).sum()))

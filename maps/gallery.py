@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 # Scorecard summary key -> column heading, in table order.
 HEADLINE = {
     "plans": "Area plans",
-    "compliant_plans": "Meet floor",
-    "non_compliant_plans": "Below floor",
-    "population_non_compliant": "People below floor",
+    "compliant_plans": "Compliant",
+    "non_compliant_plans": "Not compliant",
+    "population_non_compliant": "People in non-compliant plans",
     "effective_plans": "Effective plans",
     "min_population": "Smallest plan",
     "median_population": "Median plan",

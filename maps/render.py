@@ -5,8 +5,8 @@ What the map shows (layers switch on and off in the layer control, top right):
 - every municipality filled with its area plan's colour (neighbouring plans never share one),
   faint white municipal borders; hover for name, population and plan; click for the plan's card
   (municipalities, population, class, floor, margin, collaboration kept);
-- area plan borders in bold; plans below their population floor in red, dashed and hatched,
-  and listed in the legend;
+- area plan borders in bold; non-compliant plans (below their population floor, or not
+  contiguous) in red, dashed and hatched, and listed in the legend with the reason;
 - optional layers, off at first: the status quo's plans (dashed blue outline), collaboration edges
   (one layer per kind, lines between points inside the municipalities: grey kept, red cut by a
   plan border), and the legally mountain municipalities;
@@ -89,8 +89,23 @@ def plan_table(plan, scorecard) -> pd.DataFrame:
         _kept_text(k, c) for k, c in zip(
             kept if kept is not None else [None] * len(rows), cut if cut is not None else [None] * len(rows))
     ]
-    text["plan_status"] = ["meets its floor" if ok else "BELOW ITS FLOOR" for ok in rows["compliant"]]
+    text["plan_status"] = [_status(r) for r in rows.to_dict(orient="records")]
     return rows.join(text)
+
+
+def _status(row: dict) -> str:
+    """'complies', or the reasons a plan does not, e.g. 'NOT COMPLIANT: below its floor, not contiguous'."""
+    if row.get("compliant", True):
+        return "complies"
+    reasons = []
+    margin = row.get("margin")
+    if margin is not None and margin == margin and margin < 0:
+        reasons.append("below its floor")
+    if row.get("contiguous") is False or row.get("contiguous") == 0:
+        reasons.append("not contiguous")
+    if not reasons:
+        reasons.append("breaks a rule (see evaluate)")
+    return "NOT COMPLIANT: " + ", ".join(reasons)
 
 
 def _signed(value) -> str:
@@ -126,7 +141,7 @@ def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], ge
     props = pd.DataFrame({
         "name": gdf["name"].astype(str),
         "population": [number(v) for v in gdf["population"]],
-        "plan": [table.at[p, "plan_name"] + ("" if table.at[p, "compliant"] else " (below floor)")
+        "plan": [table.at[p, "plan_name"] + ("" if table.at[p, "compliant"] else " (not compliant)")
                  for p in assignment],
     }, index=gdf.index)
     props = props.join(table[POPUP_FIELDS], on=assignment)
@@ -149,12 +164,12 @@ def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], ge
         smooth_factor=0.5,
     ).add_to(fmap)
 
-    hatch = hatch_id("below", fmap)
+    hatch = hatch_id("noncompliant", fmap)
     bad = set(table.index[~table["compliant"]])
     outlines = geometry.dissolve(assignment)
     folium.GeoJson(
         feature_collection(outlines, table[["plan_name"]]),
-        name="Area plan borders (red hatched: below floor)",
+        name="Area plan borders (red hatched: not compliant)",
         style_function=lambda f: (
             {"color": RED, "weight": 3.5, "dashArray": "8 5", "fill": True, "fillColor": f"url(#{hatch})",
              "fillOpacity": 1.0} if f["id"] in bad
@@ -233,9 +248,9 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
     bad = s.get("non_compliant_plans", 0) or 0
     rows = [
         ("Area plans", number(plans)),
-        ("Meet their floor", f'<span class="ld-ok">{number(s.get("compliant_plans"))}</span>'),
-        ("Below their floor", f'<span class="{"ld-bad" if bad else "ld-ok"}">{number(bad)}</span>'),
-        ("People in plans below floor", number(s.get("population_non_compliant"))),
+        ("Compliant", f'<span class="ld-ok">{number(s.get("compliant_plans"))}</span>'),
+        ("Not compliant", f'<span class="{"ld-bad" if bad else "ld-ok"}">{number(bad)}</span>'),
+        ("People in non-compliant plans", number(s.get("population_non_compliant"))),
         ("Effective number of plans", number(s.get("effective_plans"), 1)),
         ("Plan population min / median / max",
          " / ".join(number(s.get(k)) for k in ("min_population", "median_population", "max_population"))),
@@ -254,12 +269,13 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
                 merged: int | None = None) -> str:
-    """Legend: what borders, hatches and layers mean, and the plans below their floor."""
+    """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
                                                 "neighbouring plans never share a colour)"),
         (swatch("transparent", PLAN_BORDER, width=2), "Area plan border"),
-        (swatch("transparent", RED, "dashed", hatch=RED), "Area plan below its population floor"),
+        (swatch("transparent", RED, "dashed", hatch=RED),
+         "Area plan not compliant (below its population floor or not contiguous)"),
     ]
     if moved is not None:
         items.append((swatch("transparent", "#111111", hatch="#111111", width=1),
@@ -277,14 +293,15 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
     if len(bad):
         shown = bad.sort_values("plan_margin", key=lambda s: s.map(_margin_key)).head(25)
         lines = "".join(
-            f"<li>{esc(r.plan_name)}: {esc(r.plan_population)} (floor {esc(r.plan_floor)}, {esc(r.plan_class)})</li>"
+            f"<li>{esc(r.plan_name)}: {esc(r.plan_status.split(': ', 1)[-1])}; {esc(r.plan_population)} "
+            f"people, floor {esc(r.plan_floor)} ({esc(r.plan_class)})</li>"
             for r in shown.itertuples()
         )
         more = f"<li>and {len(bad) - len(shown)} more</li>" if len(bad) > len(shown) else ""
-        listing = (f'<details open><summary class="ld-bad">{len(bad)} area plan(s) below their floor</summary>'
+        listing = (f'<details open><summary class="ld-bad">{len(bad)} area plan(s) not compliant</summary>'
                    f'<ul class="ld-list">{lines}{more}</ul></details>')
     else:
-        listing = '<div class="ld-ok">Every area plan meets its floor.</div>'
+        listing = '<div class="ld-ok">Every area plan complies.</div>'
     return f'<details open><summary>Legend</summary><table>{rows}</table></details>{listing}'
 
 
@@ -351,7 +368,7 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
     Panel(legend_html(table, status_quo=status_quo is not None), "bottomright",
           "ld-panel ld-legend").add_to(fmap)
-    fmap.get_root().title = title or "Area plans"
+    fmap.get_root().title = esc(title or "Area plans")
     log.info("plan map: %d plans, %d municipalities, %d colours", len(plan), len(plan.assignment),
              len(set(colours.values())))
     return fmap

@@ -1,0 +1,172 @@
+"""Maps without a browser: colouring, display geometry, tables, comparison changes, gallery, commands."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from lombardy_districts.cli import main
+from lombardy_districts.errors import InputError
+from lombardy_districts.plan import Plan
+from lombardy_districts.scorecard import evaluate
+from maps.colouring import PALETTE, colour_plans, conflicts
+from maps.compare import changes, write_comparison
+from maps.display import DisplayGeometry
+from maps.gallery import gallery_entry, write_gallery
+from maps.render import legend_html, plan_table, write_plan_map
+from tests.maps_fixtures import (
+    code,
+    tiny_collaboration,
+    tiny_plan_a,
+    tiny_plan_b,
+    tiny_rules,
+    tiny_territory,
+)
+
+LOCAL = ("/work", "/tmp", "file://", "/root", "/home")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_territory()
+
+
+def test_neighbouring_provinces_never_share_a_colour(lombardy):
+    plan = Plan(lombardy, lombardy.municipalities["province"])
+    colours = colour_plans(plan)
+    assert conflicts(plan, colours) == []
+    assert set(colours.values()) <= set(PALETTE)
+
+
+def test_a_palette_too_small_gets_extra_colours_rather_than_a_clash(tiny):
+    # every municipality its own plan: the grid needs 2 colours; a 1-colour palette must not clash
+    plan = Plan(tiny, {c: c for c in tiny.codes})
+    colours = colour_plans(plan, palette=("#000000",))
+    assert conflicts(plan, colours) == []
+    assert len(set(colours.values())) >= 2
+
+
+def test_preferred_colours_are_kept_unless_a_neighbour_has_them(tiny):
+    plan = tiny_plan_a(tiny)
+    colours = colour_plans(plan, preferred={"W": "#123456", "C": "#123456"})
+    assert colours["W"] == "#123456" or colours["C"] == "#123456"
+    assert colours["W"] != colours["C"]  # West and Centre touch
+
+
+def test_display_geometry_simplifies_without_gaps_or_overlaps(lombardy):
+    shown = DisplayGeometry(lombardy.municipalities, 150)
+    original = lombardy.municipalities.geometry
+    assert shown.polygons.crs == "EPSG:4326"
+    coords = shapely.get_coordinates(shown.polygons.values)
+    assert np.allclose(coords, np.round(coords, 5))
+    assert len(coords) < 0.6 * shapely.get_num_coordinates(original.values).sum()
+    projected = shown._projected
+    union = shapely.union_all(projected.values).area
+    assert projected.area.sum() == pytest.approx(union, rel=1e-3)  # no overlaps between neighbours
+    assert union == pytest.approx(shapely.union_all(original.values).area, rel=5e-3)  # no gaps opened
+
+
+def test_plan_table_gives_readable_popup_fields(tiny):
+    plan = tiny_plan_a(tiny)
+    table = plan_table(plan, evaluate(plan, tiny_rules()))
+    ne = table.loc["NE"]
+    assert ne["plan_name"] == "North-east"
+    assert ne["plan_population"] == "40,000"
+    assert ne["plan_floor"] == "50,000"
+    assert ne["plan_margin"] == "-10,000"
+    assert ne["plan_status"] == "NOT COMPLIANT: below its floor"
+    assert table.loc["W", "plan_status"] == "complies"
+    legend = legend_html(table)
+    assert "1 area plan(s) not compliant" in legend and "North-east" in legend
+
+
+def test_changes_tell_moves_from_merges(tiny):
+    a = tiny_plan_a(tiny)
+    moved = changes(a, tiny_plan_b(tiny))
+    assert sorted(moved.index[moved == "moved"]) == [code(0, 3), code(1, 3)]
+    assert (moved[moved != "moved"] == "").all()
+    merged = changes(a, a.reassign({c: "SE" for c in a.members["NE"]}))  # NE (40,000) joins SE (60,000)
+    assert sorted(merged.index[merged == "merged"]) == sorted(a.members["NE"])
+    assert (merged[merged != "merged"] == "").all()
+    renamed = changes(a, Plan(tiny, a.assignment.map({"W": "1", "C": "2", "NE": "3", "SE": "4"})))
+    assert (renamed == "").all()
+
+
+def test_plan_map_is_standalone_html_with_every_part(tiny, tmp_path):
+    plan = tiny_plan_a(tiny)
+    out = write_plan_map(plan, None, tmp_path / "map.html", rules=tiny_rules(), status_quo=tiny_plan_b(tiny),
+                         collaboration=tiny_collaboration(), title="Tiny <test>")
+    html = out.read_text()
+    assert not [s for s in LOCAL if s in html]
+    for text in ("Status quo area plans", "Collaboration: union (2 ties, 2 cut)", "Collaboration: consortium",
+                 "Mountain municipalities", "<title>Tiny &lt;test&gt;</title>", "North-east", "Population floor"):
+        assert text in html, text
+    assert "Tiny <test>" not in html  # escaped in the page title and the headline panel
+
+
+def test_write_plan_map_into_a_missing_folder_says_so(tiny, tmp_path):
+    plan = tiny_plan_a(tiny)
+    with pytest.raises(InputError, match="output folder .*missing.* does not exist"):
+        write_plan_map(plan, evaluate(plan, tiny_rules()), tmp_path / "missing" / "map.html")
+
+
+def test_comparison_of_plans_over_different_municipalities_is_refused(tiny, tmp_path):
+    other = tiny.subset(tiny.codes[:12])
+    with pytest.raises(InputError, match="cover different municipalities"):
+        write_comparison(tiny_plan_a(tiny), Plan(other, {c: "x" for c in other.codes}), tmp_path / "c.html")
+
+
+def test_gallery_links_relative_escapes_names_and_formats_scores(tiny, tmp_path):
+    plan = tiny_plan_a(tiny)
+    card = evaluate(plan, tiny_rules())
+    (tmp_path / "maps").mkdir()
+    entries = [
+        gallery_entry("<b>max-plans</b>", tmp_path / "maps" / "a.html", card, compare_path="maps/a-vs-sq.html"),
+        {"name": "repair", "map": "maps/b.html", "plans": 3, "collaboration_retained": 0.5, "solver": "cpsat"},
+    ]
+    html = write_gallery(entries, tmp_path).read_text()
+    assert (tmp_path / "index.html").exists()
+    assert 'href="maps/a.html"' in html and 'href="maps/a-vs-sq.html"' in html and 'href="maps/b.html"' in html
+    assert "&lt;b&gt;max-plans&lt;/b&gt;" in html and "<b>max-plans" not in html
+    assert "50.0%" in html and ">cpsat<" in html
+    assert not [s for s in LOCAL if s in html]
+
+
+def test_gallery_refuses_links_outside_its_folder(tmp_path):
+    (tmp_path / "g").mkdir()
+    with pytest.raises(InputError, match=r"entry 1 \(a\) map: the file is outside the gallery folder") as info:
+        write_gallery([{"name": "a", "map": tmp_path / "a.html"}, {"name": "b"}], tmp_path / "g" / "index.html")
+    assert "gallery entry 2 (b) has no 'map' path" in str(info.value)
+
+
+def _lodi_plan(lombardy, tmp_path, name, column="labour_market_area"):
+    lodi = lombardy.municipalities[lombardy.municipalities["province"] == "Lodi"]
+    path = tmp_path / name
+    pd.DataFrame({"municipality_code": lodi.index, "plan_id": lodi[column]}).to_csv(path, index=False)
+    return path
+
+
+def test_map_and_compare_commands(lombardy, tmp_path, capsys):
+    plan = _lodi_plan(lombardy, tmp_path, "lodi_lma.csv")
+    sq = _lodi_plan(lombardy, tmp_path, "lodi_province.csv", "province")
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--province", "Lodi"]
+    assert main(["map", str(plan), "-o", str(tmp_path / "m.html"), "--status-quo", str(sq), *cache]) == 0
+    assert main(["compare", str(sq), str(plan), "-o", str(tmp_path / "c.html"), *cache]) == 0
+    out = capsys.readouterr().out
+    assert "written to" in out
+    assert "lodi_lma" in (tmp_path / "m.html").read_text()
+    compared = (tmp_path / "c.html").read_text()
+    assert "<title>lodi_province vs lodi_lma</title>" in compared
+    assert len(re.findall(r"map_\w+\.sync\(map_\w+\)", compared)) == 2  # each map follows the other
+
+
+def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):
+    code_ = main(["map", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "no" / "m.html"),
+                  "--rules", str(tmp_path / "r.toml"), "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code_ == 2
+    assert "error: output" in err and "nope.csv does not exist" in err and "r.toml" in err

@@ -67,7 +67,7 @@ class Units:
         gdf = terr.municipalities
         sq = problem.status_quo
         if problem.mode == "merge":
-            unit_of = sq.assignment
+            unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
         ids = list(dict.fromkeys(unit_of.values))
@@ -133,6 +133,33 @@ class Units:
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
         )
 
+    def subset(self, keep) -> Units:
+        """The units ``keep`` (indices, in that order) with edges, ties and locks among them only.
+
+        Used by repair mode to model only the neighbourhood of non-compliant plans.
+        """
+        keep = [int(u) for u in keep]
+        new = {u: k for k, u in enumerate(keep)}
+        edges = sorted((min(new[i], new[j]), max(new[i], new[j]))
+                       for i, j in self.edges if i in new and j in new)
+        neighbors = [[] for _ in keep]
+        for i, j in edges:
+            neighbors[i].append(j)
+            neighbors[j].append(i)
+        collab = {(min(new[i], new[j]), max(new[i], new[j])): w
+                  for (i, j), w in self.collaboration.items() if i in new and j in new}
+        pick = np.array(keep, dtype=int)
+        return Units(
+            ids=[self.ids[u] for u in keep], members=[self.members[u] for u in keep],
+            population=self.population[pick], area=self.area[pick],
+            mountain_area=self.mountain_area[pick], neighbors=neighbors, edges=edges,
+            collaboration=collab,
+            status_quo=None if self.status_quo is None else self.status_quo[pick],
+            group=None if self.group is None else self.group[pick],
+            locked={new[u]: lab for u, lab in self.locked.items() if u in new},
+            exclusive=self.exclusive,
+        )
+
     def to_plan(self, problem: Problem, labels) -> Plan:
         """Municipality-level plan from one label per unit (labels become plan ids ``P001``...)."""
         labels = list(labels)
@@ -143,3 +170,22 @@ class Units:
                 assignment[code] = f"P{order[lab] + 1:03d}"
         return Plan(problem.territory, assignment)
 
+
+
+def _connected_parts(status_quo: Plan, graph) -> pd.Series:
+    """Merge-mode unit of each municipality: its status quo plan, split into connected parts.
+
+    A status quo plan that is not contiguous (e.g. a labour-market area cut by a regional
+    border) becomes one unit per connected part, ids ``<plan>#1``, ``<plan>#2``... (largest
+    first), so that a union of units is contiguous exactly when the unit graph says so.
+    """
+    import networkx as nx
+
+    unit_of = status_quo.assignment.copy()
+    for plan_id, codes in status_quo.members.items():
+        parts = list(nx.connected_components(graph.subgraph(codes)))
+        if len(parts) > 1:
+            parts.sort(key=lambda p: (-len(p), min(p)))
+            for k, part in enumerate(parts, start=1):
+                unit_of.loc[sorted(part)] = f"{plan_id}#{k}"
+    return unit_of

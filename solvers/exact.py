@@ -1,0 +1,222 @@
+"""What the exact solvers share around their models: options, warm start, repair zone, answers.
+
+``prepare`` turns a ``Problem`` into a ``Setup`` (the units the model partitions, the class
+terms, the candidate pairs, the warm start as unit labels and a proved bound on the number of
+plans); ``finish`` turns the model's answer back into a checked municipality-level plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.plan import Plan
+from lombardy_districts.problem import Problem
+
+from .bounds import PlanBound, plan_count_bound
+from .model_data import Candidates, ClassTerms, build_candidates
+from .units import Units
+
+log = logging.getLogger(__name__)
+
+SENSE = {"max-plans": 1, "collaboration": 1, "disruption": -1, "compact": -1}
+"""+1 for objectives to maximise, -1 for those to minimise."""
+
+DEFAULTS = {
+    "restrict": "auto",            # True, False or "auto" (restrict when more than full_model_units units)
+    "full_model_units": 150,
+    "max_plan_population": None,   # None: the ceiling if set, else plan_population_factor * highest floor
+    "plan_population_factor": 2.0,
+    "max_roots_per_unit": 40,
+    "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (large models)
+    "heuristic_share": 0.25,       # share of the time limit the heuristic may use (at most 20 s)
+    "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
+    "disruption_by": "municipalities",  # or "population"
+}
+
+
+@dataclass
+class Setup:
+    """A problem prepared for an exact model.
+
+    ``units`` are all units; the model partitions ``model`` = ``units.subset(keep)``; the other
+    units keep ``fixed`` labels (repair mode leaves plans far from any problem alone).
+    """
+
+    problem: Problem
+    units: Units
+    model: Units
+    keep: list[int]
+    fixed: dict[int, str]
+    terms: ClassTerms
+    candidates: Candidates
+    hint: list | None
+    bound: PlanBound
+    options: dict
+    notes: list[str] = field(default_factory=list)
+    disruption_weight: np.ndarray | None = None
+
+
+def options_of(problem: Problem) -> dict:
+    """Solver options: ``DEFAULTS`` updated by ``problem.options`` (unknown keys ignored by name)."""
+    opts = dict(DEFAULTS)
+    opts.update({k: v for k, v in problem.options.items() if k in DEFAULTS})
+    if opts["disruption_by"] not in ("municipalities", "population"):
+        raise InputError(f"option disruption_by = {opts['disruption_by']!r}; allowed: municipalities, population")
+    return opts
+
+
+def labels_from_plan(units: Units, plan: Plan) -> list | None:
+    """One label per unit from a municipality-level plan, or None if the plan splits a unit."""
+    labels = []
+    for members in units.members:
+        values = set(plan.assignment.loc[members])
+        if len(values) != 1:
+            return None
+        labels.append(values.pop())
+    return labels
+
+
+def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None, seed: int) -> Setup:
+    """Build the ``Setup`` of ``problem`` (see the module docstring)."""
+    opts = options_of(problem)
+    rules = problem.rules
+    units = Units.from_problem(problem)
+    notes: list[str] = []
+    hint_full = labels_from_plan(units, warm_start) if warm_start is not None else None
+    if warm_start is not None and hint_full is None:
+        notes.append("warm start ignored: it splits a unit")
+    big = len(units) > opts["full_model_units"]
+    if hint_full is None and (opts["heuristic_warm_start"] is True or (opts["heuristic_warm_start"] == "auto"
+                                                                      and big and problem.mode != "repair")):
+        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes)
+
+    keep, fixed = list(range(len(units))), {}
+    if problem.mode == "repair":
+        keep = repair_zone(problem, units, opts["repair_depth"])
+        inside = set(keep)
+        fixed = {u: f"sq{units.status_quo[u]}" for u in range(len(units)) if u not in inside}
+        notes.append(f"repair models {len(keep)} of {len(units)} units: the non-compliant plans and the "
+                     f"plans within {opts['repair_depth']} step(s) of them; other plans stay as they are")
+    model = units.subset(keep) if fixed else units
+    hint = None if hint_full is None else [hint_full[u] for u in keep]
+
+    restrict = opts["restrict"]
+    if restrict == "auto":
+        restrict = len(model) > opts["full_model_units"]
+    max_pop, max_roots = None, None
+    if restrict:
+        max_pop = opts["max_plan_population"]
+        if max_pop is None:
+            max_pop = rules.ceiling or int(opts["plan_population_factor"] * max(rules.floors.values()))
+        max_roots = opts["max_roots_per_unit"]
+    elif rules.ceiling is not None:
+        max_pop = rules.ceiling  # exact: no plan may exceed it
+    candidates = build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint)
+    weight = None
+    if model.status_quo is not None:
+        if opts["disruption_by"] == "population":
+            weight = model.population.astype(np.int64)
+        else:
+            weight = np.array([len(m) for m in model.members], dtype=np.int64)
+    return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
+                 hint, plan_count_bound(units, rules), opts, notes, weight)
+
+
+def _heuristic_labels(problem, units, time_limit, seed, opts, notes) -> list | None:
+    try:
+        from .heuristic import HeuristicSolver
+    except ImportError:
+        notes.append("no heuristic solver available for a warm start")
+        return None
+    limit = min(20.0, (time_limit or 60.0) * opts["heuristic_share"])
+    try:
+        result = HeuristicSolver.from_problem(problem).solve(time_limit=limit, seed=seed, workers=1)
+    except Exception as exc:  # the warm start is a help, never a requirement
+        notes.append(f"heuristic warm start failed: {exc}")
+        return None
+    if result.plan is None or result.plan.violations(problem.rules):
+        notes.append("heuristic found no compliant warm start")
+        return None
+    notes.append(f"warm start: heuristic plan with {len(result.plan)} plans in {result.wall_time:.1f} s")
+    return labels_from_plan(units, result.plan)
+
+
+def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
+    """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away."""
+    sq, rules = problem.status_quo, problem.rules
+    pops, floors = sq.populations, sq.floors(rules)
+    bad_ids = set(pops.index[pops < floors]) | set(sq.contiguous.index[~sq.contiguous])
+    if rules.ceiling is not None:
+        bad_ids |= set(pops.index[pops > rules.ceiling])
+    gdf = sq.territory.municipalities
+    for column in rules.hard_boundaries:
+        spans = gdf[column].groupby(sq.assignment).nunique()
+        bad_ids |= set(spans.index[spans > 1])
+    for code, plan_id in rules.locked_municipalities.items():
+        if code in sq.assignment.index and sq.assignment[code] != plan_id:
+            bad_ids.add(sq.assignment[code])
+    index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
+    bad = {index[p] for p in bad_ids if p in index}
+    plan_of = units.status_quo
+    for _ in range(depth):
+        near = set(bad)
+        for i, j in units.edges:
+            if plan_of[i] in bad or plan_of[j] in bad:
+                near.update((plan_of[i], plan_of[j]))
+        bad = near
+    return [u for u in range(len(units)) if plan_of[u] in bad]
+
+
+def full_labels(setup: Setup, model_labels) -> list:
+    """Label of every unit: the model's answer inside the zone, the fixed labels outside."""
+    out: list = [None] * len(setup.units)
+    for u, label in setup.fixed.items():
+        out[u] = label
+    for k, u in enumerate(setup.keep):
+        out[u] = f"m{model_labels[k]}"
+    return out
+
+
+def objective_values(setup: Setup, labels) -> dict[str, float]:
+    """Every objective of a unit labelling, over all units (not only the modelled zone).
+
+    max-plans: number of plans; collaboration: weight of collaboration ties inside plans;
+    compact: contiguity edges between plans; disruption: municipalities (or people) not in
+    the plan that inherits their status quo plan, under the best one-to-one inheritance.
+    """
+    units = setup.units
+    out = {
+        "max-plans": float(len(set(labels))),
+        "collaboration": float(sum(w for (i, j), w in units.collaboration.items() if labels[i] == labels[j])),
+        "compact": float(sum(1 for i, j in units.edges if labels[i] != labels[j])),
+    }
+    if units.status_quo is not None:
+        if setup.options["disruption_by"] == "population":
+            weight = units.population.astype(float)
+        else:
+            weight = np.array([len(m) for m in units.members], dtype=float)
+        new = {lab: k for k, lab in enumerate(dict.fromkeys(labels))}
+        overlap = np.zeros((len(new), int(units.status_quo.max()) + 1))
+        for u, lab in enumerate(labels):
+            overlap[new[lab], units.status_quo[u]] += weight[u]
+        rows, cols = linear_sum_assignment(overlap, maximize=True)
+        out["disruption"] = float(weight.sum() - overlap[rows, cols].sum())
+    return out
+
+
+def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
+    """The municipality-level plan of ``labels`` and the evaluator's violations ([] = compliant)."""
+    plan = setup.units.to_plan(setup.problem, labels)
+    return plan, plan.violations(setup.problem.rules)
+
+
+def gap_of(objective: float | None, bound: float | None) -> float | None:
+    """Relative gap ``|bound - objective| / max(1, |objective|)``."""
+    if objective is None or bound is None:
+        return None
+    return abs(bound - objective) / max(1.0, abs(objective))

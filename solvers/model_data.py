@@ -1,0 +1,287 @@
+"""Data the exact solvers share: integer class-rule terms, candidate roots, objective scaling.
+
+Both exact solvers (``cpsat`` and ``pulp``) use the same *rooted* partition model: every plan
+has one root, its most populous unit (ties: lowest index), and ``x[i, r] = 1`` when unit ``i``
+is in the plan rooted at ``r``. This module decides which pairs ``(i, r)`` exist
+(``Candidates``) and turns the class rule of ``Rules`` into integer linear terms
+(``ClassTerms``), so that both solvers model exactly the same problem.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.rules import CLASSES, Rules
+
+from .units import Units
+
+AREA_SCALE = 10_000
+"""Areas enter the integer model in units of 1/AREA_SCALE km2 (100 m2)."""
+
+
+@dataclass(frozen=True)
+class ClassTerms:
+    """The class rule of ``Rules.classify`` as integer terms per unit.
+
+    For a plan ``S`` with population ``P``, area ``A`` and mountain area ``M`` (sums over S):
+
+    - mountain        <=>  ``sum_{i in S} mountain[i] >= 1``   (M > share * A)
+    - dense enough    <=>  ``sum_{i in S} high[i] >= 0``       (P >= high_density_min * A)
+    - sparse enough   <=>  ``sum_{i in S} low[i] >= 0``        (P <= low_density_max * A)
+
+    class = mountain if mountain, else high_density if dense, else low_density if sparse,
+    else standard. Areas are rounded to 1/AREA_SCALE km2 per unit and the three cut-offs to
+    fractions with denominators up to 1,000, so only plans within a hair of a cut-off could be
+    classed differently from the evaluator, which the solvers run on every answer anyway.
+    """
+
+    mountain: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    floors: dict[str, int]
+
+    @classmethod
+    def from_units(cls, units: Units, rules: Rules) -> ClassTerms:
+        """Integer terms for ``units`` under ``rules``."""
+        area = np.rint(units.area * AREA_SCALE).astype(np.int64)
+        mount = np.rint(units.mountain_area * AREA_SCALE).astype(np.int64)
+        pop = units.population.astype(np.int64)
+        share = Fraction(rules.mountain_area_share).limit_denominator(1000)
+        high = Fraction(rules.high_density_min).limit_denominator(1000)
+        low = Fraction(rules.low_density_max).limit_denominator(1000)
+        mountain = share.denominator * mount - share.numerator * area
+        dense = pop * AREA_SCALE * high.denominator - high.numerator * area
+        sparse = low.numerator * area - pop * AREA_SCALE * low.denominator
+        return cls(_reduce(mountain), _reduce(dense), _reduce(sparse), dict(rules.floors))
+
+    @property
+    def uniform(self) -> bool:
+        """True when every class has the same floor (the class then does not matter)."""
+        return len(set(self.floors.values())) == 1
+
+    def classify(self, members) -> str:
+        """Class of the plan made of ``members`` (unit indices) under these terms."""
+        members = list(members)
+        if self.mountain[members].sum() >= 1:
+            return "mountain"
+        if self.high[members].sum() >= 0:
+            return "high_density"
+        if self.low[members].sum() >= 0:
+            return "low_density"
+        return "standard"
+
+
+def _reduce(values: np.ndarray) -> np.ndarray:
+    g = int(np.gcd.reduce(np.abs(values))) if len(values) else 1
+    return values // g if g > 1 else values
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Which unit may join which root.
+
+    Attributes
+    ----------
+    rank
+        Position of each unit in the root order (most populous first); a plan's root is its
+        member of lowest rank, so ``x[i, r]`` exists only when ``rank[i] >= rank[r]``.
+    roots_of
+        Unit -> candidate roots (sorted by rank); ``i in roots_of[i]`` when ``i`` may be a root.
+    members_of
+        Root -> units that may join it (root first); each such set is connected and contains
+        the root.
+    restricted
+        True when pairs were dropped beyond what the rules themselves exclude, i.e. the model
+        is exact only for the restricted candidate set.
+    note
+        One line saying how the candidates were chosen.
+    """
+
+    rank: np.ndarray
+    roots_of: list[list[int]]
+    members_of: dict[int, list[int]]
+    restricted: bool
+    note: str
+
+    @property
+    def pairs(self) -> int:
+        """Number of ``(unit, root)`` pairs, i.e. assignment variables."""
+        return sum(len(r) for r in self.roots_of)
+
+
+def build_candidates(
+    units: Units,
+    lowest_floor: int,
+    max_plan_population: int | None = None,
+    max_roots_per_unit: int | None = None,
+    hint: list | None = None,
+) -> Candidates:
+    """Candidate pairs ``(unit i, root r)`` of the rooted model.
+
+    Always excluded (exact): ``rank[i] < rank[r]`` (the root is the most populous member);
+    ``i`` and ``r`` in different hard-boundary groups or locked to different plans; ``i`` not
+    reachable from ``r`` through units of rank >= rank[r] in its group; roots whose reachable
+    units hold fewer than ``lowest_floor`` inhabitants.
+
+    Restrictions (the model is then exact only for the restricted set):
+
+    - ``max_plan_population``: ``i`` may join ``r`` only if ``pop[r] + d(r, i) <= max_plan_population``,
+      with ``d`` the population-weighted shortest path from ``r`` to ``i`` (each unit entered
+      costs its population) through units of rank >= rank[r]. A plan of at most that many
+      inhabitants contains such a path from its root to every member, so this restriction
+      loses exactly the plans above ``max_plan_population`` (none, when it is the ceiling);
+    - ``max_roots_per_unit``: each unit keeps only that many nearest candidate roots
+      (by ``d``); a heuristic cut to keep the model small.
+
+    ``hint`` (a label per unit, e.g. the warm start) adds back every pair its plans use, so the
+    warm start always fits the model.
+    """
+    n = len(units)
+    pop = units.population.astype(np.int64)
+    order = sorted(range(n), key=lambda i: (-int(pop[i]), i))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    group = units.group if units.group is not None else [None] * n
+    locked = units.locked
+    budget_cap = None if max_plan_population is None else int(max_plan_population)
+
+    def compatible(i: int, r: int) -> bool:
+        if group[i] != group[r]:
+            return False
+        li, lr = locked.get(i), locked.get(r)
+        if li is not None and lr is not None and li != lr:
+            return False
+        if lr is not None and lr in units.exclusive and li != lr:
+            return False
+        if li is not None and li in units.exclusive and li != lr:
+            return False
+        return True
+
+    dist: list[dict[int, int]] = [{} for _ in range(n)]  # root -> {unit: d}
+    dropped = False
+    for r in range(n):
+        budget = None if budget_cap is None else budget_cap - int(pop[r])
+        seen = {r: 0}
+        heap = [(0, r)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > seen.get(u, math.inf):
+                continue
+            for v in units.neighbors[u]:
+                if rank[v] < rank[r] or not compatible(v, r):
+                    continue
+                nd = d + int(pop[v])
+                if budget is not None and nd > budget:
+                    dropped = True
+                    continue
+                if nd < seen.get(v, math.inf):
+                    seen[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        if budget is not None and budget < 0:
+            seen = {r: 0}
+        dist[r] = seen if compatible(r, r) else {}
+
+    roots_of: list[dict[int, int]] = [{} for _ in range(n)]
+    for r in range(n):
+        for i, d in dist[r].items():
+            roots_of[i][r] = d
+    if max_roots_per_unit is not None:
+        for i in range(n):
+            if len(roots_of[i]) > max_roots_per_unit:
+                keep = sorted(roots_of[i], key=lambda r: (roots_of[i][r], rank[r]))[:max_roots_per_unit]
+                if i in roots_of[i] and i not in keep:
+                    keep[-1] = i
+                roots_of[i] = {r: roots_of[i][r] for r in keep}
+                dropped = True
+    if hint is not None:
+        for members in _groups(hint).values():
+            root = min(members, key=lambda u: rank[u])
+            for i in members:
+                roots_of[i].setdefault(root, 0)
+
+    members_of = _connected_members(units, roots_of, rank, pop, lowest_floor)
+    final_roots: list[list[int]] = [[] for _ in range(n)]
+    for r, members in members_of.items():
+        for i in members:
+            final_roots[i].append(r)
+    for i in range(n):
+        final_roots[i].sort(key=lambda r: rank[r])
+    empty = [units.ids[i] for i in range(n) if not final_roots[i]]
+    if empty and (max_plan_population is not None or max_roots_per_unit is not None):
+        return build_candidates(
+            units, lowest_floor,
+            None if max_plan_population is None else int(max_plan_population * 1.5),
+            None if max_roots_per_unit is None else int(max_roots_per_unit * 1.5) + 1,
+            hint,
+        )
+    if empty:
+        raise InfeasibleError(
+            f"{len(empty)} units ({', '.join(empty[:5])}{' ...' if len(empty) > 5 else ''}) cannot be in "
+            f"any plan: no connected set of units allowed together around them reaches the lowest "
+            f"floor of {lowest_floor:,} inhabitants. Fix: lower the floors or drop hard boundaries/locks."
+        )
+    note = "all pairs allowed by the rules"
+    if dropped:
+        parts = []
+        if max_plan_population is not None:
+            parts.append(f"plans of at most {int(max_plan_population):,} inhabitants")
+        if max_roots_per_unit is not None:
+            parts.append(f"the {max_roots_per_unit} nearest roots per unit")
+        note = "restricted to " + " and ".join(parts) + (" (plus the warm start's pairs)" if hint else "")
+    return Candidates(rank, final_roots, members_of, dropped, note)
+
+
+def _groups(labels) -> dict:
+    out: dict = {}
+    for u, lab in enumerate(labels):
+        out.setdefault(lab, []).append(u)
+    return out
+
+
+def _connected_members(units: Units, roots_of, rank, pop, lowest_floor: int) -> dict[int, list[int]]:
+    """Root -> candidate members connected to it; drop roots that cannot reach the floor."""
+    members: dict[int, set[int]] = {}
+    for i, roots in enumerate(roots_of):
+        for r in roots:
+            members.setdefault(r, set()).add(i)
+    out = {}
+    for r, cand in members.items():
+        if r not in cand:
+            continue
+        seen, stack = {r}, [r]
+        while stack:
+            u = stack.pop()
+            for v in units.neighbors[u]:
+                if v in cand and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        if sum(int(pop[u]) for u in seen) >= lowest_floor:
+            out[r] = sorted(seen, key=lambda u: (u != r, rank[u]))
+    return out
+
+
+def integer_weights(values, name: str = "weights") -> tuple[dict, int]:
+    """Scale float weights to integers: ``(scaled, scale)`` with ``scaled = round(w * scale)``.
+
+    ``scale`` is the smallest power of ten up to 10**6 that makes every weight whole (to 1e-9),
+    else 10**6 (weights then rounded to 1e-6).
+    """
+    values = dict(values)
+    for k in range(7):
+        scale = 10 ** k
+        if all(abs(w * scale - round(w * scale)) < 1e-9 for w in values.values()):
+            break
+    if any(w < 0 for w in values.values()):
+        raise InputError(f"{name} must be >= 0; got {min(values.values())}")
+    return {key: int(round(w * scale)) for key, w in values.items()}, scale
+
+
+def classes_needed(terms: ClassTerms) -> list[str]:
+    """Classes the model must tell apart (all four unless every floor is equal)."""
+    return ["standard"] if terms.uniform else list(CLASSES)

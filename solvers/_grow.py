@@ -6,6 +6,8 @@ regions (the local search's destroy-and-rebuild move), always inside a given ``p
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from ._layout import Layout, Totals
@@ -183,4 +185,59 @@ def totals_ok(layout: Layout, regions: list[Region]) -> bool:
     return all(layout.complies(r.totals) for r in regions)
 
 
-__all__ = ["Region", "Totals", "grow", "merge_fragments", "totals_ok"]
+def lock_regions(layout: Layout) -> list[Region] | None:
+    """One seed region per lock label: its locked units joined by shortest paths of free units.
+
+    Exclusive labels (status-quo plans kept as they are) take their units only. Returns None
+    when some label's units cannot be joined (the feasibility check explains why).
+    """
+    by_label: dict[str, list[int]] = {}
+    for u in range(layout.n):
+        if layout.lock[u] is not None:
+            by_label.setdefault(layout.lock[u], []).append(u)
+    taken = {u for units in by_label.values() for u in units}
+    regions = []
+    for lab in sorted(by_label):
+        units = by_label[lab]
+        members = {units[0]}
+        group = layout.group[units[0]]
+        for target in units[1:]:
+            if target in members:
+                continue
+            if lab in layout.exclusive:
+                members.add(target)
+                continue
+            path = _path(layout, members, target, group, lab, taken)
+            if path is None:
+                return None
+            members |= path
+            taken |= path
+        if not layout.connected(members):
+            return None
+        regions.append(Region(layout, members, lock=lab))
+    return regions
+
+
+def _path(layout: Layout, start: set[int], target: int, group, lab: str, taken: set[int]) -> set[int] | None:
+    """Units of a shortest path from ``start`` to ``target`` through units free to join ``lab``."""
+    parent = {u: -1 for u in start}
+    todo = deque(sorted(start))
+    while todo:
+        u = todo.popleft()
+        if u == target:
+            out = set()
+            while u != -1 and u not in start:
+                out.add(u)
+                u = parent[u]
+            return out
+        for v in layout.neighbors[u]:
+            if v in parent or layout.group[v] != group:
+                continue
+            if v != target and (v in taken or layout.lock[v] is not None):
+                continue
+            parent[v] = u
+            todo.append(v)
+    return None
+
+
+__all__ = ["Region", "Totals", "grow", "lock_regions", "merge_fragments", "totals_ok"]

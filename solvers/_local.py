@@ -45,6 +45,22 @@ class Partition:
         for r in new:
             self._put(r)
 
+    def move(self, u: int, k: int) -> None:
+        """Move unit ``u`` into region ``k`` (the caller checks that both regions stay valid)."""
+        old = self.regions[self.label[u]]
+        t = self.layout.unit_totals(u)
+        old.members.discard(u)
+        old.totals = old.totals.minus(t)
+        self.regions[k].add(self.layout, u)
+        self.label[u] = k
+
+    def merge(self, keep: int, gone: int) -> None:
+        """Region ``keep`` absorbs region ``gone``."""
+        other = self.regions.pop(gone)
+        self.regions[keep].absorb(other)
+        for u in other.members:
+            self.label[u] = keep
+
     def neighbours(self, k: int) -> list[int]:
         """Ids of regions adjacent to region ``k``."""
         lab, nb = self.label, self.layout.neighbors

@@ -1,0 +1,194 @@
+"""The heuristic solver: region growing from many starts, then local search.
+
+How it works (every random choice comes from ``numpy.random.default_rng(seed)``):
+
+1. **Check** the problem with ``lombardy_districts.feasibility.check_feasible``; a problem proved
+   infeasible returns status ``infeasible`` with the reason, and no plan.
+2. **Start.** In ``repair`` mode, or when ``disruption`` is the first objective, start from the
+   status quo and repair it (``_repair``). Otherwise grow regions from several seeds
+   (``_grow``: each region adds the neighbour that completes its floor with the least spare
+   population, else the best-connected one; leftovers below the floor merge into neighbours)
+   and keep the start with the most plans. A compliant ``warm_start`` plan competes too.
+3. **More plans** (objective ``max-plans``): split regions along spanning-tree cuts and rebuild
+   groups of neighbouring regions (``_local``), until the simple upper bound is reached, the
+   search is idle for ``patience`` moves, or time runs out; then restart from a fresh start
+   while restarts and time remain, keeping the best.
+4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
+   between plans without changing their number (``_moves``).
+5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise
+   no plan is returned.
+
+The class floor of every region is computed from its own totals with the rule of
+``Rules.classify``, so a region's floor changes as it grows. A run that stops by bound or
+patience (not by the time limit) gives the same plan for the same seed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from lombardy_districts.errors import InfeasibleError
+from lombardy_districts.feasibility import check_feasible
+from lombardy_districts.problem import SolveResult
+
+from ._bound import plan_bound
+from ._grow import grow, lock_regions, totals_ok
+from ._layout import Layout
+from ._local import Partition, improve_count
+from ._moves import polish, rank, values
+from ._repair import repair, status_quo_partition
+from .base import Progress, Solver
+from .units import Units
+
+log = logging.getLogger(__name__)
+
+
+class HeuristicSolver(Solver):
+    """Fast constructive method plus local search; serves scratch, merge and repair modes.
+
+    Options read from ``problem.options`` (all optional): ``starts`` (constructions per restart,
+    default 8), ``restarts`` (default 3), ``patience`` (idle local-search moves before a restart,
+    default ``max(200, 30 * plans)``).
+    """
+
+    name = "heuristic"
+
+    def solve(self, time_limit: float | None = 60.0, seed: int = 0, workers: int | None = None,
+              warm_start=None, progress: Progress | None = None) -> SolveResult:
+        """Search for a compliant plan; see the module docstring for the method."""
+        t0 = time.perf_counter()
+        deadline = t0 + (time_limit if time_limit is not None else 3600.0)
+        problem = self.problem
+        try:
+            check_feasible(problem)
+        except InfeasibleError as exc:
+            return SolveResult(self.name, "infeasible", None, message=str(exc),
+                               wall_time=time.perf_counter() - t0)
+        units = Units.from_problem(problem)
+        layout = Layout(units, problem.rules)
+        bound = plan_bound(layout)
+        objectives = list(problem.objectives)
+        if problem.mode == "repair" and "disruption" not in objectives:
+            objectives.insert(0, "disruption")
+        rng = np.random.default_rng(seed)
+        opts = problem.options or {}
+        state = {"best": None, "stopped_by": None, "starts": 0}
+
+        def report(part: Partition) -> None:
+            if progress is not None:
+                progress({"incumbent": float(len(part)), "bound": float(bound),
+                          "elapsed": time.perf_counter() - t0, "plans": len(part)})
+
+        candidates = []
+        from_sq = units.status_quo is not None and (problem.mode == "repair" or objectives[0] == "disruption")
+        if from_sq:
+            part = repair(layout, status_quo_partition(layout))
+            if totals_ok(layout, list(part.regions.values())):
+                candidates.append(part)
+        if warm_start is not None:
+            part = _from_plan(layout, units, warm_start)
+            if part is not None:
+                candidates.append(part)
+        if not candidates or "max-plans" in objectives[:1]:
+            best = self._search(layout, rng, deadline, bound, opts, state, report, candidates)
+            if best is not None:
+                candidates.append(best)
+        if not candidates:
+            status = "timeout" if time.perf_counter() >= deadline else "infeasible"
+            return SolveResult(self.name, status, None, bound=float(bound),
+                               message="no compliant plan found by the heuristic",
+                               wall_time=time.perf_counter() - t0)
+        scored = [(rank(values(layout, p), objectives, problem.weights), i) for i, p in enumerate(candidates)]
+        part = candidates[max(scored)[1]]
+        part = polish(layout, part, objectives, problem.weights, rng, deadline)
+        plan = units.to_plan(problem, part.labels())
+        broken = plan.violations(problem.rules)
+        wall = time.perf_counter() - t0
+        if broken:
+            log.warning("heuristic plan failed the judge: %s", broken[:3])
+            return SolveResult(self.name, "timeout" if wall >= (time_limit or 1e9) else "infeasible", None,
+                               bound=float(bound), wall_time=wall,
+                               message="the heuristic's plan failed the rules: " + "; ".join(broken[:5]))
+        vals = values(layout, part)
+        count = len(plan)
+        objective = float(count) if objectives[0] == "max-plans" else rank(vals, objectives, problem.weights)[0]
+        details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
+                   "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
+                   "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
+        gap = (bound - count) / bound if objectives[0] == "max-plans" and bound else None
+        log.info("heuristic: %d plans (bound %d) in %.1f s", count, bound, wall)
+        return SolveResult(self.name, "feasible", plan, objective=objective,
+                           bound=float(bound) if objectives[0] == "max-plans" else None,
+                           gap=gap, wall_time=wall, details=details)
+
+    def _search(self, layout, rng, deadline, bound, opts, state, report, seeds) -> Partition | None:
+        """Multi-start construction plus split/rebuild local search; the partition with most plans."""
+        starts = int(opts.get("starts", 8))
+        restarts = int(opts.get("restarts", 3))
+        locked = lock_regions(layout)
+        if locked is None:
+            return None
+        best = max(seeds, key=len) if seeds else None
+        if best is not None:
+            report(best)
+        for restart in range(restarts):
+            first = None
+            for k in range(starts):
+                if time.perf_counter() > deadline and first is not None:
+                    break
+                regions = grow(layout, set(range(layout.n)), rng, start=_copy(layout, locked),
+                               periphery=[1.0, 0.9, 0.7][k % 3], noise=[1.0, 0.3, 3.0][k % 3])
+                state["starts"] += 1
+                if totals_ok(layout, regions) and (first is None or len(regions) > len(first)):
+                    first = Partition(layout, regions)
+            if restart == 0 and best is not None and (first is None or len(best) >= len(first)):
+                first = Partition(layout, [_clone(r) for r in best.regions.values()])
+            if first is None:
+                break
+            report(first)
+            patience = int(opts.get("patience", max(200, 30 * len(first))))
+            first = improve_count(layout, first, rng, deadline, bound=bound, patience=patience,
+                                  on_better=report)
+            if best is None or len(first) > len(best):
+                best = first
+                report(best)
+            if len(best) >= bound:
+                state["stopped_by"] = "bound"
+                break
+            if time.perf_counter() > deadline:
+                state["stopped_by"] = "time_limit"
+                break
+            state["stopped_by"] = "patience"
+        return best
+
+
+def _copy(layout, regions):
+    return [_clone(r) for r in regions]
+
+
+def _clone(region):
+    out = object.__new__(type(region))
+    out.members = set(region.members)
+    out.totals = region.totals
+    out.group = region.group
+    out.lock = region.lock
+    return out
+
+
+def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:
+    """Unit-level partition of a warm-start plan, or None if it does not fit the units or rules."""
+    from ._grow import Region
+
+    by_label: dict[str, set[int]] = {}
+    for u, members in enumerate(units.members):
+        labels = {plan.assignment.get(c) for c in members}
+        if len(labels) != 1 or None in labels:
+            return None
+        by_label.setdefault(labels.pop(), set()).add(u)
+    regions = [Region(layout, m) for _, m in sorted(by_label.items())]
+    if not all(layout.complies(r.totals) and layout.connected(r.members) for r in regions):
+        return None
+    return Partition(layout, regions)

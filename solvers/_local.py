@@ -101,16 +101,10 @@ def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int =
         order = rng.permutation(len(edges))
         parent_of = {u: u for u in members}
 
-        def find(x):
-            while parent_of[x] != x:
-                parent_of[x] = parent_of[parent_of[x]]
-                x = parent_of[x]
-            return x
-
         adj: dict[int, list[int]] = {u: [] for u in members}
         for e in order:
             u, v = edges[e]
-            ru, rv = find(u), find(v)
+            ru, rv = _find(parent_of, u), _find(parent_of, v)
             if ru != rv:
                 parent_of[ru] = rv
                 adj[u].append(v)
@@ -148,6 +142,13 @@ def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int =
                 part.add(y)
                 todo.append(y)
     return [Region(layout, part), Region(layout, region.members - part)]
+
+
+def _find(parent_of: dict[int, int], x: int) -> int:
+    while parent_of[x] != x:
+        parent_of[x] = parent_of[parent_of[x]]
+        x = parent_of[x]
+    return x
 
 
 def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:

@@ -1,0 +1,190 @@
+"""Maps opened in a real headless Chromium (offline: CDN files served from npm copies).
+
+Skipped locally when Chromium, Playwright or the npm assets are missing; failing in CI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lombardy_districts.plan import Plan
+from lombardy_districts.scorecard import evaluate
+from maps.compare import write_comparison
+from maps.display import DisplayGeometry
+from maps.gallery import gallery_entry, write_gallery
+from maps.render import write_plan_map
+from tests.maps_fixtures import (  # noqa: F401 - fixtures
+    browser_assets,
+    chromium,
+    code,
+    open_html,
+    tiny_collaboration,
+    tiny_plan_a,
+    tiny_plan_b,
+    tiny_rules,
+    tiny_territory,
+)
+
+MAX_BYTES = 6_000_000
+LOCAL = ("/work", "/tmp", "file://", "/root", "/home")
+
+JS_MAPS = "() => Array.from(document.querySelectorAll('.leaflet-container')).map(d => d.id)"
+
+
+def _point(page, map_id: str, lat: float, lon: float, zoom: int) -> tuple[float, float]:
+    """Centre ``map_id`` on (lat, lon) at ``zoom`` and return that point in page coordinates."""
+    return tuple(page.evaluate(
+        """([id, lat, lon, zoom]) => {
+            const map = window[id];
+            map.setView([lat, lon], zoom, {animate: false});
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""", [map_id, lat, lon, zoom]))
+
+
+def _interactive_paths(page, map_id: str) -> int:
+    return page.evaluate(f"() => document.querySelectorAll('#{map_id} path.leaflet-interactive').length")
+
+
+def _hover_and_click(page, map_id, lat, lon, zoom):
+    """Tooltip text on hover and popup text on click at (lat, lon)."""
+    x, y = _point(page, map_id, lat, lon, zoom)
+    page.mouse.move(x, y)
+    page.mouse.move(x + 1, y + 1)
+    tooltip = page.locator(f"#{map_id} .leaflet-tooltip")
+    tooltip.first.wait_for(state="visible", timeout=5000)
+    tip = tooltip.first.inner_text()
+    page.mouse.click(x + 1, y + 1)
+    popup = page.locator(f"#{map_id} .leaflet-popup-content")
+    popup.first.wait_for(state="visible", timeout=5000)
+    return tip, popup.first.inner_text()
+
+
+@pytest.fixture(scope="module")
+def provinces_map(lombardy, tmp_path_factory) -> Path:
+    plan = Plan(lombardy, lombardy.municipalities["province"])
+    return write_plan_map(plan, evaluate(plan), tmp_path_factory.mktemp("maps") / "provinces.html",
+                          title="The 12 provinces as area plans")
+
+
+def test_whole_lombardy_map_is_small_and_standalone(provinces_map):
+    html = provinces_map.read_text()
+    assert provinces_map.stat().st_size < MAX_BYTES
+    assert not [s for s in LOCAL if s in html]
+
+
+@pytest.mark.slow
+def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, tmp_path):
+    opened = open_html(provinces_map)
+    page = opened.page
+    page.wait_for_selector("path.leaflet-interactive", timeout=15000)
+    (map_id,) = page.evaluate(JS_MAPS)
+    assert _interactive_paths(page, map_id) == len(lombardy.municipalities) == 1504
+    # Milano province is not compliant (not contiguous): hatched in red, named in the legend
+    assert page.locator(f"#{map_id} path[fill^='url(#ld-noncompliant']").count() == 1
+    assert page.locator(f"#{map_id} pattern[id^='ld-noncompliant']").count() == 1
+    legend = page.locator(".ld-legend").inner_text()
+    assert "1 area plan(s) not compliant" in legend and "Milano: not contiguous" in legend
+    assert "Not compliant" in page.locator(".ld-panel").first.inner_text()
+    page.screenshot(path=str(tmp_path / "provinces.png"))
+    point = DisplayGeometry(lombardy.municipalities.loc[["015146"]], 0).points["015146"]
+    tip, popup = _hover_and_click(page, map_id, point.y, point.x, 11)
+    assert "Milano" in tip and "1,354,196" in tip
+    assert "Milano" in popup and "133" in popup and "high density" in popup and "not contiguous" in popup
+    page.screenshot(path=str(tmp_path / "provinces-milano.png"))
+    assert opened.console_errors == []
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_territory()
+
+
+def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path):
+    plan = tiny_plan_a(tiny)
+    out = write_plan_map(plan, None, tmp_path / "tiny.html", rules=tiny_rules(), status_quo=tiny_plan_b(tiny),
+                         collaboration=tiny_collaboration(), title="Tiny plan")
+    opened = open_html(out)
+    page = opened.page
+    page.wait_for_selector("path.leaflet-interactive", timeout=10000)
+    (map_id,) = page.evaluate(JS_MAPS)
+    assert _interactive_paths(page, map_id) == 24
+    assert page.locator(f"#{map_id} path[fill^='url(#ld-noncompliant']").count() == 1  # North-east
+    # neighbouring plans have different fills
+    fills = page.evaluate(f"""() => {{
+        const map = window['{map_id}'], out = {{}};
+        map.eachLayer(l => {{ if (l.feature && l.feature.properties.plan && l._path)
+            out[l.feature.id] = l._path.getAttribute('fill'); }});
+        return out; }}""")
+    assert fills[code(0, 1)] != fills[code(0, 2)] != fills[code(0, 4)]
+    assert fills[code(0, 0)] == fills[code(3, 1)]  # same plan, same colour
+    point = DisplayGeometry(tiny.municipalities, 0).points[code(0, 3)]
+    tip, popup = _hover_and_click(page, map_id, point.y, point.x, 14)
+    assert "Sant'Angelo 0-3" in tip and "10,000" in tip and "Centre" in tip
+    assert "Centre" in popup and "80,000" in popup and "+30,000" in popup and "complies" in popup
+    # optional layers: listed, off at first, drawn when switched on
+    control = page.locator(".leaflet-control-layers").inner_text()
+    for name in ("Status quo area plans", "Collaboration: union", "Collaboration: consortium", "Mountain"):
+        assert name in control
+    before = page.locator(f"#{map_id} .leaflet-overlay-pane path").count()
+    page.get_by_text("Collaboration: union").click()
+    page.get_by_text("Status quo area plans").click()
+    # one line feature for the cut union ties (both are cut), one outline per status quo plan
+    assert page.locator(f"#{map_id} .leaflet-overlay-pane path").count() == before + 1 + 4
+    page.screenshot(path=str(tmp_path / "tiny.png"))
+    assert opened.console_errors == []
+
+
+def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp_path):
+    out = write_comparison(tiny_plan_a(tiny), tiny_plan_b(tiny), tmp_path / "compare.html", rules=tiny_rules(),
+                           titles=("Status quo", "Proposal"))
+    assert not [s for s in LOCAL if s in out.read_text()]
+    opened = open_html(out)
+    page = opened.page
+    page.wait_for_selector("path.leaflet-interactive", timeout=10000)
+    left, right = page.evaluate(JS_MAPS)
+    assert _interactive_paths(page, left) == _interactive_paths(page, right) == 24
+    for side in (left, right):  # the two moved municipalities, hatched on both sides
+        assert page.locator(f"#{side} path[fill^='url(#ld-moved']").count() == 2
+    panels = page.locator(".ld-panel").all_inner_texts()
+    assert any("Status quo" in p for p in panels)
+    assert any("Proposal" in p and "Changed from Status quo" in p and "2 municipalities, 20,000 people" in p
+               for p in panels)
+    # pan and zoom the left map: the right one follows
+    page.evaluate(f"() => window['{left}'].setView([45.49, 9.03], 13, {{animate: false}})")
+    page.wait_for_timeout(200)
+    state = page.evaluate(f"""() => [window['{left}'], window['{right}']].map(
+        m => [m.getZoom(), m.getCenter().lat.toFixed(4), m.getCenter().lng.toFixed(4)])""")
+    assert state[0] == state[1] and state[0][0] == 13
+    point = DisplayGeometry(tiny.municipalities, 0).points[code(0, 3)]
+    tip, popup = _hover_and_click(page, right, point.y, point.x, 14)
+    assert "moved: Centre \u2192 North-east" in tip
+    assert "North-east" in popup and "60,000" in popup
+    page.screenshot(path=str(tmp_path / "compare.png"))
+    assert opened.console_errors == []
+
+
+def test_gallery_table_sorts_in_the_browser(open_html, tiny, tmp_path):
+    rules = tiny_rules()
+    entries = []
+    for name, plan in (("status quo", tiny_plan_a(tiny)), ("proposal", tiny_plan_b(tiny))):
+        path = write_plan_map(plan, evaluate(plan, rules), tmp_path / f"{name}.html", rules=rules)
+        entries.append(gallery_entry(name, path.name, evaluate(plan, rules)))
+    opened = open_html(write_gallery(entries, tmp_path / "index.html"))
+    page = opened.page
+
+    def names():
+        return page.locator("table.ld-gallery tbody tr td:first-child").all_inner_texts()
+
+    assert names() == ["status quo", "proposal"]
+    page.get_by_role("columnheader", name="Not compliant").click()
+    assert names() == ["proposal", "status quo"]  # 0 before 1
+    page.get_by_role("columnheader", name="Not compliant").click()
+    assert names() == ["status quo", "proposal"]
+    page.get_by_role("link", name="proposal").click()
+    page.wait_for_selector("path.leaflet-interactive", timeout=10000)
+    assert page.url.endswith("/proposal.html")
+    assert opened.console_errors == []

@@ -57,11 +57,16 @@ def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
                              "e.g. --collaboration-weight labour_market=0.5")
 
 
-def collaboration_from_args(args: argparse.Namespace, territory, status_quo=None) -> Collaboration:
-    """Default edges, plus ``--collaboration`` edges, weighted per kind by ``--collaboration-weight``."""
+def collaboration_from_args(args: argparse.Namespace, territory, status_quo=None, known_codes=None) -> Collaboration:
+    """Default edges, plus ``--collaboration`` edges, weighted per kind by ``--collaboration-weight``.
+
+    User edges may name any municipality of ``known_codes`` (default: the territory's); those
+    with an end outside the territory are dropped, so one region-wide file serves every part.
+    """
     edges = default_collaboration(territory, status_quo)
     if args.collaboration:
-        edges = Collaboration.combine(edges, read_collaboration_csv(args.collaboration, territory.codes))
+        user = read_collaboration_csv(args.collaboration, known_codes or territory.codes)
+        edges = Collaboration.combine(edges, user.restrict(territory.codes))
     weights = parse_kind_weights(args.collaboration_weight, kinds=set(edges.kinds))
     return edges.with_kind_weights(weights) if weights else edges
 
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     territory = _territory_for(region, args, plan_frame, sq_frame)
     plan = plan_for(territory, plan_frame, region.codes, what=args.plan)
     status_quo = plan_for(territory, sq_frame, region.codes, what=args.status_quo) if sq_frame is not None else None
-    collaboration = collaboration_from_args(args, territory, status_quo)
+    collaboration = collaboration_from_args(args, territory, status_quo, known_codes=region.codes)
     card = evaluate(plan, rules, collaboration, status_quo)
     print_scorecard(card)
     if args.json:

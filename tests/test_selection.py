@@ -1,0 +1,80 @@
+import argparse
+
+import pandas as pd
+import pytest
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.selection import add_selection_options, has_selection, plan_for, select_territory
+from tests.grids import grid_territory
+
+
+@pytest.fixture
+def grid():
+    # 1 x 4: provinces Bergamo Bergamo Brescia Pavia
+    return grid_territory(1, 4, province=["Bergamo", "Bergamo", "Brescia", "Pavia"],
+                          province_code=["016", "016", "017", "018"],
+                          labour_market_area=["Bergamo", "Treviglio", "Brescia", "Pavia"])
+
+
+def parse(*argv):
+    parser = argparse.ArgumentParser()
+    add_selection_options(parser)
+    return parser.parse_args(list(argv))
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["municipality_code", "plan_id"]).assign(plan_name=float("nan"))
+
+
+def test_no_option_keeps_everything(grid):
+    args = parse()
+    assert not has_selection(args)
+    assert select_territory(grid, args) is grid
+
+
+def test_province_by_name_or_code(grid):
+    assert select_territory(grid, parse("--province", "bergamo, BRESCIA")).codes == ["000001", "000002", "000003"]
+    assert select_territory(grid, parse("--province", "18")).codes == ["000004"]
+
+
+def test_select_columns_intersect(grid):
+    args = parse("--select", "province=Bergamo,Brescia", "--select", "labour_market_area=Treviglio,Brescia")
+    part = select_territory(grid, args)
+    assert part.codes == ["000002", "000003"]
+    assert part.graph.number_of_nodes() == 2  # graph rebuilt for the part
+
+
+def test_within_status_quo(grid):
+    sq = frame([("000003", "x"), ("000004", "x")])
+    assert select_territory(grid, parse("--within-status-quo"), sq).codes == ["000003", "000004"]
+    with pytest.raises(InputError, match="--within-status-quo needs a status quo. Fix: add --status-quo"):
+        select_territory(grid, parse("--within-status-quo"))
+
+
+def test_bad_selection_names_every_problem(grid):
+    with pytest.raises(InputError) as info:
+        select_territory(grid, parse("--province", "Bergamo,Milano", "--select", "provincia=Pavia",
+                                     "--select", "province=Lecco", "--select", "nonsense"))
+    assert info.value.problems == [
+        "--province 'Milano' is not a province of this territory; allowed: Bergamo, Brescia, Pavia "
+        "(or their ISTAT codes)",
+        "--select: unknown column 'provincia'; allowed: name, province, province_code, region, population, "
+        "area_km2, altimetric_zone, mountain_status, degurba, labour_market_area, density",
+        "--select: no municipality has province = 'Lecco'; values present: Bergamo, Brescia, Pavia",
+        "--select 'nonsense' must look like COLUMN=V1[,V2..], e.g. province=Bergamo,Brescia",
+    ]
+
+
+def test_empty_selection(grid):
+    with pytest.raises(InputError, match="the selection is empty"):
+        select_territory(grid, parse("--province", "Pavia", "--select", "province=Bergamo"))
+
+
+def test_plan_for_drops_rows_outside_the_selection_only(grid):
+    part = select_territory(grid, parse("--province", "Bergamo"))
+    plan = plan_for(part, frame([("000001", "a"), ("000002", "a"), ("000003", "b")]), grid.codes)
+    assert plan.assignment.to_dict() == {"000001": "a", "000002": "a"}
+    with pytest.raises(InputError, match=r"status quo: municipalities with no plan \(1\): 000002 M2"):
+        plan_for(part, frame([("000001", "a")]), grid.codes, what="status quo")
+    with pytest.raises(InputError, match="plan: unknown municipality codes: 999999"):
+        plan_for(part, frame([("000001", "a"), ("000002", "a"), ("999999", "a")]), grid.codes)

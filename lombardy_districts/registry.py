@@ -2,7 +2,8 @@
 
 Groups: ``lombardy_districts.solvers`` (name -> solver class), ``lombardy_districts.renderers``
 (name -> ``write(plan, scorecard, path, **options)``), ``lombardy_districts.commands``
-(``register(subparsers)``).
+(``register(subparsers)``), ``lombardy_districts.galleries``
+(name -> ``write(entries, path, title=...)``, an index page of several proposals).
 """
 
 from __future__ import annotations
@@ -33,3 +34,8 @@ def solver_class(name: str):
 def renderers() -> dict:
     """Installed output renderers by name (e.g. ``map``)."""
     return {name: ep.load() for name, ep in sorted(_group("renderers").items())}
+
+
+def galleries() -> dict:
+    """Installed gallery writers by name: ``write(entries, path, title=...)`` (group ``lombardy_districts.galleries``)."""
+    return {name: ep.load() for name, ep in sorted(_group("galleries").items())}

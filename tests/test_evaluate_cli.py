@@ -92,7 +92,8 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
 
 
 def test_user_collaboration_edges(run, tmp_path):
-    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,union\n016024,015146,1,union\n")  # Dalmine - Seriate; Bergamo - Milano
+    # Dalmine - Seriate (both evaluated); Bergamo - Milano (outside the example: dropped)
+    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,union\n016024,015146,1,union\n")
     code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0")
     assert code == 0, err
     assert "collaboration kept: 0.0% of 5 (labour_market -, union 0.0%)" in out

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 
@@ -154,8 +155,8 @@ def test_exports_are_plain_json_and_csv(tmp_path):
     card.to_csv(tmp_path / "s.csv")
     back = pd.read_csv(tmp_path / "s.csv", dtype={"plan_id": str})
     assert list(back.columns) == PLAN_COLUMNS and list(back["population"]) == [300, 300]
-    with pytest.raises(Exception):
-        card.plans = None  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.plans = None
 
 
 # --- the real region ------------------------------------------------------------------------

@@ -23,11 +23,14 @@ CSS = """
 .ld-panel td { padding: 1px 6px 1px 0; vertical-align: top; }
 .ld-panel td.ld-num { text-align: right; font-variant-numeric: tabular-nums; }
 .ld-legend { max-height: 45vh; overflow-y: auto; }
+.ld-legend td:first-child { white-space: nowrap; }
 .ld-legend summary { cursor: pointer; font-weight: 600; }
 .ld-sw { display: inline-block; width: 22px; height: 12px; margin-right: 6px; vertical-align: middle; }
 .ld-bad { color: #D62728; font-weight: 600; }
 .ld-ok { color: #2E7D32; font-weight: 600; }
 .ld-list { margin: 2px 0 0; padding-left: 16px; }
+.ld-line { display: inline-block; width: 22px; height: 0; margin: 0 6px 3px 0; vertical-align: middle; }
+.leaflet-interactive:focus { outline: none; }
 </style>
 """
 
@@ -78,11 +81,12 @@ class HatchPatterns(MacroElement):
         {% macro script(this, kwargs) %}
         (function(map) {
             var defs = {{ this.defs|tojson }};
+            var mark = {{ this.get_name()|tojson }};
             function addDefs() {
                 map.getPanes().overlayPane.querySelectorAll("svg").forEach(function(svg) {
-                    if (svg.querySelector("defs.ld-defs")) { return; }
+                    if (svg.querySelector("defs[data-ld='" + mark + "']")) { return; }
                     var el = document.createElementNS("http://www.w3.org/2000/svg", "defs");
-                    el.setAttribute("class", "ld-defs");
+                    el.setAttribute("data-ld", mark);
                     el.innerHTML = defs;
                     svg.insertBefore(el, svg.firstChild);
                 });
@@ -100,7 +104,7 @@ class HatchPatterns(MacroElement):
         self.defs = "".join(
             f'<pattern id="{pid}" patternUnits="userSpaceOnUse" width="9" height="9" '
             f'patternTransform="rotate({angle})"><line x1="0" y1="0" x2="0" y2="9" '
-            f'stroke="{colour}" stroke-width="3" stroke-opacity="0.75"/></pattern>'
+            f'stroke="{colour}" stroke-width="2.5" stroke-opacity="0.7"/></pattern>'
             for pid, (colour, angle) in patterns.items()
         )
 
@@ -118,6 +122,11 @@ def swatch(fill: str = "none", border: str = "none", style: str = "solid", width
         background = f"repeating-linear-gradient(45deg, {hatch} 0 3px, transparent 3px 7px)"
     return (f'<span class="ld-sw" style="background:{background};'
             f'border:{width}px {style} {border};"></span>')
+
+
+def line_swatch(colour: str, style: str = "solid", width: int = 2) -> str:
+    """A legend swatch for a line."""
+    return f'<span class="ld-line" style="border-top:{width}px {style} {colour};"></span>'
 
 
 def esc(text) -> str:

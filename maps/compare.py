@@ -128,7 +128,7 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
                 summary.pop(key, None)
         Panel(headline_html(title, summary, change_label or ""), "bottomleft").add_to(fmap)
         counts = {kind: int((change == kind).sum()) for kind in ("moved", "merged")}
-        Panel(legend_html(table, **counts), "bottomright", "ld-panel ld-legend").add_to(fmap)
+        Panel(legend_html(table, **counts, layers=False, open_=False), "bottomright", "ld-panel ld-legend").add_to(fmap)
     dual.fit_bounds(geometry.bounds)
     dual.m1.get_root().title = esc(f"{title_a} vs {title_b}")
     log.info("comparison: %d vs %d plans, %d municipalities changed plan (%s inhabitants)",

@@ -33,6 +33,7 @@ from ._elements import (
     add_css,
     esc,
     hatch_id,
+    line_swatch,
     number,
     percent,
     swatch,
@@ -268,25 +269,26 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None) -> str:
+                merged: int | None = None, layers: bool = True, open_: bool = True) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
                                                 "neighbouring plans never share a colour)"),
-        (swatch("transparent", PLAN_BORDER, width=2), "Area plan border"),
+        (line_swatch(PLAN_BORDER, width=3), "Area plan border"),
         (swatch("transparent", RED, "dashed", hatch=RED),
          "Area plan not compliant (below its population floor or not contiguous)"),
     ]
     if moved is not None:
         items.append((swatch("transparent", "#111111", hatch="#111111", width=1),
                       f"Municipality that moved to another plan ({number(moved)})"))
-    if merged is not None:
+    if merged:
         items.append((swatch("transparent", STATUS_QUO, hatch=STATUS_QUO, width=1),
                       f"Municipality whose plan merged into another ({number(merged)})"))
     if status_quo:
-        items.append((swatch("transparent", STATUS_QUO, "dashed"), "Status quo plan border (layer)"))
-    items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
-    items.append((swatch("transparent", "#444444", width=1) + "", "Collaboration tie kept; red: cut (layers)"))
+        items.append((line_swatch(STATUS_QUO, "dashed", 3), "Status quo plan border (layer)"))
+    if layers:
+        items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
+        items.append((line_swatch("#444444") + line_swatch(RED), "Collaboration tie kept / cut (layers)"))
     rows = "".join(f"<tr><td>{s}</td><td>{esc(t)}</td></tr>" for s, t in items)
     bad = table[~table["compliant"]]
     listing = ""
@@ -302,7 +304,7 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
                    f'<ul class="ld-list">{lines}{more}</ul></details>')
     else:
         listing = '<div class="ld-ok">Every area plan complies.</div>'
-    return f'<details open><summary>Legend</summary><table>{rows}</table></details>{listing}'
+    return f'<details{" open" if open_ else ""}><summary>Legend</summary><table>{rows}</table></details>{listing}'
 
 
 def _margin_key(text: str) -> float:

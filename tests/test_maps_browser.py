@@ -45,6 +45,12 @@ def _point(page, map_id: str, lat: float, lon: float, zoom: int) -> tuple[float,
         }""", [map_id, lat, lon, zoom]))
 
 
+def _missing_patterns(page) -> list[str]:
+    """Fill patterns that paths refer to but the page does not define (they would draw nothing)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll("path[fill^='url(#']"))
+        .map(p => p.getAttribute("fill").slice(5, -1)).filter(id => !document.getElementById(id))""")
+
+
 def _interactive_paths(page, map_id: str) -> int:
     return page.evaluate(f"() => document.querySelectorAll('#{map_id} path.leaflet-interactive').length")
 
@@ -89,11 +95,13 @@ def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, t
     legend = page.locator(".ld-legend").inner_text()
     assert "1 area plan(s) not compliant" in legend and "Milano: not contiguous" in legend
     assert "Not compliant" in page.locator(".ld-panel").first.inner_text()
+    assert _missing_patterns(page) == []
     page.screenshot(path=str(tmp_path / "provinces.png"))
     point = DisplayGeometry(lombardy.municipalities.loc[["015146"]], 0).points["015146"]
     tip, popup = _hover_and_click(page, map_id, point.y, point.x, 11)
     assert "Milano" in tip and "1,354,196" in tip
     assert "Milano" in popup and "133" in popup and "high density" in popup and "not contiguous" in popup
+    page.wait_for_timeout(400)  # the popup fades in
     page.screenshot(path=str(tmp_path / "provinces-milano.png"))
     assert opened.console_errors == []
 
@@ -134,6 +142,7 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     page.get_by_text("Status quo area plans").click()
     # one line feature for the cut union ties (both are cut), one outline per status quo plan
     assert page.locator(f"#{map_id} .leaflet-overlay-pane path").count() == before + 1 + 4
+    assert _missing_patterns(page) == []
     page.screenshot(path=str(tmp_path / "tiny.png"))
     assert opened.console_errors == []
 
@@ -163,6 +172,8 @@ def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp
     tip, popup = _hover_and_click(page, right, point.y, point.x, 14)
     assert "moved: Centre \u2192 North-east" in tip
     assert "North-east" in popup and "60,000" in popup
+    assert _missing_patterns(page) == []
+    page.wait_for_timeout(400)
     page.screenshot(path=str(tmp_path / "compare.png"))
     assert opened.console_errors == []
 

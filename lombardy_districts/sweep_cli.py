@@ -56,10 +56,12 @@ def run(args: argparse.Namespace) -> int:
                       progress=progress, formats=formats, maps=not args.no_map)
     finally:
         bar.close()
+    import pandas as pd
+
     for row in table.itertuples():
-        plans = "" if row.plans != row.plans or row.plans is None else f", {int(row.plans)} plans"
+        plans = "" if pd.isna(row.plans) else f", {int(row.plans)} plans"
         kept = row.collaboration_retained
-        kept = f", {kept:.1%} collaboration kept" if isinstance(kept, float) and kept == kept else ""
+        kept = "" if pd.isna(kept) else f", {kept:.1%} collaboration kept"
         error = f": {row.error}" if isinstance(row.error, str) and row.error else ""
         print(f"{row.name}: {row.status}{plans}{kept}{error}")
     print(f"written: {args.out}/results.csv" + ("" if args.no_map else f", {args.out}/index.html"))

@@ -161,13 +161,28 @@ class Units:
         )
 
     def to_plan(self, problem: Problem, labels) -> Plan:
-        """Municipality-level plan from one label per unit (labels become plan ids ``P001``...)."""
+        """Municipality-level plan from one label per unit.
+
+        Labels become plan ids ``P001``..., except that a plan holding locked units takes their
+        lock label as its id (the rules check locks by plan id).
+        """
         labels = list(labels)
         order = {lab: k for k, lab in enumerate(dict.fromkeys(labels))}
+        lock_of = {labels[u]: plan_id for u, plan_id in sorted(self.locked.items())}
+        taken = set(lock_of.values())
+        ids, k = {}, 0
+        for lab in order:
+            if lab in lock_of:
+                ids[lab] = lock_of[lab]
+                continue
+            k += 1
+            while f"P{k:03d}" in taken:
+                k += 1
+            ids[lab] = f"P{k:03d}"
         assignment = {}
         for u, lab in enumerate(labels):
             for code in self.members[u]:
-                assignment[code] = f"P{order[lab] + 1:03d}"
+                assignment[code] = ids[lab]
         return Plan(problem.territory, assignment)
 
 

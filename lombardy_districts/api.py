@@ -82,8 +82,14 @@ class Proposal:
         """The proposed plan."""
         return self.result.plan
 
-    def write(self, out_dir, maps: bool = True) -> dict[str, Path]:
-        """Write ``plan.csv``, ``scorecard.json``, ``result.json`` and (with ``maps``) ``map.html``."""
+    def write(self, out_dir, maps: bool = True, formats: Sequence[str] | str = ()) -> dict[str, Path]:
+        """Write ``plan.csv``, ``scorecard.json``, ``result.json``, (with ``maps``) ``map.html``.
+
+        ``formats`` (``"gpkg"``, ``"geojson"``, or both) adds the dissolved area plans with their
+        scores as ``plans.gpkg`` / ``plans.geojson`` (see ``export``).
+        """
+        from .export import write_formats
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {"result": write_json(out / "result.json", self.result.to_dict())}
@@ -98,6 +104,7 @@ class Proposal:
                     self.plan, self.scorecard, p, rules=self.problem.rules,
                     status_quo=self.problem.status_quo, collaboration=self.problem.collaboration))
                 written[name] = path
+        written.update(write_formats(self.plan, self.scorecard, out, formats))
         return written
 
 

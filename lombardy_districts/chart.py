@@ -83,14 +83,19 @@ def tradeoff_svg(
         ordered = sorted(pts, key=lambda p: float(p["x"]))
         path = " ".join(f"{sx(float(p['x'])):.1f},{sy(float(p['y'])):.1f}" for p in ordered)
         out.append(f'<polyline points="{path}" fill="none" stroke="#888" stroke-width="1.5"/>')
+    labels: dict[tuple, list[str]] = {}
+    for p in pts:  # points at the same place share one label
+        if p.get("label"):
+            labels.setdefault((round(float(p["x"]), 6), round(float(p["y"]), 6)), []).append(str(p["label"]))
     for p in pts:
         x, y = sx(float(p["x"])), sy(float(p["y"]))
+        here = labels.pop((round(float(p["x"]), 6), round(float(p["y"]), 6)), None)
         colour = COLOURS.get(str(p.get("kind", "")), "#1f77b4")
         tip = p.get("tooltip") or f"{p.get('label', '')} {float(p['x']):g}, {float(p['y']):.1%}".strip()
         dot = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{colour}" stroke="#222" stroke-width="0.7">'
                f"<title>{html.escape(str(tip))}</title></circle>")
-        if p.get("label") and len(pts) <= 40:
-            dot += f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{html.escape(str(p["label"]))}</text>'
+        if here and len(pts) <= 40:
+            dot += f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{html.escape(", ".join(here))}</text>'
         if p.get("href"):
             dot = f'<a href="{html.escape(str(p["href"]))}">{dot}</a>'
         out.append(dot)

@@ -42,6 +42,10 @@ def register(subparsers) -> None:
     add_collaboration_options(parser)
     parser.add_argument("--json", metavar="OUT.json", help="write the whole scorecard as JSON")
     parser.add_argument("--csv", metavar="OUT.csv", help="write the table of plans as CSV")
+    parser.add_argument("--format", metavar="FMT[,FMT]",
+                        help="write the dissolved area plans with their scores to --out: gpkg (plans.gpkg, "
+                             "EPSG:32632), geojson (plans.geojson, EPSG:4326)")
+    parser.add_argument("--out", metavar="DIR", help="folder for the --format files (created if needed)")
     add_data_options(parser)
     add_selection_options(parser)
     parser.set_defaults(run=run)
@@ -75,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
     """Load everything, check it all, score the plan, print and write the scorecard."""
     from .cli import territory_from_args
 
+    from .export import parse_formats, write_formats
+
+    formats = parse_formats(args.format)
+    if formats and not args.out:
+        raise InputError(f"--format {args.format} needs --out DIR, the folder to write plans.{formats[0]} in")
     region = territory_from_args(args)
     plan_frame, sq_frame, problems = None, None, []
     for attr, what in (("plan", "plan"), ("status_quo", "status quo")):
@@ -115,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         card.to_csv(args.csv)
         log.info("plans table written to %s", args.csv)
+    for path in write_formats(plan, card, args.out, formats).values():
+        print(f"written: {path}")
     return 0
 
 

@@ -36,6 +36,9 @@ def register(subparsers) -> None:
     add_problem_options(parser)
     add_solver_options(parser)
     parser.add_argument("--no-map", action="store_true", help="do not write map.html")
+    parser.add_argument("--format", metavar="FMT[,FMT]",
+                        help="also write the dissolved area plans with their scores: gpkg (DIR/plans.gpkg, "
+                             "EPSG:32632), geojson (DIR/plans.geojson, EPSG:4326)")
     add_collaboration_options(parser)
     add_data_options(parser)
     add_selection_options(parser)
@@ -148,6 +151,9 @@ def problem_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Solve, print the scorecard, write the outputs. Exit 1 when no plan was found."""
+    from .export import parse_formats
+
+    formats = parse_formats(args.format)
     problem = problem_from_args(args)
     print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
           f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {args.solver}, "
@@ -158,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
                          workers=args.workers, progress=progress)
     finally:
         progress.close()
-    written = proposal.write(args.out, maps=not args.no_map)
+    written = proposal.write(args.out, maps=not args.no_map, formats=formats)
     r = proposal.result
     bound = f", bound {r.bound:g}" if r.bound is not None else ""
     gap = f", gap {r.gap:.1%}" if r.gap is not None else ""

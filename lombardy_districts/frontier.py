@@ -241,7 +241,8 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None) -> str
         shown["collaboration_retained"] = shown["collaboration_retained"].map(_pct)
     if "effective_plans" in shown.columns:
         shown["effective_plans"] = shown["effective_plans"].map(lambda v: f"{v:.1f}")
-    method = html.escape(__doc__.replace("``", "").replace("**", "").split("How it is built (method ``merge``):")[1].split("Every point")[0])
+    method = __doc__.split("How it is built (method ``merge``):")[1].split("Every point")[0]
+    method = html.escape(method.replace("``", "").replace("**", ""))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trade-off frontier</title>"
         "<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"

@@ -18,7 +18,7 @@ from maps.compare import changes, write_comparison
 from maps.display import DisplayGeometry
 from maps.gallery import gallery_entry, write_gallery
 from maps.render import legend_html, plan_table, write_plan_map
-from tests.maps_fixtures import (
+from tests.maps_tiny import (
     code,
     tiny_collaboration,
     tiny_plan_a,

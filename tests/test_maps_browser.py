@@ -15,17 +15,16 @@ from maps.compare import write_comparison
 from maps.display import DisplayGeometry
 from maps.gallery import gallery_entry, write_gallery
 from maps.render import write_plan_map
-from tests.maps_fixtures import (  # noqa: F401 - fixtures
-    browser_assets,
-    chromium,
+from tests.maps_tiny import (
     code,
-    open_html,
     tiny_collaboration,
     tiny_plan_a,
     tiny_plan_b,
     tiny_rules,
     tiny_territory,
 )
+
+pytest_plugins = ["tests.maps_fixtures"]  # browser fixtures: browser_assets, chromium, open_html
 
 MAX_BYTES = 6_000_000
 LOCAL = ("/work", "/tmp", "file://", "/root", "/home")

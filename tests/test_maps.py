@@ -170,3 +170,9 @@ def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code_ == 2
     assert "error: output" in err and "nope.csv does not exist" in err and "r.toml" in err
+
+
+def test_the_map_renderer_is_registered():
+    from lombardy_districts.registry import renderers
+
+    assert renderers()["map"] is write_plan_map

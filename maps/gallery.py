@@ -116,8 +116,14 @@ def write_gallery(entries: Iterable[Mapping], path, *, title: str = "Proposals")
 
 
 def _relative(target, folder: Path, what: str, problems: list[str]) -> str:
-    """A link relative to the gallery folder, POSIX style; absolute paths must lie inside it."""
+    """A link relative to the gallery folder, POSIX style; absolute paths must lie inside it.
+
+    A relative path is taken relative to the gallery folder, unless only the current directory
+    has such a file (e.g. ``runs/s1/map.html`` for a gallery in ``runs/``).
+    """
     target = Path(target)
+    if not target.is_absolute() and not (folder / target).exists() and target.exists():
+        target = target.resolve()
     if target.is_absolute():
         try:
             target = Path(os.path.relpath(target.resolve(), folder))

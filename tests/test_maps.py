@@ -136,6 +136,14 @@ def test_gallery_links_relative_escapes_names_and_formats_scores(tiny, tmp_path)
     assert not [s for s in LOCAL if s in html]
 
 
+def test_gallery_links_paths_given_from_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "runs" / "s1").mkdir(parents=True)
+    (tmp_path / "runs" / "s1" / "map.html").write_text("<html></html>")
+    monkeypatch.chdir(tmp_path)
+    html = write_gallery([{"name": "s1", "map": "runs/s1/map.html"}], "runs/index.html").read_text()
+    assert 'href="s1/map.html"' in html
+
+
 def test_gallery_refuses_links_outside_its_folder(tmp_path):
     (tmp_path / "g").mkdir()
     with pytest.raises(InputError, match=r"entry 1 \(a\) map: the file is outside the gallery folder") as info:

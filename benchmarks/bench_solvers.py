@@ -221,8 +221,10 @@ def main(argv=None) -> int:
             rows.append({"scenario": scenario, "solver": "spopt MaxPHeuristic", **row})
         print(_table(rows[-len(solvers) - 1:]), flush=True)
     table = _table(rows)
-    command = "python benchmarks/bench_solvers.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    machine = f"{platform.processor() or platform.machine()}, {mp.cpu_count()} cores, Python {platform.python_version()}"
+    given = sys.argv[1:] if argv is None else argv
+    command = "python benchmarks/bench_solvers.py " + " ".join(given)
+    cpu = platform.processor() or platform.machine()
+    machine = f"{cpu}, {mp.cpu_count()} cores, Python {platform.python_version()}"
     text = (f"# Solver benchmark: Lombardy 2023, 1,504 municipalities\n\n"
             f"Command: `{command.strip()}`  \nMachine: {machine}  \nTime limit per solver run: "
             f"{args.time_limit:.0f} s; spopt MaxPHeuristic: max_iterations_construction="

@@ -9,6 +9,8 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    (``_grow``: each region adds the neighbour that completes its floor with the least spare
    population, else the best-connected one; leftovers below the floor merge into neighbours)
    and keep the start with the most plans. A compliant ``warm_start`` plan competes too.
+   A problem that passes the check but where no start complies ends with status ``timeout``
+   and no plan: the heuristic proves nothing.
 3. **More plans** (objective ``max-plans``): split regions along spanning-tree cuts and rebuild
    groups of neighbouring regions (``_local``), until the simple upper bound is reached, the
    search is idle for ``patience`` moves, or time runs out; then restart from a fresh start
@@ -97,9 +99,9 @@ class HeuristicSolver(Solver):
             if best is not None:
                 candidates.append(best)
         if not candidates:
-            status = "timeout" if time.perf_counter() >= deadline else "infeasible"
-            return SolveResult(self.name, status, None, bound=float(bound),
-                               message="no compliant plan found by the heuristic",
+            return SolveResult(self.name, "timeout", None, bound=float(bound),
+                               message="the heuristic found no compliant plan (this proves nothing: "
+                                       "try more time, another seed, or an exact solver)",
                                wall_time=time.perf_counter() - t0)
         scored = [(rank(values(layout, p), objectives, problem.weights), i) for i, p in enumerate(candidates)]
         part = candidates[max(scored)[1]]
@@ -109,7 +111,7 @@ class HeuristicSolver(Solver):
         wall = time.perf_counter() - t0
         if broken:
             log.warning("heuristic plan failed the judge: %s", broken[:3])
-            return SolveResult(self.name, "timeout" if wall >= (time_limit or 1e9) else "infeasible", None,
+            return SolveResult(self.name, "timeout", None,
                                bound=float(bound), wall_time=wall,
                                message="the heuristic's plan failed the rules: " + "; ".join(broken[:5]))
         vals = values(layout, part)

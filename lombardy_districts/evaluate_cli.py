@@ -78,7 +78,6 @@ def collaboration_from_args(args: argparse.Namespace, territory, status_quo=None
 def run(args: argparse.Namespace) -> int:
     """Load everything, check it all, score the plan, print and write the scorecard."""
     from .cli import territory_from_args
-
     from .export import parse_formats, write_formats
 
     formats = parse_formats(args.format)

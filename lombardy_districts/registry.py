@@ -37,5 +37,5 @@ def renderers() -> dict:
 
 
 def galleries() -> dict:
-    """Installed gallery writers by name: ``write(entries, path, title=...)`` (group ``lombardy_districts.galleries``)."""
+    """Installed gallery writers by name: ``write(entries, path, title=...)``."""
     return {name: ep.load() for name, ep in sorted(_group("galleries").items())}

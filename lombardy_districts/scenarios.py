@@ -185,8 +185,9 @@ def read_scenarios(path) -> list[Scenario]:
 
 def scenarios_from_dicts(tables: Iterable[Mapping], base_dir=".", source: str = "scenarios") -> list[Scenario]:
     """Check several option tables at once (the Python form of a scenario file)."""
-    out, problems = [], []
+    out, problems, names = [], [], []
     for i, table in enumerate(tables, 1):
+        names.append(table.name if isinstance(table, Scenario) else table.get("name"))
         if isinstance(table, Scenario):
             out.append(table)
             continue
@@ -195,8 +196,9 @@ def scenarios_from_dicts(tables: Iterable[Mapping], base_dir=".", source: str = 
         except InputError as exc:
             problems += exc.problems
     seen: dict[str, int] = {}
-    for s in out:
-        seen[s.name] = seen.get(s.name, 0) + 1
+    for name in names:
+        if isinstance(name, str):
+            seen[name] = seen.get(name, 0) + 1
     problems += [f"{source}: {n} scenarios are named {name!r}; names must be unique (they are folder names)"
                  for name, n in seen.items() if n > 1]
     if problems:

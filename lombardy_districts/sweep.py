@@ -267,7 +267,8 @@ def _run(todo, out: Path, jobs, executor, scheduler, formats, maps, record) -> N
 
 def _run_dask(todo, out: Path, jobs, scheduler, formats, maps, record) -> None:
     try:
-        from distributed import Client, LocalCluster, as_completed as dask_completed
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise InputError(DASK_HINT) from None
     cluster = client = None

@@ -1,0 +1,193 @@
+"""Scenario sweeps: scenario files, parallel runs, skip on re-run, failures recorded, Dask, gallery."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from lombardy_districts import sweep
+from lombardy_districts.cli import main
+from lombardy_districts.errors import InputError
+from lombardy_districts.scenarios import Scenario, read_scenarios
+
+SONDRIO = """
+[defaults]
+province = "Sondrio"
+solver = "heuristic"
+time_limit = 3
+floor = 25000
+
+[[scenario]]
+name = "floor-25k"
+
+[[scenario]]
+name = "collab-30k"
+objectives = ["max-plans", "collaboration"]
+[scenario.rules.floors]
+mountain = 30000
+low_density = 30000
+
+[[scenario]]
+name = "impossible"
+floor = 900000
+"""
+
+
+def _write(tmp_path, text, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sondrio_sweep(tmp_path_factory):
+    """The Sondrio sweep run once through the command (2 jobs, GeoPackage too), with its output folder."""
+    root = tmp_path_factory.mktemp("sweep")
+    path = _write(root, SONDRIO)
+    out = root / "out"
+    code = main(["sweep", str(path), "--out", str(out), "--jobs", "2", "--format", "gpkg"])
+    return path, out, code
+
+
+def test_sweep_writes_every_scenario_and_records_the_failure(sondrio_sweep):
+    _, out, code = sondrio_sweep
+    assert code == 1  # a scenario failed
+    table = pd.read_csv(out / "results.csv")
+    assert table["name"].tolist() == ["floor-25k", "collab-30k", "impossible"]
+    ok = table.set_index("name")
+    assert ok.loc["floor-25k", "status"] in ("optimal", "feasible")
+    assert ok.loc["floor-25k", "plans"] == ok.loc["floor-25k", "compliant_plans"] >= 5
+    assert ok.loc["collab-30k", "plans"] <= ok.loc["floor-25k", "plans"]  # higher floors, no more plans
+    assert ok.loc["collab-30k", "objectives"] == "max-plans,collaboration"
+    assert ok.loc["impossible", "status"] == "failed"
+    assert "below the lowest floor of 900,000" in ok.loc["impossible", "error"]
+    for name in ("floor-25k", "collab-30k"):
+        assert {"plan.csv", "scorecard.json", "result.json", "map.html", "plans.gpkg"} <= {
+            p.name for p in (out / name).iterdir()}
+        assert json.loads((out / name / "result.json").read_text())["row"]["name"] == name
+    assert not (out / "impossible" / "result.json").exists()
+    assert not list(out.rglob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_geopackage_of_a_scenario_reads_back(sondrio_sweep):
+    _, out, _ = sondrio_sweep
+    gdf = gpd.read_file(out / "floor-25k" / "plans.gpkg")
+    card = json.loads((out / "floor-25k" / "scorecard.json").read_text())
+    assert gdf.crs.to_epsg() == 32632
+    assert len(gdf) == card["summary"]["plans"]
+    assert gdf["population"].sum() == card["summary"]["population"] == 178_472
+    assert gdf["compliant"].all()
+
+
+def test_index_has_the_gallery_and_the_tradeoff_chart(sondrio_sweep):
+    _, out, _ = sondrio_sweep
+    page = (out / "index.html").read_text()
+    assert 'href="floor-25k/map.html"' in page and 'href="collab-30k/map.html"' in page
+    assert "<svg" in page and "collaboration retained" in page
+    assert "impossible" in page and "900,000" in page  # the failure is shown, not hidden
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no CDN
+
+
+def test_rerun_skips_finished_scenarios_and_retries_failed_ones(sondrio_sweep):
+    path, out, _ = sondrio_sweep
+    before = (out / "floor-25k" / "result.json").stat().st_mtime_ns
+    seen = []
+    table = sweep(path, out, progress=seen.append, maps=False)
+    skipped = {s["name"]: s["skipped"] for s in seen}
+    assert skipped == {"floor-25k": True, "collab-30k": True, "impossible": False}
+    assert (out / "floor-25k" / "result.json").stat().st_mtime_ns == before
+    assert table["status"].tolist()[2] == "failed"
+    assert len(pd.read_csv(out / "results.csv")) == 3
+
+
+def test_changed_options_run_again(tmp_path):
+    scenario = {"name": "a", "province": "Sondrio", "floor": 25000, "solver": "heuristic", "time_limit": 2}
+    sweep([scenario], tmp_path, maps=False)
+    seen = []
+    sweep([{**scenario, "seed": 7}], tmp_path, maps=False, progress=seen.append)
+    assert seen[0]["skipped"] is False
+    assert json.loads((tmp_path / "a" / "result.json").read_text())["scenario"]["options"]["seed"] == 7
+
+
+def test_interrupt_keeps_finished_results(tmp_path):
+    scenarios = [{"name": n, "province": "Sondrio", "floor": 25000, "solver": "heuristic", "time_limit": 2}
+                 for n in ("first", "second")]
+
+    def stop(info):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(scenarios, tmp_path, progress=stop, maps=False)
+    assert pd.read_csv(tmp_path / "results.csv")["name"].tolist() == ["first"]
+    assert (tmp_path / "first" / "result.json").exists()
+    assert not (tmp_path / "second").exists()
+    seen = []
+    sweep(scenarios, tmp_path, progress=seen.append, maps=False)
+    assert [(s["name"], s["skipped"]) for s in seen] == [("first", True), ("second", False)]
+
+
+def test_dask_executor_with_a_local_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    scenarios = [{"name": "dask-25k", "province": "Sondrio", "floor": 25000, "solver": "heuristic",
+                  "time_limit": 2},
+                 {"name": "dask-bad", "province": "Sondrio", "floor": 900000, "solver": "heuristic"}]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        table = sweep(scenarios, tmp_path, executor="dask", scheduler=cluster.scheduler_address, maps=False)
+    assert table.set_index("name")["status"].to_dict()["dask-bad"] == "failed"
+    assert table.set_index("name").loc["dask-25k", "plans"] >= 5
+    assert (tmp_path / "dask-25k" / "plan.csv").exists()
+
+
+def test_read_scenarios_resolves_paths_and_defaults(tmp_path):
+    (tmp_path / "sq.csv").write_text("municipality_code,plan_id\n")
+    path = _write(tmp_path, '[defaults]\nsolver = "heuristic"\n[[scenario]]\nname = "a"\nstatus_quo = "sq.csv"\n'
+                            'objectives = "max-plans, disruption"\nselect = { province = ["Sondrio", "Lecco"] }\n'
+                            '[[scenario]]\nname = "b"\nsolver = "heuristic"\nweights = { max-plans = 2 }\n')
+    a, b = read_scenarios(path)
+    assert a.options["status_quo"] == str((tmp_path / "sq.csv").resolve())
+    assert a.options["objectives"] == ["max-plans", "disruption"] and a.options["solver"] == "heuristic"
+    assert a.namespace().select == ["province=Sondrio,Lecco"]
+    assert b.options["weights"] == {"max-plans": 2.0}
+    assert b.row()["weights"] == '{"max-plans": 2.0}'
+
+
+def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
+    path = _write(tmp_path, '[[scenario]]\nname = "x"\nflor = 3\nfloor = -1\nmode = "split"\ntime_limit = 0\n'
+                            'status_quo = "missing.csv"\nsolver = "gurobi"\n[scenario.rules.floors]\nhill = 5\n'
+                            '[[scenario]]\nname = "x"\n[[scenario]]\nname = "a b"\n')
+    with pytest.raises(InputError) as info:
+        read_scenarios(path)
+    text = str(info.value)
+    assert "scenario 1 'x': unknown key 'flor'; allowed: name, rules, floor" in text
+    assert "scenario 1 'x': floor = -1: must be a whole number >= 0" in text
+    assert "scenario 1 'x': mode = 'split': allowed: scratch, merge, repair" in text
+    assert "scenario 1 'x': time_limit = 0: must be a number of seconds > 0" in text
+    assert "missing.csv does not exist" in text
+    assert "solver = 'gurobi': allowed:" in text and "heuristic" in text
+    assert "rules = {'floors': {'hill': 5}}: rules: unknown key floors.hill" in text
+    assert "2 scenarios are named 'x'" in text
+    assert "name = 'a b'" in text
+    with pytest.raises(InputError, match=r"unknown top-level key 'scenarios'"):
+        read_scenarios(_write(tmp_path, '[[scenarios]]\nname = "a"\n', "t.toml"))
+    with pytest.raises(InputError, match="does not exist"):
+        read_scenarios(tmp_path / "nope.toml")
+
+
+def test_sweep_options_are_checked(tmp_path):
+    s = [Scenario.from_dict({"name": "a"})]
+    with pytest.raises(InputError, match=r"jobs = 0: must be a whole number >= 1"):
+        sweep(s, tmp_path, jobs=0)
+    with pytest.raises(InputError, match=r"executor = 'ray': allowed: local, dask"):
+        sweep(s, tmp_path, executor="ray")
+    with pytest.raises(InputError, match=r"needs executor = \"dask\""):
+        sweep(s, tmp_path, scheduler="tcp://localhost:8786")
+
+
+def test_inline_rules_override_the_shipped_ones():
+    scenario = Scenario.from_dict({"name": "r", "rules": {"floors": {"mountain": 30000}, "limits": {"ceiling": 90000}}})
+    rules = scenario.rules()
+    assert rules.floors["mountain"] == 30000 and rules.floors["standard"] == 80000 and rules.ceiling == 90000

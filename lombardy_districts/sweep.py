@@ -55,6 +55,7 @@ def sweep(
     progress: Callable[[dict], None] | None = None,
     formats: Iterable[str] = (),
     maps: bool = True,
+    defaults: Mapping | None = None,
 ) -> pd.DataFrame:
     """Run scenarios, skipping finished ones, and write every output (see the module docstring).
 
@@ -78,6 +79,9 @@ def sweep(
         GIS files to write per scenario: ``gpkg``, ``geojson`` (see ``export``).
     maps
         Write each scenario's map and the gallery page.
+    defaults
+        Options every scenario starts from (like a scenario file's ``[defaults]``; a scenario's own
+        value wins).
 
     Returns
     -------
@@ -86,7 +90,7 @@ def sweep(
     """
     from .export import parse_formats
 
-    scenarios = _as_scenarios(scenarios)
+    scenarios = _as_scenarios(scenarios, defaults)
     formats = parse_formats(formats)
     problems = []
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -299,10 +303,15 @@ def _outcome(future, scenario: Scenario) -> dict:
         return {**scenario.row(), "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
 
 
-def _as_scenarios(scenarios) -> list[Scenario]:
+def _as_scenarios(scenarios, defaults: Mapping | None = None) -> list[Scenario]:
     if isinstance(scenarios, str | os.PathLike):
-        return read_scenarios(scenarios)
-    scenarios = scenarios_from_dicts(list(scenarios))
+        scenarios = read_scenarios(scenarios)
+    tables = [{"name": s.name, **s.options} if isinstance(s, Scenario) else s for s in scenarios]
+    if defaults:
+        if "name" in defaults:
+            raise InputError("defaults cannot set name; name each scenario")
+        tables = [{**defaults, **t} for t in tables]
+    scenarios = scenarios_from_dicts(tables)
     if not scenarios:
         raise InputError("no scenarios to run; give a scenario file or a list of option dicts with a name")
     return scenarios

@@ -191,3 +191,31 @@ def test_inline_rules_override_the_shipped_ones():
     scenario = Scenario.from_dict({"name": "r", "rules": {"floors": {"mountain": 30000}, "limits": {"ceiling": 90000}}})
     rules = scenario.rules()
     assert rules.floors["mountain"] == 30000 and rules.floors["standard"] == 80000 and rules.ceiling == 90000
+
+
+def test_dask_without_address_starts_and_closes_a_local_cluster(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    made = []
+
+    class LightCluster(distributed.LocalCluster):  # threads instead of processes, to stay light in tests
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+            super().__init__(**{**kwargs, "processes": False})
+
+        def close(self, *args, **kwargs):
+            made.append("closed")
+            return super().close(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "LocalCluster", LightCluster)
+    table = sweep([{"name": "bad", "province": "Sondrio", "floor": 900000}], tmp_path, jobs=1, executor="dask",
+                  maps=False)
+    assert table["status"].tolist() == ["failed"]
+    assert made[0]["n_workers"] == 1 and made[0]["threads_per_worker"] == 1 and made[-1] == "closed"
+
+
+def test_dask_missing_gives_the_install_hint(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(InputError, match=r"pip install lombardy-districts\[dask\]"):
+        sweep([{"name": "a", "province": "Sondrio", "floor": 25000}], tmp_path, executor="dask", maps=False)

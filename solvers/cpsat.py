@@ -84,6 +84,10 @@ class CPSATSolver(Solver):
             values[label] = built.stage_value
             built.fix_stage(names, problem.weights, built.stage_value)
         elapsed = time.perf_counter() - start
+        if answer is None and setup.hint is not None:
+            answer = setup.hint  # CP-SAT found nothing in time: fall back on the (compliant) warm start
+            statuses.append("WARM_START")
+            details["notes"].append("CP-SAT found no solution in time; the warm start is returned")
         if answer is None:
             first = statuses[0] if statuses else "UNKNOWN"
             proven = first == "INFEASIBLE" and not setup.candidates.restricted
@@ -341,6 +345,10 @@ class _Model:
             params.max_time_in_seconds = float(time_limit)
         params.random_seed = int(seed)
         params.num_workers = int(workers) if workers else 2
+        if self.setup.candidates.restricted:
+            # Large models: CP-SAT's presolve can eat the whole time limit before it even uses the
+            # warm start; without it the hint is the first incumbent at once.
+            params.cp_model_presolve = False
         callback = _callback(self, scale, start, progress)
         if progress is not None:
             def on_bound(value):

@@ -33,7 +33,7 @@ DEFAULTS = {
     "plan_population_factor": 2.0,
     "max_roots_per_unit": 40,
     "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (large models)
-    "heuristic_share": 0.25,       # share of the time limit the heuristic may use (at most 20 s)
+    "heuristic_share": 0.4,        # share of the time limit the heuristic may use (at most 30 s)
     "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
     "disruption_by": "municipalities",  # or "population"
 }
@@ -116,7 +116,8 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
         max_roots = opts["max_roots_per_unit"]
     elif rules.ceiling is not None:
         max_pop = rules.ceiling  # exact: no plan may exceed it
-    candidates = build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint)
+    candidates = build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint,
+                                  population_limit_is_rule=max_pop is not None and max_pop == rules.ceiling)
     weight = None
     if model.status_quo is not None:
         if opts["disruption_by"] == "population":
@@ -133,7 +134,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes) -> list | N
     except ImportError:
         notes.append("no heuristic solver available for a warm start")
         return None
-    limit = min(20.0, (time_limit or 60.0) * opts["heuristic_share"])
+    limit = min(30.0, (time_limit or 60.0) * opts["heuristic_share"])
     try:
         result = HeuristicSolver.from_problem(problem).solve(time_limit=limit, seed=seed, workers=1)
     except Exception as exc:  # the warm start is a help, never a requirement

@@ -121,6 +121,7 @@ def build_candidates(
     max_plan_population: int | None = None,
     max_roots_per_unit: int | None = None,
     hint: list | None = None,
+    population_limit_is_rule: bool = False,
 ) -> Candidates:
     """Candidate pairs ``(unit i, root r)`` of the rooted model.
 
@@ -138,6 +139,9 @@ def build_candidates(
       loses exactly the plans above ``max_plan_population`` (none, when it is the ceiling);
     - ``max_roots_per_unit``: each unit keeps only that many nearest candidate roots
       (by ``d``); a heuristic cut to keep the model small.
+
+    ``population_limit_is_rule`` says ``max_plan_population`` is the rules' ceiling, so the
+    pairs it drops are infeasible anyway and the model stays exact.
 
     ``hint`` (a label per unit, e.g. the warm start) adds back every pair its plans use, so the
     warm start always fits the model.
@@ -178,7 +182,7 @@ def build_candidates(
                     continue
                 nd = d + int(pop[v])
                 if budget is not None and nd > budget:
-                    dropped = True
+                    dropped = dropped or not population_limit_is_rule
                     continue
                 if nd < seen.get(v, math.inf):
                     seen[v] = nd
@@ -213,12 +217,14 @@ def build_candidates(
     for i in range(n):
         final_roots[i].sort(key=lambda r: rank[r])
     empty = [units.ids[i] for i in range(n) if not final_roots[i]]
-    if empty and (max_plan_population is not None or max_roots_per_unit is not None):
+    if empty and ((max_plan_population is not None and not population_limit_is_rule)
+                  or max_roots_per_unit is not None):
         return build_candidates(
             units, lowest_floor,
-            None if max_plan_population is None else int(max_plan_population * 1.5),
+            None if max_plan_population is None else
+            max_plan_population if population_limit_is_rule else int(max_plan_population * 1.5),
             None if max_roots_per_unit is None else int(max_roots_per_unit * 1.5) + 1,
-            hint,
+            hint, population_limit_is_rule,
         )
     if empty:
         raise InfeasibleError(
@@ -229,7 +235,7 @@ def build_candidates(
     note = "all pairs allowed by the rules"
     if dropped:
         parts = []
-        if max_plan_population is not None:
+        if max_plan_population is not None and not population_limit_is_rule:
             parts.append(f"plans of at most {int(max_plan_population):,} inhabitants")
         if max_roots_per_unit is not None:
             parts.append(f"the {max_roots_per_unit} nearest roots per unit")

@@ -1,0 +1,287 @@
+"""The same partition problem as an independent MILP with PuLP/CBC; for small instances.
+
+Formulation (candidate pairs and class terms shared with ``cpsat`` through ``model_data``;
+the contiguity and class encodings are different, so the two solvers cross-check each other):
+
+Assignment (``_assignment``): ``x[i,r] in {0,1}``, ``sum_r x[i,r] = 1``, ``x[i,r] <= x[r,r] = y[r]``.
+Contiguity (``_flow``), a single-commodity flow per root: ``f[i,j,r] >= 0`` on arcs between
+    candidate members of ``r``; ``f[i,j,r] <= (|M_r| - 1) x[i,r]`` and ``<= (|M_r| - 1) x[j,r]``;
+    for every member ``i != r``: inflow - outflow = ``x[i,r]``. Every member then receives flow
+    from the root along arcs inside the plan, i.e. the plan is connected.
+Floors (``_floors``), big-M reification of the class rule: ``mt, dh, dl in {0,1}`` with
+    ``mt = 1 <=> sum_i mountain_i x[i,r] >= 1``, ``dh = 1 <=> sum_i high_i x[i,r] >= 0``,
+    ``dl = 1 <=> sum_i low_i x[i,r] >= 0``; ``P[r] >= f_low y``, ``P >= f_m mt``,
+    ``P >= f_h (y - mt + dh - 1)``, ``P >= f_l (y - mt - dh + dl - 1)``, ``P >= f_s (y - mt - dh - dl)``.
+Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
+    ``x[a,r] + x[b,r] <= 1`` across labels.
+Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``|E| - sum s`` with
+    ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways; disruption ``sum_i w_i (1 - sum_r k[i,r])`` with
+    ``h[r,q]`` (plan r inherits status quo plan q; ``sum_q h <= y``, ``sum_r h <= 1``),
+    ``k[i,r] <= x[i,r]``, ``k[i,r] <= h[r, sq(i)]``. Lexicographic by fixing each stage's value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from lombardy_districts.errors import InfeasibleError
+from lombardy_districts.problem import SolveResult
+
+from .base import Progress, Solver
+from .exact import SENSE, Setup, checked_plan, full_labels, gap_of, objective_values, prepare
+from .model_data import integer_weights
+
+log = logging.getLogger(__name__)
+
+
+class PulpSolver(Solver):
+    """MILP with PuLP and CBC (see the module docstring); meant for small instances."""
+
+    name = "pulp"
+
+    def solve(self, time_limit: float | None = 60.0, seed: int = 0, workers: int | None = None,
+              warm_start=None, progress: Progress | None = None) -> SolveResult:
+        """Solve with CBC; ``progress`` is called once per lexicographic stage."""
+        import pulp
+
+        start = time.perf_counter()
+        problem = self.problem
+        if "restrict" not in problem.options:
+            problem = _with_option(problem, restrict=False)
+        try:
+            setup = prepare(problem, warm_start, time_limit, seed)
+        except InfeasibleError as exc:
+            return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
+                               message=str(exc))
+        details = {"units": len(setup.units), "modelled_units": len(setup.model),
+                   "pairs": setup.candidates.pairs, "candidates": setup.candidates.note,
+                   "restricted": setup.candidates.restricted, "plan_bound": setup.bound.value,
+                   "plan_bound_method": setup.bound.method, "notes": list(setup.notes)}
+        if setup.bound.infeasible_parts:
+            return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
+                               message="; ".join(setup.bound.infeasible_parts), details=details)
+        model = _Milp(setup, pulp)
+        stages = [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]
+        statuses, answer = [], None
+        for k, names in enumerate(stages):
+            left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
+            share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
+            status, labels, value = model.optimise(names, problem.weights, share, seed, workers)
+            statuses.append(status)
+            if labels is None:
+                break
+            answer = labels
+            if progress is not None:
+                progress({"incumbent": value, "bound": value if status == "optimal" else None,
+                          "elapsed": time.perf_counter() - start, "plans": len(set(labels))})
+            model.fix(value)
+        elapsed = time.perf_counter() - start
+        if answer is None:
+            proven = statuses[0] == "infeasible" and not setup.candidates.restricted
+            return SolveResult(self.name, "infeasible" if proven else "timeout", None,
+                               bound=0.0 if proven else None, wall_time=elapsed, details=details,
+                               message="no plan meets the rules (CBC proved the model infeasible)" if proven
+                               else "no plan found within the time limit")
+        labels = full_labels(setup, answer)
+        plan, violations = checked_plan(setup, labels)
+        if violations:
+            details["rejected"] = violations[:10]
+            return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
+                               message="the model's answer failed the evaluator and was not returned: "
+                                       + "; ".join(violations[:3]))
+        values = objective_values(setup, labels)
+        details["objectives"] = values
+        details["stage_status"] = statuses
+        restricted = setup.candidates.restricted or bool(setup.fixed)
+        optimal = all(s == "optimal" for s in statuses) and len(statuses) == len(stages)
+        status = "optimal" if optimal and not restricted else "feasible"
+        if problem.weights:
+            objective = sum(problem.weights.get(o, 1.0) * SENSE[o] * values[o] for o in problem.objectives)
+        else:
+            objective = values[problem.objectives[0]]
+        bound = objective if optimal and not restricted else None
+        if problem.objectives[0] == "max-plans" and not problem.weights and bound is None:
+            bound = float(setup.bound.value)
+            details["bound_method"] = setup.bound.method
+        return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
+                           message=f"{len(plan)} plans, {status}", details=details)
+
+
+def _with_option(problem, **options):
+    from dataclasses import replace
+
+    return replace(problem, options={**problem.options, **options})
+
+
+class _Milp:
+    """The PuLP model of a ``Setup``; one builder per constraint family."""
+
+    def __init__(self, setup: Setup, pulp):
+        self.setup, self.pulp = setup, pulp
+        self.prob = pulp.LpProblem("plans", pulp.LpMaximize)
+        self.stage = None
+        self._assignment()
+        self._flow()
+        self._floors()
+        self._locks()
+        self.same, self.kept = {}, None
+
+    def _var(self, name, cat="Binary", low=0, up=1):
+        return self.pulp.LpVariable(name, lowBound=low, upBound=up, cat=cat)
+
+    def _assignment(self):
+        c = self.setup.candidates
+        self.x = {(i, r): self._var(f"x_{i}_{r}") for i, roots in enumerate(c.roots_of) for r in roots}
+        self.y = {r: self.x[r, r] for r in c.members_of}
+        for i, roots in enumerate(c.roots_of):
+            self.prob += self.pulp.lpSum(self.x[i, r] for r in roots) == 1
+            for r in roots:
+                if r != i:
+                    self.prob += self.x[i, r] <= self.y[r]
+
+    def _flow(self):
+        units, c, lp = self.setup.model, self.setup.candidates, self.pulp
+        for r, members in c.members_of.items():
+            inside = set(members)
+            big = len(members) - 1
+            if big == 0:
+                continue
+            inflow = {i: [] for i in members}
+            outflow = {i: [] for i in members}
+            for i in members:
+                for j in units.neighbors[i]:
+                    if j in inside and j != r:
+                        f = self._var(f"f_{i}_{j}_{r}", "Continuous", 0, big)
+                        self.prob += f <= big * self.x[i, r]
+                        self.prob += f <= big * self.x[j, r]
+                        outflow[i].append(f)
+                        inflow[j].append(f)
+            for i in members:
+                if i != r:
+                    self.prob += lp.lpSum(inflow[i]) - lp.lpSum(outflow[i]) == self.x[i, r]
+
+    def _floors(self):
+        terms, c, lp = self.setup.terms, self.setup.candidates, self.pulp
+        p = self.setup.model.population
+        floors, low = terms.floors, min(terms.floors.values())
+        ceiling = self.setup.problem.rules.ceiling
+        for r, members in c.members_of.items():
+            pop = lp.lpSum(int(p[i]) * self.x[i, r] for i in members)
+            y = self.y[r]
+            self.prob += pop >= low * y
+            if ceiling is not None:
+                self.prob += pop <= ceiling
+            if terms.uniform:
+                continue
+            flags = []
+            for name, coef, cut in (("mt", terms.mountain, 1), ("dh", terms.high, 0), ("dl", terms.low, 0)):
+                flag = self._var(f"{name}_{r}")
+                expr = lp.lpSum(int(coef[i]) * self.x[i, r] for i in members if coef[i] != 0)
+                top = sum(int(coef[i]) for i in members if coef[i] > 0)
+                bottom = sum(int(coef[i]) for i in members if coef[i] < 0)
+                self.prob += expr >= cut - (cut - bottom) * (1 - flag)    # flag = 1 => expr >= cut
+                self.prob += expr <= cut - 1 + (top - cut + 1) * flag     # flag = 0 => expr <= cut - 1
+                flags.append(flag)
+            mt, dh, dl = flags
+            self.prob += pop >= floors["mountain"] * mt
+            self.prob += pop >= floors["high_density"] * (y - mt + dh - 1)
+            self.prob += pop >= floors["low_density"] * (y - mt - dh + dl - 1)
+            self.prob += pop >= floors["standard"] * (y - mt - dh - dl)
+
+    def _locks(self):
+        c = self.setup.candidates
+        by_label: dict[str, list[int]] = {}
+        for u, label in self.setup.model.locked.items():
+            by_label.setdefault(label, []).append(u)
+        heads = []
+        for members in by_label.values():
+            heads.append(members[0])
+            for u in members[1:]:
+                for r in set(c.roots_of[u]) | set(c.roots_of[members[0]]):
+                    self.prob += self.x.get((u, r), 0) == self.x.get((members[0], r), 0)
+        for a in range(len(heads)):
+            for b in range(a + 1, len(heads)):
+                for r in set(c.roots_of[heads[a]]) & set(c.roots_of[heads[b]]):
+                    self.prob += self.x[heads[a], r] + self.x[heads[b], r] <= 1
+
+    def _same(self, i, j):
+        key = (min(i, j), max(i, j))
+        if key not in self.same:
+            s = self._var(f"s_{key[0]}_{key[1]}")
+            c = self.setup.candidates
+            for a, b in ((i, j), (j, i)):
+                for r in c.roots_of[a]:
+                    self.prob += s <= 1 - self.x[a, r] + self.x.get((b, r), 0)
+            self.same[key] = s
+        return self.same[key]
+
+    def _kept(self):
+        if self.kept is None:
+            units, c, lp = self.setup.model, self.setup.candidates, self.pulp
+            sq = [int(v) for v in units.status_quo]
+            h = {}
+            for i in range(len(units)):
+                for r in c.roots_of[i]:
+                    if (r, sq[i]) not in h:
+                        h[r, sq[i]] = self._var(f"h_{r}_{sq[i]}")
+            for r in c.members_of:
+                self.prob += lp.lpSum(v for (rr, _), v in h.items() if rr == r) <= self.y[r]
+            for q in set(sq):
+                self.prob += lp.lpSum(v for (_, qq), v in h.items() if qq == q) <= 1
+            self.kept = []
+            for i in range(len(units)):
+                ks = []
+                for r in c.roots_of[i]:
+                    k = self._var(f"k_{i}_{r}", "Continuous")
+                    self.prob += k <= self.x[i, r]
+                    self.prob += k <= h[r, sq[i]]
+                    ks.append(k)
+                self.kept.append(lp.lpSum(ks))
+        return self.kept
+
+    def _terms(self, name):
+        units, lp = self.setup.model, self.pulp
+        if name == "max-plans":
+            return lp.lpSum(self.y.values()), 1
+        if name == "collaboration":
+            weights, scale = integer_weights(units.collaboration, "collaboration weights")
+            return lp.lpSum(w * self._same(i, j) for (i, j), w in weights.items() if w), scale
+        if name == "compact":
+            return len(units.edges) - lp.lpSum(self._same(i, j) for i, j in units.edges), 1
+        if name == "disruption":
+            w = self.setup.disruption_weight
+            kept = self._kept()
+            return int(w.sum()) - lp.lpSum(int(w[i]) * kept[i] for i in range(len(units))), 1
+        raise ValueError(name)
+
+    def optimise(self, names, weights, time_limit, seed, workers):
+        """Solve one stage: (status, root label per unit or None, objective in user units)."""
+        lp = self.pulp
+        if weights:
+            expr = lp.lpSum(round(weights.get(n, 1.0) * SENSE[n] * 1_000_000 / self._terms(n)[1])
+                            * self._terms(n)[0] for n in names)
+            scale, sense = 1_000_000, 1
+        else:
+            expr, scale = self._terms(names[0])
+            sense = SENSE[names[0]]
+        self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
+        self.prob.setObjective(expr)
+        solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,
+                                 options=[f"randomCbcSeed {int(seed) + 1}"])
+        self.prob.solve(solver)
+        sol = self.prob.sol_status
+        status = {1: "optimal", 2: "feasible", -1: "infeasible"}.get(sol, "timeout")
+        log.info("pulp stage %s: %s", "+".join(names), status)
+        if sol not in (1, 2):
+            return status, None, None
+        value = lp.value(expr)
+        self.stage = (expr, sense, value)
+        c = self.setup.candidates
+        labels = [max(c.roots_of[i], key=lambda r: self.x[i, r].value() or 0) for i in range(len(c.roots_of))]
+        return status, labels, value / scale
+
+    def fix(self, value):
+        """Keep the last stage's objective at its value in later stages (rounding slack 1e-6)."""
+        expr, sense, raw = self.stage
+        self.prob += (expr >= raw - 1e-6) if sense > 0 else (expr <= raw + 1e-6)

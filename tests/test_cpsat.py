@@ -1,0 +1,92 @@
+"""CP-SAT exact solver on tiny grids: optimum, class rule, infeasibility, seeds, progress."""
+
+import pytest
+from tests.exact_grids import class_grid, grid, problem
+
+from lombardy_districts.rules import Rules
+from solvers.cpsat import CPSATSolver
+
+
+def solve(p, **kw):
+    kw.setdefault("time_limit", 30)
+    kw.setdefault("workers", 1)
+    return CPSATSolver.from_problem(p).solve(**kw)
+
+
+def test_max_plans_uses_the_class_floors_exactly():
+    territory, rules = class_grid()
+    result = solve(problem(territory, rules))
+    assert result.status == "optimal"
+    assert result.objective == 7 and result.bound == 7 and result.gap == 0
+    assert result.plan.violations(rules) == []
+    # with the standard floor everywhere far fewer plans fit: the mountain floor matters
+    uniform = solve(problem(territory, rules.with_floor(800)))
+    assert uniform.status == "optimal" and uniform.objective < result.objective
+    assert set(result.plan.classes(rules)) >= {"mountain", "standard"}
+
+
+def test_contiguity_is_exact_on_a_ring():
+    # a ring of populated cells around an empty centre: a plan must go round, never jump
+    territory = grid(3, 3, [100, 100, 100, 100, 0, 100, 100, 100, 100])
+    result = solve(problem(territory, Rules().with_floor(300)))
+    assert result.status == "optimal" and result.objective == 2
+    assert result.plan.violations(Rules().with_floor(300)) == []
+
+
+def test_infeasible_instance_returns_no_plan():
+    territory = grid(3, 3, [10] * 9)
+    result = solve(problem(territory, Rules().with_floor(1000)))
+    assert result.status == "infeasible" and result.plan is None
+    assert "1,000" in result.message
+
+
+def test_infeasible_by_ceiling_is_proved():
+    territory = grid(2, 2, [600, 600, 600, 600])
+    rules = Rules().with_floor(1000).with_changes(ceiling=1100)
+    result = solve(problem(territory, rules))
+    assert result.status == "infeasible" and result.plan is None
+
+
+def test_same_seed_same_plan():
+    territory, rules = class_grid()
+    rules = rules.with_changes(ceiling=2500)
+    p = problem(territory, rules, ("max-plans", "compact"))
+    a, b = solve(p, seed=7), solve(p, seed=7)
+    assert a.plan.assignment.equals(b.plan.assignment)
+
+
+def test_progress_reports_incumbents_and_bounds():
+    territory, rules = class_grid()
+    seen = []
+    solve(problem(territory, rules), progress=seen.append)
+    assert seen and all({"incumbent", "bound", "elapsed", "plans"} <= set(d) for d in seen)
+    assert max(d["plans"] or 0 for d in seen) == 7
+
+
+def test_warm_start_is_accepted_and_kept_compliant():
+    territory, rules = class_grid()
+    first = solve(problem(territory, rules))
+    again = solve(problem(territory, rules), warm_start=first.plan)
+    assert again.status == "optimal" and again.objective == first.objective
+
+
+def test_hard_boundary_and_lock_are_respected():
+    territory = grid(2, 4, [300] * 8)
+    gdf = territory.municipalities
+    gdf["province"] = ["A", "A", "B", "B"] * 2
+    codes = territory.codes
+    rules = Rules().with_floor(500).with_changes(hard_boundaries=("province",),
+                                                 locked_municipalities={codes[0]: "p1", codes[1]: "p2"})
+    result = solve(problem(territory, rules))
+    assert result.status == "optimal" and result.plan.violations(rules) == []
+    assert result.plan.assignment[codes[0]] != result.plan.assignment[codes[1]]
+
+
+def test_weighted_objectives():
+    territory, rules = class_grid()
+    rules = rules.with_changes(ceiling=2500)
+    p = problem(territory, rules, ("max-plans", "compact"), weights={"max-plans": 10.0, "compact": 1.0})
+    result = solve(p)
+    assert result.status == "optimal" and result.plan.violations(rules) == []
+    values = result.details["objectives"]
+    assert result.objective == pytest.approx(10 * values["max-plans"] - values["compact"])

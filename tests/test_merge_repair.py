@@ -1,0 +1,94 @@
+"""Merge mode (units = status quo plans) and repair mode (fewest municipalities moved)."""
+
+import pytest
+from tests.exact_grids import class_grid, grid, problem
+
+from lombardy_districts.collaboration import default_collaboration
+from lombardy_districts.plan import Plan
+from lombardy_districts.rules import Rules
+from solvers.cpsat import CPSATSolver
+from solvers.pulp_mip import PulpSolver
+
+
+def status_quo(territory, labels):
+    return Plan(territory, dict(zip(territory.codes, labels)))
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_merge_keeps_compliant_plans_and_merges_small_ones(solver):
+    territory = grid(2, 4, [500, 500, 100, 100, 500, 500, 100, 200])
+    sq = status_quo(territory, ["A", "A", "B", "C", "D", "D", "E", "F"])
+    rules = Rules().with_floor(400)
+    p = problem(territory, rules, ("max-plans", "collaboration"), status_quo=sq, mode="merge",
+                collaboration=default_collaboration(territory, sq))
+    result = solver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.status == "optimal" and result.objective == 3
+    plan = result.plan
+    assert plan.violations(rules) == []
+    # the compliant plans A and D are left alone; B, C, E, F merge into one
+    for kept in ("A", "D"):
+        assert len(set(plan.assignment[sq.members[kept]])) == 1
+    assert len(set(plan.assignment[sq.members["B"] + sq.members["F"]])) == 1
+
+
+def test_merge_splits_a_disconnected_status_quo_plan():
+    territory = grid(1, 5, [300, 300, 300, 300, 300])
+    sq = status_quo(territory, ["A", "B", "B", "B", "A"])  # A is cut in two
+    rules = Rules().with_floor(300)
+    p = problem(territory, rules, ("max-plans",), status_quo=sq, mode="merge")
+    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.status == "optimal" and result.objective == 3
+    assert result.plan.violations(rules) == []
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_repair_moves_fewest_municipalities(solver):
+    territory = grid(3, 3, [100, 100, 100, 100, 100, 100, 100, 100, 100])
+    # plan C (one cell) is below the floor of 200; moving it into a neighbour is the smallest repair
+    sq = status_quo(territory, ["A", "A", "B", "A", "A", "B", "C", "D", "D"])
+    rules = Rules().with_floor(200)
+    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair",
+                options={"repair_depth": 3})
+    result = solver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.status == "optimal"
+    assert result.objective == 1
+    assert result.plan.violations(rules) == []
+    assert len(result.plan) == 3
+
+
+def test_repair_leaves_far_plans_alone_and_says_so():
+    territory = grid(1, 6, [100] * 6)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "D"])  # D (one cell) is below 200
+    rules = Rules().with_floor(200)
+    p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair")
+    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.objective == 1 and result.plan.violations(rules) == []
+    assert result.status == "feasible" and "repair models" in " ".join(result.details["notes"])
+    assert len(set(result.plan.assignment[sq.members["A"]])) == 1
+
+
+def test_repair_on_class_grid_agrees_between_solvers():
+    territory, rules = class_grid()
+    sq = status_quo(territory, ["A", "A", "B", "B", "A", "C", "B", "B",
+                                "D", "D", "E", "E", "D", "D", "E", "F"])
+    p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair", options={"repair_depth": 4})
+    a = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    b = PulpSolver.from_problem(p).solve(time_limit=60, workers=1)
+    assert a.status == b.status == "optimal"
+    assert a.objective == b.objective
+    assert a.plan.violations(rules) == [] and b.plan.violations(rules) == []
+
+
+@pytest.mark.slow
+def test_merge_labour_market_areas_of_lombardy_is_proved_optimal():
+    from lombardy_districts.territory import Territory
+
+    territory = Territory.load()
+    sq = Plan(territory, territory.municipalities["labour_market_area"])
+    rules = Rules.default()
+    p = problem(territory, rules, ("max-plans", "collaboration"), status_quo=sq, mode="merge",
+                collaboration=default_collaboration(territory, sq))
+    result = CPSATSolver.from_problem(p).solve(time_limit=60, seed=0, workers=2)
+    assert result.status == "optimal"
+    assert result.plan.violations(rules) == []
+    assert result.bound == result.objective

@@ -53,7 +53,7 @@ def test_repair_moves_fewest_municipalities(solver):
     assert result.status == "optimal"
     assert result.objective == 1
     assert result.plan.violations(rules) == []
-    assert len(result.plan) == 3
+    assert len(result.plan) == 4  # C keeps its identity and takes one cell of A
 
 
 def test_repair_leaves_far_plans_alone_and_says_so():

@@ -147,8 +147,9 @@ def solve(
         raise InputError(f"time_limit = {time_limit}: must be a number of seconds > 0")
     if workers is not None and workers < 1:
         raise InputError(f"workers = {workers}: must be at least 1")
+    engine_class = solver_class(solver)
     check_feasible(problem)
-    engine = solver_class(solver).from_problem(problem)
+    engine = engine_class.from_problem(problem)
     start = time.perf_counter()
     result = engine.solve(time_limit=time_limit, seed=seed, workers=workers, progress=progress)
     log.info("%s: %s in %.1f s", solver, result.status, time.perf_counter() - start)

@@ -1,0 +1,69 @@
+"""The propose API and command: options in, checked plan and files out."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import lombardy_districts as ld
+from lombardy_districts.cli import main
+from lombardy_districts.errors import InfeasibleError, InputError
+
+
+def test_api_proposal_is_compliant_and_reproducible(make_grid):
+    territory = make_grid(3, 4, [10, 20, 10, 5, 10, 10, 30, 5, 20, 10, 10, 10])
+    first = ld.propose(territory, floor=30, solver="heuristic", time_limit=5, seed=3)
+    again = ld.propose(territory, floor=30, solver="heuristic", time_limit=5, seed=3)
+    assert first.plan is not None and first.plan.violations(first.problem.rules) == []
+    assert first.plan.assignment.equals(again.plan.assignment)
+    assert first.scorecard.summary["compliant_plans"] == len(first.plan)
+    assert 2 <= len(first.plan) <= 150 // 30
+
+
+def test_api_refuses_an_impossible_floor_before_solving(make_grid):
+    territory = make_grid(2, 2, 10)
+    with pytest.raises(InfeasibleError, match="40"):
+        ld.propose(territory, floor=1_000, solver="heuristic", time_limit=5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mode": "merge"}, "needs a status quo"),
+        ({"objectives": "max-plans,happiness"}, r"objective\(s\) \['happiness'\] unknown"),
+        ({"solver": "magic"}, "unknown solver 'magic'; allowed: cpsat, heuristic, pulp"),
+        ({"time_limit": 0}, "time_limit = 0: must be a number of seconds > 0"),
+        ({"floor": -1}, "floor = -1"),
+    ],
+)
+def test_api_bad_options(make_grid, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        ld.propose(make_grid(2, 2, 10), **kwargs)
+
+
+def test_cli_propose_writes_every_file(lombardy, tmp_path, capsys):
+    out = tmp_path / "sondrio"
+    code = main(["propose", "--province", "Sondrio", "--floor", "25000", "--solver", "heuristic",
+                 "--time-limit", "10", "--seed", "1", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    plan = pd.read_csv(out / "plan.csv", dtype=str)
+    assert len(plan) == 77 and plan["municipality_code"].is_unique  # every Sondrio municipality, once
+    card = json.loads((out / "scorecard.json").read_text())
+    assert card["summary"]["non_compliant_plans"] == 0
+    assert all(p["population"] >= 25_000 and p["contiguous"] for p in card["plans"])
+    assert sum(p["population"] for p in card["plans"]) == 178_472
+    result = json.loads((out / "result.json").read_text())
+    assert result["status"] in ("optimal", "feasible") and result["plans"] == len(card["plans"])
+    assert "solving:" in captured.err or result["wall_time_s"] < 10
+    assert "compliant" in captured.out
+
+
+def test_cli_propose_bad_input(tmp_path, capsys):
+    bad_rules = tmp_path / "r.toml"
+    bad_rules.write_text("[floors]\nstandard = 'lots'\n[colour]\nx = 1\n")
+    code = main(["propose", "--rules", str(bad_rules), "--weight", "speed=2", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "unknown section [colour]" in err
+    assert "--weight 'speed=2': unknown objective" in err

@@ -7,33 +7,39 @@ import pytest
 EXAMPLE = '''
 import lombardy_districts as ld
 
-# Load part of the region and propose a plan, with the options of `lombardy-districts propose`
-sondrio = ld.load(province="Sondrio")
-proposal = ld.propose(sondrio, floor=25_000, objectives="max-plans,collaboration",
-                      solver="heuristic", time_limit=5, seed=1)
-print(proposal.scorecard.summary["plans"], "area plans, all compliant:",
-      proposal.scorecard.summary["non_compliant_plans"] == 0)
-proposal.write("out/sondrio-25k", formats="gpkg,geojson")  # plan.csv, map.html, plans.gpkg, ...
 
-# Score any plan (here the one just proposed, read back from its CSV)
-plan = ld.read_plan("out/sondrio-25k/plan.csv", sondrio)
-card = ld.evaluate(plan, proposal.problem.rules)
-print(f"{card.summary['collaboration_retained']:.0%} of collaboration kept")
+def main():
+    # Load part of the region and propose a plan, with the options of `lombardy-districts propose`
+    sondrio = ld.load(province="Sondrio")
+    proposal = ld.propose(sondrio, floor=25_000, objectives="max-plans,collaboration",
+                          solver="heuristic", time_limit=5, seed=1)
+    summary = proposal.scorecard.summary
+    print(summary["plans"], "area plans, all compliant:", summary["non_compliant_plans"] == 0)
+    proposal.write("out/sondrio-25k", formats="gpkg,geojson")  # plan.csv, map.html, plans.gpkg, ...
 
-# Several scenarios at once, two at a time; a re-run skips those already finished
-results = ld.sweep(
-    [{"name": "floor-25k", "province": "Sondrio", "floor": 25_000},
-     {"name": "floor-40k", "province": "Sondrio", "floor": 40_000}],
-    "out/sweep", jobs=2, maps=False,
-    defaults={"solver": "heuristic", "time_limit": 5},
-)
-print(results[["name", "status", "plans", "collaboration_retained"]])
+    # Score any plan (here the one just proposed, read back from its CSV)
+    plan = ld.read_plan("out/sondrio-25k/plan.csv", sondrio)
+    card = ld.evaluate(plan, proposal.problem.rules)
+    print(f"{card.summary['collaboration_retained']:.0%} of collaboration kept")
+
+    # Several scenarios, two at a time in separate processes; a re-run skips finished ones
+    results = ld.sweep(
+        [{"name": "floor-25k", "floor": 25_000},
+         {"name": "floor-40k", "floor": 40_000}],
+        "out/sweep", jobs=2, maps=False,
+        defaults={"province": "Sondrio", "solver": "heuristic", "time_limit": 5},
+    )
+    print(results[["name", "status", "plans", "collaboration_retained"]])
+
+
+if __name__ == "__main__":  # needed when jobs > 1: each process re-imports this script
+    main()
 '''
 
 
 def test_readme_example_runs_as_written(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    exec(compile(EXAMPLE, "README example", "exec"), {"__name__": "__readme__"})
+    exec(compile(EXAMPLE, "README example", "exec"), {"__name__": "__main__"})
     out = capsys.readouterr().out
     assert "area plans, all compliant: True" in out
     assert "of collaboration kept" in out and "floor-40k" in out

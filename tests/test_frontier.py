@@ -97,3 +97,17 @@ def test_frontier_says_why_when_nothing_complies(floor):
     territory = grid_territory(2, 2)
     with pytest.raises(InfeasibleError, match="below the lowest floor"):
         frontier(build_problem(territory, floor=floor), solver="heuristic", time_limit=2)
+
+
+def test_frontier_with_a_status_quo_reports_disruption(tmp_path):
+    territory = grid_territory(2, 4)
+    status_quo = Plan(territory, {c: ("w" if i % 4 < 2 else "e") for i, c in enumerate(territory.codes)})
+    problem = build_problem(territory, floor=2000, status_quo=status_quo)
+    points = frontier(problem, solver="heuristic", time_limit=3, seed=0)
+    table = frontier_table(points)
+    assert "municipalities_moved" in table.columns
+    # merging whole plans moves nobody: every old plan's successor holds all of it
+    assert table.loc[table["plans"] == 1, "municipalities_moved"].item() == 0
+    assert (table["municipalities_moved"] >= 0).all()
+    page = write_frontier(points, tmp_path, problem=problem)["html"].read_text()
+    assert "Disruption: municipalities moved" in page

@@ -58,7 +58,7 @@ class CPSATSolver(Solver):
         start = time.perf_counter()
         problem = self.problem
         try:
-            setup = prepare(problem, warm_start, time_limit, seed)
+            setup = prepare(problem, warm_start, time_limit, seed, progress)
         except InfeasibleError as exc:
             return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
                                message=str(exc))
@@ -73,8 +73,10 @@ class CPSATSolver(Solver):
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - start))
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
+            # CP-SAT's bound is for its (maybe restricted) model; the separate plan bound holds for the full one
+            cap = setup.bound.value if names == ["max-plans"] else None
             status, stage_answer, bound = built.optimise(names, problem.weights, share, seed, workers,
-                                                         progress, start)
+                                                         _capped(progress, cap), start)
             statuses.append(status)
             if stage_answer is None:
                 break
@@ -108,6 +110,18 @@ class CPSATSolver(Solver):
         details.update(stage_status=statuses, stage_objective=values, stage_bound=bounds)
         return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
+
+
+def _capped(progress, cap):
+    """``progress`` reporting at most ``cap`` as the bound."""
+    if progress is None or cap is None:
+        return progress
+
+    def report(info):
+        bound = info.get("bound")
+        progress({**info, "bound": cap if bound is None else min(bound, cap)})
+
+    return report
 
 
 def _details(setup: Setup) -> dict:

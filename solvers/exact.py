@@ -81,8 +81,9 @@ def labels_from_plan(units: Units, plan: Plan) -> list | None:
     return labels
 
 
-def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None, seed: int) -> Setup:
-    """Build the ``Setup`` of ``problem`` (see the module docstring)."""
+def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None, seed: int,
+            progress=None) -> Setup:
+    """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start."""
     opts = options_of(problem)
     rules = problem.rules
     units = Units.from_problem(problem)
@@ -93,7 +94,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
     big = len(units) > opts["full_model_units"]
     if hint_full is None and (opts["heuristic_warm_start"] is True or (opts["heuristic_warm_start"] == "auto"
                                                                       and big and problem.mode != "repair")):
-        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes)
+        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress)
 
     keep, fixed = list(range(len(units))), {}
     if problem.mode == "repair":
@@ -128,7 +129,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
                  hint, plan_count_bound(units, rules), opts, notes, weight)
 
 
-def _heuristic_labels(problem, units, time_limit, seed, opts, notes) -> list | None:
+def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None) -> list | None:
     try:
         from .heuristic import HeuristicSolver
     except ImportError:
@@ -136,7 +137,8 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes) -> list | N
         return None
     limit = min(30.0, (time_limit or 60.0) * opts["heuristic_share"])
     try:
-        result = HeuristicSolver.from_problem(problem).solve(time_limit=limit, seed=seed, workers=1)
+        result = HeuristicSolver.from_problem(problem).solve(time_limit=limit, seed=seed, workers=1,
+                                                             progress=progress)
     except Exception as exc:  # the warm start is a help, never a requirement
         notes.append(f"heuristic warm start failed: {exc}")
         return None

@@ -67,3 +67,10 @@ def test_cli_propose_bad_input(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err
     assert "unknown section [colour]" in err
     assert "--weight 'speed=2': unknown objective" in err
+
+
+def test_written_files_are_ordinary_files(make_grid, tmp_path):
+    proposal = ld.propose(make_grid(2, 3, 10), floor=20, solver="heuristic", time_limit=2)
+    written = proposal.write(tmp_path / "out", maps=False)
+    for path in written.values():
+        assert path.stat().st_mode & 0o044 == 0o044, path  # readable by group and others, as the umask allows

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .files import read_csv_text
 
 DEFAULT_WEIGHTS = {"labour_market": 1.0, "status_quo": 1.0}
 EDGE_COLUMNS = ["code_a", "code_b", "weight", "kind"]
@@ -108,13 +109,7 @@ def status_quo_edges(status_quo) -> Collaboration:
 def read_collaboration_csv(path, codes) -> Collaboration:
     """Read ``code_a,code_b,weight,kind``; every problem is reported at once."""
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise InputError(f"collaboration file {path} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"collaboration file {path} is not a readable CSV: {exc}") from None
-    frame.columns = [c.strip() for c in frame.columns]
+    frame = read_csv_text(path, "collaboration file")
     missing = [c for c in EDGE_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing columns {missing}; expected code_a,code_b,weight,kind")

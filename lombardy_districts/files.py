@@ -8,6 +8,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
+from .errors import InputError
+
 
 def write_atomic(path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
@@ -31,3 +35,18 @@ def write_json(path, data) -> Path:
     """Write ``data`` as indented UTF-8 JSON, atomically."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def read_csv_text(path, what: str) -> pd.DataFrame:
+    """Read a CSV with every cell as text (empty cells as NA) and stripped column names.
+
+    ``what`` names the file in errors ("plan file", "population file", ...).
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise InputError(f"{what} {path} does not exist") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {path} is not a readable CSV: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame

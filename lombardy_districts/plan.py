@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .files import read_csv_text
 from .rules import Rules
 from .territory import Territory
 
@@ -222,13 +223,7 @@ class Plan:
 def read_assignment_csv(path, column: str = "plan_id") -> pd.DataFrame:
     """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV; codes become 6-character strings."""
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise InputError(f"plan file {path} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"plan file {path} is not a readable CSV: {exc}") from None
-    frame.columns = [c.strip() for c in frame.columns]
+    frame = read_csv_text(path, "plan file")
     code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
     problems = []
     if code_col is None:

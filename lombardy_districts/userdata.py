@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from .errors import InputError
+from .files import read_csv_text
 from .load import COLUMNS, CRS
 from .rules import MOUNTAIN_STATUSES
 
@@ -34,15 +35,6 @@ def _read_polygons(path: Path) -> gpd.GeoDataFrame:
         return gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own error types for unreadable files
         raise InputError(f"cannot read municipality file {path}: {exc}") from None
-
-
-def _read_population(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise InputError(f"population file {path} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"population file {path} is not a readable CSV: {exc}") from None
 
 
 def _codes(values: pd.Series) -> pd.Series:
@@ -130,7 +122,7 @@ def read_municipalities(
         )
 
     if population is not None:
-        pop = _read_population(Path(population))
+        pop = read_csv_text(Path(population), "population file")
         missing_cols = [c for c in (code_column, population_column) if c not in pop.columns]
         if missing_cols:
             raise InputError(problems + [

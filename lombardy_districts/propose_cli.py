@@ -95,6 +95,7 @@ class ProgressLine:
         self.last = 0.0
 
     def __call__(self, info: dict) -> None:
+        """Show one progress report (throttled)."""
         now = time.monotonic()
         if now - self.last < (0.5 if self.tty else 10.0):
             return
@@ -111,6 +112,7 @@ class ProgressLine:
         self.stream.flush()
 
     def close(self) -> None:
+        """End the updating line."""
         if self.tty and self.last:
             self.stream.write("\n")
 
@@ -139,7 +141,8 @@ def problem_from_args(args: argparse.Namespace):
     if problems:
         raise InputError(problems)
     territory = select_territory(region, args, sq_frame)
-    if sq_frame is not None and not args.within_status_quo and set(sq_frame["municipality_code"]) < set(territory.codes):
+    listed = set(sq_frame["municipality_code"]) if sq_frame is not None else set()
+    if sq_frame is not None and not args.within_status_quo and listed < set(territory.codes):
         log.warning("%s lists %d of the %d municipalities: working on just these", args.status_quo,
                     sq_frame["municipality_code"].nunique(), len(territory.codes))
         territory = territory.subset(sorted(set(sq_frame["municipality_code"]) & set(territory.codes)))

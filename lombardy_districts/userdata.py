@@ -57,7 +57,8 @@ def _few(items) -> str:
 def _check_codes(codes: pd.Series, where: str, problems: list[str]) -> None:
     empty = codes.isna() | (codes.fillna("") == "")
     if empty.any():
-        problems.append(f"{where}: {int(empty.sum())} row(s) without a municipality code (rows {_few(codes.index[empty] + 2)})")
+        rows = _few(codes.index[empty] + 2)
+        problems.append(f"{where}: {int(empty.sum())} row(s) without a municipality code (rows {rows})")
     doubled = codes[codes.duplicated() & ~empty].unique()
     if len(doubled):
         problems.append(f"{where}: duplicate municipality codes {_few(sorted(doubled))}; each must appear once")
@@ -99,7 +100,8 @@ def read_municipalities(
     problems: list[str] = []
     if code_column not in gdf.columns:
         raise InputError(
-            f"{path}: no code column {code_column!r}; columns found: {_few(c for c in gdf.columns if c != 'geometry')}. "
+            f"{path}: no code column {code_column!r}; "
+            f"columns found: {_few(c for c in gdf.columns if c != 'geometry')}. "
             "Fix: pass --code-column NAME."
         )
     gdf = gdf.copy()
@@ -156,7 +158,8 @@ def read_municipalities(
         problems.append(f"{source}: population is not a number for {shown}")
     negative = value < 0
     if negative.any():
-        problems.append(f"{source}: negative population for {_few(f'{c}={value[i]:g}' for i, c in codes[negative].items())}")
+        shown = _few(f"{c}={value[i]:g}" for i, c in codes[negative].items())
+        problems.append(f"{source}: negative population for {shown}")
     fractional = (value % 1 != 0) & value.notna()
     if fractional.any():
         problems.append(f"{source}: population must be whole numbers; codes {_few(codes[fractional])}")

@@ -89,6 +89,7 @@ def _attributes(sources: Path, codes_2023: set[str], crosswalk: pd.Series) -> pd
 
 
 def build(sources: Path, out: Path = HERE) -> None:
+    """Write both tables into ``out`` from the sources folder."""
     gdf = italy_municipalities()
     gdf["area_km2"] = gdf.geometry.area / 1e6
     gdf["density"] = gdf["population"] / gdf["area_km2"]

@@ -16,6 +16,8 @@ Floors (``add_floors``), the class rule modelled exactly by reified booleans per
     ``dl[r] <=> sum_i low_i x[i,r] >= 0``; ``P[r] = sum_i p_i x[i,r] >= f_low y[r]`` and
     ``y & mt => P >= f_mountain``; ``y & !mt & dh => P >= f_high``;
     ``y & !mt & !dh & dl => P >= f_low_density``; ``y & !mt & !dh & !dl => P >= f_standard``.
+Number of plans (``add_plan_count``, options ``plans`` / ``min_plans`` / ``max_plans``):
+    ``min_plans <= sum_r y[r] <= max_plans`` (``plans = k`` sets both to k).
 Ceiling (``add_ceiling``): ``P[r] <= ceiling``. Hard boundaries and exclusive locks: pairs
     not in the candidate set; locked municipalities (``add_locks``): equal ``lab`` within a
     label, ``AllDifferent`` across labels.
@@ -153,6 +155,8 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
     model_bound = bounds.get(first)
     if first == "max-plans":
         bound = float(setup.bound.value)
+        if setup.plan_range[1] is not None:
+            bound = min(bound, float(setup.plan_range[1]))
         if not restricted and model_bound is not None:
             bound = min(bound, float(model_bound))
         details["bound_method"] = ("min of " if not restricted else "") + setup.bound.method + (
@@ -183,6 +187,7 @@ class _Model:
         self.add_floors()
         self.add_ceiling()
         self.add_locks()
+        self.add_plan_count()
         self.same = {}
         self.kept = None
         self.add_hint()
@@ -270,6 +275,15 @@ class _Model:
         if ceiling is not None:
             for pop in self.population.values():
                 self.m.add(pop <= ceiling)
+
+    def add_plan_count(self):
+        """Options ``plans`` / ``min_plans`` / ``max_plans``: bounds on the number of roots used."""
+        low, high = self.setup.model_plan_range
+        count = sum(self.y.values())
+        if low is not None:
+            self.m.add(count >= low)
+        if high is not None:
+            self.m.add(count <= high)
 
     def add_locks(self):
         """Locked units share their label's plan; different labels, different plans."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.plan import Plan
 from lombardy_districts.problem import Problem
 
@@ -36,6 +36,9 @@ DEFAULTS = {
     "heuristic_share": 0.4,        # share of the time limit the heuristic may use (at most 30 s)
     "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
     "disruption_by": "municipalities",  # or "population"
+    "plans": None,                 # exactly this many area plans (an integer >= 1), or None
+    "min_plans": None,             # at least this many area plans, or None
+    "max_plans": None,             # at most this many area plans, or None
 }
 
 
@@ -59,6 +62,14 @@ class Setup:
     options: dict
     notes: list[str] = field(default_factory=list)
     disruption_weight: np.ndarray | None = None
+    plan_range: tuple[int | None, int | None] = (None, None)
+
+    @property
+    def model_plan_range(self) -> tuple[int | None, int | None]:
+        """``plan_range`` for the modelled units: minus the plans the fixed units keep."""
+        fixed = len(set(self.fixed.values()))
+        low, high = self.plan_range
+        return (None if low is None else max(0, low - fixed), None if high is None else high - fixed)
 
 
 def options_of(problem: Problem) -> dict:
@@ -68,6 +79,36 @@ def options_of(problem: Problem) -> dict:
     if opts["disruption_by"] not in ("municipalities", "population"):
         raise InputError(f"option disruption_by = {opts['disruption_by']!r}; allowed: municipalities, population")
     return opts
+
+
+def plan_range(opts: dict, units: int) -> tuple[int | None, int | None]:
+    """``(lowest, highest)`` number of plans allowed by options ``plans``, ``min_plans``, ``max_plans``.
+
+    ``plans = k`` means ``min_plans = max_plans = k``. Every value must be a whole number from 1
+    to ``units`` (the number of units the solver groups); problems are gathered and raised once.
+    """
+    problems, values = [], {}
+    for name in ("plans", "min_plans", "max_plans"):
+        value = opts.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 1 <= value <= units:
+            problems.append(f"option {name} = {value!r}: must be a whole number from 1 to {units} (the number "
+                            f"of units to group); fix: pick a number of area plans in that range or drop {name}")
+            continue
+        values[name] = int(value)
+    if problems:
+        raise InputError(problems)
+    low, high = values.get("min_plans"), values.get("max_plans")
+    if "plans" in values:
+        k = values["plans"]
+        if (low is not None and low > k) or (high is not None and high < k):
+            raise InputError(f"option plans = {k} conflicts with min_plans = {low} / max_plans = {high}; "
+                             "fix: give plans alone, or min_plans and max_plans")
+        low = high = k
+    if low is not None and high is not None and low > high:
+        raise InputError(f"option min_plans = {low} is above max_plans = {high}; fix: swap or drop one")
+    return low, high
 
 
 def labels_from_plan(units: Units, plan: Plan) -> list | None:
@@ -87,6 +128,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
     opts = options_of(problem)
     rules = problem.rules
     units = Units.from_problem(problem)
+    count_range = plan_range(opts, len(units))
     notes: list[str] = []
     hint_full = labels_from_plan(units, warm_start) if warm_start is not None else None
     if warm_start is not None and hint_full is None:
@@ -125,8 +167,19 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
             weight = model.population.astype(np.int64)
         else:
             weight = np.array([len(m) for m in model.members], dtype=np.int64)
+    bound = plan_count_bound(units, rules)
+    low, high = count_range
+    if low is not None and low > bound.value and not bound.infeasible_parts:
+        raise InfeasibleError(f"{'plans' if low == high else 'min_plans'} = {low} asked, but at most "
+                              f"{bound.value} area plans can comply ({bound.method}); fix: ask for at most "
+                              f"{bound.value} plans")
+    if hint is not None and count_range != (None, None):
+        count = len(set(hint_full))
+        if (low is not None and count < low) or (high is not None and count > high):
+            notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
+            hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
-                 hint, plan_count_bound(units, rules), opts, notes, weight)
+                 hint, bound, opts, notes, weight, count_range)
 
 
 def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None) -> list | None:

@@ -12,7 +12,8 @@ Floors (``_floors``), big-M reification of the class rule: ``mt, dh, dl in {0,1}
     ``mt = 1 <=> sum_i mountain_i x[i,r] >= 1``, ``dh = 1 <=> sum_i high_i x[i,r] >= 0``,
     ``dl = 1 <=> sum_i low_i x[i,r] >= 0``; ``P[r] >= f_low y``, ``P >= f_m mt``,
     ``P >= f_h (y - mt + dh - 1)``, ``P >= f_l (y - mt - dh + dl - 1)``, ``P >= f_s (y - mt - dh - dl)``.
-Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
+Number of plans (``_plan_count``): ``min_plans <= sum_r y[r] <= max_plans`` (options ``plans``,
+    ``min_plans``, ``max_plans``). Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
     ``x[a,r] + x[b,r] <= 1`` across labels.
 Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``|E| - sum s`` with
     ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways; disruption ``sum_i w_i (1 - sum_r k[i,r])`` with
@@ -102,7 +103,8 @@ class PulpSolver(Solver):
             objective = values[problem.objectives[0]]
         bound = objective if optimal and not restricted else None
         if problem.objectives[0] == "max-plans" and not problem.weights and bound is None:
-            bound = float(setup.bound.value)
+            bound = float(setup.bound.value if setup.plan_range[1] is None
+                          else min(setup.bound.value, setup.plan_range[1]))
             details["bound_method"] = setup.bound.method
         return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
@@ -125,6 +127,7 @@ class _Milp:
         self._flow()
         self._floors()
         self._locks()
+        self._plan_count()
         self.same, self.kept = {}, None
 
     def _var(self, name, cat="Binary", low=0, up=1):
@@ -188,6 +191,14 @@ class _Milp:
             self.prob += pop >= floors["high_density"] * (y - mt + dh - 1)
             self.prob += pop >= floors["low_density"] * (y - mt - dh + dl - 1)
             self.prob += pop >= floors["standard"] * (y - mt - dh - dl)
+
+    def _plan_count(self):
+        low, high = self.setup.model_plan_range
+        count = self.pulp.lpSum(self.y.values())
+        if low is not None:
+            self.prob += count >= low
+        if high is not None:
+            self.prob += count <= high
 
     def _locks(self):
         c = self.setup.candidates

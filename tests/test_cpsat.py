@@ -90,3 +90,32 @@ def test_weighted_objectives():
     assert result.status == "optimal" and result.plan.violations(rules) == []
     values = result.details["objectives"]
     assert result.objective == pytest.approx(10 * values["max-plans"] - values["compact"])
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"plans": 0}, r"option plans = 0: must be a whole number from 1 to 16"),
+    ({"plans": 17}, r"option plans = 17: must be a whole number from 1 to 16"),
+    ({"plans": 2.5}, r"option plans = 2.5"),
+    ({"min_plans": 5, "max_plans": 3}, r"min_plans = 5 is above max_plans = 3"),
+])
+def test_plans_option_is_validated(options, match):
+    from lombardy_districts.errors import InputError
+
+    territory, rules = class_grid()
+    with pytest.raises(InputError, match=match):
+        solve(problem(territory, rules, ("collaboration",), options=options))
+
+
+def test_plans_above_the_proved_bound_is_infeasible_with_numbers():
+    territory, rules = class_grid()
+    result = solve(problem(territory, rules, ("collaboration",), options={"plans": 12}))
+    assert result.status == "infeasible" and result.plan is None
+    assert "plans = 12 asked, but at most" in result.message
+
+
+def test_fixed_number_of_plans_is_met_exactly():
+    territory, rules = class_grid()
+    for k in (1, 3, 7):
+        result = solve(problem(territory, rules, ("collaboration",), options={"plans": k}))
+        assert result.status == "optimal" and len(result.plan) == k
+        assert result.plan.violations(rules) == []

@@ -42,3 +42,33 @@ def test_pulp_infeasible():
     territory = grid(3, 3, [10] * 9)
     result = PulpSolver.from_problem(problem(territory, Rules().with_floor(1000))).solve(time_limit=10)
     assert result.status == "infeasible" and result.plan is None
+
+
+def _fixed_k_grid():
+    pops = [(7 * k) % 13 * 40 + 30 for k in range(15)]
+    territory = grid(3, 5, pops)
+    collab = collaboration_edges(territory, [(0, 1, 2.5), (1, 2, 1.0), (5, 6, 1.0), (6, 7, 2.0), (13, 14, 3.0),
+                                             (3, 4, 1.5), (8, 9, 1.0), (10, 11, 1.0), (2, 7, 4.0), (9, 14, 2.0)])
+    return territory, Rules().with_floor(600), collab
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_same_optimum_for_a_fixed_number_of_plans(k):
+    territory, rules, collab = _fixed_k_grid()
+    a, b = both(problem(territory, rules, ("collaboration",), collaboration=collab, options={"plans": k}))
+    assert a.status == b.status == "optimal"
+    assert len(a.plan) == len(b.plan) == k
+    assert a.objective == pytest.approx(b.objective)
+    assert a.plan.violations(rules) == [] and b.plan.violations(rules) == []
+
+
+def test_min_and_max_plans_bound_the_count():
+    territory, rules, collab = _fixed_k_grid()
+    free = CPSATSolver.from_problem(problem(territory, rules, ("max-plans",))).solve(time_limit=30, workers=1)
+    capped = problem(territory, rules, ("max-plans",), options={"max_plans": int(free.objective) - 1})
+    a, b = both(capped)
+    assert a.objective == b.objective == free.objective - 1
+    assert a.bound == free.objective - 1
+    floor = problem(territory, rules, ("collaboration",), collaboration=collab, options={"min_plans": 4})
+    a, b = both(floor)
+    assert len(a.plan) >= 4 and len(b.plan) >= 4 and a.objective == pytest.approx(b.objective)

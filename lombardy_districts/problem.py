@@ -96,3 +96,10 @@ class SolveResult:
             "plans": len(self.plan) if self.plan is not None else None,
             "message": self.message, "details": self.details,
         }
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative gap ``|bound - objective| / max(1, |objective|)`` (the CP-SAT and MIP convention)."""
+    if objective is None or bound is None:
+        return None
+    return abs(bound - objective) / max(1.0, abs(objective))

@@ -15,7 +15,7 @@ from scipy.optimize import linear_sum_assignment
 
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem
+from lombardy_districts.problem import Problem, relative_gap
 
 from .bounds import PlanBound, plan_count_bound
 from .model_data import Candidates, ClassTerms, build_candidates
@@ -271,8 +271,4 @@ def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
     return plan, plan.violations(setup.problem.rules)
 
 
-def gap_of(objective: float | None, bound: float | None) -> float | None:
-    """Relative gap ``|bound - objective| / max(1, |objective|)``."""
-    if objective is None or bound is None:
-        return None
-    return abs(bound - objective) / max(1.0, abs(objective))
+gap_of = relative_gap

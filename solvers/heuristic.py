@@ -34,7 +34,7 @@ import numpy as np
 
 from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.feasibility import check_feasible
-from lombardy_districts.problem import SolveResult
+from lombardy_districts.problem import SolveResult, relative_gap
 
 from ._bound import plan_bound
 from ._grow import grow, lock_regions, totals_ok
@@ -120,7 +120,7 @@ class HeuristicSolver(Solver):
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
-        gap = (bound - count) / bound if objectives[0] == "max-plans" and bound else None
+        gap = relative_gap(count, bound) if objectives[0] == "max-plans" else None
         log.info("heuristic: %d plans (bound %d) in %.1f s", count, bound, wall)
         return SolveResult(self.name, "feasible", plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,

@@ -89,8 +89,8 @@ def parse_weights(items) -> dict[str, float] | None:
 class ProgressLine:
     """Incumbent, bound and elapsed time on stderr: one updating line on a terminal, else every 10 s."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
         self.tty = stream.isatty()
         self.last = 0.0
 

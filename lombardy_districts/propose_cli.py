@@ -91,7 +91,7 @@ class ProgressLine:
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.last = 0.0
 
     def __call__(self, info: dict) -> None:

@@ -21,7 +21,7 @@ from .collaboration import Collaboration, default_collaboration
 from .errors import InputError
 from .files import write_atomic, write_json
 from .plan import Plan
-from .problem import Problem, SolveResult
+from .problem import DEFAULT_OBJECTIVES, Problem, SolveResult
 from .registry import renderers, solver_class
 from .rules import Rules
 from .scorecard import Scorecard, evaluate
@@ -113,16 +113,22 @@ def build_problem(
     *,
     mode: str = "scratch",
     status_quo: Plan | None = None,
-    objectives: str | Sequence[str] = ("max-plans",),
+    objectives: str | Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
     rules: Rules | None = None,
     floor: int | None = None,
     collaboration: Collaboration | None = None,
 ) -> Problem:
-    """The problem ``propose`` solves; ``floor`` replaces every class floor (``--floor``)."""
+    """The problem ``propose`` solves; ``floor`` replaces every class floor (``--floor``).
+
+    ``objectives`` default by mode: ``DEFAULT_OBJECTIVES`` (scratch: max-plans; merge: max-plans then
+    collaboration; repair: disruption then max-plans).
+    """
     rules = rules or Rules.default()
     if floor is not None:
         rules = rules.with_floor(floor)
+    if objectives is None:
+        objectives = DEFAULT_OBJECTIVES.get(mode, ("max-plans",))
     if isinstance(objectives, str):
         objectives = [o.strip() for o in objectives.split(",") if o.strip()]
     if collaboration is None:
@@ -167,7 +173,7 @@ def propose(
     *,
     mode: str = "scratch",
     status_quo: Plan | None = None,
-    objectives: str | Sequence[str] = ("max-plans",),
+    objectives: str | Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
     rules: Rules | None = None,
     floor: int | None = None,

@@ -13,6 +13,13 @@ from .territory import Territory
 MODES = ("scratch", "merge", "repair")
 OBJECTIVES = ("max-plans", "collaboration", "disruption", "compact")
 STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+DEFAULT_OBJECTIVES = {
+    "scratch": ("max-plans",),
+    "merge": ("max-plans", "collaboration"),
+    "repair": ("disruption", "max-plans"),
+}
+"""Objectives used when none are given: the least aggregation; in merge mode then the most ties kept;
+in repair mode the fewest municipalities moved first."""
 
 
 @dataclass(frozen=True, eq=False)

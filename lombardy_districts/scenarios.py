@@ -130,7 +130,7 @@ class Scenario:
         rules = o.get("rules")
         return argparse.Namespace(
             mode=o.get("mode", "scratch"), status_quo=o.get("status_quo"),
-            objective=",".join(o.get("objectives", ["max-plans"])),
+            objective=",".join(o["objectives"]) if o.get("objectives") else None,
             weight=[f"{k}={v}" for k, v in (o.get("weights") or {}).items()],
             rules=rules if isinstance(rules, str) else None, floor=o.get("floor"),
             collaboration=o.get("collaboration"),

@@ -40,13 +40,27 @@ def write_json(path, data) -> Path:
 def read_csv_text(path, what: str) -> pd.DataFrame:
     """Read a CSV with every cell as text (empty cells as NA) and stripped column names.
 
-    ``what`` names the file in errors ("plan file", "population file", ...).
+    Accepts what office software writes: a UTF-8 byte-order mark, Windows-1252 text, and ``;`` as
+    the separator (Italian spreadsheets). ``what`` names the file in errors ("plan file", ...).
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError:
-        raise InputError(f"{what} {path} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} {path} is not a readable CSV: {exc}") from None
+    frame = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = _read(path, encoding, ",")
+            if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+                frame = _read(path, encoding, ";")
+            break
+        except FileNotFoundError:
+            raise InputError(f"{what} {path} does not exist") from None
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"{what} {path} is not a readable CSV: {exc}") from None
+    if frame is None:
+        raise InputError(f"{what} {path} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _read(path, encoding: str, sep: str) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, sep=sep)

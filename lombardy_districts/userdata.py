@@ -38,8 +38,8 @@ def _read_polygons(path: Path) -> gpd.GeoDataFrame:
 
 
 def _codes(values: pd.Series) -> pd.Series:
-    """Codes as stripped strings; all-digit codes zero-padded to ISTAT's 6 characters."""
-    text = values.astype("string").str.strip()
+    """Codes as stripped strings; all-digit codes (also read as floats) zero-padded to ISTAT's 6 characters."""
+    text = values.astype("string").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)  # 15146.0
     return text.where(~text.fillna("").str.fullmatch(r"\d{1,6}"), text.str.zfill(6))
 
 

@@ -1,0 +1,51 @@
+"""CSV files as office software writes them, and atomic writes."""
+
+import pytest
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.files import read_csv_text, write_atomic
+from lombardy_districts.plan import read_assignment_csv
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\ufeffmunicipality_code,plan_id,plan_name\n15146,a,Città\n".encode(),  # Excel's UTF-8 with BOM
+        "municipality_code;plan_id;plan_name\n015146;a;Città\n".encode(),  # Italian Excel: semicolons
+        "municipality_code,plan_id,plan_name\n015146,a,Città\n".encode("cp1252"),  # Windows text
+    ],
+)
+def test_office_csv_files_are_read(tmp_path, raw):
+    path = tmp_path / "plan.csv"
+    path.write_bytes(raw)
+    frame = read_assignment_csv(path)
+    assert frame.to_dict("records") == [{"municipality_code": "015146", "plan_id": "a", "plan_name": "Città"}]
+
+
+def test_single_column_is_not_split(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("municipality_code\n015146\n")
+    assert list(read_csv_text(path, "file").columns) == ["municipality_code"]
+
+
+def test_unreadable_csv_names_the_file(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text('a,b\n"unclosed,1\n')
+    with pytest.raises(InputError, match=r"plan file .*plan.csv is not a readable CSV"):
+        read_csv_text(path, "plan file")
+    with pytest.raises(InputError, match=r"plan file nowhere.csv does not exist"):
+        read_csv_text("nowhere.csv", "plan file")
+
+
+def test_write_atomic_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+
+    def fail(path):
+        path.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, fail)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]

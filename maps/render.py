@@ -323,7 +323,7 @@ def add_basemap(fmap) -> None:
 def new_map(geometry: DisplayGeometry):
     """An empty map with a faded basemap, fitted to the territory."""
     folium = _folium()
-    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # fit the region snugly
     add_basemap(fmap)
     fmap.fit_bounds(geometry.bounds)
     return fmap

@@ -74,9 +74,10 @@ def _print_summary(s: dict) -> None:
           f"{len(s['bridges'])} bridge(s)")
     for b in s["bridges"]:
         print(f"  bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart")
+    labels = {"degurba": {"1": "1 densely populated", "2": "2 intermediate", "3": "3 thinly populated"}}
     for key, title in (("altimetric_zone", "altimetric zone"), ("mountain_status", "legal mountain status"),
                        ("degurba", "degree of urbanisation"), ("province", "province")):
-        counts = ", ".join(f"{k}: {v:,}" for k, v in s[key].items())
+        counts = ", ".join(f"{labels.get(key, {}).get(k, k)}: {v:,}" for k, v in s[key].items())
         print(f"{title}: {counts}")
     print(f"local labour market areas (ISTAT SLL 2011): {s['labour_market_areas']}")
 

@@ -52,6 +52,10 @@ def read_csv_text(path, what: str) -> pd.DataFrame:
             break
         except FileNotFoundError:
             raise InputError(f"{what} {path} does not exist") from None
+        except IsADirectoryError:
+            raise InputError(f"{what} {path} is a folder; give the path of a CSV file") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -97,6 +97,8 @@ class Rules:
             text = Path(path).read_text() if not hasattr(path, "read_text") else path.read_text()
         except OSError as exc:
             raise InputError(f"cannot read rules file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"rules file {path} is not UTF-8 text; save it as a UTF-8 TOML file") from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

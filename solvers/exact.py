@@ -32,7 +32,7 @@ DEFAULTS = {
     "max_plan_population": None,   # None: the ceiling if set, else plan_population_factor * highest floor
     "plan_population_factor": 2.0,
     "max_roots_per_unit": 40,
-    "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (large models)
+    "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (not in repair mode)
     "heuristic_share": 0.4,        # share of the time limit the heuristic may use (at most 30 s)
     "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
     "disruption_by": "municipalities",  # or "population"
@@ -133,9 +133,10 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
     hint_full = labels_from_plan(units, warm_start) if warm_start is not None else None
     if warm_start is not None and hint_full is None:
         notes.append("warm start ignored: it splits a unit")
-    big = len(units) > opts["full_model_units"]
+    # Even 77 municipalities (Sondrio) can leave CP-SAT without a first solution for seconds; the
+    # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better.
     if hint_full is None and (opts["heuristic_warm_start"] is True or (opts["heuristic_warm_start"] == "auto"
-                                                                      and big and problem.mode != "repair")):
+                                                                      and problem.mode != "repair")):
         hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress)
 
     keep, fixed = list(range(len(units))), {}

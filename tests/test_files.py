@@ -49,3 +49,8 @@ def test_write_atomic_leaves_no_partial_file(tmp_path):
         write_atomic(target, fail)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(InputError, match="is a folder; give the path of a CSV file"):
+        read_csv_text(tmp_path, "plan file")

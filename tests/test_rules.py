@@ -157,3 +157,10 @@ def test_locked_plans_are_checked_against_the_status_quo():
 def test_floor_values_are_integers_for_numpy_input():
     assert Rules(floors={k: np.int64(10) for k in CLASSES}).lowest_floor == 10
     assert math.isclose(Rules().mountain_area_share, 0.5)
+
+
+def test_rules_file_that_is_not_text(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_bytes(b"\x00\xd0\xff binary")
+    with pytest.raises(InputError, match="is not UTF-8 text"):
+        Rules.from_toml(path)

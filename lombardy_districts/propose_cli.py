@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 import time
+from pathlib import Path
 
 from .api import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT, build_problem, solve
 from .errors import InputError
@@ -159,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     problem = problem_from_args(args)
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # fail now, not after the solve
     print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
           f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {args.solver}, "
           f"time limit {args.time_limit:g} s", file=sys.stderr)

@@ -259,15 +259,31 @@ class _Model:
             if terms.uniform:
                 continue
             mt, dh, dl = self._bool(), self._bool(), self._bool()
+            inside = self._hinted_members(r)
             for flag, coef, cut in ((mt, terms.mountain, 1), (dh, terms.high, 0), (dl, terms.low, 0)):
                 expr = sum(int(coef[i]) * self.x[i, r] for i in members if coef[i] != 0)
                 m.add(expr >= cut).only_enforce_if(flag)
                 m.add(expr <= cut - 1).only_enforce_if(~flag)
+                if inside is not None:
+                    m.add_hint(flag, int(sum(int(coef[i]) for i in inside)) >= cut)
             cases = (("mountain", [y, mt]), ("high_density", [y, ~mt, dh]),
                      ("low_density", [y, ~mt, ~dh, dl]), ("standard", [y, ~mt, ~dh, ~dl]))
             for name, condition in cases:
                 if floors[name] > low:
                     m.add(pop >= floors[name]).only_enforce_if(condition)
+
+    def _hinted_members(self, r):
+        """Members of the warm start's plan rooted at ``r`` ([] when r is no root there), or None."""
+        hint = self.setup.hint
+        if hint is None:
+            return None
+        if not hasattr(self, "_hint_plans"):
+            rank = self.setup.candidates.rank
+            groups: dict = {}
+            for u, lab in enumerate(hint):
+                groups.setdefault(lab, []).append(u)
+            self._hint_plans = {min(g, key=lambda u: rank[u]): g for g in groups.values()}
+        return self._hint_plans.get(r, [])
 
     def add_ceiling(self):
         """No plan above the ceiling."""
@@ -311,8 +327,26 @@ class _Model:
                 self.m.add(self.lab[i] == self.lab[j]).only_enforce_if(s)
                 for r in ri:
                     self.m.add(s + self.x[i, r] - (self.x[j, r] if r in rj else 0) <= 1)
+                self._root_cuts(s, i, j)
+            hint = self.setup.hint
+            if hint is not None:
+                self.m.add_hint(s, hint[i] == hint[j])
             self.same[key] = s
         return self.same[key]
+
+    def _root_cuts(self, s, i, j):
+        """Add valid cuts on ``s`` (units i and j together).
+
+        The root of their plan ranks at or before both, so the lower-ranked of the two (``lo``) is
+        no root, ``s <= 1 - y[lo]``, and the other (``hi``) is the root or no root,
+        ``s <= x[lo, hi] + 1 - y[hi]``.
+        """
+        rank = self.setup.candidates.rank
+        hi, lo = (i, j) if rank[i] < rank[j] else (j, i)
+        if lo in self.y:
+            self.m.add(s + self.y[lo] <= 1)
+        if hi in self.y:
+            self.m.add(s + self.y[hi] - self.x.get((lo, hi), 0) <= 1)
 
     def _kept(self):
         """Disruption terms: ``owner`` of each status quo plan and ``k_i`` per unit."""

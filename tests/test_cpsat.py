@@ -1,10 +1,10 @@
 """CP-SAT exact solver on tiny grids: optimum, class rule, infeasibility, seeds, progress."""
 
 import pytest
-from tests.exact_grids import class_grid, grid, problem
 
 from lombardy_districts.rules import Rules
 from solvers.cpsat import CPSATSolver
+from tests.exact_grids import class_grid, grid, problem
 
 
 def solve(p, **kw):

@@ -8,7 +8,7 @@ import pytest
 from lombardy_districts.api import build_problem
 from lombardy_districts.cli import main
 from lombardy_districts.collaboration import Collaboration
-from lombardy_districts.frontier import best_merge, frontier, frontier_table, write_frontier
+from lombardy_districts.frontier import best_merge, frontier, frontier_table, frontier_targets, write_frontier
 from lombardy_districts.plan import Plan
 
 from .grids import grid_territory
@@ -56,9 +56,10 @@ def test_frontier_on_a_grid_goes_from_most_plans_to_one(tmp_path):
     territory = grid_territory(2, 4, labour_market_area=["L1", "L1", "L2", "L2"] * 2)
     problem = build_problem(territory, floor=2000)
     seen = []
-    points = frontier(problem, solver="heuristic", time_limit=5, seed=1, progress=seen.append)
+    points = frontier(problem, solver="heuristic", method="greedy", time_limit=5, seed=1, progress=seen.append)
     counts = [p.plans for p in points]
     assert counts == [4, 3, 2, 1]
+    assert [(s["done"], s["total"]) for s in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert [s["plans"] for s in seen] == counts
     for p in points:
         assert p.plan.violations(problem.rules) == []
@@ -111,3 +112,80 @@ def test_frontier_with_a_status_quo_reports_disruption(tmp_path):
     assert (table["municipalities_moved"] >= 0).all()
     page = write_frontier(points, tmp_path, problem=problem)["html"].read_text()
     assert "Disruption: municipalities moved" in page
+
+
+def _myopic_line():
+    """Four cells in a row, A-B-C-D; A and C work together closely but are not neighbours.
+
+    Greedy merging first joins C-D (the heaviest tie between neighbours), after which A and C can
+    no longer share a plan of two... exactly: at 2 plans greedy gives {A}, {B, C, D} (7 of 17)
+    while {A, B, C}, {D} keeps 13 of 17.
+    """
+    territory = grid_territory(1, 4)
+    collab = _edges([("000001", "000003", 10.0), ("000002", "000003", 3.0), ("000003", "000004", 4.0)])
+    return territory, build_problem(territory, floor=1000, collaboration=collab)
+
+
+def _kept(points):
+    return {p.plans: p.scorecard.summary["collaboration_retained"] for p in points}
+
+
+def test_exact_frontier_beats_greedy_where_merging_is_myopic():
+    territory, problem = _myopic_line()
+    greedy = frontier(problem, solver="cpsat", method="greedy", time_limit=10, workers=1)
+    seen = []
+    exact = frontier(problem, solver="cpsat", method="exact", time_limit=10, workers=1, progress=seen.append)
+    assert [p.plans for p in exact] == [p.plans for p in greedy] == [4, 3, 2, 1]
+    assert _kept(greedy)[2] == pytest.approx(7 / 17)
+    assert _kept(exact)[2] == pytest.approx(13 / 17)
+    assert all(_kept(exact)[k] >= _kept(greedy)[k] - 1e-12 for k in (4, 3, 2, 1))
+    for p in exact:
+        assert p.plan.violations(problem.rules) == [] and len(p.plan) == p.plans
+    assert [p.method for p in exact] == ["solver cpsat", "cpsat merge", "cpsat merge", "merge"]
+    assert {p.proof for p in exact} == {"optimal"}
+    assert {p.proof for p in greedy[1:-1]} == {"heuristic"}
+    assert [s["done"] for s in seen] == [1, 2, 3, 4] and {s["total"] for s in seen} == {4}
+    two = exact[2].plan.assignment
+    assert two["000001"] == two["000002"] == two["000003"] != two["000004"]
+
+
+def test_exact_frontier_goes_below_where_greedy_gets_stuck():
+    # five cells of 1,000 in a row, at most 3,000 per plan: greedy builds B-C-D and is stuck at
+    # three plans; CP-SAT finds two ({A, B, C}, {D, E}) and proves one impossible
+    territory = grid_territory(1, 5)
+    collab = _edges([("000001", "000002", 1.0), ("000002", "000003", 3.0), ("000003", "000004", 3.0),
+                     ("000004", "000005", 1.0)])
+    base = build_problem(territory, floor=1000, collaboration=collab)
+    problem = build_problem(territory, rules=base.rules.with_changes(ceiling=3000), collaboration=collab)
+    greedy = frontier(problem, method="greedy", time_limit=10, workers=1)
+    exact = frontier(problem, method="exact", time_limit=10, workers=1)
+    assert [p.plans for p in greedy] == [5, 4, 3]
+    assert [p.plans for p in exact] == [5, 4, 3, 2]
+    assert exact[-1].proof == "optimal" and exact[-1].plan.violations(problem.rules) == []
+    assert exact[-1].plan.populations.max() <= 3000
+
+
+def test_no_budget_left_gives_greedy_points_marked_heuristic():
+    territory, problem = _myopic_line()
+    points = frontier(problem, method="exact", time_limit=10, budget=0, workers=1)
+    assert [p.method for p in points] == ["solver cpsat", "merge", "merge", "merge"]
+    assert [p.proof for p in points] == ["optimal", "heuristic", "heuristic", "optimal"]
+    assert _kept(points)[2] == pytest.approx(7 / 17)
+
+
+def test_points_computed_every_step_plus_both_ends():
+    assert frontier_targets(10, 1) == list(range(10, 0, -1))
+    assert frontier_targets(40, 1) == list(range(40, 0, -1))
+    long = frontier_targets(150, 1)
+    assert long[0] == 150 and long[-1] == 1 and 28 <= len(long) <= 32
+    assert frontier_targets(20, 5, step=4) == [20, 16, 12, 8, 5]
+
+
+def test_bad_method_and_step_are_named():
+    from lombardy_districts.errors import InputError
+
+    _, problem = _myopic_line()
+    with pytest.raises(InputError, match="method 'fast' is unknown; allowed: auto, exact, greedy"):
+        frontier(problem, method="fast")
+    with pytest.raises(InputError, match="step = 0: must be a whole number >= 1"):
+        frontier(problem, step=0)

@@ -1,11 +1,11 @@
 """PuLP/CBC model agrees with CP-SAT on small grids (two independent formulations)."""
 
 import pytest
-from tests.exact_grids import class_grid, collaboration_edges, grid, problem
 
 from lombardy_districts.rules import Rules
 from solvers.cpsat import CPSATSolver
 from solvers.pulp_mip import PulpSolver
+from tests.exact_grids import class_grid, collaboration_edges, grid, problem
 
 
 def both(p):

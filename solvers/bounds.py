@@ -27,7 +27,7 @@ class PlanBound:
 
 
 def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
-    """Upper bound on the number of compliant plans.
+    r"""Upper bound on the number of compliant plans.
 
     Plans never span two parts (connected components of the unit graph after removing edges
     between hard-boundary groups), so the bound is the sum over parts of this relaxation,
@@ -35,10 +35,10 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
 
     .. math::
 
-        \\max \\sum_c n_c \\quad\\text{s.t.}\\quad
-        \\sum_c z_{ic} = 1,\\; 0 \\le z_{ic} \\le [n_c \\ge 1],\\;
-        \\sum_i \\min(p_i, f_c)\\, z_{ic} \\ge f_c\\, n_c,\\;
-        \\sum_i p_i z_{ic} \\le \\text{ceiling}\\cdot n_c,\\; n_c \\in \\mathbb{Z}_{\\ge 0}
+        \max \sum_c n_c \quad\text{s.t.}\quad
+        \sum_c z_{ic} = 1,\; 0 \le z_{ic} \le [n_c \ge 1],\;
+        \sum_i \min(p_i, f_c)\, z_{ic} \ge f_c\, n_c,\;
+        \sum_i p_i z_{ic} \le \text{ceiling}\cdot n_c,\; n_c \in \mathbb{Z}_{\ge 0}
 
     plus the class rule summed over the plans of each class c (valid because it is linear in a
     plan's totals): mountain ``sum (m_i - s a_i) z_im >= 0``, not mountain ``<= 0``; high density

@@ -42,6 +42,7 @@ import time
 from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.problem import SolveResult
 
+from . import lns
 from .base import Progress, Solver
 from .exact import SENSE, Setup, checked_plan, full_labels, gap_of, objective_values, prepare
 from .model_data import integer_weights
@@ -60,7 +61,8 @@ class CPSATSolver(Solver):
         start = time.perf_counter()
         problem = self.problem
         try:
-            setup = prepare(problem, warm_start, time_limit, seed, progress)
+            setup = prepare(problem, warm_start, time_limit, seed, progress,
+                            skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, restricted, fixed))
         except InfeasibleError as exc:
             return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
                                message=str(exc))
@@ -68,6 +70,8 @@ class CPSATSolver(Solver):
         if setup.bound.infeasible_parts:
             return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
                                message="; ".join(setup.bound.infeasible_parts), details=details)
+        if lns.applies(setup):
+            return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = _Model(setup)
         stages = [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]
         statuses, values, bounds = [], {}, {}
@@ -112,6 +116,28 @@ class CPSATSolver(Solver):
         details.update(stage_status=statuses, stage_objective=values, stage_bound=bounds)
         return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
+
+
+    def _solve_by_lns(self, setup, details, time_limit, seed, workers, progress, start) -> SolveResult:
+        """Large inputs: improve the warm start by large-neighbourhood search (``lns``)."""
+        labels, record = lns.improve(setup, time_limit, seed, workers, progress, start)
+        details["lns"] = record.to_dict()
+        details["notes"].append(f"large-neighbourhood search: {record.iterations} groups of neighbouring plans "
+                                f"re-solved exactly, {record.improvements} improvements")
+        elapsed = time.perf_counter() - start
+        full = full_labels(setup, labels)
+        plan, violations = checked_plan(setup, full)
+        if violations:  # never expected; the warm start is compliant, so fall back on it
+            details["rejected"] = violations[:10]
+            full = full_labels(setup, setup.hint)
+            plan, violations = checked_plan(setup, full)
+            if violations:
+                return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
+                                   message="no compliant plan: " + "; ".join(violations[:3]))
+        objective, bound, status = _summary(setup, full, self.problem, ["LNS"], {}, details)
+        details.update(stage_status=["LNS"], stage_objective=record.end)
+        return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
+                           message=f"{len(plan)} plans, {status} (large-neighbourhood search)", details=details)
 
 
 def _capped(progress, cap):

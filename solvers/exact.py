@@ -123,8 +123,13 @@ def labels_from_plan(units: Units, plan: Plan) -> list | None:
 
 
 def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None, seed: int,
-            progress=None) -> Setup:
-    """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start."""
+            progress=None, skip_candidates=None) -> Setup:
+    """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start.
+
+    ``skip_candidates(restricted, hint, fixed)``, when given and true, leaves the candidate pairs
+    of the whole model unbuilt (``Candidates.unbuilt``): a solver that searches neighbourhoods
+    of the warm start builds its own per neighbourhood.
+    """
     opts = options_of(problem)
     rules = problem.rules
     units = Units.from_problem(problem)
@@ -160,8 +165,11 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
         max_roots = opts["max_roots_per_unit"]
     elif rules.ceiling is not None:
         max_pop = rules.ceiling  # exact: no plan may exceed it
-    candidates = build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint,
-                                  population_limit_is_rule=max_pop is not None and max_pop == rules.ceiling)
+    if skip_candidates is not None and hint is not None and skip_candidates(bool(restrict), hint, fixed):
+        candidates = Candidates.unbuilt(len(model), "not built: each neighbourhood builds its own, all pairs")
+    else:
+        candidates = build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint,
+                                      population_limit_is_rule=max_pop is not None and max_pop == rules.ceiling)
     weight = None
     if model.status_quo is not None:
         if opts["disruption_by"] == "population":

@@ -114,6 +114,11 @@ class Candidates:
         """Number of ``(unit, root)`` pairs, i.e. assignment variables."""
         return sum(len(r) for r in self.roots_of)
 
+    @classmethod
+    def unbuilt(cls, n: int, note: str) -> Candidates:
+        """No pairs (``restricted``): for a solver that never builds the whole model."""
+        return cls(np.arange(n), [[] for _ in range(n)], {}, True, note)
+
 
 def build_candidates(
     units: Units,

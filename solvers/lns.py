@@ -1,0 +1,259 @@
+"""Large-neighbourhood search for the CP-SAT solver on inputs too big for one exact model.
+
+On the whole region (1,504 municipalities) the full model rarely improves the heuristic's warm
+start within a minute. The search below instead improves the warm start a few area plans at a
+time:
+
+1. pick a small connected group of neighbouring area plans of the incumbent: a random seed plan
+   (from the ``seed``'s generator), then random neighbouring plans until ``3..6`` plans (option
+   ``lns_plans``) or ``lns_max_units`` units;
+2. re-solve just their units exactly with the CP-SAT model of ``cpsat`` (all candidate pairs, the
+   class floors, contiguity, ceiling, hard boundaries and locks), hinted with the incumbent, with a
+   short deterministic time limit (``lns_sub_time``), maximising the problem's objectives
+   lexicographically as one integer objective;
+3. accept the answer when it is lexicographically better on the group; units outside the group
+   keep their plans, so only the group's plans change and the whole plan stays compliant;
+4. stop at the time limit (or after ``lns_iterations`` groups).
+
+Only objectives that add up over plans take part (``max-plans``, ``collaboration``, ``compact``):
+changing a group's plans changes those objectives by exactly the group's change. With
+``workers=1`` the sequence of groups and answers is the same for a seed (the sub-solves use
+CP-SAT's deterministic time); the wall-clock limit decides how far along it the search gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from lombardy_districts.errors import InputError
+
+from .bounds import PlanBound
+from .exact import SENSE, Setup
+from .model_data import ClassTerms, build_candidates
+
+log = logging.getLogger(__name__)
+
+LOCAL_OBJECTIVES = ("max-plans", "collaboration", "compact")
+"""Objectives that change only with the plans a neighbourhood re-solves."""
+
+OPTIONS = {
+    "lns": "auto",          # True, False or "auto" (large restricted models with a warm start)
+    "lns_plans": (3, 6),    # how many neighbouring area plans a neighbourhood takes (low, high)
+    "lns_max_units": 80,    # at most this many units in one neighbourhood
+    "lns_sub_time": 0.5,    # CP-SAT deterministic time per neighbourhood solve (about 1 s of wall time)
+    "lns_iterations": None,  # stop after this many neighbourhoods (None: at the time limit)
+}
+
+
+@dataclass
+class LnsRecord:
+    """What the search did: counts, and the objectives before and after (``LOCAL_OBJECTIVES`` only)."""
+
+    iterations: int = 0
+    improvements: int = 0
+    optimal_groups: int = 0
+    start: dict | None = None
+    end: dict | None = None
+    elapsed: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready record."""
+        return {"iterations": self.iterations, "improvements": self.improvements,
+                "groups_solved_optimally": self.optimal_groups, "start": self.start, "end": self.end,
+                "elapsed_s": round(self.elapsed, 2)}
+
+
+def applies(setup: Setup) -> bool:
+    """True when ``improve`` should run on ``setup`` (option ``lns``; see ``OPTIONS``)."""
+    return setup.hint is not None and wanted(setup.problem, setup.candidates.restricted, setup.fixed)
+
+
+def wanted(problem, restricted: bool, fixed) -> bool:
+    """True when the search fits ``problem`` and its option ``lns`` asks for it.
+
+    ``auto``: when the whole model is restricted (large inputs). Never with weights, the
+    ``plans`` options, repair mode's fixed plans or an objective other than ``LOCAL_OBJECTIVES``.
+    """
+    choice = lns_options(problem)["lns"]
+    if choice is False or fixed or problem.weights or not set(problem.objectives) <= set(LOCAL_OBJECTIVES):
+        return False
+    if any(problem.options.get(k) is not None for k in ("plans", "min_plans", "max_plans")):
+        return False
+    return choice is True or (choice == "auto" and restricted)
+
+
+def scores(units, labels, objectives) -> tuple:
+    """Lexicographic score of ``labels`` over ``units`` (higher is better): sense x value per objective."""
+    out = []
+    for name in objectives:
+        if name == "max-plans":
+            value = float(len(set(labels)))
+        elif name == "collaboration":
+            value = float(sum(w for (i, j), w in units.collaboration.items() if labels[i] == labels[j]))
+        else:  # compact: edges between plans
+            value = float(sum(1 for i, j in units.edges if labels[i] != labels[j]))
+        out.append(round(SENSE[name] * value, 9))
+    return tuple(out)
+
+
+def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | None, progress, start: float):
+    """Improve ``setup.hint`` by large-neighbourhood search; returns ``(labels, LnsRecord)``.
+
+    ``labels`` is one label per unit of ``setup.model`` (the incumbent at the end); ``start`` is
+    the solve's ``time.perf_counter()`` origin for progress reports.
+    """
+    opts = lns_options(setup.problem)
+    units, objectives = setup.model, setup.problem.objectives
+    rng = np.random.default_rng(seed)
+    labels = _relabel(setup.hint)
+    record = LnsRecord(start=_named(scores(units, labels, objectives), objectives))
+    low, high = opts["lns_plans"]
+    began = time.perf_counter()
+    deadline = None if time_limit is None else start + time_limit
+    iterations = opts["lns_iterations"]
+    if deadline is None and iterations is None:
+        iterations = 200
+    next_label = max(labels) + 1
+    settled: set[tuple[int, ...]] = set()
+    while (iterations is None or record.iterations < iterations) and \
+            (deadline is None or deadline - time.perf_counter() > 0.3):
+        for _ in range(20):  # skip groups already proved to have nothing better
+            group = neighbourhood(units, labels, int(rng.integers(low, high + 1)), opts["lns_max_units"], rng)
+            if tuple(group) not in settled:
+                break
+        record.iterations += 1
+        left = None if deadline is None else deadline - time.perf_counter()
+        answer, optimal = _solve_group(setup, labels, group, opts["lns_sub_time"], left, seed, workers)
+        record.optimal_groups += optimal
+        if answer is not None:
+            new = list(labels)
+            for u, lab in zip(group, answer):
+                new[u] = next_label + lab
+            if scores(units, new, objectives) > scores(units, labels, objectives):
+                labels = _relabel(new)
+                next_label = max(labels) + 1
+                record.improvements += 1
+            elif optimal:
+                settled.add(tuple(group))
+        if progress is not None:
+            value = scores(units, labels, objectives)[0] * SENSE[objectives[0]]
+            progress({"incumbent": value, "bound": float(setup.bound.value) if objectives[0] == "max-plans"
+                      else None, "elapsed": time.perf_counter() - start, "plans": len(set(labels))})
+    record.end = _named(scores(units, labels, objectives), objectives)
+    record.elapsed = time.perf_counter() - began
+    log.info("lns: %d neighbourhoods, %d improvements: %s -> %s in %.1f s", record.iterations,
+             record.improvements, record.start, record.end, record.elapsed)
+    return labels, record
+
+
+def neighbourhood(units, labels, plans: int, max_units: int, rng: np.random.Generator) -> list[int]:
+    """Units of a random connected group of about ``plans`` neighbouring area plans (whole plans only)."""
+    members: dict[int, list[int]] = {}
+    for u, lab in enumerate(labels):
+        members.setdefault(lab, []).append(u)
+    touching: dict[int, set[int]] = {lab: set() for lab in members}
+    for i, j in units.edges:
+        a, b = labels[i], labels[j]
+        if a != b:
+            touching[a].add(b)
+            touching[b].add(a)
+    order = sorted(members)
+    first = order[int(rng.integers(len(order)))]
+    chosen, size = [first], len(members[first])
+    frontier = sorted(touching[first])
+    while len(chosen) < plans and frontier:
+        pick = frontier.pop(int(rng.integers(len(frontier))))
+        if size + len(members[pick]) > max_units and len(chosen) >= 2:
+            continue
+        chosen.append(pick)
+        size += len(members[pick])
+        frontier = sorted((set(frontier) | touching[pick]) - set(chosen))
+    return sorted(u for lab in chosen for u in members[lab])
+
+
+def _solve_group(setup, labels, group, sub_time, left, seed, workers):
+    """Exact CP-SAT re-solve of ``group``'s units: (labels per group unit or None, proved optimal)."""
+    from .cpsat import _Model
+
+    sub = setup.model.subset(group)
+    hint = [labels[u] for u in group]
+    rules = setup.problem.rules
+    ceiling = rules.ceiling
+    try:
+        candidates = build_candidates(sub, rules.lowest_floor, ceiling, None, hint,
+                                      population_limit_is_rule=ceiling is not None)
+    except ValueError:  # cannot happen for a compliant incumbent; never let it stop the search
+        return None, False
+    sub_setup = Setup(setup.problem, sub, sub, list(range(len(sub))), {}, ClassTerms.from_units(sub, rules),
+                      candidates, hint, PlanBound(len(sub), "neighbourhood", []),
+                      {**setup.options, "plans": None, "min_plans": None, "max_plans": None})
+    model = _Model(sub_setup)
+    objectives = setup.problem.objectives
+    total, factor = 0, 1
+    for name in reversed(objectives):
+        expr, _ = model.objective_terms(name)
+        span = _span(model, name, sub)
+        total += SENSE[name] * factor * expr
+        factor *= span + 1
+    if isinstance(total, int):  # nothing to improve (e.g. no collaboration ties in the group)
+        return None, True
+    model.m.maximize(total)
+    solver = model.cp.CpSolver()
+    params = solver.parameters
+    params.max_deterministic_time = float(sub_time)
+    params.max_time_in_seconds = float(max(0.2, min(left, 3 * sub_time))) if left is not None else 3 * sub_time
+    params.random_seed = int(seed)
+    params.num_workers = int(workers) if workers else 1
+    code = solver.solve(model.m)
+    if code not in (model.cp.OPTIMAL, model.cp.FEASIBLE):
+        return None, False
+    return [solver.value(v) for v in model.lab], code == model.cp.OPTIMAL
+
+
+def _span(model, name, sub) -> int:
+    """Largest value the integer objective ``name`` can take on ``sub`` (its range from 0)."""
+    if name == "max-plans":
+        return len(sub)
+    if name == "compact":
+        return len(sub.edges)
+    from .model_data import integer_weights
+
+    weights, _ = integer_weights(sub.collaboration, "collaboration weights")
+    return int(sum(weights.values()))
+
+
+def _relabel(labels) -> list[int]:
+    """Labels as ``0..k-1`` in order of first appearance."""
+    index: dict = {}
+    return [index.setdefault(lab, len(index)) for lab in labels]
+
+
+def _named(score: tuple, objectives) -> dict:
+    return {name: SENSE[name] * value for name, value in zip(objectives, score)}
+
+
+def lns_options(problem) -> dict:
+    """``OPTIONS`` updated by ``problem.options``, checked; every problem is raised at once."""
+    opts = {**OPTIONS, **{k: v for k, v in problem.options.items() if k in OPTIONS}}
+    problems = []
+    if opts["lns"] not in (True, False, "auto"):
+        problems.append(f"option lns = {opts['lns']!r}; allowed: true, false, auto")
+    pair = opts["lns_plans"]
+    if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(v, int) for v in pair)
+            and 1 <= pair[0] <= pair[1]):
+        problems.append(f"option lns_plans = {pair!r}: must be two whole numbers (low, high) with "
+                        "1 <= low <= high, e.g. (3, 8)")
+    for name in ("lns_max_units", "lns_iterations"):
+        value = opts[name]
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            problems.append(f"option {name} = {value!r}: must be a whole number >= 1"
+                            + (" or None (until the time limit)" if name == "lns_iterations" else ""))
+    if not isinstance(opts["lns_sub_time"], int | float) or opts["lns_sub_time"] <= 0:
+        problems.append(f"option lns_sub_time = {opts['lns_sub_time']!r}: must be a number of seconds > 0")
+    if problems:
+        raise InputError(problems)
+    return opts

@@ -121,8 +121,10 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     settled: set[tuple[int, ...]] = set()
     while (iterations is None or record.iterations < iterations) and \
             (deadline is None or deadline - time.perf_counter() > 0.3):
+        slack = _slack(setup, labels) if objectives[0] == "max-plans" else None
         for _ in range(20):  # skip groups already proved to have nothing better
-            group = neighbourhood(units, labels, int(rng.integers(low, high + 1)), opts["lns_max_units"], rng)
+            group = neighbourhood(units, labels, int(rng.integers(low, high + 1)), opts["lns_max_units"], rng,
+                                  slack)
             if tuple(group) not in settled:
                 break
         record.iterations += 1
@@ -150,8 +152,14 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     return labels, record
 
 
-def neighbourhood(units, labels, plans: int, max_units: int, rng: np.random.Generator) -> list[int]:
-    """Units of a random connected group of about ``plans`` neighbouring area plans (whole plans only)."""
+def neighbourhood(units, labels, plans: int, max_units: int, rng: np.random.Generator,
+                  slack: dict[int, float] | None = None) -> list[int]:
+    """Units of a random connected group of about ``plans`` neighbouring area plans (whole plans only).
+
+    With ``slack`` (plan label -> population over its floor, minus one), half of the seed plans
+    are drawn in proportion to ``slack + 0.1``: plans well above their floor are where a group
+    can make room for one more plan. The other half are drawn uniformly.
+    """
     members: dict[int, list[int]] = {}
     for u, lab in enumerate(labels):
         members.setdefault(lab, []).append(u)
@@ -162,7 +170,11 @@ def neighbourhood(units, labels, plans: int, max_units: int, rng: np.random.Gene
             touching[a].add(b)
             touching[b].add(a)
     order = sorted(members)
-    first = order[int(rng.integers(len(order)))]
+    if slack is not None and rng.random() < 0.5:
+        weight = np.array([max(slack[lab], 0.0) + 0.1 for lab in order])
+        first = order[int(rng.choice(len(order), p=weight / weight.sum()))]
+    else:
+        first = order[int(rng.integers(len(order)))]
     chosen, size = [first], len(members[first])
     frontier = sorted(touching[first])
     while len(chosen) < plans and frontier:
@@ -173,6 +185,19 @@ def neighbourhood(units, labels, plans: int, max_units: int, rng: np.random.Gene
         size += len(members[pick])
         frontier = sorted((set(frontier) | touching[pick]) - set(chosen))
     return sorted(u for lab in chosen for u in members[lab])
+
+
+def _slack(setup: Setup, labels) -> dict[int, float]:
+    """Plan label -> its population over its class floor, minus one (0 = exactly at the floor)."""
+    units, terms = setup.model, setup.terms
+    members: dict[int, list[int]] = {}
+    for u, lab in enumerate(labels):
+        members.setdefault(lab, []).append(u)
+    out = {}
+    for lab, group in members.items():
+        floor = terms.floors[terms.classify(group)] if not terms.uniform else min(terms.floors.values())
+        out[lab] = float(units.population[group].sum()) / max(floor, 1) - 1.0
+    return out
 
 
 def _solve_group(setup, labels, group, sub_time, left, seed, workers):

@@ -32,6 +32,12 @@ Objectives (``objective_terms``):
 When the candidate set is restricted (large inputs, see ``exact.DEFAULTS``) the model is
 exact for that set only; the reported bound on the number of plans then comes from
 ``bounds.plan_count_bound``, a relaxation of the full problem, and ``details`` says so.
+
+Large inputs (option ``lns``, default ``auto``: whenever the whole model would be restricted and
+the objectives are among max-plans, collaboration, compact without weights or a ``plans``
+option): the whole model is not built. The heuristic's warm start is improved instead by
+large-neighbourhood search (``lns``): small groups of neighbouring plans are re-solved exactly
+with this same model, and an answer is kept only when it is better on the group.
 """
 
 from __future__ import annotations

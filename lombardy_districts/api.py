@@ -22,7 +22,7 @@ from .errors import InputError
 from .files import write_atomic, write_json
 from .plan import Plan
 from .problem import DEFAULT_OBJECTIVES, Problem, SolveResult
-from .registry import renderers, solver_class
+from .registry import comparisons, renderers, solver_class
 from .rules import Rules
 from .scorecard import Scorecard, evaluate
 from .territory import Territory
@@ -82,29 +82,40 @@ class Proposal:
         """The proposed plan."""
         return self.result.plan
 
-    def write(self, out_dir, maps: bool = True, formats: Sequence[str] | str = ()) -> dict[str, Path]:
-        """Write ``plan.csv``, ``scorecard.json``, ``result.json``, (with ``maps``) ``map.html``.
+    def write(self, out_dir, maps: bool = True, formats: Sequence[str] | str = (),
+              extra: dict | None = None) -> dict[str, Path]:
+        """Write ``plan.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
-        ``formats`` (``"gpkg"``, ``"geojson"``, or both) adds the dissolved area plans with their
-        scores as ``plans.gpkg`` / ``plans.geojson`` (see ``export``).
+        With ``maps``: ``map.html``, and ``compare.html`` (status quo beside the proposal) when the
+        problem has a status quo. ``formats`` (``"gpkg"``, ``"geojson"``, or both) adds the dissolved
+        area plans with their scores (see ``export``). ``result.json`` (the search record plus
+        ``extra``) is written last, so its presence means every other file is complete.
         """
         from .export import write_formats
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        written = {"result": write_json(out / "result.json", self.result.to_dict())}
-        if self.plan is None:
-            return written
-        written["plan"] = write_atomic(out / "plan.csv", self.plan.to_csv)
-        written["scorecard"] = write_json(out / "scorecard.json", self.scorecard.to_dict())
-        if maps:
-            for name, render in renderers().items():
-                path = out / f"{name}.html"
-                write_atomic(path, lambda p, render=render: render(
-                    self.plan, self.scorecard, p, rules=self.problem.rules,
-                    status_quo=self.problem.status_quo, collaboration=self.problem.collaboration))
-                written[name] = path
-        written.update(write_formats(self.plan, self.scorecard, out, formats))
+        written = {}
+        if self.plan is not None:
+            written["plan"] = write_atomic(out / "plan.csv", self.plan.to_csv)
+            written["scorecard"] = write_json(out / "scorecard.json", self.scorecard.to_dict())
+            if maps:
+                written.update(self._write_maps(out))
+            written.update(write_formats(self.plan, self.scorecard, out, formats))
+        written["result"] = write_json(out / "result.json", {**self.result.to_dict(), **(extra or {})})
+        return written
+
+    def _write_maps(self, out: Path) -> dict[str, Path]:
+        problem, written = self.problem, {}
+        for name, render in renderers().items():
+            written[name] = write_atomic(out / f"{name}.html", lambda p, render=render: render(
+                self.plan, self.scorecard, p, rules=problem.rules, status_quo=problem.status_quo,
+                collaboration=problem.collaboration))
+        if problem.status_quo is not None:
+            for name, compare in comparisons().items():
+                written[name] = write_atomic(out / f"{name}.html", lambda p, compare=compare: compare(
+                    problem.status_quo, self.plan, p, scorecard_b=self.scorecard, rules=problem.rules,
+                    collaboration=problem.collaboration, titles=("status quo", "proposal")))
         return written
 
 

@@ -1,7 +1,8 @@
 """Plug-ins found through entry points, so this package never imports ``solvers`` or ``maps``.
 
 Groups: ``lombardy_districts.solvers`` (name -> solver class), ``lombardy_districts.renderers``
-(name -> ``write(plan, scorecard, path, **options)``), ``lombardy_districts.commands``
+(name -> ``write(plan, scorecard, path, **options)``), ``lombardy_districts.comparisons``
+(name -> ``write(plan_a, plan_b, path, **options)``), ``lombardy_districts.galleries``, ``lombardy_districts.commands``
 (``register(subparsers)``), ``lombardy_districts.galleries``
 (name -> ``write(entries, path, title=...)``, an index page of several proposals).
 """
@@ -39,3 +40,8 @@ def renderers() -> dict:
 def galleries() -> dict:
     """Installed gallery writers by name: ``write(entries, path, title=...)``."""
     return {name: ep.load() for name, ep in sorted(_group("galleries").items())}
+
+
+def comparisons() -> dict:
+    """Installed side-by-side writers by name: ``write(plan_a, plan_b, path, **options)``."""
+    return {name: ep.load() for name, ep in sorted(_group("comparisons").items())}

@@ -7,6 +7,8 @@
   the scenario finished, holding its options and its results-table row;
 - ``out_dir/results.csv``: one row per scenario, its options and headline scores, rewritten
   after each scenario so an interrupted sweep keeps what finished;
+- ``out_dir/<name>/compare.html``: the scenario beside its status quo, or else beside the first
+  scenario (the baseline) when both cover the same municipalities;
 - ``out_dir/index.html``: the installed gallery (entry point group ``lombardy_districts.galleries``)
   with a trade-off chart of plans against collaboration retained.
 
@@ -32,7 +34,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .files import write_atomic, write_json
+from .files import write_atomic
+from .plan import Plan
 from .scenarios import KEYS, Scenario, read_scenarios, scenarios_from_dicts
 
 log = logging.getLogger(__name__)
@@ -130,8 +133,46 @@ def sweep(
     finally:  # an interrupted sweep still leaves a results table of what finished
         table = write_results(out, scenarios, rows)
     if maps:
+        write_baseline_comparisons(out, scenarios, rows)
         write_index(out, scenarios, rows)
     return table
+
+
+def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) -> None:
+    """Give each finished scenario without a status quo a ``compare.html`` beside the first scenario.
+
+    A scenario with a status quo already compares against it (``Proposal.write``). The first
+    finished scenario is the baseline; a scenario over other municipalities is left without one.
+    """
+    from .registry import comparisons
+    from .scorecard import evaluate
+
+    found = comparisons()
+    out = Path(out_dir)
+    finished = [s for s in scenarios if rows.get(s.name, {}).get("status") in ("optimal", "feasible")
+                and (out / s.name / "plan.csv").exists()]
+    if not found or len(finished) < 2:
+        return
+    compare = next(iter(found.values()))
+    base = finished[0]
+    base_problem = base.problem()
+    territory = base_problem.territory
+    base_plan = Plan.from_csv(out / base.name / "plan.csv", territory)
+    base_card = evaluate(base_plan, base_problem.rules, base_problem.collaboration)
+    for s in finished[1:]:
+        target = out / s.name / "compare.html"
+        if target.exists() or s.get("status_quo"):
+            continue
+        frame = pd.read_csv(out / s.name / "plan.csv", dtype=str)
+        if set(frame["municipality_code"]) != set(territory.codes):
+            log.info("scenario %s covers other municipalities than %s: no comparison", s.name, base.name)
+            continue
+        plan = Plan.from_csv(out / s.name / "plan.csv", territory)
+        rules = s.problem().rules
+        card = evaluate(plan, rules, base_problem.collaboration)
+        write_atomic(target, lambda p, plan=plan, card=card, rules=rules, s=s: compare(
+            base_plan, plan, p, scorecard_a=base_card, scorecard_b=card, rules=rules,
+            collaboration=base_problem.collaboration, titles=(base.name, s.name)))
 
 
 def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: bool = True,
@@ -142,8 +183,6 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
     row as status ``failed`` with the error, so one scenario never stops the others.
     """
     from . import api
-    from .export import write_formats
-    from .registry import renderers
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -161,20 +200,11 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
         if proposal.plan is None:
             row["error"] = result.message or f"no plan found ({result.status})"
         else:
-            summary = proposal.scorecard.summary
-            row.update({key: summary.get(key) for key in SCORES})
-            write_atomic(folder / "plan.csv", proposal.plan.to_csv)
-            write_json(folder / "scorecard.json", proposal.scorecard.to_dict())
-            if maps:
-                for name, render in renderers().items():
-                    write_atomic(folder / f"{name}.html", lambda p, render=render: render(
-                        proposal.plan, proposal.scorecard, p, rules=problem.rules, status_quo=problem.status_quo,
-                        collaboration=problem.collaboration))
-            write_formats(proposal.plan, proposal.scorecard, folder, formats)
+            row.update({key: proposal.scorecard.summary.get(key) for key in SCORES})
         row["wall_time_s"] = round(time.perf_counter() - start, 3)
-        write_json(folder / MARKER, {**result.to_dict(), "scenario": {"name": scenario.name,
-                                                                      "options": _jsonable(dict(scenario.options))},
-                                     "row": _jsonable(row)})
+        proposal.write(folder, maps=maps, formats=formats, extra={
+            "scenario": {"name": scenario.name, "options": _jsonable(dict(scenario.options))},
+            "row": _jsonable(row)})
     except Exception as exc:  # recorded, never raised: the sweep goes on
         log.warning("scenario %s failed: %s: %s", scenario.name, type(exc).__name__, exc)
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
@@ -225,6 +255,7 @@ def write_index(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) ->
         + _failed_html(done) + "</section>"
     )
     entries = [{"name": r["name"], "map": out / r["name"] / "map.html",
+                "compare": out / r["name"] / "compare.html" if (out / r["name"] / "compare.html").exists() else None,
                 "scores": {k: r.get(k) for k in (*SCORES, "status", "wall_time_s") if r.get(k) is not None}}
                for r in done if (out / r["name"] / "map.html").exists()]
     found = galleries()

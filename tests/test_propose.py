@@ -74,3 +74,16 @@ def test_written_files_are_ordinary_files(make_grid, tmp_path):
     written = proposal.write(tmp_path / "out", maps=False)
     for path in written.values():
         assert path.stat().st_mode & 0o044 == 0o044, path  # readable by group and others, as the umask allows
+
+
+def test_status_quo_proposal_writes_a_comparison(make_grid, tmp_path):
+    territory = make_grid(2, 3, 10)
+    status_quo = ld.Plan(territory, {c: c for c in territory.codes})  # every municipality alone: 10 < 20
+    proposal = ld.propose(territory, mode="merge", status_quo=status_quo, floor=20, solver="heuristic",
+                          time_limit=5)
+    written = proposal.write(tmp_path / "out")
+    assert {"plan", "scorecard", "map", "compare", "result"} <= set(written)
+    html = written["compare"].read_text()
+    assert "status quo" in html and "proposal" in html
+    result = json.loads(written["result"].read_text())
+    assert result["plans"] == len(proposal.plan) == 3

@@ -219,3 +219,14 @@ def test_dask_missing_gives_the_install_hint(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(InputError, match=r"pip install lombardy-districts\[dask\]"):
         sweep([{"name": "a", "province": "Sondrio", "floor": 25000}], tmp_path, executor="dask", maps=False)
+
+
+def test_scenarios_without_status_quo_are_compared_with_the_first(tmp_path):
+    from lombardy_districts.sweep import sweep
+
+    table = sweep([{"name": "a", "floor": 25_000}, {"name": "b", "floor": 40_000}], tmp_path / "sw", maps=True,
+                  defaults={"province": "Sondrio", "solver": "heuristic", "time_limit": 5})
+    assert list(table["status"]) == ["feasible", "feasible"]
+    assert (tmp_path / "sw" / "b" / "compare.html").exists()
+    assert not (tmp_path / "sw" / "a" / "compare.html").exists()
+    assert 'href="b/compare.html"' in (tmp_path / "sw" / "index.html").read_text()

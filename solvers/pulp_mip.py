@@ -78,6 +78,10 @@ class PulpSolver(Solver):
                           "elapsed": time.perf_counter() - start, "plans": len(set(labels))})
             model.fix(value)
         elapsed = time.perf_counter() - start
+        if answer is None and setup.hint is not None and statuses[0] != "infeasible":
+            answer = setup.hint  # CBC found nothing in time: fall back on the (compliant) warm start
+            statuses.append("warm_start")
+            details["notes"].append("CBC found no solution in time; the warm start is returned")
         if answer is None:
             proven = statuses[0] == "infeasible" and not setup.candidates.restricted
             return SolveResult(self.name, "infeasible" if proven else "timeout", None,

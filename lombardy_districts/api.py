@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SOLVER = "cpsat"
 DEFAULT_TIME_LIMIT = 60.0
+DETERMINISTIC_SOLVERS = ("heuristic", "cpsat")
+"""Solvers with a deterministic mode (solver option ``deterministic``)."""
 
 
 def load(
@@ -129,11 +131,13 @@ def build_problem(
     rules: Rules | None = None,
     floor: int | None = None,
     collaboration: Collaboration | None = None,
+    options: dict | None = None,
 ) -> Problem:
     """The problem ``propose`` solves; ``floor`` replaces every class floor (``--floor``).
 
     ``objectives`` default by mode: ``DEFAULT_OBJECTIVES`` (scratch: max-plans; merge: max-plans then
-    collaboration; repair: disruption then max-plans).
+    collaboration; repair: disruption then max-plans). ``options`` are solver options, e.g.
+    ``{"deterministic": True}`` (``--deterministic``: the same seed gives the same plan on any machine).
     """
     rules = rules or Rules.default()
     if floor is not None:
@@ -145,7 +149,7 @@ def build_problem(
     if collaboration is None:
         collaboration = default_collaboration(territory, status_quo)
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
-                   objectives=tuple(objectives), weights=weights)
+                   objectives=tuple(objectives), weights=weights, options=dict(options or {}))
 
 
 def solve(
@@ -164,6 +168,9 @@ def solve(
         raise InputError(f"time_limit = {time_limit}: must be a number of seconds > 0")
     if workers is not None and workers < 1:
         raise InputError(f"workers = {workers}: must be at least 1")
+    if problem.options.get("deterministic") and solver not in DETERMINISTIC_SOLVERS:
+        raise InputError(f"deterministic mode with solver {solver!r}: allowed solvers: "
+                         f"{', '.join(DETERMINISTIC_SOLVERS)}; pick one of them or drop --deterministic")
     engine_class = solver_class(solver)
     check_feasible(problem)
     engine = engine_class.from_problem(problem)
@@ -189,13 +196,19 @@ def propose(
     rules: Rules | None = None,
     floor: int | None = None,
     collaboration: Collaboration | None = None,
+    options: dict | None = None,
     solver: str = DEFAULT_SOLVER,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     seed: int = 0,
     workers: int | None = None,
     progress: Callable[[dict], None] | None = None,
 ) -> Proposal:
-    """Propose a compliant plan: ``build_problem`` then ``solve`` (the ``propose`` command's options)."""
+    """Propose a compliant plan: ``build_problem`` then ``solve`` (the ``propose`` command's options).
+
+    ``options={"deterministic": True}`` is ``--deterministic``: work counted instead of time, so
+    the same seed gives the same plan on any machine (solvers heuristic and cpsat).
+    """
     problem = build_problem(territory, mode=mode, status_quo=status_quo, objectives=objectives,
-                            weights=weights, rules=rules, floor=floor, collaboration=collaboration)
+                            weights=weights, rules=rules, floor=floor, collaboration=collaboration,
+                            options=options)
     return solve(problem, solver=solver, time_limit=time_limit, seed=seed, workers=workers, progress=progress)

@@ -44,6 +44,11 @@ class Problem:
         ``weights`` is set, in which case their weighted sum is optimised.
     weights
         Optional objective name -> weight.
+    options
+        Solver options by name (each solver reads the ones it knows). ``deterministic = True``
+        makes every solver stop after an amount of work derived from the time limit instead of
+        at the time limit itself, so a seeded run gives the same plan on any machine
+        (``heuristic`` and ``cpsat`` only).
     """
 
     territory: Territory
@@ -77,6 +82,10 @@ class Problem:
         if self.status_quo is not None and self.status_quo.territory is not self.territory:
             if list(self.status_quo.assignment.index) != self.territory.codes:
                 problems.append("the status quo does not cover the same municipalities as the territory")
+        deterministic = self.options.get("deterministic", False)
+        if not isinstance(deterministic, bool):
+            problems.append(f"option deterministic = {deterministic!r}: must be True or False "
+                            "(True: stop on counted work, not on the clock, so a seed always gives the same plan)")
         if problems:
             raise InputError(problems)
 

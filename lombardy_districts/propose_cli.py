@@ -2,7 +2,7 @@
 
 ``lombardy-districts propose [--mode scratch|merge|repair] [--status-quo SQ.csv]
 [--objective NAME[,NAME..]] [--floor N] [--rules R.toml] [--solver cpsat|pulp|heuristic]
-[--time-limit S] [--seed N] [--workers N] --out DIR``
+[--time-limit S] [--seed N] [--workers N] [--deterministic] --out DIR``
 """
 
 from __future__ import annotations
@@ -62,12 +62,16 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_solver_options(parser: argparse.ArgumentParser) -> None:
-    """Solver, time limit, seed, workers."""
+    """Solver, time limit, seed, workers, deterministic mode."""
     parser.add_argument("--solver", default=DEFAULT_SOLVER, help=f"cpsat, pulp or heuristic (default {DEFAULT_SOLVER})")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="S",
                         help=f"seconds for the solver (default {DEFAULT_TIME_LIMIT:g})")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same plan")
     parser.add_argument("--workers", type=int, metavar="N", help="solver threads (default: all cores)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="count work instead of time (about the work of --time-limit seconds on the "
+                             "reference machine), so the same seed gives the same plan on any machine; "
+                             "one thread; solvers heuristic and cpsat")
 
 
 def parse_weights(items) -> dict[str, float] | None:
@@ -150,8 +154,10 @@ def problem_from_args(args: argparse.Namespace):
         territory = territory.subset(sorted(set(sq_frame["municipality_code"]) & set(territory.codes)))
     status_quo = plan_for(territory, sq_frame, region.codes, what=args.status_quo) if sq_frame is not None else None
     collaboration = collaboration_from_args(args, territory, status_quo)
+    options = {"deterministic": True} if getattr(args, "deterministic", False) else None
     return build_problem(territory, mode=args.mode, status_quo=status_quo, objectives=args.objective,
-                         weights=weights, rules=rules, floor=args.floor, collaboration=collaboration)
+                         weights=weights, rules=rules, floor=args.floor, collaboration=collaboration,
+                         options=options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)  # fail now, not after the solve
     print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
           f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {args.solver}, "
-          f"time limit {args.time_limit:g} s", file=sys.stderr)
+          f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""), file=sys.stderr)
     progress = ProgressLine()
     try:
         proposal = solve(problem, solver=args.solver, time_limit=args.time_limit, seed=args.seed,

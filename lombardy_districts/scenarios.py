@@ -24,7 +24,8 @@ values override the shipped rules), ``floor``, ``mode``, ``objectives`` (list or
 (name or list), ``select`` (table column = value or list), ``collaboration`` (edges file),
 ``collaboration_weights`` (table kind = weight), ``region``, ``municipalities``, ``population``,
 ``code_column``, ``name_column``, ``population_column``, ``contiguity``, ``solver``,
-``time_limit``, ``seed``, ``workers``. Paths are relative to the scenario file. Unknown keys and
+``time_limit``, ``seed``, ``workers``, ``deterministic`` (true: the same seed gives the same plan on
+any machine, see ``propose --deterministic``). Paths are relative to the scenario file. Unknown keys and
 bad values are errors naming the scenario and the key; every problem is reported at once.
 """
 
@@ -50,6 +51,7 @@ KEYS = (
     "rules", "floor", "mode", "objectives", "weights", "status_quo", "within_status_quo", "province", "select",
     "collaboration", "collaboration_weights", "region", "municipalities", "population", "code_column",
     "name_column", "population_column", "contiguity", "solver", "time_limit", "seed", "workers",
+    "deterministic",
 )
 """Options a scenario may set (besides ``name``), in the order of the results table."""
 
@@ -144,7 +146,7 @@ class Scenario:
             select=[f"{c}={','.join(v)}" for c, v in (o.get("select") or {}).items()],
             within_status_quo=o.get("within_status_quo", False),
             solver=o.get("solver", DEFAULT_SOLVER), time_limit=o.get("time_limit", DEFAULT_TIME_LIMIT),
-            seed=o.get("seed", 0), workers=o.get("workers"),
+            seed=o.get("seed", 0), workers=o.get("workers"), deterministic=o.get("deterministic", False),
         )
 
 
@@ -262,9 +264,9 @@ def _check(key: str, value, base: Path):
         if not isinstance(value, dict) or not value:
             raise ValueError("must be a table of column = value or list, e.g. { labour_market_area = \"Sondrio\" }")
         return {str(c): _strings(v) for c, v in value.items()}
-    if key == "within_status_quo":
+    if key in ("within_status_quo", "deterministic"):
         if not isinstance(value, bool):
-            raise ValueError("must be true or false")
+            raise ValueError(f"must be true or false, e.g. {key} = true")
         return value
     if key == "solver":
         from .registry import solver_names

@@ -11,10 +11,9 @@ Two moves, both keeping every region connected and compliant:
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from ._budget import Budget
 from ._grow import Region, grow, totals_ok
 from ._layout import Layout, Totals
 
@@ -161,14 +160,16 @@ def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:
     return out
 
 
-def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, deadline: float,
+def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget,
                   bound: int | None = None, patience: int = 400, on_better=None) -> Partition:
-    """Raise the number of regions by splits and rebuilds until the deadline or ``patience`` runs out.
+    """Raise the number of regions by splits and rebuilds until ``budget`` or ``patience`` runs out.
 
     Stops early when the count reaches ``bound``. ``on_better(part)`` is called after each gain.
+    Each move spends its work on ``budget`` (see ``_budget``).
     """
     idle = 0
-    while time.perf_counter() < deadline and idle < patience:
+    tries = 8
+    while not budget.expired() and idle < patience:
         if bound is not None and len(part) >= bound:
             break
         ids = sorted(k for k, r in part.regions.items() if movable(layout, r))
@@ -176,14 +177,16 @@ def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, dea
             break
         k = ids[int(rng.integers(len(ids)))]
         region = part.regions[k]
-        pieces = split(layout, region, rng)
+        pieces = split(layout, region, rng, tries=tries)
+        if region.totals.pop >= 2 * layout.lowest:  # split only tries trees of regions this big
+            budget.spend(len(region.members) * (1 if pieces is not None else tries))
         if pieces is not None:
             part.replace([k], pieces)
             idle = 0
             if on_better:
                 on_better(part)
             continue
-        if _rebuild(layout, part, k, rng):
+        if _rebuild(layout, part, k, rng, budget):
             idle = 0
             if on_better:
                 on_better(part)
@@ -192,7 +195,8 @@ def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, dea
     return part
 
 
-def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, tries: int = 3) -> bool:
+def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, budget: Budget,
+             tries: int = 3) -> bool:
     """Dissolve region ``k`` and some neighbours, regrow them; True when the count went up."""
     region = part.regions[k]
     near = [j for j in part.neighbours(k)
@@ -203,6 +207,7 @@ def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, 
     chosen = [k] + [near[i] for i in sorted(rng.choice(len(near), size=take, replace=False))]
     old = [part.regions[j] for j in chosen]
     pool = set().union(*(r.members for r in old))
+    budget.spend(len(pool) * tries)
     before = (len(old), potential(layout, old))
     best, best_key = None, before
     for _ in range(tries):

@@ -12,10 +12,9 @@ Values, all "larger is better" once signed by ``signed``:
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from ._budget import Budget
 from ._layout import Layout
 from ._local import Partition
 
@@ -63,11 +62,13 @@ def rank(vals: dict[str, float], objectives, weights) -> tuple:
 
 
 def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.Generator,
-           deadline: float, max_passes: int = 50) -> Partition:
+           budget: Budget, max_passes: int = 50) -> Partition:
     """Move single boundary units between regions while the objective improves.
 
     Every move keeps both regions connected and compliant (floors recomputed from the new totals),
-    and respects hard boundaries and locks; the number of regions never changes.
+    and respects hard boundaries and locks; the number of regions never changes. Stops when
+    ``budget`` runs out; each unit looked at spends its neighbours (plus its region when its
+    removal is tested) on it.
     """
     wanted = {SIGN[o][0] for o in objectives} - {"plans"}
     if not wanted:
@@ -78,8 +79,9 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
     for _ in range(max_passes):
         improved = False
         for u in rng.permutation(layout.n).tolist():
-            if time.perf_counter() > deadline:
+            if budget.expired():
                 return part
+            budget.spend(1 + len(layout.neighbors[u]))
             if layout.lock[u] is not None:
                 continue
             a = part.label[u]
@@ -110,6 +112,7 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
                     new["moved"] += layout.size[u] * ((home[b] != s) - (home[a] != s))
                 if rank(new, objectives, weights) <= rank(vals, objectives, weights):
                     continue
+                budget.spend(len(ra.members))
                 if not layout.connected(ra.members - {u}):
                     break
                 part.move(u, b)

@@ -38,6 +38,11 @@ the objectives are among max-plans, collaboration, compact without weights or a 
 option): the whole model is not built. The heuristic's warm start is improved instead by
 large-neighbourhood search (``lns``): small groups of neighbouring plans are re-solved exactly
 with this same model, and an answer is kept only when it is better on the group.
+
+Deterministic mode (option ``deterministic = True``): one worker and CP-SAT's deterministic time
+limit (``max_deterministic_time``, derived from the time limit by ``_budget``), the wall-clock
+limit only as a safety net; the same seed then gives the same plan on any machine.
+``details["budget"]`` records the deterministic time used and whether the safety net was hit.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.problem import SolveResult
 
 from . import lns
+from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, CpsatClock, is_deterministic, safety_seconds
 from .base import Progress, Solver
 from .exact import SENSE, Setup, checked_plan, full_labels, gap_of, objective_values, prepare
 from .model_data import integer_weights
@@ -78,18 +84,26 @@ class CPSATSolver(Solver):
                                message="; ".join(setup.bound.infeasible_parts), details=details)
         if lns.applies(setup):
             return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
+        clock = CpsatClock(setup.warm_start, time_limit) if is_deterministic(problem.options) else None
+        if clock is not None:
+            workers = 1
+            details.update(deterministic=True, budget=clock.record())
         built = _Model(setup)
         stages = [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]
         statuses, values, bounds = [], {}, {}
         answer = None
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - start))
+            if clock is not None:
+                left = clock.left()
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
             # CP-SAT's bound is for its (maybe restricted) model; the separate plan bound holds for the full one
             cap = setup.bound.value if names == ["max-plans"] else None
             status, stage_answer, bound = built.optimise(names, problem.weights, share, seed, workers,
-                                                         _capped(progress, cap), start)
+                                                         _capped(progress, cap), start, clock)
             statuses.append(status)
+            if clock is not None:
+                details["budget"] = clock.record()
             if stage_answer is None:
                 break
             answer = stage_answer
@@ -128,6 +142,8 @@ class CPSATSolver(Solver):
         """Large inputs: improve the warm start by large-neighbourhood search (``lns``)."""
         labels, record = lns.improve(setup, time_limit, seed, workers, progress, start)
         details["lns"] = record.to_dict()
+        if record.deterministic:
+            details.update(deterministic=True, budget=record.budget(setup))
         details["notes"].append(f"large-neighbourhood search: {record.iterations} groups of neighbouring plans "
                                 f"re-solved exactly, {record.improvements} improvements")
         elapsed = time.perf_counter() - start
@@ -426,8 +442,12 @@ class _Model:
             total += coef * expr
         return total, 1_000_000, 1
 
-    def optimise(self, names, weights, time_limit, seed, workers, progress, start):
-        """Solve one stage; returns (status name, root label per unit or None, bound in user units)."""
+    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None):
+        """Solve one stage; returns (status name, root label per unit or None, bound in user units).
+
+        With a ``CpsatClock``, ``time_limit`` is deterministic time, one worker searches
+        and the wall clock stops the stage only at ``safety_seconds`` of its share.
+        """
         expr, scale, sense = self._objective(names, weights)
         if sense > 0:
             self.m.maximize(expr)
@@ -439,6 +459,10 @@ class _Model:
             params.max_time_in_seconds = float(time_limit)
         params.random_seed = int(seed)
         params.num_workers = int(workers) if workers else 2
+        if clock is not None:
+            params.num_workers = 1
+            params.max_deterministic_time = float(time_limit)
+            params.max_time_in_seconds = safety_seconds(float(time_limit) / CPSAT_DETERMINISTIC_PER_SECOND)
         if self.setup.candidates.restricted:
             # Large models: CP-SAT's presolve can eat the whole time limit before it even uses the
             # warm start; without it the hint is the first incumbent at once.
@@ -451,6 +475,8 @@ class _Model:
             solver.best_bound_callback = on_bound
         code = solver.solve(self.m, callback)
         status = solver.status_name(code)
+        if clock is not None:
+            clock.spent(solver, code, params.max_time_in_seconds)
         log.info("cpsat stage %s: %s objective %s bound %s in %.1f s", "+".join(names), status,
                  solver.objective_value if code in (self.cp.OPTIMAL, self.cp.FEASIBLE) else None,
                  solver.best_objective_bound, solver.wall_time)

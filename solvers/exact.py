@@ -63,6 +63,8 @@ class Setup:
     notes: list[str] = field(default_factory=list)
     disruption_weight: np.ndarray | None = None
     plan_range: tuple[int | None, int | None] = (None, None)
+    warm_start: dict = field(default_factory=dict)
+    """The heuristic warm start's ``budget`` record and ``seconds`` of the time limit it used."""
 
     @property
     def model_plan_range(self) -> tuple[int | None, int | None]:
@@ -135,6 +137,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
     units = Units.from_problem(problem)
     count_range = plan_range(opts, len(units))
     notes: list[str] = []
+    warm: dict = {}
     hint_full = labels_from_plan(units, warm_start) if warm_start is not None else None
     if warm_start is not None and hint_full is None:
         notes.append("warm start ignored: it splits a unit")
@@ -142,7 +145,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
     # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better.
     if hint_full is None and (opts["heuristic_warm_start"] is True or (opts["heuristic_warm_start"] == "auto"
                                                                       and problem.mode != "repair")):
-        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress)
+        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm)
 
     keep, fixed = list(range(len(units))), {}
     if problem.mode == "repair":
@@ -188,10 +191,11 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
-                 hint, bound, opts, notes, weight, count_range)
+                 hint, bound, opts, notes, weight, count_range, warm)
 
 
-def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None) -> list | None:
+def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None) -> list | None:
+    """The heuristic's plan as unit labels, or None; ``warm`` receives its ``budget`` and ``seconds`` used."""
     try:
         from .heuristic import HeuristicSolver
     except ImportError:
@@ -204,6 +208,12 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
     except Exception as exc:  # the warm start is a help, never a requirement
         notes.append(f"heuristic warm start failed: {exc}")
         return None
+    if warm is not None:  # deterministic mode: seconds of work, not of the wall clock
+        budget = result.details.get("budget")
+        warm["seconds"] = (budget["work_units"] / budget["work_per_second"] if budget
+                           else result.wall_time)
+        if budget:
+            warm["budget"] = budget
     if result.plan is None or result.plan.violations(problem.rules):
         notes.append("heuristic found no compliant warm start")
         return None

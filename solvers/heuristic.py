@@ -22,7 +22,11 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
 
 The class floor of every region is computed from its own totals with the rule of
 ``Rules.classify``, so a region's floor changes as it grows. A run that stops by bound or
-patience (not by the time limit) gives the same plan for the same seed.
+patience (not by the time limit) gives the same plan for the same seed. With the option
+``deterministic = True`` the search counts work instead of time (``_budget.Budget``), so every
+run with the same seed gives the same plan, on any machine, unless the wall-clock safety net
+(``_budget.safety_seconds``: five times the time limit plus 10 s) stops it; ``details["budget"]``
+records which, and ``stopped_by`` is then ``work_budget`` or ``wall_safety_limit``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from lombardy_districts.feasibility import check_feasible
 from lombardy_districts.problem import SolveResult, relative_gap
 
 from ._bound import plan_bound
+from ._budget import Budget, is_deterministic
 from ._grow import grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
@@ -62,8 +67,9 @@ class HeuristicSolver(Solver):
               warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Search for a compliant plan; see the module docstring for the method."""
         t0 = time.perf_counter()
-        deadline = t0 + (time_limit if time_limit is not None else 3600.0)
         problem = self.problem
+        deterministic = is_deterministic(problem.options)
+        budget = Budget(time_limit, deterministic)
         try:
             check_feasible(problem)
         except InfeasibleError as exc:
@@ -95,7 +101,7 @@ class HeuristicSolver(Solver):
             if part is not None:
                 candidates.append(part)
         if not candidates or "max-plans" in objectives[:1]:
-            best = self._search(layout, rng, deadline, bound, opts, state, report, candidates)
+            best = self._search(layout, rng, budget, bound, opts, state, report, candidates)
             if best is not None:
                 candidates.append(best)
         if not candidates:
@@ -105,7 +111,7 @@ class HeuristicSolver(Solver):
                                wall_time=time.perf_counter() - t0)
         scored = [(rank(values(layout, p), objectives, problem.weights), i) for i, p in enumerate(candidates)]
         part = candidates[max(scored)[1]]
-        part = polish(layout, part, objectives, problem.weights, rng, deadline)
+        part = polish(layout, part, objectives, problem.weights, rng, budget)
         plan = units.to_plan(problem, part.labels())
         broken = plan.violations(problem.rules)
         wall = time.perf_counter() - t0
@@ -120,13 +126,17 @@ class HeuristicSolver(Solver):
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
+        if deterministic:
+            details.update(deterministic=True, budget=budget.record())
+            if details["stopped_by"] == "time_limit":
+                details["stopped_by"] = "wall_safety_limit" if budget.wall_limit_hit else "work_budget"
         gap = relative_gap(count, bound) if objectives[0] == "max-plans" else None
-        log.info("heuristic: %d plans (bound %d) in %.1f s", count, bound, wall)
+        log.info("heuristic: %d plans (bound %d) in %.1f s, %d work units", count, bound, wall, budget.work)
         return SolveResult(self.name, "feasible", plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,
                            gap=gap, wall_time=wall, details=details)
 
-    def _search(self, layout, rng, deadline, bound, opts, state, report, seeds) -> Partition | None:
+    def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""
         starts = int(opts.get("starts", 8))
         restarts = int(opts.get("restarts", 3))
@@ -139,8 +149,9 @@ class HeuristicSolver(Solver):
         for restart in range(restarts):
             first = None
             for k in range(starts):
-                if time.perf_counter() > deadline and first is not None:
+                if budget.expired() and first is not None:
                     break
+                budget.spend(layout.n)
                 regions = grow(layout, set(range(layout.n)), rng, start=_copy(layout, locked),
                                periphery=[1.0, 0.9, 0.7][k % 3], noise=[1.0, 0.3, 3.0][k % 3])
                 state["starts"] += 1
@@ -152,7 +163,7 @@ class HeuristicSolver(Solver):
                 break
             report(first)
             patience = int(opts.get("patience", max(200, 30 * len(first))))
-            first = improve_count(layout, first, rng, deadline, bound=bound, patience=patience,
+            first = improve_count(layout, first, rng, budget, bound=bound, patience=patience,
                                   on_better=report)
             if best is None or len(first) > len(best):
                 best = first
@@ -160,7 +171,7 @@ class HeuristicSolver(Solver):
             if len(best) >= bound:
                 state["stopped_by"] = "bound"
                 break
-            if time.perf_counter() > deadline:
+            if budget.expired():
                 state["stopped_by"] = "time_limit"
                 break
             state["stopped_by"] = "patience"

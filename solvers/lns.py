@@ -13,12 +13,16 @@ time:
    lexicographically as one integer objective;
 3. accept the answer when it is lexicographically better on the group; units outside the group
    keep their plans, so only the group's plans change and the whole plan stays compliant;
-4. stop at the time limit (or after ``lns_iterations`` groups).
+4. stop at the time limit (or after ``lns_iterations`` groups); with the option
+   ``deterministic = True``, after ``lns_iterations`` groups or, when unset, a number of groups
+   derived from the time limit left after the warm start (``_budget.LNS_ITERATIONS_PER_SECOND``),
+   one worker each, the wall clock only as a safety net (``_budget.safety_seconds``).
 
 Only objectives that add up over plans take part (``max-plans``, ``collaboration``, ``compact``):
 changing a group's plans changes those objectives by exactly the group's change. With
 ``workers=1`` the sequence of groups and answers is the same for a seed (the sub-solves use
-CP-SAT's deterministic time); the wall-clock limit decides how far along it the search gets.
+CP-SAT's deterministic time); the wall-clock limit decides how far along it the search gets,
+unless the run is deterministic.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 
 from lombardy_districts.errors import InputError
 
+from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, is_deterministic, safety_seconds
 from .bounds import PlanBound
 from .exact import SENSE, Setup
 from .model_data import ClassTerms, build_candidates
@@ -59,12 +64,26 @@ class LnsRecord:
     start: dict | None = None
     end: dict | None = None
     elapsed: float = 0.0
+    deterministic: bool = False
+    planned: int | None = None
+    wall_limit_hit: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready record."""
-        return {"iterations": self.iterations, "improvements": self.improvements,
-                "groups_solved_optimally": self.optimal_groups, "start": self.start, "end": self.end,
-                "elapsed_s": round(self.elapsed, 2)}
+        out = {"iterations": self.iterations, "improvements": self.improvements,
+               "groups_solved_optimally": self.optimal_groups, "start": self.start, "end": self.end,
+               "elapsed_s": round(self.elapsed, 2)}
+        if self.deterministic:
+            out.update(planned_iterations=self.planned, wall_limit_hit=self.wall_limit_hit)
+        return out
+
+    def budget(self, setup: Setup) -> dict:
+        """Deterministic mode's account for ``details["budget"]``: groups planned and done, safety net."""
+        warm = setup.warm_start.get("budget")
+        hit = self.wall_limit_hit or bool(warm and warm["wall_limit_hit"])
+        return {"deterministic": True, "workers": 1, "lns_iterations": self.planned,
+                "lns_iterations_done": self.iterations, "lns_iterations_per_second": LNS_ITERATIONS_PER_SECOND,
+                "warm_start": warm, "wall_limit_hit": hit, "reproducible": not hit}
 
 
 def applies(setup: Setup) -> bool:
@@ -115,12 +134,23 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     began = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     iterations = opts["lns_iterations"]
+    if is_deterministic(setup.problem.options):
+        workers, record.deterministic = 1, True
+        seconds = (NO_LIMIT if time_limit is None else time_limit) - setup.warm_start.get("seconds", 0.0)
+        if iterations is None:
+            iterations = max(1, round(max(0.0, seconds) * LNS_ITERATIONS_PER_SECOND))
+        record.planned = iterations
+        deadline = None
     if deadline is None and iterations is None:
         iterations = 200
+    safety = start + safety_seconds(NO_LIMIT if time_limit is None else time_limit)
     next_label = max(labels) + 1
     settled: set[tuple[int, ...]] = set()
     while (iterations is None or record.iterations < iterations) and \
             (deadline is None or deadline - time.perf_counter() > 0.3):
+        if record.deterministic and time.perf_counter() > safety:
+            record.wall_limit_hit = True
+            break
         slack = _slack(setup, labels) if objectives[0] == "max-plans" else None
         for _ in range(20):  # skip groups already proved to have nothing better
             group = neighbourhood(units, labels, int(rng.integers(low, high + 1)), opts["lns_max_units"], rng,
@@ -129,7 +159,9 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
                 break
         record.iterations += 1
         left = None if deadline is None else deadline - time.perf_counter()
-        answer, optimal = _solve_group(setup, labels, group, opts["lns_sub_time"], left, seed, workers)
+        answer, optimal, cut_short = _solve_group(setup, labels, group, opts["lns_sub_time"], left, seed, workers,
+                                                  record.deterministic)
+        record.wall_limit_hit |= cut_short
         record.optimal_groups += optimal
         if answer is not None:
             new = list(labels)
@@ -200,8 +232,12 @@ def _slack(setup: Setup, labels) -> dict[int, float]:
     return out
 
 
-def _solve_group(setup, labels, group, sub_time, left, seed, workers):
-    """Exact CP-SAT re-solve of ``group``'s units: (labels per group unit or None, proved optimal)."""
+def _solve_group(setup, labels, group, sub_time, left, seed, workers, deterministic=False):
+    """Exact CP-SAT re-solve of ``group``'s units.
+
+    Returns (labels per group unit or None, proved optimal, stopped by the wall clock in
+    deterministic mode, where the wall limit is only a safety net of ``SAFETY_FACTOR * 3 * sub_time``).
+    """
     from .cpsat import _Model
 
     sub = setup.model.subset(group)
@@ -212,7 +248,7 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers):
         candidates = build_candidates(sub, rules.lowest_floor, ceiling, None, hint,
                                       population_limit_is_rule=ceiling is not None)
     except ValueError:  # cannot happen for a compliant incumbent; never let it stop the search
-        return None, False
+        return None, False, False
     sub_setup = Setup(setup.problem, sub, sub, list(range(len(sub))), {}, ClassTerms.from_units(sub, rules),
                       candidates, hint, PlanBound(len(sub), "neighbourhood", []),
                       {**setup.options, "plans": None, "min_plans": None, "max_plans": None})
@@ -225,18 +261,22 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers):
         total += SENSE[name] * factor * expr
         factor *= span + 1
     if isinstance(total, int):  # nothing to improve (e.g. no collaboration ties in the group)
-        return None, True
+        return None, True, False
     model.m.maximize(total)
     solver = model.cp.CpSolver()
     params = solver.parameters
     params.max_deterministic_time = float(sub_time)
     params.max_time_in_seconds = float(max(0.2, min(left, 3 * sub_time))) if left is not None else 3 * sub_time
+    if deterministic:
+        params.max_time_in_seconds = SAFETY_FACTOR * 3 * sub_time
     params.random_seed = int(seed)
     params.num_workers = int(workers) if workers else 1
     code = solver.solve(model.m)
+    cut_short = (deterministic and code != model.cp.OPTIMAL
+                 and solver.wall_time >= 0.95 * params.max_time_in_seconds)
     if code not in (model.cp.OPTIMAL, model.cp.FEASIBLE):
-        return None, False
-    return [solver.value(v) for v in model.lab], code == model.cp.OPTIMAL
+        return None, False, cut_short
+    return [solver.value(v) for v in model.lab], code == model.cp.OPTIMAL, cut_short
 
 
 def _span(model, name, sub) -> int:

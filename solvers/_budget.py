@@ -1,0 +1,151 @@
+"""How long a search may run: wall-clock time, or counted work in deterministic mode.
+
+By default a solve stops at its time limit, so how far the search gets depends on the machine
+and on what else it is running. With the solver option ``deterministic = True`` every search
+stops after a fixed amount of *work* derived from the time limit by the rates below, so the
+same seed gives the same plan on any machine, busy or idle:
+
+- the heuristic counts work units (about one unit of work per municipality-level unit touched:
+  a construction over ``n`` units spends ``n``, a failed split of a region spends its size
+  times the trees tried, a rebuild spends its pool times the regrowths tried, a boundary move
+  spends the unit's neighbours) and stops after ``time_limit * HEURISTIC_WORK_PER_SECOND``;
+- CP-SAT runs one worker with ``max_deterministic_time = time_limit * CPSAT_DETERMINISTIC_PER_SECOND``
+  (CP-SAT's own deterministic clock, designed to be close to seconds);
+- the large-neighbourhood search re-solves ``time_limit * LNS_ITERATIONS_PER_SECOND`` groups.
+
+The rates were measured once, on the 2-core development machine (Lombardy at an 80,000 floor
+and the Bergamo and Sondrio provinces, ``--solver heuristic`` and ``cpsat``), so that
+``--time-limit 60 --deterministic`` does about the work a 60 s run does there; a faster machine
+finishes sooner, a slower or busier one later. The wall-clock limit stays as a safety net at
+``SAFETY_FACTOR`` times the time limit plus ``SAFETY_MARGIN`` seconds (``safety_seconds``): a run
+stopped by it is *not* reproducible, and the result's details say so (``budget.wall_limit_hit``,
+``budget.reproducible``).
+"""
+
+from __future__ import annotations
+
+import time
+
+HEURISTIC_WORK_PER_SECOND = 35_000
+"""Heuristic work units per second of time limit (measured once; see the module docstring)."""
+
+CPSAT_DETERMINISTIC_PER_SECOND = 0.25
+"""CP-SAT deterministic time per second of time limit, with one worker (measured once)."""
+
+LNS_ITERATIONS_PER_SECOND = 2.0
+"""Neighbourhoods the large-neighbourhood search re-solves per second of time limit (measured once)."""
+
+SAFETY_FACTOR = 5.0
+"""In deterministic mode the wall clock stops a run only at this many times its time limit ..."""
+
+SAFETY_MARGIN = 10.0
+"""... plus these seconds (set-up work is not counted, and it weighs on short limits)."""
+
+NO_LIMIT = 3600.0
+"""Seconds assumed when the time limit is None."""
+
+
+def safety_seconds(seconds: float) -> float:
+    """The wall-clock safety net of a deterministic run with a time limit of ``seconds``."""
+    return SAFETY_FACTOR * seconds + SAFETY_MARGIN
+
+
+def is_deterministic(options) -> bool:
+    """Whether the solver options ask for deterministic mode (``deterministic = True``)."""
+    return bool((options or {}).get("deterministic", False))
+
+
+class Budget:
+    """The allowance of one search: ``spend`` work as it goes, stop when ``expired``.
+
+    Parameters
+    ----------
+    seconds
+        The time limit (None: ``NO_LIMIT``).
+    deterministic
+        Count work (``seconds * rate`` units) instead of wall-clock time.
+    rate
+        Work units per second of time limit.
+
+    In deterministic mode the wall clock still stops the search at ``safety_seconds(seconds)``.
+    """
+
+    def __init__(self, seconds: float | None, deterministic: bool = False,
+                 rate: float = HEURISTIC_WORK_PER_SECOND):
+        self.seconds = float(NO_LIMIT if seconds is None else seconds)
+        self.deterministic = deterministic
+        self.rate = float(rate)
+        self.allowance = int(round(self.seconds * self.rate)) if deterministic else None
+        self.start = time.perf_counter()
+        self.wall_limit = safety_seconds(self.seconds) if deterministic else self.seconds
+        self.deadline = self.start + self.wall_limit
+        self.work = 0
+        self.wall_limit_hit = False
+
+    def spend(self, units: int) -> None:
+        """Count ``units`` of work done."""
+        self.work += units
+
+    def expired(self) -> bool:
+        """True when the allowance is used up (or, in deterministic mode, the safety net was hit)."""
+        if not self.deterministic:
+            return time.perf_counter() > self.deadline
+        if self.work >= self.allowance:
+            return True
+        if time.perf_counter() > self.deadline:
+            self.wall_limit_hit = True
+            return True
+        return False
+
+    @property
+    def used_seconds(self) -> float:
+        """Seconds of the time limit used: work over rate in deterministic mode, else wall time."""
+        if self.deterministic:
+            return self.work / self.rate
+        return time.perf_counter() - self.start
+
+    def record(self) -> dict:
+        """JSON-ready account of the budget, for a result's details."""
+        out = {"deterministic": self.deterministic, "work_units": self.work}
+        if self.deterministic:
+            out.update(work_allowance=self.allowance, work_per_second=self.rate,
+                       wall_safety_limit_s=round(self.wall_limit, 3), wall_limit_hit=self.wall_limit_hit,
+                       reproducible=not self.wall_limit_hit)
+        return out
+
+
+class CpsatClock:
+    """CP-SAT stages in deterministic mode: the time limit less the warm start's work, in deterministic time.
+
+    ``warm_start`` is ``Setup.warm_start`` (the heuristic's ``budget`` record and the ``seconds`` it used).
+    """
+
+    def __init__(self, warm_start: dict, time_limit: float | None):
+        seconds = (NO_LIMIT if time_limit is None else time_limit) - warm_start.get("seconds", 0.0)
+        self.allowance = max(0.5, seconds) * CPSAT_DETERMINISTIC_PER_SECOND
+        self.used = 0.0
+        self.wall_limit_hit = False
+        self.warm_start = warm_start.get("budget")
+
+    def left(self) -> float:
+        """Deterministic time left for the remaining stages (at least 0.5)."""
+        return max(0.5, self.allowance - self.used)
+
+    def spent(self, solver, code, wall_limit: float) -> None:
+        """Count a stage's deterministic time; note when the wall-clock safety net stopped it."""
+        self.used += solver.deterministic_time
+        unfinished = solver.status_name(code) not in ("OPTIMAL", "INFEASIBLE")
+        if unfinished and solver.wall_time >= 0.95 * wall_limit:
+            self.wall_limit_hit = True
+
+    def record(self) -> dict:
+        """JSON-ready account for ``details["budget"]``."""
+        return {"deterministic": True, "workers": 1,
+                "cpsat_deterministic_time_allowance": round(self.allowance, 3),
+                "cpsat_deterministic_time_used": round(self.used, 3),
+                "cpsat_deterministic_per_second": CPSAT_DETERMINISTIC_PER_SECOND,
+                "warm_start": self.warm_start, "wall_limit_hit": self._hit(),
+                "reproducible": not self._hit()}
+
+    def _hit(self) -> bool:
+        return self.wall_limit_hit or bool(self.warm_start and self.warm_start["wall_limit_hit"])

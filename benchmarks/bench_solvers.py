@@ -19,7 +19,7 @@ Each run happens in a child process (forked), so a run that overshoots can be st
 peak resident memory (``ru_maxrss``, including the loaded map) measured alone. Compliance is
 judged by ``plan.violations(rules)``; collaboration kept is the share of collaboration weight
 inside plans. ``bound`` is the solver's own upper bound on the number of plans; ``gap`` is
-``(bound - plans) / bound``.
+``(bound - plans) / plans`` (``relative_gap``, as in every solver's result).
 
 spopt ``MaxPHeuristic`` runs on the same graph (a ``libpysal.weights.W`` built from our edges,
 so Campione's bridge is included) with ``threshold_name="population"``, ``attrs_name=["density"]``
@@ -159,12 +159,14 @@ def _fmt(row: dict, key: str, spec: str = "") -> str:
 
 
 def _table(rows: list[dict]) -> str:
+    from lombardy_districts.problem import relative_gap
+
     head = "| scenario | solver | status | plans | compliant | collaboration kept | bound | gap | wall s | peak MB |"
     lines = [head, "|" + "---|" * 10]
     for r in rows:
         gap = None
         if r.get("bound") and r.get("plans") is not None:
-            gap = (r["bound"] - r["plans"]) / r["bound"]
+            gap = relative_gap(r["plans"], r["bound"])
         kept = f"{100 * r['kept']:.1f}%" if r.get("kept") is not None else "-"
         lines.append(
             f"| {r['scenario']} | {r['solver']} | {r['status']} | {_fmt(r, 'plans')} | {_fmt(r, 'compliant')} | "

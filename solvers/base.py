@@ -7,7 +7,8 @@ from collections.abc import Callable
 from lombardy_districts.problem import Problem, SolveResult
 
 Progress = Callable[[dict], None]
-"""Called during a solve with ``{"incumbent": float|None, "bound": float|None, "elapsed": float, "plans": int|None}``."""
+"""Called during a solve with
+``{"incumbent": float | None, "bound": float | None, "elapsed": float, "plans": int | None}``."""
 
 
 class Solver:

@@ -238,7 +238,7 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
     Returns (labels per group unit or None, proved optimal, stopped by the wall clock in
     deterministic mode, where the wall limit is only a safety net of ``SAFETY_FACTOR * 3 * sub_time``).
     """
-    from .cpsat import _Model
+    from .cpsat_model import CpsatModel
 
     sub = setup.model.subset(group)
     hint = [labels[u] for u in group]
@@ -252,7 +252,7 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
     sub_setup = Setup(setup.problem, sub, sub, list(range(len(sub))), {}, ClassTerms.from_units(sub, rules),
                       candidates, hint, PlanBound(len(sub), "neighbourhood", []),
                       {**setup.options, "plans": None, "min_plans": None, "max_plans": None})
-    model = _Model(sub_setup)
+    model = CpsatModel(sub_setup)
     objectives = setup.problem.objectives
     total, factor = 0, 1
     for name in reversed(objectives):

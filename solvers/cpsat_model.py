@@ -1,0 +1,345 @@
+"""The CP-SAT model behind ``CPSATSolver``: one builder per constraint family.
+
+The formulation is in the docstring of ``solvers.cpsat``; ``CPSATSolver`` and the
+large-neighbourhood search (``solvers.lns``) both build this model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
+from .exact import SENSE, Setup
+from .model_data import integer_weights
+
+log = logging.getLogger(__name__)
+
+
+class CpsatModel:
+    """The CP-SAT model of a ``Setup``; one builder method per constraint family."""
+
+    def __init__(self, setup: Setup):
+        from ortools.sat.python import cp_model
+
+        self.cp = cp_model
+        self.setup = setup
+        self.m = cp_model.CpModel()
+        self.stage_value = None
+        self.all_vars = []
+        self.add_assignment()
+        self.add_contiguity()
+        self.add_floors()
+        self.add_ceiling()
+        self.add_locks()
+        self.add_plan_count()
+        self.same = {}
+        self.kept = None
+        self.add_hint()
+
+    def _bool(self):
+        v = self.m.new_bool_var("")
+        self.all_vars.append(v)
+        return v
+
+    def add_assignment(self):
+        """``x``, ``y``, ``lab``: each unit in exactly one plan, the root in its own."""
+        c, m = self.setup.candidates, self.m
+        self.x = {(i, r): self._bool() for i, roots in enumerate(c.roots_of) for r in roots}
+        self.y = {r: self.x[r, r] for r in c.members_of}
+        self.lab = []
+        for i, roots in enumerate(c.roots_of):
+            m.add_exactly_one(self.x[i, r] for r in roots)
+            for r in roots:
+                if r != i:
+                    m.add_implication(self.x[i, r], self.y[r])
+            v = m.new_int_var_from_domain(self.cp.Domain.from_values(roots), "")
+            m.add(v == sum(r * self.x[i, r] for r in roots))
+            self.lab.append(v)
+            self.all_vars.append(v)
+
+    def add_contiguity(self):
+        """Parent arcs with strictly decreasing depth inside each plan, plus neighbour cuts."""
+        units, c, m = self.setup.model, self.setup.candidates, self.m
+        roots = [set(r) for r in c.roots_of]
+        size = {r: len(mem) for r, mem in c.members_of.items()}
+        self.depth = []
+        for i in range(len(units)):
+            top = max(size[r] for r in c.roots_of[i]) - 1
+            d = m.new_int_var(0, max(top, 0), "")
+            self.depth.append(d)
+            self.all_vars.append(d)
+        self.arcs = {}
+        for i in range(len(units)):
+            for j in units.neighbors[i]:
+                if roots[i] & roots[j] and (roots[i] - {i}):
+                    a = self._bool()
+                    self.arcs[i, j] = a
+                    m.add(self.lab[i] == self.lab[j]).only_enforce_if(a)
+                    m.add(self.depth[i] >= self.depth[j] + 1).only_enforce_if(a)
+        for i in range(len(units)):
+            out = [self.arcs[i, j] for j in units.neighbors[i] if (i, j) in self.arcs]
+            y = self.y.get(i)
+            m.add(sum(out) + (y if y is not None else 0) == 1)
+            for r in c.roots_of[i]:
+                if r != i:
+                    near = [self.x[j, r] for j in units.neighbors[i] if r in roots[j]]
+                    m.add(self.x[i, r] <= sum(near))
+
+    def _population(self, r):
+        p = self.setup.model.population
+        return sum(int(p[i]) * self.x[i, r] for i in self.setup.candidates.members_of[r])
+
+    def add_floors(self):
+        """Population floor of each plan's class, the class decided by reified booleans."""
+        terms, c, m = self.setup.terms, self.setup.candidates, self.m
+        floors = terms.floors
+        low = min(floors.values())
+        self.population = {}
+        for r, members in c.members_of.items():
+            pop = self._population(r)
+            self.population[r] = pop
+            y = self.y[r]
+            m.add(pop >= low * y)
+            if terms.uniform:
+                continue
+            mt, dh, dl = self._bool(), self._bool(), self._bool()
+            inside = self._hinted_members(r)
+            for flag, coef, cut in ((mt, terms.mountain, 1), (dh, terms.high, 0), (dl, terms.low, 0)):
+                expr = sum(int(coef[i]) * self.x[i, r] for i in members if coef[i] != 0)
+                m.add(expr >= cut).only_enforce_if(flag)
+                m.add(expr <= cut - 1).only_enforce_if(~flag)
+                if inside is not None:
+                    m.add_hint(flag, int(sum(int(coef[i]) for i in inside)) >= cut)
+            cases = (("mountain", [y, mt]), ("high_density", [y, ~mt, dh]),
+                     ("low_density", [y, ~mt, ~dh, dl]), ("standard", [y, ~mt, ~dh, ~dl]))
+            for name, condition in cases:
+                if floors[name] > low:
+                    m.add(pop >= floors[name]).only_enforce_if(condition)
+
+    def _hinted_members(self, r):
+        """Members of the warm start's plan rooted at ``r`` ([] when r is no root there), or None."""
+        hint = self.setup.hint
+        if hint is None:
+            return None
+        if not hasattr(self, "_hint_plans"):
+            rank = self.setup.candidates.rank
+            groups: dict = {}
+            for u, lab in enumerate(hint):
+                groups.setdefault(lab, []).append(u)
+            self._hint_plans = {min(g, key=lambda u: rank[u]): g for g in groups.values()}
+        return self._hint_plans.get(r, [])
+
+    def add_ceiling(self):
+        """No plan above the ceiling."""
+        ceiling = self.setup.problem.rules.ceiling
+        if ceiling is not None:
+            for pop in self.population.values():
+                self.m.add(pop <= ceiling)
+
+    def add_plan_count(self):
+        """Options ``plans`` / ``min_plans`` / ``max_plans``: bounds on the number of roots used."""
+        low, high = self.setup.model_plan_range
+        count = sum(self.y.values())
+        if low is not None:
+            self.m.add(count >= low)
+        if high is not None:
+            self.m.add(count <= high)
+
+    def add_locks(self):
+        """Locked units share their label's plan; different labels, different plans."""
+        by_label: dict[str, list[int]] = {}
+        for u, label in self.setup.model.locked.items():
+            by_label.setdefault(label, []).append(u)
+        heads = []
+        for members in by_label.values():
+            heads.append(self.lab[members[0]])
+            for u in members[1:]:
+                self.m.add(self.lab[u] == self.lab[members[0]])
+        if len(heads) > 1:
+            self.m.add_all_different(heads)
+
+    def _same(self, i, j):
+        """Boolean that can be 1 only when units i and j share a plan."""
+        key = (min(i, j), max(i, j))
+        if key not in self.same:
+            s = self._bool()
+            c = self.setup.candidates
+            ri, rj = set(c.roots_of[i]), set(c.roots_of[j])
+            if not ri & rj:
+                self.m.add(s == 0)
+            else:
+                self.m.add(self.lab[i] == self.lab[j]).only_enforce_if(s)
+                for r in ri:
+                    self.m.add(s + self.x[i, r] - (self.x[j, r] if r in rj else 0) <= 1)
+                self._root_cuts(s, i, j)
+            hint = self.setup.hint
+            if hint is not None:
+                self.m.add_hint(s, hint[i] == hint[j])
+            self.same[key] = s
+        return self.same[key]
+
+    def _root_cuts(self, s, i, j):
+        """Add valid cuts on ``s`` (units i and j together).
+
+        The root of their plan ranks at or before both, so the lower-ranked of the two (``lo``) is
+        no root, ``s <= 1 - y[lo]``, and the other (``hi``) is the root or no root,
+        ``s <= x[lo, hi] + 1 - y[hi]``.
+        """
+        rank = self.setup.candidates.rank
+        hi, lo = (i, j) if rank[i] < rank[j] else (j, i)
+        if lo in self.y:
+            self.m.add(s + self.y[lo] <= 1)
+        if hi in self.y:
+            self.m.add(s + self.y[hi] - self.x.get((lo, hi), 0) <= 1)
+
+    def _kept(self):
+        """Disruption terms: ``owner`` of each status quo plan and ``k_i`` per unit."""
+        if self.kept is None:
+            units, c = self.setup.model, self.setup.candidates
+            sq = units.status_quo
+            owners = {}
+            for q in sorted(set(int(v) for v in sq)):
+                values = sorted({r for i in range(len(units)) if sq[i] == q for r in c.roots_of[i]})
+                dom = self.cp.Domain.from_values([-1 - q] + values)
+                owners[q] = self.m.new_int_var_from_domain(dom, "")
+                self.all_vars.append(owners[q])
+            self.m.add_all_different(owners.values())
+            self.kept = []
+            for i in range(len(units)):
+                k = self._bool()
+                self.m.add(self.lab[i] == owners[int(sq[i])]).only_enforce_if(k)
+                self.kept.append(k)
+        return self.kept
+
+    def objective_terms(self, name):
+        """(integer expression, scale): objective value = expression / scale, sense ``SENSE[name]``."""
+        units = self.setup.model
+        if name == "max-plans":
+            return sum(self.y.values()), 1
+        if name == "collaboration":
+            weights, scale = integer_weights(units.collaboration, "collaboration weights")
+            return sum(w * self._same(i, j) for (i, j), w in weights.items() if w), scale
+        if name == "compact":
+            return len(units.edges) - sum(self._same(i, j) for i, j in units.edges), 1
+        if name == "disruption":
+            w = self.setup.disruption_weight
+            kept = self._kept()
+            return int(w.sum()) - sum(int(w[i]) * kept[i] for i in range(len(units))), 1
+        raise ValueError(name)
+
+    def _objective(self, names, weights):
+        if not weights:
+            expr, scale = self.objective_terms(names[0])
+            return expr, scale, SENSE[names[0]]
+        total = 0
+        for name in names:
+            expr, scale = self.objective_terms(name)
+            coef = round(weights.get(name, 1.0) * SENSE[name] * 1_000_000 / scale)
+            total += coef * expr
+        return total, 1_000_000, 1
+
+    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None):
+        """Solve one stage; returns (status name, root label per unit or None, bound in user units).
+
+        With a ``CpsatClock``, ``time_limit`` is deterministic time, one worker searches
+        and the wall clock stops the stage only at ``safety_seconds`` of its share.
+        """
+        expr, scale, sense = self._objective(names, weights)
+        if sense > 0:
+            self.m.maximize(expr)
+        else:
+            self.m.minimize(expr)
+        solver = self.cp.CpSolver()
+        params = solver.parameters
+        if time_limit is not None:
+            params.max_time_in_seconds = float(time_limit)
+        params.random_seed = int(seed)
+        params.num_workers = int(workers) if workers else 2
+        if clock is not None:
+            params.num_workers = 1
+            params.max_deterministic_time = float(time_limit)
+            params.max_time_in_seconds = safety_seconds(float(time_limit) / CPSAT_DETERMINISTIC_PER_SECOND)
+        if self.setup.candidates.restricted:
+            # Large models: CP-SAT's presolve can eat the whole time limit before it even uses the
+            # warm start; without it the hint is the first incumbent at once.
+            params.cp_model_presolve = False
+        callback = solution_callback(self, scale, start, progress)
+        if progress is not None:
+            def on_bound(value):
+                progress({"incumbent": callback.best, "bound": value / scale,
+                          "elapsed": time.perf_counter() - start, "plans": callback.plans})
+            solver.best_bound_callback = on_bound
+        code = solver.solve(self.m, callback)
+        status = solver.status_name(code)
+        if clock is not None:
+            clock.spent(solver, code, params.max_time_in_seconds)
+        log.info("cpsat stage %s: %s objective %s bound %s in %.1f s", "+".join(names), status,
+                 solver.objective_value if code in (self.cp.OPTIMAL, self.cp.FEASIBLE) else None,
+                 solver.best_objective_bound, solver.wall_time)
+        if code not in (self.cp.OPTIMAL, self.cp.FEASIBLE):
+            return status, None, None
+        self.stage_value = solver.objective_value / scale
+        self.stage_expr = (expr, sense)
+        labels = [solver.value(v) for v in self.lab]
+        self.m.clear_hints()
+        for v in self.all_vars:
+            self.m.add_hint(v, solver.value(v))
+        return status, labels, solver.best_objective_bound / scale
+
+    def fix_stage(self, names, weights, value):
+        """Keep the stage's objective at least as good as ``value`` in later stages."""
+        expr, sense = self.stage_expr
+        _, scale, _ = self._objective(names, weights)
+        target = round(value * scale)
+        self.m.add(expr >= target if sense > 0 else expr <= target)
+
+    def add_hint(self):
+        """Hint every variable from the warm start (roots, arcs along a BFS tree, depths)."""
+        hint = self.setup.hint
+        if hint is None:
+            return
+        units, c = self.setup.model, self.setup.candidates
+        groups: dict = {}
+        for u, lab in enumerate(hint):
+            groups.setdefault(lab, []).append(u)
+        for members in groups.values():
+            root = min(members, key=lambda u: c.rank[u])
+            inside = set(members)
+            for i in members:
+                for r in c.roots_of[i]:
+                    self.m.add_hint(self.x[i, r], r == root)
+                self.m.add_hint(self.lab[i], root)
+            depth, order = {root: 0}, [root]
+            parent = {}
+            for u in order:
+                for v in units.neighbors[u]:
+                    if v in inside and v not in depth:
+                        depth[v] = depth[u] + 1
+                        parent[v] = u
+                        order.append(v)
+            for i in members:
+                if i in depth:
+                    self.m.add_hint(self.depth[i], depth[i])
+                for j in units.neighbors[i]:
+                    if (i, j) in self.arcs:
+                        self.m.add_hint(self.arcs[i, j], parent.get(i) == j)
+
+
+def solution_callback(model: CpsatModel, scale: int, start: float, progress):
+    """A solution callback that reports each new incumbent to ``progress``."""
+    from ortools.sat.python import cp_model
+
+    class Callback(cp_model.CpSolverSolutionCallback):
+        def __init__(self):
+            super().__init__()
+            self.best, self.plans = None, None
+
+        def on_solution_callback(self):
+            self.best = self.objective_value / scale
+            self.plans = int(sum(self.value(y) for y in model.y.values()))
+            if progress is not None:
+                progress({"incumbent": self.best, "bound": self.best_objective_bound / scale,
+                          "elapsed": time.perf_counter() - start, "plans": self.plans})
+
+    return Callback()

@@ -10,11 +10,16 @@ same seed gives the same plan on any machine, busy or idle:
   times the trees tried, a rebuild spends its pool times the regrowths tried, a boundary move
   spends the unit's neighbours) and stops after ``time_limit * HEURISTIC_WORK_PER_SECOND``;
 - CP-SAT runs one worker with ``max_deterministic_time = time_limit * CPSAT_DETERMINISTIC_PER_SECOND``
-  (CP-SAT's own deterministic clock, designed to be close to seconds);
+  (CP-SAT's own deterministic clock; ``num_workers > 1`` is not deterministic, and the
+  ``interleave_search`` mode that would be is marked experimental by OR-Tools);
 - the large-neighbourhood search re-solves ``time_limit * LNS_ITERATIONS_PER_SECOND`` groups.
+The time the heuristic warm start of ``cpsat`` counts (work / rate) is taken off the rest.
 
-The rates were measured once, on the 2-core development machine (Lombardy at an 80,000 floor
-and the Bergamo and Sondrio provinces, ``--solver heuristic`` and ``cpsat``), so that
+The rates were measured once, on the 2-core development machine (November 2026): the heuristic
+did 1,912,484 units in a 60 s run on Lombardy at an 80,000 floor (31,900 a second; 31,000 to
+38,000 on single provinces); CP-SAT with one worker used 6.0 deterministic seconds in 23 to 26 s
+on Sondrio at 10,000; the search re-solved 72 groups in 56 s on Lombardy at 80,000 (14 in 6.9 s
+on Bergamo at 25,000). So
 ``--time-limit 60 --deterministic`` does about the work a 60 s run does there; a faster machine
 finishes sooner, a slower or busier one later. The wall-clock limit stays as a safety net at
 ``SAFETY_FACTOR`` times the time limit plus ``SAFETY_MARGIN`` seconds (``safety_seconds``): a run
@@ -26,13 +31,13 @@ from __future__ import annotations
 
 import time
 
-HEURISTIC_WORK_PER_SECOND = 35_000
+HEURISTIC_WORK_PER_SECOND = 32_000
 """Heuristic work units per second of time limit (measured once; see the module docstring)."""
 
 CPSAT_DETERMINISTIC_PER_SECOND = 0.25
 """CP-SAT deterministic time per second of time limit, with one worker (measured once)."""
 
-LNS_ITERATIONS_PER_SECOND = 2.0
+LNS_ITERATIONS_PER_SECOND = 1.3
 """Neighbourhoods the large-neighbourhood search re-solves per second of time limit (measured once)."""
 
 SAFETY_FACTOR = 5.0

@@ -59,7 +59,8 @@ def load(
         territory = Territory.from_geodataframe(gdf, kind=contiguity, cache=cache)
     else:
         if population is not None:
-            raise InputError("population= needs municipalities= (the embedded data has its own population)")
+            raise InputError("--population (population=) needs --municipalities (municipalities=): "
+                             "the embedded data has its own population")
         territory = Territory.load(region, kind=contiguity, cache=cache)
     if province is not None:
         territory = territory.select("province", [province] if isinstance(province, str) else province)

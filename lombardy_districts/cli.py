@@ -39,21 +39,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def territory_from_args(args: argparse.Namespace):
-    """Load the territory the data options describe."""
-    from .territory import Territory
+    """Load the territory the data options describe (``api.load`` with the same options)."""
+    from .api import load
 
-    cache = False if args.no_cache else (args.cache_dir or True)
-    if args.municipalities:
-        from .userdata import read_municipalities
-
-        gdf = read_municipalities(
-            args.municipalities, args.population, code_column=args.code_column,
-            name_column=args.name_column, population_column=args.population_column,
-        )
-        return Territory.from_geodataframe(gdf, kind=args.contiguity, cache=cache)
-    if args.population:
-        raise InputError("--population needs --municipalities (the embedded data has its own population)")
-    return Territory.load(args.region, kind=args.contiguity, cache=cache)
+    return load(args.region, municipalities=args.municipalities, population=args.population,
+                code_column=args.code_column, name_column=args.name_column,
+                population_column=args.population_column, contiguity=args.contiguity,
+                cache=False if args.no_cache else (args.cache_dir or True))
 
 
 def _run_data(args: argparse.Namespace) -> int:

@@ -11,17 +11,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from .collaboration import (
-    Collaboration,
-    default_collaboration,
-    parse_kind_weights,
-    read_collaboration_csv,
-)
 from .errors import InputError
-from .plan import read_assignment_csv
-from .rules import Rules
+from .inputs import read_inputs
 from .scorecard import Scorecard, evaluate
-from .selection import add_selection_options, has_selection, plan_for, select_territory
+from .selection import add_selection_options
 
 log = logging.getLogger(__name__)
 
@@ -61,61 +54,16 @@ def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
                              "e.g. --collaboration-weight labour_market=0.5")
 
 
-def collaboration_from_args(args: argparse.Namespace, territory, status_quo=None, known_codes=None) -> Collaboration:
-    """Default edges, plus ``--collaboration`` edges, weighted per kind by ``--collaboration-weight``.
-
-    User edges may name any municipality of ``known_codes`` (default: the territory's); those
-    with an end outside the territory are dropped, so one region-wide file serves every part.
-    """
-    edges = default_collaboration(territory, status_quo)
-    if args.collaboration:
-        user = read_collaboration_csv(args.collaboration, known_codes or territory.codes)
-        edges = Collaboration.combine(edges, user.restrict(territory.codes))
-    weights = parse_kind_weights(args.collaboration_weight, kinds=set(edges.kinds))
-    return edges.with_kind_weights(weights) if weights else edges
-
-
 def run(args: argparse.Namespace) -> int:
     """Load everything, check it all, score the plan, print and write the scorecard."""
-    from .cli import territory_from_args
     from .export import parse_formats, write_formats
 
     formats = parse_formats(args.format)
     if formats and not args.out:
         raise InputError(f"--format {args.format} needs --out DIR, the folder to write plans.{formats[0]} in")
-    region = territory_from_args(args)
-    plan_frame, sq_frame, problems = None, None, []
-    for attr, what in (("plan", "plan"), ("status_quo", "status quo")):
-        path = getattr(args, attr)
-        if path is None:
-            continue
-        try:
-            frame = read_assignment_csv(path, args.plan_column)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
-        if unknown:
-            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-            problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
-                            f"(not among the {len(region.codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
-        if what == "plan":
-            plan_frame = frame
-        else:
-            sq_frame = frame
-    rules = None
-    try:
-        rules = Rules.from_toml(args.rules) if args.rules else Rules.default()
-    except InputError as exc:
-        problems += exc.problems
-    if problems:
-        raise InputError(problems)
-
-    territory = _territory_for(region, args, plan_frame, sq_frame)
-    plan = plan_for(territory, plan_frame, region.codes, what=args.plan)
-    status_quo = plan_for(territory, sq_frame, region.codes, what=args.status_quo) if sq_frame is not None else None
-    collaboration = collaboration_from_args(args, territory, status_quo, known_codes=region.codes)
-    card = evaluate(plan, rules, collaboration, status_quo)
+    inputs = read_inputs(args, {"plan": args.plan, "status_quo": args.status_quo})
+    plan, status_quo = inputs.plans["plan"], inputs.plans.get("status_quo")
+    card = evaluate(plan, inputs.rules, inputs.collaboration, status_quo)
     print_scorecard(card)
     if args.json:
         card.to_json(args.json)
@@ -126,18 +74,6 @@ def run(args: argparse.Namespace) -> int:
     for path in write_formats(plan, card, args.out, formats).values():
         print(f"written: {path}")
     return 0
-
-
-def _territory_for(region, args, plan_frame, sq_frame):
-    """The selection, or just the plan's municipalities when it covers part of the region."""
-    if has_selection(args):
-        return select_territory(region, args, sq_frame)
-    listed = set(plan_frame["municipality_code"])
-    if listed == set(region.codes):
-        return region
-    log.warning("%s lists %d of the %d municipalities: evaluating just these (use --province, --select or "
-                "--within-status-quo to choose another part)", args.plan, len(listed), len(region.codes))
-    return region.subset(sorted(listed))
 
 
 def print_scorecard(card: Scorecard) -> None:

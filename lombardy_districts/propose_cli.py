@@ -15,11 +15,10 @@ from pathlib import Path
 
 from .api import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT, build_problem, solve
 from .errors import InputError
-from .evaluate_cli import add_collaboration_options, collaboration_from_args, print_scorecard
-from .plan import read_assignment_csv
+from .evaluate_cli import add_collaboration_options, print_scorecard
+from .inputs import read_inputs
 from .problem import MODES, OBJECTIVES
-from .rules import Rules
-from .selection import add_selection_options, plan_for, select_territory
+from .selection import add_selection_options
 
 log = logging.getLogger(__name__)
 
@@ -125,39 +124,18 @@ class ProgressLine:
 
 def problem_from_args(args: argparse.Namespace):
     """Load territory, status quo, rules and collaboration from the options; check them all first."""
-    from .cli import territory_from_args
-
-    region = territory_from_args(args)
-    problems, sq_frame, rules = [], None, None
-    if args.status_quo:
-        try:
-            sq_frame = read_assignment_csv(args.status_quo)
-        except InputError as exc:
-            problems += exc.problems
-    try:
-        rules = Rules.from_toml(args.rules) if args.rules else Rules.default()
-    except InputError as exc:
-        problems += exc.problems
+    problems, weights = [], None
     if args.floor is not None and args.floor < 0:
         problems.append(f"--floor {args.floor}: must be a whole number of inhabitants >= 0")
     try:
         weights = parse_weights(args.weight)
     except InputError as exc:
         problems += exc.problems
-    if problems:
-        raise InputError(problems)
-    territory = select_territory(region, args, sq_frame)
-    listed = set(sq_frame["municipality_code"]) if sq_frame is not None else set()
-    if sq_frame is not None and not args.within_status_quo and listed < set(territory.codes):
-        log.warning("%s lists %d of the %d municipalities: working on just these", args.status_quo,
-                    sq_frame["municipality_code"].nunique(), len(territory.codes))
-        territory = territory.subset(sorted(set(sq_frame["municipality_code"]) & set(territory.codes)))
-    status_quo = plan_for(territory, sq_frame, region.codes, what=args.status_quo) if sq_frame is not None else None
-    collaboration = collaboration_from_args(args, territory, status_quo)
+    inputs = read_inputs(args, {"status_quo": args.status_quo}, problems)
     options = {"deterministic": True} if getattr(args, "deterministic", False) else None
-    return build_problem(territory, mode=args.mode, status_quo=status_quo, objectives=args.objective,
-                         weights=weights, rules=rules, floor=args.floor, collaboration=collaboration,
-                         options=options)
+    return build_problem(inputs.territory, mode=args.mode, status_quo=inputs.plans.get("status_quo"),
+                         objectives=args.objective, weights=weights, rules=inputs.rules, floor=args.floor,
+                         collaboration=inputs.collaboration, options=options)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -62,12 +62,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace, paths: dict[str, str | None]):
-    """Territory, rules and plans (name -> Plan or None), with every input problem raised at once."""
-    from lombardy_districts.cli import territory_from_args
-    from lombardy_districts.errors import InputError
-    from lombardy_districts.plan import read_assignment_csv
-    from lombardy_districts.rules import Rules
-    from lombardy_districts.selection import has_selection, plan_for, select_territory
+    """The command's inputs (``read_inputs``), checking the output path and tolerance with them."""
+    from lombardy_districts.inputs import read_inputs
 
     problems: list[str] = []
     output = Path(args.output)
@@ -76,61 +72,17 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
                         "give a file path such as out/map.html in an existing folder")
     if args.tolerance < 0:
         problems.append(f"--tolerance {args.tolerance}: must be a distance in metres >= 0")
-    region = territory_from_args(args)
-    frames = {}
-    for key, path in paths.items():
-        if path is None:
-            continue
-        try:
-            frame = read_assignment_csv(path, args.plan_column)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
-        if unknown:
-            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-            problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
-                            f"(not among the {len(region.codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
-        frames[key] = frame
-    rules = None
-    try:
-        rules = Rules.from_toml(args.rules) if args.rules else Rules.default()
-    except InputError as exc:
-        problems += exc.problems
-    if problems:
-        raise InputError(problems)
-
-    first = next(iter(frames.values()))
-    if has_selection(args):
-        territory = select_territory(region, args, frames.get("status_quo"))
-    else:
-        listed = set(first["municipality_code"])
-        territory = region if listed == set(region.codes) else region.subset(sorted(listed))
-        if territory is not region:
-            log.warning("%s lists %d of the %d municipalities: drawing just these", paths[next(iter(frames))],
-                        len(listed), len(region.codes))
-    plans = {}
-    for key, frame in frames.items():
-        try:
-            plans[key] = plan_for(territory, frame, region.codes, what=str(paths[key]))
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems)
-    return territory, rules, plans
+    return read_inputs(args, paths, problems)
 
 
 def run_map(args: argparse.Namespace) -> int:
     """``map``: score the plan and write its map."""
-    from lombardy_districts.evaluate_cli import collaboration_from_args
-
     from .render import write_plan_map
 
-    territory, rules, plans = _load(args, {"plan": args.plan, "status_quo": args.status_quo})
-    status_quo = plans.get("status_quo")
-    collaboration = collaboration_from_args(args, territory, status_quo)
-    path = write_plan_map(plans["plan"], None, args.output, rules=rules, status_quo=status_quo,
-                          collaboration=collaboration, title=args.title or Path(args.plan).stem,
+    inputs = _load(args, {"plan": args.plan, "status_quo": args.status_quo})
+    plans = inputs.plans
+    path = write_plan_map(plans["plan"], None, args.output, rules=inputs.rules, status_quo=plans.get("status_quo"),
+                          collaboration=inputs.collaboration, title=args.title or Path(args.plan).stem,
                           tolerance_m=args.tolerance)
     print(f"map of {len(plans['plan'])} area plans written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
@@ -138,16 +90,14 @@ def run_map(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """``compare``: score both plans and write the side-by-side page."""
-    from lombardy_districts.evaluate_cli import collaboration_from_args
-
     from .compare import write_comparison
 
-    territory, rules, plans = _load(args, {"plan_a": args.plan_a, "plan_b": args.plan_b})
-    collaboration = collaboration_from_args(args, territory)
+    inputs = _load(args, {"plan_a": args.plan_a, "plan_b": args.plan_b})
+    plans = inputs.plans
     titles = (args.title_a or Path(args.plan_a).stem, args.title_b or Path(args.plan_b).stem)
     if titles[0] == titles[1]:
         titles = (f"A: {titles[0]}", f"B: {titles[1]}")
-    path = write_comparison(plans["plan_a"], plans["plan_b"], args.output, rules=rules,
-                            collaboration=collaboration, titles=titles, tolerance_m=args.tolerance)
+    path = write_comparison(plans["plan_a"], plans["plan_b"], args.output, rules=inputs.rules,
+                            collaboration=inputs.collaboration, titles=titles, tolerance_m=args.tolerance)
     print(f"comparison written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -50,7 +50,7 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
-    assert "lists 169 of the 1504 municipalities: evaluating just these" in caplog.text
+    assert "lists 169 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
     assert lines[1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[1]
     seriate = next(line for line in lines if "bg_seriate" in line)

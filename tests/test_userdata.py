@@ -118,7 +118,7 @@ def test_invalid_geometry_is_repaired_and_said(tmp_path, caplog):
     "args, message",
     [
         (["--municipalities", "nowhere.gpkg"], "municipality file nowhere.gpkg does not exist"),
-        (["--population", "p.csv"], "--population needs --municipalities"),
+        (["--population", "p.csv"], "--population (population=) needs --municipalities (municipalities=)"),
         (["--region", "Atlantis"], "unknown region 'Atlantis'"),
     ],
 )

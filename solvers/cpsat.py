@@ -57,7 +57,17 @@ from . import lns
 from ._budget import CpsatClock, is_deterministic
 from .base import Progress, Solver
 from .cpsat_model import CpsatModel
-from .exact import SENSE, Setup, checked_plan, full_labels, gap_of, objective_values, prepare
+from .exact import (
+    SENSE,
+    Setup,
+    checked_plan,
+    details_of,
+    full_labels,
+    gap_of,
+    objective_values,
+    prepare,
+    stages_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +88,7 @@ class CPSATSolver(Solver):
         except InfeasibleError as exc:
             return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
                                message=str(exc))
-        details = _details(setup)
+        details = details_of(setup)
         if setup.bound.infeasible_parts:
             return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
                                message="; ".join(setup.bound.infeasible_parts), details=details)
@@ -89,7 +99,7 @@ class CPSATSolver(Solver):
             workers = 1
             details.update(deterministic=True, budget=clock.record())
         built = CpsatModel(setup)
-        stages = [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]
+        stages = stages_of(problem)
         statuses, values, bounds = [], {}, {}
         answer = None
         for k, names in enumerate(stages):
@@ -172,16 +182,6 @@ def _capped(progress, cap):
         progress({**info, "bound": cap if bound is None else min(bound, cap)})
 
     return report
-
-
-def _details(setup: Setup) -> dict:
-    c = setup.candidates
-    return {
-        "units": len(setup.units), "modelled_units": len(setup.model), "pairs": c.pairs,
-        "candidate_roots": len(c.members_of), "candidates": c.note, "restricted": c.restricted,
-        "plan_bound": setup.bound.value, "plan_bound_method": setup.bound.method,
-        "notes": list(setup.notes),
-    }
 
 
 def _summary(setup: Setup, labels, problem, statuses, bounds, details):

@@ -291,3 +291,19 @@ def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
 
 
 gap_of = relative_gap
+
+
+def details_of(setup: Setup) -> dict:
+    """The ``SolveResult.details`` every exact solver starts from: model size, candidates, bound, notes."""
+    c = setup.candidates
+    return {
+        "units": len(setup.units), "modelled_units": len(setup.model), "pairs": c.pairs,
+        "candidate_roots": len(c.members_of), "candidates": c.note, "restricted": c.restricted,
+        "plan_bound": setup.bound.value, "plan_bound_method": setup.bound.method,
+        "notes": list(setup.notes),
+    }
+
+
+def stages_of(problem: Problem) -> list[list[str]]:
+    """Objectives solved one after another (lexicographic), or all at once when weighted."""
+    return [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]

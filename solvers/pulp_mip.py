@@ -30,7 +30,17 @@ from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.problem import SolveResult
 
 from .base import Progress, Solver
-from .exact import SENSE, Setup, checked_plan, full_labels, gap_of, objective_values, prepare
+from .exact import (
+    SENSE,
+    Setup,
+    checked_plan,
+    details_of,
+    full_labels,
+    gap_of,
+    objective_values,
+    prepare,
+    stages_of,
+)
 from .model_data import integer_weights
 
 log = logging.getLogger(__name__)
@@ -55,15 +65,12 @@ class PulpSolver(Solver):
         except InfeasibleError as exc:
             return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
                                message=str(exc))
-        details = {"units": len(setup.units), "modelled_units": len(setup.model),
-                   "pairs": setup.candidates.pairs, "candidates": setup.candidates.note,
-                   "restricted": setup.candidates.restricted, "plan_bound": setup.bound.value,
-                   "plan_bound_method": setup.bound.method, "notes": list(setup.notes)}
+        details = details_of(setup)
         if setup.bound.infeasible_parts:
             return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
                                message="; ".join(setup.bound.infeasible_parts), details=details)
         model = _Milp(setup, pulp)
-        stages = [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]
+        stages = stages_of(problem)
         statuses, answer = [], None
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))

@@ -158,12 +158,8 @@ def merge_fragments(layout: Layout, regions: list[Region], rng: np.random.Genera
         options = []
         for j in near:
             other = alive[j]
-            if other.group != frag.group or other.lock in layout.exclusive or frag.lock in layout.exclusive:
-                continue
-            if other.lock is not None and frag.lock is not None and other.lock != frag.lock:
-                continue
-            t = other.totals.plus(frag.totals)
-            if not layout.within_ceiling(t.pop):
+            t = layout.joined(other, frag)
+            if t is None:
                 continue
             ok = t.pop >= layout.floor(t)
             was_ok = layout.complies(other.totals)

@@ -8,12 +8,11 @@ ceiling), and whether a set of units is connected.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from lombardy_districts.rules import Rules
 
-from .units import Units
+from .units import Units, reach
 
 
 @dataclass
@@ -99,19 +98,24 @@ class Layout:
             return False
         return self.lock[u] is None or lock is None or self.lock[u] == lock
 
+    def joined(self, a, b) -> Totals | None:
+        """Totals of regions ``a`` and ``b`` together, or None when they may not share a plan.
+
+        Regions carry ``group``, ``lock`` and ``totals``; they may not share a plan across a hard
+        boundary, with different lock labels, with an exclusive lock, or above the ceiling.
+        """
+        if a.group != b.group or self.exclusive & {a.lock, b.lock}:
+            return None
+        if a.lock is not None and b.lock is not None and a.lock != b.lock:
+            return None
+        t = a.totals.plus(b.totals)
+        return t if self.within_ceiling(t.pop) else None
+
     def connected(self, members: set[int]) -> bool:
         """Whether ``members`` induce a connected subgraph (empty sets are not)."""
         if not members:
             return False
-        start = next(iter(members))
-        seen = {start}
-        todo = deque([start])
-        while todo:
-            u = todo.popleft()
-            for v in self.neighbors[u]:
-                if v in members and v not in seen:
-                    seen.add(v)
-                    todo.append(v)
+        seen = reach(self.neighbors, next(iter(members)), members)
         return len(seen) == len(members)
 
 

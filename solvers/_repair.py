@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._grow import Region
 from ._layout import Layout
 from ._local import Partition
+from .units import reach
 
 
 def status_quo_partition(layout: Layout) -> Partition:
@@ -24,14 +25,7 @@ def status_quo_partition(layout: Layout) -> Partition:
     for key in sorted(by_key, key=str):
         rest = set(by_key[key])
         while rest:
-            start = min(rest)
-            piece, todo = {start}, [start]
-            while todo:
-                x = todo.pop()
-                for y in layout.neighbors[x]:
-                    if y in rest and y not in piece:
-                        piece.add(y)
-                        todo.append(y)
+            piece = reach(layout.neighbors, min(rest), rest)
             rest -= piece
             regions.append(Region(layout, piece))
     return Partition(layout, regions)
@@ -79,12 +73,8 @@ def _merge_one(layout: Layout, part: Partition, k: int) -> bool:
     options = []
     for j in part.neighbours(k):
         other = part.regions[j]
-        if other.group != region.group or layout.exclusive & {other.lock, region.lock}:
-            continue
-        if other.lock is not None and region.lock is not None and other.lock != region.lock:
-            continue
-        t = other.totals.plus(region.totals)
-        if not layout.within_ceiling(t.pop):
+        t = layout.joined(other, region)
+        if t is None:
             continue
         size_k = sum(layout.size[u] for u in region.members)
         size_j = sum(layout.size[u] for u in other.members)

@@ -19,7 +19,7 @@ import numpy as np
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.rules import CLASSES, Rules
 
-from .units import Units
+from .units import Units, reach
 
 AREA_SCALE = 10_000
 """Areas enter the integer model in units of 1/AREA_SCALE km2 (100 m2)."""
@@ -265,13 +265,7 @@ def _connected_members(units: Units, roots_of, rank, pop, lowest_floor: int) -> 
     for r, cand in members.items():
         if r not in cand:
             continue
-        seen, stack = {r}, [r]
-        while stack:
-            u = stack.pop()
-            for v in units.neighbors[u]:
-                if v in cand and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
+        seen = reach(units.neighbors, r, cand)
         if sum(int(pop[u]) for u in seen) >= lowest_floor:
             out[r] = sorted(seen, key=lambda u: (u != r, rank[u]))
     return out

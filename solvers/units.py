@@ -204,3 +204,15 @@ def _connected_parts(status_quo: Plan, graph) -> pd.Series:
             for k, part in enumerate(parts, start=1):
                 unit_of.loc[sorted(part)] = f"{plan_id}#{k}"
     return unit_of
+
+
+def reach(neighbors: list[list[int]], start: int, allowed) -> set[int]:
+    """Units of ``allowed`` connected to ``start`` through units of ``allowed`` (``start`` included)."""
+    seen, todo = {start}, [start]
+    while todo:
+        u = todo.pop()
+        for v in neighbors[u]:
+            if v in allowed and v not in seen:
+                seen.add(v)
+                todo.append(v)
+    return seen

@@ -46,7 +46,8 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
     Capping a unit's population at the floor is valid: a plan reaches ``f`` exactly when the
     sum of its members' capped populations does. With one floor for every class, the bound is
     ``floor(sum_i min(p_i, f) / f)`` per part. A part with no feasible solution proves the
-    whole problem infeasible.
+    whole problem infeasible. The result is the smaller of this and ``_bound.plan_bound`` (big
+    units plus small components, the heuristic's bound), so no solver reports a looser bound.
     """
     parts = _parts(units)
     total, bad = 0, []
@@ -68,6 +69,13 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
         + ("capped population / floor" if uniform else "aggregate class rule MIP (HiGHS dual bound)")
         + f", summed over {len(parts)} part(s)"
     )
+    if not bad:  # the heuristic's count of big units and small components is sometimes tighter
+        from ._bound import plan_bound
+        from ._layout import Layout
+
+        simple = plan_bound(Layout(units, rules))
+        if simple < total:
+            total, method = simple, f"big units plus small components (tighter than the {method})"
     return PlanBound(total, method, bad)
 
 

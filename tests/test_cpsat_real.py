@@ -11,3 +11,15 @@ def test_cpsat_answers_at_once_on_a_real_province(lombardy):
     result = CPSATSolver.from_problem(problem).solve(time_limit=5, seed=0, workers=1)
     assert result.plan is not None and result.plan.violations(problem.rules) == []
     assert 6 <= len(result.plan) <= 7 and result.bound == 7
+
+
+
+def test_the_shared_plan_bound_is_the_tighter_of_the_two(make_grid):
+    """6 | 20 | 6 with a floor of 10: only one plan can comply, though capped population / floor says 2."""
+    import lombardy_districts as ld
+    from solvers.bounds import plan_count_bound
+    from solvers.units import Units
+
+    problem = ld.build_problem(make_grid(1, 3, [6, 20, 6]), floor=10)
+    bound = plan_count_bound(Units.from_problem(problem), problem.rules)
+    assert bound.value == 1 and "big units plus small components" in bound.method

@@ -51,7 +51,7 @@ import logging
 import time
 
 from lombardy_districts.errors import InfeasibleError
-from lombardy_districts.problem import SolveResult
+from lombardy_districts.problem import SolveResult, relative_gap
 
 from . import lns
 from ._budget import CpsatClock, is_deterministic
@@ -63,7 +63,6 @@ from .exact import (
     checked_plan,
     details_of,
     full_labels,
-    gap_of,
     objective_values,
     prepare,
     stages_of,
@@ -144,7 +143,7 @@ class CPSATSolver(Solver):
                                        + "; ".join(violations[:3]))
         objective, bound, status = _summary(setup, labels, problem, statuses, bounds, details)
         details.update(stage_status=statuses, stage_objective=values, stage_bound=bounds)
-        return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
+        return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
 
 
@@ -168,7 +167,7 @@ class CPSATSolver(Solver):
                                    message="no compliant plan: " + "; ".join(violations[:3]))
         objective, bound, status = _summary(setup, full, self.problem, ["LNS"], {}, details)
         details.update(stage_status=["LNS"], stage_objective=record.end)
-        return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
+        return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status} (large-neighbourhood search)", details=details)
 
 

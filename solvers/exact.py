@@ -15,7 +15,7 @@ from scipy.optimize import linear_sum_assignment
 
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem, relative_gap
+from lombardy_districts.problem import Problem
 
 from .bounds import PlanBound, plan_count_bound
 from .model_data import Candidates, ClassTerms, build_candidates
@@ -289,8 +289,6 @@ def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
     plan = setup.units.to_plan(setup.problem, labels)
     return plan, plan.violations(setup.problem.rules)
 
-
-gap_of = relative_gap
 
 
 def details_of(setup: Setup) -> dict:

@@ -27,7 +27,7 @@ import logging
 import time
 
 from lombardy_districts.errors import InfeasibleError
-from lombardy_districts.problem import SolveResult
+from lombardy_districts.problem import SolveResult, relative_gap
 
 from .base import Progress, Solver
 from .exact import (
@@ -36,7 +36,6 @@ from .exact import (
     checked_plan,
     details_of,
     full_labels,
-    gap_of,
     objective_values,
     prepare,
     stages_of,
@@ -117,7 +116,7 @@ class PulpSolver(Solver):
             bound = float(setup.bound.value if setup.plan_range[1] is None
                           else min(setup.bound.value, setup.plan_range[1]))
             details["bound_method"] = setup.bound.method
-        return SolveResult(self.name, status, plan, objective, bound, gap_of(objective, bound), elapsed,
+        return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
 
 

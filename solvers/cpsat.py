@@ -49,11 +49,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.problem import SolveResult, relative_gap
 
-from . import lns
+from . import lns, merge_sets
 from ._budget import CpsatClock, is_deterministic
 from .base import Progress, Solver
 from .cpsat_model import CpsatModel
@@ -91,12 +92,17 @@ class CPSATSolver(Solver):
         if setup.bound.infeasible_parts:
             return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
                                message="; ".join(setup.bound.infeasible_parts), details=details)
-        if lns.applies(setup):
-            return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         clock = CpsatClock(setup.warm_start, time_limit) if is_deterministic(problem.options) else None
         if clock is not None:
             workers = 1
             details.update(deterministic=True, budget=clock.record())
+        if merge_sets.applies(setup):
+            result = self._solve_by_groups(setup, details, time_limit, seed, workers, progress, start, clock)
+            if result is not None:
+                return result
+            details.update(plan_bound=setup.bound.value, plan_bound_method=setup.bound.method)
+        if lns.applies(setup):
+            return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = CpsatModel(setup)
         stages = stages_of(problem)
         statuses, values, bounds = [], {}, {}
@@ -169,6 +175,50 @@ class CPSATSolver(Solver):
         details.update(stage_status=["LNS"], stage_objective=record.end)
         return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status} (large-neighbourhood search)", details=details)
+
+
+    def _solve_by_groups(self, setup, details, time_limit, seed, workers, progress, start, clock):
+        """Merge mode by set partitioning over groups of plans (``merge_sets``).
+
+        Returns the result when the number of plans is proved (or the problem proved
+        infeasible); otherwise None, after handing a better plan and bound on to ``setup``
+        so that the compact model or the neighbourhood search goes on with the time left.
+        """
+        answer = merge_sets.solve(setup, time_limit, seed, workers, _capped(progress, setup.bound.value),
+                                  start, clock, fraction=setup.options["merge_groups_share"])
+        details["merge_groups"] = answer.record
+        if clock is not None:
+            details["budget"] = clock.record()
+        if answer.plan_bound is not None and answer.plan_bound < setup.bound.value:
+            setup.bound = replace(setup.bound, value=answer.plan_bound,
+                                  method=f"{setup.bound.method}, tightened by set partitioning over groups of plans")
+        if answer.labels is None and answer.exact:
+            return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
+                               message="no merge of the status quo's plans meets the rules (proved)",
+                               details=details)
+        if answer.statuses[0] != "OPTIMAL":
+            if answer.labels is not None and (setup.hint is None
+                                              or len(set(answer.labels)) > len(set(setup.hint))):
+                setup.hint = answer.labels
+            details["notes"].append("set partitioning over groups of plans did not prove the number of plans; "
+                                    "the search goes on from its best plan")
+            return None
+        full = full_labels(setup, answer.labels)
+        plan, violations = checked_plan(setup, full)
+        elapsed = time.perf_counter() - start
+        if violations:  # never expected: every listed group complies
+            details["rejected"] = violations[:10]
+            return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
+                               message="the model's answer failed the evaluator and was not returned: "
+                                       + "; ".join(violations[:3]))
+        values = objective_values(setup, full)
+        status = "optimal" if answer.exact else "feasible"
+        details.update(objectives=values, stage_status=answer.statuses, stage_objective=answer.values,
+                       stage_bound=answer.bounds, bound_method="set partitioning over groups of plans")
+        objective = values["max-plans"]
+        return SolveResult(self.name, status, plan, objective, objective, 0.0, elapsed,
+                           message=f"{len(plan)} plans, {status} (set partitioning over groups of plans)",
+                           details=details)
 
 
 def _capped(progress, cap):

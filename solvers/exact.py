@@ -39,6 +39,10 @@ DEFAULTS = {
     "plans": None,                 # exactly this many area plans (an integer >= 1), or None
     "min_plans": None,             # at least this many area plans, or None
     "max_plans": None,             # at most this many area plans, or None
+    "merge_groups": "auto",        # merge mode: set partitioning over groups of plans (merge_sets) when it applies
+    "merge_group_size": 6,         # ... listing groups of up to this many plans
+    "merge_group_sets": 300_000,   # ... and at most this many connected sets in all
+    "merge_groups_share": 0.5,     # ... using at most this share of the time left; the compact model goes on
 }
 
 

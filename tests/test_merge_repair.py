@@ -92,3 +92,22 @@ def test_merge_labour_market_areas_of_lombardy_is_proved_optimal():
     assert result.status == "optimal"
     assert result.plan.violations(rules) == []
     assert result.bound == result.objective
+
+
+@pytest.mark.slow
+def test_merge_of_about_a_hundred_plans_is_proved_optimal():
+    """The benchmark's merge case: 101 plans of the 80,000 floor under the shipped class rules."""
+    from pathlib import Path
+
+    from lombardy_districts.territory import Territory
+
+    territory = Territory.load()
+    sq = Plan.from_csv(Path(__file__).parents[1] / "benchmarks" / "merge_status_quo.csv", territory)
+    rules = Rules.default()
+    p = problem(territory, rules, ("max-plans", "collaboration"), status_quo=sq, mode="merge",
+                collaboration=default_collaboration(territory, sq))
+    result = CPSATSolver.from_problem(p).solve(time_limit=60, seed=0, workers=2)
+    assert len(sq) == 101
+    assert result.status == "optimal" and result.objective == result.bound == 84
+    assert result.details["merge_groups"]["larger_groups_excluded"] is True
+    assert result.plan.violations(rules) == []

@@ -1,0 +1,353 @@
+"""Merge mode as set partitioning over connected groups of plans (used by ``CPSATSolver``).
+
+In merge mode the units are the status quo's plans and most of them comply alone. With
+``max-plans`` first, an optimal answer has a simple shape: every unit that complies alone and
+is not needed stays alone, and every merged plan is a *group*: connected, compliant, holding at
+least one unit that fails alone, and not splittable into two connected compliant parts (else
+splitting it gives one plan more). This module lists those groups up to ``K`` units
+(``Groups``) and picks a partition with CP-SAT:
+
+1. **Plans.** ``z[G]`` per group (and per unit that complies alone), ``mu[i]`` when unit ``i``
+   is in a group of more than ``K`` units (not listed). Each unit is covered once; maximise
+   ``(K+1) sum z + sum mu``, which overcounts any plan of more than ``K`` units, so
+   ``floor(optimum / (K+1))`` bounds the number of plans. An optimum with ``mu = 0`` is a
+   proved optimum of the merge problem.
+2. **No larger group ties** (``larger_groups_excluded``): an LP dual bound shows that every
+   plan with the optimal number of plans uses listed groups only, so the next objectives
+   (collaboration, compact, disruption) are solved exactly over listed groups.
+3. **Later objectives**, lexicographically, over listed groups with the plan count fixed.
+
+It applies (``applies``) when max-plans is the first objective, without weights, plan-count
+options or locks; the compact model in ``cpsat_model`` handles every other case.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
+from .exact import Setup
+from .model_data import integer_weights
+
+log = logging.getLogger(__name__)
+
+LATER = ("collaboration", "compact", "disruption")
+
+
+def applies(setup: Setup) -> bool:
+    """Whether ``setup`` is a merge problem this method solves exactly (see the module docstring)."""
+    problem, units = setup.problem, setup.model
+    objectives = problem.objectives
+    if problem.mode != "merge" or setup.fixed or problem.weights or objectives[0] != "max-plans":
+        return False
+    if setup.options.get("merge_groups") is False or setup.plan_range != (None, None) or units.locked:
+        return False
+    if any(o not in LATER for o in objectives[1:]):
+        return False
+    if "disruption" in objectives and len(set(units.status_quo.tolist())) != len(units):
+        return False  # a status quo plan in several parts: disruption is not additive over groups
+    return True
+
+
+class Groups:
+    """Candidate plans that an optimum may use (see the module docstring), listed level by level.
+
+    ``columns`` (tuples of unit indices) holds every such group of up to ``size`` units and every
+    unit that complies alone. ``grow`` lists the next size; it refuses once ``max_sets``
+    connected sets would be passed (``note`` then says so).
+    """
+
+    def __init__(self, setup: Setup, max_sets: int):
+        self.units, self.terms, self.rules = setup.model, setup.terms, setup.problem.rules
+        n = len(self.units)
+        self.max_sets = max_sets
+        self.failing = [i for i in range(n) if not self.complies([i])]
+        self.bad = set(self.failing)
+        self.compliant = {frozenset([i]) for i in range(n) if i not in self.bad}
+        self.columns = [(i,) for i in range(n) if i not in self.bad]
+        self.level = {frozenset([i]) for i in range(n)}
+        self.size, self.enumerated, self.note = 1, n, ""
+
+    def complies(self, members) -> bool:
+        """Whether a plan of these units meets its class floor and the ceiling."""
+        members = list(members)
+        total = int(self.units.population[members].sum())
+        ceiling = self.rules.ceiling
+        return total >= self.terms.floors[self.terms.classify(members)] and (ceiling is None or total <= ceiling)
+
+    def grow(self) -> bool:
+        """List the groups of ``size + 1`` units; False when that would pass ``max_sets``."""
+        units, ceiling, labels = self.units, self.rules.ceiling, self.units.group
+        if self.note or not self.level:
+            return False
+        nxt = set()
+        for group in self.level:
+            for i in group:
+                for j in units.neighbors[i]:
+                    if j in group or (labels is not None and labels[j] != labels[i]):
+                        continue
+                    new = group | {j}
+                    if ceiling is None or int(units.population[list(new)].sum()) <= ceiling:
+                        nxt.add(new)
+            if self.enumerated + len(nxt) > self.max_sets:
+                self.note = f"connected sets of {self.size + 1} units not listed (more than {self.max_sets:,} sets)"
+                return False
+        self.size += 1
+        self.enumerated += len(nxt)
+        for group in sorted(nxt, key=sorted):
+            if not self.complies(group):
+                continue
+            if self.bad & group and not _splittable(group, self.compliant):
+                self.columns.append(tuple(sorted(group)))
+            self.compliant.add(group)
+        self.level = nxt
+        return True
+
+
+def _splittable(group: frozenset, compliant: set) -> bool:
+    """Whether ``group`` splits into two listed compliant (hence connected) parts."""
+    first, *rest = sorted(group)
+    for mask in range((1 << len(rest)) - 1):
+        part = frozenset([first, *(rest[k] for k in range(len(rest)) if mask >> k & 1)])
+        if part in compliant and group - part in compliant:
+            return True
+    return False
+
+
+def larger_groups_excluded(groups: Groups, n: int, best: int) -> bool:
+    """Whether no partition into ``best`` plans can hold a plan of more than ``groups.size`` units.
+
+    Dual prices ``pi`` with ``sum_{i in G} pi_i <= |G| - 1`` for every listed group and
+    ``pi_i <= t <= K/(K+1)`` bound the merges ``n - plans`` of any optimal partition from below
+    by ``sum pi``; one with a plan ``B`` of ``|B| > K`` units needs at least
+    ``sum pi + (K+1)(1 - t) - 1`` merges. When the best such bound passes ``n - best``, every
+    partition with ``best`` plans uses listed groups only.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    k = groups.size
+    rows, cols, vals, rhs = [], [], [], []
+    for r, col in enumerate(groups.columns):
+        rows += [r] * len(col)
+        cols += list(col)
+        vals += [1.0] * len(col)
+        rhs.append(len(col) - 1.0)
+    base = len(groups.columns)
+    for i in range(n):  # pi_i - t <= 0
+        rows += [base + i, base + i]
+        cols += [i, n]
+        vals += [1.0, -1.0]
+        rhs.append(0.0)
+    matrix = coo_matrix((vals, (rows, cols)), shape=(base + n, n + 1)).tocsr()
+    cost = np.zeros(n + 1)
+    cost[:n] = -1.0
+    cost[n] = k + 1.0  # minimise -(sum pi - (K+1) t)
+    bounds = [(None, None)] * n + [(None, k / (k + 1.0))]
+    res = linprog(cost, A_ub=matrix, b_ub=rhs, bounds=bounds, method="highs")
+    if res.status != 0:
+        return False
+    merges = -res.fun + (k + 1) - 1
+    return merges > (n - best) + 1e-6
+
+
+@dataclass
+class Answer:
+    """What ``solve`` found: one label per modelled unit, the stages and how exact they are."""
+
+    labels: list[int] | None
+    statuses: list[str] = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+    bounds: dict = field(default_factory=dict)
+    plan_bound: int | None = None
+    exact: bool = False
+    record: dict = field(default_factory=dict)
+
+
+class _Stages:
+    """CP-SAT parameters for every stage: a share of the time (or deterministic) budget, seed, workers.
+
+    The stages together use at most ``fraction`` of what is left of the budget when they start.
+    """
+
+    def __init__(self, time_limit, seed, workers, clock, start, fraction):
+        self.seed, self.workers, self.clock = seed, workers, clock
+        now = time.perf_counter()
+        self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
+        self.until = None if clock is None else clock.used + fraction * clock.left()
+
+    def run(self, model, stages_left: int):
+        from ortools.sat.python import cp_model
+
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.random_seed = int(self.seed)
+        params.num_workers = int(self.workers) if self.workers else 2
+        if self.clock is not None:
+            share = max(0.5, self.until - self.clock.used) / stages_left
+            params.num_workers = 1
+            params.max_deterministic_time = share
+            params.max_time_in_seconds = safety_seconds(share / CPSAT_DETERMINISTIC_PER_SECOND)
+        elif self.deadline is not None:
+            params.max_time_in_seconds = max(0.5, (self.deadline - time.perf_counter()) / stages_left)
+        code = solver.solve(model)
+        if self.clock is not None:
+            self.clock.spent(solver, code, params.max_time_in_seconds)
+        return solver, code
+
+
+def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, fraction=1.0) -> Answer:
+    """Solve the merge problem of ``setup`` by set partitioning (see the module docstring).
+
+    Uses at most ``fraction`` of the time left (or of the deterministic budget ``clock``).
+
+    Groups are listed from 3 units up; one more size is listed only while CP-SAT proves the plan
+    count but cannot rule out larger groups (and ``merge_group_size`` allows it).
+    """
+    from ortools.sat.python import cp_model
+
+    opts = setup.options
+    n = len(setup.model)
+    later = list(setup.problem.objectives[1:])
+    runner = _Stages(time_limit, seed, workers, clock, start, fraction)
+    groups = Groups(setup, int(opts["merge_group_sets"]))
+    top = max(1, int(opts["merge_group_size"]))
+    while groups.size < min(3, top) and groups.grow():
+        pass
+    while True:
+        k = groups.size
+        m, z, mu, big = _relaxed_model(setup, groups)
+        solver, code = runner.run(m, 2 + len(later))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            infeasible = code == cp_model.INFEASIBLE
+            return Answer(None, [solver.status_name(code)], plan_bound=0 if infeasible else None,
+                          exact=infeasible, record=_record(groups))
+        plan_bound = math.floor(solver.best_objective_bound / (k + 1) + 1e-9)
+        proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
+        plans = sum(solver.value(v) for v in z)
+        excluded = proved and (not later or larger_groups_excluded(groups, n, plans))
+        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top
+        if not wider or not groups.grow():
+            break
+    record = _record(groups)
+    m.add(big == 0)  # from here on, partitions into listed groups only
+    if not proved:
+        m.clear_hints()
+        solver, code = runner.run(m, 1 + len(later))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
+    chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
+    plans = len(chosen)
+    if progress is not None:
+        progress({"incumbent": float(plans), "bound": float(plan_bound), "plans": plans,
+                  "elapsed": time.perf_counter() - start})
+    answer = Answer(None, ["OPTIMAL" if proved else "FEASIBLE"], {"max-plans": float(plans)},
+                    {"max-plans": float(plans if proved else plan_bound)}, plans if proved else plan_bound,
+                    exact=proved, record=record)
+    if later:
+        record["larger_groups_excluded"] = excluded
+        if not excluded:
+            answer.exact = False
+            record["later_objectives_scope"] = f"best among plans of up to {k} merged units"
+    m.add(sum(z) == plans)
+    for c, name in enumerate(later):
+        _hint_chosen(m, z, mu, chosen)
+        expr, scale, sense = _objective(name, setup, groups, z)
+        if sense > 0:
+            m.maximize(expr)
+        else:
+            m.minimize(expr)
+        solver, code = runner.run(m, len(later) - c)
+        answer.statuses.append(solver.status_name(code))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            answer.exact = False
+            break
+        value = round(solver.objective_value)
+        answer.values[name] = value / scale
+        answer.bounds[name] = solver.best_objective_bound / scale
+        answer.exact = answer.exact and code == cp_model.OPTIMAL
+        chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
+        m.add(expr >= value if sense > 0 else expr <= value)
+    labels = [0] * n
+    for c in chosen:
+        for i in groups.columns[c]:
+            labels[i] = c
+    answer.labels = labels
+    return answer
+
+
+def _relaxed_model(setup: Setup, groups: Groups):
+    """Step 1's model: ``z`` per listed group, ``mu`` per unit in a larger plan, ``big`` if any."""
+    from ortools.sat.python import cp_model
+
+    units, k = setup.model, groups.size
+    n = len(units)
+    m = cp_model.CpModel()
+    z = [m.new_bool_var(f"z{c}") for c in range(len(groups.columns))]
+    mu = [m.new_bool_var(f"mu{i}") for i in range(n)]
+    big = m.new_bool_var("big")
+    cover = [[] for _ in range(n)]
+    for c, col in enumerate(groups.columns):
+        for i in col:
+            cover[i].append(z[c])
+    for i in range(n):
+        m.add_exactly_one(cover[i] + [mu[i]])
+        m.add_implication(mu[i], big)
+        m.add(mu[i] <= sum(mu[j] for j in units.neighbors[i]))  # a larger plan is connected
+    m.add(sum(mu) >= (k + 1) * big)
+    if groups.failing:
+        m.add(sum(mu[i] for i in groups.failing) >= big)
+    _hint(m, z, mu, groups, setup.hint)
+    m.maximize((k + 1) * sum(z) + sum(mu))
+    return m, z, mu, big
+
+
+def _record(groups: Groups) -> dict:
+    record = {"method": "set partitioning over connected groups of plans", "group_size": groups.size,
+              "groups": len(groups.columns), "connected_sets_listed": groups.enumerated,
+              "units_failing_alone": len(groups.failing)}
+    if groups.note:
+        record["note"] = groups.note
+    return record
+
+
+def _objective(name, setup: Setup, groups: Groups, z):
+    """(integer expression over ``z``, scale, sense) of a later objective."""
+    units = setup.model
+    inside = [set(col) for col in groups.columns]
+    if name == "collaboration":
+        weights, scale = integer_weights(units.collaboration, "collaboration weights")
+        value = [sum(w for (i, j), w in weights.items() if i in s and j in s) for s in inside]
+        return sum(v * z[c] for c, v in enumerate(value) if v), scale, 1
+    if name == "compact":
+        value = [sum(1 for i, j in units.edges if i in s and j in s) for s in inside]
+        return len(units.edges) - sum(v * z[c] for c, v in enumerate(value) if v), 1, -1
+    weight = setup.disruption_weight  # disruption: each plan inherits its largest unit's status quo plan
+    kept = [int(max(weight[i] for i in col)) for col in groups.columns]
+    return int(weight.sum()) - sum(v * z[c] for c, v in enumerate(kept)), 1, -1
+
+
+def _hint(m, z, mu, groups: Groups, hint) -> None:
+    """Hint the warm start's plans that are listed groups."""
+    if hint is None:
+        return
+    found: dict = {}
+    for u, lab in enumerate(hint):
+        found.setdefault(lab, []).append(u)
+    wanted = {tuple(sorted(g)) for g in found.values()}
+    chosen = [c for c, col in enumerate(groups.columns) if col in wanted]
+    _hint_chosen(m, z, mu, chosen)
+
+
+def _hint_chosen(m, z, mu, chosen) -> None:
+    m.clear_hints()
+    pick = set(chosen)
+    for c, v in enumerate(z):
+        m.add_hint(v, c in pick)
+    for v in mu:
+        m.add_hint(v, False)

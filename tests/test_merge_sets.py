@@ -1,0 +1,135 @@
+"""Merge mode by set partitioning over groups of plans (``solvers.merge_sets``)."""
+
+import random
+
+import pytest
+from tests.exact_grids import class_grid, grid, problem
+
+from lombardy_districts.collaboration import default_collaboration
+from lombardy_districts.plan import Plan
+from lombardy_districts.rules import Rules
+from solvers import merge_sets
+from solvers.cpsat import CPSATSolver
+from solvers.exact import prepare
+from solvers.pulp_mip import PulpSolver
+
+
+def merge_problem(territory, labels, rules, objectives=("max-plans", "collaboration"), **options):
+    sq = Plan(territory, dict(zip(territory.codes, labels)))
+    return problem(territory, rules, objectives, status_quo=sq, mode="merge",
+                   collaboration=default_collaboration(territory, sq), options=options)
+
+
+def test_groups_are_connected_compliant_and_not_splittable():
+    # a line of four plans of 100 each, floor 200: pairs and triples are groups; the four together
+    # split into two compliant pairs, so an optimum never uses them
+    territory = grid(1, 4, [100, 100, 100, 100])
+    p = merge_problem(territory, "ABCD", Rules().with_floor(200), heuristic_warm_start=False)
+    groups = merge_sets.Groups(prepare(p, None, 10, 0), max_sets=1000)
+    while groups.grow():
+        pass
+    assert groups.failing == [0, 1, 2, 3]
+    assert sorted(groups.columns) == [(0, 1), (0, 1, 2), (1, 2), (1, 2, 3), (2, 3)]
+
+
+def test_groups_stop_before_passing_the_set_limit():
+    territory = grid(3, 3, [100] * 9)
+    p = merge_problem(territory, "ABCDEFGHI", Rules().with_floor(200), heuristic_warm_start=False)
+    groups = merge_sets.Groups(prepare(p, None, 10, 0), max_sets=30)
+    while groups.grow():
+        pass
+    assert groups.size == 2 and groups.enumerated <= 30  # 9 singles + 12 pairs; 22 triples would pass 30
+    assert "not listed" in groups.note
+
+
+def test_a_plan_of_many_merged_units_is_found_and_proved():
+    # five plans of 100 in a row need each other (floor 500); two compliant plans sit beside them
+    territory = grid(1, 7, [600, 100, 100, 100, 100, 100, 700])
+    p = merge_problem(territory, "ABCDEFG", Rules().with_floor(500))
+    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.status == "optimal" and result.objective == 3 and result.bound == 3
+    record = result.details["merge_groups"]
+    assert record["group_size"] >= 5 and record["larger_groups_excluded"] is True
+    assert result.plan.violations(p.rules) == []
+
+
+def test_capped_groups_hand_over_to_the_compact_model():
+    # the optimum needs a plan of three units; listing only pairs cannot prove it
+    territory = grid(1, 5, [500, 100, 100, 100, 500])
+    p = merge_problem(territory, "ABCDE", Rules().with_floor(300), merge_group_size=2)
+    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    assert "did not prove" in " ".join(result.details["notes"])
+    assert result.status == "optimal" and result.objective == 3
+    assert result.plan.violations(p.rules) == []
+
+
+def test_infeasible_merge_is_proved():
+    territory = grid(1, 3, [100, 100, 100])
+    p = merge_problem(territory, "ABC", Rules().with_floor(500), heuristic_warm_start=False)
+    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.status == "infeasible" and result.plan is None
+
+
+def random_merge_case(seed):
+    rng = random.Random(seed)
+    pops = [rng.choice([60, 90, 120, 150, 250, 400]) for _ in range(16)]
+    labels = []
+    for r in range(4):  # status quo plans: single cells or pairs of cells in a row
+        width = rng.choice([1, 2])
+        labels += [f"P{r}{c // width}" for c in range(4)]
+    return grid(4, 4, pops), labels
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("objectives", [("max-plans", "collaboration"), ("max-plans", "compact"),
+                                        ("max-plans", "disruption")])
+def test_set_partitioning_agrees_with_the_compact_models(seed, objectives):
+    territory, labels = random_merge_case(seed)
+    p = merge_problem(territory, labels, Rules().with_floor(300), objectives)
+    sets = CPSATSolver.from_problem(p).solve(time_limit=60, workers=1)
+    assert "merge_groups" in sets.details
+    compact = merge_problem(territory, labels, Rules().with_floor(300), objectives, merge_groups=False)
+    cpsat = CPSATSolver.from_problem(compact).solve(time_limit=60, workers=1)
+    mip = PulpSolver.from_problem(compact).solve(time_limit=60, workers=1)
+    assert sets.status == cpsat.status == mip.status == "optimal"
+    for name in objectives:
+        assert sets.details["objectives"][name] == cpsat.details["objectives"][name] == \
+            mip.details["objectives"][name], name
+    assert sets.plan.violations(p.rules) == []
+
+
+def test_class_floors_agree_with_the_compact_model():
+    territory, rules = class_grid()
+    labels = ["A", "A", "B", "B", "C", "C", "D", "E",
+              "F", "F", "G", "H", "I", "J", "K", "K"]
+    p = merge_problem(territory, labels, rules)
+    sets = CPSATSolver.from_problem(p).solve(time_limit=60, workers=1)
+    compact = CPSATSolver.from_problem(merge_problem(territory, labels, rules, merge_groups=False)).solve(
+        time_limit=60, workers=1)
+    assert "merge_groups" in sets.details
+    assert sets.status == compact.status == "optimal"
+    assert sets.details["objectives"]["max-plans"] == compact.details["objectives"]["max-plans"]
+    assert sets.details["objectives"]["collaboration"] == compact.details["objectives"]["collaboration"]
+    assert sets.plan.violations(rules) == []
+
+
+def test_ceiling_is_kept_by_every_group():
+    territory = grid(1, 4, [150, 150, 150, 150])
+    rules = Rules(floors={c: 250 for c in ("standard", "high_density", "mountain", "low_density")},
+                  ceiling=350)
+    p = merge_problem(territory, "ABCD", rules)
+    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    assert result.status == "optimal" and result.objective == 2
+    assert result.plan.populations.max() <= 350
+
+
+def test_not_used_with_weights_or_a_plan_count():
+    territory = grid(1, 4, [100, 100, 100, 100])
+    rules = Rules().with_floor(200)
+    assert merge_sets.applies(prepare(merge_problem(territory, "ABCD", rules, heuristic_warm_start=False),
+                                      None, 10, 0))
+    for options in ({"plans": 1}, {"merge_groups": False}):
+        p = merge_problem(territory, "ABCD", rules, heuristic_warm_start=False, **options)
+        assert not merge_sets.applies(prepare(p, None, 10, 0))
+    p = merge_problem(territory, "ABCD", rules, ("collaboration", "max-plans"), heuristic_warm_start=False)
+    assert not merge_sets.applies(prepare(p, None, 10, 0))

@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_solvers.py [--time-limit S] [--skip-spopt] [--solvers heuristic,cpsat]
-                                       [--spopt-iterations N] [--spopt-time-limit S] [--seed K]
+                                       [--scenarios 80k,merge] [--spopt-iterations N]
+                                       [--spopt-time-limit S] [--seed K] [--rebuild-status-quo]
 
 Scenarios (all on the 1,504 municipalities of Lombardy 2023, rook contiguity plus the Campione
 bridge, default collaboration edges = shared labour market area, plus same-status-quo-plan in
@@ -12,8 +13,14 @@ merge mode):
 - ``80k``: uniform floor 80,000, objective max-plans;
 - ``25k``: uniform floor 25,000, objective max-plans;
 - ``default``: the shipped rules (class floors 80k/120k/25k/25k), objective max-plans;
-- ``merge``: default rules, merge mode, status quo = the heuristic's own 80k plan (~100 plans,
-  written to ``benchmarks/merge_status_quo.csv``), objective max-plans.
+- ``merge``: default rules, merge mode, status quo = the heuristic's own 80k plan (101 plans,
+  ``benchmarks/merge_status_quo.csv``), objectives max-plans then collaboration;
+- ``merge-lma``: the same, status quo = the 57 ISTAT local labour market areas;
+- ``merge-25k``: the same, status quo = the heuristic's own 25k plan (274 plans,
+  ``benchmarks/merge_status_quo_25k.csv``).
+
+The two status quo files are built by the heuristic (same time limit and seed) only when missing
+or with ``--rebuild-status-quo``, so that runs compare on the same input.
 
 Each run happens in a child process (forked), so a run that overshoots can be stopped and its
 peak resident memory (``ru_maxrss``, including the loaded map) measured alone. Compliance is
@@ -45,22 +52,29 @@ import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ("80k", "25k", "default", "merge")
+SCENARIOS = ("80k", "25k", "default", "merge", "merge-lma", "merge-25k")
+STATUS_QUO = {"merge": ("80k", HERE / "merge_status_quo.csv"),
+              "merge-25k": ("25k", HERE / "merge_status_quo_25k.csv")}
+"""Merge scenario -> (scratch scenario whose heuristic plan is the status quo, its file)."""
 
 
-def _setup(scenario: str, status_quo_csv: Path | None):
+def _setup(scenario: str):
     from lombardy_districts.collaboration import default_collaboration
     from lombardy_districts.plan import Plan
-    from lombardy_districts.problem import Problem
+    from lombardy_districts.problem import DEFAULT_OBJECTIVES, Problem
     from lombardy_districts.rules import Rules
     from lombardy_districts.territory import Territory
 
     territory = Territory.load()
     rules = {"80k": Rules.default().with_floor(80_000), "25k": Rules.default().with_floor(25_000)}.get(
         scenario, Rules.default())
-    if scenario == "merge":
-        sq = Plan.from_csv(status_quo_csv, territory)
-        return Problem(territory, rules, default_collaboration(territory, sq), status_quo=sq, mode="merge")
+    if scenario.startswith("merge"):
+        if scenario == "merge-lma":
+            sq = Plan(territory, territory.municipalities["labour_market_area"])
+        else:
+            sq = Plan.from_csv(STATUS_QUO[scenario][1], territory)
+        return Problem(territory, rules, default_collaboration(territory, sq), status_quo=sq, mode="merge",
+                       objectives=DEFAULT_OBJECTIVES["merge"])
     return Problem(territory, rules, default_collaboration(territory))
 
 
@@ -73,12 +87,12 @@ def _kept_share(plan, problem) -> float | None:
     return sum(w for (x, y), w in weights.items() if a[x] == a[y]) / total
 
 
-def _run_solver(name, scenario, time_limit, seed, status_quo_csv, out_csv, queue):
+def _run_solver(name, scenario, time_limit, seed, out_csv, queue):
     os.setpgrp()  # own process group, so a stopped run takes its helpers (e.g. CBC) with it
     try:
         from lombardy_districts.registry import solver_class
 
-        problem = _setup(scenario, status_quo_csv)
+        problem = _setup(scenario)
         cls = solver_class(name)
         start = time.perf_counter()
         result = cls.from_problem(problem).solve(time_limit=time_limit, seed=seed, workers=2)
@@ -184,6 +198,8 @@ def main(argv=None) -> int:
     parser.add_argument("--spopt-iterations", type=int, default=99, help="max_iterations_construction")
     parser.add_argument("--spopt-time-limit", type=float, default=600.0, help="stop spopt after this")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rebuild-status-quo", action="store_true",
+                        help="rebuild the merge scenarios' status quo files from the heuristic")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     args = parser.parse_args(argv)
 
@@ -198,19 +214,19 @@ def main(argv=None) -> int:
         except (InputError, ImportError, AttributeError) as exc:
             print(f"skipping solver {name}: {str(exc).splitlines()[0]}", file=sys.stderr)
     scenarios = [s for s in args.scenarios.split(",") if s]
-    sq_csv = HERE / "merge_status_quo.csv"
     rows = []
-    if "merge" in scenarios:
-        print("building the merge status quo: heuristic, 80k floor ...", flush=True)
-        row = _child(_run_solver, ("heuristic", "80k", args.time_limit, args.seed, None, sq_csv),
-                     args.time_limit + 120)
-        if row.get("plans") is None:
-            print("could not build the merge status quo; skipping merge", file=sys.stderr)
-            scenarios.remove("merge")
+    for scenario, (source, sq_csv) in STATUS_QUO.items():
+        if scenario in scenarios and (args.rebuild_status_quo or not sq_csv.exists()):
+            print(f"building the {scenario} status quo: heuristic, {source} floor ...", flush=True)
+            row = _child(_run_solver, ("heuristic", source, args.time_limit, args.seed, sq_csv),
+                         args.time_limit + 120)
+            if row.get("plans") is None:
+                print(f"could not build the {scenario} status quo; skipping {scenario}", file=sys.stderr)
+                scenarios.remove(scenario)
     for scenario in scenarios:
         for name in solvers:
             print(f"{scenario}: {name} ...", flush=True)
-            row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, sq_csv, None),
+            row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, None),
                          args.time_limit * 2 + 120)
             if row.get("error"):
                 print(row["error"], file=sys.stderr)
@@ -232,7 +248,9 @@ def main(argv=None) -> int:
             f"{args.time_limit:.0f} s; spopt MaxPHeuristic: max_iterations_construction="
             f"{args.spopt_iterations}, max_iterations_sa=10, top_n=2, stopped after {args.spopt_time_limit:.0f} s."
             f"\n\n{table}\n\nScenarios: 80k / 25k = uniform floor, max-plans; default = shipped class rules; "
-            "merge = default rules, units = the heuristic's 80k plans (merge_status_quo.csv). "
+            "merge = default rules, max-plans then collaboration, units = the heuristic's 80k plans "
+            "(merge_status_quo.csv, 101 plans); merge-lma = units are the 57 labour market areas; "
+            "merge-25k = units are the heuristic's 25k plans (merge_status_quo_25k.csv, 274 plans). "
             "Peak MB = peak resident memory of the run's process, map data included.\n")
     args.out.write_text(text)
     print("\n" + table)

@@ -39,6 +39,11 @@ option): the whole model is not built. The heuristic's warm start is improved in
 large-neighbourhood search (``lns``): small groups of neighbouring plans are re-solved exactly
 with this same model, and an answer is kept only when it is better on the group.
 
+Merge mode with max-plans first (``merge_sets.applies``): set partitioning over connected,
+compliant groups of status quo plans, with a proof that no larger group could do as well
+(``merge_sets``); when it cannot prove the number of plans in its share of the time
+(``merge_groups_share``), its bound and best plan go on to the model above or to the search below.
+
 Deterministic mode (option ``deterministic = True``): one worker and CP-SAT's deterministic time
 limit (``max_deterministic_time``, derived from the time limit by ``_budget``), the wall-clock
 limit only as a safety net; the same seed then gives the same plan on any machine.

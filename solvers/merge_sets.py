@@ -132,6 +132,8 @@ def larger_groups_excluded(groups: Groups, n: int, best: int) -> bool:
     from scipy.sparse import coo_matrix
 
     k = groups.size
+    if n <= k:
+        return True  # no plan can have more than k units
     rows, cols, vals, rhs = [], [], [], []
     for r, col in enumerate(groups.columns):
         rows += [r] * len(col)
@@ -181,10 +183,13 @@ class _Stages:
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
 
-    def run(self, model, stages_left: int):
+    def run(self, model, stages_left: int, on_bound=None):
+        """Solve ``model`` with its share of what is left; ``on_bound(value)`` sees each new bound."""
         from ortools.sat.python import cp_model
 
         solver = cp_model.CpSolver()
+        if on_bound is not None:
+            solver.best_bound_callback = on_bound
         params = solver.parameters
         params.random_seed = int(self.seed)
         params.num_workers = int(self.workers) if self.workers else 2
@@ -219,10 +224,18 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
     top = max(1, int(opts["merge_group_size"]))
     while groups.size < min(3, top) and groups.grow():
         pass
+    known = None if setup.hint is None else len(set(setup.hint))
+
+    def report(value, plans=known):
+        if progress is not None:
+            progress({"incumbent": None if plans is None else float(plans), "plans": plans,
+                      "bound": float(math.floor(value / (groups.size + 1) + 1e-9)),
+                      "elapsed": time.perf_counter() - start})
+
     while True:
         k = groups.size
         m, z, mu, big = _relaxed_model(setup, groups)
-        solver, code = runner.run(m, 2 + len(later))
+        solver, code = runner.run(m, 2 + len(later), report)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             infeasible = code == cp_model.INFEASIBLE
             return Answer(None, [solver.status_name(code)], plan_bound=0 if infeasible else None,
@@ -236,33 +249,33 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
             break
     record = _record(groups)
     m.add(big == 0)  # from here on, partitions into listed groups only
-    if not proved:
+    if not proved:  # the best partition into listed groups, for the search that goes on
         m.clear_hints()
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
+        chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
+        return Answer(_labels(groups, chosen, n), ["FEASIBLE"], {"max-plans": float(len(chosen))},
+                      {"max-plans": float(plan_bound)}, plan_bound, record=record)
     chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
     plans = len(chosen)
-    if progress is not None:
-        progress({"incumbent": float(plans), "bound": float(plan_bound), "plans": plans,
-                  "elapsed": time.perf_counter() - start})
-    answer = Answer(None, ["OPTIMAL" if proved else "FEASIBLE"], {"max-plans": float(plans)},
-                    {"max-plans": float(plans if proved else plan_bound)}, plans if proved else plan_bound,
-                    exact=proved, record=record)
+    report((k + 1) * plans, plans)
+    answer = Answer(None, ["OPTIMAL"], {"max-plans": float(plans)}, {"max-plans": float(plans)}, plans,
+                    exact=True, record=record)
     if later:
         record["larger_groups_excluded"] = excluded
         if not excluded:
             answer.exact = False
             record["later_objectives_scope"] = f"best among plans of up to {k} merged units"
     m.add(sum(z) == plans)
-    for c, name in enumerate(later):
+    for stage, name in enumerate(later):
         _hint_chosen(m, z, mu, chosen)
         expr, scale, sense = _objective(name, setup, groups, z)
         if sense > 0:
             m.maximize(expr)
         else:
             m.minimize(expr)
-        solver, code = runner.run(m, len(later) - c)
+        solver, code = runner.run(m, len(later) - stage)
         answer.statuses.append(solver.status_name(code))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             answer.exact = False
@@ -273,12 +286,17 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
         answer.exact = answer.exact and code == cp_model.OPTIMAL
         chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
         m.add(expr >= value if sense > 0 else expr <= value)
+    answer.labels = _labels(groups, chosen, n)
+    return answer
+
+
+def _labels(groups: Groups, chosen, n) -> list[int]:
+    """One label per unit: the index of its chosen group."""
     labels = [0] * n
     for c in chosen:
         for i in groups.columns[c]:
             labels[i] = c
-    answer.labels = labels
-    return answer
+    return labels
 
 
 def _relaxed_model(setup: Setup, groups: Groups):

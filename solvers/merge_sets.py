@@ -5,7 +5,8 @@ In merge mode the units are the status quo's plans and most of them comply alone
 is not needed stays alone, and every merged plan is a *group*: connected, compliant, holding at
 least one unit that fails alone, and not splittable into two connected compliant parts (else
 splitting it gives one plan more). This module lists those groups up to ``K`` units
-(``Groups``) and picks a partition with CP-SAT:
+(``Groups``; ``K`` from 3, one more while step 1 or 2 asks for it, up to the option
+``merge_group_size``) and picks a partition with CP-SAT:
 
 1. **Plans.** ``z[G]`` per group (and per unit that complies alone), ``mu[i]`` when unit ``i``
    is in a group of more than ``K`` units (not listed). Each unit is covered once; maximise
@@ -18,12 +19,12 @@ splitting it gives one plan more). This module lists those groups up to ``K`` un
 3. **Later objectives**, lexicographically, over listed groups with the plan count fixed.
 
 It applies (``applies``) when max-plans is the first objective, without weights, plan-count
-options or locks; the compact model in ``cpsat_model`` handles every other case.
+options or locks; the compact model in ``cpsat_model`` handles every other case, and goes on
+from this method's bound and best plan when step 1 does not prove the number of plans.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -33,8 +34,6 @@ import numpy as np
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
 from .exact import Setup
 from .model_data import integer_weights
-
-log = logging.getLogger(__name__)
 
 LATER = ("collaboration", "compact", "disruption")
 

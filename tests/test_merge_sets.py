@@ -3,7 +3,6 @@
 import random
 
 import pytest
-from tests.exact_grids import class_grid, grid, problem
 
 from lombardy_districts.collaboration import default_collaboration
 from lombardy_districts.plan import Plan
@@ -12,6 +11,7 @@ from solvers import merge_sets
 from solvers.cpsat import CPSATSolver
 from solvers.exact import prepare
 from solvers.pulp_mip import PulpSolver
+from tests.exact_grids import class_grid, grid, problem
 
 
 def merge_problem(territory, labels, rules, objectives=("max-plans", "collaboration"), **options):

@@ -22,7 +22,9 @@ How it is built:
    considered. Otherwise the point is heuristic. Below the fewest plans the greedy merges reach,
    CP-SAT also tries one plan fewer at a time, until it proves no merger complies or finds none.
    With a long range only every step-th k is solved (plus both ends); time_limit applies to each
-   point and budget to all of them: once spent, the remaining points are the greedy ones.
+   point and budget to all of them: once spent, the remaining points are the greedy ones. With
+   the option ``deterministic``, each point counts the seconds its CP-SAT work stands for (its
+   deterministic time), not the wall clock, so the same seed gives the same frontier anywhere.
 
 Every point is scored by the evaluator and must pass plan.violations.
 """
@@ -274,6 +276,9 @@ def _solve_point(problem, base, k, warm, time_limit, left, seed, workers):
                                                            warm_start=warm)
     used = time.perf_counter() - clock
     log.info("frontier: %d plans by CP-SAT: %s in %.1f s", k, result.status, used)
+    work = result.details.get("budget")
+    if work and work.get("deterministic"):  # count work, not the wall clock: the same frontier anywhere
+        used = work["cpsat_deterministic_time_used"] / work["cpsat_deterministic_per_second"]
     if result.plan is None:
         if warm is None:
             return None, used

@@ -189,3 +189,21 @@ def test_bad_method_and_step_are_named():
         frontier(problem, method="fast")
     with pytest.raises(InputError, match="step = 0: must be a whole number >= 1"):
         frontier(problem, step=0)
+
+
+def test_deterministic_frontier_counts_work_not_the_wall_clock(monkeypatch):
+    # a machine where every frontier step seems to take 100 s: by the wall clock the 5 s budget is
+    # spent after one point; in deterministic mode the points count their CP-SAT work, so all stay exact
+    import types
+    from dataclasses import replace
+
+    import lombardy_districts.frontier as module
+
+    ticks = iter(range(0, 10**6, 100))
+    monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    territory, problem = _myopic_line()
+    problem = replace(problem, options={**problem.options, "deterministic": True})
+    points = frontier(problem, method="exact", time_limit=10, budget=5, workers=1)
+    assert [p.method for p in points] == ["solver cpsat", "cpsat merge", "cpsat merge", "merge"]
+    again = frontier(problem, method="exact", time_limit=10, budget=5, workers=1)
+    assert [p.plan.assignment.to_dict() for p in points] == [p.plan.assignment.to_dict() for p in again]

@@ -119,7 +119,7 @@ def _run_spopt(scenario, iterations, seed, queue):
 
         from lombardy_districts.plan import Plan
 
-        problem = _setup(scenario, None)
+        problem = _setup(scenario)
         territory = problem.territory
         floor = problem.rules.lowest_floor
         gdf = territory.municipalities.reset_index()

@@ -11,8 +11,8 @@ splitting it gives one plan more). This module lists those groups up to ``K`` un
 1. **Plans.** ``z[G]`` per group (and per unit that complies alone), ``mu[i]`` when unit ``i``
    is in a group of more than ``K`` units (not listed). Each unit is covered once; maximise
    ``(K+1) sum z + sum mu``, which overcounts any plan of more than ``K`` units, so
-   ``floor(optimum / (K+1))`` bounds the number of plans. An optimum with ``mu = 0`` is a
-   proved optimum of the merge problem.
+   ``floor(optimum / (K+1))`` bounds the number of plans. An optimum with ``mu = 0``, or a
+   partition into listed groups that reaches the bound, is a proved optimum of the merge problem.
 2. **No larger group ties** (``larger_groups_excluded``): an LP dual bound shows that every
    plan with the optimal number of plans uses listed groups only, so the next objectives
    (collaboration, compact, disruption) are solved exactly over listed groups.
@@ -210,8 +210,9 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
 
     Uses at most ``fraction`` of the time left (or of the deterministic budget ``clock``).
 
-    Groups are listed from 3 units up; one more size is listed only while CP-SAT proves the plan
-    count but cannot rule out larger groups (and ``merge_group_size`` allows it).
+    Groups are listed from 3 units up; one more size is listed only while CP-SAT solves step 1
+    but cannot rule out larger groups, and ``merge_group_size`` allows a group holding all the
+    units that step 1 put in larger plans.
     """
     from ortools.sat.python import cp_model
 
@@ -240,24 +241,27 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
             return Answer(None, [solver.status_name(code)], plan_bound=0 if infeasible else None,
                           exact=infeasible, record=_record(groups))
         plan_bound = math.floor(solver.best_objective_bound / (k + 1) + 1e-9)
-        proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
+        outside = sum(solver.value(v) for v in mu)  # units in plans of more than k units
+        proved = code == cp_model.OPTIMAL and outside == 0
         plans = sum(solver.value(v) for v in z)
         excluded = proved and (not later or larger_groups_excluded(groups, n, plans))
-        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top
+        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top and outside <= top
         if not wider or not groups.grow():
             break
     record = _record(groups)
     m.add(big == 0)  # from here on, partitions into listed groups only
-    if not proved:  # the best partition into listed groups, for the search that goes on
-        m.clear_hints()
+    if not proved:  # the best partition into listed groups; proved when it meets the bound
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
-        chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
-        return Answer(_labels(groups, chosen, n), ["FEASIBLE"], {"max-plans": float(len(chosen))},
-                      {"max-plans": float(plan_bound)}, plan_bound, record=record)
+        plans = sum(solver.value(v) for v in z)
+        proved = plans >= plan_bound
+        excluded = proved and (not later or larger_groups_excluded(groups, n, plans))
     chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
     plans = len(chosen)
+    if not proved:
+        return Answer(_labels(groups, chosen, n), ["FEASIBLE"], {"max-plans": float(plans)},
+                      {"max-plans": float(plan_bound)}, plan_bound, record=record)
     report((k + 1) * plans, plans)
     answer = Answer(None, ["OPTIMAL"], {"max-plans": float(plans)}, {"max-plans": float(plans)}, plans,
                     exact=True, record=record)

@@ -189,8 +189,8 @@ class CPSATSolver(Solver):
         infeasible); otherwise None, after handing a better plan and bound on to ``setup``
         so that the compact model or the neighbourhood search goes on with the time left.
         """
-        answer = merge_sets.solve(setup, time_limit, seed, workers, _capped(progress, setup.bound.value),
-                                  start, clock, fraction=setup.options["merge_groups_share"])
+        answer = merge_sets.solve(setup, time_limit, seed, _capped(progress, setup.bound.value), start, clock,
+                                  fraction=setup.options["merge_groups_share"])
         details["merge_groups"] = answer.record
         if clock is not None:
             details["budget"] = clock.record()

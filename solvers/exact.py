@@ -42,7 +42,7 @@ DEFAULTS = {
     "merge_groups": "auto",        # merge mode: set partitioning over groups of plans (merge_sets) when it applies
     "merge_group_size": 6,         # ... listing groups of up to this many plans
     "merge_group_sets": 300_000,   # ... and at most this many connected sets in all
-    "merge_groups_share": 0.5,     # ... using at most this share of the time left; the compact model goes on
+    "merge_groups_share": 0.75,    # ... using at most this share of the time left; the compact model goes on
 }
 
 

@@ -171,13 +171,13 @@ class Answer:
 
 
 class _Stages:
-    """CP-SAT parameters for every stage: a share of the time (or deterministic) budget, seed, workers.
+    """CP-SAT parameters for every stage: a share of the time (or deterministic) budget, seed.
 
     The stages together use at most ``fraction`` of what is left of the budget when they start.
     """
 
-    def __init__(self, time_limit, seed, workers, clock, start, fraction):
-        self.seed, self.workers, self.clock = seed, workers, clock
+    def __init__(self, time_limit, seed, clock, start, fraction):
+        self.seed, self.clock = seed, clock
         now = time.perf_counter()
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
@@ -191,10 +191,12 @@ class _Stages:
             solver.best_bound_callback = on_bound
         params = solver.parameters
         params.random_seed = int(self.seed)
-        params.num_workers = int(self.workers) if self.workers else 2
+        # set partitioning lives on its LP relaxation: one worker with every constraint in the LP
+        # proves in well under a second what the default portfolio of two workers does not in a minute
+        params.num_workers = 1
+        params.linearization_level = 2
         if self.clock is not None:
             share = max(0.5, self.until - self.clock.used) / stages_left
-            params.num_workers = 1
             params.max_deterministic_time = share
             params.max_time_in_seconds = safety_seconds(share / CPSAT_DETERMINISTIC_PER_SECOND)
         elif self.deadline is not None:
@@ -205,10 +207,11 @@ class _Stages:
         return solver, code
 
 
-def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, fraction=1.0) -> Answer:
+def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=1.0) -> Answer:
     """Solve the merge problem of ``setup`` by set partitioning (see the module docstring).
 
-    Uses at most ``fraction`` of the time left (or of the deterministic budget ``clock``).
+    Uses at most ``fraction`` of the time left (or of the deterministic budget ``clock``), with
+    one CP-SAT worker whatever the solver's ``workers``.
 
     Groups are listed from 3 units up; one more size is listed only while CP-SAT solves step 1
     but cannot rule out larger groups, and ``merge_group_size`` allows a group holding all the
@@ -219,7 +222,7 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
     opts = setup.options
     n = len(setup.model)
     later = list(setup.problem.objectives[1:])
-    runner = _Stages(time_limit, seed, workers, clock, start, fraction)
+    runner = _Stages(time_limit, seed, clock, start, fraction)
     groups = Groups(setup, int(opts["merge_group_sets"]))
     top = max(1, int(opts["merge_group_size"]))
     while groups.size < min(3, top) and groups.grow():
@@ -232,6 +235,7 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
                       "bound": float(math.floor(value / (groups.size + 1) + 1e-9)),
                       "elapsed": time.perf_counter() - start})
 
+    plan_bound = n
     while True:
         k = groups.size
         m, z, mu, big = _relaxed_model(setup, groups)
@@ -240,12 +244,11 @@ def solve(setup: Setup, time_limit, seed, workers, progress, start, clock=None, 
             infeasible = code == cp_model.INFEASIBLE
             return Answer(None, [solver.status_name(code)], plan_bound=0 if infeasible else None,
                           exact=infeasible, record=_record(groups))
-        plan_bound = math.floor(solver.best_objective_bound / (k + 1) + 1e-9)
-        outside = sum(solver.value(v) for v in mu)  # units in plans of more than k units
-        proved = code == cp_model.OPTIMAL and outside == 0
+        plan_bound = min(plan_bound, math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
+        proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
         plans = sum(solver.value(v) for v in z)
         excluded = proved and (not later or larger_groups_excluded(groups, n, plans))
-        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top and outside <= top
+        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top
         if not wider or not groups.grow():
             break
     record = _record(groups)

@@ -96,6 +96,7 @@ def test_bad_polygons_are_all_reported_at_once(tmp_path):
     assert len(info.value.problems) == 3
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # writing the test file without one, on purpose
 def test_no_crs_is_an_error(tmp_path):
     poly, csv = _files(tmp_path, suffix=".gpkg", crs=None)
     with pytest.raises(InputError, match="no coordinate reference system; set one"):

@@ -106,9 +106,14 @@ def print_scorecard(card: Scorecard) -> None:
         ties = "; ".join(f"{t['name_a']} - {t['name_b']} ({t['weight']:g})" for t in s["ties_broken"][:5])
         print(f"strongest ties broken: {ties}")
     if "municipalities_moved" in s:
-        print(f"change from the status quo: {s['municipalities_moved']} municipalities moved "
-              f"({s['population_moved']:,} inhabitants), {s['plans_merged']} plans formed by merging, "
-              f"{s['plans_split']} status quo plans split")
+        print(f"change from the status quo: {_count(s['municipalities_moved'], 'municipality', 'municipalities')} "
+              f"moved ({s['population_moved']:,} inhabitants), {_count(s['plans_merged'], 'plan')} formed by "
+              f"merging, {_count(s['plans_split'], 'status quo plan')} split")
     for line in s["violations"]:
         print(f"violation: {line}")
     print(f"note: {s['collaboration_note']}")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 plan``, ``2 plans``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -87,7 +87,7 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
     assert code == 0, err
     assert "5 area plans, 5 compliant" in out  # Brescia and Pavia rows dropped by the selection
     assert "bg_seriate" not in out
-    assert "0 municipalities moved" in out and "1 plans formed by merging" in out
+    assert "0 municipalities moved" in out and "1 plan formed by merging" in out
     assert "status_quo 100.0%" in out  # merging keeps every same-plan tie
 
 

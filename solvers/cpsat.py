@@ -69,6 +69,7 @@ from .exact import (
     checked_plan,
     details_of,
     full_labels,
+    heuristic_hint,
     objective_values,
     prepare,
     stages_of,
@@ -89,7 +90,8 @@ class CPSATSolver(Solver):
         problem = self.problem
         try:
             setup = prepare(problem, warm_start, time_limit, seed, progress,
-                            skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, restricted, fixed))
+                            skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, restricted, fixed),
+                            skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units))
         except InfeasibleError as exc:
             return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
                                message=str(exc))
@@ -207,6 +209,10 @@ class CPSATSolver(Solver):
                 setup.hint = answer.labels
             details["notes"].append("set partitioning over groups of plans did not prove the number of plans; "
                                     "the search goes on from its best plan")
+            left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
+            said = len(setup.notes)
+            heuristic_hint(setup, left, seed, progress)
+            details["notes"].extend(setup.notes[said:])
             return None
         full = full_labels(setup, answer.labels)
         plan, violations = checked_plan(setup, full)

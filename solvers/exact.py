@@ -32,7 +32,7 @@ DEFAULTS = {
     "max_plan_population": None,   # None: the ceiling if set, else plan_population_factor * highest floor
     "plan_population_factor": 2.0,
     "max_roots_per_unit": 40,
-    "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (not in repair mode)
+    "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (see _wants_warm_start)
     "heuristic_share": 0.4,        # share of the time limit the heuristic may use (at most 30 s)
     "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
     "disruption_by": "municipalities",  # or "population"
@@ -129,12 +129,13 @@ def labels_from_plan(units: Units, plan: Plan) -> list | None:
 
 
 def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None, seed: int,
-            progress=None, skip_candidates=None) -> Setup:
+            progress=None, skip_candidates=None, skip_warm_start=None) -> Setup:
     """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start.
 
     ``skip_candidates(restricted, hint, fixed)``, when given and true, leaves the candidate pairs
     of the whole model unbuilt (``Candidates.unbuilt``): a solver that searches neighbourhoods
-    of the warm start builds its own per neighbourhood.
+    of the warm start builds its own per neighbourhood. ``skip_warm_start(options, units)``, when
+    given and true, skips the heuristic's warm start: the solver finds its own first plan.
     """
     opts = options_of(problem)
     rules = problem.rules
@@ -147,8 +148,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
         notes.append("warm start ignored: it splits a unit")
     # Even 77 municipalities (Sondrio) can leave CP-SAT without a first solution for seconds; the
     # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better.
-    if hint_full is None and (opts["heuristic_warm_start"] is True or (opts["heuristic_warm_start"] == "auto"
-                                                                      and problem.mode != "repair")):
+    if hint_full is None and _wants_warm_start(problem, opts, units, skip_warm_start):
         hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm)
 
     keep, fixed = list(range(len(units))), {}
@@ -196,6 +196,28 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
                  hint, bound, opts, notes, weight, count_range, warm)
+
+
+def _wants_warm_start(problem: Problem, opts: dict, units: Units, skip_warm_start) -> bool:
+    """Whether to start from the heuristic's plan (option ``heuristic_warm_start``).
+
+    ``auto``: yes, except in repair mode and when ``skip_warm_start(opts, units)`` says the
+    solver finds its own first plan (it calls ``heuristic_hint`` if it does not).
+    """
+    if opts["heuristic_warm_start"] != "auto":
+        return opts["heuristic_warm_start"] is True
+    own = skip_warm_start is not None and skip_warm_start(opts, units)
+    return problem.mode != "repair" and not own
+
+
+def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=None) -> None:
+    """Give ``setup`` the heuristic's plan as warm start when it has none."""
+    if setup.hint is not None:
+        return
+    labels = _heuristic_labels(setup.problem, setup.units, time_limit, seed, setup.options, setup.notes,
+                               progress, setup.warm_start)
+    if labels is not None:
+        setup.hint = [labels[u] for u in setup.keep]
 
 
 def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None) -> list | None:

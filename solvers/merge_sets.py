@@ -40,11 +40,17 @@ LATER = ("collaboration", "compact", "disruption")
 
 def applies(setup: Setup) -> bool:
     """Whether ``setup`` is a merge problem this method solves exactly (see the module docstring)."""
-    problem, units = setup.problem, setup.model
+    return not setup.fixed and wanted(setup.problem, setup.options, setup.model)
+
+
+def wanted(problem, options: dict, units) -> bool:
+    """``applies`` before the setup exists: ``options`` as from ``exact.options_of``, ``units`` the units."""
     objectives = problem.objectives
-    if problem.mode != "merge" or setup.fixed or problem.weights or objectives[0] != "max-plans":
+    if problem.mode != "merge" or problem.weights or objectives[0] != "max-plans":
         return False
-    if setup.options.get("merge_groups") is False or setup.plan_range != (None, None) or units.locked:
+    if options.get("merge_groups") is False or units.locked:
+        return False
+    if any(options.get(k) is not None for k in ("plans", "min_plans", "max_plans")):
         return False
     if any(o not in LATER for o in objectives[1:]):
         return False
@@ -181,6 +187,13 @@ class _Stages:
         now = time.perf_counter()
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
+        self.last = 0.0
+
+    def quick(self) -> bool:
+        """Whether the last solve took less than a quarter of what is left."""
+        if self.clock is not None:
+            return self.last < (self.until - self.clock.used) / 4
+        return self.deadline is None or self.last < (self.deadline - time.perf_counter()) / 4
 
     def run(self, model, stages_left: int, on_bound=None):
         """Solve ``model`` with its share of what is left; ``on_bound(value)`` sees each new bound."""
@@ -202,7 +215,9 @@ class _Stages:
         elif self.deadline is not None:
             params.max_time_in_seconds = max(0.5, (self.deadline - time.perf_counter()) / stages_left)
         code = solver.solve(model)
+        self.last = solver.wall_time
         if self.clock is not None:
+            self.last = solver.deterministic_time
             self.clock.spent(solver, code, params.max_time_in_seconds)
         return solver, code
 
@@ -235,25 +250,29 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
                       "bound": float(math.floor(value / (groups.size + 1) + 1e-9)),
                       "elapsed": time.perf_counter() - start})
 
-    plan_bound = n
+    plan_bound, previous = n, None  # previous: groups chosen by the last step-1 answer
     while True:
         k = groups.size
-        m, z, mu, big = _relaxed_model(setup, groups)
+        m, z, mu, big = _relaxed_model(setup, groups, previous)
         solver, code = runner.run(m, 2 + len(later), report)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            infeasible = code == cp_model.INFEASIBLE
-            return Answer(None, [solver.status_name(code)], plan_bound=0 if infeasible else None,
-                          exact=infeasible, record=_record(groups))
+        if code == cp_model.INFEASIBLE:  # the relaxation has no answer, so the problem has none
+            return Answer(None, ["INFEASIBLE"], plan_bound=0, exact=True, record=_record(groups))
+        if code != cp_model.OPTIMAL and code != cp_model.FEASIBLE:
+            if previous is None:
+                return Answer(None, [solver.status_name(code)], record=_record(groups))
+            proved = excluded = False  # out of time at this size: go on with what the smaller one gave
+            break
         plan_bound = min(plan_bound, math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
+        previous = [c for c in range(len(z)) if solver.value(z[c])]  # column indices stay as groups grow
         proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
-        plans = sum(solver.value(v) for v in z)
-        excluded = proved and (not later or larger_groups_excluded(groups, n, plans))
-        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top
+        excluded = proved and (not later or larger_groups_excluded(groups, n, len(previous)))
+        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top and runner.quick()
         if not wider or not groups.grow():
             break
     record = _record(groups)
     m.add(big == 0)  # from here on, partitions into listed groups only
     if not proved:  # the best partition into listed groups; proved when it meets the bound
+        _hint_chosen(m, z, mu, previous)
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
@@ -305,8 +324,11 @@ def _labels(groups: Groups, chosen, n) -> list[int]:
     return labels
 
 
-def _relaxed_model(setup: Setup, groups: Groups):
-    """Step 1's model: ``z`` per listed group, ``mu`` per unit in a larger plan, ``big`` if any."""
+def _relaxed_model(setup: Setup, groups: Groups, previous=None):
+    """Step 1's model: ``z`` per listed group, ``mu`` per unit in a larger plan, ``big`` if any.
+
+    Hinted with the groups ``previous`` chosen (column indices), else with the warm start.
+    """
     from ortools.sat.python import cp_model
 
     units, k = setup.model, groups.size
@@ -326,7 +348,10 @@ def _relaxed_model(setup: Setup, groups: Groups):
     m.add(sum(mu) >= (k + 1) * big)
     if groups.failing:
         m.add(sum(mu[i] for i in groups.failing) >= big)
-    _hint(m, z, mu, groups, setup.hint)
+    if previous is not None:
+        _hint_chosen(m, z, mu, previous)
+    else:
+        _hint(m, z, mu, groups, setup.hint)
     m.maximize((k + 1) * sum(z) + sum(mu))
     return m, z, mu, big
 

@@ -135,3 +135,13 @@ def test_not_used_with_weights_or_a_plan_count():
         assert not merge_sets.applies(prepare(p, None, 10, 0))
     p = merge_problem(territory, "ABCD", rules, ("collaboration", "max-plans"), heuristic_warm_start=False)
     assert not merge_sets.applies(prepare(p, None, 10, 0))
+
+
+def test_deterministic_merge_counts_its_work():
+    territory, labels = random_merge_case(2)
+    p = merge_problem(territory, labels, Rules().with_floor(300), deterministic=True)
+    first = CPSATSolver.from_problem(p).solve(time_limit=10, seed=3)
+    again = CPSATSolver.from_problem(p).solve(time_limit=10, seed=3)
+    assert first.status == "optimal" and "merge_groups" in first.details
+    assert first.details["deterministic"] is True and first.details["budget"]["reproducible"] is True
+    assert first.plan.assignment.to_dict() == again.plan.assignment.to_dict()

@@ -244,13 +244,15 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
         pass
     known = None if setup.hint is None else len(set(setup.hint))
 
-    def report(value, plans=known):
+    plan_bound = n
+
+    def report(value, plans=known):  # the best bound over all sizes so far
         if progress is not None:
             progress({"incumbent": None if plans is None else float(plans), "plans": plans,
-                      "bound": float(math.floor(value / (groups.size + 1) + 1e-9)),
+                      "bound": float(min(plan_bound, math.floor(value / (groups.size + 1) + 1e-9))),
                       "elapsed": time.perf_counter() - start})
 
-    plan_bound, previous = n, None  # previous: groups chosen by the last step-1 answer
+    previous = None  # groups chosen by the last step-1 answer
     while True:
         k = groups.size
         m, z, mu, big = _relaxed_model(setup, groups, previous)

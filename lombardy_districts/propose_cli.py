@@ -159,6 +159,10 @@ def run(args: argparse.Namespace) -> int:
     bound = f", bound {r.bound:g}" if r.bound is not None else ""
     gap = f", gap {r.gap:.1%}" if r.gap is not None else ""
     print(f"{r.solver}: {r.status} in {r.wall_time:.1f} s, objective {r.objective}{bound}{gap}")
+    method = r.details.get("bound_method") or r.details.get("plan_bound_method")
+    if method and r.gap is not None and r.gap > 0.1:
+        print(f"note: the bound comes from {method}; a large gap says the bound is loose as much as that "
+              "the plan could improve", file=sys.stderr)
     if proposal.plan is None:
         print(f"no plan found: {r.message or r.status}", file=sys.stderr)
         return 1

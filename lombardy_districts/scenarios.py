@@ -112,6 +112,12 @@ class Scenario:
             return Rules.from_toml(value)
         return Rules.from_dict(_merge(_default_rules_table(), value), source=f"scenario {self.name!r} rules")
 
+    def rules_in_force(self) -> Rules:
+        """The rules ``problem()`` uses (with ``floor`` applied), without loading any data."""
+        rules = self.rules() or Rules.default()
+        floor = self.options.get("floor")
+        return rules if floor is None else rules.with_floor(floor)
+
     def problem(self, cache=True) -> Problem:
         """Load the data and build the problem, exactly as ``propose`` does with the same options."""
         from .propose_cli import problem_from_args

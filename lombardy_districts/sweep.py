@@ -168,7 +168,7 @@ def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping
             log.info("scenario %s covers other municipalities than %s: no comparison", s.name, base.name)
             continue
         plan = Plan.from_csv(out / s.name / "plan.csv", territory)
-        rules = s.problem().rules
+        rules = s.rules_in_force()
         card = evaluate(plan, rules, base_problem.collaboration)
         write_atomic(target, lambda p, plan=plan, card=card, rules=rules, s=s: compare(
             base_plan, plan, p, scorecard_a=base_card, scorecard_b=card, rules=rules,

@@ -230,3 +230,19 @@ def test_scenarios_without_status_quo_are_compared_with_the_first(tmp_path):
     assert (tmp_path / "sw" / "b" / "compare.html").exists()
     assert not (tmp_path / "sw" / "a" / "compare.html").exists()
     assert 'href="b/compare.html"' in (tmp_path / "sw" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"floor": 40_000},
+    {"rules": {"floors": {"mountain": 30000}}},
+    {"rules": {"floors": {"mountain": 30000}}, "floor": 50_000},
+    {"rules": "RULES_FILE", "floor": 60_000},
+])
+def test_rules_in_force_are_the_rules_the_problem_uses(tmp_path, options):
+    from pathlib import Path
+
+    if options.get("rules") == "RULES_FILE":
+        options = {**options, "rules": str(Path(__file__).parents[1] / "data" / "rules.toml")}
+    scenario = Scenario.from_dict({"name": "r", "province": "Sondrio", **options})
+    assert scenario.rules_in_force() == scenario.problem().rules

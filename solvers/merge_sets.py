@@ -29,10 +29,9 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
 from .exact import Setup
+from .merge_groups import Groups, larger_groups_excluded
 from .model_data import integer_weights
 
 LATER = ("collaboration", "compact", "disruption")
@@ -57,110 +56,6 @@ def wanted(problem, options: dict, units) -> bool:
     if "disruption" in objectives and len(set(units.status_quo.tolist())) != len(units):
         return False  # a status quo plan in several parts: disruption is not additive over groups
     return True
-
-
-class Groups:
-    """Candidate plans that an optimum may use (see the module docstring), listed level by level.
-
-    ``columns`` (tuples of unit indices) holds every such group of up to ``size`` units and every
-    unit that complies alone. ``grow`` lists the next size; it refuses once ``max_sets``
-    connected sets would be passed (``note`` then says so).
-    """
-
-    def __init__(self, setup: Setup, max_sets: int):
-        self.units, self.terms, self.rules = setup.model, setup.terms, setup.problem.rules
-        n = len(self.units)
-        self.max_sets = max_sets
-        self.failing = [i for i in range(n) if not self.complies([i])]
-        self.bad = set(self.failing)
-        self.compliant = {frozenset([i]) for i in range(n) if i not in self.bad}
-        self.columns = [(i,) for i in range(n) if i not in self.bad]
-        self.level = {frozenset([i]) for i in range(n)}
-        self.size, self.enumerated, self.note = 1, n, ""
-
-    def complies(self, members) -> bool:
-        """Whether a plan of these units meets its class floor and the ceiling."""
-        members = list(members)
-        total = int(self.units.population[members].sum())
-        ceiling = self.rules.ceiling
-        return total >= self.terms.floors[self.terms.classify(members)] and (ceiling is None or total <= ceiling)
-
-    def grow(self) -> bool:
-        """List the groups of ``size + 1`` units; False when that would pass ``max_sets``."""
-        units, ceiling, labels = self.units, self.rules.ceiling, self.units.group
-        if self.note or not self.level:
-            return False
-        nxt = set()
-        for group in self.level:
-            for i in group:
-                for j in units.neighbors[i]:
-                    if j in group or (labels is not None and labels[j] != labels[i]):
-                        continue
-                    new = group | {j}
-                    if ceiling is None or int(units.population[list(new)].sum()) <= ceiling:
-                        nxt.add(new)
-            if self.enumerated + len(nxt) > self.max_sets:
-                self.note = f"connected sets of {self.size + 1} units not listed (more than {self.max_sets:,} sets)"
-                return False
-        self.size += 1
-        self.enumerated += len(nxt)
-        for group in sorted(nxt, key=sorted):
-            if not self.complies(group):
-                continue
-            if self.bad & group and not _splittable(group, self.compliant):
-                self.columns.append(tuple(sorted(group)))
-            self.compliant.add(group)
-        self.level = nxt
-        return True
-
-
-def _splittable(group: frozenset, compliant: set) -> bool:
-    """Whether ``group`` splits into two listed compliant (hence connected) parts."""
-    first, *rest = sorted(group)
-    for mask in range((1 << len(rest)) - 1):
-        part = frozenset([first, *(rest[k] for k in range(len(rest)) if mask >> k & 1)])
-        if part in compliant and group - part in compliant:
-            return True
-    return False
-
-
-def larger_groups_excluded(groups: Groups, n: int, best: int) -> bool:
-    """Whether no partition into ``best`` plans can hold a plan of more than ``groups.size`` units.
-
-    Dual prices ``pi`` with ``sum_{i in G} pi_i <= |G| - 1`` for every listed group and
-    ``pi_i <= t <= K/(K+1)`` bound the merges ``n - plans`` of any optimal partition from below
-    by ``sum pi``; one with a plan ``B`` of ``|B| > K`` units needs at least
-    ``sum pi + (K+1)(1 - t) - 1`` merges. When the best such bound passes ``n - best``, every
-    partition with ``best`` plans uses listed groups only.
-    """
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
-
-    k = groups.size
-    if n <= k:
-        return True  # no plan can have more than k units
-    rows, cols, vals, rhs = [], [], [], []
-    for r, col in enumerate(groups.columns):
-        rows += [r] * len(col)
-        cols += list(col)
-        vals += [1.0] * len(col)
-        rhs.append(len(col) - 1.0)
-    base = len(groups.columns)
-    for i in range(n):  # pi_i - t <= 0
-        rows += [base + i, base + i]
-        cols += [i, n]
-        vals += [1.0, -1.0]
-        rhs.append(0.0)
-    matrix = coo_matrix((vals, (rows, cols)), shape=(base + n, n + 1)).tocsr()
-    cost = np.zeros(n + 1)
-    cost[:n] = -1.0
-    cost[n] = k + 1.0  # minimise -(sum pi - (K+1) t)
-    bounds = [(None, None)] * n + [(None, k / (k + 1.0))]
-    res = linprog(cost, A_ub=matrix, b_ub=rhs, bounds=bounds, method="highs")
-    if res.status != 0:
-        return False
-    merges = -res.fun + (k + 1) - 1
-    return merges > (n - best) + 1e-6
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pytest
 from lombardy_districts.collaboration import default_collaboration
 from lombardy_districts.plan import Plan
 from lombardy_districts.rules import Rules
-from solvers import merge_sets
+from solvers import merge_groups, merge_sets
 from solvers.cpsat import CPSATSolver
 from solvers.exact import prepare
 from solvers.pulp_mip import PulpSolver
@@ -25,7 +25,7 @@ def test_groups_are_connected_compliant_and_not_splittable():
     # split into two compliant pairs, so an optimum never uses them
     territory = grid(1, 4, [100, 100, 100, 100])
     p = merge_problem(territory, "ABCD", Rules().with_floor(200), heuristic_warm_start=False)
-    groups = merge_sets.Groups(prepare(p, None, 10, 0), max_sets=1000)
+    groups = merge_groups.Groups(prepare(p, None, 10, 0), max_sets=1000)
     while groups.grow():
         pass
     assert groups.failing == [0, 1, 2, 3]
@@ -35,7 +35,7 @@ def test_groups_are_connected_compliant_and_not_splittable():
 def test_groups_stop_before_passing_the_set_limit():
     territory = grid(3, 3, [100] * 9)
     p = merge_problem(territory, "ABCDEFGHI", Rules().with_floor(200), heuristic_warm_start=False)
-    groups = merge_sets.Groups(prepare(p, None, 10, 0), max_sets=30)
+    groups = merge_groups.Groups(prepare(p, None, 10, 0), max_sets=30)
     while groups.grow():
         pass
     assert groups.size == 2 and groups.enumerated <= 30  # 9 singles + 12 pairs; 22 triples would pass 30

@@ -104,7 +104,7 @@ class CPSATSolver(Solver):
             workers = 1
             details.update(deterministic=True, budget=clock.record())
         if merge_sets.applies(setup):
-            result = self._solve_by_groups(setup, details, time_limit, seed, workers, progress, start, clock)
+            result = self._solve_by_groups(setup, details, time_limit, seed, progress, start, clock)
             if result is not None:
                 return result
             details.update(plan_bound=setup.bound.value, plan_bound_method=setup.bound.method)
@@ -184,7 +184,7 @@ class CPSATSolver(Solver):
                            message=f"{len(plan)} plans, {status} (large-neighbourhood search)", details=details)
 
 
-    def _solve_by_groups(self, setup, details, time_limit, seed, workers, progress, start, clock):
+    def _solve_by_groups(self, setup, details, time_limit, seed, progress, start, clock):
         """Merge mode by set partitioning over groups of plans (``merge_sets``).
 
         Returns the result when the number of plans is proved (or the problem proved

@@ -56,7 +56,6 @@ import logging
 import time
 from dataclasses import replace
 
-from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.problem import SolveResult, relative_gap
 
 from . import lns, merge_sets
@@ -71,7 +70,8 @@ from .exact import (
     full_labels,
     heuristic_hint,
     objective_values,
-    prepare,
+    prepared,
+    rejected,
     stages_of,
 )
 
@@ -88,17 +88,12 @@ class CPSATSolver(Solver):
         """Solve; ``time_limit`` covers preparation, warm start and every lexicographic stage."""
         start = time.perf_counter()
         problem = self.problem
-        try:
-            setup = prepare(problem, warm_start, time_limit, seed, progress,
-                            skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, restricted, fixed),
-                            skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units))
-        except InfeasibleError as exc:
-            return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
-                               message=str(exc))
+        setup = prepared(self.name, problem, start, warm_start, time_limit, seed, progress,
+                         skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, restricted, fixed),
+                         skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units))
+        if isinstance(setup, SolveResult):
+            return setup
         details = details_of(setup)
-        if setup.bound.infeasible_parts:
-            return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
-                               message="; ".join(setup.bound.infeasible_parts), details=details)
         clock = CpsatClock(setup.warm_start, time_limit) if is_deterministic(problem.options) else None
         if clock is not None:
             workers = 1
@@ -150,10 +145,7 @@ class CPSATSolver(Solver):
         labels = full_labels(setup, answer)
         plan, violations = checked_plan(setup, labels)
         if violations:
-            details["rejected"] = violations[:10]
-            return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
-                               message="the model's answer failed the evaluator and was not returned: "
-                                       + "; ".join(violations[:3]))
+            return rejected(self.name, violations, details, elapsed)
         objective, bound, status = _summary(setup, labels, problem, statuses, bounds, details)
         details.update(stage_status=statuses, stage_objective=values, stage_bound=bounds)
         return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
@@ -218,10 +210,7 @@ class CPSATSolver(Solver):
         plan, violations = checked_plan(setup, full)
         elapsed = time.perf_counter() - start
         if violations:  # never expected: every listed group complies
-            details["rejected"] = violations[:10]
-            return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
-                               message="the model's answer failed the evaluator and was not returned: "
-                                       + "; ".join(violations[:3]))
+            return rejected(self.name, violations, details, elapsed)
         values = objective_values(setup, full)
         status = "optimal" if answer.exact else "feasible"
         details.update(objectives=values, stage_status=answer.statuses, stage_objective=answer.values,

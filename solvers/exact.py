@@ -8,6 +8,7 @@ plans); ``finish`` turns the model's answer back into a checked municipality-lev
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ from scipy.optimize import linear_sum_assignment
 
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem
+from lombardy_districts.problem import Problem, SolveResult
 
 from .bounds import PlanBound, plan_count_bound
 from .model_data import Candidates, ClassTerms, build_candidates
@@ -314,6 +315,26 @@ def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
     """The municipality-level plan of ``labels`` and the evaluator's violations ([] = compliant)."""
     plan = setup.units.to_plan(setup.problem, labels)
     return plan, plan.violations(setup.problem.rules)
+
+
+def prepared(solver: str, problem: Problem, start: float, *args, **kwargs) -> Setup | SolveResult:
+    """``prepare(problem, *args, **kwargs)``, or the ``infeasible`` result when that shows no plan can comply."""
+    try:
+        setup = prepare(problem, *args, **kwargs)
+    except InfeasibleError as exc:
+        return SolveResult(solver, "infeasible", None, wall_time=time.perf_counter() - start, message=str(exc))
+    if setup.bound.infeasible_parts:
+        return SolveResult(solver, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
+                           message="; ".join(setup.bound.infeasible_parts), details=details_of(setup))
+    return setup
+
+
+def rejected(solver: str, violations: list[str], details: dict, elapsed: float) -> SolveResult:
+    """The result when a model's answer fails the evaluator: no plan, the violations said."""
+    details["rejected"] = violations[:10]
+    return SolveResult(solver, "timeout", None, wall_time=elapsed, details=details,
+                       message="the model's answer failed the evaluator and was not returned: "
+                               + "; ".join(violations[:3]))
 
 
 

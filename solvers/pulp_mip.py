@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import time
 
-from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.problem import SolveResult, relative_gap
 
 from .base import Progress, Solver
@@ -37,7 +36,8 @@ from .exact import (
     details_of,
     full_labels,
     objective_values,
-    prepare,
+    prepared,
+    rejected,
     stages_of,
 )
 from .model_data import integer_weights
@@ -59,15 +59,10 @@ class PulpSolver(Solver):
         problem = self.problem
         if "restrict" not in problem.options:
             problem = _with_option(problem, restrict=False)
-        try:
-            setup = prepare(problem, warm_start, time_limit, seed)
-        except InfeasibleError as exc:
-            return SolveResult(self.name, "infeasible", None, wall_time=time.perf_counter() - start,
-                               message=str(exc))
+        setup = prepared(self.name, problem, start, warm_start, time_limit, seed)
+        if isinstance(setup, SolveResult):
+            return setup
         details = details_of(setup)
-        if setup.bound.infeasible_parts:
-            return SolveResult(self.name, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
-                               message="; ".join(setup.bound.infeasible_parts), details=details)
         model = _Milp(setup, pulp)
         stages = stages_of(problem)
         statuses, answer = [], None
@@ -97,10 +92,7 @@ class PulpSolver(Solver):
         labels = full_labels(setup, answer)
         plan, violations = checked_plan(setup, labels)
         if violations:
-            details["rejected"] = violations[:10]
-            return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
-                               message="the model's answer failed the evaluator and was not returned: "
-                                       + "; ".join(violations[:3]))
+            return rejected(self.name, violations, details, elapsed)
         values = objective_values(setup, labels)
         details["objectives"] = values
         details["stage_status"] = statuses

@@ -70,3 +70,7 @@ def tiny_collaboration():
     rows = [(code(0, 3), code(0, 4), 2.0, "union"), (code(1, 3), code(1, 4), 2.0, "union"),
             (code(0, 0), code(0, 1), 1.0, "consortium"), (code(1, 0), code(1, 1), 1.0, "consortium")]
     return Collaboration(pd.DataFrame(rows, columns=["code_a", "code_b", "weight", "kind"]))
+
+
+LOCAL = ("/work", "/tmp", "file://", "/root", "/home")
+"""Local paths a shared map page must not contain (it would break on another machine)."""

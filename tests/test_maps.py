@@ -19,6 +19,7 @@ from maps.display import DisplayGeometry
 from maps.gallery import gallery_entry, write_gallery
 from maps.render import legend_html, plan_table, write_plan_map
 from tests.maps_tiny import (
+    LOCAL,
     code,
     tiny_collaboration,
     tiny_plan_a,
@@ -26,8 +27,6 @@ from tests.maps_tiny import (
     tiny_rules,
     tiny_territory,
 )
-
-LOCAL = ("/work", "/tmp", "file://", "/root", "/home")
 
 
 @pytest.fixture(scope="module")

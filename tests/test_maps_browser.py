@@ -16,6 +16,7 @@ from maps.display import DisplayGeometry
 from maps.gallery import gallery_entry, write_gallery
 from maps.render import write_plan_map
 from tests.maps_tiny import (
+    LOCAL,
     code,
     tiny_collaboration,
     tiny_plan_a,
@@ -27,7 +28,6 @@ from tests.maps_tiny import (
 pytest_plugins = ["tests.maps_fixtures"]  # browser fixtures: browser_assets, chromium, open_html
 
 MAX_BYTES = 6_000_000
-LOCAL = ("/work", "/tmp", "file://", "/root", "/home")
 
 JS_MAPS = "() => Array.from(document.querySelectorAll('.leaflet-container')).map(d => d.id)"
 

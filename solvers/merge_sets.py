@@ -265,17 +265,22 @@ def _record(groups: Groups) -> dict:
 def _objective(name, setup: Setup, groups: Groups, z):
     """(integer expression over ``z``, scale, sense) of a later objective."""
     units = setup.model
-    inside = [set(col) for col in groups.columns]
     if name == "collaboration":
         weights, scale = integer_weights(units.collaboration, "collaboration weights")
-        value = [sum(w for (i, j), w in weights.items() if i in s and j in s) for s in inside]
+        value = [_inside(col, weights) for col in groups.columns]
         return sum(v * z[c] for c, v in enumerate(value) if v), scale, 1
     if name == "compact":
-        value = [sum(1 for i, j in units.edges if i in s and j in s) for s in inside]
+        edges = dict.fromkeys(units.edges, 1)
+        value = [_inside(col, edges) for col in groups.columns]
         return len(units.edges) - sum(v * z[c] for c, v in enumerate(value) if v), 1, -1
     weight = setup.disruption_weight  # disruption: each plan inherits its largest unit's status quo plan
     kept = [int(max(weight[i] for i in col)) for col in groups.columns]
     return int(weight.sum()) - sum(v * z[c] for c, v in enumerate(kept)), 1, -1
+
+
+def _inside(col: tuple[int, ...], pairs: dict) -> int:
+    """Sum of ``pairs[(i, j)]`` over the pairs ``i < j`` of the sorted group ``col``."""
+    return sum(pairs.get((i, j), 0) for k, i in enumerate(col) for j in col[k + 1:])
 
 
 def _hint(m, z, mu, groups: Groups, hint) -> None:

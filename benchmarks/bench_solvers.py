@@ -59,11 +59,11 @@ STATUS_QUO = {"merge": ("80k", HERE / "merge_status_quo.csv"),
 
 
 def _setup(scenario: str):
-    from lombardy_districts.collaboration import default_collaboration
-    from lombardy_districts.plan import Plan
-    from lombardy_districts.problem import DEFAULT_OBJECTIVES, Problem
-    from lombardy_districts.rules import Rules
-    from lombardy_districts.territory import Territory
+    from lombardy_districts.model.collaboration import default_collaboration
+    from lombardy_districts.model.plan import Plan
+    from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem
+    from lombardy_districts.model.rules import Rules
+    from lombardy_districts.model.territory import Territory
 
     territory = Territory.load()
     rules = {"80k": Rules.default().with_floor(80_000), "25k": Rules.default().with_floor(25_000)}.get(
@@ -90,12 +90,12 @@ def _kept_share(plan, problem) -> float | None:
 def _run_solver(name, scenario, time_limit, seed, out_csv, queue):
     os.setpgrp()  # own process group, so a stopped run takes its helpers (e.g. CBC) with it
     try:
-        from lombardy_districts.registry import solver_class
+        from lombardy_districts.workflows.registry import solver_class
 
         problem = _setup(scenario)
         cls = solver_class(name)
         start = time.perf_counter()
-        result = cls.from_problem(problem).solve(time_limit=time_limit, seed=seed, workers=2)
+        result = cls.from_problem(problem, {"time_limit": time_limit, "seed": seed, "workers": 2}).solve()
         wall = time.perf_counter() - start
         row = {"status": result.status, "bound": result.bound, "wall": wall}
         if result.plan is not None:
@@ -117,7 +117,7 @@ def _run_spopt(scenario, iterations, seed, queue):
         from libpysal.weights import W
         from spopt.region import MaxPHeuristic
 
-        from lombardy_districts.plan import Plan
+        from lombardy_districts.model.plan import Plan
 
         problem = _setup(scenario)
         territory = problem.territory
@@ -173,7 +173,7 @@ def _fmt(row: dict, key: str, spec: str = "") -> str:
 
 
 def _table(rows: list[dict]) -> str:
-    from lombardy_districts.problem import relative_gap
+    from lombardy_districts.model.problem import relative_gap
 
     head = "| scenario | solver | status | plans | compliant | collaboration kept | bound | gap | wall s | peak MB |"
     lines = [head, "|" + "---|" * 10]
@@ -204,7 +204,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from lombardy_districts.errors import InputError
-    from lombardy_districts.registry import solver_class
+    from lombardy_districts.workflows.registry import solver_class
 
     solvers = []
     for name in args.solvers.split(","):

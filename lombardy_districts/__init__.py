@@ -1,16 +1,37 @@
-"""Propose area social plans for Lombardy's municipalities that meet the regional floors."""
+"""Propose area social plans for Lombardy's municipalities that meet the regional floors.
 
-from .api import Proposal, build_problem, load, propose, read_plan, solve
-from .load import load_municipalities
-from .plan import Plan
-from .rules import Rules
-from .scenarios import Scenario, read_scenarios
-from .scorecard import Scorecard, evaluate
-from .sweep import sweep
-from .territory import Territory
+The public names, and where they live:
+
+=========================================  =================================================================
+``load``, ``read_plan``                    ``workflows.inputs``: a territory (a region, your files, a part)
+``DataOptions``, ``Selection``,            ``model.options``: typed options the command line and scenario
+``ProblemOptions``, ``SolverOptions``      files build too; unknown keys are refused
+``Territory``, ``Plan``, ``Rules``         ``model``: municipalities and graph, a plan, floors and class rule
+``evaluate``, ``Scorecard``                ``model.scorecard``: the single judge of a plan
+``build_problem``, ``solve``, ``propose``  ``workflows.propose``: solve for a compliant plan, get a ``Proposal``
+``Scenario``, ``read_scenarios``, ``sweep``  ``workflows.scenarios``, ``workflows.sweep``: many runs at once
+``frontier``                               ``workflows.frontier``: fewer plans against collaboration kept
+=========================================  =================================================================
+
+Layers, each using only those above it in this list: ``io`` (reading files, the contiguity
+graph), ``model`` (territory, rules, plans, measures, scorecard), ``solvers`` and ``maps``,
+``workflows`` (the Python API), ``cli`` (the command line, the only place that knows argparse).
+"""
+
+from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.model.territory import Territory
+from lombardy_districts.workflows.frontier import frontier
+from lombardy_districts.workflows.inputs import load, read_plan
+from lombardy_districts.workflows.propose import Proposal, build_problem, propose, solve
+from lombardy_districts.workflows.scenarios import Scenario, read_scenarios
+from lombardy_districts.workflows.sweep import sweep
 
 __all__ = [
-    "Plan", "Proposal", "Rules", "Scenario", "Scorecard", "Territory", "build_problem", "evaluate", "load",
-    "load_municipalities", "propose", "read_plan", "read_scenarios", "solve", "sweep",
+    "DataOptions", "Plan", "ProblemOptions", "Proposal", "Rules", "Scenario", "Scorecard", "Selection",
+    "SolverOptions", "Territory", "build_problem", "evaluate", "frontier", "load", "propose", "read_plan",
+    "read_scenarios", "solve", "sweep",
 ]
 __version__ = "0.1.0"

@@ -1,3 +1,3 @@
-from .cli import main
+from lombardy_districts.cli import main
 
 raise SystemExit(main())

@@ -54,7 +54,7 @@ def changes(plan_a, plan_b) -> pd.Series:
     ``moved``: its B plan is not the successor of its A plan (the scorecard's rule).
     ``merged``: not moved, but its whole A plan joined a B plan that mostly comes from another A plan.
     """
-    from lombardy_districts.scorecard import successors
+    from lombardy_districts.model.scorecard import successors
 
     _check_same_municipalities(plan_a, plan_b)
     old = plan_a.assignment

@@ -60,7 +60,7 @@ def resolve_scorecard(plan, scorecard=None, *, rules=None, collaboration=None, s
     """The given scorecard, or the evaluator's one for ``plan`` (the single judge of scores)."""
     if scorecard is not None:
         return scorecard
-    from lombardy_districts.scorecard import evaluate
+    from lombardy_districts.model.scorecard import evaluate
 
     return evaluate(plan, rules=rules, collaboration=collaboration, status_quo=status_quo)
 
@@ -350,7 +350,7 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
         Precomputed display geometry of the plan's territory, to reuse across maps.
     """
     folium = _folium()
-    from lombardy_districts.collaboration import default_collaboration
+    from lombardy_districts.model.collaboration import default_collaboration
 
     scorecard = resolve_scorecard(plan, scorecard, rules=rules, collaboration=collaboration,
                                   status_quo=status_quo)

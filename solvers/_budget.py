@@ -55,11 +55,6 @@ def safety_seconds(seconds: float) -> float:
     return SAFETY_FACTOR * seconds + SAFETY_MARGIN
 
 
-def is_deterministic(options) -> bool:
-    """Whether the solver options ask for deterministic mode (``deterministic = True``)."""
-    return bool((options or {}).get("deterministic", False))
-
-
 class Budget:
     """The allowance of one search: ``spend`` work as it goes, stop when ``expired``.
 

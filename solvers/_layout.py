@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lombardy_districts.rules import Rules
+from lombardy_districts.model.rules import Rules
 
 from .units import Units, reach
 

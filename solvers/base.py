@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from lombardy_districts.problem import Problem, SolveResult
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.options import SolverOptions
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import Problem, SolveResult
 
 Progress = Callable[[dict], None]
 """Called during a solve with
@@ -16,25 +20,36 @@ class Solver:
 
     Every plan a solver returns must pass ``plan.violations(problem.rules) == []``; a solver
     that finds none returns ``plan=None`` with status ``infeasible`` or ``timeout``.
+    ``TUNING`` holds the solver's expert settings with their defaults; ``options.tuning`` may
+    change them, and any other key is refused.
     """
 
     name = "base"
+    TUNING: Mapping[str, Any] = {}
+    WORKERS = 1
+    """Threads used when ``options.workers`` is None."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, options: SolverOptions):
         self.problem = problem
+        self.options = options
+        self.tuning: dict[str, Any] = {**self.TUNING, **options.tuning}
 
     @classmethod
-    def from_problem(cls, problem: Problem) -> Solver:
-        """Prepare a solver for ``problem``."""
-        return cls(problem)
+    def from_problem(cls, problem: Problem, options: SolverOptions | Mapping | None = None) -> Solver:
+        """Prepare a solver for ``problem`` with ``options`` (a ``SolverOptions`` or a table of them)."""
+        options = SolverOptions.from_mapping(options)
+        unknown = sorted(set(options.tuning) - set(cls.TUNING))
+        if unknown:
+            allowed = ", ".join(sorted(cls.TUNING)) or "none"
+            raise InputError([f"unknown tuning setting {key!r} for solver {cls.name}; allowed: {allowed}"
+                              for key in unknown])
+        return cls(problem, options)
 
-    def solve(
-        self,
-        time_limit: float | None = 60.0,
-        seed: int = 0,
-        workers: int | None = None,
-        warm_start=None,
-        progress: Progress | None = None,
-    ) -> SolveResult:
-        """Search for a plan; ``warm_start`` is an optional ``Plan`` to start from."""
+    @property
+    def threads(self) -> int:
+        """Threads to use: ``options.workers``, or this solver's ``WORKERS``."""
+        return self.options.workers if self.options.workers is not None else self.WORKERS
+
+    def solve(self, warm_start: Plan | None = None, progress: Progress | None = None) -> SolveResult:
+        """Search for a plan within ``options.time_limit``; ``warm_start`` is an optional plan to start from."""
         raise NotImplementedError

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
 
-from lombardy_districts.rules import CLASSES, Rules
+from lombardy_districts.model.rules import CLASSES, Rules
 
 from .units import Units
 

@@ -56,10 +56,10 @@ import logging
 import time
 from dataclasses import replace
 
-from lombardy_districts.problem import SolveResult, relative_gap
+from lombardy_districts.model.problem import SolveResult, relative_gap
 
-from . import lns, merge_sets
-from ._budget import CpsatClock, is_deterministic
+from . import exact, lns, merge_sets
+from ._budget import CpsatClock
 from .base import Progress, Solver
 from .cpsat_model import CpsatModel
 from .exact import (
@@ -82,19 +82,23 @@ class CPSATSolver(Solver):
     """CP-SAT partitioning model (see the module docstring for the formulation)."""
 
     name = "cpsat"
+    TUNING = {**exact.TUNING, **lns.TUNING}
+    WORKERS = 2
 
-    def solve(self, time_limit: float | None = 60.0, seed: int = 0, workers: int | None = None,
-              warm_start=None, progress: Progress | None = None) -> SolveResult:
-        """Solve; ``time_limit`` covers preparation, warm start and every lexicographic stage."""
+    def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
+        """Solve; the time limit covers preparation, warm start and every lexicographic stage."""
         start = time.perf_counter()
-        problem = self.problem
-        setup = prepared(self.name, problem, start, warm_start, time_limit, seed, progress,
-                         skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, restricted, fixed),
-                         skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units))
+        problem, tuning = self.problem, self.tuning
+        time_limit, seed, workers = self.options.time_limit, self.options.seed, self.threads
+        deterministic = self.options.deterministic
+        setup = prepared(self.name, problem, start, tuning, warm_start, time_limit, seed, progress,
+                         skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, tuning, restricted, fixed),
+                         skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units),
+                         deterministic=deterministic)
         if isinstance(setup, SolveResult):
             return setup
         details = details_of(setup)
-        clock = CpsatClock(setup.warm_start, time_limit) if is_deterministic(problem.options) else None
+        clock = CpsatClock(setup.warm_start, time_limit) if deterministic else None
         if clock is not None:
             workers = 1
             details.update(deterministic=True, budget=clock.record())

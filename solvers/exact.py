@@ -15,10 +15,12 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from lombardy_districts.errors import InfeasibleError, InputError
-from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem, SolveResult
+from lombardy_districts.model.options import SolverOptions
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import Problem, SolveResult
 
 from .bounds import PlanBound, plan_count_bound
+from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates
 from .units import Units
 
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 SENSE = {"max-plans": 1, "collaboration": 1, "disruption": -1, "compact": -1}
 """+1 for objectives to maximise, -1 for those to minimise."""
 
-DEFAULTS = {
+TUNING = {
     "restrict": "auto",            # True, False or "auto" (restrict when more than full_model_units units)
     "full_model_units": 150,
     "max_plan_population": None,   # None: the ceiling if set, else plan_population_factor * highest floor
@@ -36,15 +38,12 @@ DEFAULTS = {
     "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (see _wants_warm_start)
     "heuristic_share": 0.4,        # share of the time limit the heuristic may use (at most 30 s)
     "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
-    "disruption_by": "municipalities",  # or "population"
-    "plans": None,                 # exactly this many area plans (an integer >= 1), or None
-    "min_plans": None,             # at least this many area plans, or None
-    "max_plans": None,             # at most this many area plans, or None
     "merge_groups": "auto",        # merge mode: set partitioning over groups of plans (merge_sets) when it applies
     "merge_group_size": 6,         # ... listing groups of up to this many plans
     "merge_group_sets": 300_000,   # ... and at most this many connected sets in all
     "merge_groups_share": 0.75,    # ... using at most this share of the time left; the compact model goes on
 }
+"""Expert settings of the exact solvers (``SolverOptions.tuning``), with their defaults."""
 
 
 @dataclass
@@ -70,6 +69,8 @@ class Setup:
     plan_range: tuple[int | None, int | None] = (None, None)
     warm_start: dict = field(default_factory=dict)
     """The heuristic warm start's ``budget`` record and ``seconds`` of the time limit it used."""
+    deterministic: bool = False
+    """Whether the search counts work instead of time (``SolverOptions.deterministic``)."""
 
     @property
     def model_plan_range(self) -> tuple[int | None, int | None]:
@@ -79,43 +80,18 @@ class Setup:
         return (None if low is None else max(0, low - fixed), None if high is None else high - fixed)
 
 
-def options_of(problem: Problem) -> dict:
-    """Solver options: ``DEFAULTS`` updated by ``problem.options`` (unknown keys ignored by name)."""
-    opts = dict(DEFAULTS)
-    opts.update({k: v for k, v in problem.options.items() if k in DEFAULTS})
-    if opts["disruption_by"] not in ("municipalities", "population"):
-        raise InputError(f"option disruption_by = {opts['disruption_by']!r}; allowed: municipalities, population")
-    return opts
+def plan_range(problem: Problem, units: int) -> tuple[int | None, int | None]:
+    """``(lowest, highest)`` number of plans allowed by ``problem.min_plans`` and ``max_plans``.
 
-
-def plan_range(opts: dict, units: int) -> tuple[int | None, int | None]:
-    """``(lowest, highest)`` number of plans allowed by options ``plans``, ``min_plans``, ``max_plans``.
-
-    ``plans = k`` means ``min_plans = max_plans = k``. Every value must be a whole number from 1
-    to ``units`` (the number of units the solver groups); problems are gathered and raised once.
+    Each must be at most ``units`` (the number of units the solver groups).
     """
-    problems, values = [], {}
-    for name in ("plans", "min_plans", "max_plans"):
-        value = opts.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 1 <= value <= units:
-            problems.append(f"option {name} = {value!r}: must be a whole number from 1 to {units} (the number "
-                            f"of units to group); fix: pick a number of area plans in that range or drop {name}")
-            continue
-        values[name] = int(value)
+    problems = [f"{name} = {value}: at most {units} area plans are possible here (the number of units to "
+                f"group); fix: pick a number of area plans from 1 to {units} or drop {name}"
+                for name, value in (("min_plans", problem.min_plans), ("max_plans", problem.max_plans))
+                if value is not None and value > units]
     if problems:
         raise InputError(problems)
-    low, high = values.get("min_plans"), values.get("max_plans")
-    if "plans" in values:
-        k = values["plans"]
-        if (low is not None and low > k) or (high is not None and high < k):
-            raise InputError(f"option plans = {k} conflicts with min_plans = {low} / max_plans = {high}; "
-                             "fix: give plans alone, or min_plans and max_plans")
-        low = high = k
-    if low is not None and high is not None and low > high:
-        raise InputError(f"option min_plans = {low} is above max_plans = {high}; fix: swap or drop one")
-    return low, high
+    return problem.min_plans, problem.max_plans
 
 
 def labels_from_plan(units: Units, plan: Plan) -> list | None:
@@ -129,19 +105,22 @@ def labels_from_plan(units: Units, plan: Plan) -> list | None:
     return labels
 
 
-def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None, seed: int,
-            progress=None, skip_candidates=None, skip_warm_start=None) -> Setup:
+def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit: float | None, seed: int,
+            progress=None, skip_candidates=None, skip_warm_start=None, deterministic: bool = False) -> Setup:
     """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start.
+
+    ``options`` are the solver's tuning settings (``TUNING`` with the caller's changes);
+    ``deterministic`` makes the heuristic warm start count work instead of time.
 
     ``skip_candidates(restricted, hint, fixed)``, when given and true, leaves the candidate pairs
     of the whole model unbuilt (``Candidates.unbuilt``): a solver that searches neighbourhoods
     of the warm start builds its own per neighbourhood. ``skip_warm_start(options, units)``, when
     given and true, skips the heuristic's warm start: the solver finds its own first plan.
     """
-    opts = options_of(problem)
+    opts = options
     rules = problem.rules
     units = Units.from_problem(problem)
-    count_range = plan_range(opts, len(units))
+    count_range = plan_range(problem, len(units))
     notes: list[str] = []
     warm: dict = {}
     hint_full = labels_from_plan(units, warm_start) if warm_start is not None else None
@@ -150,7 +129,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
     # Even 77 municipalities (Sondrio) can leave CP-SAT without a first solution for seconds; the
     # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better.
     if hint_full is None and _wants_warm_start(problem, opts, units, skip_warm_start):
-        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm)
+        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm, deterministic)
 
     keep, fixed = list(range(len(units))), {}
     if problem.mode == "repair":
@@ -180,14 +159,11 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
                                       population_limit_is_rule=max_pop is not None and max_pop == rules.ceiling)
     weight = None
     if model.status_quo is not None:
-        if opts["disruption_by"] == "population":
-            weight = model.population.astype(np.int64)
-        else:
-            weight = np.array([len(m) for m in model.members], dtype=np.int64)
+        weight = np.array([len(m) for m in model.members], dtype=np.int64)
     bound = plan_count_bound(units, rules)
     low, high = count_range
     if low is not None and low > bound.value and not bound.infeasible_parts:
-        raise InfeasibleError(f"{'plans' if low == high else 'min_plans'} = {low} asked, but at most "
+        raise InfeasibleError(f"{'exactly' if low == high else 'min_plans ='} {low} plans asked, but at most "
                               f"{bound.value} area plans can comply ({bound.method}); fix: ask for at most "
                               f"{bound.value} plans")
     if hint is not None and count_range != (None, None):
@@ -196,7 +172,7 @@ def prepare(problem: Problem, warm_start: Plan | None, time_limit: float | None,
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
-                 hint, bound, opts, notes, weight, count_range, warm)
+                 hint, bound, opts, notes, weight, count_range, warm, deterministic)
 
 
 def _wants_warm_start(problem: Problem, opts: dict, units: Units, skip_warm_start) -> bool:
@@ -216,22 +192,18 @@ def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=N
     if setup.hint is not None:
         return
     labels = _heuristic_labels(setup.problem, setup.units, time_limit, seed, setup.options, setup.notes,
-                               progress, setup.warm_start)
+                               progress, setup.warm_start, setup.deterministic)
     if labels is not None:
         setup.hint = [labels[u] for u in setup.keep]
 
 
-def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None) -> list | None:
+def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None,
+                      deterministic=False) -> list | None:
     """The heuristic's plan as unit labels, or None; ``warm`` receives its ``budget`` and ``seconds`` used."""
-    try:
-        from .heuristic import HeuristicSolver
-    except ImportError:
-        notes.append("no heuristic solver available for a warm start")
-        return None
     limit = min(30.0, (time_limit or 60.0) * opts["heuristic_share"])
+    options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=1, deterministic=deterministic)
     try:
-        result = HeuristicSolver.from_problem(problem).solve(time_limit=limit, seed=seed, workers=1,
-                                                             progress=progress)
+        result = HeuristicSolver.from_problem(problem, options).solve(progress=progress)
     except Exception as exc:  # the warm start is a help, never a requirement
         notes.append(f"heuristic warm start failed: {exc}")
         return None
@@ -298,10 +270,7 @@ def objective_values(setup: Setup, labels) -> dict[str, float]:
         "compact": float(sum(1 for i, j in units.edges if labels[i] != labels[j])),
     }
     if units.status_quo is not None:
-        if setup.options["disruption_by"] == "population":
-            weight = units.population.astype(float)
-        else:
-            weight = np.array([len(m) for m in units.members], dtype=float)
+        weight = np.array([len(m) for m in units.members], dtype=float)
         new = {lab: k for k, lab in enumerate(dict.fromkeys(labels))}
         overlap = np.zeros((len(new), int(units.status_quo.max()) + 1))
         for u, lab in enumerate(labels):

@@ -37,11 +37,11 @@ import time
 import numpy as np
 
 from lombardy_districts.errors import InfeasibleError
-from lombardy_districts.feasibility import check_feasible
-from lombardy_districts.problem import SolveResult, relative_gap
+from lombardy_districts.model.feasibility import check_feasible
+from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from ._bound import plan_bound
-from ._budget import Budget, is_deterministic
+from ._budget import Budget
 from ._grow import grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
@@ -56,19 +56,19 @@ log = logging.getLogger(__name__)
 class HeuristicSolver(Solver):
     """Fast constructive method plus local search; serves scratch, merge and repair modes.
 
-    Options read from ``problem.options`` (all optional): ``starts`` (constructions per restart,
-    default 8), ``restarts`` (default 3), ``patience`` (idle local-search moves before a restart,
-    default ``max(200, 30 * plans)``).
+    Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (default 3),
+    ``patience`` (idle local-search moves before a restart, None: ``max(200, 30 * plans)``).
     """
 
     name = "heuristic"
+    TUNING = {"starts": 8, "restarts": 3, "patience": None}
 
-    def solve(self, time_limit: float | None = 60.0, seed: int = 0, workers: int | None = None,
-              warm_start=None, progress: Progress | None = None) -> SolveResult:
+    def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Search for a compliant plan; see the module docstring for the method."""
         t0 = time.perf_counter()
         problem = self.problem
-        deterministic = is_deterministic(problem.options)
+        time_limit, seed = self.options.time_limit, self.options.seed
+        deterministic = self.options.deterministic
         budget = Budget(time_limit, deterministic)
         try:
             check_feasible(problem)
@@ -82,7 +82,7 @@ class HeuristicSolver(Solver):
         if problem.mode == "repair" and "disruption" not in objectives:
             objectives.insert(0, "disruption")
         rng = np.random.default_rng(seed)
-        opts = problem.options or {}
+        opts = self.tuning
         state = {"best": None, "stopped_by": None, "starts": 0}
 
         def report(part: Partition) -> None:
@@ -138,8 +138,8 @@ class HeuristicSolver(Solver):
 
     def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""
-        starts = int(opts.get("starts", 8))
-        restarts = int(opts.get("restarts", 3))
+        starts = int(opts["starts"])
+        restarts = int(opts["restarts"])
         locked = lock_regions(layout)
         if locked is None:
             return None
@@ -162,7 +162,7 @@ class HeuristicSolver(Solver):
             if first is None:
                 break
             report(first)
-            patience = int(opts.get("patience", max(200, 30 * len(first))))
+            patience = int(opts["patience"] or max(200, 30 * len(first)))
             first = improve_count(layout, first, rng, budget, bound=bound, patience=patience,
                                   on_better=report)
             if best is None or len(first) > len(best):

@@ -35,7 +35,7 @@ import numpy as np
 
 from lombardy_districts.errors import InputError
 
-from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, is_deterministic, safety_seconds
+from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, safety_seconds
 from .bounds import PlanBound
 from .exact import SENSE, Setup
 from .model_data import ClassTerms, build_candidates
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 LOCAL_OBJECTIVES = ("max-plans", "collaboration", "compact")
 """Objectives that change only with the plans a neighbourhood re-solves."""
 
-OPTIONS = {
+TUNING = {
     "lns": "auto",          # True, False or "auto" (large restricted models with a warm start)
     "lns_plans": (3, 6),    # how many neighbouring area plans a neighbourhood takes (low, high)
     "lns_max_units": 80,    # at most this many units in one neighbourhood
@@ -87,20 +87,20 @@ class LnsRecord:
 
 
 def applies(setup: Setup) -> bool:
-    """True when ``improve`` should run on ``setup`` (option ``lns``; see ``OPTIONS``)."""
-    return setup.hint is not None and wanted(setup.problem, setup.candidates.restricted, setup.fixed)
+    """True when ``improve`` should run on ``setup`` (setting ``lns``; see ``TUNING``)."""
+    return setup.hint is not None and wanted(setup.problem, setup.options, setup.candidates.restricted, setup.fixed)
 
 
-def wanted(problem, restricted: bool, fixed) -> bool:
-    """True when the search fits ``problem`` and its option ``lns`` asks for it.
+def wanted(problem, tuning: dict, restricted: bool, fixed) -> bool:
+    """True when the search fits ``problem`` and its tuning setting ``lns`` asks for it.
 
-    ``auto``: when the whole model is restricted (large inputs). Never with weights, the
-    ``plans`` options, repair mode's fixed plans or an objective other than ``LOCAL_OBJECTIVES``.
+    ``auto``: when the whole model is restricted (large inputs). Never with weights, a bounded
+    number of plans, repair mode's fixed plans or an objective other than ``LOCAL_OBJECTIVES``.
     """
-    choice = lns_options(problem)["lns"]
+    choice = lns_options(tuning)["lns"]
     if choice is False or fixed or problem.weights or not set(problem.objectives) <= set(LOCAL_OBJECTIVES):
         return False
-    if any(problem.options.get(k) is not None for k in ("plans", "min_plans", "max_plans")):
+    if problem.min_plans is not None or problem.max_plans is not None:
         return False
     return choice is True or (choice == "auto" and restricted)
 
@@ -125,7 +125,7 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     ``labels`` is one label per unit of ``setup.model`` (the incumbent at the end); ``start`` is
     the solve's ``time.perf_counter()`` origin for progress reports.
     """
-    opts = lns_options(setup.problem)
+    opts = lns_options(setup.options)
     units, objectives = setup.model, setup.problem.objectives
     rng = np.random.default_rng(seed)
     labels = _relabel(setup.hint)
@@ -134,7 +134,7 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     began = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     iterations = opts["lns_iterations"]
-    if is_deterministic(setup.problem.options):
+    if setup.deterministic:
         workers, record.deterministic = 1, True
         seconds = (NO_LIMIT if time_limit is None else time_limit) - setup.warm_start.get("seconds", 0.0)
         if iterations is None:
@@ -251,7 +251,7 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
         return None, False, False
     sub_setup = Setup(setup.problem, sub, sub, list(range(len(sub))), {}, ClassTerms.from_units(sub, rules),
                       candidates, hint, PlanBound(len(sub), "neighbourhood", []),
-                      {**setup.options, "plans": None, "min_plans": None, "max_plans": None})
+                      setup.options, deterministic=setup.deterministic)
     model = CpsatModel(sub_setup)
     objectives = setup.problem.objectives
     total, factor = 0, 1
@@ -301,9 +301,9 @@ def _named(score: tuple, objectives) -> dict:
     return {name: SENSE[name] * value for name, value in zip(objectives, score)}
 
 
-def lns_options(problem) -> dict:
-    """``OPTIONS`` updated by ``problem.options``, checked; every problem is raised at once."""
-    opts = {**OPTIONS, **{k: v for k, v in problem.options.items() if k in OPTIONS}}
+def lns_options(tuning: dict) -> dict:
+    """``TUNING`` updated by the solver's ``tuning``, checked; every problem is raised at once."""
+    opts = {**TUNING, **{k: v for k, v in tuning.items() if k in TUNING}}
     problems = []
     if opts["lns"] not in (True, False, "auto"):
         problems.append(f"option lns = {opts['lns']!r}; allowed: true, false, auto")

@@ -43,13 +43,13 @@ def applies(setup: Setup) -> bool:
 
 
 def wanted(problem, options: dict, units) -> bool:
-    """``applies`` before the setup exists: ``options`` as from ``exact.options_of``, ``units`` the units."""
+    """``applies`` before the setup exists: ``options`` the solver's tuning settings, ``units`` the units."""
     objectives = problem.objectives
     if problem.mode != "merge" or problem.weights or objectives[0] != "max-plans":
         return False
     if options.get("merge_groups") is False or units.locked:
         return False
-    if any(options.get(k) is not None for k in ("plans", "min_plans", "max_plans")):
+    if problem.min_plans is not None or problem.max_plans is not None:
         return False
     if any(o not in LATER for o in objectives[1:]):
         return False

@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from lombardy_districts.errors import InfeasibleError, InputError
-from lombardy_districts.rules import CLASSES, Rules
+from lombardy_districts.model.rules import CLASSES, Rules
 
 from .units import Units, reach
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 import logging
 import time
 
-from lombardy_districts.problem import SolveResult, relative_gap
+from lombardy_districts.model.problem import SolveResult, relative_gap
 
+from . import exact
 from .base import Progress, Solver
 from .exact import (
     SENSE,
@@ -49,17 +50,16 @@ class PulpSolver(Solver):
     """MILP with PuLP and CBC (see the module docstring); meant for small instances."""
 
     name = "pulp"
+    TUNING = {**exact.TUNING, "restrict": False}
 
-    def solve(self, time_limit: float | None = 60.0, seed: int = 0, workers: int | None = None,
-              warm_start=None, progress: Progress | None = None) -> SolveResult:
+    def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Solve with CBC; ``progress`` is called once per lexicographic stage."""
         import pulp
 
         start = time.perf_counter()
         problem = self.problem
-        if "restrict" not in problem.options:
-            problem = _with_option(problem, restrict=False)
-        setup = prepared(self.name, problem, start, warm_start, time_limit, seed)
+        time_limit, seed, workers = self.options.time_limit, self.options.seed, self.threads
+        setup = prepared(self.name, problem, start, self.tuning, warm_start, time_limit, seed)
         if isinstance(setup, SolveResult):
             return setup
         details = details_of(setup)
@@ -110,12 +110,6 @@ class PulpSolver(Solver):
             details["bound_method"] = setup.bound.method
         return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
-
-
-def _with_option(problem, **options):
-    from dataclasses import replace
-
-    return replace(problem, options={**problem.options, **options})
 
 
 class _Milp:

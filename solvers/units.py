@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import Problem
 
 
 @dataclass(frozen=True, eq=False)

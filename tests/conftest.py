@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from lombardy_districts.territory import Territory
+from lombardy_districts.model.territory import Territory
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import box
 
-from lombardy_districts.collaboration import Collaboration, default_collaboration
-from lombardy_districts.problem import Problem
-from lombardy_districts.rules import Rules
-from lombardy_districts.territory import Territory
+from lombardy_districts.model.collaboration import Collaboration, default_collaboration
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.territory import Territory
 
 
 def grid(rows: int, cols: int, population, mountain=None, labour=None) -> Territory:

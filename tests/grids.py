@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import box
 
-from lombardy_districts.territory import Territory
+from lombardy_districts.model.territory import Territory
 
 SIDE = 1000.0  # metres; each cell is 1 km2
 

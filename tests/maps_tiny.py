@@ -15,7 +15,7 @@ def tiny_territory():
     import geopandas as gpd
     from shapely.geometry import box
 
-    from lombardy_districts.territory import Territory
+    from lombardy_districts.model.territory import Territory
 
     cells = [(r, c) for r in range(ROWS) for c in range(COLS)]
     names = [f"Sant'Angelo {r}-{c}" if c == 3 else f"Citt\u00e0 {r}-{c}" for r, c in cells]
@@ -40,7 +40,7 @@ def tiny_territory():
 
 def tiny_plan_a(territory):
     """West and Centre (80,000 each), North-east (40,000: below a 50,000 floor), South-east (60,000)."""
-    from lombardy_districts.plan import Plan
+    from lombardy_districts.model.plan import Plan
 
     def which(r, c):
         return "W" if c < 2 else "C" if c < 4 else "NE" if r < 2 else "SE"
@@ -56,7 +56,7 @@ def tiny_plan_b(territory):
 
 def tiny_rules():
     """Every class floor at 50,000."""
-    from lombardy_districts.rules import Rules
+    from lombardy_districts.model.rules import Rules
 
     return Rules().with_floor(50_000)
 
@@ -65,7 +65,7 @@ def tiny_collaboration():
     """Two kinds: a 'union' tying Centre to North-east across the border, a 'consortium' inside West."""
     import pandas as pd
 
-    from lombardy_districts.collaboration import Collaboration
+    from lombardy_districts.model.collaboration import Collaboration
 
     rows = [(code(0, 3), code(0, 4), 2.0, "union"), (code(1, 3), code(1, 4), 2.0, "union"),
             (code(0, 0), code(0, 1), 1.0, "consortium"), (code(1, 0), code(1, 1), 1.0, "consortium")]

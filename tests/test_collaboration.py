@@ -1,16 +1,19 @@
+import argparse
+
 import pandas as pd
 import pytest
 
-from lombardy_districts.collaboration import (
+from lombardy_districts.cli.options import collaboration_weights
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.collaboration import (
     Collaboration,
     default_collaboration,
     labour_market_edges,
-    parse_kind_weights,
     read_collaboration_csv,
     status_quo_edges,
 )
-from lombardy_districts.errors import InputError
-from lombardy_districts.plan import Plan
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.workflows.inputs import collaboration_edges
 from tests.grids import grid_territory
 
 # 1 x 4 grid 000001 - 000002 - 000003 - 000004; labour markets L1 L1 L1 L2
@@ -53,20 +56,20 @@ def test_restrict_keeps_edges_inside(line):
     assert collab.weights() == {("000001", "000002"): 1.0}
 
 
-def test_parse_kind_weights():
-    assert parse_kind_weights(["labour_market=0.5", " status_quo = 2 "]) == {"labour_market": 0.5, "status_quo": 2.0}
-    assert parse_kind_weights([]) == {}
-    with pytest.raises(InputError) as info:
-        parse_kind_weights(["labour_market=lots", "status_quo", "x=-1", "y=nan", "union=1"],
-                           kinds={"labour_market", "status_quo", "x", "y"})
-    assert info.value.problems == [
-        "--collaboration-weight 'labour_market=lots': weight 'lots' is not a number",
-        "--collaboration-weight 'status_quo' must look like KIND=W, e.g. labour_market=0.5",
-        "--collaboration-weight 'x=-1': weight must be a finite number >= 0",
-        "--collaboration-weight 'y=nan': weight must be a finite number >= 0",
-        "--collaboration-weight 'union=1': no collaboration edges of kind 'union'; "
-        "kinds present: labour_market, status_quo, x, y",
-    ]
+def test_collaboration_weight_options_are_parsed_and_checked():
+    args = argparse.Namespace(collaboration_weight=["labour_market=0.5", " status_quo = 2 "])
+    assert collaboration_weights(args, []) == {"labour_market": 0.5, "status_quo": 2.0}
+    problems = []
+    args.collaboration_weight = ["labour_market=lots", "status_quo", "x=-1", "y=nan"]
+    assert collaboration_weights(args, problems) == {}
+    assert problems == [f"--collaboration-weight {item!r} must look like KIND=W, e.g. labour_market=0.5, "
+                        "with a finite number >= 0" for item in args.collaboration_weight]
+
+
+def test_a_weight_for_a_kind_with_no_edges_is_refused(line):
+    with pytest.raises(InputError, match="kind 'union': there are no collaboration edges of that kind; "
+                                         "kinds present: labour_market"):
+        collaboration_edges(line, kind_weights={"union": 1.0})
 
 
 def test_read_collaboration_csv_orders_pairs_and_keeps_kinds(line, tmp_path):

@@ -1,16 +1,16 @@
 """CP-SAT exact solver on tiny grids: optimum, class rule, infeasibility, seeds, progress."""
 
 import pytest
+from lombardy_districts.solvers.cpsat import CPSATSolver
 
-from lombardy_districts.rules import Rules
-from solvers.cpsat import CPSATSolver
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.rules import Rules
 from tests.exact_grids import class_grid, grid, problem
 
 
-def solve(p, **kw):
-    kw.setdefault("time_limit", 30)
-    kw.setdefault("workers", 1)
-    return CPSATSolver.from_problem(p).solve(**kw)
+def solve(p, warm_start=None, progress=None, **options):
+    options = {"time_limit": 30, "workers": 1, **options}
+    return CPSATSolver.from_problem(p, options).solve(warm_start=warm_start, progress=progress)
 
 
 def test_max_plans_uses_the_class_floors_exactly():
@@ -93,29 +93,32 @@ def test_weighted_objectives():
 
 
 @pytest.mark.parametrize("options, match", [
-    ({"plans": 0}, r"option plans = 0: must be a whole number from 1 to 16"),
-    ({"plans": 17}, r"option plans = 17: must be a whole number from 1 to 16"),
-    ({"plans": 2.5}, r"option plans = 2.5"),
+    ({"min_plans": 0}, r"min_plans = 0: must be a whole number of area plans >= 1"),
+    ({"max_plans": 2.5}, r"max_plans = 2.5: must be a whole number"),
     ({"min_plans": 5, "max_plans": 3}, r"min_plans = 5 is above max_plans = 3"),
 ])
 def test_plans_option_is_validated(options, match):
-    from lombardy_districts.errors import InputError
-
     territory, rules = class_grid()
     with pytest.raises(InputError, match=match):
-        solve(problem(territory, rules, ("collaboration",), options=options))
+        problem(territory, rules, ("collaboration",), **options)
+
+
+def test_more_plans_than_units_is_refused_naming_the_count():
+    territory, rules = class_grid()
+    with pytest.raises(InputError, match=r"max_plans = 17: at most 16 area plans are possible here"):
+        solve(problem(territory, rules, ("collaboration",), max_plans=17))
 
 
 def test_plans_above_the_proved_bound_is_infeasible_with_numbers():
     territory, rules = class_grid()
-    result = solve(problem(territory, rules, ("collaboration",), options={"plans": 12}))
+    result = solve(problem(territory, rules, ("collaboration",), min_plans=12, max_plans=12))
     assert result.status == "infeasible" and result.plan is None
-    assert "plans = 12 asked, but at most" in result.message
+    assert "exactly 12 plans asked, but at most" in result.message
 
 
 def test_fixed_number_of_plans_is_met_exactly():
     territory, rules = class_grid()
     for k in (1, 3, 7):
-        result = solve(problem(territory, rules, ("collaboration",), options={"plans": k}))
+        result = solve(problem(territory, rules, ("collaboration",), min_plans=k, max_plans=k))
         assert result.status == "optimal" and len(result.plan) == k
         assert result.plan.violations(rules) == []

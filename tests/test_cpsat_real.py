@@ -3,12 +3,13 @@
 
 def test_cpsat_answers_at_once_on_a_real_province(lombardy):
     """Sondrio (77 municipalities) at a 25,000 floor: a compliant plan even with a short limit."""
-    from lombardy_districts.api import build_problem
-    from solvers.cpsat import CPSATSolver
+    from lombardy_districts.solvers.cpsat import CPSATSolver
+
+    from lombardy_districts.workflows.propose import build_problem
 
     sondrio = lombardy.select("province", ["Sondrio"])
     problem = build_problem(sondrio, floor=25_000)
-    result = CPSATSolver.from_problem(problem).solve(time_limit=5, seed=0, workers=1)
+    result = CPSATSolver.from_problem(problem, {"time_limit": 5, "seed": 0, "workers": 1}).solve()
     assert result.plan is not None and result.plan.violations(problem.rules) == []
     assert 6 <= len(result.plan) <= 7 and result.bound == 7
 
@@ -16,9 +17,10 @@ def test_cpsat_answers_at_once_on_a_real_province(lombardy):
 
 def test_the_shared_plan_bound_is_the_tighter_of_the_two(make_grid):
     """6 | 20 | 6 with a floor of 10: only one plan can comply, though capped population / floor says 2."""
+    from lombardy_districts.solvers.bounds import plan_count_bound
+    from lombardy_districts.solvers.units import Units
+
     import lombardy_districts as ld
-    from solvers.bounds import plan_count_bound
-    from solvers.units import Units
 
     problem = ld.build_problem(make_grid(1, 3, [6, 20, 6]), floor=10)
     bound = plan_count_bound(Units.from_problem(problem), problem.rules)

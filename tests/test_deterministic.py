@@ -8,16 +8,14 @@ import time
 from contextlib import contextmanager
 
 import pytest
+from lombardy_districts.solvers._budget import HEURISTIC_WORK_PER_SECOND, Budget
 
-from lombardy_districts.api import build_problem, solve
 from lombardy_districts.errors import InputError
-from lombardy_districts.problem import Problem
-from lombardy_districts.rules import Rules
-from lombardy_districts.scenarios import Scenario
-from solvers._budget import HEURISTIC_WORK_PER_SECOND, Budget
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.workflows.propose import build_problem, solve
+from lombardy_districts.workflows.scenarios import Scenario
 from tests.grids import grid_territory
-
-DETERMINISTIC = {"deterministic": True}
 
 
 @contextmanager
@@ -34,7 +32,8 @@ def busy_machine(processes: int = 2):
 
 
 def run(problem, solver, time_limit, seed):
-    result = solve(problem, solver=solver, time_limit=time_limit, seed=seed).result
+    options = {"solver": solver, "time_limit": time_limit, "seed": seed, "deterministic": True}
+    result = solve(problem, options).result
     assert result.plan is not None and result.plan.violations(problem.rules) == []
     assert result.details["deterministic"] is True
     assert result.details["budget"]["reproducible"] is True, result.details["budget"]
@@ -62,8 +61,7 @@ def test_budget_counts_work_not_time():
 def test_grid_heuristic_same_seed_same_plan_on_a_busy_machine():
     # 12 x 12 grid, floor 5,000: the search stops on its work allowance, not by bound or patience
     territory = grid_territory(12, 12, population=list(range(500, 500 + 144 * 10, 10)))
-    problem = Problem(territory, Rules().with_floor(5000), build_problem(territory).collaboration,
-                      options=DETERMINISTIC)
+    problem = Problem(territory, Rules().with_floor(5000), build_problem(territory).collaboration)
     first = run(problem, "heuristic", 0.3, seed=3)
     assert first.details["stopped_by"] == "work_budget"
     assert first.details["budget"]["work_units"] >= 0.3 * HEURISTIC_WORK_PER_SECOND
@@ -77,7 +75,7 @@ def test_grid_heuristic_same_seed_same_plan_on_a_busy_machine():
 
 def test_grid_cpsat_same_seed_same_plan_on_a_busy_machine():
     territory = grid_territory(6, 6, population=list(range(500, 500 + 36 * 30, 30)))
-    problem = build_problem(territory, floor=6000, options=DETERMINISTIC)
+    problem = build_problem(territory, floor=6000)
     first = run(problem, "cpsat", 1.0, seed=2)
     assert first.details["budget"]["workers"] == 1
     with busy_machine():
@@ -89,7 +87,7 @@ def test_grid_cpsat_same_seed_same_plan_on_a_busy_machine():
 def test_bergamo_same_seed_same_plan_on_a_busy_machine(lombardy, solver, time_limit):
     """Bergamo (243 municipalities) at 25,000: the heuristic, and CP-SAT's large-neighbourhood search."""
     bergamo = lombardy.select("province", ["Bergamo"])
-    problem = build_problem(bergamo, floor=25_000, options=DETERMINISTIC)
+    problem = build_problem(bergamo, floor=25_000)
     first = run(problem, solver, time_limit, seed=1)
     with busy_machine():
         again = run(problem, solver, time_limit, seed=1)
@@ -104,16 +102,23 @@ def test_bergamo_same_seed_same_plan_on_a_busy_machine(lombardy, solver, time_li
 
 def test_default_mode_is_not_marked_deterministic():
     territory = grid_territory(4, 4)
-    result = solve(build_problem(territory, floor=3000), solver="heuristic", time_limit=5).result
+    result = solve(build_problem(territory, floor=3000), {"solver": "heuristic", "time_limit": 5}).result
     assert "deterministic" not in result.details and "budget" not in result.details
 
 
 def test_bad_deterministic_values_are_refused_with_a_fix():
     territory = grid_territory(4, 4)
-    with pytest.raises(InputError, match=r"option deterministic = 'yes': must be True or False"):
-        build_problem(territory, options={"deterministic": "yes"})
+    with pytest.raises(InputError, match=r"deterministic = 'yes': must be true or false"):
+        solve(build_problem(territory), {"deterministic": "yes"})
     with pytest.raises(InputError, match=r"solver 'pulp': allowed solvers: heuristic, cpsat; .*drop --deterministic"):
-        solve(build_problem(territory, floor=3000, options=DETERMINISTIC), solver="pulp")
-    with pytest.raises(InputError, match=r"deterministic = 'on': must be true or false, e.g. deterministic = true"):
+        solve(build_problem(territory, floor=3000), {"solver": "pulp", "deterministic": True})
+    with pytest.raises(InputError, match=r"scenario 'a': deterministic = 'on': must be true or false"):
         Scenario.from_dict({"name": "a", "deterministic": "on"})
-    assert Scenario.from_dict({"name": "a", "deterministic": True}).namespace().deterministic is True
+    assert Scenario.from_dict({"name": "a", "deterministic": True}).solver_options.deterministic is True
+
+
+def test_a_misspelt_solver_option_is_refused_naming_the_allowed_ones():
+    territory = grid_territory(4, 4)
+    with pytest.raises(InputError, match=r"unknown solver option 'deterministc'; allowed: solver, time_limit, seed, "
+                                         r"workers, deterministic, tuning"):
+        solve(build_problem(territory, floor=3000), {"deterministc": True})

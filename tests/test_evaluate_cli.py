@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lombardy_districts.cli import main
-from lombardy_districts.load import data_file
+from lombardy_districts.io.embedded import data_file
 
 EXAMPLE = str(data_file("status_quo_example.csv"))
 
@@ -17,7 +17,7 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def municipalities():
-    from lombardy_districts.load import load_municipalities
+    from lombardy_districts.io.embedded import load_municipalities
 
     return load_municipalities()
 
@@ -25,7 +25,7 @@ def municipalities():
 @pytest.fixture
 def run(cache, capsys, municipalities, monkeypatch):
     # the command runs as a user runs it; only the 1.5 s table load is shared between tests
-    monkeypatch.setattr("lombardy_districts.territory.load_municipalities", lambda region: municipalities.copy())
+    monkeypatch.setattr("lombardy_districts.model.territory.load_municipalities", lambda region: municipalities.copy())
 
     def run(*argv):
         code = main(["evaluate", *map(str, argv), "--cache-dir", cache])
@@ -124,8 +124,8 @@ def test_missing_municipalities_within_a_selection(run, tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--collaboration-weight", "labour_market=lots"], "weight 'lots' is not a number"),
-    (["--collaboration-weight", "union=1"], "no collaboration edges of kind 'union'"),
+    (["--collaboration-weight", "labour_market=lots"], "'labour_market=lots' must look like KIND=W"),
+    (["--collaboration-weight", "union=1"], "kind 'union': there are no collaboration edges of that kind"),
     (["--within-status-quo"], "--within-status-quo needs a status quo"),
     (["--province", "Atlantis"], "--province 'Atlantis' is not a province"),
     (["--select", "colour=red"], "--select: unknown column 'colour'"),

@@ -6,9 +6,9 @@ import geopandas as gpd
 import pytest
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.export import parse_formats, plans_geodataframe, write_formats, write_plans
-from lombardy_districts.plan import Plan
-from lombardy_districts.scorecard import PLAN_COLUMNS, evaluate
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.scorecard import PLAN_COLUMNS, evaluate
+from lombardy_districts.workflows.export import parse_formats, plans_geodataframe, write_formats, write_plans
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 import pytest
 
-from lombardy_districts.collaboration import Collaboration
 from lombardy_districts.errors import InfeasibleError
-from lombardy_districts.feasibility import check_feasible
-from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem
-from lombardy_districts.rules import Rules
+from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.feasibility import check_feasible
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.rules import Rules
 from tests.grids import grid_territory
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.files import read_csv_text, write_atomic
-from lombardy_districts.plan import read_assignment_csv
+from lombardy_districts.io.files import read_csv_text, write_atomic
+from lombardy_districts.model.plan import read_assignment_csv
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lombardy_districts.api import build_problem
 from lombardy_districts.cli import main
-from lombardy_districts.collaboration import Collaboration
-from lombardy_districts.frontier import best_merge, frontier, frontier_table, frontier_targets, write_frontier
-from lombardy_districts.plan import Plan
-
-from .grids import grid_territory
+from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.workflows.frontier import best_merge, frontier, frontier_table, frontier_targets, write_frontier
+from lombardy_districts.workflows.propose import build_problem
+from tests.grids import grid_territory
 
 
 def _edges(pairs):
@@ -56,7 +55,8 @@ def test_frontier_on_a_grid_goes_from_most_plans_to_one(tmp_path):
     territory = grid_territory(2, 4, labour_market_area=["L1", "L1", "L2", "L2"] * 2)
     problem = build_problem(territory, floor=2000)
     seen = []
-    points = frontier(problem, solver="heuristic", method="greedy", time_limit=5, seed=1, progress=seen.append)
+    points = frontier(problem, {"solver": "heuristic", "time_limit": 5, "seed": 1}, method="greedy",
+                      progress=seen.append)
     counts = [p.plans for p in points]
     assert counts == [4, 3, 2, 1]
     assert [(s["done"], s["total"]) for s in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
@@ -97,14 +97,14 @@ def test_frontier_says_why_when_nothing_complies(floor):
 
     territory = grid_territory(2, 2)
     with pytest.raises(InfeasibleError, match="below the lowest floor"):
-        frontier(build_problem(territory, floor=floor), solver="heuristic", time_limit=2)
+        frontier(build_problem(territory, floor=floor), {"solver": "heuristic", "time_limit": 2})
 
 
 def test_frontier_with_a_status_quo_reports_disruption(tmp_path):
     territory = grid_territory(2, 4)
     status_quo = Plan(territory, {c: ("w" if i % 4 < 2 else "e") for i, c in enumerate(territory.codes)})
     problem = build_problem(territory, floor=2000, status_quo=status_quo)
-    points = frontier(problem, solver="heuristic", time_limit=3, seed=0)
+    points = frontier(problem, {"solver": "heuristic", "time_limit": 3, "seed": 0})
     table = frontier_table(points)
     assert "municipalities_moved" in table.columns
     # merging whole plans moves nobody: every old plan's successor holds all of it
@@ -132,9 +132,9 @@ def _kept(points):
 
 def test_exact_frontier_beats_greedy_where_merging_is_myopic():
     territory, problem = _myopic_line()
-    greedy = frontier(problem, solver="cpsat", method="greedy", time_limit=10, workers=1)
+    greedy = frontier(problem, {"solver": "cpsat", "time_limit": 10, "workers": 1}, method="greedy")
     seen = []
-    exact = frontier(problem, solver="cpsat", method="exact", time_limit=10, workers=1, progress=seen.append)
+    exact = frontier(problem, {"solver": "cpsat", "time_limit": 10, "workers": 1}, method="exact", progress=seen.append)
     assert [p.plans for p in exact] == [p.plans for p in greedy] == [4, 3, 2, 1]
     assert _kept(greedy)[2] == pytest.approx(7 / 17)
     assert _kept(exact)[2] == pytest.approx(13 / 17)
@@ -157,8 +157,8 @@ def test_exact_frontier_goes_below_where_greedy_gets_stuck():
                      ("000004", "000005", 1.0)])
     base = build_problem(territory, floor=1000, collaboration=collab)
     problem = build_problem(territory, rules=base.rules.with_changes(ceiling=3000), collaboration=collab)
-    greedy = frontier(problem, method="greedy", time_limit=10, workers=1)
-    exact = frontier(problem, method="exact", time_limit=10, workers=1)
+    greedy = frontier(problem, {"time_limit": 10, "workers": 1}, method="greedy")
+    exact = frontier(problem, {"time_limit": 10, "workers": 1}, method="exact")
     assert [p.plans for p in greedy] == [5, 4, 3]
     assert [p.plans for p in exact] == [5, 4, 3, 2]
     assert exact[-1].proof == "optimal" and exact[-1].plan.violations(problem.rules) == []
@@ -167,7 +167,7 @@ def test_exact_frontier_goes_below_where_greedy_gets_stuck():
 
 def test_no_budget_left_gives_greedy_points_marked_heuristic():
     territory, problem = _myopic_line()
-    points = frontier(problem, method="exact", time_limit=10, budget=0, workers=1)
+    points = frontier(problem, {"time_limit": 10, "workers": 1}, method="exact", budget=0)
     assert [p.method for p in points] == ["solver cpsat", "merge", "merge", "merge"]
     assert [p.proof for p in points] == ["optimal", "heuristic", "heuristic", "optimal"]
     assert _kept(points)[2] == pytest.approx(7 / 17)
@@ -195,15 +195,13 @@ def test_deterministic_frontier_counts_work_not_the_wall_clock(monkeypatch):
     # a machine where every frontier step seems to take 100 s: by the wall clock the 5 s budget is
     # spent after one point; in deterministic mode the points count their CP-SAT work, so all stay exact
     import types
-    from dataclasses import replace
 
-    import lombardy_districts.frontier as module
+    import lombardy_districts.workflows.frontier as module
 
     ticks = iter(range(0, 10**6, 100))
     monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=lambda: float(next(ticks))))
     territory, problem = _myopic_line()
-    problem = replace(problem, options={**problem.options, "deterministic": True})
-    points = frontier(problem, method="exact", time_limit=10, budget=5, workers=1)
+    points = frontier(problem, {"time_limit": 10, "workers": 1, "deterministic": True}, method="exact", budget=5)
     assert [p.method for p in points] == ["solver cpsat", "cpsat merge", "cpsat merge", "merge"]
-    again = frontier(problem, method="exact", time_limit=10, budget=5, workers=1)
+    again = frontier(problem, {"time_limit": 10, "workers": 1, "deterministic": True}, method="exact", budget=5)
     assert [p.plan.assignment.to_dict() for p in points] == [p.plan.assignment.to_dict() for p in again]

@@ -5,7 +5,7 @@ import pytest
 from shapely.affinity import translate
 
 from lombardy_districts.errors import GraphError, InputError
-from lombardy_districts.graph import contiguity_graph
+from lombardy_districts.io.graph import contiguity_graph
 from tests.conftest import grid_frame
 
 

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
+from lombardy_districts.solvers._bound import plan_bound
+from lombardy_districts.solvers._layout import Layout, Totals
+from lombardy_districts.solvers.heuristic import HeuristicSolver
+from lombardy_districts.solvers.units import Units
 
-from lombardy_districts.collaboration import Collaboration
-from lombardy_districts.plan import Plan
-from lombardy_districts.problem import Problem
-from lombardy_districts.rules import Rules
-from solvers._bound import plan_bound
-from solvers._layout import Layout, Totals
-from solvers.heuristic import HeuristicSolver
-from solvers.units import Units
+from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.rules import Rules
 from tests.grids import grid_territory
 
 
@@ -18,7 +18,7 @@ def problem(territory, floor=None, rules=None, **kwargs):
 
 
 def solve(p, seed=0, time_limit=20.0):
-    return HeuristicSolver.from_problem(p).solve(time_limit=time_limit, seed=seed)
+    return HeuristicSolver.from_problem(p, {"time_limit": time_limit, "seed": seed}).solve()
 
 
 def rows_plan(territory, labels):
@@ -150,12 +150,12 @@ def test_simple_bound_counts_big_units_and_components():
 
 @pytest.mark.slow
 def test_lombardy_80k_floor_gives_at_least_95_plans(lombardy):
-    from lombardy_districts.collaboration import default_collaboration
+    from lombardy_districts.model.collaboration import default_collaboration
 
     rules = Rules.default().with_floor(80_000)
     p = Problem(lombardy, rules, default_collaboration(lombardy))
     seen = []
-    result = HeuristicSolver.from_problem(p).solve(time_limit=40, seed=0, progress=seen.append)
+    result = HeuristicSolver.from_problem(p, {"time_limit": 40, "seed": 0}).solve(progress=seen.append)
     assert result.status == "feasible"
     assert result.plan.violations(rules) == []
     assert len(result.plan) >= 95

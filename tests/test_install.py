@@ -1,10 +1,11 @@
-"""A plain (non-editable) install finds its data from any directory."""
+"""A plain (non-editable) install adds one top-level package and finds its data from any directory."""
 
 import json
 import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,19 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
         check=True, cwd=tmp_path,
     )
     wheel = next(wheels.glob("lombardy_districts-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert top == {"lombardy_districts"}, top  # solvers/, maps/, data/ install inside it
+    assert "lombardy_districts/solvers/cpsat.py" in names and "lombardy_districts/maps/render.py" in names
+    assert not [n for n in names if "/scripts/" in n or n.endswith("build.py")]  # build scripts are not shipped
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    before = _site_names(python)
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", wheel], check=True)
+    added = {n for n in _site_names(python) - before if not n.endswith(".dist-info")}
+    assert added == {"lombardy_districts"}, added  # exactly one top-level package
     # Dependencies come from this interpreter's site-packages, added as a plain path (no .pth hooks run there,
     # so an editable install of the project there stays invisible): the project itself comes from the wheel.
     site = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"],
@@ -36,6 +46,11 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
     where = subprocess.run([python, "-c", "import lombardy_districts; print(lombardy_districts.__file__)"],
                            capture_output=True, text=True, check=True, cwd=elsewhere, env=env).stdout
     assert str(env_dir) in where and str(ROOT) not in where
+    for shadow in ("solvers", "maps"):  # a user's own solvers/ or maps/ folder cannot shadow ours
+        (elsewhere / shadow).mkdir()
+        (elsewhere / shadow / "__init__.py").write_text("raise ImportError('shadowed')\n")
+    subprocess.run([python, "-c", "import lombardy_districts.solvers.cpsat, lombardy_districts.maps.render"],
+                   check=True, cwd=elsewhere, env=env)
     out = subprocess.run([env_dir / "bin" / "lombardy-districts", "data", "--json"],
                          capture_output=True, text=True, cwd=elsewhere, env=env)
     assert out.returncode == 0, out.stderr
@@ -45,3 +60,10 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
                            capture_output=True, text=True, cwd=elsewhere, env=env)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["municipalities"] == 1179
+
+
+def _site_names(python) -> set[str]:
+    """What the environment's site-packages folder holds."""
+    out = subprocess.run([python, "-c", "import os, site; print('\\n'.join(os.listdir(site.getsitepackages()[0])))"],
+                         capture_output=True, text=True, check=True).stdout
+    return set(out.split())

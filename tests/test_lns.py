@@ -1,14 +1,14 @@
 """Large-neighbourhood search inside the CP-SAT solver: improves a poor warm start, stays compliant."""
 
 import pytest
-from tests.exact_grids import grid, problem
+from lombardy_districts.solvers.cpsat import CPSATSolver
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.plan import Plan
-from lombardy_districts.rules import Rules
-from solvers.cpsat import CPSATSolver
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
+from tests.exact_grids import grid, problem
 
-OPTIONS = {"lns": True, "lns_plans": (2, 3), "lns_max_units": 30, "lns_iterations": 12, "lns_sub_time": 0.5}
+TUNING = {"lns": True, "lns_plans": (2, 3), "lns_max_units": 30, "lns_iterations": 12, "lns_sub_time": 0.5}
 
 
 def _rows_plan(territory, rows, cols):
@@ -16,12 +16,13 @@ def _rows_plan(territory, rows, cols):
     return Plan(territory, {code: f"row{k // cols}" for k, code in enumerate(territory.codes)})
 
 
-def _solve(options=OPTIONS, seed=3):
+def _solve(tuning=TUNING, seed=3):
     territory = grid(8, 8, [100 + (7 * k) % 5 * 20 for k in range(64)])
     rules = Rules().with_floor(300)
-    p = problem(territory, rules, ("max-plans", "collaboration"), options=options)
+    p = problem(territory, rules, ("max-plans", "collaboration"))
     warm = _rows_plan(territory, 8, 8)
-    return CPSATSolver.from_problem(p).solve(time_limit=60, seed=seed, workers=1, warm_start=warm), rules
+    options = {"time_limit": 60, "seed": seed, "workers": 1, "tuning": tuning}
+    return CPSATSolver.from_problem(p, options).solve(warm_start=warm), rules
 
 
 def test_lns_improves_a_poor_warm_start_and_stays_compliant():
@@ -43,4 +44,9 @@ def test_lns_is_reproducible_for_a_seed_with_one_worker():
 
 def test_lns_options_are_checked():
     with pytest.raises(InputError, match=r"option lns_plans = \(5, 2\): must be two whole numbers"):
-        _solve({**OPTIONS, "lns_plans": (5, 2)})
+        _solve({**TUNING, "lns_plans": (5, 2)})
+
+
+def test_an_unknown_tuning_setting_is_refused_naming_the_allowed_ones():
+    with pytest.raises(InputError, match=r"unknown tuning setting 'lns_plan' for solver cpsat; allowed: .*lns_plans"):
+        _solve({"lns_plan": (2, 3)})

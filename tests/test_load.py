@@ -3,7 +3,7 @@
 import pytest
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.load import COLUMNS, load_municipalities
+from lombardy_districts.io.embedded import COLUMNS, load_municipalities
 
 
 def test_lombardy_counts(lombardy):

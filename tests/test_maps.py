@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from lombardy_districts.maps.colouring import PALETTE, colour_plans, conflicts
+from lombardy_districts.maps.compare import changes, write_comparison
+from lombardy_districts.maps.display import DisplayGeometry
+from lombardy_districts.maps.gallery import gallery_entry, write_gallery
+from lombardy_districts.maps.render import legend_html, plan_table, write_plan_map
 
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
-from lombardy_districts.plan import Plan
-from lombardy_districts.scorecard import evaluate
-from maps.colouring import PALETTE, colour_plans, conflicts
-from maps.compare import changes, write_comparison
-from maps.display import DisplayGeometry
-from maps.gallery import gallery_entry, write_gallery
-from maps.render import legend_html, plan_table, write_plan_map
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.scorecard import evaluate
 from tests.maps_tiny import (
     LOCAL,
     code,
@@ -178,8 +178,3 @@ def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):
     assert code_ == 2
     assert "error: output" in err and "nope.csv does not exist" in err and "r.toml" in err
 
-
-def test_the_map_renderer_is_registered():
-    from lombardy_districts.registry import renderers
-
-    assert renderers()["map"] is write_plan_map

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lombardy_districts.maps.compare import write_comparison
+from lombardy_districts.maps.display import DisplayGeometry
+from lombardy_districts.maps.gallery import gallery_entry, write_gallery
+from lombardy_districts.maps.render import write_plan_map
 
-from lombardy_districts.plan import Plan
-from lombardy_districts.scorecard import evaluate
-from maps.compare import write_comparison
-from maps.display import DisplayGeometry
-from maps.gallery import gallery_entry, write_gallery
-from maps.render import write_plan_map
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.scorecard import evaluate
 from tests.maps_tiny import (
     LOCAL,
     code,

@@ -1,13 +1,13 @@
 """Merge mode (units = status quo plans) and repair mode (fewest municipalities moved)."""
 
 import pytest
-from tests.exact_grids import class_grid, grid, problem
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.pulp_mip import PulpSolver
 
-from lombardy_districts.collaboration import default_collaboration
-from lombardy_districts.plan import Plan
-from lombardy_districts.rules import Rules
-from solvers.cpsat import CPSATSolver
-from solvers.pulp_mip import PulpSolver
+from lombardy_districts.model.collaboration import default_collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
+from tests.exact_grids import class_grid, grid, problem
 
 
 def status_quo(territory, labels):
@@ -21,7 +21,7 @@ def test_merge_keeps_compliant_plans_and_merges_small_ones(solver):
     rules = Rules().with_floor(400)
     p = problem(territory, rules, ("max-plans", "collaboration"), status_quo=sq, mode="merge",
                 collaboration=default_collaboration(territory, sq))
-    result = solver.from_problem(p).solve(time_limit=30, workers=1)
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
     assert result.status == "optimal" and result.objective == 3
     plan = result.plan
     assert plan.violations(rules) == []
@@ -36,7 +36,7 @@ def test_merge_splits_a_disconnected_status_quo_plan():
     sq = status_quo(territory, ["A", "B", "B", "B", "A"])  # A is cut in two
     rules = Rules().with_floor(300)
     p = problem(territory, rules, ("max-plans",), status_quo=sq, mode="merge")
-    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    result = CPSATSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
     assert result.status == "optimal" and result.objective == 3
     assert result.plan.violations(rules) == []
 
@@ -47,9 +47,8 @@ def test_repair_moves_fewest_municipalities(solver):
     # plan C (one cell) is below the floor of 200; moving it into a neighbour is the smallest repair
     sq = status_quo(territory, ["A", "A", "B", "A", "A", "B", "C", "D", "D"])
     rules = Rules().with_floor(200)
-    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair",
-                options={"repair_depth": 3})
-    result = solver.from_problem(p).solve(time_limit=30, workers=1)
+    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1, "tuning": {"repair_depth": 3}}).solve()
     assert result.status == "optimal"
     assert result.objective == 1
     assert result.plan.violations(rules) == []
@@ -61,7 +60,7 @@ def test_repair_leaves_far_plans_alone_and_says_so():
     sq = status_quo(territory, ["A", "A", "B", "B", "C", "D"])  # D (one cell) is below 200
     rules = Rules().with_floor(200)
     p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair")
-    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    result = CPSATSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
     assert result.objective == 1 and result.plan.violations(rules) == []
     assert result.status == "feasible" and "repair models" in " ".join(result.details["notes"])
     assert len(set(result.plan.assignment[sq.members["A"]])) == 1
@@ -71,9 +70,10 @@ def test_repair_on_class_grid_agrees_between_solvers():
     territory, rules = class_grid()
     sq = status_quo(territory, ["A", "A", "B", "B", "A", "C", "B", "B",
                                 "D", "D", "E", "E", "D", "D", "E", "F"])
-    p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair", options={"repair_depth": 4})
-    a = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
-    b = PulpSolver.from_problem(p).solve(time_limit=60, workers=1)
+    p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair")
+    deep = {"repair_depth": 4}
+    a = CPSATSolver.from_problem(p, {"time_limit": 30, "workers": 1, "tuning": deep}).solve()
+    b = PulpSolver.from_problem(p, {"time_limit": 60, "workers": 1, "tuning": deep}).solve()
     assert a.status == b.status == "optimal"
     assert a.objective == b.objective
     assert a.plan.violations(rules) == [] and b.plan.violations(rules) == []
@@ -81,14 +81,14 @@ def test_repair_on_class_grid_agrees_between_solvers():
 
 @pytest.mark.slow
 def test_merge_labour_market_areas_of_lombardy_is_proved_optimal():
-    from lombardy_districts.territory import Territory
+    from lombardy_districts.model.territory import Territory
 
     territory = Territory.load()
     sq = Plan(territory, territory.municipalities["labour_market_area"])
     rules = Rules.default()
     p = problem(territory, rules, ("max-plans", "collaboration"), status_quo=sq, mode="merge",
                 collaboration=default_collaboration(territory, sq))
-    result = CPSATSolver.from_problem(p).solve(time_limit=60, seed=0, workers=2)
+    result = CPSATSolver.from_problem(p, {"time_limit": 60, "seed": 0, "workers": 2}).solve()
     assert result.status == "optimal"
     assert result.plan.violations(rules) == []
     assert result.bound == result.objective
@@ -99,14 +99,14 @@ def test_merge_of_about_a_hundred_plans_is_proved_optimal():
     """The benchmark's merge case: 101 plans of the 80,000 floor under the shipped class rules."""
     from pathlib import Path
 
-    from lombardy_districts.territory import Territory
+    from lombardy_districts.model.territory import Territory
 
     territory = Territory.load()
     sq = Plan.from_csv(Path(__file__).parents[1] / "benchmarks" / "merge_status_quo.csv", territory)
     rules = Rules.default()
     p = problem(territory, rules, ("max-plans", "collaboration"), status_quo=sq, mode="merge",
                 collaboration=default_collaboration(territory, sq))
-    result = CPSATSolver.from_problem(p).solve(time_limit=60, seed=0, workers=2)
+    result = CPSATSolver.from_problem(p, {"time_limit": 60, "seed": 0, "workers": 2}).solve()
     assert len(sq) == 101
     assert result.status == "optimal" and result.objective == result.bound == 84
     assert result.details["merge_groups"]["larger_groups_excluded"] is True

@@ -3,29 +3,40 @@
 import random
 
 import pytest
+from lombardy_districts.solvers import merge_groups, merge_sets
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.exact import prepare
+from lombardy_districts.solvers.pulp_mip import PulpSolver
 
-from lombardy_districts.collaboration import default_collaboration
-from lombardy_districts.plan import Plan
-from lombardy_districts.rules import Rules
-from solvers import merge_groups, merge_sets
-from solvers.cpsat import CPSATSolver
-from solvers.exact import prepare
-from solvers.pulp_mip import PulpSolver
+from lombardy_districts.model.collaboration import default_collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
 from tests.exact_grids import class_grid, grid, problem
 
 
-def merge_problem(territory, labels, rules, objectives=("max-plans", "collaboration"), **options):
+def merge_problem(territory, labels, rules, objectives=("max-plans", "collaboration"), **problem_fields):
     sq = Plan(territory, dict(zip(territory.codes, labels)))
     return problem(territory, rules, objectives, status_quo=sq, mode="merge",
-                   collaboration=default_collaboration(territory, sq), options=options)
+                   collaboration=default_collaboration(territory, sq), **problem_fields)
+
+
+def solve(p, tuning=None, **options):
+    """CP-SAT on ``p``: 30 s, one worker, unless ``options`` say otherwise."""
+    options = {"time_limit": 30, "workers": 1, "tuning": tuning or {}, **options}
+    return CPSATSolver.from_problem(p, options).solve()
+
+
+def prepared(p, **tuning):
+    """The exact solvers' set-up of ``p`` with these tuning settings (no heuristic warm start)."""
+    return prepare(p, {**CPSATSolver.TUNING, "heuristic_warm_start": False, **tuning}, None, 10, 0)
 
 
 def test_groups_are_connected_compliant_and_not_splittable():
     # a line of four plans of 100 each, floor 200: pairs and triples are groups; the four together
     # split into two compliant pairs, so an optimum never uses them
     territory = grid(1, 4, [100, 100, 100, 100])
-    p = merge_problem(territory, "ABCD", Rules().with_floor(200), heuristic_warm_start=False)
-    groups = merge_groups.Groups(prepare(p, None, 10, 0), max_sets=1000)
+    p = merge_problem(territory, "ABCD", Rules().with_floor(200))
+    groups = merge_groups.Groups(prepared(p), max_sets=1000)
     while groups.grow():
         pass
     assert groups.failing == [0, 1, 2, 3]
@@ -34,8 +45,8 @@ def test_groups_are_connected_compliant_and_not_splittable():
 
 def test_groups_stop_before_passing_the_set_limit():
     territory = grid(3, 3, [100] * 9)
-    p = merge_problem(territory, "ABCDEFGHI", Rules().with_floor(200), heuristic_warm_start=False)
-    groups = merge_groups.Groups(prepare(p, None, 10, 0), max_sets=30)
+    p = merge_problem(territory, "ABCDEFGHI", Rules().with_floor(200))
+    groups = merge_groups.Groups(prepared(p), max_sets=30)
     while groups.grow():
         pass
     assert groups.size == 2 and groups.enumerated <= 30  # 9 singles + 12 pairs; 22 triples would pass 30
@@ -46,7 +57,7 @@ def test_a_plan_of_many_merged_units_is_found_and_proved():
     # five plans of 100 in a row need each other (floor 500); two compliant plans sit beside them
     territory = grid(1, 7, [600, 100, 100, 100, 100, 100, 700])
     p = merge_problem(territory, "ABCDEFG", Rules().with_floor(500))
-    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    result = solve(p)
     assert result.status == "optimal" and result.objective == 3 and result.bound == 3
     record = result.details["merge_groups"]
     assert record["group_size"] >= 5 and record["larger_groups_excluded"] is True
@@ -57,8 +68,8 @@ def test_a_plan_of_many_merged_units_is_found_and_proved():
 def test_capped_groups_hand_over_to_the_compact_model():
     # the optimum needs a plan of three units; listing only pairs cannot prove it
     territory = grid(1, 5, [500, 100, 100, 100, 500])
-    p = merge_problem(territory, "ABCDE", Rules().with_floor(300), merge_group_size=2)
-    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    p = merge_problem(territory, "ABCDE", Rules().with_floor(300))
+    result = solve(p, {"merge_group_size": 2})
     notes = " ".join(result.details["notes"])
     assert "did not prove" in notes and "warm start: heuristic plan" in notes  # no listed partition: heuristic
     assert result.status == "optimal" and result.objective == 3
@@ -67,8 +78,8 @@ def test_capped_groups_hand_over_to_the_compact_model():
 
 def test_infeasible_merge_is_proved():
     territory = grid(1, 3, [100, 100, 100])
-    p = merge_problem(territory, "ABC", Rules().with_floor(500), heuristic_warm_start=False)
-    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    p = merge_problem(territory, "ABC", Rules().with_floor(500))
+    result = solve(p, {"heuristic_warm_start": False})
     assert result.status == "infeasible" and result.plan is None
 
 
@@ -88,11 +99,10 @@ def random_merge_case(seed):
 def test_set_partitioning_agrees_with_the_compact_models(seed, objectives):
     territory, labels = random_merge_case(seed)
     p = merge_problem(territory, labels, Rules().with_floor(300), objectives)
-    sets = CPSATSolver.from_problem(p).solve(time_limit=60, workers=1)
+    sets = solve(p, time_limit=60)
     assert "merge_groups" in sets.details
-    compact = merge_problem(territory, labels, Rules().with_floor(300), objectives, merge_groups=False)
-    cpsat = CPSATSolver.from_problem(compact).solve(time_limit=60, workers=1)
-    mip = PulpSolver.from_problem(compact).solve(time_limit=60, workers=1)
+    cpsat = solve(p, {"merge_groups": False}, time_limit=60)
+    mip = PulpSolver.from_problem(p, {"time_limit": 60, "workers": 1}).solve()
     assert sets.status == cpsat.status == mip.status == "optimal"
     for name in objectives:
         assert sets.details["objectives"][name] == cpsat.details["objectives"][name] == \
@@ -105,9 +115,8 @@ def test_class_floors_agree_with_the_compact_model():
     labels = ["A", "A", "B", "B", "C", "C", "D", "E",
               "F", "F", "G", "H", "I", "J", "K", "K"]
     p = merge_problem(territory, labels, rules)
-    sets = CPSATSolver.from_problem(p).solve(time_limit=60, workers=1)
-    compact = CPSATSolver.from_problem(merge_problem(territory, labels, rules, merge_groups=False)).solve(
-        time_limit=60, workers=1)
+    sets = solve(p, time_limit=60)
+    compact = solve(p, {"merge_groups": False}, time_limit=60)
     assert "merge_groups" in sets.details
     assert sets.status == compact.status == "optimal"
     assert sets.details["objectives"]["max-plans"] == compact.details["objectives"]["max-plans"]
@@ -120,7 +129,7 @@ def test_ceiling_is_kept_by_every_group():
     rules = Rules(floors={c: 250 for c in ("standard", "high_density", "mountain", "low_density")},
                   ceiling=350)
     p = merge_problem(territory, "ABCD", rules)
-    result = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
+    result = solve(p)
     assert result.status == "optimal" and result.objective == 2
     assert result.plan.populations.max() <= 350
 
@@ -128,21 +137,19 @@ def test_ceiling_is_kept_by_every_group():
 def test_not_used_with_weights_or_a_plan_count():
     territory = grid(1, 4, [100, 100, 100, 100])
     rules = Rules().with_floor(200)
-    assert merge_sets.applies(prepare(merge_problem(territory, "ABCD", rules, heuristic_warm_start=False),
-                                      None, 10, 0))
-    for options in ({"plans": 1}, {"merge_groups": False}):
-        p = merge_problem(territory, "ABCD", rules, heuristic_warm_start=False, **options)
-        assert not merge_sets.applies(prepare(p, None, 10, 0))
-    p = merge_problem(territory, "ABCD", rules, ("collaboration", "max-plans"), heuristic_warm_start=False)
-    assert not merge_sets.applies(prepare(p, None, 10, 0))
+    assert merge_sets.applies(prepared(merge_problem(territory, "ABCD", rules)))
+    assert not merge_sets.applies(prepared(merge_problem(territory, "ABCD", rules, min_plans=1, max_plans=1)))
+    assert not merge_sets.applies(prepared(merge_problem(territory, "ABCD", rules), merge_groups=False))
+    p = merge_problem(territory, "ABCD", rules, ("collaboration", "max-plans"))
+    assert not merge_sets.applies(prepared(p))
 
 
 def test_deterministic_merge_counts_its_work():
     rng = random.Random(5)
     pops = [rng.choice([60, 90, 120, 150, 250, 400]) for _ in range(64)]
-    p = merge_problem(grid(8, 8, pops), [f"P{i}" for i in range(64)], Rules().with_floor(300), deterministic=True)
-    first = CPSATSolver.from_problem(p).solve(time_limit=10, seed=3)
-    again = CPSATSolver.from_problem(p).solve(time_limit=10, seed=3)
+    p = merge_problem(grid(8, 8, pops), [f"P{i}" for i in range(64)], Rules().with_floor(300))
+    first = solve(p, time_limit=10, seed=3, workers=None, deterministic=True)
+    again = solve(p, time_limit=10, seed=3, workers=None, deterministic=True)
     budget = first.details["budget"]
     assert "merge_groups" in first.details and first.plan.violations(p.rules) == []
     assert 0 < budget["cpsat_deterministic_time_used"] <= budget["cpsat_deterministic_time_allowance"]

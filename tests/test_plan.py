@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.plan import Plan, read_assignment_csv
-from lombardy_districts.rules import CLASSES, Rules
+from lombardy_districts.model.plan import Plan, read_assignment_csv
+from lombardy_districts.model.rules import CLASSES, Rules
 from tests.grids import grid_territory
 
 # 2 x 3 grid, codes row by row:

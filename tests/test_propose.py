@@ -12,8 +12,8 @@ from lombardy_districts.errors import InfeasibleError, InputError
 
 def test_api_proposal_is_compliant_and_reproducible(make_grid):
     territory = make_grid(3, 4, [10, 20, 10, 5, 10, 10, 30, 5, 20, 10, 10, 10])
-    first = ld.propose(territory, floor=30, solver="heuristic", time_limit=5, seed=3)
-    again = ld.propose(territory, floor=30, solver="heuristic", time_limit=5, seed=3)
+    first = ld.propose(territory, floor=30, options={"solver": "heuristic", "time_limit": 5, "seed": 3})
+    again = ld.propose(territory, floor=30, options={"solver": "heuristic", "time_limit": 5, "seed": 3})
     assert first.plan is not None and first.plan.violations(first.problem.rules) == []
     assert first.plan.assignment.equals(again.plan.assignment)
     assert first.scorecard.summary["compliant_plans"] == len(first.plan)
@@ -23,7 +23,7 @@ def test_api_proposal_is_compliant_and_reproducible(make_grid):
 def test_api_refuses_an_impossible_floor_before_solving(make_grid):
     territory = make_grid(2, 2, 10)
     with pytest.raises(InfeasibleError, match="40"):
-        ld.propose(territory, floor=1_000, solver="heuristic", time_limit=5)
+        ld.propose(territory, floor=1_000, options={"solver": "heuristic", "time_limit": 5})
 
 
 @pytest.mark.parametrize(
@@ -31,8 +31,9 @@ def test_api_refuses_an_impossible_floor_before_solving(make_grid):
     [
         ({"mode": "merge"}, "needs a status quo"),
         ({"objectives": "max-plans,happiness"}, r"objective\(s\) \['happiness'\] unknown"),
-        ({"solver": "magic"}, "unknown solver 'magic'; allowed: cpsat, heuristic, pulp"),
-        ({"time_limit": 0}, "time_limit = 0: must be a number of seconds > 0"),
+        ({"options": {"solver": "magic"}}, "unknown solver 'magic'; allowed: cpsat, heuristic, pulp"),
+        ({"options": {"time_limit": 0}}, "time_limit = 0: must be a number of seconds > 0"),
+        ({"options": {"seed": 1, "time_limt": 5}}, "unknown solver option 'time_limt'; allowed: solver, time_limit"),
         ({"floor": -1}, "floor = -1"),
     ],
 )
@@ -83,7 +84,7 @@ def test_cli_propose_bad_input(tmp_path, capsys):
 
 
 def test_written_files_are_ordinary_files(make_grid, tmp_path):
-    proposal = ld.propose(make_grid(2, 3, 10), floor=20, solver="heuristic", time_limit=2)
+    proposal = ld.propose(make_grid(2, 3, 10), floor=20, options={"solver": "heuristic", "time_limit": 2})
     written = proposal.write(tmp_path / "out", maps=False)
     for path in written.values():
         assert path.stat().st_mode & 0o044 == 0o044, path  # readable by group and others, as the umask allows
@@ -92,8 +93,8 @@ def test_written_files_are_ordinary_files(make_grid, tmp_path):
 def test_status_quo_proposal_writes_a_comparison(make_grid, tmp_path):
     territory = make_grid(2, 3, 10)
     status_quo = ld.Plan(territory, {c: c for c in territory.codes})  # every municipality alone: 10 < 20
-    proposal = ld.propose(territory, mode="merge", status_quo=status_quo, floor=20, solver="heuristic",
-                          time_limit=5)
+    proposal = ld.propose(territory, mode="merge", status_quo=status_quo, floor=20,
+                          options={"solver": "heuristic", "time_limit": 5})
     written = proposal.write(tmp_path / "out")
     assert {"plan", "scorecard", "map", "compare", "result"} <= set(written)
     html = written["compare"].read_text()

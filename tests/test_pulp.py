@@ -1,16 +1,16 @@
 """PuLP/CBC model agrees with CP-SAT on small grids (two independent formulations)."""
 
 import pytest
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.pulp_mip import PulpSolver
 
-from lombardy_districts.rules import Rules
-from solvers.cpsat import CPSATSolver
-from solvers.pulp_mip import PulpSolver
+from lombardy_districts.model.rules import Rules
 from tests.exact_grids import class_grid, collaboration_edges, grid, problem
 
 
 def both(p):
-    a = CPSATSolver.from_problem(p).solve(time_limit=30, workers=1)
-    b = PulpSolver.from_problem(p).solve(time_limit=60, workers=1)
+    a = CPSATSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    b = PulpSolver.from_problem(p, {"time_limit": 60, "workers": 1}).solve()
     return a, b
 
 
@@ -40,7 +40,7 @@ def test_same_optimum_on_a_3x5_grid(objective):
 
 def test_pulp_infeasible():
     territory = grid(3, 3, [10] * 9)
-    result = PulpSolver.from_problem(problem(territory, Rules().with_floor(1000))).solve(time_limit=10)
+    result = PulpSolver.from_problem(problem(territory, Rules().with_floor(1000)), {"time_limit": 10}).solve()
     assert result.status == "infeasible" and result.plan is None
 
 
@@ -55,7 +55,7 @@ def _fixed_k_grid():
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_same_optimum_for_a_fixed_number_of_plans(k):
     territory, rules, collab = _fixed_k_grid()
-    a, b = both(problem(territory, rules, ("collaboration",), collaboration=collab, options={"plans": k}))
+    a, b = both(problem(territory, rules, ("collaboration",), collaboration=collab, min_plans=k, max_plans=k))
     assert a.status == b.status == "optimal"
     assert len(a.plan) == len(b.plan) == k
     assert a.objective == pytest.approx(b.objective)
@@ -64,11 +64,11 @@ def test_same_optimum_for_a_fixed_number_of_plans(k):
 
 def test_min_and_max_plans_bound_the_count():
     territory, rules, collab = _fixed_k_grid()
-    free = CPSATSolver.from_problem(problem(territory, rules, ("max-plans",))).solve(time_limit=30, workers=1)
-    capped = problem(territory, rules, ("max-plans",), options={"max_plans": int(free.objective) - 1})
+    free = CPSATSolver.from_problem(problem(territory, rules, ("max-plans",)), {"time_limit": 30, "workers": 1}).solve()
+    capped = problem(territory, rules, ("max-plans",), max_plans=int(free.objective) - 1)
     a, b = both(capped)
     assert a.objective == b.objective == free.objective - 1
     assert a.bound == free.objective - 1
-    floor = problem(territory, rules, ("collaboration",), collaboration=collab, options={"min_plans": 4})
+    floor = problem(territory, rules, ("collaboration",), collaboration=collab, min_plans=4)
     a, b = both(floor)
     assert len(a.plan) >= 4 and len(b.plan) >= 4 and a.objective == pytest.approx(b.objective)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.plan import Plan
-from lombardy_districts.rules import CLASSES, Rules
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import CLASSES, Rules
 from tests.grids import grid_territory
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lombardy_districts.collaboration import Collaboration, default_collaboration
 from lombardy_districts.errors import InputError
-from lombardy_districts.load import data_file
-from lombardy_districts.plan import Plan
-from lombardy_districts.rules import CLASSES, Rules
-from lombardy_districts.scorecard import PLAN_COLUMNS, Scorecard, evaluate, successors
+from lombardy_districts.io.embedded import data_file
+from lombardy_districts.model.collaboration import Collaboration, default_collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import CLASSES, Rules
+from lombardy_districts.model.scorecard import PLAN_COLUMNS, Scorecard, evaluate, successors
 from tests.grids import grid_territory
 
 NO_FLOOR = Rules(floors=dict.fromkeys(CLASSES, 0))

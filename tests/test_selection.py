@@ -3,8 +3,10 @@ import argparse
 import pandas as pd
 import pytest
 
+from lombardy_districts.cli.options import add_selection_options, selection
 from lombardy_districts.errors import InputError
-from lombardy_districts.selection import add_selection_options, has_selection, plan_for, select_territory
+from lombardy_districts.model.options import Selection
+from lombardy_districts.model.selection import plan_for, select_territory
 from tests.grids import grid_territory
 
 
@@ -16,10 +18,15 @@ def grid():
                           labour_market_area=["Bergamo", "Treviglio", "Brescia", "Pavia"])
 
 
-def parse(*argv):
+def parse(*argv) -> Selection:
+    """The command line's selection options as the ``Selection`` they build (its problems raised)."""
     parser = argparse.ArgumentParser()
     add_selection_options(parser)
-    return parser.parse_args(list(argv))
+    problems = []
+    found = selection(parser.parse_args(list(argv)), problems)
+    if problems:
+        raise InputError(problems)
+    return found
 
 
 def frame(rows):
@@ -28,7 +35,7 @@ def frame(rows):
 
 def test_no_option_keeps_everything(grid):
     args = parse()
-    assert not has_selection(args)
+    assert not args.active
     assert select_territory(grid, args) is grid
 
 
@@ -51,17 +58,21 @@ def test_within_status_quo(grid):
         select_territory(grid, parse("--within-status-quo"))
 
 
+def test_a_malformed_select_option_is_named():
+    with pytest.raises(InputError, match="--select 'nonsense' must look like COLUMN=V1"):
+        parse("--select", "nonsense")
+
+
 def test_bad_selection_names_every_problem(grid):
     with pytest.raises(InputError) as info:
         select_territory(grid, parse("--province", "Bergamo,Milano", "--select", "provincia=Pavia",
-                                     "--select", "province=Lecco", "--select", "nonsense"))
+                                     "--select", "province=Lecco"))
     assert info.value.problems == [
         "--province 'Milano' is not a province of this territory; allowed: Bergamo, Brescia, Pavia "
         "(or their ISTAT codes)",
         "--select: unknown column 'provincia'; allowed: name, province, province_code, region, population, "
         "area_km2, altimetric_zone, mountain_status, degurba, labour_market_area, density",
         "--select: no municipality has province = 'Lecco'; values present: Bergamo, Brescia, Pavia",
-        "--select 'nonsense' must look like COLUMN=V1[,V2..], e.g. province=Bergamo,Brescia",
     ]
 
 

@@ -11,7 +11,7 @@ import pytest
 from lombardy_districts import sweep
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
-from lombardy_districts.scenarios import Scenario, read_scenarios
+from lombardy_districts.workflows.scenarios import Scenario, read_scenarios
 
 SONDRIO = """
 [defaults]
@@ -26,6 +26,7 @@ name = "floor-25k"
 [[scenario]]
 name = "collab-30k"
 objectives = ["max-plans", "collaboration"]
+unset = ["floor"]
 [scenario.rules.floors]
 mountain = 30000
 low_density = 30000
@@ -150,7 +151,8 @@ def test_read_scenarios_resolves_paths_and_defaults(tmp_path):
     a, b = read_scenarios(path)
     assert a.options["status_quo"] == str((tmp_path / "sq.csv").resolve())
     assert a.options["objectives"] == ["max-plans", "disruption"] and a.options["solver"] == "heuristic"
-    assert a.namespace().select == ["province=Sondrio,Lecco"]
+    assert a.problem_options.objectives == ("max-plans", "disruption")
+    assert a.selection.select == {"province": ("Sondrio", "Lecco")}
     assert b.options["weights"] == {"max-plans": 2.0}
     assert b.row()["weights"] == '{"max-plans": 2.0}'
 
@@ -162,8 +164,8 @@ def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
     with pytest.raises(InputError) as info:
         read_scenarios(path)
     text = str(info.value)
-    assert "scenario 1 'x': unknown key 'flor'; allowed: name, rules, floor" in text
-    assert "scenario 1 'x': floor = -1: must be a whole number >= 0" in text
+    assert "scenario 1 'x': unknown key 'flor'; allowed: name, unset, rules, floor" in text
+    assert "scenario 1 'x': floor = -1: must be a whole number of inhabitants >= 0" in text
     assert "scenario 1 'x': mode = 'split': allowed: scratch, merge, repair" in text
     assert "scenario 1 'x': time_limit = 0: must be a number of seconds > 0" in text
     assert "missing.csv does not exist" in text
@@ -189,8 +191,28 @@ def test_sweep_options_are_checked(tmp_path):
 
 def test_inline_rules_override_the_shipped_ones():
     scenario = Scenario.from_dict({"name": "r", "rules": {"floors": {"mountain": 30000}, "limits": {"ceiling": 90000}}})
-    rules = scenario.rules()
+    rules = scenario.rules_in_force()
     assert rules.floors["mountain"] == 30000 and rules.floors["standard"] == 80000 and rules.ceiling == 90000
+
+
+def test_a_scenario_value_replaces_the_default_and_unset_drops_one():
+    defaults = {"floor": 25000, "province": "Sondrio", "seed": 3}
+    own = Scenario.from_dict({"name": "a", "floor": 30000}, defaults=defaults)
+    assert own.problem_options.floor == 30000 and own.solver_options.seed == 3
+    cleared = Scenario.from_dict({"name": "b", "unset": ["floor", "province"]}, defaults=defaults)
+    assert cleared.problem_options.floor is None and not cleared.selection.active
+    with pytest.raises(InputError, match=r"unset = \['time_limit'\]: no default sets 'time_limit'"):
+        Scenario.from_dict({"name": "c", "unset": ["time_limit"]}, defaults=defaults)
+
+
+def test_a_default_floor_never_overrides_a_scenario_s_class_floors_silently():
+    defaults = {"floor": 25000}
+    with pytest.raises(InputError, match=r"scenario 'm': floor = 25000 \(from \[defaults\]\) and rules.floors "
+                                         r"\(from the scenario\) conflict"):
+        Scenario.from_dict({"name": "m", "rules": {"floors": {"mountain": 30000}}}, defaults=defaults)
+    kept = Scenario.from_dict({"name": "m", "unset": ["floor"], "rules": {"floors": {"mountain": 30000}}},
+                              defaults=defaults)
+    assert kept.rules_in_force().floors["mountain"] == 30000
 
 
 def test_dask_without_address_starts_and_closes_a_local_cluster(tmp_path, monkeypatch):
@@ -222,7 +244,7 @@ def test_dask_missing_gives_the_install_hint(tmp_path, monkeypatch):
 
 
 def test_scenarios_without_status_quo_are_compared_with_the_first(tmp_path):
-    from lombardy_districts.sweep import sweep
+    from lombardy_districts.workflows.sweep import sweep
 
     table = sweep([{"name": "a", "floor": 25_000}, {"name": "b", "floor": 40_000}], tmp_path / "sw", maps=True,
                   defaults={"province": "Sondrio", "solver": "heuristic", "time_limit": 5})
@@ -236,7 +258,6 @@ def test_scenarios_without_status_quo_are_compared_with_the_first(tmp_path):
     {},
     {"floor": 40_000},
     {"rules": {"floors": {"mountain": 30000}}},
-    {"rules": {"floors": {"mountain": 30000}}, "floor": 50_000},
     {"rules": "RULES_FILE", "floor": 60_000},
 ])
 def test_rules_in_force_are_the_rules_the_problem_uses(tmp_path, options):

@@ -8,7 +8,7 @@ from shapely.geometry import Point, Polygon
 
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
-from lombardy_districts.userdata import read_municipalities
+from lombardy_districts.io.userdata import read_municipalities
 from tests.conftest import grid_frame
 
 
@@ -119,7 +119,7 @@ def test_invalid_geometry_is_repaired_and_said(tmp_path, caplog):
     "args, message",
     [
         (["--municipalities", "nowhere.gpkg"], "municipality file nowhere.gpkg does not exist"),
-        (["--population", "p.csv"], "--population (population=) needs --municipalities (municipalities=)"),
+        (["--population", "p.csv"], "population (--population) needs municipalities (--municipalities)"),
         (["--region", "Atlantis"], "unknown region 'Atlantis'"),
     ],
 )

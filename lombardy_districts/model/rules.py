@@ -1,0 +1,197 @@
+"""Rules as data: population floors per threshold class and how a plan's class is decided."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.io.embedded import MOUNTAIN_STATUSES, data_file
+
+CLASSES = ("standard", "high_density", "mountain", "low_density")
+_SECTIONS = {
+    "floors": set(CLASSES),
+    "classes": {"mountain_area_share", "mountain_statuses", "high_density_min", "low_density_max"},
+    "limits": {"ceiling"},
+    "boundaries": {"hard"},
+    "locked": {"municipalities", "plans"},
+}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Floors per class, the class rule, and optional ceiling, hard boundaries and locks.
+
+    A plan's class is *mountain* when more than ``mountain_area_share`` of its area lies in
+    municipalities whose ``mountain_status`` is in ``mountain_statuses``; otherwise
+    *high_density* when its density is at least ``high_density_min`` inhabitants per km2,
+    *low_density* when at most ``low_density_max``, else *standard*. A plan complies when
+    its population is at least the floor of its class (and at most ``ceiling``, if set).
+    """
+
+    floors: dict[str, int] = field(
+        default_factory=lambda: {"standard": 80_000, "high_density": 120_000, "mountain": 25_000,
+                                 "low_density": 25_000}
+    )
+    mountain_area_share: float = 0.5
+    mountain_statuses: tuple[str, ...] = ("totally", "partly")
+    high_density_min: float = 1000.0
+    low_density_max: float = 150.0
+    ceiling: int | None = None
+    hard_boundaries: tuple[str, ...] = ()
+    locked_municipalities: dict[str, str] = field(default_factory=dict)
+    locked_plans: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        problems = []
+        if set(self.floors) != set(CLASSES):
+            problems.append(f"floors must give exactly {', '.join(CLASSES)}; got {', '.join(self.floors)}")
+        for name, value in self.floors.items():
+            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 0:
+                problems.append(f"floors.{name} = {value!r}: must be a whole number >= 0")
+        if not isinstance(self.mountain_area_share, int | float) or not 0 <= self.mountain_area_share < 1:
+            problems.append(f"classes.mountain_area_share = {self.mountain_area_share!r}: must be in [0, 1)")
+        bad = [s for s in self.mountain_statuses if s not in MOUNTAIN_STATUSES]
+        if bad:
+            problems.append(f"classes.mountain_statuses has {bad}; allowed: {', '.join(MOUNTAIN_STATUSES)}")
+        for key in ("high_density_min", "low_density_max"):
+            value = getattr(self, key)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                problems.append(f"classes.{key} = {value!r}: must be a number of inhabitants per km2 >= 0")
+        if not problems and self.low_density_max >= self.high_density_min:
+            problems.append(
+                f"classes.low_density_max ({self.low_density_max}) must be below "
+                f"classes.high_density_min ({self.high_density_min})"
+            )
+        if self.ceiling is not None and (
+            not isinstance(self.ceiling, int) or isinstance(self.ceiling, bool) or self.ceiling <= 0
+        ):
+            problems.append(f"limits.ceiling = {self.ceiling!r}: must be a whole number > 0")
+        elif self.ceiling is not None and not problems and self.ceiling < min(self.floors.values()):
+            problems.append(f"limits.ceiling = {self.ceiling:,} is below every floor (lowest "
+                            f"{min(self.floors.values()):,}): no plan could comply. Fix: raise the ceiling.")
+        bad = [c for c in self.hard_boundaries if not isinstance(c, str) or not c]
+        if bad:
+            problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\"")
+        bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.isdigit() and len(c) == 6)]
+        if bad:
+            problems.append(f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes "
+                            "written as strings, e.g. \"015146\" = \"milano\"")
+        if problems:
+            raise InputError(problems)
+
+    @classmethod
+    def default(cls) -> Rules:
+        """The shipped default rules, ``data/rules.toml``."""
+        return cls.from_toml(data_file("rules.toml"))
+
+    @classmethod
+    def from_toml(cls, path) -> Rules:
+        """Read rules from a TOML file; unknown keys and bad values are errors naming the key."""
+        try:
+            text = Path(path).read_text() if not hasattr(path, "read_text") else path.read_text()
+        except OSError as exc:
+            raise InputError(f"cannot read rules file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"rules file {path} is not UTF-8 text; save it as a UTF-8 TOML file") from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"rules file {path} is not valid TOML: {exc}") from None
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict, source: str = "rules") -> Rules:
+        """Build rules from the TOML structure (sections floors, classes, limits, boundaries, locked)."""
+        problems = []
+        for section, value in raw.items():
+            if section not in _SECTIONS:
+                problems.append(f"{source}: unknown section [{section}]; allowed: {', '.join(_SECTIONS)}")
+            elif not isinstance(value, dict):
+                problems.append(f"{source}: [{section}] must be a table")
+            else:
+                for key in set(value) - _SECTIONS[section]:
+                    allowed = ", ".join(sorted(_SECTIONS[section]))
+                    problems.append(f"{source}: unknown key {section}.{key}; allowed: {allowed}")
+        if problems:
+            raise InputError(problems)
+        base = cls()
+        floors = {**base.floors, **raw.get("floors", {})}
+        classes = raw.get("classes", {})
+        locked = raw.get("locked", {})
+        hard = _as_list(raw.get("boundaries", {}).get("hard", []))
+        statuses = _as_list(classes.get("mountain_statuses", list(base.mountain_statuses)))
+        municipalities = locked.get("municipalities", {})
+        plans = _as_list(locked.get("plans", []))
+        problems = []
+        if not isinstance(municipalities, dict):
+            problems.append(f"{source}: locked.municipalities must be a table of code = plan id, "
+                            f"got {municipalities!r}")
+            municipalities = {}
+        if problems:
+            raise InputError(problems)
+        return cls(
+            floors=floors,
+            mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
+            mountain_statuses=tuple(statuses),
+            high_density_min=classes.get("high_density_min", base.high_density_min),
+            low_density_max=classes.get("low_density_max", base.low_density_max),
+            ceiling=raw.get("limits", {}).get("ceiling"),
+            hard_boundaries=tuple(hard),
+            locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
+            locked_plans=tuple(str(p) for p in plans),
+        )
+
+    def with_floor(self, floor: int) -> Rules:
+        """The same rules with every class floor replaced by ``floor`` (``--floor N``)."""
+        if not isinstance(floor, int) or floor < 0:
+            raise InputError(f"floor = {floor!r}: must be a whole number of inhabitants >= 0")
+        return replace(self, floors=dict.fromkeys(CLASSES, floor))
+
+    def with_changes(self, **changes) -> Rules:
+        """A copy with some fields replaced (validated again)."""
+        names = {f.name for f in fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise InputError(f"unknown rule options {sorted(unknown)}; allowed: {', '.join(sorted(names))}")
+        return replace(self, **changes)
+
+    @property
+    def lowest_floor(self) -> int:
+        """The smallest floor of any class."""
+        return min(self.floors.values())
+
+    def mountain_area(self, municipalities: pd.DataFrame) -> pd.Series:
+        """Area (km2) of each municipality that counts as mountain for the class rule."""
+        counts = municipalities["mountain_status"].isin(self.mountain_statuses)
+        return municipalities["area_km2"].where(counts, 0.0)
+
+    def classify(self, population, area_km2, mountain_km2) -> np.ndarray:
+        """Class of plans with these totals (arrays or scalars), by the rule in the docstring."""
+        population = np.asarray(population, dtype=float)
+        area = np.asarray(area_km2, dtype=float)
+        mountain = np.asarray(mountain_km2, dtype=float)
+        density = np.divide(population, area, out=np.zeros_like(population), where=area > 0)
+        return np.select(
+            [mountain > self.mountain_area_share * area, density >= self.high_density_min,
+             density <= self.low_density_max],
+            ["mountain", "high_density", "low_density"],
+            default="standard",
+        )
+
+    def floor_of(self, classes) -> np.ndarray:
+        """Population floor for each class label."""
+        return np.vectorize(self.floors.__getitem__, otypes=[int])(np.asarray(classes))
+
+
+def _as_list(value) -> list:
+    """A TOML value that may be one string or a list, as a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]

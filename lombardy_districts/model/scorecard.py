@@ -1,0 +1,304 @@
+"""Scorecard: every number a person needs to judge one plan, per area plan and for the whole.
+
+``evaluate(plan)`` is the single judge of a plan: solvers, maps and the ``evaluate`` command
+all read the same ``Scorecard``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.collaboration import Collaboration, default_collaboration
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
+
+log = logging.getLogger(__name__)
+
+PLAN_COLUMNS = [
+    "plan_id", "name", "municipalities", "population", "area_km2", "density", "class", "floor", "margin",
+    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper",
+]
+COLLABORATION_NOTE = (
+    "labour market areas are a proxy for existing collaboration: two neighbouring municipalities in the same "
+    "ISTAT 2011 local labour market area count as working together. Supply real ties (unions of municipalities, "
+    "mountain communities, consortia) with --collaboration FILE.csv (code_a,code_b,weight,kind)."
+)
+TIES_SHOWN = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Scorecard:
+    """The scores of one plan.
+
+    Attributes
+    ----------
+    plans
+        One row per area plan, sorted by ``plan_id``, columns ``PLAN_COLUMNS``:
+        ``margin`` is population minus floor; ``compliant`` means population at least the floor,
+        contiguous, and at most the ceiling when the rules set one; ``collaboration_kept`` is the
+        weight of collaboration edges with both ends in the plan, ``collaboration_cut`` the weight
+        of edges with exactly one end in it (so each broken tie counts in both plans);
+        ``polsby_popper`` is ``4 pi area / perimeter^2`` of the plan's dissolved polygons (1 for
+        a disc, ``pi/4`` for a square).
+    summary
+        Whole-plan figures; see ``evaluate`` for each key.
+    """
+
+    plans: pd.DataFrame
+    summary: dict
+
+    def to_dict(self) -> dict:
+        """``{"plans": [one record per plan], "summary": {...}}`` with only JSON types."""
+        records = self.plans.to_dict(orient="records")
+        return {"plans": _jsonable(records), "summary": _jsonable(self.summary)}
+
+    def to_json(self, path) -> None:
+        """Write ``to_dict()`` as indented UTF-8 JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def to_csv(self, path) -> None:
+        """Write the plans table as CSV."""
+        self.plans.to_csv(path, index=False)
+
+
+def evaluate(
+    plan: Plan,
+    rules: Rules | None = None,
+    collaboration: Collaboration | None = None,
+    status_quo: Plan | None = None,
+) -> Scorecard:
+    """Score a plan against the rules, the collaboration edges and (optionally) the status quo.
+
+    Parameters
+    ----------
+    plan
+        The plan to judge.
+    rules
+        Floors and class rule; ``Rules.default()`` when None.
+    collaboration
+        Collaboration edges; when None, ``default_collaboration(plan.territory, status_quo)``
+        (labour-market proxy edges, plus same-current-plan edges when a status quo is given).
+        Edges with an end outside the plan's territory are ignored.
+    status_quo
+        The current plan over the same municipalities, to measure change.
+
+    Returns
+    -------
+    Scorecard
+        ``summary`` keys: ``plans``, ``compliant_plans``, ``non_compliant_plans``, ``population``,
+        ``population_non_compliant`` (inhabitants of non-compliant plans), ``effective_plans``
+        (``1 / sum(s_k^2)`` with ``s_k`` each plan's population share), ``min_population``,
+        ``median_population``, ``max_population``, ``cut_edges`` (contiguity edges between plans),
+        ``collaboration_total``, ``collaboration_kept`` (weight inside plans),
+        ``collaboration_retained`` (kept / total, None when there is no weight),
+        ``collaboration_retained_by_kind``, ``ties_broken`` (the 10 strongest pairs split
+        between plans), ``violations`` (``plan.violations(rules, status_quo)``), ``collaboration_note``.
+        With a status quo, also ``municipalities_moved`` and ``population_moved``: each
+        status quo plan's *successor* is the new plan holding most of its population (ties to
+        the lowest plan id); a municipality has moved when its new plan is not the successor
+        of its old one. ``plans_split``: status quo plans whose municipalities are now in more
+        than one plan. ``plans_merged``: new plans that are the successor of two or more
+        status quo plans.
+
+    Raises
+    ------
+    InputError
+        When the status quo does not cover exactly the plan's municipalities.
+    """
+    rules = Rules.default() if rules is None else rules
+    if status_quo is not None:
+        status_quo = _on_territory(status_quo, plan)
+    if collaboration is None:
+        collaboration = default_collaboration(plan.territory, status_quo)
+    codes = plan.assignment.index
+    edges = collaboration.restrict(codes).weighted()
+    dropped = len(collaboration.edges) - len(edges)
+    if dropped:
+        log.info("%d collaboration edges with an end outside the territory ignored", dropped)
+    plans = _plans_table(plan, rules, edges)
+    summary = _summary(plan, rules, plans, edges, status_quo)
+    if status_quo is not None:
+        summary.update(_change(plan, status_quo))
+    log.info(
+        "scorecard: %d plans, %d compliant, %d cut edges, %.1f%% of collaboration kept",
+        summary["plans"], summary["compliant_plans"], summary["cut_edges"],
+        100 * (summary["collaboration_retained"] or 0),
+    )
+    return Scorecard(plans, summary)
+
+
+def _on_territory(status_quo: Plan, plan: Plan) -> Plan:
+    """The status quo re-read over the plan's territory (same codes required)."""
+    ours, theirs = set(plan.assignment.index), set(status_quo.assignment.index)
+    if ours != theirs:
+        extra, missing = sorted(theirs - ours), sorted(ours - theirs)
+        problems = []
+        if missing:
+            problems.append(f"the status quo has no plan for {len(missing)} municipalities of the plan: "
+                            f"{_few(missing)}")
+        if extra:
+            problems.append(f"the status quo lists {len(extra)} municipalities the plan does not cover: "
+                            f"{_few(extra)}")
+        problems.append("Fix: give a status quo over exactly the municipalities evaluated "
+                        "(or select them with --within-status-quo).")
+        raise InputError(problems)
+    if status_quo.territory is plan.territory:
+        return status_quo
+    return Plan(plan.territory, status_quo.assignment, status_quo.names)
+
+
+def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
+    ids = plan.plan_ids
+    pops, areas = plan.populations, plan.areas
+    floors = plan.floors(rules)
+    contiguous = plan.contiguous.astype(bool)
+    within = pops >= floors
+    if rules.ceiling is not None:
+        within &= pops <= rules.ceiling
+    kept, cut = _collaboration_by_plan(plan, edges)
+    counts = plan.assignment.value_counts().reindex(ids)
+    table = pd.DataFrame({
+        "plan_id": ids,
+        "name": [plan.name(p) for p in ids],
+        "municipalities": counts.astype(int).values,
+        "population": pops.astype(int).values,
+        "area_km2": areas.astype(float).values,
+        "density": np.divide(pops.values, areas.values, out=np.zeros(len(ids)), where=areas.values > 0),
+        "class": plan.classes(rules).values.astype(str),
+        "floor": floors.astype(int).values,
+        "margin": (pops - floors).astype(int).values,
+        "compliant": (within & contiguous).values.astype(bool),
+        "contiguous": contiguous.values.astype(bool),
+        "collaboration_kept": kept.reindex(ids, fill_value=0.0).values.astype(float),
+        "collaboration_cut": cut.reindex(ids, fill_value=0.0).values.astype(float),
+        "polsby_popper": polsby_popper(plan).reindex(ids).values.astype(float),
+    })
+    return table[PLAN_COLUMNS]
+
+
+def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Weight inside each plan, and weight of edges with one end in it."""
+    a = edges["code_a"].map(plan.assignment)
+    b = edges["code_b"].map(plan.assignment)
+    w = edges["weight"].astype(float)
+    inside = a == b
+    kept = w[inside].groupby(a[inside]).sum()
+    cut = pd.concat([w[~inside].groupby(a[~inside]).sum(), w[~inside].groupby(b[~inside]).sum()])
+    return kept, cut.groupby(level=0).sum()
+
+
+def polsby_popper(plan: Plan) -> pd.Series:
+    """``4 pi A / P^2`` of each plan's dissolved polygons (area and perimeter in CRS metres)."""
+    geoms = plan.territory.municipalities.geometry
+    out = {}
+    for plan_id, members in plan.members.items():
+        shape = shapely.union_all(geoms.loc[members].values)
+        perimeter = shape.length
+        out[plan_id] = 4 * math.pi * shape.area / perimeter**2 if perimeter > 0 else float("nan")
+    return pd.Series(out, dtype=float).reindex(plan.plan_ids)
+
+
+def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame, status_quo: Plan | None) -> dict:
+    pops = plans["population"]
+    total = int(pops.sum())
+    shares = pops / total if total else None
+    compliant = plans["compliant"]
+    a = edges["code_a"].map(plan.assignment)
+    b = edges["code_b"].map(plan.assignment)
+    inside = (a == b).values
+    weight = edges["weight"].astype(float)
+    kept_total, all_total = float(weight[inside].sum()), float(weight.sum())
+    by_kind = {}
+    for kind, group in edges.assign(inside=inside).groupby("kind"):
+        kind_total = float(group["weight"].sum())
+        kind_kept = float(group.loc[group["inside"], "weight"].sum())
+        by_kind[str(kind)] = kind_kept / kind_total if kind_total > 0 else None
+    return {
+        "plans": len(plans),
+        "compliant_plans": int(compliant.sum()),
+        "non_compliant_plans": int((~compliant).sum()),
+        "population": total,
+        "population_non_compliant": int(pops[~compliant].sum()),
+        "effective_plans": float(1 / (shares**2).sum()) if shares is not None else None,
+        "min_population": int(pops.min()),
+        "median_population": float(pops.median()),
+        "max_population": int(pops.max()),
+        "cut_edges": len(plan.cut_edges),
+        "collaboration_total": all_total,
+        "collaboration_kept": kept_total,
+        "collaboration_retained": kept_total / all_total if all_total > 0 else None,
+        "collaboration_retained_by_kind": by_kind,
+        "ties_broken": _ties_broken(plan, edges[~inside]),
+        "violations": plan.violations(rules, status_quo),
+        "collaboration_note": COLLABORATION_NOTE,
+    }
+
+
+def _ties_broken(plan: Plan, broken: pd.DataFrame) -> list[dict]:
+    """The strongest pairs split between plans, combined over kinds."""
+    broken = broken[broken["weight"] > 0]
+    if broken.empty:
+        return []
+    pairs = broken.groupby(["code_a", "code_b"]).agg(
+        weight=("weight", "sum"), kinds=("kind", lambda k: sorted(set(map(str, k))))
+    ).reset_index()
+    pairs = pairs.sort_values(["weight", "code_a", "code_b"], ascending=[False, True, True]).head(TIES_SHOWN)
+    names = plan.territory.municipalities["name"]
+    return [
+        {"code_a": r.code_a, "name_a": str(names[r.code_a]), "code_b": r.code_b, "name_b": str(names[r.code_b]),
+         "weight": float(r.weight), "kinds": list(r.kinds)}
+        for r in pairs.itertuples()
+    ]
+
+
+def successors(plan: Plan, status_quo: Plan) -> pd.Series:
+    """For each status quo plan, the new plan holding most of its population (ties: lowest id)."""
+    pop = plan.territory.municipalities["population"].reindex(status_quo.assignment.index)
+    table = pd.DataFrame({"old": status_quo.assignment, "new": plan.assignment.reindex(status_quo.assignment.index),
+                          "population": pop, "count": 1})
+    sums = table.groupby(["old", "new"], as_index=False)[["population", "count"]].sum()
+    sums = sums.sort_values(["old", "population", "count", "new"], ascending=[True, False, False, True])
+    return sums.drop_duplicates("old").set_index("old")["new"]
+
+
+def _change(plan: Plan, status_quo: Plan) -> dict:
+    heir = successors(plan, status_quo)
+    old = status_quo.assignment
+    new = plan.assignment.reindex(old.index)
+    moved = new != old.map(heir)
+    pop = plan.territory.municipalities["population"].reindex(old.index)
+    parts = new.groupby(old).nunique()
+    return {
+        "municipalities_moved": int(moved.sum()),
+        "population_moved": int(pop[moved].sum()),
+        "plans_merged": int((heir.value_counts() > 1).sum()),
+        "plans_split": int((parts > 1).sum()),
+    }
+
+
+def _jsonable(value):
+    """Plain Python types only: numpy scalars unwrapped, NaN as None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _few(codes: list[str]) -> str:
+    return ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")

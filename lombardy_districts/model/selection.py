@@ -1,0 +1,129 @@
+"""Work on part of the region: the ``Selection`` applied to a territory, and plans restricted to it.
+
+- ``province``: provinces by name (case and accents ignored) or ISTAT code (``016``);
+- ``select``: municipalities whose column holds one of the values;
+- ``within_status_quo``: only the municipalities the status quo file lists.
+
+Several criteria intersect. A plan or status quo read for a selection must cover every selected
+municipality; its rows for municipalities of the region outside the selection are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+import pandas as pd
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.options import Selection
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.territory import Territory
+
+log = logging.getLogger(__name__)
+
+
+def select_territory(
+    territory: Territory, selection: Selection, status_quo_frame: pd.DataFrame | None = None
+) -> Territory:
+    """The part of ``territory`` that ``selection`` describes (all of it when nothing is selected).
+
+    Parameters
+    ----------
+    territory
+        The whole territory loaded by the data options.
+    selection
+        Provinces, column values, and whether to keep only the status quo's municipalities.
+    status_quo_frame
+        The status quo as read by ``read_assignment_csv`` (needed by ``within_status_quo``).
+
+    Raises
+    ------
+    InputError
+        Naming every unknown province, column or value, and a ``within_status_quo`` without
+        a status quo; or when the selection is empty.
+    """
+    if not selection.active:
+        return territory
+    gdf = territory.municipalities
+    keep = pd.Series(True, index=gdf.index)
+    problems: list[str] = []
+    if selection.province:
+        keep &= _province_mask(gdf, selection.province, problems)
+    for column, values in selection.select.items():
+        keep &= _column_mask(gdf, column, values, problems)
+    if selection.within_status_quo:
+        if status_quo_frame is None:
+            problems.append("--within-status-quo needs a status quo. Fix: add --status-quo SQ.csv.")
+        else:
+            keep &= gdf.index.isin(status_quo_frame["municipality_code"])
+    if problems:
+        raise InputError(problems)
+    if not keep.any():
+        raise InputError("the selection is empty: no municipality matches every selection option together")
+    part = territory.subset(gdf.index[keep])
+    log.info("selected %d of %d municipalities (%d inhabitants)", len(part.codes), len(gdf), part.population)
+    return part
+
+
+def _plain(text) -> str:
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
+    names = gdf["province"].astype(str)
+    codes = gdf["province_code"].astype(str)
+    lookup = {_plain(n): n for n in names.unique()}
+    lookup.update({c.lstrip("0"): n for c, n in zip(codes, names)})
+    wanted = []
+    for raw in wanted_names:
+        key = raw.lstrip("0") if raw.isdigit() else _plain(raw)
+        if key in lookup:
+            wanted.append(lookup[key])
+        else:
+            allowed = ", ".join(sorted(names.unique()))
+            problems.append(f"--province {raw!r} is not a province of this territory; allowed: {allowed} "
+                            "(or their ISTAT codes)")
+    return names.isin(wanted)
+
+
+def _column_mask(gdf, column: str, values, problems: list[str]) -> pd.Series:
+    allowed_columns = [c for c in gdf.columns if c != "geometry"]
+    if column not in allowed_columns:
+        problems.append(f"--select: unknown column {column!r}; allowed: {', '.join(allowed_columns)}")
+        return pd.Series(True, index=gdf.index)
+    present = gdf[column].astype(str)
+    by_key = {_plain(v): v for v in present.unique()}
+    wanted = []
+    for raw in values:
+        if raw in set(present):
+            wanted.append(raw)
+        elif _plain(raw) in by_key:
+            wanted.append(by_key[_plain(raw)])
+        else:
+            shown = sorted(present.unique())
+            more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""
+            problems.append(f"--select: no municipality has {column} = {raw!r}; values present: "
+                            f"{', '.join(shown[:20])}{more}")
+    return present.isin(wanted)
+
+
+def plan_for(territory: Territory, frame: pd.DataFrame, known_codes, what: str = "plan") -> Plan:
+    """A plan over ``territory`` from an assignment frame (``read_assignment_csv``).
+
+    Rows for municipalities in ``known_codes`` (the whole region) but outside ``territory`` are
+    dropped, with a log line; codes unknown to the region, duplicates and municipalities of
+    ``territory`` with no row are errors (raised by ``Plan``).
+    """
+    inside = frame["municipality_code"].isin(territory.codes)
+    outside = frame[~inside & frame["municipality_code"].isin(set(known_codes))]
+    if len(outside):
+        log.info("%s: %d rows outside the selected municipalities ignored", what, len(outside))
+    frame = frame.drop(index=outside.index)
+    names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
+    try:
+        return Plan(territory, pd.Series(frame["plan_id"].values, index=frame["municipality_code"].values),
+                    dict(zip(names["plan_id"], names["plan_name"])))
+    except InputError as exc:
+        raise InputError([f"{what}: {p}" for p in exc.problems]) from None

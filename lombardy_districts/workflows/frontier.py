@@ -1,0 +1,460 @@
+"""The trade-off frontier: for each number of area plans, the compliant plan keeping most collaboration.
+
+How it is built:
+
+1. Most plans. The chosen solver solves the problem with objectives max-plans then
+   collaboration. This gives the max-plans plan P with k_max area plans. When the solver proves
+   its answer optimal, that point is optimal: no compliant plan has more area plans, and none
+   with as many keeps more collaboration.
+2. Greedy merges (always run; all of method "greedy"). From the plan with k area plans, the plan
+   with k - 1 merges the two adjacent area plans whose merger (a) still complies (its own class
+   floor, the ceiling, hard boundaries, locked municipalities; locked status quo plans are never
+   merged) and (b) keeps the most collaboration, i.e. has the largest collaboration weight between
+   them (ties: the smaller merged population, then the lower plan ids). It stops when no pair can
+   merge and still comply. Every greedy point is heuristic, except the single plan of k = 1.
+3. Exact points (method "exact", the default when OR-Tools is installed). For each k below k_max,
+   CP-SAT groups the area plans of P into exactly k compliant area plans keeping the most
+   collaboration (merge mode with P as status quo, option plans = k), warm-started from the
+   previous point merged greedily (or the greedy chain's plan with k plans, whichever keeps more),
+   so every point has a compliant answer even when CP-SAT runs out of time. A point is optimal
+   when CP-SAT proves it: optimal among mergers of the max-plans plan, i.e. no plan made by
+   joining whole area plans of P does better; a plan that splits an area plan of P is not
+   considered. Otherwise the point is heuristic. Below the fewest plans the greedy merges reach,
+   CP-SAT also tries one plan fewer at a time, until it proves no merger complies or finds none.
+   With a long range only every step-th k is solved (plus both ends); time_limit applies to each
+   point and budget to all of them: once spent, the remaining points are the greedy ones. With
+   the option ``deterministic``, each point counts the seconds its CP-SAT work stands for (its
+   deterministic time), not the wall clock, so the same seed gives the same frontier anywhere.
+
+Every point is scored by the evaluator and must pass plan.violations.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.model.options import SolverOptions
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.workflows.propose import solve
+from lombardy_districts.workflows.registry import solver_class
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["plans", "collaboration_retained", "municipalities_moved", "population_moved", "compliant_plans",
+           "effective_plans", "min_population", "max_population", "cut_edges", "method", "proof"]
+"""Columns of ``frontier.csv`` (see ``COLUMN_NOTES`` for ``method`` and ``proof``)."""
+COLUMN_NOTES = (
+    "method: how the point was found (solver NAME: the first solve, most plans; cpsat merge: CP-SAT grouping "
+    "the area plans of the max-plans plan into exactly that many; merge: greedy merging of two adjacent area "
+    "plans). proof: optimal when proved best - for cpsat merge points, optimal among mergers of the max-plans "
+    "plan (plans splitting one of its area plans are not considered); heuristic otherwise."
+)
+
+METHODS = ("auto", "exact", "greedy")
+FULL_RANGE_POINTS = 40
+"""Ranges of at most this many numbers of plans are computed at every k; longer ones with a step."""
+STEPPED_POINTS = 30
+"""About how many points a stepped range gets."""
+
+
+@dataclass(frozen=True, eq=False)
+class FrontierPoint:
+    """One point of the frontier: a compliant plan with ``plans`` area plans, its scorecard and how it was found."""
+
+    plans: int
+    plan: Plan
+    scorecard: Scorecard
+    method: str
+    proof: str
+
+    def row(self) -> dict:
+        """The point as one row of ``frontier.csv`` (``COLUMNS``)."""
+        s = self.scorecard.summary
+        return {**{key: s.get(key) for key in COLUMNS}, "plans": self.plans, "method": self.method,
+                "proof": self.proof}
+
+
+def frontier(
+    problem: Problem,
+    options: SolverOptions | Mapping | None = None,
+    *,
+    method: str = "auto",
+    budget: float | None = None,
+    step: int | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> list[FrontierPoint]:
+    """The frontier from the most plans that comply down to the fewest reached (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        Territory, rules, collaboration, status quo and mode; its objectives are replaced by
+        ``max-plans, collaboration`` for the first solve.
+    options
+        How to search (``SolverOptions``): the solver of the first solve; its time limit applies to
+        the first solve and to each exact point; seed, workers and deterministic mode to every solve.
+    method
+        ``exact`` (CP-SAT per point), ``greedy`` (merges only) or ``auto`` (exact).
+    budget
+        Seconds for all exact points together (None: no limit); once spent, the remaining
+        points are greedy.
+    step
+        Solve every ``step``-th number of plans (plus both ends); None: every one when the range
+        has at most ``FULL_RANGE_POINTS`` numbers, else a step giving about ``STEPPED_POINTS``.
+    progress
+        Called after each point with ``{"plans", "collaboration_retained", "proof", "done", "total",
+        "elapsed"}``.
+
+    Returns
+    -------
+    list of FrontierPoint
+        Sorted by number of plans, most first.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``method``, or ``step`` < 1.
+    InfeasibleError
+        When the problem is proved infeasible, or the solver finds no compliant plan.
+    """
+    options = SolverOptions.from_mapping(options)
+    method = _method(method)
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+        raise InputError(f"step = {step!r}: must be a whole number >= 1 (1 computes every point)")
+    start = time.perf_counter()
+    top = replace(problem, objectives=("max-plans", "collaboration"), weights=None)
+    proposal = solve(top, options)
+    solver = options.solver
+    if proposal.plan is None:
+        raise InfeasibleError(f"solver {solver} found no compliant plan ({proposal.result.status}: "
+                              f"{proposal.result.message}); raise time_limit or lower the floors")
+    proof = "optimal" if proposal.result.status == "optimal" else "heuristic"
+    first = FrontierPoint(len(proposal.plan), proposal.plan, proposal.scorecard, f"solver {solver}", proof)
+    chain = greedy_chain(proposal.plan, problem)
+    ks = sorted(chain, reverse=True)
+    if method == "greedy":
+        points = [first] + [_point(chain[k], problem, "merge", "optimal" if k == 1 else "heuristic")
+                            for k in ks[1:]]
+        for done, point in enumerate(points, start=1):
+            _report(point, progress, done, len(points), start)
+    else:
+        points = _exact_points(first, chain, problem, options, budget, step, progress, start)
+    log.info("frontier: %d points, %d to %d plans in %.0f s", len(points), points[0].plans, points[-1].plans,
+             time.perf_counter() - start)
+    return points
+
+
+def _method(method: str) -> str:
+    if method not in METHODS:
+        raise InputError(f"method {method!r} is unknown; allowed: {', '.join(METHODS)}")
+    return "exact" if method == "auto" else method
+
+
+def frontier_targets(k_max: int, k_min: int, step: int | None = None) -> list[int]:
+    """Numbers of plans to compute, most first: every one, or every ``step``-th plus both ends."""
+    span = k_max - k_min
+    if step is None:
+        step = 1 if span + 1 <= FULL_RANGE_POINTS else max(1, round(span / (STEPPED_POINTS - 1)))
+    return sorted(set(range(k_max, k_min, -step)) | {k_max, k_min}, reverse=True)
+
+
+def greedy_chain(plan: Plan, problem: Problem) -> dict[int, Plan]:
+    """Number of plans -> plan, by greedy compliant merges from ``plan`` (``best_merge``) down to the fewest."""
+    chain = {len(plan): plan}
+    while len(plan) > 1:
+        merged = merge_once(plan, problem)
+        if merged is None:
+            log.info("frontier: no two of the %d plans can merge and still comply; stopping", len(plan))
+            break
+        plan = merged
+        chain[len(plan)] = plan
+    return chain
+
+
+def merge_once(plan: Plan, problem: Problem) -> Plan | None:
+    """``plan`` with its ``best_merge`` pair merged, or None when no pair can merge and comply."""
+    pair = best_merge(plan, problem)
+    if pair is None:
+        return None
+    keep, gone = pair
+    return plan.reassign(dict.fromkeys(plan.members[gone], keep))
+
+
+def _point(plan: Plan, problem: Problem, method: str, proof: str) -> FrontierPoint:
+    card = evaluate(plan, problem.rules, problem.collaboration, problem.status_quo)
+    if card.summary["violations"]:  # the evaluator is the judge
+        raise RuntimeError(f"frontier point with {len(plan)} plans broke the rules: {card.summary['violations'][:3]}")
+    return FrontierPoint(len(plan), plan, card, method, proof)
+
+
+def kept_weight(plan: Plan, problem: Problem) -> float:
+    """Collaboration weight of the ties inside ``plan``'s area plans."""
+    a = plan.assignment
+    edges = problem.collaboration.restrict(a.index).weighted()
+    inside = edges["code_a"].map(a).values == edges["code_b"].map(a).values
+    return float(edges["weight"].astype(float).values[inside].sum())
+
+
+def _exact_points(first, chain, problem, options, budget, step, progress, start):
+    """Points by CP-SAT merges of the max-plans plan (module docstring, step 3)."""
+    base = first.plan
+    k_min = min(chain)
+    targets = frontier_targets(first.plans, k_min, step)
+    points = [first]
+    total = len(targets)
+    _report(first, progress, 1, total, start)
+    spent = 0.0
+    previous = base
+    for k in targets[1:]:
+        warm = _warm_start(previous, chain, k, problem)
+        left = None if budget is None else budget - spent
+        point, used = _solve_point(problem, base, k, warm, options, left)
+        spent += used
+        points.append(point)
+        previous = point.plan
+        _report(point, progress, len(points), total, start)
+    k = k_min - 1
+    while k >= 1 and (budget is None or spent < budget):  # fewer plans than greedy reached?
+        left = None if budget is None else budget - spent
+        warm = _warm_start(points[-1].plan, chain, k, problem)
+        point, used = _solve_point(problem, base, k, warm, options, left)
+        spent += used
+        if point is None:
+            break
+        points.append(point)
+        total += 1
+        _report(point, progress, len(points), total, start)
+        k -= 1
+    return points
+
+
+def _warm_start(previous: Plan, chain: dict[int, Plan], k: int, problem: Problem) -> Plan | None:
+    """Best of: ``previous`` merged greedily down to ``k`` plans, and the greedy chain's ``k``-plan."""
+    options = []
+    plan = previous
+    while plan is not None and len(plan) > k:
+        plan = merge_once(plan, problem)
+    if plan is not None:
+        options.append(plan)
+    if k in chain:
+        options.append(chain[k])
+    if not options:
+        return None
+    return max(options, key=lambda p: kept_weight(p, problem))
+
+
+def _solve_point(problem, base, k, warm, options: SolverOptions, left):
+    """The point with ``k`` plans: CP-SAT over mergers of ``base`` (or ``warm`` when out of time)."""
+    if k == 1 and warm is not None:
+        return _point(warm, problem, "merge", "optimal"), 0.0
+    time_limit = options.time_limit
+    limit = time_limit if left is None else (left if time_limit is None else min(time_limit, left))
+    if limit is not None and limit < 0.5:
+        return (None, 0.0) if warm is None else (_point(warm, problem, "merge", "heuristic"), 0.0)
+    sub = merge_problem(problem, base, k)
+    clock = time.perf_counter()
+    point_options = replace(options, solver="cpsat", time_limit=limit,
+                            tuning={"restrict": False, "heuristic_warm_start": False})
+    result = solver_class("cpsat").from_problem(sub, point_options).solve(warm_start=warm)
+    used = time.perf_counter() - clock
+    log.info("frontier: %d plans by CP-SAT: %s in %.1f s", k, result.status, used)
+    work = result.details.get("budget")
+    if work and work.get("deterministic"):  # count work, not the wall clock: the same frontier anywhere
+        used = work["cpsat_deterministic_time_used"] / work["cpsat_deterministic_per_second"]
+    if result.plan is None:
+        if warm is None:
+            return None, used
+        return _point(warm, problem, "merge", "heuristic"), used
+    worse = warm is not None and kept_weight(warm, problem) > kept_weight(result.plan, problem)
+    if worse and result.status != "optimal":
+        return _point(warm, problem, "merge", "heuristic"), used
+    proof = "optimal" if result.status == "optimal" else "heuristic"
+    return _point(result.plan, problem, "cpsat merge", proof), used
+
+
+def merge_problem(problem: Problem, base: Plan, k: int) -> Problem:
+    """``problem`` in merge mode over the area plans of ``base``: exactly ``k`` plans, most collaboration.
+
+    Locked status quo plans kept whole by ``base`` keep their id, so the solver keeps them as they
+    are. ``_solve_point`` keeps the whole candidate set (tuning ``restrict=False``): ``base`` has few
+    enough area plans for the exact model, and fewer plans means larger ones.
+    """
+    return replace(problem, status_quo=_locked_ids(base, problem), mode="merge", objectives=("collaboration",),
+                   weights=None, min_plans=k, max_plans=k)
+
+
+def _locked_ids(base: Plan, problem: Problem) -> Plan:
+    sq = problem.status_quo
+    if not problem.rules.locked_plans or sq is None:
+        return base
+    rename = {}
+    for plan_id in problem.rules.locked_plans:
+        codes = sq.members.get(plan_id, [])
+        held = set(base.assignment.reindex(codes))
+        if len(held) == 1:
+            (held_id,) = held
+            if set(base.members[held_id]) == set(codes):
+                rename[held_id] = plan_id
+    if not rename:
+        return base
+    clash = set(rename.values()) & (set(base.plan_ids) - set(rename))
+    relabel = {p: (f"{p}~" if p in clash else p) for p in base.plan_ids}
+    relabel.update(rename)
+    return Plan(base.territory, base.assignment.map(relabel))
+
+
+def best_merge(plan: Plan, problem: Problem) -> tuple[str, str] | None:
+    """The adjacent pair of area plans whose merger complies and keeps most collaboration, or None.
+
+    Returns ``(keep, gone)``: the plan id that stays (the lower) and the one merged into it.
+    """
+    rules = problem.rules
+    table = pd.DataFrame({"population": plan.populations, "area": plan.areas,
+                          "mountain": plan.mountain_areas(rules)})
+    a = plan.assignment
+    gdf = plan.territory.municipalities
+    groups = {c: gdf[c].groupby(a).unique() for c in rules.hard_boundaries if c in gdf.columns}
+    locked = pd.Series(rules.locked_municipalities, dtype=object)
+    locked = locked[locked.index.isin(a.index)]
+    locks = locked.groupby(a.reindex(locked.index)).unique() if len(locked) else pd.Series(dtype=object)
+    frozen = _frozen_plans(plan, problem)
+    weight: dict[tuple[str, str], float] = {}
+    for u, v in plan.cut_edges:
+        key = tuple(sorted((a[u], a[v])))
+        weight.setdefault(key, 0.0)
+    edges = problem.collaboration.restrict(a.index).weighted()
+    pa, pb = edges["code_a"].map(a).values, edges["code_b"].map(a).values
+    for p, q, w in zip(pa, pb, edges["weight"].astype(float).values):
+        key = tuple(sorted((p, q)))
+        if p != q and key in weight:
+            weight[key] += w
+    best, best_key = None, None
+    for (p, q), w in weight.items():
+        if p in frozen or q in frozen:
+            continue
+        if any(len(set(g[p]) | set(g[q])) > 1 for g in groups.values()):
+            continue
+        if len(set(locks.get(p, [])) | set(locks.get(q, []))) > 1:
+            continue
+        pop = int(table.at[p, "population"] + table.at[q, "population"])
+        area = table.at[p, "area"] + table.at[q, "area"]
+        klass = rules.classify(pop, area, table.at[p, "mountain"] + table.at[q, "mountain"])
+        if pop < int(rules.floor_of(klass)) or (rules.ceiling is not None and pop > rules.ceiling):
+            continue
+        key = (-w, pop, p, q)
+        if best_key is None or key < best_key:
+            best, best_key = (p, q), key
+    return best
+
+
+def _frozen_plans(plan: Plan, problem: Problem) -> set[str]:
+    """Plans holding a municipality of a locked status quo plan (they must stay as they are)."""
+    if not problem.rules.locked_plans or problem.status_quo is None:
+        return set()
+    sq = problem.status_quo.assignment
+    codes = sq.index[sq.isin(problem.rules.locked_plans)]
+    return set(plan.assignment.reindex(codes).dropna())
+
+
+def frontier_table(points: list[FrontierPoint]) -> pd.DataFrame:
+    """``frontier.csv``: one row per point (``COLUMNS``), most plans first."""
+    table = pd.DataFrame([p.row() for p in points], columns=COLUMNS)
+    return table.dropna(axis=1, how="all")
+
+
+def _report(point: FrontierPoint, progress, done: int, total: int, start: float) -> None:
+    retained = point.scorecard.summary["collaboration_retained"]
+    log.info("frontier: %d plans, %s collaboration retained (%s, %s)", point.plans,
+             f"{retained:.1%}" if retained is not None else "-", point.method, point.proof)
+    if progress:
+        progress({"plans": point.plans, "collaboration_retained": retained, "proof": point.proof,
+                  "method": point.method, "done": done, "total": total, "elapsed": time.perf_counter() - start})
+
+
+def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | None = None,
+                   maps: bool = False) -> dict:
+    """Write ``frontier.csv``, ``frontier.html`` (chart and table) and ``k<N>/plan.csv`` + ``scorecard.json``.
+
+    With ``maps`` (and a ``problem`` for the rules and collaboration layers), also each point's
+    ``k<N>/map.html`` ; the chart's points then link to them.
+    """
+    from pathlib import Path
+
+    from lombardy_districts.io.files import write_atomic, write_json
+    from lombardy_districts.maps.render import write_plan_map
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = frontier_table(points)
+    links = {}
+    for p in points:
+        folder = out / f"k{p.plans}"
+        write_atomic(folder / "plan.csv", p.plan.to_csv)
+        write_json(folder / "scorecard.json", p.scorecard.to_dict())
+        if maps:
+            write_atomic(folder / "map.html", lambda path, p=p: write_plan_map(
+                p.plan, p.scorecard, path, rules=problem.rules if problem else None,
+                status_quo=problem.status_quo if problem else None,
+                collaboration=problem.collaboration if problem else None))
+            links[p.plans] = f"k{p.plans}/map.html"
+    table["plan_file"] = [f"k{p.plans}/plan.csv" for p in points]
+    written = {"csv": write_atomic(out / "frontier.csv", lambda path: table.to_csv(path, index=False))}
+    page = frontier_page(points, links)
+    written["html"] = write_atomic(out / "frontier.html", lambda path: path.write_text(page, encoding="utf-8"))
+    return written
+
+
+def frontier_page(points: list[FrontierPoint], links: dict | None = None) -> str:
+    """The frontier as a standalone HTML page: chart(s) a planner can read, then the table."""
+    import html
+
+    from lombardy_districts.maps.chart import tradeoff_svg
+
+    links = links or {}
+    table = frontier_table(points)
+    chart = tradeoff_svg(
+        [{"x": p.plans, "y": p.scorecard.summary["collaboration_retained"], "kind": p.proof,
+          "href": links.get(p.plans),
+          "tooltip": f"{p.plans} plans: {_pct(p.scorecard.summary['collaboration_retained'])} of collaboration "
+                     f"retained ({p.proof}, {p.method})"} for p in points],
+        line=True, title="collaboration retained against number of area plans")
+    moved = ""
+    if "municipalities_moved" in table.columns:
+        moved = ("<h2>Disruption: municipalities moved from the status quo</h2>" + tradeoff_svg(
+            [{"x": p.plans, "y": p.scorecard.summary.get("municipalities_moved"), "kind": p.proof,
+              "href": links.get(p.plans)} for p in points],
+            y_label="municipalities moved", y_percent=False, line=True,
+            title="municipalities moved against number of area plans"))
+    shown = table.copy()
+    if "collaboration_retained" in shown.columns:
+        shown["collaboration_retained"] = shown["collaboration_retained"].map(_pct)
+    if "effective_plans" in shown.columns:
+        shown["effective_plans"] = shown["effective_plans"].map(lambda v: f"{v:.1f}")
+    method = html.escape(__doc__.split("How it is built:")[1].split("Every point")[0])
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trade-off frontier</title>"
+        "<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
+        "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}pre{white-space:pre-wrap;"
+        "max-width:60em}</style></head><body><h1>Trade-off frontier</h1>"
+        f"<p>From {points[0].plans} area plans (the most found that all comply) down to {points[-1].plans}. "
+        "Each point is the best compliant plan found with that many area plans for keeping collaboration. "
+        "Blue points are proved optimal; orange points are heuristic (good, not proved best). "
+        "A point found by CP-SAT merges (method <i>cpsat merge</i>) is optimal among mergers of the max-plans "
+        "plan: no plan made by joining whole area plans of the first point keeps more collaboration; plans "
+        "that split one of its area plans are not considered.</p>"
+        f"<h2>Collaboration retained</h2>{chart}{moved}<h2>Table</h2>"
+        f"{shown.to_html(index=False, na_rep='', escape=True)}<p>{html.escape(COLUMN_NOTES)}</p>"
+        f"<h2>Method</h2><pre>{method.strip()}</pre></body></html>\n"
+    )
+
+
+def _pct(value) -> str:
+    return f"{value:.1%}" if isinstance(value, int | float) else "-"

@@ -1,0 +1,218 @@
+"""Reading what a run works on: the territory, plan files, rules and collaboration, every problem at once.
+
+``load`` gives a territory; ``read_inputs`` adds the plans, rules and collaboration edges a command
+or a scenario names by file; ``problem_from_options`` builds the ``Problem`` that ``propose``, a
+scenario and the frontier solve. The command line, scenario files and scripts all come through
+here, so a plan file is checked the same way whoever reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.io.embedded import data_file
+from lombardy_districts.io.userdata import read_municipalities
+from lombardy_districts.model.collaboration import (
+    Collaboration,
+    default_collaboration,
+    read_collaboration_csv,
+)
+from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection
+from lombardy_districts.model.plan import Plan, read_assignment_csv
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.selection import plan_for, select_territory
+from lombardy_districts.model.territory import Territory
+from lombardy_districts.workflows.propose import build_problem
+
+log = logging.getLogger(__name__)
+
+
+def load(data: DataOptions | Mapping | None = None, selection: Selection | Mapping | None = None,
+         **options) -> Territory:
+    """Load a territory: an Italian region of the embedded data, or your own files, or part of either.
+
+    ``options`` are the fields of ``DataOptions`` and ``Selection`` given by name, e.g.
+    ``load(province="Sondrio")`` or ``load(municipalities="units.gpkg", population="pop.csv")``.
+    """
+    data_names = {f.name for f in fields(DataOptions)}
+    selection_names = {f.name for f in fields(Selection)}
+    unknown = sorted(set(options) - data_names - selection_names)
+    if unknown:
+        allowed = ", ".join(sorted(data_names | selection_names))
+        raise InputError([f"load: unknown option {key!r}; allowed: {allowed}" for key in unknown])
+    data = DataOptions.from_mapping({**_fields(DataOptions.from_mapping(data)),
+                                     **{k: v for k, v in options.items() if k in data_names}})
+    selection = Selection.from_mapping({**_fields(Selection.from_mapping(selection)),
+                                        **{k: v for k, v in options.items() if k in selection_names}})
+    return select_territory(_region(data), selection)
+
+
+def _fields(options) -> dict:
+    return {f.name: getattr(options, f.name) for f in fields(options)}
+
+
+def _region(data: DataOptions) -> Territory:
+    if data.municipalities is not None:
+        gdf = read_municipalities(data.municipalities, data.population, code_column=data.code_column,
+                                  name_column=data.name_column, population_column=data.population_column)
+        return Territory.from_geodataframe(gdf, kind=data.contiguity, cache=data.cache)
+    return Territory.load(data.region, kind=data.contiguity, cache=data.cache)
+
+
+def read_plan(path, territory: Territory, column: str = "plan_id") -> Plan:
+    """Read a ``municipality_code,plan_id[,plan_name]`` CSV over ``territory``."""
+    return Plan.from_csv(path, territory, column)
+
+
+def rules_from(rules: str | Path | Mapping | Rules | None = None, floor: int | None = None) -> Rules:
+    """The rules in force: a rules file, a table of overrides of the shipped rules, or the shipped ones.
+
+    ``floor`` then replaces every class floor.
+    """
+    if isinstance(rules, Rules):
+        found = rules
+    elif rules is None:
+        found = Rules.default()
+    elif isinstance(rules, Mapping):
+        found = Rules.from_dict(merge_tables(default_rules_table(), rules), source="rules table")
+    else:
+        found = Rules.from_toml(rules)
+    return found if floor is None else found.with_floor(floor)
+
+
+def default_rules_table() -> dict:
+    """The shipped rules file as a TOML table."""
+    return tomllib.loads(Path(data_file("rules.toml")).read_text(encoding="utf-8"))
+
+
+def merge_tables(base: Mapping, changes: Mapping) -> dict:
+    """``base`` with ``changes`` applied table by table (a scalar or list replaces, a table merges)."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and key != "municipalities":
+            out[key] = merge_tables(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """What a command works on: territory, rules, plans by key, collaboration edges."""
+
+    territory: Territory
+    rules: Rules
+    plans: dict[str, Plan]
+    collaboration: Collaboration
+
+
+def read_inputs(
+    data: DataOptions,
+    selection: Selection | None = None,
+    plans: Mapping[str, str | Path | None] | None = None,
+    *,
+    rules: str | Path | Mapping | None = None,
+    floor: int | None = None,
+    collaboration: str | Path | None = None,
+    collaboration_weights: Mapping[str, float] | None = None,
+    plan_column: str = "plan_id",
+    problems: list[str] | None = None,
+) -> Inputs:
+    """Territory, rules, plans (key -> Plan, for each file given) and collaboration edges.
+
+    ``plans`` maps keys (``"plan"``, ``"status_quo"``, ...) to CSV files; the one keyed
+    ``status_quo`` serves ``selection.within_status_quo`` and the same-current-plan ties. The
+    territory is the selection's part of the region, or else the municipalities the first file
+    lists (with a warning when that is part of the region). ``problems`` are the caller's own
+    checks, raised with the rest.
+    """
+    problems = list(problems or [])
+    selection = selection or Selection()
+    region = _region(data)
+    frames = {}
+    for key, path in (plans or {}).items():
+        if path is None:
+            continue
+        try:
+            frame = read_assignment_csv(path, plan_column)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
+        if unknown:
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
+                            f"(not among the {len(region.codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
+        frames[key] = (path, frame)
+    found_rules = None
+    try:
+        found_rules = rules_from(rules, floor)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+
+    territory = _territory(region, selection, frames)
+    found = {}
+    for key, (path, frame) in frames.items():
+        try:
+            found[key] = plan_for(territory, frame, region.codes, what=str(path))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    edges = collaboration_edges(territory, found.get("status_quo"), collaboration, collaboration_weights,
+                                known_codes=region.codes)
+    assert found_rules is not None
+    return Inputs(territory, found_rules, found, edges)
+
+
+def _territory(region: Territory, selection: Selection, frames: dict) -> Territory:
+    if selection.active or not frames:
+        status_quo = frames.get("status_quo")
+        return select_territory(region, selection, None if status_quo is None else status_quo[1])
+    path, frame = next(iter(frames.values()))
+    listed = set(frame["municipality_code"])
+    if listed == set(region.codes):
+        return region
+    log.warning("%s lists %d of the %d municipalities: working on just these (use --province, --select "
+                "or --within-status-quo to choose another part)", path, len(listed), len(region.codes))
+    return region.subset(sorted(listed))
+
+
+def collaboration_edges(territory: Territory, status_quo: Plan | None = None, path=None,
+                        kind_weights: Mapping[str, float] | None = None, known_codes=None) -> Collaboration:
+    """Default edges, plus the edges of the file at ``path``, weighted per kind by ``kind_weights``.
+
+    User edges may name any municipality of ``known_codes`` (default: the territory's); those
+    with an end outside the territory are dropped, so one region-wide file serves every part.
+    """
+    edges = default_collaboration(territory, status_quo)
+    if path:
+        user = read_collaboration_csv(path, known_codes or territory.codes)
+        edges = Collaboration.combine(edges, user.restrict(territory.codes))
+    if kind_weights:
+        unknown = sorted(set(kind_weights) - set(edges.kinds))
+        if unknown:
+            raise InputError([f"collaboration weight for kind {k!r}: there are no collaboration edges of that "
+                              f"kind; kinds present: {', '.join(edges.kinds) or 'none'}" for k in unknown])
+        edges = edges.with_kind_weights(dict(kind_weights))
+    return edges
+
+
+def problem_from_options(data: DataOptions, selection: Selection, options: ProblemOptions,
+                         problems: list[str] | None = None) -> Problem:
+    """Load everything ``options`` names and build the problem (``propose``, scenarios, ``frontier``)."""
+    inputs = read_inputs(data, selection, {"status_quo": options.status_quo}, rules=options.rules,
+                         floor=options.floor, collaboration=options.collaboration,
+                         collaboration_weights=options.collaboration_weights, problems=problems)
+    return build_problem(inputs.territory, mode=options.mode, status_quo=inputs.plans.get("status_quo"),
+                         objectives=options.objectives, weights=options.weights, rules=inputs.rules,
+                         collaboration=inputs.collaboration, min_plans=options.min_plans,
+                         max_plans=options.max_plans)

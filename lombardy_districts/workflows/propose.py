@@ -1,0 +1,174 @@
+"""Proposing plans: ``build_problem``, ``solve``, ``propose`` and the ``Proposal`` they return.
+
+The same options as the command line::
+
+    import lombardy_districts as ld
+    territory = ld.load()
+    proposal = ld.propose(territory, floor=80_000, options={"time_limit": 30, "seed": 1})
+    print(proposal.scorecard.summary["compliant_plans"])
+    proposal.write("out/uniform-80k")
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic, write_json
+from lombardy_districts.model.collaboration import Collaboration, default_collaboration
+from lombardy_districts.model.feasibility import check_feasible
+from lombardy_districts.model.options import SolverOptions
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveResult
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.model.territory import Territory
+from lombardy_districts.workflows.registry import solver_class
+
+log = logging.getLogger(__name__)
+
+DETERMINISTIC_SOLVERS = ("heuristic", "cpsat")
+"""Solvers with a deterministic mode (``SolverOptions.deterministic``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Proposal:
+    """A solver's answer: the plan (None when none was found), its scorecard and the search record."""
+
+    problem: Problem
+    result: SolveResult
+    scorecard: Scorecard | None
+
+    @property
+    def plan(self) -> Plan | None:
+        """The proposed plan."""
+        return self.result.plan
+
+    def write(self, out_dir, maps: bool = True, formats: Sequence[str] | str = (),
+              extra: dict | None = None) -> dict[str, Path]:
+        """Write ``plan.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
+
+        With ``maps``: ``map.html``, and ``compare.html`` (status quo beside the proposal) when the
+        problem has a status quo. ``formats`` (``"gpkg"``, ``"geojson"``, or both) adds the dissolved
+        area plans with their scores (see ``export``). ``result.json`` (the search record plus
+        ``extra``) is written last, so its presence means every other file is complete.
+        """
+        from lombardy_districts.workflows.export import write_formats
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        if self.plan is not None:
+            written["plan"] = write_atomic(out / "plan.csv", self.plan.to_csv)
+            written["scorecard"] = write_json(out / "scorecard.json", self.scorecard.to_dict())
+            if maps:
+                written.update(self._write_maps(out))
+            written.update(write_formats(self.plan, self.scorecard, out, formats))
+        written["result"] = write_json(out / "result.json", {**self.result.to_dict(), **(extra or {})})
+        return written
+
+    def _write_maps(self, out: Path) -> dict[str, Path]:
+        # maps import folium (about half a second): only runs that write maps pay for it
+        from lombardy_districts.maps.compare import write_comparison
+        from lombardy_districts.maps.render import write_plan_map
+
+        problem, written = self.problem, {}
+        written["map"] = write_atomic(out / "map.html", lambda p: write_plan_map(
+            self.plan, self.scorecard, p, rules=problem.rules, status_quo=problem.status_quo,
+            collaboration=problem.collaboration))
+        if problem.status_quo is not None:
+            written["compare"] = write_atomic(out / "compare.html", lambda p: write_comparison(
+                problem.status_quo, self.plan, p, scorecard_b=self.scorecard, rules=problem.rules,
+                collaboration=problem.collaboration, titles=("status quo", "proposal")))
+        return written
+
+def build_problem(
+    territory: Territory,
+    *,
+    mode: str = "scratch",
+    status_quo: Plan | None = None,
+    objectives: str | Sequence[str] | None = None,
+    weights: Mapping[str, float] | None = None,
+    rules: Rules | None = None,
+    floor: int | None = None,
+    collaboration: Collaboration | None = None,
+    min_plans: int | None = None,
+    max_plans: int | None = None,
+) -> Problem:
+    """The problem ``propose`` solves; ``floor`` replaces every class floor (``--floor``).
+
+    ``objectives`` default by mode: ``DEFAULT_OBJECTIVES`` (scratch: max-plans; merge: max-plans then
+    collaboration; repair: disruption then max-plans). ``min_plans`` and ``max_plans`` bound the
+    number of area plans (both equal: exactly that many).
+    """
+    rules = rules or Rules.default()
+    if floor is not None:
+        rules = rules.with_floor(floor)
+    if objectives is None:
+        objectives = DEFAULT_OBJECTIVES.get(mode, ("max-plans",))
+    if isinstance(objectives, str):
+        objectives = [o.strip() for o in objectives.split(",") if o.strip()]
+    if collaboration is None:
+        collaboration = default_collaboration(territory, status_quo)
+    return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
+                   objectives=tuple(objectives), weights=dict(weights) if weights else None,
+                   min_plans=min_plans, max_plans=max_plans)
+
+
+def solve(
+    problem: Problem,
+    options: SolverOptions | Mapping | None = None,
+    *,
+    progress: Callable[[dict], None] | None = None,
+) -> Proposal:
+    """Check feasibility, run the solver ``options`` name, and score its plan with the evaluator.
+
+    ``options``: a ``SolverOptions`` or a table of its fields, e.g. ``{"solver": "heuristic",
+    "time_limit": 30, "seed": 1, "deterministic": True}``; unknown keys are refused.
+    """
+    options = SolverOptions.from_mapping(options)
+    if options.deterministic and options.solver not in DETERMINISTIC_SOLVERS:
+        raise InputError(f"deterministic mode with solver {options.solver!r}: allowed solvers: "
+                         f"{', '.join(DETERMINISTIC_SOLVERS)}; pick one of them or drop --deterministic")
+    engine = solver_class(options.solver).from_problem(problem, options)
+    check_feasible(problem)
+    start = time.perf_counter()
+    result = engine.solve(progress=progress)
+    log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
+    card = None
+    if result.plan is not None:
+        problems = result.plan.violations(problem.rules)
+        if problems:  # the evaluator is the judge: a solver bug must never reach the user as a plan
+            raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
+        card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)
+    return Proposal(problem, result, card)
+
+
+def propose(
+    territory: Territory,
+    *,
+    mode: str = "scratch",
+    status_quo: Plan | None = None,
+    objectives: str | Sequence[str] | None = None,
+    weights: Mapping[str, float] | None = None,
+    rules: Rules | None = None,
+    floor: int | None = None,
+    collaboration: Collaboration | None = None,
+    min_plans: int | None = None,
+    max_plans: int | None = None,
+    options: SolverOptions | Mapping | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> Proposal:
+    """Propose a compliant plan: ``build_problem`` then ``solve`` (the ``propose`` command's options).
+
+    ``options`` says how to search (``SolverOptions``: solver, time limit, seed, workers,
+    deterministic mode), e.g. ``options={"solver": "heuristic", "time_limit": 5, "seed": 1}``.
+    """
+    problem = build_problem(territory, mode=mode, status_quo=status_quo, objectives=objectives,
+                            weights=weights, rules=rules, floor=floor, collaboration=collaboration,
+                            min_plans=min_plans, max_plans=max_plans)
+    return solve(problem, options, progress=progress)

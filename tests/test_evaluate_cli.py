@@ -52,11 +52,18 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     assert code == 0, err
     assert "lists 169 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
-    assert lines[1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[1]
+    # plain words first: plans and compliance, then what changed (nothing: the plan is the status quo)
+    assert lines[0] == ("8 area plans for 829,370 inhabitants: 7 comply, 1 does not, with 77,934 inhabitants "
+                        "(Seriate is 42,066 short of its high density floor of 120,000).")
+    assert lines[1] == "Changes from the status quo: none, every current plan stays as it is."
+    assert lines[2].startswith("Collaboration kept: 93.2% of the collaboration ties (weight 620 of 665; "
+                               "same labour market area 86.6%, same current plan 100.0%)")
+    header = next(i for i, line in enumerate(lines) if line.startswith("  plan "))
+    assert lines[header + 1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[header + 1]
     seriate = next(line for line in lines if "bg_seriate" in line)
     assert seriate.startswith("!") and "-42,066" in seriate  # high density, under 120,000
-    assert "8 area plans, 7 compliant, 1 not" in out
-    assert "0 municipalities moved" in out
+    assert "1,119 inhabitants per km2" in seriate  # why it is high density
+    assert "PP = Polsby-Popper compactness" in out  # every column explained
     summary = json.loads((tmp_path / "s.json").read_text())["summary"]
     assert summary["plans"] == 8 and summary["population"] == 829_370
     table = pd.read_csv(tmp_path / "s.csv")
@@ -73,7 +80,8 @@ def test_evaluate_the_provinces(run, tmp_path):
     milano = next(line for line in out.splitlines() if " Milano " in line)
     assert milano.startswith("!") and "3,219,391" in milano and " NO " in milano
     assert "violation: plan Milano (Milano) is not contiguous" in out
-    assert "12 area plans, 11 compliant, 1 not" in out
+    assert out.startswith("12 area plans for 9,950,742 inhabitants: 11 comply, 1 does not, with 3,219,391 "
+                          "inhabitants (Milano is not contiguous).")
     assert json.loads((tmp_path / "p.json").read_text())["summary"]["population"] == 9_950_742
 
 
@@ -85,10 +93,11 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
     code, out, err = run(tmp_path / "plan.csv", "--status-quo", EXAMPLE, "--province", "Bergamo",
                          "--within-status-quo", "--collaboration-weight", "status_quo=2")
     assert code == 0, err
-    assert "5 area plans, 5 compliant" in out  # Brescia and Pavia rows dropped by the selection
-    assert "bg_seriate" not in out
-    assert "0 municipalities moved" in out and "1 plan formed by merging" in out
-    assert "status_quo 100.0%" in out  # merging keeps every same-plan tie
+    assert out.startswith("5 area plans for 608,916 inhabitants: all comply.")  # Brescia and Pavia dropped
+    assert "bg_seriate " not in out
+    assert "Changes from the status quo: 1 plan formed by merging, no municipality changes plan." in out
+    assert "- Seriate merges with Dalmine: 223,841 inhabitants, high density, floor 120,000." in out
+    assert "same current plan 100.0%" in out  # merging keeps every same-plan tie
 
 
 def test_user_collaboration_edges(run, tmp_path):
@@ -96,8 +105,10 @@ def test_user_collaboration_edges(run, tmp_path):
     edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,union\n016024,015146,1,union\n")
     code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0")
     assert code == 0, err
-    assert "collaboration kept: 0.0% of 5 (labour_market -, union 0.0%)" in out
-    assert "Dalmine - Seriate (5)" in out
+    assert ("Collaboration kept: 0.0% of the collaboration ties (weight 0 of 5; same union of municipalities "
+            "0.0%)") in out
+    assert "collaboration ties broken: 1, each of weight 5; those between the most populous municipalities: " \
+           "Dalmine - Seriate" in out
 
 
 @pytest.mark.parametrize("make, message", [

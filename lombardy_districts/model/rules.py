@@ -15,7 +15,8 @@ from lombardy_districts.io.embedded import MOUNTAIN_STATUSES, data_file
 CLASSES = ("standard", "high_density", "mountain", "low_density")
 _SECTIONS = {
     "floors": set(CLASSES),
-    "classes": {"mountain_area_share", "mountain_statuses", "high_density_min", "low_density_max"},
+    "classes": {"mountain_area_share", "mountain_statuses", "mountain_density_below", "high_density_min",
+                "low_density_max"},
     "limits": {"ceiling"},
     "boundaries": {"hard"},
     "locked": {"municipalities", "plans"},
@@ -27,8 +28,9 @@ class Rules:
     """Floors per class, the class rule, and optional ceiling, hard boundaries and locks.
 
     A plan's class is *mountain* when more than ``mountain_area_share`` of its area lies in
-    municipalities whose ``mountain_status`` is in ``mountain_statuses``; otherwise
-    *high_density* when its density is at least ``high_density_min`` inhabitants per km2,
+    municipalities whose ``mountain_status`` is in ``mountain_statuses`` and its density is below
+    ``mountain_density_below`` inhabitants per km2 (a dense town is never a mountain plan);
+    otherwise *high_density* when its density is at least ``high_density_min``,
     *low_density* when at most ``low_density_max``, else *standard* (computed exactly by
     ``measures.ClassRule``). A plan complies when its population is at least the floor of its
     class (and at most ``ceiling``, if set).
@@ -39,7 +41,8 @@ class Rules:
                                  "low_density": 25_000}
     )
     mountain_area_share: float = 0.5
-    mountain_statuses: tuple[str, ...] = ("totally", "partly")
+    mountain_statuses: tuple[str, ...] = ("totally",)
+    mountain_density_below: float = 1000.0
     high_density_min: float = 1000.0
     low_density_max: float = 150.0
     ceiling: int | None = None
@@ -59,7 +62,7 @@ class Rules:
         bad = [s for s in self.mountain_statuses if s not in MOUNTAIN_STATUSES]
         if bad:
             problems.append(f"classes.mountain_statuses has {bad}; allowed: {', '.join(MOUNTAIN_STATUSES)}")
-        for key in ("high_density_min", "low_density_max"):
+        for key in ("mountain_density_below", "high_density_min", "low_density_max"):
             value = getattr(self, key)
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 problems.append(f"classes.{key} = {value!r}: must be a number of inhabitants per km2 >= 0")
@@ -139,6 +142,7 @@ class Rules:
             floors=floors,
             mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
             mountain_statuses=tuple(statuses),
+            mountain_density_below=classes.get("mountain_density_below", base.mountain_density_below),
             high_density_min=classes.get("high_density_min", base.high_density_min),
             low_density_max=classes.get("low_density_max", base.low_density_max),
             ceiling=raw.get("limits", {}).get("ceiling"),

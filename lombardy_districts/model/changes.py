@@ -148,10 +148,10 @@ def _move(r) -> str:
     names = r["names"].split("; ")
     shown = _and(names[:NAMES_SHOWN] + ([f"{len(names) - NAMES_SHOWN} more"] if len(names) > NAMES_SHOWN else []))
     people = f"{int(r['population']):,} inhabitants"
+    one = len(names) == 1
     if r["change"] == "split":
-        return f"{shown} ({people}) leave {r['from_name']} to form the new plan {r['to_name']}"
-    verb = "moves" if len(names) == 1 else "move"
-    return f"{shown} ({people}) {verb} from {r['from_name']} to {r['to_name']}"
+        return f"{shown} ({people}) {'leaves' if one else 'leave'} {r['from_name']} to form the new plan {r['to_name']}"
+    return f"{shown} ({people}) {'moves' if one else 'move'} from {r['from_name']} to {r['to_name']}"
 
 
 def _and(items: list[str]) -> str:

@@ -242,11 +242,11 @@ def _quality(problem: Problem, r: SolveResult) -> str:
         if r.bound is None:
             return f"{n} area plans; how many more are possible is not known."
         gap = (r.bound - n) / n
-        text = f"At most {r.bound:,.0f} area plans are possible, so these {n} are within {gap:.0%} of the best."
-        if gap > LOOSE_GAP:
-            text += (" That limit comes from a calculation that ignores whether a plan's municipalities "
-                     "touch, so the true best is probably much closer to " + f"{n}.")
-        return text
+        if gap <= LOOSE_GAP:
+            return f"At most {r.bound:,.0f} area plans are possible, so these {n} are within {gap:.0%} of the best."
+        return (f"No proof of how close these {n} area plans are to the best: the proved limit, "
+                f"{r.bound:,.0f}, comes from a calculation that ignores whether a plan's municipalities touch, "
+                "and is far above what can be reached.")
     what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
             "compact": "cuts the fewest borders between municipalities"}[first]
     if r.details.get("bound_scope"):  # e.g. repair mode, which models only the plans near the problems

@@ -19,15 +19,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import folium
 import pandas as pd
+from folium.plugins import DualMap
 
+from lombardy_districts.errors import InputError
 from lombardy_districts.model import measures
+from lombardy_districts.model.collaboration import default_collaboration
 
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, TooltipsOnTop, add_css, esc, hatch_id, number
 from .colouring import colour_pair
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
 from .render import (
-    _folium,
     add_basemap,
     add_plan_layers,
     check_output_path,
@@ -42,8 +45,6 @@ log = logging.getLogger(__name__)
 
 
 def _check_same_municipalities(plan_a, plan_b) -> None:
-    from lombardy_districts.errors import InputError
-
     a, b = set(plan_a.assignment.index), set(plan_b.assignment.index)
     if a != b:
         only_a, only_b = sorted(a - b), sorted(b - a)
@@ -122,11 +123,6 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
     with A as its status quo, so its headline counts the changes), both on the same
     collaboration ties: ``collaboration``, or else the labour-market proxy.
     """
-    folium = _folium()
-    from folium.plugins import DualMap
-
-    from lombardy_districts.model.collaboration import default_collaboration
-
     _check_same_municipalities(plan_a, plan_b)
     title_a, title_b = titles or ("Plan A", "Plan B")
     if collaboration is None:  # one set of ties for both sides (B's status quo would add its own)
@@ -144,7 +140,6 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
     add_css(dual.m1.get_root())
     sides = ((dual.m1, plan_a, scorecard_a, colours_a, title_a, None),
              (dual.m2, plan_b, scorecard_b, colours_b, title_b, f"Changed from {title_a}"))
-    counts = {kind: int((change == kind).sum()) for kind in ("moved", "merged")}
     for fmap, plan, card, colours, title, change_label in sides:
         add_basemap(fmap)
         table = plan_table(plan, card)
@@ -158,8 +153,9 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
         Panel(headline_html(summary, change_label or ""), "bottomleft", title=headline_title(title, summary),
               folded=True).add_to(fmap)
         if change_label is not None:  # one legend, on the right: both sides draw the same things
-            Panel(legend_html(table, **counts, layers=False), "bottomright", "ld-panel ld-legend", title="Legend",
-                  folded=True).add_to(fmap)
+            n_moved, n_merged = (int((change == kind).sum()) for kind in ("moved", "merged"))
+            Panel(legend_html(table, moved=n_moved, merged=n_merged, layers=False), "bottomright",
+                  "ld-panel ld-legend", title="Legend", folded=True).add_to(fmap)
         TooltipsOnTop().add_to(fmap)
     dual.fit_bounds(geometry.bounds)
     dual.m1.get_root().title = esc(f"{title_a} vs {title_b}")
@@ -172,7 +168,6 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
 
 def _add_changed_layer(fmap, geometry: DisplayGeometry, change: pd.Series) -> None:
     """Moved municipalities hatched in black; those whose plan merged, hatched in blue."""
-    folium = _folium()
     changed = change[change != ""]
     if changed.empty:
         return

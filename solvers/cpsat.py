@@ -116,7 +116,9 @@ class CPSATSolver(Solver):
             return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = CpsatModel(setup)
         stages = stages_of(problem)
-        statuses, values, bounds = [], {}, {}
+        statuses: list[str] = []
+        values: dict[str, float | None] = {}
+        bounds: dict[str, float] = {}
         answer = None
         for k, names in enumerate(stages):
             if self.stop.is_set():

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     (proposal, written), stopped_by = until_stopped(work)
     r = proposal.result
-    if proposal.plan is not None:
+    if proposal.scorecard is not None:
         print_scorecard(proposal.scorecard, proposal.search)
     else:
         for line in proposal.search:

@@ -86,8 +86,8 @@ PROVINCE_VARIANTS = {"mantua": "Mantova", "milan": "Milano", "monza": "Monza e d
 
 def _loose(text) -> str:
     """``_plain`` without connecting words: "Monza e Brianza" and "Monza e della Brianza" agree."""
-    words = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    words = "".join(ch if ch.isalnum() else " " for ch in words).split()
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text).split()
     return "".join(w for w in words if w not in CONNECTING_WORDS)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.stop import Stop
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.workflows.export import write_formats
 from lombardy_districts.workflows.registry import solver_class
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class Proposal:
         """How good the plan is and how the search went, in a planner's words (``search_words``)."""
         return search_words(self.problem, self.result)
 
-    def write(self, out_dir, maps: bool = True, formats: Sequence[str] | str = (),
+    def write(self, out_dir, maps: bool = True, formats: Iterable[str] | str = (),
               extra: dict | None = None) -> dict[str, Path]:
         """Write ``plan.csv``, ``changes.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
@@ -67,38 +68,36 @@ class Proposal:
         search record plus ``extra``) is written last, so its presence means every other file is
         complete.
         """
-        from lombardy_districts.workflows.export import write_formats
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {}
-        if self.plan is not None:
-            written["plan"] = write_atomic(out / "plan.csv", self.plan.to_csv)
-            card = self.scorecard
-            if card.changes is not None:
-                written["changes"] = write_atomic(out / "changes.csv",
-                                                  lambda p: card.changes.to_csv(p, index=False))
+        plan, card = self.plan, self.scorecard
+        if plan is not None and card is not None:
+            written["plan"] = write_atomic(out / "plan.csv", plan.to_csv)
+            changes = card.changes
+            if changes is not None:
+                written["changes"] = write_atomic(out / "changes.csv", lambda p: changes.to_csv(p, index=False))
             record = card.to_dict()
             record = {"headline": record.pop("headline"), "search": self.search, **record}
             written["scorecard"] = write_json(out / "scorecard.json", record)
             if maps:
-                written.update(self._write_maps(out))
-            written.update(write_formats(self.plan, self.scorecard, out, formats))
+                written.update(self._write_maps(out, plan, card))
+            written.update(write_formats(plan, card, out, formats))
         written["result"] = write_json(out / "result.json", {**self.result.to_dict(), **(extra or {})})
         return written
 
-    def _write_maps(self, out: Path) -> dict[str, Path]:
+    def _write_maps(self, out: Path, plan: Plan, card: Scorecard) -> dict[str, Path]:
         # maps import folium (about half a second): only runs that write maps pay for it
         from lombardy_districts.maps.compare import write_comparison
         from lombardy_districts.maps.render import write_plan_map
 
         problem, written = self.problem, {}
+        status_quo = problem.status_quo
         written["map"] = write_atomic(out / "map.html", lambda p: write_plan_map(
-            self.plan, self.scorecard, p, rules=problem.rules, status_quo=problem.status_quo,
-            collaboration=problem.collaboration))
-        if problem.status_quo is not None:
+            plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration))
+        if status_quo is not None:
             written["compare"] = write_atomic(out / "compare.html", lambda p: write_comparison(
-                problem.status_quo, self.plan, p, scorecard_b=self.scorecard, rules=problem.rules,
+                status_quo, plan, p, scorecard_b=card, rules=problem.rules,
                 collaboration=problem.collaboration, titles=("status quo", "proposal")))
         return written
 
@@ -217,7 +216,7 @@ def search_words(problem: Problem, result: SolveResult) -> list[str]:
         out.append("The search was stopped early: this is the best plan it had found.")
     if r.plan is None:
         return out + [f"No plan was found: {r.message or r.status}."]
-    out.append(_quality(problem, r))
+    out.append(_quality(problem, r, len(r.plan)))
     how = f"Found by the {r.solver} solver in {r.wall_time:,.1f} s"
     if r.details.get("deterministic"):
         how += " of counted work (deterministic: the same seed gives the same plan on any machine)"
@@ -225,8 +224,8 @@ def search_words(problem: Problem, result: SolveResult) -> list[str]:
     return out
 
 
-def _quality(problem: Problem, r: SolveResult) -> str:
-    n = len(r.plan)
+def _quality(problem: Problem, r: SolveResult, n: int) -> str:
+    """How good a plan of ``n`` area plans is, in one sentence."""
     first = problem.objectives[0]
     among = " among mergers of the current plans" if problem.mode == "merge" else ""
     if problem.weights:

@@ -166,3 +166,34 @@ def test_all_file_problems_reported_together(run, tmp_path):
     code, _, err = run(plan, "--status-quo", sq, "--rules", rules)
     lines = errors(err).splitlines()
     assert code == 2 and len(lines) == 3, lines
+
+
+def test_check_exits_non_zero_when_a_plan_does_not_comply(run, tmp_path):
+    code, _, err = run(EXAMPLE, "--check")  # Seriate is short of its floor
+    assert code == 1 and "check failed: 1 of 8 area plans do not comply" in err
+    sq = pd.read_csv(EXAMPLE, dtype=str)
+    sq.loc[sq["plan_id"] == "bg_seriate", "plan_id"] = "bg_dalmine"
+    write(tmp_path / "merged.csv", sq.to_csv(index=False))
+    code, _, err = run(tmp_path / "merged.csv", "--check")
+    assert code == 0, err
+
+
+def test_verbose_after_the_command_and_version(run, capsys, caplog):
+    caplog.set_level(logging.INFO)
+    code, _, err = run(EXAMPLE, "-v")
+    assert code == 0, err
+    assert "scorecard: 8 plans" in caplog.text  # the INFO lines -v asks for
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("lombardy-districts ")
+
+
+def test_the_scorecard_says_why_each_plan_has_its_class(run, tmp_path):
+    code, _, err = run(EXAMPLE, "--json", tmp_path / "s.json")
+    assert code == 0, err
+    card = json.loads((tmp_path / "s.json").read_text())
+    assert list(card)[:2] == ["headline", "summary"]  # words first (no status quo: no changes)
+    reasons = {p["plan_id"]: p["class_reason"] for p in card["plans"]}
+    assert reasons["bg_seriate"] == "high density: 1,119 inhabitants per km2 (at least 1,000)"
+    assert reasons["bg_valle_imagna"] == ("mountain: 86% of its area is in totally mountain municipalities, "
+                                          "451 inhabitants per km2")

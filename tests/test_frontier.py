@@ -113,6 +113,8 @@ def test_frontier_with_a_status_quo_reports_disruption(tmp_path):
     assert (table["municipalities_moved"] >= 0).all()
     page = write_frontier(points, tmp_path, problem=problem)["html"].read_text()
     assert "Disruption: municipalities moved" in page
+    # every point names its plans after the status quo's: at one plan, the merger of both
+    assert points[-1].plan.plan_ids == ["w+e"] or points[-1].plan.plan_ids == ["e+w"]
 
 
 def _myopic_line():

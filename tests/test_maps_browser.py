@@ -132,6 +132,8 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     tip, popup = _hover_and_click(page, map_id, point.y, point.x, 14)
     assert "Sant'Angelo 0-3" in tip and "10,000" in tip and "Centre" in tip
     assert "Centre" in popup and "80,000" in popup and "+30,000" in popup and "complies" in popup
+    # the plan card says why the plan has its class
+    assert "Why this class" in popup and "10,000 inhabitants per km2 (at least 1,000)" in popup
     # optional layers: listed, off at first, drawn when switched on
     control = page.locator(".leaflet-control-layers").inner_text()
     for name in ("Status quo area plans", "Collaboration: union", "Collaboration: consortium", "Mountain"):

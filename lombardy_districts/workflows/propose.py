@@ -162,9 +162,8 @@ def solve(
         result = replace(result, status="interrupted", details={**result.details, "status_when_stopped": result.status,
                                                                  "stopped_by": stop.reason},
                          message=f"stopped early ({stop.reason}): {result.message}".rstrip(": "))
-    if result.plan is not None and problem.status_quo is not None:
-        locks = set(problem.rules.locked_municipalities.values()) | set(problem.rules.locked_plans)
-        result = replace(result, plan=identify(result.plan, problem.status_quo, locks))
+    if result.plan is not None:
+        result = replace(result, plan=named_after_status_quo(result.plan, problem))
     card = None
     if result.plan is not None:
         problems = result.plan.violations(problem.rules)
@@ -172,6 +171,14 @@ def solve(
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
         card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)
     return Proposal(problem, result, card)
+
+
+def named_after_status_quo(plan: Plan, problem: Problem) -> Plan:
+    """``plan`` with the status quo's ids and names (``changes.identify``); as it is without a status quo."""
+    if problem.status_quo is None:
+        return plan
+    locks = set(problem.rules.locked_municipalities.values()) | set(problem.rules.locked_plans)
+    return identify(plan, problem.status_quo, locks)
 
 
 def propose(

@@ -195,16 +195,18 @@ def propose(
     max_plans: int | None = None,
     options: SolverOptions | Mapping | None = None,
     progress: Callable[[dict], None] | None = None,
+    stop: Stop | None = None,
 ) -> Proposal:
     """Propose a compliant plan: ``build_problem`` then ``solve`` (the ``propose`` command's options).
 
     ``options`` says how to search (``SolverOptions``: solver, time limit, seed, workers,
-    deterministic mode), e.g. ``options={"solver": "heuristic", "time_limit": 5, "seed": 1}``.
+    deterministic mode), e.g. ``options={"solver": "heuristic", "time_limit": 5, "seed": 1}``;
+    ``stop`` (a ``Stop``, set from another thread) ends the search early, keeping its best plan.
     """
     problem = build_problem(territory, mode=mode, status_quo=status_quo, objectives=objectives,
                             weights=weights, rules=rules, floor=floor, collaboration=collaboration,
                             min_plans=min_plans, max_plans=max_plans)
-    return solve(problem, options, progress=progress)
+    return solve(problem, options, progress=progress, stop=stop)
 
 
 LOOSE_GAP = 0.1

@@ -10,6 +10,8 @@ What the map shows (layers switch on and off in the layer control, top right):
 - optional layers, off at first: the status quo's plans (dashed blue outline), collaboration edges
   (one layer per kind, lines between points inside the municipalities: grey kept, red cut by a
   plan border), and the legally mountain municipalities;
+- bridges (joins of parts of the territory that share no boundary, from the scorecard), always
+  shown as orange dashed lines and listed in the legend, so no plan looks contiguous silently;
 - a headline panel with the scorecard's numbers, bottom left, and a legend, bottom right.
 
 Geometry is simplified for display only (see :mod:`maps.display`); scores come from the
@@ -223,6 +225,33 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
         ).add_to(fmap)
 
 
+BRIDGE = "#EE7733"
+
+
+def add_bridge_layer(fmap, bridges: list[dict], geometry: DisplayGeometry) -> None:
+    """The scorecard's bridges as orange dashed lines between the municipalities they join (shown)."""
+    if not bridges:
+        return
+    folium = _folium()
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    points = geometry.points
+    rows = [b for b in bridges if b["from"] in points.index and b["to"] in points.index]
+    lines = gpd.GeoSeries([LineString([points[b["from"]].coords[0], points[b["to"]].coords[0]]) for b in rows],
+                          index=[f"{b['from']}-{b['to']}" for b in rows], crs=points.crs)
+    tips = pd.DataFrame({"tip": [f"bridge {esc(b['from_name'])} - {esc(b['to_name'])}, "
+                                 f"{b['distance_m']:,.0f} m apart (no shared boundary)" for b in rows]},
+                        index=lines.index)
+    layer = folium.GeoJson(
+        feature_collection(lines, tips),
+        name=f"Bridges: joins without a shared boundary ({len(rows)})",
+        style_function=lambda f: {"color": BRIDGE, "weight": 3, "dashArray": "6 6", "opacity": 0.95},
+    )
+    folium.GeoJsonTooltip(fields=["tip"], labels=False).add_to(layer)
+    layer.add_to(fmap)
+
+
 def add_mountain_layer(fmap, plan, geometry: DisplayGeometry) -> None:
     """Legally mountain municipalities (law 991/1952), totally or partly, off at first."""
     folium = _folium()
@@ -269,7 +298,7 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None, layers: bool = True, open_: bool = True) -> str:
+                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: int = 0) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
@@ -286,6 +315,10 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
                       f"Municipality whose plan merged into another ({number(merged)})"))
     if status_quo:
         items.append((line_swatch(STATUS_QUO, "dashed", 3), "Status quo plan border (layer)"))
+    if bridges:
+        items.append((line_swatch(BRIDGE, "dashed", 3),
+                      f"Bridge: a join without a shared boundary ({number(bridges)}); "
+                      "a plan holding one is contiguous only through it"))
     if layers:
         items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
         items.append((line_swatch("#444444") + line_swatch(RED), "Collaboration tie kept / cut (layers)"))
@@ -366,9 +399,11 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
         add_status_quo_layer(fmap, status_quo, geometry)
     add_collaboration_layers(fmap, plan, collaboration, geometry)
     add_mountain_layer(fmap, plan, geometry)
+    add_bridge_layer(fmap, scorecard.summary.get("bridges", []), geometry)
     folium.LayerControl(collapsed=False).add_to(fmap)
     Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
-    Panel(legend_html(table, status_quo=status_quo is not None), "bottomright",
+    Panel(legend_html(table, status_quo=status_quo is not None,
+                      bridges=len(scorecard.summary.get("bridges", []))), "bottomright",
           "ld-panel ld-legend").add_to(fmap)
     fmap.get_root().title = esc(title or "Area plans")
     log.info("plan map: %d plans, %d municipalities, %d colours", len(plan), len(plan.assignment),

@@ -197,7 +197,7 @@ def contiguity_graph(
         found = {"edges": _finish(edges, gdf, bridges, kind),
                  "overlaps": [[codes[i], codes[j], a] for i, j, a in overlaps]}
         if path is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(found))
             tmp.replace(path)

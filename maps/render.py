@@ -26,7 +26,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import MultiLineString
+from shapely.geometry import LineString, MultiLineString
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.collaboration import default_collaboration
@@ -222,10 +222,6 @@ def add_bridge_layer(fmap, bridges: list[dict], geometry: DisplayGeometry) -> No
     """The scorecard's bridges as orange dashed lines between the municipalities they join (shown)."""
     if not bridges:
         return
-    folium = _folium()
-    import geopandas as gpd
-    from shapely.geometry import LineString
-
     points = geometry.points
     rows = [b for b in bridges if b["from"] in points.index and b["to"] in points.index]
     lines = gpd.GeoSeries([LineString([points[b["from"]].coords[0], points[b["to"]].coords[0]]) for b in rows],

@@ -216,9 +216,9 @@ def _warn_overlaps(overlaps: list, snap: float) -> None:
         return
     shown = ", ".join(f"{a} and {b} ({area:,.4g} m2)" for a, b, area in overlaps[:5])
     more = f" and {len(overlaps) - 5} more" if len(overlaps) > 5 else ""
-    log.warning("%d pair(s) of polygons overlap by more than a sliver %g m wide, so they are not counted as "
-                "neighbours: %s%s. Fix: repair the polygons, or raise the snapping tolerance (--snap METRES)",
-                len(overlaps), snap, shown, more)
+    log.warning("%d pair(s) of polygons overlap where they should only touch (wider than the snapping tolerance "
+                "of %g m), so they are not counted as neighbours: %s%s. Fix: repair the polygons, or raise the "
+                "snapping tolerance (--snap METRES)", len(overlaps), snap, shown, more)
 
 
 def _assemble(gdf: gpd.GeoDataFrame, edges: list, kind: str) -> nx.Graph:

@@ -125,7 +125,6 @@ def read_municipalities(
     _check_mountain_status(gdf, codes, path, problems)
     if problems:
         raise InputError(problems)
-    gdf = _repaired(gdf, codes)
     return _municipalities(gdf, codes, _whole(value, codes, source), path, code_column, name_column)
 
 
@@ -232,24 +231,26 @@ def _check_mountain_status(gdf: gpd.GeoDataFrame, codes: pd.Series, path: Path, 
         )
 
 
-def _repaired(gdf: gpd.GeoDataFrame, codes: pd.Series) -> gpd.GeoDataFrame:
-    """Invalid polygons repaired with ``make_valid`` (said in a warning naming them)."""
-    invalid = ~gdf.geometry.is_valid
+def _repaired(shapes: gpd.GeoSeries, codes: pd.Series) -> gpd.GeoSeries:
+    """Invalid polygons repaired with ``make_valid`` (said in a warning naming them).
+
+    Runs in the working CRS: a valid polygon can become invalid when projected.
+    """
+    invalid = ~shapes.is_valid.to_numpy()
     if not invalid.any():
-        return gdf
+        return shapes
     log.warning("repaired %d invalid geometries with make_valid: %s", int(invalid.sum()), _few(codes[invalid]))
-    gdf = gdf.copy()
-    repaired = shapely.make_valid(gdf.geometry[invalid].values)
-    gdf.loc[invalid, "geometry"] = [_polygonal(g) for g in repaired]
-    return gdf
+    values = shapes.values.copy()
+    values[invalid] = [_polygonal(g) for g in shapely.make_valid(np.asarray(values[invalid]))]
+    return gpd.GeoSeries(values, index=shapes.index, crs=shapes.crs)
 
 
 def _municipalities(gdf: gpd.GeoDataFrame, codes: pd.Series, population: pd.Series, path: Path,
                     code_column: str, name_column: str) -> gpd.GeoDataFrame:
     """The validated table: computed columns, the file's other columns, working CRS, attrs."""
     source, measure, work = gdf.crs, area_crs(gdf), working_crs(gdf)
-    areas = areas_km2(gdf, measure).to_numpy()
-    shapes = gdf.geometry if work == gdf.crs else gdf.geometry.to_crs(work)
+    shapes = _repaired(gdf.geometry if work == gdf.crs else gdf.geometry.to_crs(work), codes)
+    areas = areas_km2(gpd.GeoDataFrame(geometry=shapes), measure).to_numpy()
     index = pd.Index(codes.to_numpy(dtype=object), name="code")
     out = gpd.GeoDataFrame(index=index, geometry=shapes.values, crs=work)
     out["name"] = gdf[name_column].astype(str).values if name_column in gdf.columns else codes.values

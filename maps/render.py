@@ -283,7 +283,8 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: int = 0) -> str:
+                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: int = 0,
+                mountain: bool = True, collaboration: bool = True) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
@@ -304,8 +305,9 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
         items.append((line_swatch(BRIDGE, "dashed", 3),
                       f"Bridge: a join without a shared boundary ({number(bridges)}); "
                       "a plan holding one is contiguous only through it"))
-    if layers:
+    if layers and mountain:
         items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
+    if layers and collaboration:
         items.append((line_swatch("#444444") + line_swatch(RED), "Collaboration tie kept / cut (layers)"))
     rows = "".join(f"<tr><td>{s}</td><td>{esc(t)}</td></tr>" for s, t in items)
     bad = table[~table["compliant"]]
@@ -382,8 +384,10 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     add_bridge_layer(fmap, scorecard.summary.get("bridges", []), geometry)
     folium.LayerControl(collapsed=False).add_to(fmap)
     Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
-    Panel(legend_html(table, status_quo=status_quo is not None,
-                      bridges=len(scorecard.summary.get("bridges", []))), "bottomright",
+    status = plan.territory.municipalities.get("mountain_status")
+    Panel(legend_html(table, status_quo=status_quo is not None, bridges=len(scorecard.summary.get("bridges", [])),
+                      mountain=status is not None and bool(status.isin(["totally", "partly"]).any()),
+                      collaboration=len(collaboration.edges) > 0), "bottomright",
           "ld-panel ld-legend").add_to(fmap)
     fmap.get_root().title = esc(title or "Area plans")
     log.info("plan map: %d plans, %d municipalities, %d colours", len(plan), len(plan.assignment),

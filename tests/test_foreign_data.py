@@ -109,6 +109,7 @@ def test_leading_zeros_that_differ_between_files_are_named(tmp_path, capsys):
     ("EPSG:4326", "Lambert Azimuthal Equal Area centred on 35.88, -80.5"),
     ("EPSG:32617", "Lambert Azimuthal Equal Area centred on 35.88, -80.5"),  # UTM is conformal, not equal-area
     ("EPSG:5070", "EPSG:5070 (NAD83 / Conus Albers)"),  # equal-area: its own areas are used
+    ("EPSG:2264", "Lambert Azimuthal Equal Area centred on 35.88, -80.5"),  # NC State Plane, in US feet
 ])
 def test_areas_are_those_of_the_ellipsoid(tmp_path, crs, area_crs):
     gdf = cells(IDS["names"], crs=crs)

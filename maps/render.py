@@ -219,22 +219,22 @@ BRIDGE = "#EE7733"
 
 
 def add_bridge_layer(fmap, bridges: list[dict], geometry: DisplayGeometry) -> None:
-    """The scorecard's bridges as orange dashed lines between the municipalities they join (shown)."""
+    """The scorecard's bridges as orange dashed lines between the municipalities they join (shown).
+
+    The legend names them (``legend_html``).
+    """
     if not bridges:
         return
     points = geometry.points
     rows = [b for b in bridges if b["from"] in points.index and b["to"] in points.index]
     lines = gpd.GeoSeries([LineString([points[b["from"]].coords[0], points[b["to"]].coords[0]]) for b in rows],
                           index=[f"{b['from']}-{b['to']}" for b in rows], crs=points.crs)
-    tips = pd.DataFrame({"tip": [f"bridge {esc(b['from_name'])} - {esc(b['to_name'])}, "
-                                 f"{b['distance_m']:,.0f} m apart (no shared boundary)" for b in rows]},
-                        index=lines.index)
     layer = folium.GeoJson(
-        feature_collection(lines, tips),
+        feature_collection(lines),
         name=f"Bridges: joins without a shared boundary ({len(rows)})",
         style_function=lambda f: {"color": BRIDGE, "weight": 3, "dashArray": "6 6", "opacity": 0.95},
+        interactive=False,  # named in the legend; the municipalities underneath keep their tooltips
     )
-    folium.GeoJsonTooltip(fields=["tip"], labels=False).add_to(layer)
     layer.add_to(fmap)
 
 
@@ -283,7 +283,7 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: int = 0,
+                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: list | None = None,
                 mountain: bool = True, collaboration: bool = True) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
@@ -302,9 +302,11 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
     if status_quo:
         items.append((line_swatch(STATUS_QUO, "dashed", 3), "Status quo plan border (layer)"))
     if bridges:
+        named = "; ".join(f"{b['from_name']} - {b['to_name']}, {b['distance_m']:,.0f} m" for b in bridges[:3])
+        more = f"; and {len(bridges) - 3} more" if len(bridges) > 3 else ""
         items.append((line_swatch(BRIDGE, "dashed", 3),
-                      f"Bridge: a join without a shared boundary ({number(bridges)}); "
-                      "a plan holding one is contiguous only through it"))
+                      f"Bridge: a join without a shared boundary ({named}{more}); a plan holding one is "
+                      "contiguous only through it"))
     if layers and mountain:
         items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
     if layers and collaboration:
@@ -385,7 +387,7 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     folium.LayerControl(collapsed=False).add_to(fmap)
     Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
     status = plan.territory.municipalities.get("mountain_status")
-    Panel(legend_html(table, status_quo=status_quo is not None, bridges=len(scorecard.summary.get("bridges", [])),
+    Panel(legend_html(table, status_quo=status_quo is not None, bridges=scorecard.summary.get("bridges", []),
                       mountain=status is not None and bool(status.isin(["totally", "partly"]).any()),
                       collaboration=len(collaboration.edges) > 0), "bottomright",
           "ld-panel ld-legend").add_to(fmap)

@@ -46,7 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-map", action="store_true", help="do not write map.html")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="also write the dissolved area plans with their scores: gpkg (DIR/plans.gpkg, "
-                             "EPSG:32632), geojson (DIR/plans.geojson, EPSG:4326)")
+                             "in the CRS of the municipalities' file), geojson (DIR/plans.geojson, EPSG:4326)")
     add_collaboration_options(parser)
     add_data_options(parser)
     add_selection_options(parser)
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
           f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
           f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else "")
           + "; Ctrl-C stops the search and keeps the best plan", file=sys.stderr)
+    _say_bridges(problem.territory.graph)
 
     def work(stop):
         progress = ProgressLine()
@@ -97,6 +98,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"stopped by {stopped_by}: status {r.status}", file=sys.stderr)
         return EXIT_CODES.get(stopped_by, 130)
     return 0 if proposal.plan is not None else 1
+
+
+def _say_bridges(graph) -> None:
+    """On stderr: the bridges the contiguity graph needs between parts that share no boundary."""
+    bridges = graph.graph.get("bridges")
+    if not bridges:
+        return
+    joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)" for a, b in bridges[:10])
+    more = f" and {len(bridges) - 10} more" if len(bridges) > 10 else ""
+    print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
+          f"needs {len(bridges)} bridge(s) between parts that share no boundary: {joins}{more}", file=sys.stderr)
 
 
 def _technical_note(r) -> None:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 PLAN_COLUMNS = [
     "plan_id", "name", "municipalities", "population", "area_km2", "density", "mountain_share", "class",
     "class_reason", "floor", "margin", "compliant", "contiguous", "collaboration_kept", "collaboration_cut",
-    "polsby_popper",
+    "polsby_popper", "bridges",
 ]
 COLUMN_NOTES = {
     "plan_id": "the area plan's id (a current plan's id when it continues it; a+b when two merged)",
@@ -50,6 +50,8 @@ COLUMN_NOTES = {
     "collaboration_cut": "weight of the ties from the plan to another plan (broken by the plan border)",
     "polsby_popper": "compactness 4 pi area / perimeter^2: 1 for a disc, 0.79 for a square, near 0 for a "
                      "long or ragged shape",
+    "bridges": "bridge edges inside the plan (joins of parts that share no boundary): it is contiguous only "
+               "through them",
 }
 """What each column of the plans table means (``evaluate --help``, the console legend, the README)."""
 KIND_LABELS = {"labour_market": "same labour market area", "status_quo": "same current plan",
@@ -60,7 +62,19 @@ COLLABORATION_NOTE = (
     "ISTAT 2011 local labour market area count as working together. Supply real ties (unions of municipalities, "
     "mountain communities, consortia) with --collaboration FILE.csv (code_a,code_b,weight,kind)."
 )
+NO_LABOUR_MARKET_NOTE = (
+    "this data has no labour_market_area column (the ISTAT proxy for collaboration exists only for the embedded "
+    "Italian data), so the only ties are those you supply: --collaboration FILE.csv (code_a,code_b,weight,kind), "
+    "and same-current-plan ties with --status-quo."
+)
 TIES_SHOWN = 10
+
+
+def collaboration_note(plan: Plan) -> str:
+    """What the collaboration figures rest on, for this plan's data."""
+    if "labour_market_area" in plan.territory.municipalities.columns:
+        return COLLABORATION_NOTE
+    return NO_LABOUR_MARKET_NOTE
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +90,9 @@ class Scorecard:
         weight of collaboration edges with both ends in the plan, ``collaboration_cut`` the weight
         of edges with exactly one end in it (so each broken tie counts in both plans);
         ``polsby_popper`` is ``4 pi area / perimeter^2`` of the plan's dissolved polygons (1 for
-        a disc, ``pi/4`` for a square). ``COLUMN_NOTES`` says what every column means.
+        a disc, ``pi/4`` for a square); ``bridges`` counts the bridge edges inside the plan (joins
+        of parts that share no boundary, see ``io.graph``): a plan with one is contiguous only by
+        that rule. ``COLUMN_NOTES`` says what every column means.
     summary
         Whole-plan figures; see ``evaluate`` for each key.
     headline
@@ -146,7 +162,8 @@ def evaluate(
         ``collaboration_retained_by_kind``, ``ties_broken`` (the 10 strongest pairs split
         between plans; among equal weights, those between the most populous municipalities first),
         ``ties_broken_count`` (pairs split), ``ties_broken_weight`` (their common weight when all
-        weigh the same, else None), ``violations`` (``plan.violations(rules, status_quo)``),
+        weigh the same, else None), ``bridges`` (``bridges_used``: each bridge edge and the plan it
+        lies inside, or None), ``violations`` (``plan.violations(rules, status_quo)``),
         ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
         status quo plan's *successor* is the new plan holding most of its municipalities (ties:
@@ -240,6 +257,8 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         "collaboration_kept": kept.reindex(ids, fill_value=0.0).values.astype(float),
         "collaboration_cut": cut.reindex(ids, fill_value=0.0).values.astype(float),
         "polsby_popper": polsby_popper(plan).reindex(ids).values.astype(float),
+        "bridges": pd.Series([b["plan_id"] for b in bridges_used(plan)], dtype=object).value_counts()
+        .reindex(ids, fill_value=0).values.astype(int),
     })
     return table[PLAN_COLUMNS]
 
@@ -280,6 +299,18 @@ def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, 
     kept = w[inside].groupby(a[inside]).sum()
     cut = pd.concat([w[~inside].groupby(a[~inside]).sum(), w[~inside].groupby(b[~inside]).sum()])
     return kept, cut.groupby(level=0).sum()
+
+
+def bridges_used(plan: Plan) -> list[dict]:
+    """Every bridge edge of the territory's graph, with the plan it lies inside (None: between plans)."""
+    graph, names = plan.territory.graph, plan.territory.municipalities["name"]
+    out = []
+    for a, b in graph.graph.get("bridges", []):
+        pa, pb = plan.assignment[a], plan.assignment[b]
+        out.append({"from": a, "from_name": str(names[a]), "to": b, "to_name": str(names[b]),
+                    "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1),
+                    "plan_id": pa if pa == pb else None})
+    return out
 
 
 def polsby_popper(plan: Plan) -> pd.Series:
@@ -323,7 +354,8 @@ def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame,
         "collaboration_retained_by_kind": by_kind,
         **_ties_broken(plan, edges[~inside]),
         "violations": plan.violations(rules, status_quo),
-        "collaboration_note": COLLABORATION_NOTE,
+        "bridges": bridges_used(plan),
+        "collaboration_note": collaboration_note(plan),
     }
 
 

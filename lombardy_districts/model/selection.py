@@ -91,7 +91,7 @@ def _loose(text) -> str:
     return "".join(w for w in words if w not in CONNECTING_WORDS)
 
 
-def _province_lookup(names: pd.Series, codes: pd.Series) -> dict[str, str]:
+def _province_lookup(names: pd.Series, codes: pd.Series | None) -> dict[str, str]:
     """Every accepted spelling of the territory's provinces -> its name.
 
     Names, ISTAT codes, official abbreviations (BG, MB, ...), names without connecting words,
@@ -101,7 +101,8 @@ def _province_lookup(names: pd.Series, codes: pd.Series) -> dict[str, str]:
     lookup = {_loose(v): n for v, n in PROVINCE_VARIANTS.items() if n in present}
     lookup.update({_loose(n): n for n in present})
     lookup.update({_loose(n.split("/")[0]): n for n in present})
-    lookup.update({c.lstrip("0"): n for c, n in zip(codes, names)})
+    if codes is not None:
+        lookup.update({c.lstrip("0"): n for c, n in zip(codes, names)})
     try:
         abbreviations = province_abbreviations()
     except Exception:  # abbreviations are a convenience: names and codes still work without them
@@ -111,8 +112,14 @@ def _province_lookup(names: pd.Series, codes: pd.Series) -> dict[str, str]:
 
 
 def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
+    if "province" not in gdf.columns:
+        columns = ", ".join(c for c in gdf.columns if c != "geometry")
+        problems.append(f"--province {','.join(wanted_names)}: this data has no province column (Italian "
+                        f"provinces come with the embedded data); columns present: {columns}. Fix: select by a "
+                        "column of your file with --select COLUMN=VALUE")
+        return pd.Series(True, index=gdf.index)
     names = gdf["province"].astype(str)
-    codes = gdf["province_code"].astype(str)
+    codes = gdf["province_code"].astype(str) if "province_code" in gdf.columns else None
     lookup = _province_lookup(names, codes)
     wanted = []
     for raw in wanted_names:

@@ -50,17 +50,17 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
-    assert "lists 169 of the 1504 municipalities: working on just these" in caplog.text
+    assert "lists 238 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
     assert lines[1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[1]
     seriate = next(line for line in lines if "bg_seriate" in line)
     assert seriate.startswith("!") and "-42,066" in seriate  # high density, under 120,000
-    assert "8 area plans, 7 compliant, 1 not" in out
+    assert "10 area plans, 9 compliant, 1 not" in out
     assert "0 municipalities moved" in out
     summary = json.loads((tmp_path / "s.json").read_text())["summary"]
-    assert summary["plans"] == 8 and summary["population"] == 829_370
+    assert summary["plans"] == 10 and summary["population"] == 1_255_452
     table = pd.read_csv(tmp_path / "s.csv")
-    assert len(table) == 8 and table["municipalities"].sum() == 169
+    assert len(table) == 10 and table["municipalities"].sum() == 238
 
 
 def test_evaluate_the_provinces(run, tmp_path):

@@ -222,12 +222,16 @@ def test_polsby_popper_of_provinces_against_geopandas(lombardy, provinces):
 
 def test_example_status_quo_matches_published_populations(lombardy):
     frame = pd.read_csv(data_file("status_quo_example.csv"), dtype=str)
-    assert len(frame) == 169 and frame["municipality_code"].is_unique
+    assert len(frame) == 238 and frame["municipality_code"].is_unique
     part = lombardy.subset(frame["municipality_code"])
     plan = Plan.from_csv(data_file("status_quo_example.csv"), part)
     card = evaluate(plan, status_quo=plan)
     pops = card.plans.set_index("plan_id")["population"]
-    assert card.plans["municipalities"].tolist() == [17, 25, 17, 11, 18, 20, 13, 48]
+    assert card.plans["municipalities"].tolist() == [17, 25, 17, 11, 18, 20, 13, 61, 8, 48]
+    # Lodi: every municipality of Lodi province plus San Colombano al Lambro (Milano, an exclave)
+    gdf = lombardy.municipalities
+    lodi = gdf.index[gdf["province"] == "Lodi"].union(["015191"])
+    assert set(plan.members["lo_lodi"]) == set(lodi) and pops["lo_lodi"] == 227_495 + 7_274
     # Seriate: 77,682 inhabitants on 31.12.2014 (ambitodiseriate.it); 2023 data within 1%
     assert pops["bg_seriate"] == pytest.approx(77_682, rel=0.01)
     # ATS Bergamo: district Bergamo Ovest = Dalmine + Isola + Romano + Treviglio, 77 municipalities, 475,200

@@ -83,20 +83,22 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
     plan.loc[plan["plan_id"] == "bg_seriate", "plan_id"] = "bg_dalmine"  # merge Seriate into Dalmine
     write(tmp_path / "plan.csv", plan.to_csv(index=False))
     code, out, err = run(tmp_path / "plan.csv", "--status-quo", EXAMPLE, "--province", "Bergamo",
-                         "--within-status-quo", "--collaboration-weight", "status_quo=2")
+                         "--within-status-quo", "--collaboration-weight", "current_plan=2")
     assert code == 0, err
     assert "5 area plans, 5 compliant" in out  # Brescia and Pavia rows dropped by the selection
     assert "bg_seriate" not in out
     assert "0 municipalities moved" in out and "1 plan formed by merging" in out
-    assert "status_quo 100.0%" in out  # merging keeps every same-plan tie
+    assert "current_plan 100.0%" in out  # merging keeps every same-plan tie
 
 
 def test_user_collaboration_edges(run, tmp_path):
     # Dalmine - Seriate (both evaluated); Bergamo - Milano (outside the example: dropped)
-    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,union\n016024,015146,1,union\n")
-    code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0")
+    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,consortium\n"
+                                      "016024,015146,1,consortium\n")
+    code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0",
+                         "--collaboration-weight", "union=0")
     assert code == 0, err
-    assert "collaboration kept: 0.0% of 5 (labour_market -, union 0.0%)" in out
+    assert "collaboration kept: 0.0% of 5 (consortium 0.0%, labour_market -, union -)" in out
     assert "Dalmine - Seriate (5)" in out
 
 
@@ -125,7 +127,7 @@ def test_missing_municipalities_within_a_selection(run, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--collaboration-weight", "labour_market=lots"], "'labour_market=lots' must look like KIND=W"),
-    (["--collaboration-weight", "union=1"], "kind 'union': there are no collaboration edges of that kind"),
+    (["--collaboration-weight", "consortium=1"], "kind 'consortium': there are no collaboration edges of that kind"),
     (["--within-status-quo"], "--within-status-quo needs a status quo"),
     (["--province", "Atlantis"], "--province 'Atlantis' is not a province"),
     (["--select", "colour=red"], "--select: unknown column 'colour'"),

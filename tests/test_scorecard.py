@@ -1,4 +1,5 @@
 import dataclasses
+import itertools
 import json
 import math
 
@@ -77,7 +78,10 @@ def test_collaboration_kept_cut_and_ties_broken():
     user = Collaboration(pd.DataFrame({
         "code_a": ["000002", "000001"], "code_b": ["000003", "000004"],
         "weight": [5.0, 2.0], "kind": ["union", "union"]}))
-    collab = Collaboration.combine(default_collaboration(t), user)
+    shipped = Collaboration.combine(default_collaboration(t), user)
+    # the shipped weight of kind union (3) applies to a user's union edges too
+    assert evaluate(by_codes(t, "aabb"), NO_FLOOR, shipped).summary["collaboration_total"] == 2.0 + 3 * 7.0
+    collab = shipped.with_kind_weights({"union": 1.0})
     card = evaluate(by_codes(t, "aabb"), NO_FLOOR, collab)
     rows = card.plans.set_index("plan_id")
     # labour market edges 1-2 (inside a), 2-3 (cut); union 2-3 (5, cut), 1-4 (2, cut)
@@ -114,7 +118,7 @@ def test_change_from_the_status_quo():
     s = evaluate(plan, NO_FLOOR, status_quo=status_quo).summary
     assert (s["municipalities_moved"], s["population_moved"]) == (1, 300)
     assert (s["plans_merged"], s["plans_split"]) == (1, 1)
-    assert s["collaboration_retained_by_kind"]["status_quo"] == pytest.approx(2 / 3)
+    assert s["collaboration_retained_by_kind"]["current_plan"] == pytest.approx(2 / 3)
     same = evaluate(status_quo, NO_FLOOR, status_quo=status_quo).summary
     assert (same["municipalities_moved"], same["plans_merged"], same["plans_split"]) == (0, 0, 0)
     assert "municipalities_moved" not in evaluate(plan, NO_FLOOR).summary
@@ -196,7 +200,16 @@ def test_provinces_against_an_independent_computation(lombardy, provinces):
     lm = table.set_index("code")["labour_market_area"]
     same_lm = [(u, v) for u, v in lombardy.graph.edges if lm[u] == lm[v]]
     kept = [(u, v) for u, v in same_lm if province[u] == province[v]]
-    assert (s["collaboration_total"], s["collaboration_kept"]) == (len(same_lm), len(kept))
+    # union ties: every pair of members of a union of either list, once, weight 3 (data/collaboration.toml)
+    unions = pd.read_csv(data_file("unions.csv"), dtype=str)
+    pairs = {tuple(sorted(p)) for _, m in unions.groupby("union_id")["municipality_code"]
+             for p in itertools.combinations(sorted(set(m)), 2)}
+    kept_pairs = [p for p in pairs if province[p[0]] == province[p[1]]]
+    assert len(pairs) == 465 and len(kept_pairs) == 464  # Pontevico - Robecco d'Oglio cross a province border
+    assert (s["collaboration_total"], s["collaboration_kept"]) == (len(same_lm) + 3 * len(pairs),
+                                                                   len(kept) + 3 * len(kept_pairs))
+    by_kind = s["collaboration_retained_by_kind"]
+    assert by_kind == {"labour_market": len(kept) / len(same_lm), "union": len(kept_pairs) / len(pairs)}
 
 
 def test_milano_is_not_contiguous_because_of_san_colombano(lombardy, provinces):
@@ -240,4 +253,4 @@ def test_example_status_quo_matches_published_populations(lombardy):
     assert pops[west].sum() == pytest.approx(475_200, rel=0.01)
     assert card.plans["contiguous"].all()
     assert card.summary["municipalities_moved"] == 0
-    assert card.summary["collaboration_retained_by_kind"]["status_quo"] == 1.0
+    assert card.summary["collaboration_retained_by_kind"]["current_plan"] == 1.0

@@ -213,7 +213,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
                            else result.wall_time)
         if budget:
             warm["budget"] = budget
-    if result.plan is None or result.plan.violations(problem.rules):
+    if result.plan is None or result.plan.violations(problem.rules, collaboration=problem.collaboration):
         notes.append("heuristic found no compliant warm start")
         return None
     notes.append(f"warm start: heuristic plan with {len(result.plan)} plans in {result.wall_time:.1f} s")
@@ -221,7 +221,11 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
 
 
 def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
-    """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away."""
+    """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away.
+
+    A status quo plan holding part of a ``keep_together`` group that spans several plans breaks
+    the rule too, so every such group lies wholly inside the zone or wholly outside it.
+    """
     sq, rules = problem.status_quo, problem.rules
     pops, floors = sq.populations, sq.floors(rules)
     bad_ids = set(pops.index[pops < floors]) | set(sq.contiguous.index[~sq.contiguous])
@@ -237,6 +241,10 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
     index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
     bad = {index[p] for p in bad_ids if p in index}
     plan_of = units.status_quo
+    for members in units.together:  # status quo plans that split a group keep_together keeps whole
+        plans = {int(plan_of[u]) for u in members}
+        if len(plans) > 1:
+            bad |= plans
     for _ in range(depth):
         near = set(bad)
         for i, j in units.edges:
@@ -283,7 +291,7 @@ def objective_values(setup: Setup, labels) -> dict[str, float]:
 def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
     """The municipality-level plan of ``labels`` and the evaluator's violations ([] = compliant)."""
     plan = setup.units.to_plan(setup.problem, labels)
-    return plan, plan.violations(setup.problem.rules)
+    return plan, plan.violations(setup.problem.rules, collaboration=setup.problem.collaboration)
 
 
 def prepared(solver: str, problem: Problem, start: float, *args, **kwargs) -> Setup | SolveResult:

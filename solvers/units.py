@@ -2,17 +2,32 @@
 
 Every solver works on this flat, array-based view and turns its answer back into a
 municipality-level ``Plan`` with ``Units.to_plan``.
+
+With ``keep_together`` in the rules (e.g. ``["union"]``), each group of municipalities the rule
+keeps in one plan (``model.together``) is handled here, once for every solver:
+
+- the neighbouring members of a group become one unit (they can never be apart), unless they
+  lie in different status quo plans or hard-boundary areas, so that every unit still has one
+  status quo plan and one hard-boundary label;
+- the units a group still spans (a union whose members do not touch, or a union across two
+  status quo plans in merge mode) are listed in ``Units.together``: each solver keeps the units
+  of one entry in one plan (CP-SAT and PuLP by equal labels, merge mode's set partitioning by
+  listing only groups that hold all or none of them, the heuristic by joining them with the
+  municipalities between them, ``joined``).
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.together import together_groups
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +57,8 @@ class Units:
         with different labels must not.
     exclusive
         Locked labels whose plan takes no other unit (``locked.plans`` in the rules).
+    together
+        Sets of two or more units (disjoint, sorted) that must share a plan (``keep_together``).
     """
 
     ids: list[str]
@@ -56,13 +73,17 @@ class Units:
     group: np.ndarray | None
     locked: dict[int, str]
     exclusive: frozenset[str]
+    together: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @classmethod
     def from_problem(cls, problem: Problem) -> Units:
-        """Build the unit view of ``problem`` (merge mode contracts the status quo's plans)."""
+        """Build the unit view of ``problem`` (merge mode contracts the status quo's plans).
+
+        Groups of ``keep_together`` are contracted and listed as the module docstring says.
+        """
         terr, rules = problem.territory, problem.rules
         gdf = terr.municipalities
         sq = problem.status_quo
@@ -70,6 +91,12 @@ class Units:
             unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
+        boundary = None
+        if rules.hard_boundaries:
+            boundary = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
+        groups = together_groups(problem.collaboration, rules.keep_together, gdf.index) if rules.keep_together else []
+        if groups:
+            unit_of = _contract(unit_of, groups, terr.graph, None if sq is None else sq.assignment, boundary)
         ids = list(dict.fromkeys(unit_of.values))
         index = {u: i for i, u in enumerate(ids)}
         code_to_unit = unit_of.map(index)
@@ -80,57 +107,29 @@ class Units:
             "population": gdf["population"], "area": gdf["area_km2"],
             "mountain": rules.mountain_area(gdf),
         }).groupby(code_to_unit).sum().sort_index()
-
-        pairs = set()
-        for a, b in terr.graph.edges:
-            i, j = code_to_unit[a], code_to_unit[b]
-            if i != j:
-                pairs.add((min(i, j), max(i, j)))
-        edges = sorted(pairs)
+        edges = sorted({(min(i, j), max(i, j)) for i, j in
+                        ((code_to_unit[a], code_to_unit[b]) for a, b in terr.graph.edges) if i != j})
         neighbors = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
 
-        collab: dict[tuple[int, int], float] = {}
-        source = problem.collaboration
-        for (a, b), w in source.weights().items():
-            if a in code_to_unit.index and b in code_to_unit.index:
-                i, j = code_to_unit[a], code_to_unit[b]
-                if i != j:
-                    key = (min(i, j), max(i, j))
-                    collab[key] = collab.get(key, 0.0) + w
-
         status_quo = None
         if sq is not None:
             sq_ids = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
-            first = [m[0] for m in members]
-            status_quo = np.array([sq_ids[sq.assignment[c]] for c in first])
-
+            status_quo = np.array([sq_ids[sq.assignment[m[0]]] for m in members])
         group = None
-        if rules.hard_boundaries:
-            label = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
-            per_unit = label.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index()
-            group = per_unit.to_numpy()
-
-        locked: dict[int, str] = {}
-        for code, plan_id in rules.locked_municipalities.items():
-            if code in code_to_unit.index:
-                locked[int(code_to_unit[code])] = plan_id
-        exclusive = set()
-        if sq is not None:
-            for plan_id in rules.locked_plans:
-                exclusive.add(plan_id)
-                for code in sq.members.get(plan_id, []):
-                    locked[int(code_to_unit[code])] = plan_id
-
+        if boundary is not None:
+            group = boundary.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index().to_numpy()
+        locked, exclusive = _locks(rules, sq, code_to_unit)
         return cls(
             ids=ids, members=members,
             population=sums["population"].to_numpy(dtype=np.int64),
             area=sums["area"].to_numpy(dtype=float),
             mountain_area=sums["mountain"].to_numpy(dtype=float),
-            neighbors=neighbors, edges=edges, collaboration=collab,
+            neighbors=neighbors, edges=edges, collaboration=_unit_ties(problem.collaboration, code_to_unit),
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
+            together=_together_sets(groups, code_to_unit),
         )
 
     def subset(self, keep) -> Units:
@@ -158,6 +157,77 @@ class Units:
             group=None if self.group is None else self.group[pick],
             locked={new[u]: lab for u, lab in self.locked.items() if u in new},
             exclusive=self.exclusive,
+            together=tuple(t for t in (tuple(sorted(new[u] for u in s if u in new)) for s in self.together)
+                           if len(t) > 1),
+        )
+
+    def joined(self) -> Units | None:
+        """These units with each ``together`` set and the units between its parts made one unit.
+
+        For the heuristic, which moves whole units. The parts of a set are joined by the cheapest
+        paths (fewest inhabitants) through units free to share their plan (same hard-boundary
+        label, no other lock, no exclusive locked plan), avoiding other sets where it can; sets a
+        path goes through are joined too. This is a restriction: the exact solvers may join the parts
+        through other municipalities. Returns None when some set cannot be joined that way (the
+        feasibility check says why).
+        """
+        if not self.together:
+            return self
+        joined = nx.Graph()
+        in_set = {u for t in self.together for u in t}
+        for units in self.together:
+            path = _connecting(self, units, in_set)
+            if path is None:
+                return None
+            joined.add_nodes_from(path)
+            first = min(path)
+            joined.add_edges_from((first, u) for u in path if u != first)
+        blocks = [sorted(part) for part in nx.connected_components(joined)]
+        for block in blocks:
+            labels = {self.locked[u] for u in block if u in self.locked}
+            if len(labels) > 1 or (self.group is not None and len(set(self.group[block])) > 1):
+                return None
+        return self.contract(blocks)
+
+    def contract(self, blocks: list[list[int]]) -> Units:
+        """These units with each block (a connected list of units) made one unit; ``together`` is dropped.
+
+        A block's status quo plan, hard-boundary label and lock are those of its first unit that has one.
+        """
+        of = list(range(len(self)))
+        for block in blocks:
+            for u in block:
+                of[u] = min(block)
+        keep = sorted(set(of))
+        new = {u: k for k, u in enumerate(keep)}
+        parts: list[list[int]] = [[] for _ in keep]
+        for u in range(len(self)):
+            parts[new[of[u]]].append(u)
+        edges = sorted({(min(new[of[i]], new[of[j]]), max(new[of[i]], new[of[j]]))
+                        for i, j in self.edges if of[i] != of[j]})
+        neighbors: list[list[int]] = [[] for _ in keep]
+        for i, j in edges:
+            neighbors[i].append(j)
+            neighbors[j].append(i)
+        collab: dict[tuple[int, int], float] = {}
+        for (i, j), w in self.collaboration.items():
+            a, b = new[of[i]], new[of[j]]
+            if a != b:
+                key = (min(a, b), max(a, b))
+                collab[key] = collab.get(key, 0.0) + w
+        locked = {}
+        for u, label in self.locked.items():
+            locked.setdefault(new[of[u]], label)
+        return Units(
+            ids=["+".join(self.ids[u] for u in part) for part in parts],
+            members=[[c for u in part for c in self.members[u]] for part in parts],
+            population=np.array([self.population[part].sum() for part in parts], dtype=np.int64),
+            area=np.array([self.area[part].sum() for part in parts], dtype=float),
+            mountain_area=np.array([self.mountain_area[part].sum() for part in parts], dtype=float),
+            neighbors=neighbors, edges=edges, collaboration=collab,
+            status_quo=None if self.status_quo is None else self.status_quo[[part[0] for part in parts]],
+            group=None if self.group is None else self.group[[part[0] for part in parts]],
+            locked=locked, exclusive=self.exclusive,
         )
 
     def to_plan(self, problem: Problem, labels) -> Plan:
@@ -187,6 +257,111 @@ class Units:
 
 
 
+def _connecting(units: Units, targets: tuple[int, ...], in_set: set[int]) -> set[int] | None:
+    """``targets`` plus units joining them, grown one cheapest path (fewest inhabitants) at a time.
+
+    Paths keep to units that may share the targets' plan; a unit of another ``together`` set costs
+    as much as every inhabitant, so it is used only when there is no other way. None when no path.
+    """
+    first = targets[0]
+    group = None if units.group is None else units.group[first]
+    label = next((units.locked[u] for u in targets if u in units.locked), None)
+    detour = int(units.population.sum()) + 1
+    others = in_set - set(targets)
+
+    def free(v: int) -> bool:
+        if group is not None and units.group[v] != group:
+            return False
+        lock = units.locked.get(v)
+        return lock is None or lock == label
+
+    tree, left = {first}, set(targets) - {first}
+    while left:
+        cost = dict.fromkeys(tree, 0)
+        came: dict[int, int] = {}
+        heap = [(0, u) for u in sorted(tree)]
+        found = None
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > cost[u]:
+                continue
+            if u in left:
+                found = u
+                break
+            for v in units.neighbors[u]:
+                step = d + int(units.population[v]) + (detour if v in others else 0)
+                if free(v) and step < cost.get(v, step + 1):
+                    cost[v] = step
+                    came[v] = u
+                    heapq.heappush(heap, (step, v))
+        if found is None:
+            return None
+        while found not in tree:
+            tree.add(found)
+            found = came[found]
+        left -= tree
+    return tree
+
+
+def _unit_ties(collaboration, code_to_unit: pd.Series) -> dict[tuple[int, int], float]:
+    """Collaboration weight between units (ties inside a unit dropped)."""
+    collab: dict[tuple[int, int], float] = {}
+    for (a, b), w in collaboration.weights().items():
+        if a in code_to_unit.index and b in code_to_unit.index:
+            i, j = code_to_unit[a], code_to_unit[b]
+            if i != j:
+                key = (min(i, j), max(i, j))
+                collab[key] = collab.get(key, 0.0) + w
+    return collab
+
+
+def _locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]]:
+    """Unit -> lock label, and the labels of locked status quo plans (exclusive)."""
+    locked: dict[int, str] = {}
+    for code, plan_id in rules.locked_municipalities.items():
+        if code in code_to_unit.index:
+            locked[int(code_to_unit[code])] = plan_id
+    exclusive = set()
+    if sq is not None:
+        for plan_id in rules.locked_plans:
+            exclusive.add(plan_id)
+            for code in sq.members.get(plan_id, []):
+                locked[int(code_to_unit[code])] = plan_id
+    return locked, exclusive
+
+
+def _contract(unit_of: pd.Series, groups, graph, status_quo: pd.Series | None, boundary: pd.Series | None):
+    """``unit_of`` with neighbouring members of each group in one unit (same status quo plan and boundary label).
+
+    A contracted unit's id joins the ids of the units it is made of with ``+``.
+    """
+    joined = nx.Graph()
+    for group in groups:
+        inside = set(group.members)
+        for a in group.members:
+            for b in graph.neighbors(a):
+                if b in inside and unit_of[a] != unit_of[b] \
+                        and (status_quo is None or status_quo[a] == status_quo[b]) \
+                        and (boundary is None or boundary[a] == boundary[b]):
+                    joined.add_edge(unit_of[a], unit_of[b])
+    rename = {}
+    for part in nx.connected_components(joined):
+        name = "+".join(sorted(part))
+        rename.update(dict.fromkeys(part, name))
+    return unit_of.map(lambda u: rename.get(u, u))
+
+
+def _together_sets(groups, code_to_unit: pd.Series) -> tuple[tuple[int, ...], ...]:
+    """Disjoint sets of the units each group spans (two or more); sets sharing a unit are merged."""
+    links = nx.Graph()
+    for group in groups:
+        units = sorted({int(code_to_unit[c]) for c in group.members})
+        links.add_nodes_from(units)
+        links.add_edges_from(zip(units, units[1:]))
+    sets = [tuple(sorted(part)) for part in nx.connected_components(links) if len(part) > 1]
+    return tuple(sorted(sets))
+
+
 def _connected_parts(status_quo: Plan, graph) -> pd.Series:
     """Merge-mode unit of each municipality: its status quo plan, split into connected parts.
 
@@ -194,8 +369,6 @@ def _connected_parts(status_quo: Plan, graph) -> pd.Series:
     border) becomes one unit per connected part, ids ``<plan>#1``, ``<plan>#2``... (largest
     first), so that a union of units is contiguous exactly when the unit graph says so.
     """
-    import networkx as nx
-
     unit_of = status_quo.assignment.copy()
     for plan_id, codes in status_quo.members.items():
         parts = list(nx.connected_components(graph.subgraph(codes)))

@@ -141,7 +141,7 @@ def solve(
     log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
     card = None
     if result.plan is not None:
-        problems = result.plan.violations(problem.rules)
+        problems = result.plan.violations(problem.rules, collaboration=problem.collaboration)
         if problems:  # the evaluator is the judge: a solver bug must never reach the user as a plan
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
         card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)

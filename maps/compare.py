@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lombardy_districts.model import measures
+
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, esc, hatch_id, number
 from .colouring import colour_plans
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
@@ -51,15 +53,13 @@ def _check_same_municipalities(plan_a, plan_b) -> None:
 def changes(plan_a, plan_b) -> pd.Series:
     """How each municipality's plan changed from A to B: ``moved``, ``merged`` or ``""`` (unchanged).
 
-    ``moved``: its B plan is not the successor of its A plan (the scorecard's rule).
+    ``moved``: its B plan is not the successor of its A plan (``measures.moved``, as the scorecard counts).
     ``merged``: not moved, but its whole A plan joined a B plan that mostly comes from another A plan.
     """
-    from lombardy_districts.model.scorecard import successors
-
     _check_same_municipalities(plan_a, plan_b)
     old = plan_a.assignment
     new = plan_b.assignment.reindex(old.index)
-    moved = new != old.map(successors(plan_b, plan_a))
+    moved = measures.moved(old, plan_b.assignment, plan_a.territory.municipalities["population"])
     merged = ~moved & (new.map(_origins(plan_a, plan_b)) != old)
     out = pd.Series("", index=old.index, name="change")
     out[moved] = "moved"

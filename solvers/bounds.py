@@ -12,6 +12,7 @@ import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
 
+from lombardy_districts.model.measures import AREA_SCALE
 from lombardy_districts.model.rules import CLASSES, Rules
 
 from .units import Units
@@ -100,8 +101,8 @@ def _describe(units: Units, part: np.ndarray, rules: Rules) -> str:
 
 def _class_bound(units: Units, rules: Rules, part: np.ndarray) -> int:
     p = units.population[part].astype(float)
-    a = units.area[part]
-    m = units.mountain_area[part]
+    a = units.area[part] / AREA_SCALE  # km2
+    m = units.mountain_area[part] / AREA_SCALE
     k, nc = len(part), len(CLASSES)
     nz = k * nc  # z[i, c] at i * nc + c; then n_c at nz + c
     nvar = nz + nc

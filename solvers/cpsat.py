@@ -26,8 +26,9 @@ Ceiling (``add_ceiling``): ``P[r] <= ceiling``. Hard boundaries and exclusive lo
 Objectives (``objective_terms``):
     max-plans ``sum_r y[r]`` (max); collaboration ``sum w_ij s_ij`` (max) and compact
     ``|E| - sum_{ij in E} s_ij`` (min) with ``s_ij => lab[i] = lab[j]`` and
-    ``s_ij + x[i,r] - x[j,r] <= 1``; disruption (min) ``sum_i w_i (1 - k_i)`` with
-    ``owner[q]`` the root inheriting status quo plan ``q`` (``AllDifferent``, or none) and
+    ``s_ij + x[i,r] - x[j,r] <= 1`` (compact weighs each unit edge by the municipality edges
+    behind it); disruption (min) ``sum_i w_i (1 - k_i)`` with ``owner[q]`` the root of the plan
+    continuing status quo plan ``q`` (its successor; several plans may share one) and
     ``k_i => lab[i] = owner[sq(i)]``. Lexicographic: solve, fix ``obj >= best`` (or ``<=``),
     solve the next; or one weighted sum (``problem.weights``, sign by sense).
 

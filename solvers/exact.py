@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.options import SolverOptions
@@ -265,27 +264,36 @@ def full_labels(setup: Setup, model_labels) -> list:
 
 
 def objective_values(setup: Setup, labels) -> dict[str, float]:
-    """Every objective of a unit labelling, over all units (not only the modelled zone).
+    """Every objective of a labelling of all of ``setup``'s units (``unit_values``)."""
+    return unit_values(setup.units, labels)
 
-    max-plans: number of plans; collaboration: weight of collaboration ties inside plans;
-    compact: contiguity edges between plans; disruption: municipalities (or people) not in
-    the plan that inherits their status quo plan, under the best one-to-one inheritance.
+
+def unit_values(units: Units, labels) -> dict[str, float]:
+    """Every objective of a unit labelling, as ``model.measures`` defines it.
+
+    max-plans: number of plans; collaboration: weight of collaboration ties inside plans (ties
+    inside units included); compact: municipality-level contiguity edges between plans;
+    disruption: municipalities not in their status quo plan's successor (the plan holding most
+    of its municipalities).
     """
-    units = setup.units
     out = {
         "max-plans": float(len(set(labels))),
-        "collaboration": float(sum(w for (i, j), w in units.collaboration.items() if labels[i] == labels[j])),
-        "compact": float(sum(1 for i, j in units.edges if labels[i] != labels[j])),
+        "collaboration": units.inner_collaboration + sum(
+            w for (i, j), w in units.collaboration.items() if labels[i] == labels[j]),
+        "compact": float(sum(c for (i, j), c in units.edge_count.items() if labels[i] != labels[j])),
     }
     if units.status_quo is not None:
-        weight = np.array([len(m) for m in units.members], dtype=float)
-        new = {lab: k for k, lab in enumerate(dict.fromkeys(labels))}
-        overlap = np.zeros((len(new), int(units.status_quo.max()) + 1))
-        for u, lab in enumerate(labels):
-            overlap[new[lab], units.status_quo[u]] += weight[u]
-        rows, cols = linear_sum_assignment(overlap, maximize=True)
-        out["disruption"] = float(weight.sum() - overlap[rows, cols].sum())
+        out["disruption"] = float(moved_count(units, labels))
     return out
+
+
+def moved_count(units: Units, labels) -> int:
+    """Municipalities not in their status quo plan's successor (``measures.moved``), from unit labels."""
+    overlap: dict[int, dict] = {}
+    for u, lab in enumerate(labels):
+        share = overlap.setdefault(int(units.status_quo[u]), {})
+        share[lab] = share.get(lab, 0) + len(units.members[u])
+    return sum(sum(share.values()) - max(share.values()) for share in overlap.values())
 
 
 def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:

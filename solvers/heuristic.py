@@ -91,9 +91,11 @@ class HeuristicSolver(Solver):
                           "elapsed": time.perf_counter() - t0, "plans": len(part)})
 
         candidates = []
-        from_sq = units.status_quo is not None and (problem.mode == "repair" or objectives[0] == "disruption")
-        if from_sq:
-            part = repair(layout, status_quo_partition(layout))
+        if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
+            return self._repair(layout, units, objectives, rng, budget, bound, t0)
+        if units.status_quo is not None and objectives[0] == "disruption":
+            part, _ = status_quo_partition(layout)
+            part = repair(layout, part)
             if totals_ok(layout, list(part.regions.values())):
                 candidates.append(part)
         if warm_start is not None:
@@ -112,6 +114,27 @@ class HeuristicSolver(Solver):
         scored = [(rank(values(layout, p), objectives, problem.weights), i) for i, p in enumerate(candidates)]
         part = candidates[max(scored)[1]]
         part = polish(layout, part, objectives, problem.weights, rng, budget)
+        return self._result(layout, units, part, objectives, bound, state, budget, t0)
+
+    def _repair(self, layout, units, objectives, rng, budget, bound, t0) -> SolveResult:
+        """Repair mode: fix the status quo by moving municipalities, keeping every plan."""
+        part, keep = status_quo_partition(layout)
+        part = repair(layout, part, keep)
+        short = [r for r in part.regions.values() if not layout.complies(r.totals)]
+        if short:
+            sq = self.problem.status_quo
+            names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
+            return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
+                               message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
+                                       "while keeping every current plan; try an exact solver (cpsat), or "
+                                       "--mode merge to merge plans")
+        part = polish(layout, part, objectives, self.problem.weights, rng, budget)
+        state = {"stopped_by": None, "starts": 0}
+        return self._result(layout, units, part, objectives, bound, state, budget, t0)
+
+    def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
+        """The checked plan of ``part`` and the search record."""
+        problem, seed = self.problem, self.options.seed
         plan = units.to_plan(problem, part.labels())
         broken = plan.violations(problem.rules, collaboration=problem.collaboration)
         wall = time.perf_counter() - t0
@@ -126,7 +149,7 @@ class HeuristicSolver(Solver):
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
-        if deterministic:
+        if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":
                 details["stopped_by"] = "wall_safety_limit" if budget.wall_limit_hit else "work_budget"

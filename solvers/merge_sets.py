@@ -273,12 +273,12 @@ def _objective(name, setup: Setup, groups: Groups, z):
         value = [_inside(col, weights) for col in groups.columns]
         return sum(v * z[c] for c, v in enumerate(value) if v), scale, 1
     if name == "compact":
-        edges = dict.fromkeys(units.edges, 1)
-        value = [_inside(col, edges) for col in groups.columns]
-        return len(units.edges) - sum(v * z[c] for c, v in enumerate(value) if v), 1, -1
-    weight = setup.disruption_weight  # disruption: each plan inherits its largest unit's status quo plan
-    kept = [int(max(weight[i] for i in col)) for col in groups.columns]
-    return int(weight.sum()) - sum(v * z[c] for c, v in enumerate(kept)), 1, -1
+        counts = units.edge_count
+        value = [_inside(col, counts) for col in groups.columns]
+        return sum(counts.values()) - sum(v * z[c] for c, v in enumerate(value) if v), 1, -1
+    # disruption: this method runs with one unit per status quo plan (``wanted``), and a merged
+    # plan is the successor of each plan in it, so no municipality moves (``measures.moved``)
+    return 0, 1, -1
 
 
 def _inside(col: tuple[int, ...], pairs: dict) -> int:

@@ -41,13 +41,20 @@ class Units:
     members
         Municipality codes of each unit.
     population, area, mountain_area
-        Totals per unit (area in km2; ``mountain_area`` counts under the problem's rules).
+        Totals per unit; areas in whole units of 1/AREA_SCALE km2 (``measures.area_units``), the
+        class rule's exact arithmetic; ``mountain_area`` counts under the problem's rules.
     neighbors
         Contiguity neighbours of each unit (indices).
     edges
         Contiguity edges ``(i, j)``, ``i < j``.
+    edge_count
+        Municipality-level contiguity edges behind each unit edge (cut edges count these).
     collaboration
-        Collaboration weight between units ``{(i, j): w}``, ``i < j`` (ties inside a unit dropped).
+        Collaboration weight between units ``{(i, j): w}``, ``i < j``.
+    inner_collaboration
+        Collaboration weight of ties inside units: always kept, so a constant of every plan.
+    inner_edges
+        Municipality-level contiguity edges inside units: never cut.
     status_quo
         Status quo plan index of each unit, or None.
     group
@@ -68,7 +75,10 @@ class Units:
     mountain_area: np.ndarray
     neighbors: list[list[int]]
     edges: list[tuple[int, int]]
+    edge_count: dict[tuple[int, int], int]
     collaboration: dict[tuple[int, int], float]
+    inner_collaboration: float
+    inner_edges: int
     status_quo: np.ndarray | None
     group: np.ndarray | None
     locked: dict[int, str]
@@ -103,17 +113,19 @@ class Units:
         members = [[] for _ in ids]
         for code, u in code_to_unit.items():
             members[u].append(code)
+        area = terr.area_units
         sums = pd.DataFrame({
-            "population": gdf["population"], "area": gdf["area_km2"],
-            "mountain": rules.mountain_area(gdf),
+            "population": gdf["population"], "area": area,
+            "mountain": area.where(rules.counts_as_mountain(gdf), 0),
         }).groupby(code_to_unit).sum().sort_index()
-        edges = sorted({(min(i, j), max(i, j)) for i, j in
-                        ((code_to_unit[a], code_to_unit[b]) for a, b in terr.graph.edges) if i != j})
+        edge_count, inner_edges = _unit_edges(terr.graph, code_to_unit)
+        edges = sorted(edge_count)
         neighbors = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
 
+        collab, inner = _unit_ties(problem.collaboration, code_to_unit)
         status_quo = None
         if sq is not None:
             sq_ids = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
@@ -125,9 +137,10 @@ class Units:
         return cls(
             ids=ids, members=members,
             population=sums["population"].to_numpy(dtype=np.int64),
-            area=sums["area"].to_numpy(dtype=float),
-            mountain_area=sums["mountain"].to_numpy(dtype=float),
-            neighbors=neighbors, edges=edges, collaboration=_unit_ties(problem.collaboration, code_to_unit),
+            area=sums["area"].to_numpy(dtype=np.int64),
+            mountain_area=sums["mountain"].to_numpy(dtype=np.int64),
+            neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
+            inner_collaboration=inner, inner_edges=inner_edges,
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
             together=_together_sets(groups, code_to_unit),
         )
@@ -147,12 +160,14 @@ class Units:
             neighbors[j].append(i)
         collab = {(min(new[i], new[j]), max(new[i], new[j])): w
                   for (i, j), w in self.collaboration.items() if i in new and j in new}
+        counts = {(min(new[i], new[j]), max(new[i], new[j])): c
+                  for (i, j), c in self.edge_count.items() if i in new and j in new}
         pick = np.array(keep, dtype=int)
         return Units(
             ids=[self.ids[u] for u in keep], members=[self.members[u] for u in keep],
             population=self.population[pick], area=self.area[pick],
-            mountain_area=self.mountain_area[pick], neighbors=neighbors, edges=edges,
-            collaboration=collab,
+            mountain_area=self.mountain_area[pick], neighbors=neighbors, edges=edges, edge_count=counts,
+            collaboration=collab, inner_collaboration=0.0, inner_edges=0,
             status_quo=None if self.status_quo is None else self.status_quo[pick],
             group=None if self.group is None else self.group[pick],
             locked={new[u]: lab for u, lab in self.locked.items() if u in new},
@@ -192,7 +207,10 @@ class Units:
     def contract(self, blocks: list[list[int]]) -> Units:
         """These units with each block (a connected list of units) made one unit; ``together`` is dropped.
 
-        A block's status quo plan, hard-boundary label and lock are those of its first unit that has one.
+        A block's hard-boundary label and lock are those of its first unit (that has one); its status
+        quo plan is the one holding most of its municipalities (the heuristic then counts a block
+        that spans two status quo plans as moved or not as a whole, an approximation of its own
+        ``moved``; the evaluator counts each municipality).
         """
         of = list(range(len(self)))
         for block in blocks:
@@ -203,30 +221,48 @@ class Units:
         parts: list[list[int]] = [[] for _ in keep]
         for u in range(len(self)):
             parts[new[of[u]]].append(u)
-        edges = sorted({(min(new[of[i]], new[of[j]]), max(new[of[i]], new[of[j]]))
-                        for i, j in self.edges if of[i] != of[j]})
+        edge_count: dict[tuple[int, int], int] = {}
+        inner_edges = self.inner_edges
+        for (i, j), count in self.edge_count.items():
+            a, b = new[of[i]], new[of[j]]
+            if a == b:
+                inner_edges += count
+            else:
+                key = (min(a, b), max(a, b))
+                edge_count[key] = edge_count.get(key, 0) + count
+        edges = sorted(edge_count)
         neighbors: list[list[int]] = [[] for _ in keep]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
         collab: dict[tuple[int, int], float] = {}
+        inner = self.inner_collaboration
         for (i, j), w in self.collaboration.items():
             a, b = new[of[i]], new[of[j]]
-            if a != b:
+            if a == b:
+                inner += w
+            else:
                 key = (min(a, b), max(a, b))
                 collab[key] = collab.get(key, 0.0) + w
         locked = {}
         for u, label in self.locked.items():
             locked.setdefault(new[of[u]], label)
+        first = [part[0] for part in parts]
+        status_quo = None
+        if self.status_quo is not None:  # the status quo plan holding most of the block's municipalities
+            status_quo = np.array([max(part, key=lambda u: (sum(len(self.members[v]) for v in part
+                                                                if self.status_quo[v] == self.status_quo[u]), -u))
+                                   for part in parts])
+            status_quo = self.status_quo[status_quo]
         return Units(
             ids=["+".join(self.ids[u] for u in part) for part in parts],
             members=[[c for u in part for c in self.members[u]] for part in parts],
             population=np.array([self.population[part].sum() for part in parts], dtype=np.int64),
-            area=np.array([self.area[part].sum() for part in parts], dtype=float),
-            mountain_area=np.array([self.mountain_area[part].sum() for part in parts], dtype=float),
-            neighbors=neighbors, edges=edges, collaboration=collab,
-            status_quo=None if self.status_quo is None else self.status_quo[[part[0] for part in parts]],
-            group=None if self.group is None else self.group[[part[0] for part in parts]],
+            area=np.array([self.area[part].sum() for part in parts], dtype=np.int64),
+            mountain_area=np.array([self.mountain_area[part].sum() for part in parts], dtype=np.int64),
+            neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
+            inner_collaboration=inner, inner_edges=inner_edges,
+            status_quo=status_quo, group=None if self.group is None else self.group[first],
             locked=locked, exclusive=self.exclusive,
         )
 
@@ -303,16 +339,33 @@ def _connecting(units: Units, targets: tuple[int, ...], in_set: set[int]) -> set
     return tree
 
 
-def _unit_ties(collaboration, code_to_unit: pd.Series) -> dict[tuple[int, int], float]:
-    """Collaboration weight between units (ties inside a unit dropped)."""
+def _unit_edges(graph, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:
+    """Municipality edges behind each unit edge, and the number of edges inside units."""
+    edge_count: dict[tuple[int, int], int] = {}
+    inner_edges = 0
+    for a, b in graph.edges:
+        i, j = code_to_unit[a], code_to_unit[b]
+        if i == j:
+            inner_edges += 1
+        else:
+            key = (min(i, j), max(i, j))
+            edge_count[key] = edge_count.get(key, 0) + 1
+    return edge_count, inner_edges
+
+
+def _unit_ties(collaboration, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], float], float]:
+    """Collaboration weight between units, and the weight of ties inside units (always kept)."""
     collab: dict[tuple[int, int], float] = {}
+    inner = 0.0
     for (a, b), w in collaboration.weights().items():
         if a in code_to_unit.index and b in code_to_unit.index:
             i, j = code_to_unit[a], code_to_unit[b]
-            if i != j:
+            if i == j:
+                inner += w
+            else:
                 key = (min(i, j), max(i, j))
                 collab[key] = collab.get(key, 0.0) + w
-    return collab
+    return collab, inner
 
 
 def _locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]]:

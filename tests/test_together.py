@@ -6,10 +6,6 @@ import itertools
 import networkx as nx
 import pandas as pd
 import pytest
-from lombardy_districts.solvers.cpsat import CPSATSolver
-from lombardy_districts.solvers.heuristic import HeuristicSolver
-from lombardy_districts.solvers.pulp_mip import PulpSolver
-from lombardy_districts.solvers.units import Units
 
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
@@ -18,6 +14,10 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.together import together_groups
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.heuristic import HeuristicSolver
+from lombardy_districts.solvers.pulp_mip import PulpSolver
+from lombardy_districts.solvers.units import Units
 from tests.exact_grids import grid
 
 SOLVERS = {"cpsat": CPSATSolver, "pulp": PulpSolver, "heuristic": HeuristicSolver}

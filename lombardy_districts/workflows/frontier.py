@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
@@ -317,8 +318,9 @@ def best_merge(plan: Plan, problem: Problem) -> tuple[str, str] | None:
     Returns ``(keep, gone)``: the plan id that stays (the lower) and the one merged into it.
     """
     rules = problem.rules
-    table = pd.DataFrame({"population": plan.populations, "area": plan.areas,
-                          "mountain": plan.mountain_areas(rules)})
+    table = pd.DataFrame({"population": plan.populations, "area": plan.area_units,
+                          "mountain": plan.mountain_units(rules)})
+    rule = ClassRule.of(rules)
     a = plan.assignment
     gdf = plan.territory.municipalities
     groups = {c: gdf[c].groupby(a).unique() for c in rules.hard_boundaries if c in gdf.columns}
@@ -346,8 +348,8 @@ def best_merge(plan: Plan, problem: Problem) -> tuple[str, str] | None:
             continue
         pop = int(table.at[p, "population"] + table.at[q, "population"])
         area = table.at[p, "area"] + table.at[q, "area"]
-        klass = rules.classify(pop, area, table.at[p, "mountain"] + table.at[q, "mountain"])
-        if pop < int(rules.floor_of(klass)) or (rules.ceiling is not None and pop > rules.ceiling):
+        klass = rule.classify(pop, area, table.at[p, "mountain"] + table.at[q, "mountain"])
+        if pop < rules.floors[klass] or (rules.ceiling is not None and pop > rules.ceiling):
             continue
         key = (-w, pop, p, q)
         if best_key is None or key < best_key:

@@ -178,12 +178,14 @@ def _wants_warm_start(problem: Problem, opts: dict, units: Units, skip_warm_star
     """Whether to start from the heuristic's plan (option ``heuristic_warm_start``).
 
     ``auto``: yes, except in repair mode and when ``skip_warm_start(opts, units)`` says the
-    solver finds its own first plan (it calls ``heuristic_hint`` if it does not).
+    solver finds its own first plan (it calls ``heuristic_hint`` if it does not). In repair mode
+    too when groups must be kept whole across units (``Units.together``): without a first plan
+    CP-SAT may find none in a minute (the real example's repair with every union kept whole).
     """
     if opts["heuristic_warm_start"] != "auto":
         return opts["heuristic_warm_start"] is True
     own = skip_warm_start is not None and skip_warm_start(opts, units)
-    return problem.mode != "repair" and not own
+    return (problem.mode != "repair" or bool(units.together)) and not own
 
 
 def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=None) -> None:

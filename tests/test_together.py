@@ -242,3 +242,12 @@ def test_repair_mode_mends_a_split_union(name):
     result = SOLVERS[name].from_problem(problem, {"time_limit": 20, "workers": 1}).solve()
     assert result.plan.violations(rules, collaboration=ties) == []
     assert kept_whole(result.plan, territory, [1, 2])
+
+
+def test_a_misspelt_kind_is_refused_when_the_problem_is_built(strip):
+    from lombardy_districts.workflows.propose import build_problem
+
+    rules = TOGETHER.with_changes(keep_together=("unions",))
+    with pytest.raises(InputError, match="keep_together names kind 'unions', which no collaboration tie has; "
+                                         "kinds: current_plan, labour_market, union"):
+        build_problem(strip, rules=rules)

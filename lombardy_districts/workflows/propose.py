@@ -27,6 +27,7 @@ from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveR
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.model.together import check_kinds
 from lombardy_districts.workflows.registry import solver_class
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def build_problem(
         objectives = [o.strip() for o in objectives.split(",") if o.strip()]
     if collaboration is None:
         collaboration = default_collaboration(territory, status_quo)
+    check_kinds(rules.keep_together, collaboration)  # a misspelt kind is an input error, not infeasibility
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
                    objectives=tuple(objectives), weights=dict(weights) if weights else None,
                    min_plans=min_plans, max_plans=max_plans)

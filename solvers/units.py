@@ -18,7 +18,6 @@ keeps in one plan (``model.together``) is handled here, once for every solver:
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 import networkx as nx
@@ -28,6 +27,8 @@ import pandas as pd
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.together import together_groups
+
+from ._together import connecting, contract_groups, together_sets
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +107,7 @@ class Units:
             boundary = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
         groups = together_groups(problem.collaboration, rules.keep_together, gdf.index) if rules.keep_together else []
         if groups:
-            unit_of = _contract(unit_of, groups, terr.graph, None if sq is None else sq.assignment, boundary)
+            unit_of = contract_groups(unit_of, groups, terr.graph, None if sq is None else sq.assignment, boundary)
         ids = list(dict.fromkeys(unit_of.values))
         index = {u: i for i, u in enumerate(ids)}
         code_to_unit = unit_of.map(index)
@@ -142,7 +143,7 @@ class Units:
             neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
             inner_collaboration=inner, inner_edges=inner_edges,
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
-            together=_together_sets(groups, code_to_unit),
+            together=together_sets(groups, code_to_unit),
         )
 
     def subset(self, keep) -> Units:
@@ -191,7 +192,7 @@ class Units:
         joined = nx.Graph()
         in_set = {u for t in self.together for u in t}
         for units in self.together:
-            path = _connecting(self, units, in_set)
+            path = connecting(self, units, in_set)
             if path is None:
                 return None
             joined.add_nodes_from(path)
@@ -293,52 +294,6 @@ class Units:
 
 
 
-def _connecting(units: Units, targets: tuple[int, ...], in_set: set[int]) -> set[int] | None:
-    """``targets`` plus units joining them, grown one cheapest path (fewest inhabitants) at a time.
-
-    Paths keep to units that may share the targets' plan; a unit of another ``together`` set costs
-    as much as every inhabitant, so it is used only when there is no other way. None when no path.
-    """
-    first = targets[0]
-    group = None if units.group is None else units.group[first]
-    label = next((units.locked[u] for u in targets if u in units.locked), None)
-    detour = int(units.population.sum()) + 1
-    others = in_set - set(targets)
-
-    def free(v: int) -> bool:
-        if group is not None and units.group[v] != group:
-            return False
-        lock = units.locked.get(v)
-        return lock is None or lock == label
-
-    tree, left = {first}, set(targets) - {first}
-    while left:
-        cost = dict.fromkeys(tree, 0)
-        came: dict[int, int] = {}
-        heap = [(0, u) for u in sorted(tree)]
-        found = None
-        while heap:
-            d, u = heapq.heappop(heap)
-            if d > cost[u]:
-                continue
-            if u in left:
-                found = u
-                break
-            for v in units.neighbors[u]:
-                step = d + int(units.population[v]) + (detour if v in others else 0)
-                if free(v) and step < cost.get(v, step + 1):
-                    cost[v] = step
-                    came[v] = u
-                    heapq.heappush(heap, (step, v))
-        if found is None:
-            return None
-        while found not in tree:
-            tree.add(found)
-            found = came[found]
-        left -= tree
-    return tree
-
-
 def _unit_edges(graph, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:
     """Municipality edges behind each unit edge, and the number of edges inside units."""
     edge_count: dict[tuple[int, int], int] = {}
@@ -381,38 +336,6 @@ def _locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]
             for code in sq.members.get(plan_id, []):
                 locked[int(code_to_unit[code])] = plan_id
     return locked, exclusive
-
-
-def _contract(unit_of: pd.Series, groups, graph, status_quo: pd.Series | None, boundary: pd.Series | None):
-    """``unit_of`` with neighbouring members of each group in one unit (same status quo plan and boundary label).
-
-    A contracted unit's id joins the ids of the units it is made of with ``+``.
-    """
-    joined = nx.Graph()
-    for group in groups:
-        inside = set(group.members)
-        for a in group.members:
-            for b in graph.neighbors(a):
-                if b in inside and unit_of[a] != unit_of[b] \
-                        and (status_quo is None or status_quo[a] == status_quo[b]) \
-                        and (boundary is None or boundary[a] == boundary[b]):
-                    joined.add_edge(unit_of[a], unit_of[b])
-    rename = {}
-    for part in nx.connected_components(joined):
-        name = "+".join(sorted(part))
-        rename.update(dict.fromkeys(part, name))
-    return unit_of.map(lambda u: rename.get(u, u))
-
-
-def _together_sets(groups, code_to_unit: pd.Series) -> tuple[tuple[int, ...], ...]:
-    """Disjoint sets of the units each group spans (two or more); sets sharing a unit are merged."""
-    links = nx.Graph()
-    for group in groups:
-        units = sorted({int(code_to_unit[c]) for c in group.members})
-        links.add_nodes_from(units)
-        links.add_edges_from(zip(units, units[1:]))
-    sets = [tuple(sorted(part)) for part in nx.connected_components(links) if len(part) > 1]
-    return tuple(sorted(sets))
 
 
 def _connected_parts(status_quo: Plan, graph) -> pd.Series:

@@ -99,6 +99,7 @@ class Units:
         gdf = terr.municipalities
         sq = problem.status_quo
         if problem.mode == "merge":
+            assert sq is not None, "merge mode needs a status quo (Problem checks it)"
             unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
@@ -111,7 +112,7 @@ class Units:
         ids = list(dict.fromkeys(unit_of.values))
         index = {u: i for i, u in enumerate(ids)}
         code_to_unit = unit_of.map(index)
-        members = [[] for _ in ids]
+        members: list[list[str]] = [[] for _ in ids]
         for code, u in code_to_unit.items():
             members[u].append(code)
         area = terr.area_units
@@ -121,7 +122,7 @@ class Units:
         }).groupby(code_to_unit).sum().sort_index()
         edge_count, inner_edges = _unit_edges(terr.graph, code_to_unit)
         edges = sorted(edge_count)
-        neighbors = [[] for _ in ids]
+        neighbors: list[list[int]] = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
@@ -155,7 +156,7 @@ class Units:
         new = {u: k for k, u in enumerate(keep)}
         edges = sorted((min(new[i], new[j]), max(new[i], new[j]))
                        for i, j in self.edges if i in new and j in new)
-        neighbors = [[] for _ in keep]
+        neighbors: list[list[int]] = [[] for _ in keep]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)

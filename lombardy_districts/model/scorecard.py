@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 PLAN_COLUMNS = [
     "plan_id", "name", "municipalities", "population", "area_km2", "density", "class", "floor", "margin",
-    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper",
+    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper", "bridges",
 ]
 COLLABORATION_NOTE = (
     "ties by kind: union = members of the same union of municipalities (2020 registry or a newer partial list); "
@@ -37,7 +37,19 @@ COLLABORATION_NOTE = (
     "labour_market 1 (data/collaboration.toml; --collaboration-weight KIND=W). Add your own ties (mountain "
     "communities, consortia) with --collaboration FILE.csv (code_a,code_b,weight,kind)."
 )
+NO_LABOUR_MARKET_NOTE = (
+    "this data has no labour_market_area column (the ISTAT proxy for collaboration exists only for the embedded "
+    "Italian data), so the only ties are those you supply: --collaboration FILE.csv (code_a,code_b,weight,kind), "
+    "and same-current-plan ties with --status-quo."
+)
 TIES_SHOWN = 10
+
+
+def collaboration_note(plan: Plan) -> str:
+    """What the collaboration figures rest on, for this plan's data."""
+    if "labour_market_area" in plan.territory.municipalities.columns:
+        return COLLABORATION_NOTE
+    return NO_LABOUR_MARKET_NOTE
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +65,9 @@ class Scorecard:
         weight of collaboration edges with both ends in the plan, ``collaboration_cut`` the weight
         of edges with exactly one end in it (so each broken tie counts in both plans);
         ``polsby_popper`` is ``4 pi area / perimeter^2`` of the plan's dissolved polygons (1 for
-        a disc, ``pi/4`` for a square).
+        a disc, ``pi/4`` for a square); ``bridges`` counts the bridge edges inside the plan (joins
+        of parts that share no boundary, see ``io.graph``): a plan with one is contiguous only by
+        that rule.
     summary
         Whole-plan figures; see ``evaluate`` for each key.
     """
@@ -110,6 +124,7 @@ def evaluate(
         ``ties_broken`` (the 10 strongest pairs split between plans), ``unions_split`` (how many
         unions of municipalities the plan splits; unions sharing a member count as one) and
         ``unions_split_list`` (each with its ``union`` name(s), ``municipalities`` and ``plans``),
+        ``bridges`` (``bridges_used``: each bridge edge and the plan it lies inside, or None),
         ``violations`` (``plan.violations(rules, status_quo, collaboration)``), ``compliant``
         (no violation at all), ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
@@ -194,6 +209,8 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         "collaboration_kept": kept.reindex(ids, fill_value=0.0).values.astype(float),
         "collaboration_cut": cut.reindex(ids, fill_value=0.0).values.astype(float),
         "polsby_popper": polsby_popper(plan).reindex(ids).values.astype(float),
+        "bridges": pd.Series([b["plan_id"] for b in bridges_used(plan)], dtype=object).value_counts()
+        .reindex(ids, fill_value=0).values.astype(int),
     })
     return table[PLAN_COLUMNS]
 
@@ -207,6 +224,18 @@ def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, 
     kept = w[inside].groupby(a[inside]).sum()
     cut = pd.concat([w[~inside].groupby(a[~inside]).sum(), w[~inside].groupby(b[~inside]).sum()])
     return kept, cut.groupby(level=0).sum()
+
+
+def bridges_used(plan: Plan) -> list[dict]:
+    """Every bridge edge of the territory's graph, with the plan it lies inside (None: between plans)."""
+    graph, names = plan.territory.graph, plan.territory.municipalities["name"]
+    out = []
+    for a, b in graph.graph.get("bridges", []):
+        pa, pb = plan.assignment[a], plan.assignment[b]
+        out.append({"from": a, "from_name": str(names[a]), "to": b, "to_name": str(names[b]),
+                    "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1),
+                    "plan_id": pa if pa == pb else None})
+    return out
 
 
 def polsby_popper(plan: Plan) -> pd.Series:
@@ -244,7 +273,8 @@ def _summary(plan: Plan, plans: pd.DataFrame, edges: pd.DataFrame) -> dict:
         "collaboration_kept": kept_total,
         "collaboration_retained": kept_total / all_total if all_total > 0 else None,
         "ties_broken": _ties_broken(plan, edges[~inside]),
-        "collaboration_note": COLLABORATION_NOTE,
+        "bridges": bridges_used(plan),
+        "collaboration_note": collaboration_note(plan),
     }
 
 

@@ -155,3 +155,9 @@ def test_collaboration_codes_of_user_data_are_kept_verbatim(tmp_path):
 def test_collaboration_needs_its_columns():
     with pytest.raises(InputError, match="missing"):
         Collaboration(pd.DataFrame({"code_a": []}))
+
+
+def test_union_ties_need_istat_codes(line, lombardy):
+    # a territory of your own: its ids are not ISTAT codes, so the shipped unions do not apply
+    assert union_edges(line).edges.empty and "union" not in default_collaboration(line).kinds
+    assert "union" in default_collaboration(lombardy.subset(["019061", "019092"])).kinds

@@ -50,14 +50,16 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
-    assert "lists 169 of the 1504 municipalities: working on just these" in caplog.text
+    assert "lists 238 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
     # plain words first: plans and compliance, then what changed (nothing: the plan is the status quo)
-    assert lines[0] == ("8 area plans for 829,370 inhabitants: 7 comply, 1 does not, with 77,934 inhabitants "
+    assert lines[0] == ("10 area plans for 1,255,452 inhabitants: 9 comply, 1 does not, with 77,934 inhabitants "
                         "(Seriate is 42,066 short of its high density floor of 120,000).")
     assert lines[1] == "Changes from the status quo: none, every current plan stays as it is."
-    assert lines[2].startswith("Collaboration kept: 93.2% of the collaboration ties (weight 620 of 665; "
-                               "same labour market area 86.6%, same current plan 100.0%)")
+    assert lines[2].startswith("Collaboration kept: 95.6% of the collaboration ties (weight 1,488 of 1,557; "
+                               "same current plan 100.0%, same labour market area 89.4%, same union of "
+                               "municipalities 84.6%)")
+    assert lines[3] == "1 union of municipalities split between plans: Terre Del Serio."
     header = next(i for i, line in enumerate(lines) if line.startswith("  plan "))
     assert lines[header + 1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[header + 1]
     seriate = next(line for line in lines if "bg_seriate" in line)
@@ -65,9 +67,9 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     assert "1,119 inhabitants per km2" in seriate  # why it is high density
     assert "PP = Polsby-Popper compactness" in out  # every column explained
     summary = json.loads((tmp_path / "s.json").read_text())["summary"]
-    assert summary["plans"] == 8 and summary["population"] == 829_370
+    assert summary["plans"] == 10 and summary["population"] == 1_255_452
     table = pd.read_csv(tmp_path / "s.csv")
-    assert len(table) == 8 and table["municipalities"].sum() == 169
+    assert len(table) == 10 and table["municipalities"].sum() == 238
 
 
 def test_evaluate_the_provinces(run, tmp_path):
@@ -91,7 +93,7 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
     plan.loc[plan["plan_id"] == "bg_seriate", "plan_id"] = "bg_dalmine"  # merge Seriate into Dalmine
     write(tmp_path / "plan.csv", plan.to_csv(index=False))
     code, out, err = run(tmp_path / "plan.csv", "--status-quo", EXAMPLE, "--province", "Bergamo",
-                         "--within-status-quo", "--collaboration-weight", "status_quo=2")
+                         "--within-status-quo", "--collaboration-weight", "current_plan=2")
     assert code == 0, err
     assert out.startswith("5 area plans for 608,916 inhabitants: all comply.")  # Brescia and Pavia dropped
     assert "bg_seriate " not in out
@@ -102,11 +104,12 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
 
 def test_user_collaboration_edges(run, tmp_path):
     # Dalmine - Seriate (both evaluated); Bergamo - Milano (outside the example: dropped)
-    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,union\n016024,015146,1,union\n")
-    code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0")
+    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,consortium\n"
+                                      "016024,015146,1,consortium\n")
+    code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0",
+                         "--collaboration-weight", "union=0")
     assert code == 0, err
-    assert ("Collaboration kept: 0.0% of the collaboration ties (weight 0 of 5; same union of municipalities "
-            "0.0%)") in out
+    assert ("Collaboration kept: 0.0% of the collaboration ties (weight 0 of 5; consortium 0.0%)") in out
     assert "collaboration ties broken: 1, each of weight 5; those between the most populous municipalities: " \
            "Dalmine - Seriate" in out
 
@@ -136,7 +139,7 @@ def test_missing_municipalities_within_a_selection(run, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--collaboration-weight", "labour_market=lots"], "'labour_market=lots' must look like KIND=W"),
-    (["--collaboration-weight", "union=1"], "kind 'union': there are no collaboration edges of that kind"),
+    (["--collaboration-weight", "consortium=1"], "kind 'consortium': there are no collaboration edges of that kind"),
     (["--within-status-quo"], "--within-status-quo needs a status quo"),
     (["--province", "Atlantis"], "--province 'Atlantis' is not a province"),
     (["--select", "colour=red"], "--select: unknown column 'colour'"),
@@ -170,7 +173,7 @@ def test_all_file_problems_reported_together(run, tmp_path):
 
 def test_check_exits_non_zero_when_a_plan_does_not_comply(run, tmp_path):
     code, _, err = run(EXAMPLE, "--check")  # Seriate is short of its floor
-    assert code == 1 and "check failed: 1 of 8 area plans do not comply" in err
+    assert code == 1 and "check failed: 1 of 10 area plans do not comply" in err
     sq = pd.read_csv(EXAMPLE, dtype=str)
     sq.loc[sq["plan_id"] == "bg_seriate", "plan_id"] = "bg_dalmine"
     write(tmp_path / "merged.csv", sq.to_csv(index=False))
@@ -182,7 +185,7 @@ def test_verbose_after_the_command_and_version(run, capsys, caplog):
     caplog.set_level(logging.INFO)
     code, _, err = run(EXAMPLE, "-v")
     assert code == 0, err
-    assert "scorecard: 8 plans" in caplog.text  # the INFO lines -v asks for
+    assert "scorecard: 10 plans" in caplog.text  # the INFO lines -v asks for
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out.startswith("lombardy-districts ")

@@ -107,6 +107,12 @@ def print_scorecard(card: Scorecard, search: list[str] | None = None) -> None:
     s = card.summary
     print(f"effective number of plans {s['effective_plans']:.1f}; population min {s['min_population']:,}, "
           f"median {s['median_population']:,.0f}, max {s['max_population']:,}; {s['cut_edges']:,} cut edges")
+    if s.get("unions_split_list"):
+        shown = "; ".join(f"{u['union']} ({', '.join(u['municipalities'][:4])}"
+                          f"{' ...' if len(u['municipalities']) > 4 else ''}) between {', '.join(u['plans'])}"
+                          for u in s["unions_split_list"][:5])
+        more = f"; and {s['unions_split'] - 5} more" if s["unions_split"] > 5 else ""
+        print(f"unions of municipalities split: {s['unions_split']}: {shown}{more}")
     if s["ties_broken"]:
         print(_ties_line(s))
     print_bridges(s["bridges"])

@@ -166,7 +166,7 @@ def union_edges(territory) -> Collaboration:
         return Collaboration(pd.DataFrame(columns=EDGE_COLUMNS))
     members = union_memberships()
     members = members[members["municipality_code"].isin(set(territory.codes))]
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for _, codes in members.groupby("union_id", sort=False)["municipality_code"]:
         pairs.update(itertools.combinations(sorted(set(codes)), 2))
     edges = pd.DataFrame(sorted(pairs), columns=["code_a", "code_b"]).assign(weight=1.0, kind="union")

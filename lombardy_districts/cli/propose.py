@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from lombardy_districts.cli.evaluate import print_scorecard
 from lombardy_districts.cli.options import (
@@ -22,8 +21,9 @@ from lombardy_districts.cli.options import (
     problem_and_solver,
 )
 from lombardy_districts.cli.progress import ProgressLine
+from lombardy_districts.io.output_folder import OutputFolder
 from lombardy_districts.workflows.export import parse_formats
-from lombardy_districts.workflows.propose import solve
+from lombardy_districts.workflows.propose import MARKER, solve
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,18 @@ def run(args: argparse.Namespace) -> int:
     """Solve, print the scorecard, write the outputs. Exit 1 when no plan was found."""
     formats = parse_formats(args.format)
     problem, options = problem_and_solver(args)
-    Path(args.out).mkdir(parents=True, exist_ok=True)  # fail now, not after the solve
-    print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
-          f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
-          f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""), file=sys.stderr)
-    progress = ProgressLine()
-    try:
-        proposal = solve(problem, options, progress=progress)
-    finally:
-        progress.close()
-    written = proposal.write(args.out, maps=not args.no_map, formats=formats)
+    # checked and locked before the solve: a folder that cannot be written fails now, not after it
+    with OutputFolder(args.out, marker=MARKER) as out:
+        print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
+              f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
+              f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""),
+              file=sys.stderr)
+        progress = ProgressLine()
+        try:
+            proposal = solve(problem, options, progress=progress)
+        finally:
+            progress.close()
+        written = proposal.write(out, maps=not args.no_map, formats=formats)
     r = proposal.result
     bound = f", bound {r.bound:g}" if r.bound is not None else ""
     gap = f", gap {r.gap:.1%}" if r.gap is not None else ""

@@ -21,6 +21,7 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.model.options import MAX_WEIGHT, number_problem
 
 DEFAULT_WEIGHTS = {"labour_market": 1.0, "status_quo": 1.0}
 EDGE_COLUMNS = ["code_a", "code_b", "weight", "kind"]
@@ -43,11 +44,16 @@ class Collaboration:
             raise InputError(f"collaboration edges need columns {EDGE_COLUMNS}; missing {missing}")
         # one dtype whatever the source (an empty frame may hold strings)
         object.__setattr__(self, "edges", self.edges.astype({"weight": float}))
-        bad = {k: w for k, w in self.kind_weights.items()
-               if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0}
-        if bad:
-            raise InputError([f"collaboration weight of kind {k!r} = {w!r}: must be a finite number >= 0"
-                              for k, w in bad.items()])
+        problems = [p for k, w in self.kind_weights.items()
+                    if (p := number_problem(f"collaboration weight of kind {k!r}", w, 0, MAX_WEIGHT, whole=False))]
+        weight = self.edges["weight"]
+        bad = self.edges[~weight.between(0, MAX_WEIGHT)]  # NaN is never between
+        if len(bad):
+            first = bad.iloc[0]
+            problems.append(f"collaboration edges: {len(bad)} weights are not numbers from 0 to {MAX_WEIGHT:,}, "
+                            f"e.g. {first['code_a']}-{first['code_b']} ({first['kind']}) = {first['weight']!r}")
+        if problems:
+            raise InputError(problems)
 
     @property
     def kinds(self) -> list[str]:
@@ -129,8 +135,9 @@ def read_collaboration_csv(path, codes) -> Collaboration:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not a number")
     for i in frame.index[weight.abs() == math.inf][:5]:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not finite")
-    for i in frame.index[weight < 0][:5]:
-        problems.append(f"{path} row {i + 2}: weight {weight[i]} is negative; weights must be >= 0")
+    for i in frame.index[(weight < 0) | (weight > MAX_WEIGHT)][:5]:
+        problems.append(f"{path} row {i + 2}: weight {weight[i]:g} is out of range; weights must be numbers "
+                        f"from 0 to {MAX_WEIGHT:,}")
     for i in frame.index[frame["kind"].isna()][:5]:
         problems.append(f"{path} row {i + 2}: empty kind")
     same = frame.index[frame["code_a"] == frame["code_b"]]

@@ -22,8 +22,12 @@ from lombardy_districts.cli.options import (
 )
 from lombardy_districts.maps.compare import write_comparison
 from lombardy_districts.maps.render import write_plan_map
+from lombardy_districts.model.options import number_problem
 
 log = logging.getLogger(__name__)
+
+MAX_TOLERANCE_M = 100_000
+"""Largest display simplification, in metres (``--tolerance``)."""
 
 
 def register(subparsers) -> None:
@@ -73,8 +77,8 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     if output.is_dir() or not output.parent.exists():
         problems.append(f"output {output}: its folder does not exist or it is a folder; "
                         "give a file path such as out/map.html in an existing folder")
-    if args.tolerance < 0:
-        problems.append(f"--tolerance {args.tolerance}: must be a distance in metres >= 0")
+    if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
+        problems.append(bad.replace(" = ", " ", 1))
     return read_command_inputs(args, paths, problems)
 
 

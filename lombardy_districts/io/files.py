@@ -93,11 +93,11 @@ def output_error(exc: OSError, path) -> OutputError:
         return OutputError(f"{exc.reason} while writing {path}", path, exc.reason, exc.errno)
     path = Path(path)
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        for parent in path.parents:
+        for parent in (path, *path.parents):
             if parent.exists() and not parent.is_dir():
                 reason = f"{parent} is a file, not a folder"
                 return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)
-    if exc.errno == errno.EISDIR or path.is_dir():
+    if exc.errno == errno.EISDIR:
         reason = "a folder of that name is in the way; give a file name"
         return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)
     words = exc.strerror or str(exc) or type(exc).__name__

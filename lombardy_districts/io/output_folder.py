@@ -129,9 +129,13 @@ class FolderLock:
                      self.folder, _describe(stale))
         owner = {"command": self.command, "pid": os.getpid(), "host": socket.gethostname(),
                  "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(owner).encode(), 0)
         self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(owner).encode(), 0)
+        except OSError:  # a full disk: leave no lock file behind
+            self.release()
+            raise
         return True
 
     @property
@@ -226,8 +230,11 @@ class OutputFolder:
         return self.write(name, lambda p: write_json(p, data))
 
     def commit(self) -> list[Path]:
-        """Move every staged file into place at once (see the module docstring); returns their paths."""
-        if self._staging is None:
+        """Move every staged file into place at once (see the module docstring); returns their paths.
+
+        A run that wrote nothing changes nothing.
+        """
+        if self._staging is None or not self._written:
             return []
         names = list(self._written)
         previous = self._listed()
@@ -237,11 +244,11 @@ class OutputFolder:
                   "remove": sorted(set(previous) - set(names)) if self.replace else []}
         write_json(self._staging / _FILES, {"files": listed}, shown_as=self.path)
         write_json(self._state / _JOURNAL, record, shown_as=self.path)
+        self._staging = None  # from here on the record owns the staged files: a later run finishes the commit
         try:
             self._apply(record)
         except OSError as exc:
             raise folder_error(exc, self.path) from None
-        self._staging = None
         log.info("wrote %s to %s", ", ".join(names) or "nothing", self.path)
         return [self.path / n for n in names]
 
@@ -366,7 +373,13 @@ def _relative(name: str) -> Path:
 
 
 def _command() -> str:
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv and sys.argv[0] else "python"
+    """What this process is, for another run's message: ``lombardy-districts propose``, ``script.py``."""
+    if not sys.argv or not sys.argv[0]:
+        return "python"
+    name = Path(sys.argv[0]).name
+    if name in ("__main__.py", "lombardy-districts"):
+        return " ".join(["lombardy-districts", *sys.argv[1:2]])
+    return name
 
 
 def _read_owner(fd: int) -> dict | None:

@@ -221,8 +221,8 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
                 "row": _jsonable(row)})
     except Exception as exc:  # recorded, never raised: the sweep goes on; the folder is as it was
         log.warning("scenario %s failed: %s: %s", scenario.name, type(exc).__name__, exc)
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                   wall_time_s=round(time.perf_counter() - start, 3))
+        row = {**scenario.row(), "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+               "wall_time_s": round(time.perf_counter() - start, 3)}  # no scores of a plan not written
     return row
 
 

@@ -141,3 +141,19 @@ def test_scenario_files_refuse_extreme_numbers_naming_the_scenario(tmp_path):
 def test_a_population_beyond_the_limit_is_refused():
     with pytest.raises(InputError, match=r"population: 2,000,000,000 inhabitants in all; at most 1,000,000,000"):
         grid(1, 2, [10**9, 10**9])
+
+
+def test_expert_tuning_numbers_and_map_tolerances_are_checked_too(tmp_path, capsys):
+    territory, rules = class_grid()
+    with pytest.raises(InputError, match=r"tuning.starts = nan: must be a number from 0 to 1,000,000,000"):
+        solve(problem(territory, rules), {"solver": "heuristic", "tuning": {"starts": float("nan")}})
+    with pytest.raises(InputError, match=r"tuning.lns_plans = -1: must be a whole number from 0 to"):
+        solve(problem(territory, rules), {"solver": "cpsat", "tuning": {"lns_plans": (3, -1)}})
+    from lombardy_districts.maps.display import DisplayGeometry
+
+    with pytest.raises(InputError, match=r"tolerance_m = inf: must be a number of metres from 0 to 100,000"):
+        DisplayGeometry(territory.municipalities, float("inf"))
+    code = main(["map", "data/status_quo_example.csv", "-o", str(tmp_path / "m.html"), "--tolerance", "nan",
+                 "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == 2 and "error: --tolerance nan: must be a number of metres from 0 to 100,000" in err

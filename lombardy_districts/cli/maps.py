@@ -21,13 +21,11 @@ from lombardy_districts.cli.options import (
     read_command_inputs,
 )
 from lombardy_districts.maps.compare import write_comparison
+from lombardy_districts.maps.display import MAX_TOLERANCE_M
 from lombardy_districts.maps.render import write_plan_map
 from lombardy_districts.model.options import number_problem
 
 log = logging.getLogger(__name__)
-
-MAX_TOLERANCE_M = 100_000
-"""Largest display simplification, in metres (``--tolerance``)."""
 
 
 def register(subparsers) -> None:

@@ -10,6 +10,8 @@ What the map shows (layers switch on and off in the layer control, top right):
 - optional layers, off at first: the status quo's plans (dashed blue outline), collaboration edges
   (one layer per kind, lines between points inside the municipalities: grey kept, red cut by a
   plan border), and the legally mountain municipalities;
+- bridges (joins of parts of the territory that share no boundary, from the scorecard), always
+  shown as orange dashed lines and listed in the legend, so no plan looks contiguous silently;
 - a headline panel with the scorecard's numbers, bottom left, and a legend, bottom right.
 
 Geometry is simplified for display only (see :mod:`maps.display`); scores come from the
@@ -21,9 +23,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import folium
+import geopandas as gpd
 import pandas as pd
+from shapely.geometry import LineString, MultiLineString
 
+from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
+from lombardy_districts.model.collaboration import default_collaboration
+from lombardy_districts.model.scorecard import evaluate
 
 from ._elements import (
     MOUNTAIN,
@@ -50,20 +58,10 @@ CLASS_LABELS = {"standard": "standard", "high_density": "high density", "mountai
                 "low_density": "low density"}
 
 
-def _folium():
-    try:
-        import folium
-    except ImportError as exc:  # pragma: no cover - folium is a dependency
-        raise ImportError("maps need folium: pip install 'folium>=0.17'") from exc
-    return folium
-
-
 def resolve_scorecard(plan, scorecard=None, *, rules=None, collaboration=None, status_quo=None):
     """The given scorecard, or the evaluator's one for ``plan`` (the single judge of scores)."""
     if scorecard is not None:
         return scorecard
-    from lombardy_districts.model.scorecard import evaluate
-
     return evaluate(plan, rules=rules, collaboration=collaboration, status_quo=status_quo)
 
 
@@ -138,7 +136,6 @@ def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], ge
 
     ``extra`` adds per-municipality columns to the tooltip (its column names are the labels).
     """
-    folium = _folium()
     gdf = plan.territory.municipalities
     assignment = plan.assignment
     props = pd.DataFrame({
@@ -184,7 +181,6 @@ def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], ge
 
 def add_status_quo_layer(fmap, status_quo, geometry: DisplayGeometry) -> None:
     """The status quo's plan borders as a dashed blue outline (off at first)."""
-    folium = _folium()
     outlines = geometry.dissolve(status_quo.assignment.reindex(geometry.polygons.index))
     folium.GeoJson(
         feature_collection(outlines),
@@ -196,9 +192,6 @@ def add_status_quo_layer(fmap, status_quo, geometry: DisplayGeometry) -> None:
 
 def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometry) -> None:
     """One layer per collaboration kind: lines between municipalities, grey when kept, red when cut."""
-    folium = _folium()
-    from shapely.geometry import MultiLineString
-
     points = geometry.points
     assignment = plan.assignment
     edges = collaboration.edges
@@ -214,8 +207,6 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
                                      for a, b in zip(part["code_a"], part["code_b"])])
             features.append((label, lines, len(part)))
         series = pd.Series([f[1] for f in features], index=[f[0] for f in features], dtype=object)
-        import geopandas as gpd
-
         folium.GeoJson(
             feature_collection(gpd.GeoSeries(series)),
             name=f"Collaboration: {esc(kind)} ({number(len(group))} ties, {number((~kept_mask).sum())} cut)",
@@ -225,9 +216,31 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
         ).add_to(fmap)
 
 
+BRIDGE = "#EE7733"
+
+
+def add_bridge_layer(fmap, bridges: list[dict], geometry: DisplayGeometry) -> None:
+    """The scorecard's bridges as orange dashed lines between the municipalities they join (shown).
+
+    The legend names them (``legend_html``).
+    """
+    if not bridges:
+        return
+    points = geometry.points
+    rows = [b for b in bridges if b["from"] in points.index and b["to"] in points.index]
+    lines = gpd.GeoSeries([LineString([points[b["from"]].coords[0], points[b["to"]].coords[0]]) for b in rows],
+                          index=[f"{b['from']}-{b['to']}" for b in rows], crs=points.crs)
+    layer = folium.GeoJson(
+        feature_collection(lines),
+        name=f"Bridges: joins without a shared boundary ({len(rows)})",
+        style_function=lambda f: {"color": BRIDGE, "weight": 3, "dashArray": "6 6", "opacity": 0.95},
+        interactive=False,  # named in the legend; the municipalities underneath keep their tooltips
+    )
+    layer.add_to(fmap)
+
+
 def add_mountain_layer(fmap, plan, geometry: DisplayGeometry) -> None:
     """Legally mountain municipalities (law 991/1952), totally or partly, off at first."""
-    folium = _folium()
     status = plan.territory.municipalities.get("mountain_status")
     if status is None:
         return
@@ -271,7 +284,8 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None, layers: bool = True, open_: bool = True) -> str:
+                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: list | None = None,
+                mountain: bool = True, collaboration: bool = True) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
@@ -288,8 +302,15 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
                       f"Municipality whose plan merged into another ({number(merged)})"))
     if status_quo:
         items.append((line_swatch(STATUS_QUO, "dashed", 3), "Status quo plan border (layer)"))
-    if layers:
+    if bridges:
+        named = "; ".join(f"{b['from_name']} - {b['to_name']}, {b['distance_m']:,.0f} m" for b in bridges[:3])
+        more = f"; and {len(bridges) - 3} more" if len(bridges) > 3 else ""
+        items.append((line_swatch(BRIDGE, "dashed", 3),
+                      f"Bridge: a join without a shared boundary ({named}{more}); a plan holding one is "
+                      "contiguous only through it"))
+    if layers and mountain:
         items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
+    if layers and collaboration:
         items.append((line_swatch("#444444") + line_swatch(RED), "Collaboration tie kept / cut (layers)"))
     rows = "".join(f"<tr><td>{s}</td><td>{esc(t)}</td></tr>" for s, t in items)
     bad = table[~table["compliant"]]
@@ -318,13 +339,11 @@ def _margin_key(text: str) -> float:
 
 def add_basemap(fmap) -> None:
     """A faded OpenStreetMap background (not listed in the layer control)."""
-    folium = _folium()
     folium.TileLayer("OpenStreetMap", opacity=TILES_OPACITY, control=False).add_to(fmap)
 
 
 def new_map(geometry: DisplayGeometry):
     """An empty map with a faded basemap, fitted to the territory."""
-    folium = _folium()
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # fit the region snugly
     add_basemap(fmap)
     fmap.fit_bounds(geometry.bounds)
@@ -351,9 +370,6 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     geometry
         Precomputed display geometry of the plan's territory, to reuse across maps.
     """
-    folium = _folium()
-    from lombardy_districts.model.collaboration import default_collaboration
-
     scorecard = resolve_scorecard(plan, scorecard, rules=rules, collaboration=collaboration,
                                   status_quo=status_quo)
     geometry = geometry or DisplayGeometry(plan.territory.municipalities, tolerance_m)
@@ -368,9 +384,13 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
         add_status_quo_layer(fmap, status_quo, geometry)
     add_collaboration_layers(fmap, plan, collaboration, geometry)
     add_mountain_layer(fmap, plan, geometry)
+    add_bridge_layer(fmap, scorecard.summary.get("bridges", []), geometry)
     folium.LayerControl(collapsed=False).add_to(fmap)
     Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
-    Panel(legend_html(table, status_quo=status_quo is not None), "bottomright",
+    status = plan.territory.municipalities.get("mountain_status")
+    Panel(legend_html(table, status_quo=status_quo is not None, bridges=scorecard.summary.get("bridges", []),
+                      mountain=status is not None and bool(status.isin(["totally", "partly"]).any()),
+                      collaboration=len(collaboration.edges) > 0), "bottomright",
           "ld-panel ld-legend").add_to(fmap)
     fmap.get_root().title = esc(title or "Area plans")
     log.info("plan map: %d plans, %d municipalities, %d colours", len(plan), len(plan.assignment),
@@ -394,8 +414,6 @@ def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collab
 
 def check_output_path(path) -> Path:
     """The output path, after checking its folder exists (raises InputError otherwise)."""
-    from lombardy_districts.errors import InputError
-
     path = Path(path)
     if path.is_dir():
         raise InputError(f"output {path} is a folder; give a file name such as {path / 'map.html'}")

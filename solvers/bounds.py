@@ -15,6 +15,8 @@ import scipy.sparse as sp
 from lombardy_districts.model.measures import AREA_SCALE
 from lombardy_districts.model.rules import CLASSES, Rules
 
+from ._bound import plan_bound
+from ._layout import Layout
 from .units import Units
 
 
@@ -71,9 +73,6 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
         + f", summed over {len(parts)} part(s)"
     )
     if not bad:  # the heuristic's count of big units and small components is sometimes tighter
-        from ._bound import plan_bound
-        from ._layout import Layout
-
         simple = plan_bound(Layout(units, rules))
         if simple < total:
             total, method = simple, f"big units plus small components (tighter than the {method})"

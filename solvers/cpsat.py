@@ -112,7 +112,9 @@ class CPSATSolver(Solver):
             return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = CpsatModel(setup)
         stages = stages_of(problem)
-        statuses, values, bounds = [], {}, {}
+        statuses: list[str] = []
+        values: dict[str, float | None] = {}
+        bounds: dict[str, float] = {}
         answer = None
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - start))
@@ -122,7 +124,7 @@ class CPSATSolver(Solver):
             # CP-SAT's bound is for its (maybe restricted) model; the separate plan bound holds for the full one
             cap = setup.bound.value if names == ["max-plans"] else None
             status, stage_answer, bound = built.optimise(names, problem.weights, share, seed, workers,
-                                                         _capped(progress, cap), start, clock)
+                                                         _capped(progress, cap), start, clock, cap=cap)
             statuses.append(status)
             if clock is not None:
                 details["budget"] = clock.record()

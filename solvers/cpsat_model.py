@@ -7,7 +7,10 @@ large-neighbourhood search (``solvers.lns``) both build this model.
 from __future__ import annotations
 
 import logging
+import math
 import time
+
+from ortools.sat.python import cp_model
 
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
 from .exact import SENSE, Setup
@@ -20,21 +23,19 @@ class CpsatModel:
     """The CP-SAT model of a ``Setup``; one builder method per constraint family."""
 
     def __init__(self, setup: Setup):
-        from ortools.sat.python import cp_model
-
         self.cp = cp_model
         self.setup = setup
         self.m = cp_model.CpModel()
         self.stage_value = None
-        self.all_vars = []
+        self.all_vars: list = []
         self.add_assignment()
         self.add_contiguity()
         self.add_floors()
         self.add_ceiling()
         self.add_locks()
         self.add_plan_count()
-        self.same = {}
-        self.kept = None
+        self.same: dict = {}
+        self.kept: list | None = None
         if setup.problem.mode == "repair":
             self._kept()  # repair keeps every current plan, whatever the objectives
         self.add_hint()
@@ -225,10 +226,11 @@ class CpsatModel:
 
     def _keep_every_plan(self, owners, members) -> None:
         """Repair mode: distinct owners, each holding at least as much of its plan as any other plan."""
-        w, c = self.setup.disruption_weight, self.setup.candidates
+        w, c, kept_of = self.setup.disruption_weight, self.setup.candidates, self.kept
+        assert w is not None and kept_of is not None
         self.m.add_all_different(owners.values())
         for units in members.values():
-            kept = sum(int(w[i]) * self.kept[i] for i in units)
+            kept = sum(int(w[i]) * kept_of[i] for i in units)
             for r in sorted({r for i in units for r in c.roots_of[i]}):
                 self.m.add(kept >= sum(int(w[i]) * self.x[i, r] for i in units if (i, r) in self.x))
 
@@ -262,13 +264,17 @@ class CpsatModel:
             total += coef * expr
         return total, 1_000_000 / top, 1
 
-    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None):
+    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None, cap=None):
         """Solve one stage; returns (status name, root label per unit or None, bound in user units).
 
         With a ``CpsatClock``, ``time_limit`` is deterministic time, one worker searches
-        and the wall clock stops the stage only at ``safety_seconds`` of its share.
+        and the wall clock stops the stage only at ``safety_seconds`` of its share. ``cap`` is a
+        proved upper bound on the stage's objective (the number of plans): it enters the model, so
+        CP-SAT stops with OPTIMAL as soon as a solution reaches it.
         """
         expr, scale, sense = self._objective(names, weights)
+        if cap is not None and sense > 0:
+            self.m.add(expr <= math.floor(cap * scale))
         if sense > 0:
             self.m.maximize(expr)
         else:
@@ -352,8 +358,6 @@ class CpsatModel:
 
 def solution_callback(model: CpsatModel, scale: int, start: float, progress):
     """A solution callback that reports each new incumbent to ``progress``."""
-    from ortools.sat.python import cp_model
-
     class Callback(cp_model.CpSolverSolutionCallback):
         def __init__(self):
             super().__init__()

@@ -42,7 +42,7 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from ._bound import plan_bound
 from ._budget import Budget
-from ._grow import grow, lock_regions, totals_ok
+from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
 from ._moves import polish, rank, values
@@ -99,9 +99,9 @@ class HeuristicSolver(Solver):
             if totals_ok(layout, list(part.regions.values())):
                 candidates.append(part)
         if warm_start is not None:
-            part = _from_plan(layout, units, warm_start)
-            if part is not None:
-                candidates.append(part)
+            given = _from_plan(layout, units, warm_start)
+            if given is not None:
+                candidates.append(given)
         if not candidates or "max-plans" in objectives[:1]:
             best = self._search(layout, rng, budget, bound, opts, state, report, candidates)
             if best is not None:
@@ -123,6 +123,7 @@ class HeuristicSolver(Solver):
         short = [r for r in part.regions.values() if not layout.complies(r.totals)]
         if short:
             sq = self.problem.status_quo
+            assert sq is not None  # repair mode has one (Problem checks it)
             names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
             return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
                                message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
@@ -154,8 +155,10 @@ class HeuristicSolver(Solver):
             if details["stopped_by"] == "time_limit":
                 details["stopped_by"] = "wall_safety_limit" if budget.wall_limit_hit else "work_budget"
         gap = relative_gap(count, bound) if objectives[0] == "max-plans" else None
+        # the plan count is the whole objective and meets its proved bound: nothing could be better
+        proved = objectives == ["max-plans"] and not problem.weights and count >= bound
         log.info("heuristic: %d plans (bound %d) in %.1f s, %d work units", count, bound, wall, budget.work)
-        return SolveResult(self.name, "feasible", plan, objective=objective,
+        return SolveResult(self.name, "optimal" if proved else "feasible", plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,
                            gap=gap, wall_time=wall, details=details)
 
@@ -216,8 +219,6 @@ def _clone(region):
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:
     """Unit-level partition of a warm-start plan, or None if it does not fit the units or rules."""
-    from ._grow import Region
-
     by_label: dict[str, set[int]] = {}
     for u, members in enumerate(units.members):
         labels = {plan.assignment.get(c) for c in members}

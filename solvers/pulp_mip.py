@@ -27,6 +27,8 @@ from __future__ import annotations
 import logging
 import time
 
+import pulp
+
 from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from . import exact
@@ -55,8 +57,6 @@ class PulpSolver(Solver):
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Solve with CBC; ``progress`` is called once per lexicographic stage."""
-        import pulp
-
         start = time.perf_counter()
         problem = self.problem
         time_limit, seed, workers = self.options.time_limit, self.options.seed, self.threads
@@ -70,7 +70,8 @@ class PulpSolver(Solver):
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
-            status, labels, value = model.optimise(names, problem.weights, share, seed, workers)
+            cap = setup.bound.value if names == ["max-plans"] else None
+            status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)
             statuses.append(status)
             if labels is None:
                 break
@@ -125,7 +126,8 @@ class _Milp:
         self._floors()
         self._locks()
         self._plan_count()
-        self.same, self.kept = {}, None
+        self.same: dict = {}
+        self.kept: list | None = None
         if setup.problem.mode == "repair":
             self._kept()  # repair keeps every current plan, whatever the objectives
 
@@ -259,10 +261,11 @@ class _Milp:
 
     def _owner_holds_most(self, sq) -> None:
         """Repair mode: each plan's owner holds at least as much of it as any other plan (its successor)."""
-        w, c, lp = self.setup.disruption_weight, self.setup.candidates, self.pulp
+        w, c, lp, kept_of = self.setup.disruption_weight, self.setup.candidates, self.pulp, self.kept
+        assert w is not None and kept_of is not None
         for q in set(sq):
             units = [i for i in range(len(sq)) if sq[i] == q]
-            kept = lp.lpSum(int(w[i]) * self.kept[i] for i in units)
+            kept = lp.lpSum(int(w[i]) * kept_of[i] for i in units)
             for r in sorted({r for i in units for r in c.roots_of[i]}):
                 self.prob += kept >= lp.lpSum(int(w[i]) * self.x[i, r] for i in units if (i, r) in self.x)
 
@@ -282,8 +285,12 @@ class _Milp:
             return int(w.sum()) - lp.lpSum(int(w[i]) * kept[i] for i in range(len(units))), 1
         raise ValueError(name)
 
-    def optimise(self, names, weights, time_limit, seed, workers):
-        """Solve one stage: (status, root label per unit or None, objective in user units)."""
+    def optimise(self, names, weights, time_limit, seed, workers, cap=None):
+        """Solve one stage: (status, root label per unit or None, objective in user units).
+
+        ``cap``, a proved upper bound on the number of plans, enters the model of a max-plans
+        stage, so CBC stops with a proof as soon as a solution reaches it.
+        """
         lp = self.pulp
         if weights:  # scaled by the largest weight, as in the CP-SAT model: small coefficients
             top = max(weights.get(n, 1.0) for n in names) or 1.0
@@ -293,6 +300,8 @@ class _Milp:
         else:
             expr, scale = self._terms(names[0])
             sense = SENSE[names[0]]
+            if cap is not None and sense > 0:
+                self.prob += expr <= cap * scale
         self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
         self.prob.setObjective(expr)
         solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,

@@ -27,7 +27,7 @@ def _half(good: bytes, checksum: bool) -> bytes:
     record = json.loads(good)
     record["edges"] = record["edges"][: len(record["edges"]) // 2]
     if checksum:  # a file of exactly the right shape, consistent with itself, but half the graph
-        record["edges_sha256"] = graph._edges_hash(record["edges"])
+        record["sha256"] = graph._content_hash(record)
     return json.dumps(record).encode()
 
 

@@ -116,6 +116,7 @@ def test_killing_a_sweep_ends_its_workers_and_a_rerun_reconciles_results(tmp_pat
         for name in ("slow-a", "slow-b"):  # both slow scenarios are solving in their workers
             lock = out / name / STATE / "lock"
             _wait_for(lambda lock=lock: lock.exists() and lock.stat().st_size > 0, what=f"{name} to start")
+        _wait_for((out / "results.csv").exists, what="the quick scenario to be recorded")
         workers = [pid for pid in children(sweep.pid)
                    if "spawn_main" in open(f"/proc/{pid}/cmdline").read().replace("\0", " ")]
         assert len(workers) == 2

@@ -68,11 +68,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the frontier, print it as a table, write the files."""
     problems = []
-    if args.budget is not None and (problem := number_problem("--budget", args.budget, 0, MAX_SECONDS, whole=False,
-                                                              unit=" of seconds")):
-        problems.append(problem.replace(" = ", " ", 1) + " (0: greedy points only)")
-    if args.step is not None and (problem := number_problem("--step", args.step, 1, MAX_PLANS, whole=True)):
-        problems.append(problem.replace(" = ", " ", 1) + " (1 computes every point)")
+    if args.budget is not None and (bad := number_problem("--budget", args.budget, 0, MAX_SECONDS, whole=False,
+                                                          unit=" of seconds")):
+        problems.append(bad.replace(" = ", " ", 1) + " (0: greedy points only)")
+    if args.step is not None and (bad := number_problem("--step", args.step, 1, MAX_PLANS, whole=True)):
+        problems.append(bad.replace(" = ", " ", 1) + " (1 computes every point)")
     problem, options = problem_and_solver(args, problems)
     print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
           f"most plans by {args.solver}, then fewer plans by method {args.method} (time limit "

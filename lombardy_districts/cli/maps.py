@@ -20,9 +20,7 @@ from lombardy_districts.cli.options import (
     add_selection_options,
     read_command_inputs,
 )
-from lombardy_districts.maps.compare import write_comparison
 from lombardy_districts.maps.display import MAX_TOLERANCE_M
-from lombardy_districts.maps.render import write_plan_map
 from lombardy_districts.model.options import number_problem
 
 log = logging.getLogger(__name__)
@@ -63,6 +61,8 @@ def register(subparsers) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    parser.add_argument("--floor", type=int, metavar="N",
+                        help="replace every class floor with N inhabitants (as propose --floor N)")
     parser.add_argument("--plan-column", default="plan_id", help="plan id column of the CSV files (default plan_id)")
     parser.add_argument("--tolerance", metavar="METRES", type=float, default=150.0,
                         help="simplify borders by this many metres for display only (default 150; 0 keeps all)")
@@ -82,6 +82,8 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
 
 def run_map(args: argparse.Namespace) -> int:
     """``map``: score the plan and write its map."""
+    from lombardy_districts.maps.render import write_plan_map  # folium: half a second other commands skip
+
     inputs = _load(args, {"plan": args.plan, "status_quo": args.status_quo})
     plans = inputs.plans
     path = write_plan_map(plans["plan"], None, args.output, rules=inputs.rules, status_quo=plans.get("status_quo"),
@@ -93,6 +95,8 @@ def run_map(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """``compare``: score both plans and write the side-by-side page."""
+    from lombardy_districts.maps.compare import write_comparison  # folium, as in run_map
+
     inputs = _load(args, {"plan_a": args.plan_a, "plan_b": args.plan_b})
     plans = inputs.plans
     titles = (args.title_a or Path(args.plan_a).stem, args.title_b or Path(args.plan_b).stem)

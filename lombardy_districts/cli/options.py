@@ -12,6 +12,7 @@ import argparse
 import math
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import DEFAULT_SNAP_M
 from lombardy_districts.model.options import (
     CONTIGUITY,
     DEFAULT_SOLVER,
@@ -42,6 +43,10 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                        help="population column of the CSV (default population)")
     group.add_argument("--contiguity", choices=CONTIGUITY, default="rook",
                        help="rook: shared boundary line (default); queen: a shared point is enough")
+    group.add_argument("--snap", type=float, default=DEFAULT_SNAP_M, metavar="METRES",
+                       help=f"snapping tolerance for contiguity (default {DEFAULT_SNAP_M:g} m): gaps and overlapping "
+                            "slivers narrower than this are closed; raise it for data digitised with slivers, "
+                            "0 for exact contiguity")
     group.add_argument("--cache-dir", metavar="DIR",
                        help="where the contiguity graph is cached (default ~/.cache/lombardy-districts)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the graph cache")
@@ -51,7 +56,7 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     """The ``DataOptions`` of ``add_data_options``."""
     return DataOptions(region=args.region, municipalities=args.municipalities, population=args.population,
                        code_column=args.code_column, name_column=args.name_column,
-                       population_column=args.population_column, contiguity=args.contiguity,
+                       population_column=args.population_column, contiguity=args.contiguity, snap=args.snap,
                        cache=False if args.no_cache else (args.cache_dir or True))
 
 
@@ -69,13 +74,14 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
 
 def selection(args: argparse.Namespace, problems: list[str]) -> Selection:
     """The ``Selection`` of ``add_selection_options``."""
-    select: dict[str, list[str]] = {}
+    select: dict[str, tuple[str, ...]] = {}
     for item in args.select:
         column, sep, values = item.partition("=")
         if not sep or not column.strip() or not values.strip():
             problems.append(f"--select {item!r} must look like COLUMN=V1[,V2..], e.g. province=Bergamo,Brescia")
             continue
-        select.setdefault(column.strip(), []).extend(v.strip() for v in values.split(",") if v.strip())
+        column = column.strip()
+        select[column] = select.get(column, ()) + tuple(v.strip() for v in values.split(",") if v.strip())
     return Selection(province=args.province or (), select=select, within_status_quo=args.within_status_quo)
 
 
@@ -183,7 +189,11 @@ def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], 
     data = data_options(args)
     part = selection(args, problems)
     weights = collaboration_weights(args, problems)
-    return read_inputs(data, part, plans, rules=args.rules, collaboration=args.collaboration,
+    floor = getattr(args, "floor", None)
+    if floor is not None and floor < 0:
+        problems.append(f"--floor {floor}: must be a whole number of inhabitants >= 0")
+        floor = None
+    return read_inputs(data, part, plans, rules=args.rules, floor=floor, collaboration=args.collaboration,
                        collaboration_weights=weights, plan_column=getattr(args, "plan_column", "plan_id"),
                        problems=problems)
 

@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-map", action="store_true", help="do not write map.html")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="also write the dissolved area plans with their scores: gpkg (DIR/plans.gpkg, "
-                             "EPSG:32632), geojson (DIR/plans.geojson, EPSG:4326)")
+                             "in the CRS of the municipalities' file), geojson (DIR/plans.geojson, EPSG:4326)")
     add_collaboration_options(parser)
     add_data_options(parser)
     add_selection_options(parser)
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
               f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
               f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""),
               file=sys.stderr)
+        _print_bridges(problem.territory.graph)
         progress = ProgressLine()
         try:
             proposal = solve(problem, options, progress=progress)
@@ -72,9 +73,21 @@ def run(args: argparse.Namespace) -> int:
     if method and r.gap is not None and r.gap > 0.1:
         print(f"note: the bound comes from {method}; a large gap says the bound is loose as much as that "
               "the plan could improve", file=sys.stderr)
-    if proposal.plan is None:
+    if proposal.scorecard is None:
         print(f"no plan found: {r.message or r.status}", file=sys.stderr)
         return 1
     print_scorecard(proposal.scorecard)
     print("written: " + ", ".join(str(p) for p in written.values()))
     return 0
+
+
+def _print_bridges(graph) -> None:
+    """Say which parts of the territory only a bridge joins (they share no boundary)."""
+    if not graph.graph.get("bridges"):
+        return
+    joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)"
+                      for a, b in graph.graph["bridges"][:10])
+    more = f" and {len(graph.graph['bridges']) - 10} more" if len(graph.graph["bridges"]) > 10 else ""
+    print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
+          f"needs {len(graph.graph['bridges'])} bridge(s) between parts that share no boundary: {joins}{more}",
+          file=sys.stderr)

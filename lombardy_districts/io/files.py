@@ -21,7 +21,7 @@ import pandas as pd
 from lombardy_districts.errors import InputError, OutputError
 
 
-def write_atomic(path, write: Callable[[Path], None], *, shown_as=None) -> Path:
+def write_atomic(path, write: Callable[[Path], object], *, shown_as=None) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     Parameters
@@ -29,7 +29,7 @@ def write_atomic(path, write: Callable[[Path], None], *, shown_as=None) -> Path:
     path
         The file to write; its folder is created if needed.
     write
-        Writes the whole file at the path it is given.
+        Writes the whole file at the path it is given; what it returns is ignored.
     shown_as
         The name errors give instead of ``path`` (a staged file is shown by its final name).
 

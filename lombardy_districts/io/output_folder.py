@@ -50,7 +50,7 @@ from lombardy_districts.io.files import errors_naming, output_error, write_json
 try:  # POSIX; elsewhere folders are not locked (a warning says so)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +127,12 @@ class FolderLock:
         if stale:
             log.info("output folder %s: took over the lock of a run that ended without releasing it (%s)",
                      self.folder, _describe(stale))
-        owner = {"command": self.command, "pid": os.getpid(), "host": socket.gethostname(),
-                 "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        me = {"command": self.command, "pid": os.getpid(), "host": socket.gethostname(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         self._fd = fd
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(owner).encode(), 0)
+            os.pwrite(fd, json.dumps(me).encode(), 0)
         except OSError:  # a full disk: leave no lock file behind
             self.release()
             raise
@@ -212,8 +212,11 @@ class OutputFolder:
             raise folder_error(exc, self.path) from None
         return self
 
-    def write(self, name: str, write: Callable[[Path], None]) -> Path:
-        """Stage the file ``name`` (a path relative to the folder) by ``write(path)``; returns its final path."""
+    def write(self, name: str, write: Callable[[Path], object]) -> Path:
+        """Stage the file ``name`` (a path relative to the folder) by ``write(path)``; returns its final path.
+
+        What ``write`` returns is ignored.
+        """
         if self._staging is None:
             raise RuntimeError("OutputFolder.write outside 'with OutputFolder(...)'")
         target = self.path / _relative(name)
@@ -291,7 +294,7 @@ class OutputFolder:
         staging = self._state / record["staging"]
         marker = record.get("marker")
         files = record["files"]
-        if marker in files:
+        if marker is not None and marker in files:
             (self.path / marker).unlink(missing_ok=True)
         for name in sorted(files, key=lambda n: n == marker):
             source = staging / _OUT / _relative(name)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import DEFAULT_SNAP_M
 
 MODES = ("scratch", "merge", "repair")
 OBJECTIVES = ("max-plans", "collaboration", "disruption", "compact")
@@ -50,6 +51,8 @@ MAX_JOBS = 64
 """Most scenarios run at the same time."""
 MAX_PLANS = 1_000_000
 """Largest bound on the number of area plans."""
+MAX_SNAP_M = 10_000
+"""Largest snapping tolerance of the contiguity graph, in metres."""
 
 
 class _Options:
@@ -115,7 +118,9 @@ class DataOptions(_Options):
     ``municipalities`` (a GeoPackage, GeoJSON or Shapefile) and ``population`` (a CSV), your own
     data is used instead, its columns named by ``code_column``, ``name_column`` and
     ``population_column``. ``contiguity`` is ``rook`` (a shared boundary line) or ``queen`` (a shared
-    point is enough). ``cache``: True for the default graph cache folder, False for none, or a folder.
+    point is enough); ``snap`` is the snapping tolerance in metres (gaps and overlapping slivers
+    narrower than this are closed; see ``io.graph.contiguity_graph``). ``cache``: True for the
+    default graph cache folder, False for none, or a folder.
     """
 
     region: str = "lombardia"
@@ -125,6 +130,7 @@ class DataOptions(_Options):
     name_column: str = "name"
     population_column: str = "population"
     contiguity: str = "rook"
+    snap: float = DEFAULT_SNAP_M
     cache: bool | str | Path = True
     _what = "data"
 
@@ -141,6 +147,8 @@ class DataOptions(_Options):
                 problems.append(f"{name} = {value!r}: must be a non-empty string")
         if not isinstance(self.cache, bool | str | Path):
             problems.append(f"cache = {self.cache!r}: must be true, false or a folder")
+        if bad := number_problem("snap", self.snap, 0, MAX_SNAP_M, whole=False, unit=" of metres"):
+            problems.append(f"{bad} (default {DEFAULT_SNAP_M:g}; 0 for exact contiguity)")
         _raise(problems, "data")
 
 

@@ -31,14 +31,17 @@ Every point is scored by the evaluator and must pass plan.violations.
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pandas as pd
 
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.io.output_folder import writing_into
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, SolverOptions, number_problem
 from lombardy_districts.model.plan import Plan
@@ -141,6 +144,7 @@ def frontier(
         raise InfeasibleError(f"solver {solver} found no compliant plan ({proposal.result.status}: "
                               f"{proposal.result.message}); raise time_limit or lower the floors")
     proof = "optimal" if proposal.result.status == "optimal" else "heuristic"
+    assert proposal.scorecard is not None  # every plan found is scored
     first = FrontierPoint(len(proposal.plan), proposal.plan, proposal.scorecard, f"solver {solver}", proof)
     chain = greedy_chain(proposal.plan, problem)
     ks = sorted(chain, reverse=True)
@@ -243,7 +247,7 @@ def _exact_points(first, chain, problem, options, budget, step, progress, start)
 def _warm_start(previous: Plan, chain: dict[int, Plan], k: int, problem: Problem) -> Plan | None:
     """Best of: ``previous`` merged greedily down to ``k`` plans, and the greedy chain's ``k``-plan."""
     options = []
-    plan = previous
+    plan: Plan | None = previous
     while plan is not None and len(plan) > k:
         plan = merge_once(plan, problem)
     if plan is not None:
@@ -393,8 +397,7 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
     one unit (``io.output_folder.OutputFolder``: all files or none, and the ``k<N>`` folders of
     an earlier frontier removed), or an open ``OutputFolder`` whose owner commits.
     """
-    from lombardy_districts.io.output_folder import writing_into
-    from lombardy_districts.maps.render import write_plan_map
+    from lombardy_districts.maps.render import write_plan_map  # folium: loaded only when maps are written
 
     table = frontier_table(points)
     links = {}
@@ -404,8 +407,8 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
             out.write(f"{folder}/plan.csv", p.plan.to_csv)
             out.write(f"{folder}/scorecard.json", p.scorecard.to_json)
             if maps:
-                out.write(f"{folder}/map.html", lambda path, p=p: write_plan_map(
-                    p.plan, p.scorecard, path, rules=problem.rules if problem else None,
+                out.write(f"{folder}/map.html", partial(
+                    write_plan_map, p.plan, p.scorecard, rules=problem.rules if problem else None,
                     status_quo=problem.status_quo if problem else None,
                     collaboration=problem.collaboration if problem else None))
                 links[p.plans] = f"k{p.plans}/map.html"
@@ -418,9 +421,7 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
 
 def frontier_page(points: list[FrontierPoint], links: dict | None = None) -> str:
     """The frontier as a standalone HTML page: chart(s) a planner can read, then the table."""
-    import html
-
-    from lombardy_districts.maps.chart import tradeoff_svg
+    from lombardy_districts.maps.chart import tradeoff_svg  # the maps package, as above
 
     links = links or {}
     table = frontier_table(points)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveR
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.workflows.export import write_formats
 from lombardy_districts.workflows.registry import solver_class
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class Proposal:
         """The proposed plan."""
         return self.result.plan
 
-    def write(self, out_dir: str | Path | OutputFolder, maps: bool = True, formats: Sequence[str] | str = (),
+    def write(self, out_dir: str | Path | OutputFolder, maps: bool = True, formats: Iterable[str] | str = (),
               extra: dict | None = None) -> dict[str, Path]:
         """Write ``plan.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
@@ -65,31 +66,30 @@ class Proposal:
         ``OutputFolder``, whose owner commits the files (``propose`` opens it before solving).
         Returns the final path of each file by kind.
         """
-        from lombardy_districts.workflows.export import write_formats
-
         with writing_into(out_dir, marker=MARKER) as out:
             written = {}
-            if self.plan is not None:
-                written["plan"] = out.write("plan.csv", self.plan.to_csv)
-                written["scorecard"] = out.write("scorecard.json", self.scorecard.to_json)
+            plan, card = self.plan, self.scorecard
+            if plan is not None and card is not None:
+                written["plan"] = out.write("plan.csv", plan.to_csv)
+                written["scorecard"] = out.write("scorecard.json", card.to_json)
                 if maps:
-                    written.update(self._write_maps(out))
-                written.update(write_formats(self.plan, self.scorecard, out, formats))
+                    written.update(self._write_maps(out, plan, card))
+                written.update(write_formats(plan, card, out, formats))
             written["result"] = out.write_json(MARKER, {**self.result.to_dict(), **(extra or {})})
         return written
 
-    def _write_maps(self, out: OutputFolder) -> dict[str, Path]:
+    def _write_maps(self, out: OutputFolder, plan: Plan, card: Scorecard) -> dict[str, Path]:
         # maps import folium (about half a second): only runs that write maps pay for it
         from lombardy_districts.maps.compare import write_comparison
         from lombardy_districts.maps.render import write_plan_map
 
         problem, written = self.problem, {}
+        status_quo = problem.status_quo
         written["map"] = out.write("map.html", lambda p: write_plan_map(
-            self.plan, self.scorecard, p, rules=problem.rules, status_quo=problem.status_quo,
-            collaboration=problem.collaboration))
-        if problem.status_quo is not None:
+            plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration))
+        if status_quo is not None:
             written["compare"] = out.write("compare.html", lambda p: write_comparison(
-                problem.status_quo, self.plan, p, scorecard_b=self.scorecard, rules=problem.rules,
+                status_quo, plan, p, scorecard_b=card, rules=problem.rules,
                 collaboration=problem.collaboration, titles=("status quo", "proposal")))
         return written
 

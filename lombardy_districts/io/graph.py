@@ -205,14 +205,14 @@ def contiguity_graph(
     folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
     key = _key(gdf, kind, bridges, float(snap))
     path = folder / f"graph-{key[:24]}.json" if folder else None
-    found = _read_cache(path, key, gdf, bridges) if path is not None else None
+    found, usable = _read_cache(path, key, gdf, bridges) if path is not None else (None, False)
     if found is None:
         codes = gdf.index.astype(str)
         pairs, overlaps = _adjacent_pairs(gdf.geometry.values, kind, float(snap))
         edges = [[codes[i], codes[j], w, False, 0.0] for i, j, w in pairs]
         found = {"edges": _finish(edges, gdf, bridges, kind),
                  "overlaps": [[codes[i], codes[j], a] for i, j, a in overlaps]}
-        if path is not None:
+        if path is not None and usable:
             _write_cache(path, key, found, len(gdf))
     graph = _assemble(gdf, found["edges"], kind)
     graph.graph.update(snap=float(snap), overlaps=[tuple(o) for o in found["overlaps"]])
@@ -258,16 +258,20 @@ def _finish(edges: list, gdf: gpd.GeoDataFrame, bridges: bool, kind: str) -> lis
     return edges + [[a, b, 0.0, True, d] for a, b, d in _bridge(graph, gdf)]
 
 
-def _read_cache(path: Path, key: str, gdf: gpd.GeoDataFrame, bridges: bool) -> dict | None:
-    """The cached ``{"edges", "overlaps"}``, or None (absent, unreadable or inconsistent: one warning, rebuilt)."""
+def _read_cache(path: Path, key: str, gdf: gpd.GeoDataFrame, bridges: bool) -> tuple[dict | None, bool]:
+    """``(found, usable)``: the cached ``{"edges", "overlaps"}`` or None, and whether to write the cache.
+
+    Absent: (None, True). Inconsistent: one warning, (None, True), so it is rebuilt. Unreadable
+    (a file where the folder should be, no permission): one warning, (None, False).
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, True
     except OSError as exc:
-        log.warning("graph cache %s cannot be read (%s); building the graph without it", path,
-                    exc.strerror or exc)
-        return None
+        log.warning("graph cache %s cannot be read (%s); building the graph without the cache. Use "
+                    "--cache-dir DIR for another folder, or --no-cache", path, exc.strerror or exc)
+        return None, False
     try:
         record = json.loads(raw.decode("utf-8"))
         problem = _cache_problem(record, key, gdf, bridges)
@@ -275,9 +279,9 @@ def _read_cache(path: Path, key: str, gdf: gpd.GeoDataFrame, bridges: bool) -> d
         problem = "not valid JSON"
     if problem is not None:
         log.warning("graph cache %s discarded (%s); building the graph again", path, problem)
-        return None
+        return None, True
     log.info("contiguity graph read from cache %s", path)
-    return {"edges": record["edges"], "overlaps": record["overlaps"]}
+    return {"edges": record["edges"], "overlaps": record["overlaps"]}, True
 
 
 def _cache_problem(record, key: str, gdf: gpd.GeoDataFrame, bridges: bool) -> str | None:

@@ -45,8 +45,22 @@ _FORMAT = "lombardy-districts contiguity graph"
 
 def cache_dir() -> Path:
     """Where graphs are cached: ``$LOMBARDY_DISTRICTS_CACHE`` or ``~/.cache/lombardy-districts``."""
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lombardy-districts"
-    return Path(os.environ.get("LOMBARDY_DISTRICTS_CACHE") or default)
+    if os.environ.get("LOMBARDY_DISTRICTS_CACHE"):
+        return Path(os.environ["LOMBARDY_DISTRICTS_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lombardy-districts"
+
+
+def _cache_folder(cache: bool | str | Path) -> Path | None:
+    """The folder of the ``cache`` option, or None (no cache, or no home folder to put it in: a warning)."""
+    if cache is False:
+        return None
+    if cache is not True:
+        return Path(cache)
+    try:
+        return cache_dir()
+    except RuntimeError as exc:  # no home folder: the cache is optional
+        log.warning("graph cache off: %s. Set LOMBARDY_DISTRICTS_CACHE or use --cache-dir DIR", exc)
+        return None
 
 
 def _key(gdf: gpd.GeoDataFrame, kind: str, bridges: bool, snap: float) -> str:
@@ -202,7 +216,7 @@ def contiguity_graph(
                          f"(default {DEFAULT_SNAP_M:g})")
     if gdf.crs is None or gdf.crs.is_geographic:
         raise InputError(f"contiguity needs a projected CRS in metres, got {gdf.crs}; reproject with to_crs()")
-    folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
+    folder = _cache_folder(cache)
     key = _key(gdf, kind, bridges, float(snap))
     path = folder / f"graph-{key[:24]}.json" if folder else None
     found, usable = _read_cache(path, key, gdf, bridges) if path is not None else (None, False)

@@ -141,3 +141,20 @@ def test_killing_a_sweep_ends_its_workers_and_a_rerun_reconciles_results(tmp_pat
         assert record["row"]["plans"] == table.loc[name, "plans"] == len(set(
             pd.read_csv(out / name / "plan.csv", dtype=str)["plan_id"]))
     assert not leftovers(out)
+
+
+def test_a_file_system_without_locks_is_a_warning_and_leaves_no_lock_file(tmp_path, caplog, monkeypatch):
+    import errno
+    import fcntl
+
+    from lombardy_districts.io.output_folder import OutputFolder
+
+    def no_locks(fd, operation):  # some network file systems
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with OutputFolder(tmp_path / "out") as out:
+        out.write("plan.csv", lambda p: p.write_text("plan"))
+    assert (tmp_path / "out" / "plan.csv").read_text() == "plan"
+    assert "cannot be locked (No locks available)" in caplog.text
+    assert sorted(p.name for p in (tmp_path / "out" / STATE).iterdir()) == ["files.json"]

@@ -65,7 +65,7 @@ class FolderLock:
     Parameters
     ----------
     folder
-        The output folder (it must exist).
+        The output folder (created if needed).
     command
         What the owner is doing, shown to a run that is refused (default: the command line).
     """
@@ -86,8 +86,8 @@ class FolderLock:
     def acquire(self) -> None:
         """Take the lock, or raise ``OutputError`` naming the run that holds it."""
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
             for _ in range(5):
+                self._path.parent.mkdir(parents=True, exist_ok=True)
                 if self._try_lock():
                     return
         except OutputError:
@@ -98,11 +98,12 @@ class FolderLock:
 
     def _try_lock(self) -> bool:
         """True when locked; False when the lock file was replaced meanwhile (try again)."""
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o666)
+        except FileNotFoundError:  # the previous owner removed the empty state folder as we made it
+            return False
         if fcntl is None:
-            os.close(fd)
-            log.warning("output folder %s is not locked on this system: make sure no other run writes there",
-                        self.folder)
+            self._unlocked(fd, "this system has no file locks")
             return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -112,9 +113,7 @@ class FolderLock:
             raise OutputError(f"output folder {self.folder} is in use by another run ({owner}). Wait for it to "
                               "finish, or choose another folder") from None
         except OSError as exc:  # a file system without locks (some network mounts)
-            os.close(fd)
-            log.warning("output folder %s cannot be locked (%s): make sure no other run writes there",
-                        self.folder, exc.strerror or exc)
+            self._unlocked(fd, exc.strerror or str(exc))
             return True
         try:
             current = os.stat(self._path).st_ino == os.fstat(fd).st_ino
@@ -138,6 +137,13 @@ class FolderLock:
             raise
         return True
 
+    def _unlocked(self, fd: int, why: str) -> None:
+        """Go on without a lock (a warning), leaving no lock file behind."""
+        os.close(fd)
+        self._path.unlink(missing_ok=True)
+        log.warning("output folder %s cannot be locked (%s): make sure no other run writes there at the same time",
+                    self.folder, why)
+
     @property
     def held(self) -> bool:
         """Whether this process holds the lock."""
@@ -149,6 +155,7 @@ class FolderLock:
             return
         try:
             self._path.unlink(missing_ok=True)
+            self._path.parent.rmdir()  # only when empty: a folder that holds nothing else of ours
         except OSError:
             pass
         os.close(self._fd)

@@ -102,7 +102,7 @@ def _run_solver(name, scenario, time_limit, seed, out_csv, queue):
         row = {"status": result.status, "bound": result.bound, "wall": wall}
         if result.plan is not None:
             row["plans"] = len(result.plan)
-            row["compliant"] = not result.plan.violations(problem.rules)
+            row["compliant"] = not result.plan.violations(problem.rules, collaboration=problem.collaboration)
             row["kept"] = _kept_share(result.plan, problem)
             if out_csv:
                 result.plan.to_csv(out_csv)
@@ -138,7 +138,8 @@ def _run_spopt(scenario, iterations, seed, queue):
         model.solve()
         wall = time.perf_counter() - start
         plan = Plan(territory, dict(zip(gdf["code"], (str(x) for x in model.labels_))))
-        queue.put({"status": "feasible", "plans": len(plan), "compliant": not plan.violations(problem.rules),
+        compliant = not plan.violations(problem.rules, collaboration=problem.collaboration)
+        queue.put({"status": "feasible", "plans": len(plan), "compliant": compliant,
                    "kept": _kept_share(plan, problem), "bound": None, "wall": wall,
                    "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
     except Exception:  # noqa: BLE001

@@ -32,6 +32,7 @@ HEADLINE = {
     "min_population": "Smallest plan",
     "median_population": "Median plan",
     "collaboration_retained": "Collaboration kept",
+    "unions_split": "Unions split",
     "municipalities_moved": "Municipalities moved",
     "population_moved": "People moved",
 }

@@ -272,6 +272,11 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
          " / ".join(number(s.get(k)) for k in ("min_population", "median_population", "max_population"))),
         ("Collaboration retained", percent(s.get("collaboration_retained"))),
     ]
+    by_kind = s.get("collaboration_retained_by_kind") or {}
+    if by_kind:
+        rows.append(("... by kind of tie", ", ".join(f"{esc(k)} {percent(v)}" for k, v in sorted(by_kind.items()))))
+    if s.get("unions_split") is not None and "union" in by_kind:
+        rows.append(("Unions of municipalities split", number(s.get("unions_split"))))
     if s.get("municipalities_moved") is not None:
         rows.append((change_label,
                      f'{number(s.get("municipalities_moved"))} municipalities, '

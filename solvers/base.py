@@ -19,7 +19,8 @@ Progress = Callable[[dict], None]
 class Solver:
     """Base class: build with ``from_problem``, run with ``solve``.
 
-    Every plan a solver returns must pass ``plan.violations(problem.rules) == []``; a solver
+    Every plan a solver returns must pass ``plan.violations(problem.rules, collaboration=problem.collaboration)
+    == []``; a solver
     that finds none returns ``plan=None`` with status ``infeasible`` or ``timeout``.
     ``TUNING`` holds the solver's expert settings with their defaults; ``options.tuning`` may
     change them, and any other key is refused.

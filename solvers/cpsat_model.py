@@ -33,6 +33,7 @@ class CpsatModel:
         self.add_floors()
         self.add_ceiling()
         self.add_locks()
+        self.add_together()
         self.add_plan_count()
         self.same: dict = {}
         self.kept: list | None = None
@@ -161,6 +162,12 @@ class CpsatModel:
                 self.m.add(self.lab[u] == self.lab[members[0]])
         if len(heads) > 1:
             self.m.add_all_different(heads)
+
+    def add_together(self):
+        """Units of one ``together`` set (``keep_together``) share a plan: equal labels."""
+        for members in self.setup.model.together:
+            for u in members[1:]:
+                self.m.add(self.lab[u] == self.lab[members[0]])
 
     def _same(self, i, j):
         """Boolean that can be 1 only when units i and j share a plan."""

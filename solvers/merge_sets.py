@@ -240,8 +240,11 @@ def _relaxed_model(setup: Setup, groups: Groups, previous=None):
         m.add_implication(mu[i], big)
         m.add(mu[i] <= sum(mu[j] for j in units.neighbors[i]))  # a larger plan is connected
     m.add(sum(mu) >= (k + 1) * big)
-    if groups.failing:
-        m.add(sum(mu[i] for i in groups.failing) >= big)
+    if groups.bad:  # a larger plan of an optimum holds a unit that cannot be a plan alone
+        m.add(sum(mu[i] for i in sorted(groups.bad)) >= big)
+    for members in units.together:  # a set kept together is in a larger plan whole, or not at all
+        for u in members[1:]:
+            m.add(mu[u] == mu[members[0]])
     if previous is not None:
         _hint_chosen(m, z, mu, previous)
     else:

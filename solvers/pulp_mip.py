@@ -14,7 +14,8 @@ Floors (``_floors``), big-M reification of the class rule: ``mt, dh, dl in {0,1}
     ``P >= f_h (y - mt + dh - 1)``, ``P >= f_l (y - mt - dh + dl - 1)``, ``P >= f_s (y - mt - dh - dl)``.
 Number of plans (``_plan_count``): ``min_plans <= sum_r y[r] <= max_plans`` (the problem's
     ``min_plans`` and ``max_plans``). Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
-    ``x[a,r] + x[b,r] <= 1`` across labels.
+    ``x[a,r] + x[b,r] <= 1`` across labels; groups kept whole (``keep_together``, ``_together``):
+    ``x[i,r] = x[j,r]`` for the units of one ``Units.together`` set (a missing pair counts 0).
 Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``sum c (1 - s)`` (``c``
     the municipality edges behind a unit edge) with ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways;
     disruption ``sum_i w_i (1 - sum_r k[i,r])`` with ``h[r,q]`` (plan r continues status quo plan
@@ -125,6 +126,7 @@ class _Milp:
         self._flow()
         self._floors()
         self._locks()
+        self._together()
         self._plan_count()
         self.same: dict = {}
         self.kept: list | None = None
@@ -216,6 +218,14 @@ class _Milp:
             for b in range(a + 1, len(heads)):
                 for r in set(c.roots_of[heads[a]]) & set(c.roots_of[heads[b]]):
                     self.prob += self.x[heads[a], r] + self.x[heads[b], r] <= 1
+
+    def _together(self):
+        c = self.setup.candidates
+        for members in self.setup.model.together:
+            head = members[0]
+            for u in members[1:]:
+                for r in set(c.roots_of[u]) | set(c.roots_of[head]):
+                    self.prob += self.x.get((u, r), 0) == self.x.get((head, r), 0)
 
     def _same(self, i, j):
         key = (min(i, j), max(i, j))

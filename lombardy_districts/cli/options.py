@@ -89,9 +89,11 @@ def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
     """``--collaboration FILE`` and repeatable ``--collaboration-weight KIND=W``."""
     parser.add_argument("--collaboration", metavar="E.csv",
                         help="your collaboration edges code_a,code_b,weight,kind, added to the default ones "
-                             "(labour market areas, and same current plan with --status-quo)")
+                             "(union: same union of municipalities; labour_market: neighbours in the same labour "
+                             "market area; current_plan: neighbours in the same plan of --status-quo)")
     parser.add_argument("--collaboration-weight", metavar="KIND=W", action="append", default=[],
-                        help="multiply the weights of one kind of edge by W (repeatable; 0 ignores the kind), "
+                        help="set the weight of one kind of tie to W (repeatable; 0 ignores the kind; defaults "
+                             "in data/collaboration.toml: union 3, current_plan 2, labour_market 1, others 1), "
                              "e.g. --collaboration-weight labour_market=0.5")
 
 

@@ -18,21 +18,24 @@ _SECTIONS = {
     "floors": set(CLASSES),
     "classes": {"mountain_area_share", "mountain_statuses", "high_density_min", "low_density_max"},
     "limits": {"ceiling"},
-    "boundaries": {"hard"},
+    "boundaries": {"hard", "keep_together"},
     "locked": {"municipalities", "plans"},
 }
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Floors per class, the class rule, and optional ceiling, hard boundaries and locks.
+    """Floors per class, the class rule, and optional ceiling, hard boundaries, ties kept whole and locks.
 
     A plan's class is *mountain* when more than ``mountain_area_share`` of its area lies in
     municipalities whose ``mountain_status`` is in ``mountain_statuses``; otherwise
     *high_density* when its density is at least ``high_density_min`` inhabitants per km2,
     *low_density* when at most ``low_density_max``, else *standard* (computed exactly by
     ``measures.ClassRule``). A plan complies when its population is at least the floor of its
-    class (and at most ``ceiling``, if set).
+    class (and at most ``ceiling``, if set). No area plan may hold municipalities with different
+    values of a ``hard_boundaries`` column (e.g. ``ats``), and the municipalities joined by
+    collaboration ties of a ``keep_together`` kind (e.g. ``union``: each union of municipalities)
+    share one area plan.
     """
 
     floors: dict[str, int] = field(
@@ -45,6 +48,7 @@ class Rules:
     low_density_max: float = 150.0
     ceiling: int | None = None
     hard_boundaries: tuple[str, ...] = ()
+    keep_together: tuple[str, ...] = ()
     locked_municipalities: dict[str, str] = field(default_factory=dict)
     locked_plans: tuple[str, ...] = ()
 
@@ -63,7 +67,11 @@ class Rules:
                             f"{min(self.floors.values()):,}): no plan could comply. Fix: raise the ceiling.")
         bad = [c for c in self.hard_boundaries if not isinstance(c, str) or not c]
         if bad:
-            problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\"")
+            problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\" or \"ats\"")
+        bad = [c for c in self.keep_together if not isinstance(c, str) or not c]
+        if bad:
+            problems.append(f"boundaries.keep_together has {bad!r}; must be kinds of collaboration tie such as "
+                            "\"union\"")
         bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.strip())]
         if bad:
             problems.append(f"locked.municipalities has keys {bad!r}; must be municipality codes written as "
@@ -131,6 +139,7 @@ class Rules:
         classes = raw.get("classes", {})
         locked = raw.get("locked", {})
         hard = _as_list(raw.get("boundaries", {}).get("hard", []))
+        together = _as_list(raw.get("boundaries", {}).get("keep_together", []))
         statuses = _as_list(classes.get("mountain_statuses", list(base.mountain_statuses)))
         municipalities = locked.get("municipalities", {})
         plans = _as_list(locked.get("plans", []))
@@ -149,6 +158,7 @@ class Rules:
             low_density_max=classes.get("low_density_max", base.low_density_max),
             ceiling=raw.get("limits", {}).get("ceiling"),
             hard_boundaries=tuple(hard),
+            keep_together=tuple(together),
             locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
             locked_plans=tuple(str(p) for p in plans),
         )

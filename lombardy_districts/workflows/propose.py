@@ -27,6 +27,7 @@ from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveR
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.model.together import check_kinds
 from lombardy_districts.workflows.export import write_formats
 from lombardy_districts.workflows.registry import solver_class
 
@@ -122,6 +123,7 @@ def build_problem(
         objectives = [o.strip() for o in objectives.split(",") if o.strip()]
     if collaboration is None:
         collaboration = default_collaboration(territory, status_quo)
+    check_kinds(rules.keep_together, collaboration)  # a misspelt kind is an input error, not infeasibility
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
                    objectives=tuple(objectives), weights=dict(weights) if weights else None,
                    min_plans=min_plans, max_plans=max_plans)
@@ -149,7 +151,7 @@ def solve(
     log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
     card = None
     if result.plan is not None:
-        problems = result.plan.violations(problem.rules)
+        problems = result.plan.violations(problem.rules, collaboration=problem.collaboration)
         if problems:  # the evaluator is the judge: a solver bug must never reach the user as a plan
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
         card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)

@@ -61,9 +61,10 @@ log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
 SCORES = ("plans", "compliant_plans", "population_non_compliant", "effective_plans", "collaboration_retained",
-          "municipalities_moved")
+          "unions_split", "municipalities_moved")
 RESULT_COLUMNS = ["name", *KEYS, "status", *SCORES, "objective", "gap", "wall_time_s", "error"]
-_WHOLE = ("floor", "seed", "workers", "plans", "compliant_plans", "population_non_compliant", "municipalities_moved")
+_WHOLE = ("floor", "seed", "workers", "plans", "compliant_plans", "population_non_compliant", "unions_split",
+          "municipalities_moved")
 DASK_HINT = "the dask executor needs dask.distributed: pip install lombardy-districts[dask]"
 
 

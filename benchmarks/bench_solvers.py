@@ -51,6 +51,8 @@ import time
 import traceback
 from pathlib import Path
 
+from lombardy_districts.io.files import write_atomic
+
 HERE = Path(__file__).resolve().parent
 SCENARIOS = ("80k", "25k", "default", "merge", "merge-lma", "merge-25k")
 STATUS_QUO = {"merge": ("80k", HERE / "merge_status_quo.csv"),
@@ -253,7 +255,7 @@ def main(argv=None) -> int:
             "(merge_status_quo.csv, 101 plans); merge-lma = units are the 57 labour market areas; "
             "merge-25k = units are the heuristic's 25k plans (merge_status_quo_25k.csv, 274 plans). "
             "Peak MB = peak resident memory of the run's process, map data included.\n")
-    args.out.write_text(text)
+    write_atomic(args.out, lambda path: path.write_text(text))
     print("\n" + table)
     print(f"\nwritten to {args.out}")
     return 0

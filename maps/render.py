@@ -31,6 +31,7 @@ import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.scorecard import KIND_LABELS, evaluate
 
@@ -423,15 +424,15 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
 
 def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collaboration=None,
                    title=None, tolerance_m: float = DEFAULT_TOLERANCE_M) -> Path:
-    """Write the plan's map as a standalone HTML file and return its path.
+    """Write the plan's map as a standalone HTML file (atomically) and return its path.
 
     This is the ``map`` renderer (entry point ``lombardy_districts.renderers``); see :func:`plan_map`.
     """
     path = check_output_path(path)
     fmap = plan_map(plan, scorecard, rules=rules, status_quo=status_quo, collaboration=collaboration,
                     title=title, tolerance_m=tolerance_m)
-    fmap.save(str(path))
-    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    write_atomic(path, lambda p: fmap.save(str(p)))
+    log.debug("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 
 

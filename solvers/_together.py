@@ -63,7 +63,7 @@ def connecting(units: Units, targets: tuple[int, ...], in_set: set[int]) -> set[
     others = in_set - set(targets)
 
     def free(v: int) -> bool:
-        if group is not None and units.group[v] != group:
+        if group is not None and units.group is not None and units.group[v] != group:
             return False
         lock = units.locked.get(v)
         return lock is None or lock == label

@@ -21,7 +21,7 @@ from lombardy_districts.model.stop import Stop
 
 from .bounds import PlanBound, plan_count_bound
 from .heuristic import HeuristicSolver
-from .model_data import Candidates, ClassTerms, build_candidates
+from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,9 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
         raise InfeasibleError(f"{'exactly' if low == high else 'min_plans ='} {low} plans asked, but at most "
                               f"{bound.value} area plans can comply ({bound.method}); fix: ask for at most "
                               f"{bound.value} plans")
+    if "collaboration" in problem.objectives and (note := coarse_weights_note(model.collaboration)):
+        log.warning(note)
+        notes.append(note)
     if hint is not None and hint_full is not None and count_range != (None, None):
         count = len(set(hint_full))
         if (low is not None and count < low) or (high is not None and count > high):

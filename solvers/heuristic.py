@@ -171,12 +171,12 @@ class HeuristicSolver(Solver):
             return SolveResult(self.name, "infeasible", None, message=str(exc), wall_time=time.perf_counter() - t0)
         units = Units.from_problem(problem)
         bound = plan_bound(Layout(units, problem.rules))  # before joining: a bound for the problem itself
-        units = units.joined()
-        if units is None:
+        joined = units.joined()
+        if joined is None:
             return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
                                message="the heuristic cannot join the parts of a group that keep_together keeps "
                                        "in one plan (this proves nothing: try an exact solver)")
-        return units, Layout(units, problem.rules), bound
+        return joined, Layout(joined, problem.rules), bound
 
     def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""

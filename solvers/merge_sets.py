@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
+from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
 from .exact import Setup
 from .merge_groups import Groups, larger_groups_excluded
 from .model_data import integer_weights
@@ -114,6 +114,7 @@ class _Stages:
             params.max_time_in_seconds = 0.01
         with self.stop.hook(solver.stop_search):
             code = solver.solve(model)
+        refuse_invalid(solver, code, model)
         self.last = solver.wall_time
         if self.clock is not None:
             self.last = solver.deterministic_time

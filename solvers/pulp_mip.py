@@ -316,10 +316,11 @@ class _Milp:
         stage, so CBC stops with a proof as soon as a solution reaches it.
         """
         lp = self.pulp
-        if weights:
-            expr = lp.lpSum(round(weights.get(n, 1.0) * SENSE[n] * 1_000_000 / self._terms(n)[1])
+        if weights:  # scaled by the largest weight, as in the CP-SAT model: small coefficients
+            top = max(weights.get(n, 1.0) for n in names) or 1.0
+            expr = lp.lpSum(round(weights.get(n, 1.0) / top * SENSE[n] * 1_000_000 / self._terms(n)[1])
                             * self._terms(n)[0] for n in names)
-            scale, sense = 1_000_000, 1
+            scale, sense = 1_000_000 / top, 1
         else:
             expr, scale = self._terms(names[0])
             sense = SENSE[names[0]]
@@ -328,7 +329,7 @@ class _Milp:
         self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
         self.prob.setObjective(expr)
         solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,
-                                 options=[f"randomCbcSeed {int(seed) + 1}"])
+                                 options=[f"randomCbcSeed {int(seed) % (2**31 - 1) + 1}"])  # CBC: 1 to 2^31-1
         try:
             self.prob.solve(solver)
         except lp.PulpSolverError:
@@ -347,6 +348,10 @@ class _Milp:
         return status, labels, value / scale
 
     def fix(self, value):
-        """Keep the last stage's objective at its value in later stages (rounding slack 1e-6)."""
+        """Keep the last stage's objective at its value in later stages.
+
+        Every stage's expression takes whole values (integer weights), so a slack of one half keeps
+        exactly the same plans while CBC's tolerances cannot make the stage look infeasible.
+        """
         expr, sense, raw = self.stage
-        self.prob += (expr >= raw - 1e-6) if sense > 0 else (expr <= raw + 1e-6)
+        self.prob += (expr >= raw - 0.5) if sense > 0 else (expr <= raw + 0.5)

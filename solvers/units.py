@@ -246,16 +246,16 @@ class Units:
             else:
                 key = (min(a, b), max(a, b))
                 collab[key] = collab.get(key, 0.0) + w
-        locked = {}
+        locked: dict[int, str] = {}
         for u, label in self.locked.items():
             locked.setdefault(new[of[u]], label)
         first = [part[0] for part in parts]
         status_quo = None
-        if self.status_quo is not None:  # the status quo plan holding most of the block's municipalities
-            status_quo = np.array([max(part, key=lambda u: (sum(len(self.members[v]) for v in part
-                                                                if self.status_quo[v] == self.status_quo[u]), -u))
-                                   for part in parts])
-            status_quo = self.status_quo[status_quo]
+        sq = self.status_quo
+        if sq is not None:  # the status quo plan holding most of the block's municipalities
+            holder = np.array([max(part, key=lambda u: (sum(len(self.members[v]) for v in part if sq[v] == sq[u]), -u))
+                               for part in parts])
+            status_quo = sq[holder]
         return Units(
             ids=["+".join(self.ids[u] for u in part) for part in parts],
             members=[[c for u in part for c in self.members[u]] for part in parts],

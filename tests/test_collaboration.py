@@ -99,10 +99,10 @@ def test_collaboration_weight_options_are_parsed_and_checked():
     args = argparse.Namespace(collaboration_weight=["labour_market=0.5", " current_plan = 2 "])
     assert collaboration_weights(args, []) == {"labour_market": 0.5, "current_plan": 2.0}
     problems = []
-    args.collaboration_weight = ["labour_market=lots", "current_plan", "x=-1", "y=nan"]
+    args.collaboration_weight = ["labour_market=lots", "current_plan", "x=-1", "y=nan", "z=1e308"]
     assert collaboration_weights(args, problems) == {}
     assert problems == [f"--collaboration-weight {item!r} must look like KIND=W, e.g. labour_market=0.5, "
-                        "with a finite number >= 0" for item in args.collaboration_weight]
+                        "with a number from 0 to 1,000,000" for item in args.collaboration_weight]
 
 
 def test_a_weight_for_a_kind_with_no_edges_is_refused(line):
@@ -127,7 +127,9 @@ def test_read_collaboration_csv_orders_pairs_and_keeps_kinds(line, tmp_path):
     ("code_a,code_b,weight,kind\nMilano,2,1,x\n", r"row 2: code_a 'Milano' is not an ISTAT code"),
     ("code_a,code_b,weight,kind\n1,9,1,x\n", r"row 2: code_b 000009 is not a municipality of this territory"),
     ("code_a,code_b,weight,kind\n1,2,strong,x\n", r"row 2: weight 'strong' is not a number"),
-    ("code_a,code_b,weight,kind\n1,2,-1,x\n", r"row 2: weight -1 is negative"),
+    ("code_a,code_b,weight,kind\n1,2,-1,x\n",
+     r"row 2: weight -1 is out of range; weights must be numbers from 0 to 1,000,000"),
+    ("code_a,code_b,weight,kind\n1,2,1e308,x\n", r"row 2: weight 1e\+308 is out of range"),
     ("code_a,code_b,weight,kind\n1,2,1,\n", r"row 2: empty kind"),
     ("code_a,code_b,weight,kind\n1,2,inf,x\n", r"row 2: weight 'inf' is not finite"),
     ("code_a,code_b,weight,kind\n1,1,1,x\n", r"row 2: an edge from 000001 to itself"),

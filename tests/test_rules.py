@@ -63,16 +63,28 @@ plans = ["bg_dalmine", 7]
     ("[classes]\nmountain_share = 0.3", r"unknown key classes.mountain_share"),
     ("[limits]\nmax = 3", r"unknown key limits.max; allowed: ceiling"),
     ("floors = 3", r"\[floors\] must be a table"),
-    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number >= 0"),
+    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number of inhabitants from 0 to 1,000,000,000"),
+    # extreme numbers: refused at the door with the allowed range (issue 15)
+    ("[floors]\nstandard = 1000000000000000", r"floors.standard = 1000000000000000: must be a whole number of "
+                                              r"inhabitants from 0 to 1,000,000,000"),
+    ("[floors]\nstandard = 100000000000000000000", r"floors.standard = 100000000000000000000: must be"),
+    ("[floors]\nstandard = nan", r"floors.standard = nan: must be a whole number"),
+    ("[classes]\nhigh_density_min = nan", r"classes.high_density_min = nan: must be a number of inhabitants per "
+                                          r"km2 from 0 to 100,000"),
+    ("[classes]\nlow_density_max = inf", r"classes.low_density_max = inf: must be a number"),
+    ("[classes]\nmountain_area_share = nan", r"classes.mountain_area_share = nan: must be a number from 0 up to"),
+    ("[limits]\nceiling = 10000000000", r"limits.ceiling = 10000000000: must be a whole number of inhabitants "
+                                        r"from 1 to 1,000,000,000"),
     ("[floors]\nstandard = 80000.5", r"floors.standard = 80000.5"),
     ("[floors]\nmountain = \"many\"", r"floors.mountain = 'many'"),
-    ("[classes]\nmountain_area_share = 1.5", r"classes.mountain_area_share = 1.5: must be in \[0, 1\)"),
+    ("[classes]\nmountain_area_share = 1.5",
+     r"classes.mountain_area_share = 1.5: must be a number from 0 up to, not including, 1"),
     ("[classes]\nmountain_statuses = [\"high\"]", r"mountain_statuses has \['high'\]; allowed: totally, partly, not"),
     ("[classes]\nhigh_density_min = \"dense\"", r"classes.high_density_min = 'dense'"),
     ("[classes]\nmountain_density_below = -1", r"classes.mountain_density_below = -1: must be a number of "
      "inhabitants per km2 >= 0"),
     ("[classes]\nlow_density_max = 2000", r"low_density_max \(2000\) must be below classes.high_density_min"),
-    ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number > 0"),
+    ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number of inhabitants from 1 to"),
     ("[limits]\nceiling = true", r"limits.ceiling = True"),
     ("[limits]\nceiling = 10000", r"ceiling = 10,000 is below every floor"),
     ("[boundaries]\nhard = [3]", r"boundaries.hard has \[3\]"),
@@ -127,7 +139,8 @@ def test_a_dense_plan_is_never_mountain():
     lower = ClassRule.of(Rules(mountain_density_below=500.0))
     assert lower.classify(600, km2, km2) == "standard"
     assert lower.classify(499, km2, km2) == "mountain"
-    assert ClassRule.of(Rules(mountain_density_below=1e9)).classify(*varese) == "mountain"  # the old rule
+    # the largest cut-off allowed, 100,000 per km2: the old rule in effect
+    assert ClassRule.of(Rules(mountain_density_below=100_000)).classify(*varese) == "mountain"
 
 
 def test_mountain_area_counts_the_chosen_statuses():

@@ -17,6 +17,7 @@ from lombardy_districts.model.options import (
     CONTIGUITY,
     DEFAULT_SOLVER,
     DEFAULT_TIME_LIMIT,
+    MAX_WEIGHT,
     MODES,
     OBJECTIVES,
     DataOptions,
@@ -107,7 +108,7 @@ def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
 
 
 def collaboration_weights(args: argparse.Namespace, problems: list[str]) -> dict[str, float]:
-    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (finite, >= 0)."""
+    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (from 0 to ``MAX_WEIGHT``)."""
     return _pairs(args.collaboration_weight, "--collaboration-weight", "KIND=W, e.g. labour_market=0.5", problems)
 
 
@@ -120,8 +121,8 @@ def _pairs(items, option: str, shape: str, problems: list[str], allowed=None, no
             value = float(raw) if sep and name else math.nan
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
-            problems.append(f"{option} {item!r} must look like {shape}, with a finite number >= 0")
+        if not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
+            problems.append(f"{option} {item!r} must look like {shape}, with a number from 0 to {MAX_WEIGHT:,}")
         elif allowed is not None and name not in allowed:
             problems.append(f"{option} {item!r}: unknown {noun} {name!r}; allowed: {', '.join(allowed)}")
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from lombardy_districts.cli.evaluate import print_scorecard
 from lombardy_districts.cli.interrupt import EXIT_CODES, until_stopped
@@ -23,9 +22,10 @@ from lombardy_districts.cli.options import (
     problem_and_solver,
 )
 from lombardy_districts.cli.progress import ProgressLine
+from lombardy_districts.io.output_folder import OutputFolder
 from lombardy_districts.model.changes import CHANGE_NOTES
 from lombardy_districts.workflows.export import parse_formats
-from lombardy_districts.workflows.propose import solve
+from lombardy_districts.workflows.propose import MARKER, solve
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +69,24 @@ def run(args: argparse.Namespace) -> int:
     """
     formats = parse_formats(args.format)
     problem, options = problem_and_solver(args)
-    Path(args.out).mkdir(parents=True, exist_ok=True)  # fail now, not after the solve
-    print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
-          f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
-          f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else "")
-          + "; Ctrl-C stops the search and keeps the best plan", file=sys.stderr)
-    _say_bridges(problem.territory.graph)
+    # checked and locked before the solve: a folder that cannot be written fails now, not after it;
+    # committed when the block ends, so a second Ctrl-C (which quits at once) leaves it as it was
+    with OutputFolder(args.out, marker=MARKER) as out:
+        print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
+              f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
+              f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else "")
+              + "; Ctrl-C stops the search and keeps the best plan", file=sys.stderr)
+        _print_bridges(problem.territory.graph)
 
-    def work(stop):
-        progress = ProgressLine()
-        try:
-            proposal = solve(problem, options, progress=progress, stop=stop)
-        finally:
-            progress.close()
-        return proposal, proposal.write(args.out, maps=not args.no_map, formats=formats)
+        def work(stop):
+            progress = ProgressLine()
+            try:
+                proposal = solve(problem, options, progress=progress, stop=stop)
+            finally:
+                progress.close()
+            return proposal, proposal.write(out, maps=not args.no_map, formats=formats)
 
-    (proposal, written), stopped_by = until_stopped(work)
+        (proposal, written), stopped_by = until_stopped(work)
     r = proposal.result
     if proposal.scorecard is not None:
         print_scorecard(proposal.scorecard, proposal.search)
@@ -100,17 +102,6 @@ def run(args: argparse.Namespace) -> int:
     return 0 if proposal.plan is not None else 1
 
 
-def _say_bridges(graph) -> None:
-    """On stderr: the bridges the contiguity graph needs between parts that share no boundary."""
-    bridges = graph.graph.get("bridges")
-    if not bridges:
-        return
-    joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)" for a, b in bridges[:10])
-    more = f" and {len(bridges) - 10} more" if len(bridges) > 10 else ""
-    print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
-          f"needs {len(bridges)} bridge(s) between parts that share no boundary: {joins}{more}", file=sys.stderr)
-
-
 def _technical_note(r) -> None:
     """The solver's own record, for ``-v``: status, objective, bound, gap and where the bound comes from."""
     bound = f", bound {r.bound:g}" if r.bound is not None else ""
@@ -123,3 +114,15 @@ def _technical_note(r) -> None:
             if r.gap is not None and r.gap > 0.1 else ""))
     for note in r.details.get("notes", []):
         print(f"technical: {note}")
+
+
+def _print_bridges(graph) -> None:
+    """Say which parts of the territory only a bridge joins (they share no boundary)."""
+    if not graph.graph.get("bridges"):
+        return
+    joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)"
+                      for a, b in graph.graph["bridges"][:10])
+    more = f" and {len(graph.graph['bridges']) - 10} more" if len(graph.graph["bridges"]) > 10 else ""
+    print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
+          f"needs {len(graph.graph['bridges'])} bridge(s) between parts that share no boundary: {joins}{more}",
+          file=sys.stderr)

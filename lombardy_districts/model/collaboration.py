@@ -35,6 +35,7 @@ import pandas as pd
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import data_file, union_memberships
 from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.model.options import MAX_WEIGHT, number_problem
 
 KINDS = ("union", "current_plan", "labour_market")
 """The kinds of tie the package builds itself; a user file may add others."""
@@ -78,11 +79,16 @@ class Collaboration:
         # one dtype whatever the source (an empty frame may hold strings)
         object.__setattr__(self, "edges", self.edges.astype({"weight": float}))
         object.__setattr__(self, "groups", self.groups[GROUP_COLUMNS].astype(str))
-        bad = {k: w for k, w in self.kind_weights.items()
-               if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0}
-        if bad:
-            raise InputError([f"collaboration weight of kind {k!r} = {w!r}: must be a finite number >= 0"
-                              for k, w in bad.items()])
+        problems = [p for k, w in self.kind_weights.items()
+                    if (p := number_problem(f"collaboration weight of kind {k!r}", w, 0, MAX_WEIGHT, whole=False))]
+        weight = self.edges["weight"]
+        bad = self.edges[~weight.between(0, MAX_WEIGHT)]  # NaN is never between
+        if len(bad):
+            first = bad.iloc[0]
+            problems.append(f"collaboration edges: {len(bad)} weights are not numbers from 0 to {MAX_WEIGHT:,}, "
+                            f"e.g. {first['code_a']}-{first['code_b']} ({first['kind']}) = {first['weight']!r}")
+        if problems:
+            raise InputError(problems)
 
     @property
     def kinds(self) -> list[str]:
@@ -166,7 +172,7 @@ def union_edges(territory) -> Collaboration:
         return Collaboration(pd.DataFrame(columns=EDGE_COLUMNS))
     members = union_memberships()
     members = members[members["municipality_code"].isin(set(territory.codes))]
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for _, codes in members.groupby("union_id", sort=False)["municipality_code"]:
         pairs.update(itertools.combinations(sorted(set(codes)), 2))
     edges = pd.DataFrame(sorted(pairs), columns=["code_a", "code_b"]).assign(weight=1.0, kind="union")
@@ -203,8 +209,9 @@ def read_collaboration_csv(path, codes, istat: bool = False) -> Collaboration:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not a number")
     for i in frame.index[weight.abs() == math.inf][:5]:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not finite")
-    for i in frame.index[weight < 0][:5]:
-        problems.append(f"{path} row {i + 2}: weight {weight[i]} is negative; weights must be >= 0")
+    for i in frame.index[(weight < 0) | (weight > MAX_WEIGHT)][:5]:
+        problems.append(f"{path} row {i + 2}: weight {weight[i]:g} is out of range; weights must be numbers "
+                        f"from 0 to {MAX_WEIGHT:,}")
     for i in frame.index[frame["kind"].isna()][:5]:
         problems.append(f"{path} row {i + 2}: empty kind")
     same = frame.index[frame["code_a"] == frame["code_b"]]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
 from lombardy_districts.model.rules import Rules
@@ -98,9 +98,10 @@ class Plan:
             "plan_name": [self.name(p) for p in self.assignment.values],
         })
 
-    def to_csv(self, path) -> None:
-        """Write ``municipality_code,plan_id,plan_name``."""
-        self.to_frame().to_csv(path, index=False)
+    def to_csv(self, path) -> Path:
+        """Write ``municipality_code,plan_id,plan_name``, atomically (``files.write_atomic``)."""
+        frame = self.to_frame()
+        return write_atomic(path, lambda p: frame.to_csv(p, index=False))
 
     def name(self, plan_id: str) -> str:
         """Readable name of a plan: the given one, else its most populous municipality's name."""

@@ -11,6 +11,7 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import MOUNTAIN_STATUSES, data_file
+from lombardy_districts.model.options import MAX_DENSITY, MAX_POPULATION, number_problem
 
 CLASSES = ("standard", "high_density", "mountain", "low_density")
 _SECTIONS = {
@@ -55,31 +56,16 @@ class Rules:
     locked_plans: tuple[str, ...] = ()
 
     def __post_init__(self):
-        problems = []
-        if set(self.floors) != set(CLASSES):
-            problems.append(f"floors must give exactly {', '.join(CLASSES)}; got {', '.join(self.floors)}")
-        for name, value in self.floors.items():
-            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 0:
-                problems.append(f"floors.{name} = {value!r}: must be a whole number >= 0")
-        if not isinstance(self.mountain_area_share, int | float) or not 0 <= self.mountain_area_share < 1:
-            problems.append(f"classes.mountain_area_share = {self.mountain_area_share!r}: must be in [0, 1)")
+        problems = self._number_problems()
         bad = [s for s in self.mountain_statuses if s not in MOUNTAIN_STATUSES]
         if bad:
             problems.append(f"classes.mountain_statuses has {bad}; allowed: {', '.join(MOUNTAIN_STATUSES)}")
-        for key in ("mountain_density_below", "high_density_min", "low_density_max"):
-            value = getattr(self, key)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                problems.append(f"classes.{key} = {value!r}: must be a number of inhabitants per km2 >= 0")
         if not problems and self.low_density_max >= self.high_density_min:
             problems.append(
                 f"classes.low_density_max ({self.low_density_max}) must be below "
                 f"classes.high_density_min ({self.high_density_min})"
             )
-        if self.ceiling is not None and (
-            not isinstance(self.ceiling, int) or isinstance(self.ceiling, bool) or self.ceiling <= 0
-        ):
-            problems.append(f"limits.ceiling = {self.ceiling!r}: must be a whole number > 0")
-        elif self.ceiling is not None and not problems and self.ceiling < min(self.floors.values()):
+        if self.ceiling is not None and not problems and self.ceiling < min(self.floors.values()):
             problems.append(f"limits.ceiling = {self.ceiling:,} is below every floor (lowest "
                             f"{min(self.floors.values()):,}): no plan could comply. Fix: raise the ceiling.")
         bad = [c for c in self.hard_boundaries if not isinstance(c, str) or not c]
@@ -96,6 +82,25 @@ class Rules:
                             "Italian data)")
         if problems:
             raise InputError(problems)
+
+    def _number_problems(self) -> list[str]:
+        """Every number in its allowed range (``options.MAX_POPULATION``, ``MAX_DENSITY``)."""
+        problems = []
+        if set(self.floors) != set(CLASSES):
+            problems.append(f"floors must give exactly {', '.join(CLASSES)}; got {', '.join(self.floors)}")
+        checks = [(f"floors.{name}", value, 0, MAX_POPULATION, True, " of inhabitants")
+                  for name, value in self.floors.items()]
+        checks += [(f"classes.{key}", getattr(self, key), 0, MAX_DENSITY, False, " of inhabitants per km2")
+                   for key in ("mountain_density_below", "high_density_min", "low_density_max")]
+        if self.ceiling is not None:
+            checks.append(("limits.ceiling", self.ceiling, 1, MAX_POPULATION, True, " of inhabitants"))
+        problems += [p for name, value, low, high, whole, unit in checks
+                     if (p := number_problem(name, value, low, high, whole=whole, unit=unit))]
+        share = self.mountain_area_share
+        if number_problem("share", share, 0, 1, whole=False) or share == 1:
+            problems.append(f"classes.mountain_area_share = {share!r}: must be a number from 0 up to, "
+                            "not including, 1 (the share of a plan's area that makes it mountain)")
+        return problems
 
     @classmethod
     def default(cls) -> Rules:
@@ -164,9 +169,10 @@ class Rules:
 
     def with_floor(self, floor: int) -> Rules:
         """The same rules with every class floor replaced by ``floor`` (``--floor N``)."""
-        if not isinstance(floor, int) or floor < 0:
-            raise InputError(f"floor = {floor!r}: must be a whole number of inhabitants >= 0")
-        return replace(self, floors=dict.fromkeys(CLASSES, floor))
+        problem = number_problem("floor", floor, 0, MAX_POPULATION, whole=True, unit=" of inhabitants")
+        if problem:
+            raise InputError(problem)
+        return replace(self, floors=dict.fromkeys(CLASSES, int(floor)))
 
     def with_changes(self, **changes) -> Rules:
         """A copy with some fields replaced (validated again)."""

@@ -6,7 +6,6 @@ all read the same ``Scorecard``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import pandas as pd
 import shapely
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic, write_json
 from lombardy_districts.model import measures
 from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
@@ -123,13 +123,13 @@ class Scorecard:
         out["plans"] = _jsonable(self.plans.to_dict(orient="records"))
         return out
 
-    def to_json(self, path) -> None:
-        """Write ``to_dict()`` as indented UTF-8 JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    def to_json(self, path) -> Path:
+        """Write ``to_dict()`` as indented UTF-8 JSON, atomically (``files.write_json``)."""
+        return write_json(path, self.to_dict())
 
-    def to_csv(self, path) -> None:
-        """Write the plans table as CSV."""
-        self.plans.to_csv(path, index=False)
+    def to_csv(self, path) -> Path:
+        """Write the plans table as CSV, atomically (``files.write_atomic``)."""
+        return write_atomic(path, lambda p: self.plans.to_csv(p, index=False))
 
 
 def evaluate(

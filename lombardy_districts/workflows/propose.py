@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.io.files import write_atomic, write_json
+from lombardy_districts.io.output_folder import OutputFolder, writing_into
 from lombardy_districts.model.changes import identify
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.feasibility import check_feasible
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 DETERMINISTIC_SOLVERS = ("heuristic", "cpsat")
 """Solvers with a deterministic mode (``SolverOptions.deterministic``)."""
+MARKER = "result.json"
+"""The file of an output folder written last: its presence means the other files are complete."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +59,7 @@ class Proposal:
         """How good the plan is and how the search went, in a planner's words (``search_words``)."""
         return search_words(self.problem, self.result)
 
-    def write(self, out_dir, maps: bool = True, formats: Iterable[str] | str = (),
+    def write(self, out_dir: str | Path | OutputFolder, maps: bool = True, formats: Iterable[str] | str = (),
               extra: dict | None = None) -> dict[str, Path]:
         """Write ``plan.csv``, ``changes.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
@@ -66,41 +68,47 @@ class Proposal:
         ``search`` sentences. With ``maps``: ``map.html``, and ``compare.html`` (status quo beside
         the proposal) when the problem has a status quo. ``formats`` (``"gpkg"``, ``"geojson"``, or
         both) adds the dissolved area plans with their scores (see ``export``). ``result.json`` (the
-        search record plus ``extra``) is written last, so its presence means every other file is
+        search record plus ``extra``) is the folder's marker: its presence means every other file is
         complete.
+
+        ``out_dir`` is a folder, written as one unit (``io.output_folder.OutputFolder``): locked
+        against other runs, left as it was when anything fails, and cleared of the files an
+        earlier run wrote there that this one does not (no stale ``compare.html``). Or an open
+        ``OutputFolder``, whose owner commits the files (``propose`` opens it before solving).
+        Returns the final path of each file by kind.
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = {}
-        plan, card = self.plan, self.scorecard
-        if plan is not None and card is not None:
-            written["plan"] = write_atomic(out / "plan.csv", plan.to_csv)
-            changes = card.changes
-            if changes is not None:
-                written["changes"] = write_atomic(out / "changes.csv", lambda p: changes.to_csv(p, index=False))
-            record = card.to_dict()
-            record = {"headline": record.pop("headline"), "search": self.search, **record}
-            written["scorecard"] = write_json(out / "scorecard.json", record)
-            if maps:
-                written.update(self._write_maps(out, plan, card))
-            written.update(write_formats(plan, card, out, formats))
-        written["result"] = write_json(out / "result.json", {**self.result.to_dict(), **(extra or {})})
+        with writing_into(out_dir, marker=MARKER) as out:
+            written = {}
+            plan, card = self.plan, self.scorecard
+            if plan is not None and card is not None:
+                written["plan"] = out.write("plan.csv", plan.to_csv)
+                changes = card.changes
+                if changes is not None:
+                    written["changes"] = out.write("changes.csv", lambda p: changes.to_csv(p, index=False))
+                record = card.to_dict()
+                written["scorecard"] = out.write_json(
+                    "scorecard.json", {"headline": record.pop("headline"), "search": self.search, **record})
+                if maps:
+                    written.update(self._write_maps(out, plan, card))
+                written.update(write_formats(plan, card, out, formats))
+            written["result"] = out.write_json(MARKER, {**self.result.to_dict(), **(extra or {})})
         return written
 
-    def _write_maps(self, out: Path, plan: Plan, card: Scorecard) -> dict[str, Path]:
+    def _write_maps(self, out: OutputFolder, plan: Plan, card: Scorecard) -> dict[str, Path]:
         # maps import folium (about half a second): only runs that write maps pay for it
         from lombardy_districts.maps.compare import write_comparison
         from lombardy_districts.maps.render import write_plan_map
 
         problem, written = self.problem, {}
         status_quo = problem.status_quo
-        written["map"] = write_atomic(out / "map.html", lambda p: write_plan_map(
+        written["map"] = out.write("map.html", lambda p: write_plan_map(
             plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration))
         if status_quo is not None:
-            written["compare"] = write_atomic(out / "compare.html", lambda p: write_comparison(
+            written["compare"] = out.write("compare.html", lambda p: write_comparison(
                 status_quo, plan, p, scorecard_b=card, rules=problem.rules,
                 collaboration=problem.collaboration, titles=("status quo", "proposal")))
         return written
+
 
 def build_problem(
     territory: Territory,

@@ -24,7 +24,7 @@ def test_same_optimum_on_class_grid(objective):
     assert a.plan.violations(rules) == [] and b.plan.violations(rules) == []
 
 
-@pytest.mark.parametrize("below", [125.0, 1e6])
+@pytest.mark.parametrize("below", [125.0, 100_000.0])  # 100,000 per km2, the largest allowed: the old rule
 def test_same_optimum_with_a_mountain_density_cut_off_of_its_own(below):
     # the class grid's mountain villages have 90 to 150 inhabitants per km2: at 125 the cut-off
     # decides which groups of them are mountain plans (floor 300) and which low density or standard

@@ -82,7 +82,7 @@ plans = ["bg_dalmine", 7]
     ("[classes]\nmountain_statuses = [\"high\"]", r"mountain_statuses has \['high'\]; allowed: totally, partly, not"),
     ("[classes]\nhigh_density_min = \"dense\"", r"classes.high_density_min = 'dense'"),
     ("[classes]\nmountain_density_below = -1", r"classes.mountain_density_below = -1: must be a number of "
-     "inhabitants per km2 >= 0"),
+     "inhabitants per km2 from 0 to 100,000"),
     ("[classes]\nlow_density_max = 2000", r"low_density_max \(2000\) must be below classes.high_density_min"),
     ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number of inhabitants from 1 to"),
     ("[limits]\nceiling = true", r"limits.ceiling = True"),

@@ -33,7 +33,7 @@ def plan_adjacency(plan) -> nx.Graph:
     """Graph whose nodes are the plan ids and whose edges join plans that touch."""
     graph = nx.Graph()
     graph.add_nodes_from(plan.plan_ids)
-    assignment = plan.assignment
+    assignment = plan.assignment.to_dict()  # a dict lookup per edge: the studio recolours after every edit
     for u, v in plan.territory.graph.edges:
         a, b = assignment[u], assignment[v]
         if a != b:

@@ -12,6 +12,7 @@ local web application and opens the browser on it. What lives where:
 ``payload``     shapes, shared borders and ties the page draws
 ``state``       all of the above behind the page, as JSON-ready calls
 ``app``         the Starlette application: routes, access token, allowed hosts (the only HTTP code)
+``server``      uvicorn on a socket: in the foreground (the command), or in a thread (tests, notebooks)
 ``static/``     the page: plain HTML, CSS and JavaScript with the Leaflet shipped in ``maps/assets``
 ==============  ======================================================================================
 """
@@ -19,10 +20,6 @@ local web application and opens the browser on it. What lives where:
 from __future__ import annotations
 
 import logging
-import secrets
-import socket
-import threading
-import webbrowser
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -33,6 +30,7 @@ from lombardy_districts.model.options import DataOptions, Selection, SolverOptio
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
+"""Port tried first; a free one is taken when it is busy."""
 DEFAULT_WORKSPACE = "studio"
 
 
@@ -92,63 +90,22 @@ def studio(plan=None, *, status_quo=None, rules=None, collaboration=None, collab
     host, port
         Where to listen: ``127.0.0.1`` by default; any other host requires the access token printed with
         the address. Without a port, 8765 or else a free one.
+
+    Notes
+    -----
+    The solver runs in a separate process started with ``spawn``, which imports the calling script
+    again: in a script, call ``studio`` under ``if __name__ == "__main__":``.
     open_browser
         Open the page in the default browser.
     solver
         ``SolverOptions`` of the Complete, Repair and Merge buttons (default: CP-SAT, 30 s, one thread).
     """
-    import uvicorn
-
-    from lombardy_districts.studio.app import allowed_hosts, build_app, loopback, page_url
+    from lombardy_districts.studio.server import run
 
     state = prepare(plan, status_quo=status_quo, rules=rules, collaboration=collaboration,
                     collaboration_weights=collaboration_weights, data=data, selection=selection,
                     workspace=workspace, solver=solver, **options)
-    state.payload()  # shapes and borders ready before the first page asks
-    sock = _bind(host, port)
-    port = sock.getsockname()[1]
-    token = None if loopback(host) else secrets.token_urlsafe(24)
-    url = page_url(host, port, token)
-    app = build_app(state, hosts=allowed_hosts(host, port), token=token)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    print(f"studio: {len(state.territory.codes):,} municipalities; workspace {state.workspace.resolve()}")
-    print(f"studio: open {url}  (Ctrl-C to stop)", flush=True)
-    if open_browser:
-        threading.Thread(target=_open_when_ready, args=(server, url), daemon=True).start()
-    try:
-        server.run(sockets=[sock])
-    finally:
-        state.close()
-        sock.close()
-    print("studio: stopped; your session is saved in the workspace and reopens next time")
-
-
-def _bind(host: str, port: int | None) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for candidate in ([port] if port is not None else [DEFAULT_PORT, 0]):
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, candidate))
-        except OSError as exc:
-            sock.close()
-            if port is not None:
-                raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}. Fix: pick another --port, or "
-                                 "leave it out to use a free one") from None
-            continue
-        sock.listen(128)
-        return sock
-    raise InputError(f"cannot listen on {host}: no free port")
-
-
-def _open_when_ready(server, url: str) -> None:
-    import time
-
-    for _ in range(200):
-        if server.started:
-            webbrowser.open(url)
-            return
-        time.sleep(0.05)
+    run(state, host=host, port=port, open_browser=open_browser)
 
 
 __all__ = ["prepare", "studio"]

@@ -103,8 +103,6 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
     token
         Access token every request must carry (None: none needed, for a studio bound to this machine).
     """
-    territory_body: list[bytes] = []
-
     async def index(request: Request) -> Response:
         response = Response(_static("index.html"), media_type="text/html", headers=NO_STORE)
         if token is not None and request.query_params.get("token"):
@@ -120,10 +118,11 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
         return PlainTextResponse(f"no such file {name!r}", status_code=404)
 
     async def territory(request: Request) -> Response:
-        if not territory_body:
-            payload = await run_in_threadpool(state.payload)
-            territory_body.append(json.dumps(payload, separators=(",", ":")).encode())
-        return Response(territory_body[0], media_type="application/json", headers={"Cache-Control": "max-age=3600"})
+        raw, packed = await run_in_threadpool(state.payload_bytes)
+        headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(packed, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+        return Response(raw, media_type="application/json", headers=headers)
 
     async def get_state(request: Request) -> Response:
         return _json(state.state())
@@ -199,7 +198,8 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
         Route("/api/upload", upload, methods=["POST"]), Route("/api/open", open_file, methods=["POST"]),
         Route("/api/write", write, methods=["POST"]), Route("/files/{name:path}", download),
     ]
-    middleware = [Middleware(Guard, hosts=hosts, token=token), Middleware(GZipMiddleware, minimum_size=2000)]
+    middleware = [Middleware(Guard, hosts=hosts, token=token),
+                  Middleware(GZipMiddleware, minimum_size=2000, compresslevel=5)]
     return Starlette(routes=routes, middleware=middleware,
                      exception_handlers={Exception: on_error, InputError: on_error, InfeasibleError: on_error})
 

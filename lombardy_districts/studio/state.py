@@ -6,7 +6,9 @@ plain JSON-ready dicts. Tests drive it directly too.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -89,6 +91,7 @@ class StudioState:
         self.job: Job | None = None
         self.candidate: dict | None = None
         self._payload: dict | None = None
+        self._payload_bytes: tuple[bytes, bytes] | None = None
 
     # ----- what the page shows ---------------------------------------------------------------------
     def payload(self) -> dict:
@@ -96,6 +99,18 @@ class StudioState:
         if self._payload is None:
             self._payload = territory_payload(self.territory, self.collaboration, self.status_quo)
         return self._payload
+
+    def payload_bytes(self) -> tuple[bytes, bytes]:
+        """The payload as JSON bytes, plain and gzipped (computed once: it is large)."""
+        if self._payload_bytes is None:
+            raw = json.dumps(self.payload(), separators=(",", ":")).encode()
+            self._payload_bytes = (raw, gzip.compress(raw, 6))
+        return self._payload_bytes
+
+    def warm(self) -> None:
+        """Compute what the first page load asks for, before anyone asks."""
+        self.payload_bytes()
+        self.state()
 
     def scorecard(self) -> Scorecard:
         """The live scorecard of the current plan (cached per version)."""

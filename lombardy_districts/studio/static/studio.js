@@ -175,10 +175,11 @@
       polys.push(poly);
     }
     borderGroup = L.featureGroup().addTo(map);
+    // optional layers are filled the first time they are switched on
     const overlays = {};
     if (T.status_quo) {
       sqGroup = L.featureGroup();
-      T.edges.forEach(([i, j, lines]) => {
+      sqGroup.ldFill = () => T.edges.forEach(([i, j, lines]) => {
         if (T.status_quo[i] !== T.status_quo[j]) {
           sqGroup.addLayer(L.polyline(lines, {renderer, interactive: false, color: SQ, weight: 2.5, dashArray: "3 6"}));
         }
@@ -187,7 +188,7 @@
     }
     T.kinds.forEach((kind, k) => {
       const group = L.featureGroup();
-      T.ties.forEach(([a, b, kk]) => {
+      group.ldFill = () => T.ties.forEach(([a, b, kk]) => {
         if (kk !== k) { return; }
         const line = L.polyline([T.points[a], T.points[b]], {renderer, interactive: false});
         line.ldTie = [a, b];
@@ -197,7 +198,10 @@
       overlays["Collaboration: " + kind + " (grey kept, red cut)"] = group;
     });
     L.control.layers(null, overlays, {collapsed: false}).addTo(map);
-    map.on("overlayadd", () => drawTies(S));
+    map.on("overlayadd", (e) => {
+      if (e.layer.ldFill) { const fill = e.layer.ldFill; e.layer.ldFill = null; fill(); }
+      drawTies(S);
+    });
     setupLasso();
   }
 
@@ -407,6 +411,16 @@
   function renderChanges() {
     const s = S.scorecard.summary;
     $("changes").hidden = s.municipalities_moved === undefined;
+    if (s.municipalities_moved === undefined) { return; }
+    const table = $("change-table");
+    table.textContent = "";
+    const add = (k, v) => { const tr = document.createElement("tr"); cell(tr, k); cell(tr, v, "num"); table.appendChild(tr); };
+    add("Municipalities moved", fmt(s.municipalities_moved));
+    add("People moved", fmt(s.population_moved));
+    add("Plans formed by merging", fmt(s.plans_merged));
+    add("Status quo plans split", fmt(s.plans_split));
+    S.scorecard.plans.filter((r) => r.moved_in > 0).sort((a, b) => b.moved_in - a.moved_in).slice(0, 20)
+      .forEach((r) => add(r.name, r.moved_in + " moved in"));
   }
 
   function renderHistory() {
@@ -488,7 +502,10 @@
     $("candidate").hidden = !c;
     $("cand-map").hidden = !c;
     map.invalidateSize();
-    if (!c) { if (candMap) { map.unsync(candMap); candMap.remove(); candMap = null; candPolys = []; } return; }
+    if (!c) {
+      if (candMap) { map.unsync(candMap); candMap.unsync(map); candMap.remove(); candMap = null; candPolys = []; map.invalidateSize(); }
+      return;
+    }
     $("cand-title").textContent = c.action + " (" + (c.result ? c.result.status + ", " + c.result.wall_time_s + " s" : "") + ")";
     const table = $("cand-compare");
     table.textContent = "";
@@ -512,6 +529,8 @@
         candPolys.push(poly);
       }
       candBorders = L.featureGroup().addTo(candMap);
+      map.invalidateSize();
+      map.fitBounds(T.bounds, {animate: false});
       candMap.setView(map.getCenter(), map.getZoom(), {animate: false});
       map.sync(candMap); candMap.sync(map);
     }
@@ -595,10 +614,13 @@
     const started = performance.now();
     try {
       const [territory, state] = await Promise.all([get("api/territory"), get("api/state")]);
+      window.ldStartTimes = {fetched: performance.now() - started};
       T = territory;
       buildMap();
+      window.ldStartTimes.map = performance.now() - started;
       wire();
       applyState(state);
+      window.ldStartTimes.state = performance.now() - started;
     } catch (err) { ignoreHandled(err); return; }
     requestAnimationFrame(() => requestAnimationFrame(() => {
       window.ldReadyMs = performance.now() - started;

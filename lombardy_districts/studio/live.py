@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -111,7 +112,7 @@ class LiveScore:
         kept = np.bincount(la[inside], weights=w[inside], minlength=k)
         cut = np.bincount(la[~inside], weights=w[~inside], minlength=k) + \
             np.bincount(lb[~inside], weights=w[~inside], minlength=k)
-        table = pd.DataFrame({
+        columns = {
             "plan_id": ids,
             "name": plan_names,
             "municipalities": np.bincount(lab, minlength=k),
@@ -125,16 +126,30 @@ class LiveScore:
             "contiguous": contiguous,
             "collaboration_kept": kept,
             "collaboration_cut": cut,
-            "polsby_popper": [s[1] for s in shapes],
-        })[PLAN_COLUMNS]
-        table["class_reason"] = [class_reason(self.rules, c, p, a, m)
-                                 for c, p, a, m in zip(classes, pops, areas, mountain)]
-        summary = self._summary(table, ids, lab, inside, assignment)
+            "polsby_popper": np.array([s[1] for s in shapes], dtype=float),
+            "class_reason": [class_reason(self.rules, *row) for row in zip(classes, pops, areas, mountain)],
+        }
+        moved = None
         if self.sq_labels is not None:
             change, moved = self._change(lab, k)
+            columns["moved_in"] = np.bincount(lab[moved], minlength=k)
+        table = pd.DataFrame(columns, columns=[*PLAN_COLUMNS, *(c for c in columns if c not in PLAN_COLUMNS)])
+        summary = self._summary(table, ids, lab, inside, assignment)
+        if moved is not None:
             summary.update(change)
-            table["moved_in"] = np.bincount(lab[moved], minlength=k)
         return Scorecard(table, summary)
+
+    def adjacency(self, assignment: Mapping[str, str]) -> nx.Graph:
+        """Graph of plans that touch (the ``plan_adjacency`` of ``maps.colouring``), from the arrays."""
+        ids, lab = self.labels(assignment)
+        a, b = lab[self.graph_edges[:, 0]], lab[self.graph_edges[:, 1]]
+        cut = a != b
+        k = len(ids)
+        pairs = np.unique(np.minimum(a[cut], b[cut]) * k + np.maximum(a[cut], b[cut]))
+        graph = nx.Graph()
+        graph.add_nodes_from(ids)
+        graph.add_edges_from((ids[p // k], ids[p % k]) for p in pairs.tolist())
+        return graph
 
     def _shape(self, members: np.ndarray) -> tuple[bool, float, int]:
         """Contiguous?, Polsby-Popper and most populous member of a plan (cached by its members)."""

@@ -355,10 +355,8 @@ class Session:
     def _write(self, entry: dict) -> None:
         if self.journal is None:
             return
-        with self.journal.open("a", encoding="utf-8") as out:
+        with self.journal.open("a", encoding="utf-8") as out:  # closed, so written, before the page hears back
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
 
     def _replay(self, path: Path) -> None:
         """Rebuild the state from the journal; a last line cut short by a crash is ignored."""

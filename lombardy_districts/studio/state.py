@@ -13,8 +13,10 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from lombardy_districts.errors import InputError
-from lombardy_districts.maps.colouring import colour_plans
+from lombardy_districts.maps.colouring import colour_graph
 from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import Scorecard, evaluate
@@ -41,6 +43,31 @@ def start_plan(inputs: Inputs) -> tuple[Plan, str]:
     if "province" in gdf.columns:
         return Plan(inputs.territory, gdf["province"].astype(str)), "one area plan per province"
     return Plan(inputs.territory, dict.fromkeys(gdf.index, "all")), "one area plan for everything"
+
+
+def card_json(card: Scorecard) -> dict:
+    """``Scorecard.to_dict()``, built column by column (the page asks for it after every edit)."""
+    table = card.plans
+    columns = {}
+    for name in table.columns:
+        values = table[name].tolist()
+        if pd.api.types.is_float_dtype(table[name]):
+            values = [None if v != v else v for v in values]  # NaN is not JSON
+        columns[name] = values
+    keys = list(columns)
+    plans = [dict(zip(keys, row)) for row in zip(*columns.values())]
+    return {"plans": plans, "summary": _plain(card.summary)}
+
+
+def _plain(value):
+    """JSON types only: numpy scalars unwrapped, NaN as None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    return None if isinstance(value, float) and value != value else value
 
 
 class StudioState:
@@ -121,14 +148,14 @@ class StudioState:
 
     def _colours(self) -> dict[str, str]:
         if self._colour_version != self.session.version:
-            self.colours = colour_plans(self.session.plan(), preferred=self.colours)
+            self.colours = colour_graph(self.live.adjacency(self.session.assignment), preferred=self.colours)
             self._colour_version = self.session.version
         return self.colours
 
     def state(self) -> dict:
         """The whole state the page shows, as JSON."""
         s = self.session
-        card = self.scorecard().to_dict()
+        card = card_json(self.scorecard())
         names = {r["plan_id"]: r["name"] for r in card["plans"]}
         return {
             "version": s.version,
@@ -218,8 +245,8 @@ class StudioState:
         current = self.session.plan()
         assignment, names = match_ids(current, job.outcome.assignment)
         plan = Plan(self.territory, assignment, names)
-        card = self.live.score(assignment, names).to_dict()
-        colours = colour_plans(plan, preferred=self._colours())
+        card = card_json(self.live.score(assignment, names))
+        colours = colour_graph(self.live.adjacency(assignment), preferred=self._colours())
         return {"action": job.action, "version": job.version,
                 "assignment": [assignment[c] for c in self.territory.codes],
                 "names": {r["plan_id"]: r["name"] for r in card["plans"]}, "colours": colours,

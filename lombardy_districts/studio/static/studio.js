@@ -41,14 +41,18 @@
   const post = (path, body) => call("POST", path, body);
   const get = (path) => call("GET", path);
 
-  async function edit(op) {
+  async function edit(op, clearSelection) {
     pending = {start: performance.now(), op: op.op};
     try {
       const state = await post("api/edit", Object.assign({version: S.version}, op));
+      const answered = performance.now();
+      if (clearSelection) { selected = new Set(); }
       applyState(state);
-      const started = pending;
+      const started = pending, applied = performance.now();
       requestAnimationFrame(() => requestAnimationFrame(() => {
-        if (started) { window.ldTimings.push({op: started.op, ms: performance.now() - started.start}); }
+        const now = performance.now();
+        window.ldTimings.push({op: started.op, ms: now - started.start, server: answered - started.start,
+                               apply: applied - answered, paint: now - applied});
       }));
     } catch (err) { if (!err.handled) { throw err; } }
     finally { pending = null; }
@@ -324,36 +328,62 @@
 
   const CLASS = {standard: "standard", high_density: "high density", mountain: "mountain", low_density: "low density"};
 
+  let tableRows = new Map(), tableOrder = "";
+
+  function planRow(r) {
+    const tr = document.createElement("tr");
+    tr.dataset.plan = r.plan_id;
+    if (!r.compliant) { tr.classList.add("bad"); }
+    if (r.plan_id === cardPlan) { tr.classList.add("current"); }
+    const sw = cell(tr, "");
+    const span = document.createElement("span"); span.className = "swatch"; span.style.background = S.colours[r.plan_id] || "#999"; sw.appendChild(span);
+    cell(tr, (lockedPlans.has(r.plan_id) ? "\u{1F512} " : "") + r.name, "name");
+    cell(tr, fmt(r.population), "num pop");
+    const klass = cell(tr, CLASS[r["class"]] || r["class"]);
+    klass.title = r.class_reason;
+    cell(tr, fmt(r.floor), "num");
+    cell(tr, signed(r.margin), "num margin");
+    cell(tr, r.contiguous ? "yes" : "NO", "num");
+    const total = r.collaboration_kept + r.collaboration_cut;
+    cell(tr, total > 0 ? pct(r.collaboration_kept / total) : "-", "num");
+    if (S.has_status_quo) { cell(tr, fmt(r.moved_in), "num"); }
+    tr.addEventListener("click", () => { cardPlan = r.plan_id; renderCard(); renderPlanTable(); });
+    return tr;
+  }
+
   function renderPlanTable() {
+    // rows are rebuilt only where something shown changed, so an edit touches two or three rows
     const table = $("plan-table");
-    const frag = document.createDocumentFragment();
-    const head = document.createElement("tr");
-    ["", "Area plan", "Population", "Class", "Floor", "Margin", "Contig.", "Collab. kept"].concat(S.has_status_quo ? ["Moved in"] : [])
-      .forEach((h, i) => { const th = document.createElement("th"); th.textContent = h; if (i > 1 && i !== 3) { th.className = "num"; } head.appendChild(th); });
-    frag.appendChild(head);
     const rows = S.scorecard.plans.slice().sort((a, b) => (a.compliant - b.compliant) || a.name.localeCompare(b.name));
-    rows.forEach((r) => {
-      const tr = document.createElement("tr");
-      tr.dataset.plan = r.plan_id;
-      if (!r.compliant) { tr.classList.add("bad"); }
-      if (r.plan_id === cardPlan) { tr.classList.add("current"); }
-      const sw = cell(tr, "");
-      const span = document.createElement("span"); span.className = "swatch"; span.style.background = S.colours[r.plan_id] || "#999"; sw.appendChild(span);
-      cell(tr, (lockedPlans.has(r.plan_id) ? "\u{1F512} " : "") + r.name, "name");
-      cell(tr, fmt(r.population), "num pop");
-      const klass = cell(tr, CLASS[r["class"]] || r["class"]);
-      klass.title = r.class_reason;
-      cell(tr, fmt(r.floor), "num");
-      cell(tr, signed(r.margin), "num margin");
-      cell(tr, r.contiguous ? "yes" : "NO", "num");
-      const total = r.collaboration_kept + r.collaboration_cut;
-      cell(tr, total > 0 ? pct(r.collaboration_kept / total) : "-", "num");
-      if (S.has_status_quo) { cell(tr, fmt(r.moved_in), "num"); }
-      tr.addEventListener("click", () => { cardPlan = r.plan_id; renderCard(); renderPlanTable(); });
-      frag.appendChild(tr);
+    const keys = rows.map((r) => JSON.stringify([r, S.colours[r.plan_id], lockedPlans.has(r.plan_id), r.plan_id === cardPlan]));
+    const order = rows.map((r) => r.plan_id).join("\n");
+    if (order !== tableOrder) {
+      const head = document.createElement("tr");
+      ["", "Area plan", "Population", "Class", "Floor", "Margin", "Contig.", "Collab. kept"].concat(S.has_status_quo ? ["Moved in"] : [])
+        .forEach((h, i) => { const th = document.createElement("th"); th.textContent = h; if (i > 1 && i !== 3) { th.className = "num"; } head.appendChild(th); });
+      const frag = document.createDocumentFragment();
+      frag.appendChild(head);
+      const next = new Map();
+      rows.forEach((r, k) => {
+        const old = tableRows.get(r.plan_id);
+        const tr = old && old.key === keys[k] ? old.tr : planRow(r);
+        next.set(r.plan_id, {key: keys[k], tr});
+        frag.appendChild(tr);
+      });
+      table.textContent = "";
+      table.appendChild(frag);
+      tableRows = next;
+      tableOrder = order;
+      return;
+    }
+    rows.forEach((r, k) => {
+      const old = tableRows.get(r.plan_id);
+      if (old.key !== keys[k]) {
+        const tr = planRow(r);
+        table.replaceChild(tr, old.tr);
+        tableRows.set(r.plan_id, {key: keys[k], tr});
+      }
     });
-    table.textContent = "";
-    table.appendChild(frag);
   }
 
   function planOptions(select, ids, exclude) {
@@ -431,10 +461,14 @@
     $("redo").title = steps.redo ? "Redo: " + steps.redo : "Nothing to redo";
     const list = $("steps");
     list.textContent = "";
-    steps.labels.forEach((label, k) => {
+    const first = Math.max(0, steps.labels.length - 30);
+    list.start = first + 1;
+    if (first) { const li = document.createElement("li"); li.className = "muted"; li.textContent = first + " earlier steps (undo goes back through all of them)"; list.appendChild(li); list.start = first; }
+    steps.labels.slice(first).forEach((label, k) => {
       const li = document.createElement("li");
       li.textContent = label;
-      if (k >= steps.cursor) { li.className = "undone"; } else if (k === steps.cursor - 1) { li.className = "now"; }
+      const n = first + k;
+      if (n >= steps.cursor) { li.className = "undone"; } else if (n === steps.cursor - 1) { li.className = "now"; }
       list.appendChild(li);
     });
     $("version-label").textContent = "version " + S.version;
@@ -581,9 +615,9 @@
     $("move").addEventListener("click", () => {
       const target = $("move-to").value;
       if (!target) { show(["Pick the plan to move into (only plans next to the selection are listed)."], true); return; }
-      edit({op: "move", codes: Array.from(selected).map((i) => T.codes[i]), plan: target}).then(() => { selected = new Set(); refreshSelection(); });
+      edit({op: "move", codes: Array.from(selected).map((i) => T.codes[i]), plan: target}, true);
     });
-    $("new-plan").addEventListener("click", () => edit({op: "new_plan", codes: Array.from(selected).map((i) => T.codes[i])}).then(() => { selected = new Set(); refreshSelection(); }));
+    $("new-plan").addEventListener("click", () => edit({op: "new_plan", codes: Array.from(selected).map((i) => T.codes[i])}, true));
     $("lock-sel").addEventListener("click", () => edit({op: "lock", codes: Array.from(selected).map((i) => T.codes[i])}));
     $("unlock-sel").addEventListener("click", () => edit({op: "unlock", codes: Array.from(selected).map((i) => T.codes[i])}));
     $("clear-sel").addEventListener("click", () => { selected = new Set(); refreshSelection(); });
@@ -624,6 +658,7 @@
     } catch (err) { ignoreHandled(err); return; }
     requestAnimationFrame(() => requestAnimationFrame(() => {
       window.ldReadyMs = performance.now() - started;
+      window.ldReadyAt = performance.now();  // since navigation start
       document.body.dataset.ready = "1";
     }));
   }

@@ -2,7 +2,7 @@
 
 ``Layout`` wraps ``Units`` with lists (faster than numpy for the one-at-a-time work of
 growing regions) and answers three questions: a region's floor from its totals (the exact
-class rule of ``Rules.classify``), whether a unit may join a region (hard boundaries, locks,
+class rule, ``measures.ClassRule``), whether a unit may join a region (hard boundaries, locks,
 ceiling), and whether a set of units is connected.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.rules import Rules
 
 from .units import Units, reach
@@ -17,11 +18,11 @@ from .units import Units, reach
 
 @dataclass
 class Totals:
-    """Population, area and mountain area of a region."""
+    """Population, area and mountain area of a region (areas in units of 1/AREA_SCALE km2)."""
 
     pop: int = 0
-    area: float = 0.0
-    mountain: float = 0.0
+    area: int = 0
+    mountain: int = 0
 
     def plus(self, other: Totals) -> Totals:
         """Totals of the union of two disjoint regions."""
@@ -40,9 +41,14 @@ class Layout:
         self.rules = rules
         self.n = len(units)
         self.pop = [int(p) for p in units.population]
-        self.area = [float(a) for a in units.area]
-        self.mountain = [float(m) for m in units.mountain_area]
+        self.area = [int(a) for a in units.area]
+        self.mountain = [int(m) for m in units.mountain_area]
         self.neighbors = [list(nb) for nb in units.neighbors]
+        self.links: list[dict[int, int]] = [{} for _ in range(self.n)]
+        for (i, j), c in units.edge_count.items():
+            self.links[i][j] = self.links[j][i] = c
+        self.inner_collab = units.inner_collaboration
+        self.rule = ClassRule.of(rules)
         self.group = list(units.group) if units.group is not None else [None] * self.n
         self.lock = [units.locked.get(i) for i in range(self.n)]
         self.exclusive = set(units.exclusive)
@@ -67,18 +73,10 @@ class Layout:
                       sum(self.mountain[u] for u in members))
 
     def floor(self, t: Totals) -> int:
-        """Population floor of a region with totals ``t``: the rule of ``Rules.classify`` exactly."""
+        """Population floor of a region with totals ``t`` (``measures.ClassRule``)."""
         if self.uniform:
             return self.lowest
-        r = self.rules
-        if t.mountain > r.mountain_area_share * t.area:
-            return self.floors["mountain"]
-        density = t.pop / t.area if t.area > 0 else 0.0
-        if density >= r.high_density_min:
-            return self.floors["high_density"]
-        if density <= r.low_density_max:
-            return self.floors["low_density"]
-        return self.floors["standard"]
+        return self.floors[self.rule.classify(t.pop, t.area, t.mountain)]
 
     def complies(self, t: Totals) -> bool:
         """Whether a (connected) region with totals ``t`` meets its floor and the ceiling."""

@@ -1,13 +1,13 @@
 """Objective values of a partition and the boundary-move local search for the other objectives.
 
-Values, all "larger is better" once signed by ``signed``:
+Values, all "larger is better" once signed by ``signed``, with the meanings of ``model.measures``
+(tests hold these fast copies to the definitions there):
 
 - ``plans``: number of regions (objective ``max-plans``);
-- ``collaboration``: collaboration weight on edges inside regions;
-- ``cut``: contiguity edges between regions (objective ``compact``, minimised);
-- ``moved``: municipalities not in the plan that continues their status-quo plan (objective
-  ``disruption``, minimised). Each new plan continues at most one status-quo plan: pairs are
-  matched greedily by the number of municipalities they share.
+- ``collaboration``: collaboration weight on ties inside regions (ties inside units included);
+- ``cut``: municipality-level contiguity edges between regions (objective ``compact``, minimised);
+- ``moved``: municipalities not in their status-quo plan's successor, the region holding most of
+  that plan's municipalities (objective ``disruption``, minimised).
 """
 
 from __future__ import annotations
@@ -22,35 +22,46 @@ SIGN = {"max-plans": ("plans", 1), "collaboration": ("collaboration", 1), "compa
         "disruption": ("moved", -1)}
 
 
-def home_of(layout: Layout, part: Partition) -> dict[int, int | None]:
-    """Region id -> the status-quo plan index it continues (None when it continues none)."""
+def overlaps(layout: Layout, part: Partition) -> dict[int, dict[int, int]]:
+    """Status-quo plan index -> {region id: its municipalities in that region}."""
+    out: dict[int, dict[int, int]] = {}
     sq = layout.units.status_quo
     if sq is None:
-        return dict.fromkeys(part.regions)
-    overlap: dict[tuple[int, int], int] = {}
+        return out
     for u, k in enumerate(part.label):
-        key = (k, int(sq[u]))
-        overlap[key] = overlap.get(key, 0) + layout.size[u]
-    home: dict[int, int | None] = dict.fromkeys(part.regions)
-    used = set()
-    for (k, s), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
-        if home[k] is None and s not in used:
-            home[k] = s
-            used.add(s)
-    return home
+        share = out.setdefault(int(sq[u]), {})
+        share[k] = share.get(k, 0) + layout.size[u]
+    return out
+
+
+def _moved(share: dict[int, int]) -> int:
+    """Municipalities of one status-quo plan outside its successor."""
+    return sum(share.values()) - max(share.values(), default=0)
 
 
 def values(layout: Layout, part: Partition) -> dict[str, float]:
     """Every objective value of ``part``."""
     lab = part.label
-    collab = sum(w for u in range(layout.n) for v, w in layout.collab[u].items() if v > u and lab[u] == lab[v])
-    cut = sum(1 for i, j in layout.units.edges if lab[i] != lab[j])
-    moved = 0
-    sq = layout.units.status_quo
-    if sq is not None:
-        home = home_of(layout, part)
-        moved = sum(layout.size[u] for u in range(layout.n) if home[lab[u]] != int(sq[u]))
+    collab = layout.inner_collab + sum(
+        w for u in range(layout.n) for v, w in layout.collab[u].items() if v > u and lab[u] == lab[v])
+    cut = sum(c for u in range(layout.n) for v, c in layout.links[u].items() if v > u and lab[u] != lab[v])
+    moved = sum(_moved(share) for share in overlaps(layout, part).values())
     return {"plans": len(part), "collaboration": float(collab), "cut": cut, "moved": moved}
+
+
+def _moved_shift(share: dict[int, int], size: int, a: int, b: int) -> dict[int, int]:
+    """``share`` after ``size`` municipalities go from region ``a`` to region ``b``."""
+    after = dict(share)
+    after[a] -= size
+    if not after[a]:
+        del after[a]
+    after[b] = after.get(b, 0) + size
+    return after
+
+
+def _moved_delta(share: dict[int, int], size: int, a: int, b: int) -> int:
+    """Change in ``_moved(share)`` when ``size`` municipalities go from region ``a`` to region ``b``."""
+    return _moved(_moved_shift(share, size, a, b)) - _moved(share)
 
 
 def rank(vals: dict[str, float], objectives, weights) -> tuple:
@@ -74,7 +85,7 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
     if not wanted:
         return part
     vals = values(layout, part)
-    home = home_of(layout, part)
+    shares = overlaps(layout, part)
     sq = layout.units.status_quo
     for _ in range(max_passes):
         improved = False
@@ -90,8 +101,8 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
                 continue
             links: dict[int, float] = {}
             weight: dict[int, float] = {}
-            for v in layout.neighbors[u]:
-                links[part.label[v]] = links.get(part.label[v], 0) + 1
+            for v, c in layout.links[u].items():
+                links[part.label[v]] = links.get(part.label[v], 0) + c
             for v, w in layout.collab[u].items():
                 weight[part.label[v]] = weight.get(part.label[v], 0.0) + w
             ta = ra.totals.minus(layout.unit_totals(u))
@@ -108,14 +119,15 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
                 new["collaboration"] += weight.get(b, 0.0) - weight.get(a, 0.0)
                 new["cut"] += links.get(a, 0) - links.get(b, 0)
                 if sq is not None:
-                    s = int(sq[u])
-                    new["moved"] += layout.size[u] * ((home[b] != s) - (home[a] != s))
+                    new["moved"] += _moved_delta(shares[int(sq[u])], layout.size[u], a, b)
                 if rank(new, objectives, weights) <= rank(vals, objectives, weights):
                     continue
                 budget.spend(len(ra.members))
                 if not layout.connected(ra.members - {u}):
                     break
                 part.move(u, b)
+                if sq is not None:
+                    shares[int(sq[u])] = _moved_shift(shares[int(sq[u])], layout.size[u], a, b)
                 vals = new
                 improved = True
                 break

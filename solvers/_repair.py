@@ -1,10 +1,11 @@
 """Start from the status quo and fix it with as few moved municipalities as the greedy rule finds.
 
 A status-quo plan that is not connected is first cut into its connected pieces (and by hard
-boundaries). Then, smallest first, each region below its floor takes neighbouring units whose
-region can spare them (still connected and compliant afterwards), largest population first so
-that few municipalities move; when no neighbour can spare a unit it merges with the neighbour
-whose smaller side has the fewest municipalities.
+boundaries); its largest piece carries on the plan. Then, smallest first, each region below its
+floor takes neighbouring units whose region can spare them (still connected and compliant
+afterwards), largest population first so that few municipalities move; when no neighbour can
+spare a unit it merges with the neighbour whose smaller side has the fewest municipalities. With
+``keep`` (repair mode: every current plan is kept), two regions that carry on plans never merge.
 """
 
 from __future__ import annotations
@@ -15,32 +16,50 @@ from ._local import Partition
 from .units import reach
 
 
-def status_quo_partition(layout: Layout) -> Partition:
-    """Regions = connected pieces of each status-quo plan within one hard-boundary group."""
+def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
+    """Regions = connected pieces of each status-quo plan within one hard-boundary group.
+
+    Also returns the ids of the regions that carry on a plan: each plan's largest piece.
+    """
     sq = layout.units.status_quo
-    by_key: dict[tuple, set[int]] = {}
+    assert sq is not None, "a status quo partition needs a status quo"
+    by_plan: dict[int, set[int]] = {}
     for u in range(layout.n):
-        by_key.setdefault((int(sq[u]), layout.group[u]), set()).add(u)
-    regions = []
-    for key in sorted(by_key, key=str):
-        rest = set(by_key[key])
-        while rest:
-            piece = reach(layout.neighbors, min(rest), rest)
-            rest -= piece
+        by_plan.setdefault(int(sq[u]), set()).add(u)
+    regions: list[Region] = []
+    main: list[int] = []
+    for q in sorted(by_plan):
+        pieces = []
+        for group in sorted({layout.group[u] for u in by_plan[q]}, key=str):
+            rest = {u for u in by_plan[q] if layout.group[u] == group}
+            while rest:
+                piece = reach(layout.neighbors, min(rest), rest)
+                rest -= piece
+                pieces.append(piece)
+        biggest = max(pieces, key=lambda p: (sum(layout.size[u] for u in p), -min(p)))
+        for piece in pieces:
+            if piece is biggest:
+                main.append(len(regions))
             regions.append(Region(layout, piece))
-    return Partition(layout, regions)
+    part = Partition(layout, regions)  # region ids follow the order given
+    return part, set(main)
 
 
-def repair(layout: Layout, part: Partition) -> Partition:
-    """Fix every region below its floor by taking units from neighbours or by merging."""
+def repair(layout: Layout, part: Partition, keep: set[int] | None = None) -> Partition:
+    """Fix every region below its floor by taking units from neighbours or by merging.
+
+    Regions in ``keep`` never merge with each other. Returns when every region complies or no
+    step helps any more (then some region is still below its floor).
+    """
+    keep = keep or set()
     while True:
         short = [k for k, r in part.regions.items() if not layout.complies(r.totals)]
         if not short:
             return part
-        k = min(short, key=lambda k: (part.regions[k].totals.pop, k))
-        if _take_one(layout, part, k):
-            continue
-        if not _merge_one(layout, part, k):
+        for k in sorted(short, key=lambda k: (part.regions[k].totals.pop, k)):
+            if _take_one(layout, part, k) or _merge_one(layout, part, k, keep):
+                break
+        else:
             return part
 
 
@@ -67,11 +86,13 @@ def _take_one(layout: Layout, part: Partition, k: int) -> bool:
     return False
 
 
-def _merge_one(layout: Layout, part: Partition, k: int) -> bool:
-    """Merge region ``k`` with the neighbour that moves the fewest municipalities."""
+def _merge_one(layout: Layout, part: Partition, k: int, keep: set[int]) -> bool:
+    """Merge region ``k`` with the neighbour that moves the fewest municipalities (never two of ``keep``)."""
     region = part.regions[k]
     options = []
     for j in part.neighbours(k):
+        if j in keep and k in keep:
+            continue
         other = part.regions[j]
         t = layout.joined(other, region)
         if t is None:
@@ -82,6 +103,8 @@ def _merge_one(layout: Layout, part: Partition, k: int) -> bool:
     if not options:
         return False
     _, _, j, keep_other = min(options)
+    if j in keep or k in keep:
+        keep_other = j in keep
     if keep_other:
         part.merge(j, k)
     else:

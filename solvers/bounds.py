@@ -12,8 +12,11 @@ import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
 
+from lombardy_districts.model.measures import AREA_SCALE
 from lombardy_districts.model.rules import CLASSES, Rules
 
+from ._bound import plan_bound
+from ._layout import Layout
 from .units import Units
 
 
@@ -70,9 +73,6 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
         + f", summed over {len(parts)} part(s)"
     )
     if not bad:  # the heuristic's count of big units and small components is sometimes tighter
-        from ._bound import plan_bound
-        from ._layout import Layout
-
         simple = plan_bound(Layout(units, rules))
         if simple < total:
             total, method = simple, f"big units plus small components (tighter than the {method})"
@@ -100,8 +100,8 @@ def _describe(units: Units, part: np.ndarray, rules: Rules) -> str:
 
 def _class_bound(units: Units, rules: Rules, part: np.ndarray) -> int:
     p = units.population[part].astype(float)
-    a = units.area[part]
-    m = units.mountain_area[part]
+    a = units.area[part] / AREA_SCALE  # km2
+    m = units.mountain_area[part] / AREA_SCALE
     k, nc = len(part), len(CLASSES)
     nz = k * nc  # z[i, c] at i * nc + c; then n_c at nz + c
     nvar = nz + nc

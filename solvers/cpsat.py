@@ -24,8 +24,9 @@ Ceiling (``add_ceiling``): ``P[r] <= ceiling``. Hard boundaries and exclusive lo
 Objectives (``objective_terms``):
     max-plans ``sum_r y[r]`` (max); collaboration ``sum w_ij s_ij`` (max) and compact
     ``|E| - sum_{ij in E} s_ij`` (min) with ``s_ij => lab[i] = lab[j]`` and
-    ``s_ij + x[i,r] - x[j,r] <= 1``; disruption (min) ``sum_i w_i (1 - k_i)`` with
-    ``owner[q]`` the root inheriting status quo plan ``q`` (``AllDifferent``, or none) and
+    ``s_ij + x[i,r] - x[j,r] <= 1`` (compact weighs each unit edge by the municipality edges
+    behind it); disruption (min) ``sum_i w_i (1 - k_i)`` with ``owner[q]`` the root of the plan
+    continuing status quo plan ``q`` (its successor; several plans may share one) and
     ``k_i => lab[i] = owner[sq(i)]``. Lexicographic: solve, fix ``obj >= best`` (or ``<=``),
     solve the next; or one weighted sum (``problem.weights``, sign by sense).
 
@@ -111,7 +112,9 @@ class CPSATSolver(Solver):
             return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = CpsatModel(setup)
         stages = stages_of(problem)
-        statuses, values, bounds = [], {}, {}
+        statuses: list[str] = []
+        values: dict[str, float | None] = {}
+        bounds: dict[str, float] = {}
         answer = None
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - start))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 
+from ortools.sat.python import cp_model
+
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
 from .exact import SENSE, Setup
 from .model_data import integer_weights
@@ -20,21 +22,21 @@ class CpsatModel:
     """The CP-SAT model of a ``Setup``; one builder method per constraint family."""
 
     def __init__(self, setup: Setup):
-        from ortools.sat.python import cp_model
-
         self.cp = cp_model
         self.setup = setup
         self.m = cp_model.CpModel()
         self.stage_value = None
-        self.all_vars = []
+        self.all_vars: list = []
         self.add_assignment()
         self.add_contiguity()
         self.add_floors()
         self.add_ceiling()
         self.add_locks()
         self.add_plan_count()
-        self.same = {}
-        self.kept = None
+        self.same: dict = {}
+        self.kept: list | None = None
+        if setup.problem.mode == "repair":
+            self._kept()  # repair keeps every current plan, whatever the objectives
         self.add_hint()
 
     def _bool(self):
@@ -194,23 +196,42 @@ class CpsatModel:
             self.m.add(s + self.y[hi] - self.x.get((lo, hi), 0) <= 1)
 
     def _kept(self):
-        """Disruption terms: ``owner`` of each status quo plan and ``k_i`` per unit."""
+        """Disruption terms: ``owner`` (successor) of each status quo plan and ``k_i`` per unit.
+
+        Several status quo plans may share a successor (a merger moves nobody); minimising the
+        units not kept makes each owner the plan holding most of its plan (``measures.moved``).
+        In repair mode every plan is kept: owners are all different, and each is the plan
+        holding most of its status quo plan, so the successors the scorecard finds are these.
+        """
         if self.kept is None:
             units, c = self.setup.model, self.setup.candidates
             sq = units.status_quo
-            owners = {}
+            repair = self.setup.problem.mode == "repair"
+            owners, members = {}, {}
             for q in sorted(set(int(v) for v in sq)):
-                values = sorted({r for i in range(len(units)) if sq[i] == q for r in c.roots_of[i]})
-                dom = self.cp.Domain.from_values([-1 - q] + values)
+                members[q] = [i for i in range(len(units)) if sq[i] == q]
+                values = sorted({r for i in members[q] for r in c.roots_of[i]})
+                dom = self.cp.Domain.from_values(values if repair else [-1 - q] + values)
                 owners[q] = self.m.new_int_var_from_domain(dom, "")
                 self.all_vars.append(owners[q])
-            self.m.add_all_different(owners.values())
             self.kept = []
             for i in range(len(units)):
                 k = self._bool()
                 self.m.add(self.lab[i] == owners[int(sq[i])]).only_enforce_if(k)
                 self.kept.append(k)
+            if repair:
+                self._keep_every_plan(owners, members)
         return self.kept
+
+    def _keep_every_plan(self, owners, members) -> None:
+        """Repair mode: distinct owners, each holding at least as much of its plan as any other plan."""
+        w, c, kept_of = self.setup.disruption_weight, self.setup.candidates, self.kept
+        assert w is not None and kept_of is not None
+        self.m.add_all_different(owners.values())
+        for units in members.values():
+            kept = sum(int(w[i]) * kept_of[i] for i in units)
+            for r in sorted({r for i in units for r in c.roots_of[i]}):
+                self.m.add(kept >= sum(int(w[i]) * self.x[i, r] for i in units if (i, r) in self.x))
 
     def objective_terms(self, name):
         """(integer expression, scale): objective value = expression / scale, sense ``SENSE[name]``."""
@@ -221,7 +242,8 @@ class CpsatModel:
             weights, scale = integer_weights(units.collaboration, "collaboration weights")
             return sum(w * self._same(i, j) for (i, j), w in weights.items() if w), scale
         if name == "compact":
-            return len(units.edges) - sum(self._same(i, j) for i, j in units.edges), 1
+            counts = units.edge_count
+            return sum(counts.values()) - sum(counts[i, j] * self._same(i, j) for i, j in units.edges), 1
         if name == "disruption":
             w = self.setup.disruption_weight
             kept = self._kept()
@@ -328,8 +350,6 @@ class CpsatModel:
 
 def solution_callback(model: CpsatModel, scale: int, start: float, progress):
     """A solution callback that reports each new incumbent to ``progress``."""
-    from ortools.sat.python import cp_model
-
     class Callback(cp_model.CpSolverSolutionCallback):
         def __init__(self):
             super().__init__()

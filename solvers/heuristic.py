@@ -42,7 +42,7 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from ._bound import plan_bound
 from ._budget import Budget
-from ._grow import grow, lock_regions, totals_ok
+from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
 from ._moves import polish, rank, values
@@ -91,15 +91,17 @@ class HeuristicSolver(Solver):
                           "elapsed": time.perf_counter() - t0, "plans": len(part)})
 
         candidates = []
-        from_sq = units.status_quo is not None and (problem.mode == "repair" or objectives[0] == "disruption")
-        if from_sq:
-            part = repair(layout, status_quo_partition(layout))
+        if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
+            return self._repair(layout, units, objectives, rng, budget, bound, t0)
+        if units.status_quo is not None and objectives[0] == "disruption":
+            part, _ = status_quo_partition(layout)
+            part = repair(layout, part)
             if totals_ok(layout, list(part.regions.values())):
                 candidates.append(part)
         if warm_start is not None:
-            part = _from_plan(layout, units, warm_start)
-            if part is not None:
-                candidates.append(part)
+            given = _from_plan(layout, units, warm_start)
+            if given is not None:
+                candidates.append(given)
         if not candidates or "max-plans" in objectives[:1]:
             best = self._search(layout, rng, budget, bound, opts, state, report, candidates)
             if best is not None:
@@ -112,6 +114,28 @@ class HeuristicSolver(Solver):
         scored = [(rank(values(layout, p), objectives, problem.weights), i) for i, p in enumerate(candidates)]
         part = candidates[max(scored)[1]]
         part = polish(layout, part, objectives, problem.weights, rng, budget)
+        return self._result(layout, units, part, objectives, bound, state, budget, t0)
+
+    def _repair(self, layout, units, objectives, rng, budget, bound, t0) -> SolveResult:
+        """Repair mode: fix the status quo by moving municipalities, keeping every plan."""
+        part, keep = status_quo_partition(layout)
+        part = repair(layout, part, keep)
+        short = [r for r in part.regions.values() if not layout.complies(r.totals)]
+        if short:
+            sq = self.problem.status_quo
+            assert sq is not None  # repair mode has one (Problem checks it)
+            names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
+            return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
+                               message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
+                                       "while keeping every current plan; try an exact solver (cpsat), or "
+                                       "--mode merge to merge plans")
+        part = polish(layout, part, objectives, self.problem.weights, rng, budget)
+        state = {"stopped_by": None, "starts": 0}
+        return self._result(layout, units, part, objectives, bound, state, budget, t0)
+
+    def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
+        """The checked plan of ``part`` and the search record."""
+        problem, seed = self.problem, self.options.seed
         plan = units.to_plan(problem, part.labels())
         broken = plan.violations(problem.rules)
         wall = time.perf_counter() - t0
@@ -126,7 +150,7 @@ class HeuristicSolver(Solver):
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
-        if deterministic:
+        if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":
                 details["stopped_by"] = "wall_safety_limit" if budget.wall_limit_hit else "work_budget"
@@ -193,8 +217,6 @@ def _clone(region):
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:
     """Unit-level partition of a warm-start plan, or None if it does not fit the units or rules."""
-    from ._grow import Region
-
     by_label: dict[str, set[int]] = {}
     for u, members in enumerate(units.members):
         labels = {plan.assignment.get(c) for c in members}

@@ -37,8 +37,9 @@ from lombardy_districts.errors import InputError
 
 from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, safety_seconds
 from .bounds import PlanBound
-from .exact import SENSE, Setup
-from .model_data import ClassTerms, build_candidates
+from .cpsat_model import CpsatModel
+from .exact import SENSE, Setup, unit_values
+from .model_data import ClassTerms, build_candidates, integer_weights
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +108,8 @@ def wanted(problem, tuning: dict, restricted: bool, fixed) -> bool:
 
 def scores(units, labels, objectives) -> tuple:
     """Lexicographic score of ``labels`` over ``units`` (higher is better): sense x value per objective."""
-    out = []
-    for name in objectives:
-        if name == "max-plans":
-            value = float(len(set(labels)))
-        elif name == "collaboration":
-            value = float(sum(w for (i, j), w in units.collaboration.items() if labels[i] == labels[j]))
-        else:  # compact: edges between plans
-            value = float(sum(1 for i, j in units.edges if labels[i] != labels[j]))
-        out.append(round(SENSE[name] * value, 9))
-    return tuple(out)
+    values = unit_values(units, labels)
+    return tuple(round(SENSE[name] * values[name], 9) for name in objectives)
 
 
 def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | None, progress, start: float):
@@ -238,8 +231,6 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
     Returns (labels per group unit or None, proved optimal, stopped by the wall clock in
     deterministic mode, where the wall limit is only a safety net of ``SAFETY_FACTOR * 3 * sub_time``).
     """
-    from .cpsat_model import CpsatModel
-
     sub = setup.model.subset(group)
     hint = [labels[u] for u in group]
     rules = setup.problem.rules
@@ -284,9 +275,7 @@ def _span(model, name, sub) -> int:
     if name == "max-plans":
         return len(sub)
     if name == "compact":
-        return len(sub.edges)
-    from .model_data import integer_weights
-
+        return sum(sub.edge_count.values())
     weights, _ = integer_weights(sub.collaboration, "collaboration weights")
     return int(sum(weights.values()))
 

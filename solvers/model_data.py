@@ -12,22 +12,19 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.model.measures import AREA_SCALE, ClassRule
 from lombardy_districts.model.rules import CLASSES, Rules
 
 from .units import Units, reach
 
-AREA_SCALE = 10_000
-"""Areas enter the integer model in units of 1/AREA_SCALE km2 (100 m2)."""
-
 
 @dataclass(frozen=True)
 class ClassTerms:
-    """The class rule of ``Rules.classify`` as integer terms per unit.
+    """The class rule (``measures.ClassRule``) as integer linear terms per unit.
 
     For a plan ``S`` with population ``P``, area ``A`` and mountain area ``M`` (sums over S):
 
@@ -36,9 +33,8 @@ class ClassTerms:
     - sparse enough   <=>  ``sum_{i in S} low[i] >= 0``        (P <= low_density_max * A)
 
     class = mountain if mountain, else high_density if dense, else low_density if sparse,
-    else standard. Areas are rounded to 1/AREA_SCALE km2 per unit and the three cut-offs to
-    fractions with denominators up to 1,000, so only plans within a hair of a cut-off could be
-    classed differently from the evaluator, which the solvers run on every answer anyway.
+    else standard. Areas are the units' whole 1/AREA_SCALE km2 and the cut-offs the rule's
+    fractions, so these terms class every plan exactly as the evaluator does.
     """
 
     mountain: np.ndarray
@@ -49,12 +45,11 @@ class ClassTerms:
     @classmethod
     def from_units(cls, units: Units, rules: Rules) -> ClassTerms:
         """Integer terms for ``units`` under ``rules``."""
-        area = np.rint(units.area * AREA_SCALE).astype(np.int64)
-        mount = np.rint(units.mountain_area * AREA_SCALE).astype(np.int64)
+        area = units.area.astype(np.int64)
+        mount = units.mountain_area.astype(np.int64)
         pop = units.population.astype(np.int64)
-        share = Fraction(rules.mountain_area_share).limit_denominator(1000)
-        high = Fraction(rules.high_density_min).limit_denominator(1000)
-        low = Fraction(rules.low_density_max).limit_denominator(1000)
+        rule = ClassRule.of(rules)
+        share, high, low = rule.share, rule.high, rule.low
         mountain = share.denominator * mount - share.numerator * area
         dense = pop * AREA_SCALE * high.denominator - high.numerator * area
         sparse = low.numerator * area - pop * AREA_SCALE * low.denominator

@@ -12,12 +12,13 @@ Floors (``_floors``), big-M reification of the class rule: ``mt, dh, dl in {0,1}
     ``mt = 1 <=> sum_i mountain_i x[i,r] >= 1``, ``dh = 1 <=> sum_i high_i x[i,r] >= 0``,
     ``dl = 1 <=> sum_i low_i x[i,r] >= 0``; ``P[r] >= f_low y``, ``P >= f_m mt``,
     ``P >= f_h (y - mt + dh - 1)``, ``P >= f_l (y - mt - dh + dl - 1)``, ``P >= f_s (y - mt - dh - dl)``.
-Number of plans (``_plan_count``): ``min_plans <= sum_r y[r] <= max_plans`` (options ``plans``,
-    ``min_plans``, ``max_plans``). Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
+Number of plans (``_plan_count``): ``min_plans <= sum_r y[r] <= max_plans`` (the problem's
+    ``min_plans`` and ``max_plans``). Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
     ``x[a,r] + x[b,r] <= 1`` across labels.
-Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``|E| - sum s`` with
-    ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways; disruption ``sum_i w_i (1 - sum_r k[i,r])`` with
-    ``h[r,q]`` (plan r inherits status quo plan q; ``sum_q h <= y``, ``sum_r h <= 1``),
+Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``sum c (1 - s)`` (``c``
+    the municipality edges behind a unit edge) with ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways;
+    disruption ``sum_i w_i (1 - sum_r k[i,r])`` with ``h[r,q]`` (plan r continues status quo plan
+    q, its successor; ``h <= y``, ``sum_r h <= 1``, several q may share one r),
     ``k[i,r] <= x[i,r]``, ``k[i,r] <= h[r, sq(i)]``. Lexicographic by fixing each stage's value.
 """
 
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import logging
 import time
+
+import pulp
 
 from lombardy_districts.model.problem import SolveResult, relative_gap
 
@@ -54,8 +57,6 @@ class PulpSolver(Solver):
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Solve with CBC; ``progress`` is called once per lexicographic stage."""
-        import pulp
-
         start = time.perf_counter()
         problem = self.problem
         time_limit, seed, workers = self.options.time_limit, self.options.seed, self.threads
@@ -124,7 +125,10 @@ class _Milp:
         self._floors()
         self._locks()
         self._plan_count()
-        self.same, self.kept = {}, None
+        self.same: dict = {}
+        self.kept: list | None = None
+        if setup.problem.mode == "repair":
+            self._kept()  # repair keeps every current plan, whatever the objectives
 
     def _var(self, name, cat="Binary", low=0, up=1):
         return self.pulp.LpVariable(name, lowBound=low, upBound=up, cat=cat)
@@ -232,10 +236,15 @@ class _Milp:
                 for r in c.roots_of[i]:
                     if (r, sq[i]) not in h:
                         h[r, sq[i]] = self._var(f"h_{r}_{sq[i]}")
-            for r in c.members_of:
-                self.prob += lp.lpSum(v for (rr, _), v in h.items() if rr == r) <= self.y[r]
+            repair = self.setup.problem.mode == "repair"
+            for (r, _), v in h.items():  # several status quo plans may share a successor ...
+                self.prob += v <= self.y[r]
+            if repair:  # ... except in repair mode, which keeps every current plan
+                for r in {r for r, _ in h}:
+                    self.prob += lp.lpSum(v for (rr, _), v in h.items() if rr == r) <= self.y[r]
             for q in set(sq):
-                self.prob += lp.lpSum(v for (_, qq), v in h.items() if qq == q) <= 1
+                owned = lp.lpSum(v for (_, qq), v in h.items() if qq == q)
+                self.prob += (owned == 1) if repair else (owned <= 1)
             self.kept = []
             for i in range(len(units)):
                 ks = []
@@ -245,7 +254,19 @@ class _Milp:
                     self.prob += k <= h[r, sq[i]]
                     ks.append(k)
                 self.kept.append(lp.lpSum(ks))
+            if repair:
+                self._owner_holds_most(sq)
         return self.kept
+
+    def _owner_holds_most(self, sq) -> None:
+        """Repair mode: each plan's owner holds at least as much of it as any other plan (its successor)."""
+        w, c, lp, kept_of = self.setup.disruption_weight, self.setup.candidates, self.pulp, self.kept
+        assert w is not None and kept_of is not None
+        for q in set(sq):
+            units = [i for i in range(len(sq)) if sq[i] == q]
+            kept = lp.lpSum(int(w[i]) * kept_of[i] for i in units)
+            for r in sorted({r for i in units for r in c.roots_of[i]}):
+                self.prob += kept >= lp.lpSum(int(w[i]) * self.x[i, r] for i in units if (i, r) in self.x)
 
     def _terms(self, name):
         units, lp = self.setup.model, self.pulp
@@ -255,7 +276,8 @@ class _Milp:
             weights, scale = integer_weights(units.collaboration, "collaboration weights")
             return lp.lpSum(w * self._same(i, j) for (i, j), w in weights.items() if w), scale
         if name == "compact":
-            return len(units.edges) - lp.lpSum(self._same(i, j) for i, j in units.edges), 1
+            counts = units.edge_count
+            return sum(counts.values()) - lp.lpSum(counts[i, j] * self._same(i, j) for i, j in units.edges), 1
         if name == "disruption":
             w = self.setup.disruption_weight
             kept = self._kept()

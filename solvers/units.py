@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -26,13 +27,20 @@ class Units:
     members
         Municipality codes of each unit.
     population, area, mountain_area
-        Totals per unit (area in km2; ``mountain_area`` counts under the problem's rules).
+        Totals per unit; areas in whole units of 1/AREA_SCALE km2 (``measures.area_units``), the
+        class rule's exact arithmetic; ``mountain_area`` counts under the problem's rules.
     neighbors
         Contiguity neighbours of each unit (indices).
     edges
         Contiguity edges ``(i, j)``, ``i < j``.
+    edge_count
+        Municipality-level contiguity edges behind each unit edge (cut edges count these).
     collaboration
-        Collaboration weight between units ``{(i, j): w}``, ``i < j`` (ties inside a unit dropped).
+        Collaboration weight between units ``{(i, j): w}``, ``i < j``.
+    inner_collaboration
+        Collaboration weight of ties inside units: always kept, so a constant of every plan.
+    inner_edges
+        Municipality-level contiguity edges inside units: never cut.
     status_quo
         Status quo plan index of each unit, or None.
     group
@@ -51,7 +59,10 @@ class Units:
     mountain_area: np.ndarray
     neighbors: list[list[int]]
     edges: list[tuple[int, int]]
+    edge_count: dict[tuple[int, int], int]
     collaboration: dict[tuple[int, int], float]
+    inner_collaboration: float
+    inner_edges: int
     status_quo: np.ndarray | None
     group: np.ndarray | None
     locked: dict[int, str]
@@ -67,37 +78,46 @@ class Units:
         gdf = terr.municipalities
         sq = problem.status_quo
         if problem.mode == "merge":
+            assert sq is not None, "merge mode needs a status quo (Problem checks it)"
             unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
         ids = list(dict.fromkeys(unit_of.values))
         index = {u: i for i, u in enumerate(ids)}
         code_to_unit = unit_of.map(index)
-        members = [[] for _ in ids]
+        members: list[list[str]] = [[] for _ in ids]
         for code, u in code_to_unit.items():
             members[u].append(code)
+        area = terr.area_units
         sums = pd.DataFrame({
-            "population": gdf["population"], "area": gdf["area_km2"],
-            "mountain": rules.mountain_area(gdf),
+            "population": gdf["population"], "area": area,
+            "mountain": area.where(rules.counts_as_mountain(gdf), 0),
         }).groupby(code_to_unit).sum().sort_index()
 
-        pairs = set()
+        edge_count: dict[tuple[int, int], int] = {}
+        inner_edges = 0
         for a, b in terr.graph.edges:
             i, j = code_to_unit[a], code_to_unit[b]
-            if i != j:
-                pairs.add((min(i, j), max(i, j)))
-        edges = sorted(pairs)
-        neighbors = [[] for _ in ids]
+            if i == j:
+                inner_edges += 1
+            else:
+                key = (min(i, j), max(i, j))
+                edge_count[key] = edge_count.get(key, 0) + 1
+        edges = sorted(edge_count)
+        neighbors: list[list[int]] = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
 
         collab: dict[tuple[int, int], float] = {}
+        inner = 0.0
         source = problem.collaboration
         for (a, b), w in source.weights().items():
             if a in code_to_unit.index and b in code_to_unit.index:
                 i, j = code_to_unit[a], code_to_unit[b]
-                if i != j:
+                if i == j:
+                    inner += w
+                else:
                     key = (min(i, j), max(i, j))
                     collab[key] = collab.get(key, 0.0) + w
 
@@ -127,9 +147,10 @@ class Units:
         return cls(
             ids=ids, members=members,
             population=sums["population"].to_numpy(dtype=np.int64),
-            area=sums["area"].to_numpy(dtype=float),
-            mountain_area=sums["mountain"].to_numpy(dtype=float),
-            neighbors=neighbors, edges=edges, collaboration=collab,
+            area=sums["area"].to_numpy(dtype=np.int64),
+            mountain_area=sums["mountain"].to_numpy(dtype=np.int64),
+            neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
+            inner_collaboration=inner, inner_edges=inner_edges,
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
         )
 
@@ -142,18 +163,20 @@ class Units:
         new = {u: k for k, u in enumerate(keep)}
         edges = sorted((min(new[i], new[j]), max(new[i], new[j]))
                        for i, j in self.edges if i in new and j in new)
-        neighbors = [[] for _ in keep]
+        neighbors: list[list[int]] = [[] for _ in keep]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
         collab = {(min(new[i], new[j]), max(new[i], new[j])): w
                   for (i, j), w in self.collaboration.items() if i in new and j in new}
+        counts = {(min(new[i], new[j]), max(new[i], new[j])): c
+                  for (i, j), c in self.edge_count.items() if i in new and j in new}
         pick = np.array(keep, dtype=int)
         return Units(
             ids=[self.ids[u] for u in keep], members=[self.members[u] for u in keep],
             population=self.population[pick], area=self.area[pick],
-            mountain_area=self.mountain_area[pick], neighbors=neighbors, edges=edges,
-            collaboration=collab,
+            mountain_area=self.mountain_area[pick], neighbors=neighbors, edges=edges, edge_count=counts,
+            collaboration=collab, inner_collaboration=0.0, inner_edges=0,
             status_quo=None if self.status_quo is None else self.status_quo[pick],
             group=None if self.group is None else self.group[pick],
             locked={new[u]: lab for u, lab in self.locked.items() if u in new},
@@ -194,8 +217,6 @@ def _connected_parts(status_quo: Plan, graph) -> pd.Series:
     border) becomes one unit per connected part, ids ``<plan>#1``, ``<plan>#2``... (largest
     first), so that a union of units is contiguous exactly when the unit graph says so.
     """
-    import networkx as nx
-
     unit_of = status_quo.assignment.copy()
     for plan_id, codes in status_quo.members.items():
         parts = list(nx.connected_components(graph.subgraph(codes)))

@@ -1,10 +1,10 @@
 """CP-SAT exact solver on tiny grids: optimum, class rule, infeasibility, seeds, progress."""
 
 import pytest
-from lombardy_districts.solvers.cpsat import CPSATSolver
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers.cpsat import CPSATSolver
 from tests.exact_grids import class_grid, grid, problem
 
 

@@ -4,7 +4,6 @@
 def test_cpsat_answers_at_once_on_a_real_province(lombardy):
     """Sondrio (77 municipalities) at a 25,000 floor: a compliant plan even with a short limit."""
     from lombardy_districts.solvers.cpsat import CPSATSolver
-
     from lombardy_districts.workflows.propose import build_problem
 
     sondrio = lombardy.select("province", ["Sondrio"])
@@ -17,10 +16,9 @@ def test_cpsat_answers_at_once_on_a_real_province(lombardy):
 
 def test_the_shared_plan_bound_is_the_tighter_of_the_two(make_grid):
     """6 | 20 | 6 with a floor of 10: only one plan can comply, though capped population / floor says 2."""
+    import lombardy_districts as ld
     from lombardy_districts.solvers.bounds import plan_count_bound
     from lombardy_districts.solvers.units import Units
-
-    import lombardy_districts as ld
 
     problem = ld.build_problem(make_grid(1, 3, [6, 20, 6]), floor=10)
     bound = plan_count_bound(Units.from_problem(problem), problem.rules)

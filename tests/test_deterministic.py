@@ -8,11 +8,11 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from lombardy_districts.solvers._budget import HEURISTIC_WORK_PER_SECOND, Budget
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers._budget import HEURISTIC_WORK_PER_SECOND, Budget
 from lombardy_districts.workflows.propose import build_problem, solve
 from lombardy_districts.workflows.scenarios import Scenario
 from tests.grids import grid_territory

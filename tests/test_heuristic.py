@@ -1,14 +1,13 @@
-import numpy as np
 import pytest
-from lombardy_districts.solvers._bound import plan_bound
-from lombardy_districts.solvers._layout import Layout, Totals
-from lombardy_districts.solvers.heuristic import HeuristicSolver
-from lombardy_districts.solvers.units import Units
 
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers._bound import plan_bound
+from lombardy_districts.solvers._layout import Layout
+from lombardy_districts.solvers.heuristic import HeuristicSolver
+from lombardy_districts.solvers.units import Units
 from tests.grids import grid_territory
 
 
@@ -116,17 +115,6 @@ def test_compact_objective_cuts_fewer_edges_than_plans_alone():
         plain.append(a.details["cut_edges"])
         compact.append(b.details["cut_edges"])
     assert sum(compact) < sum(plain)
-
-
-def test_class_floor_is_computed_exactly_like_rules_classify():
-    rules = Rules()
-    layout = Layout(Units.from_problem(problem(grid_territory(1, 2), rules=rules)), rules)
-    rng = np.random.default_rng(0)
-    for _ in range(2000):
-        area = float(rng.uniform(0.5, 500))
-        t = Totals(int(rng.integers(0, 400_000)), area, float(rng.uniform(0, area)))
-        expected = rules.floor_of(rules.classify(t.pop, t.area, t.mountain)).item()
-        assert layout.floor(t) == expected
 
 
 def test_a_plan_class_changes_as_it_grows():

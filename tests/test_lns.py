@@ -1,11 +1,11 @@
 """Large-neighbourhood search inside the CP-SAT solver: improves a poor warm start, stays compliant."""
 
 import pytest
-from lombardy_districts.solvers.cpsat import CPSATSolver
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers.cpsat import CPSATSolver
 from tests.exact_grids import grid, problem
 
 TUNING = {"lns": True, "lns_plans": (2, 3), "lns_max_units": 30, "lns_iterations": 12, "lns_sub_time": 0.5}

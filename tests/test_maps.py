@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+
+from lombardy_districts.cli import main
+from lombardy_districts.errors import InputError
 from lombardy_districts.maps.colouring import PALETTE, colour_plans, conflicts
 from lombardy_districts.maps.compare import changes, write_comparison
 from lombardy_districts.maps.display import DisplayGeometry
 from lombardy_districts.maps.gallery import gallery_entry, write_gallery
 from lombardy_districts.maps.render import legend_html, plan_table, write_plan_map
-
-from lombardy_districts.cli import main
-from lombardy_districts.errors import InputError
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
 from tests.maps_tiny import (

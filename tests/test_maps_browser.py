@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lombardy_districts.maps.compare import write_comparison
 from lombardy_districts.maps.display import DisplayGeometry
 from lombardy_districts.maps.gallery import gallery_entry, write_gallery
 from lombardy_districts.maps.render import write_plan_map
-
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
 from tests.maps_tiny import (

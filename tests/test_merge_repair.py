@@ -1,12 +1,13 @@
 """Merge mode (units = status quo plans) and repair mode (fewest municipalities moved)."""
 
 import pytest
-from lombardy_districts.solvers.cpsat import CPSATSolver
-from lombardy_districts.solvers.pulp_mip import PulpSolver
 
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.heuristic import HeuristicSolver
+from lombardy_districts.solvers.pulp_mip import PulpSolver
 from tests.exact_grids import class_grid, grid, problem
 
 
@@ -56,14 +57,26 @@ def test_repair_moves_fewest_municipalities(solver):
 
 
 def test_repair_leaves_far_plans_alone_and_says_so():
-    territory = grid(1, 6, [100] * 6)
-    sq = status_quo(territory, ["A", "A", "B", "B", "C", "D"])  # D (one cell) is below 200
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "D"])  # D (one cell) is below 200
     rules = Rules().with_floor(200)
     p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair")
     result = CPSATSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
     assert result.objective == 1 and result.plan.violations(rules) == []
     assert result.status == "feasible" and "repair models" in " ".join(result.details["notes"])
     assert len(set(result.plan.assignment[sq.members["A"]])) == 1
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver, HeuristicSolver])
+def test_repair_keeps_every_plan_and_says_when_it_cannot(solver):
+    # C and D (one cell each) are both short and no neighbour can spare a cell: only a merger helps
+    territory = grid(1, 6, [100] * 6)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {}}).solve()
+    assert result.plan is None and result.status in ("infeasible", "timeout")
+    merged = problem(territory, Rules().with_floor(200), ("max-plans",), status_quo=sq, mode="merge")
+    assert len(solver.from_problem(merged, {"time_limit": 20, "workers": 1}).solve().plan) == 3
 
 
 def test_repair_on_class_grid_agrees_between_solvers():

@@ -3,14 +3,14 @@
 import random
 
 import pytest
-from lombardy_districts.solvers import merge_groups, merge_sets
-from lombardy_districts.solvers.cpsat import CPSATSolver
-from lombardy_districts.solvers.exact import prepare
-from lombardy_districts.solvers.pulp_mip import PulpSolver
 
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers import merge_groups, merge_sets
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.exact import prepare
+from lombardy_districts.solvers.pulp_mip import PulpSolver
 from tests.exact_grids import class_grid, grid, problem
 
 

@@ -1,10 +1,10 @@
 """PuLP/CBC model agrees with CP-SAT on small grids (two independent formulations)."""
 
 import pytest
-from lombardy_districts.solvers.cpsat import CPSATSolver
-from lombardy_districts.solvers.pulp_mip import PulpSolver
 
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.pulp_mip import PulpSolver
 from tests.exact_grids import class_grid, collaboration_edges, grid, problem
 
 

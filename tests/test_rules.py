@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.model.measures import AREA_SCALE, ClassRule
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import CLASSES, Rules
 from tests.grids import grid_territory
@@ -94,25 +95,27 @@ def test_malformed_toml_and_missing_file(tmp_path):
 
 
 def test_classify_mountain_first_then_density():
-    rules = Rules()
-    pops = [100, 2000, 1000, 500, 100, 100]
-    areas = [1, 2, 1, 1, 1, 1]
-    mountain = [0.6, 0, 0, 0, 0.5, 0]
+    rule = ClassRule.of(Rules())
+    km2 = AREA_SCALE  # area units per km2
+    pops = [100, 2000, 1000, 500, 100]
+    areas = [1 * km2, 2 * km2, km2, km2, km2]
+    mountain = [6000, 0, 0, 0, 5000]
     # 0.6 of the area is mountain -> mountain; density 1000 (the cut-off itself) -> high;
     # 500 -> standard; 100 -> low; exactly half mountain is not mountain
-    assert list(rules.classify([100, 2000, 1000, 500, 100], areas[:5], mountain[:5])) == [
+    assert list(rule.classify_all(pops, areas, mountain)) == [
         "mountain", "high_density", "high_density", "standard", "low_density"]
-    assert rules.classify(150, 1, 0) == "low_density"  # the low cut-off itself is low density
-    assert rules.classify(pops[5], 0, 0) == "low_density"  # no area: density taken as 0
-    assert list(rules.floor_of(["standard", "high_density", "mountain", "low_density"])) == [
+    assert rule.classify(150, km2, 0) == "low_density"  # the low cut-off itself is low density
+    assert rule.classify(100, 0, 0) == "low_density"  # no area: density taken as 0
+    assert rule.classify(1000, km2 + 1, 0) == "standard"  # one area unit more: just under 1,000 per km2
+    assert list(Rules().floor_of(["standard", "high_density", "mountain", "low_density"])) == [
         80_000, 120_000, 25_000, 25_000]
 
 
 def test_mountain_area_counts_the_chosen_statuses():
     t = grid_territory(1, 3, mountain_status=["totally", "partly", "not"])
     gdf = t.municipalities
-    assert list(Rules().mountain_area(gdf)) == [1.0, 1.0, 0.0]
-    assert list(Rules(mountain_statuses=("totally",)).mountain_area(gdf)) == [1.0, 0.0, 0.0]
+    assert list(Rules().counts_as_mountain(gdf)) == [True, True, False]
+    assert list(Rules(mountain_statuses=("totally",)).counts_as_mountain(gdf)) == [True, False, False]
 
 
 def test_with_floor_and_with_changes():

@@ -25,6 +25,7 @@ import networkx as nx
 import pandas as pd
 
 from lombardy_districts.errors import InfeasibleError
+from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.problem import Problem
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ def _locked_plans(problem: Problem, group) -> tuple[dict[str, list[str]], list[s
     """Municipalities of each locked status-quo plan, and what is wrong with those plans."""
     rules, sq = problem.rules, problem.status_quo
     gdf = problem.territory.municipalities
-    out, exclusive = [], {}
+    out: list[str] = []
+    exclusive: dict[str, list[str]] = {}
     if not rules.locked_plans:
         return exclusive, out
     if sq is None:
@@ -106,9 +108,9 @@ def _locked_plans(problem: Problem, group) -> tuple[dict[str, list[str]], list[s
         if not nx.is_connected(problem.territory.graph.subgraph(members)):
             out.append(f"{label} is not contiguous, so it cannot be kept as it is; unlock it")
         p = int(gdf.loc[members, "population"].sum())
-        a = float(gdf.loc[members, "area_km2"].sum())
-        m = float(rules.mountain_area(gdf.loc[members]).sum())
-        cls = str(rules.classify(p, a, m))
+        area = problem.territory.area_units.loc[members]
+        mountain = area.where(rules.counts_as_mountain(gdf.loc[members]), 0)
+        cls = ClassRule.of(rules).classify(p, area.sum(), mountain.sum())
         floor = rules.floors[cls]
         if p < floor:
             out.append(f"{label} has {p:,} inhabitants, below its {cls} floor of {floor:,}; "

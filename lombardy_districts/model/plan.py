@@ -16,6 +16,7 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.territory import Territory
 
@@ -73,7 +74,7 @@ class Plan:
         return f"<Plan {len(self)} area plans over {len(self.assignment)} municipalities>"
 
     def __len__(self) -> int:
-        return self.assignment.nunique()
+        return plan_count(self.assignment)
 
     @classmethod
     def from_csv(cls, path, territory: Territory, column: str = "plan_id") -> Plan:
@@ -142,13 +143,19 @@ class Plan:
         """Area (km2) per plan."""
         return self._sum(self.territory.municipalities["area_km2"])
 
-    def mountain_areas(self, rules: Rules) -> pd.Series:
-        """Area (km2) per plan that counts as mountain under ``rules``."""
-        return self._sum(rules.mountain_area(self.territory.municipalities))
+    @cached_property
+    def area_units(self) -> pd.Series:
+        """Area per plan in units of 1/AREA_SCALE km2 (the class rule's exact arithmetic)."""
+        return self._sum(self.territory.area_units)
+
+    def mountain_units(self, rules: Rules) -> pd.Series:
+        """Area per plan that counts as mountain under ``rules``, in units of 1/AREA_SCALE km2."""
+        counts = rules.counts_as_mountain(self.territory.municipalities)
+        return self._sum(self.territory.area_units.where(counts, 0))
 
     def classes(self, rules: Rules) -> pd.Series:
-        """Threshold class of each plan under ``rules``."""
-        values = rules.classify(self.populations, self.areas, self.mountain_areas(rules))
+        """Threshold class of each plan under ``rules`` (``measures.ClassRule``)."""
+        values = ClassRule.of(rules).classify_all(self.populations, self.area_units, self.mountain_units(rules))
         return pd.Series(values, index=self.plan_ids, name="class")
 
     def floors(self, rules: Rules) -> pd.Series:
@@ -157,9 +164,8 @@ class Plan:
 
     @cached_property
     def cut_edges(self) -> list[tuple[str, str]]:
-        """Contiguity edges whose ends lie in different plans."""
-        a = self.assignment
-        return [(u, v) for u, v in self.territory.graph.edges if a[u] != a[v]]
+        """Contiguity edges whose ends lie in different plans (``measures.cut_edges``)."""
+        return cut_edges(self.assignment, self.territory.graph.edges)
 
     @cached_property
     def contiguous(self) -> pd.Series:

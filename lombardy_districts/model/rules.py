@@ -29,8 +29,9 @@ class Rules:
     A plan's class is *mountain* when more than ``mountain_area_share`` of its area lies in
     municipalities whose ``mountain_status`` is in ``mountain_statuses``; otherwise
     *high_density* when its density is at least ``high_density_min`` inhabitants per km2,
-    *low_density* when at most ``low_density_max``, else *standard*. A plan complies when
-    its population is at least the floor of its class (and at most ``ceiling``, if set).
+    *low_density* when at most ``low_density_max``, else *standard* (computed exactly by
+    ``measures.ClassRule``). A plan complies when its population is at least the floor of its
+    class (and at most ``ceiling``, if set).
     """
 
     floors: dict[str, int] = field(
@@ -165,23 +166,9 @@ class Rules:
         """The smallest floor of any class."""
         return min(self.floors.values())
 
-    def mountain_area(self, municipalities: pd.DataFrame) -> pd.Series:
-        """Area (km2) of each municipality that counts as mountain for the class rule."""
-        counts = municipalities["mountain_status"].isin(self.mountain_statuses)
-        return municipalities["area_km2"].where(counts, 0.0)
-
-    def classify(self, population, area_km2, mountain_km2) -> np.ndarray:
-        """Class of plans with these totals (arrays or scalars), by the rule in the docstring."""
-        population = np.asarray(population, dtype=float)
-        area = np.asarray(area_km2, dtype=float)
-        mountain = np.asarray(mountain_km2, dtype=float)
-        density = np.divide(population, area, out=np.zeros_like(population), where=area > 0)
-        return np.select(
-            [mountain > self.mountain_area_share * area, density >= self.high_density_min,
-             density <= self.low_density_max],
-            ["mountain", "high_density", "low_density"],
-            default="standard",
-        )
+    def counts_as_mountain(self, municipalities: pd.DataFrame) -> pd.Series:
+        """Whether each municipality's area counts as mountain area for the class rule."""
+        return municipalities["mountain_status"].isin(self.mountain_statuses)
 
     def floor_of(self, classes) -> np.ndarray:
         """Population floor for each class label."""

@@ -17,7 +17,9 @@ import pandas as pd
 import shapely
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.model import measures
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
+from lombardy_districts.model.measures import collaboration_kept, ties_kept
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 
@@ -103,11 +105,11 @@ def evaluate(
         ``collaboration_retained_by_kind``, ``ties_broken`` (the 10 strongest pairs split
         between plans), ``violations`` (``plan.violations(rules, status_quo)``), ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
-        status quo plan's *successor* is the new plan holding most of its population (ties to
-        the lowest plan id); a municipality has moved when its new plan is not the successor
-        of its old one. ``plans_split``: status quo plans whose municipalities are now in more
-        than one plan. ``plans_merged``: new plans that are the successor of two or more
-        status quo plans.
+        status quo plan's *successor* is the new plan holding most of its municipalities (ties:
+        most inhabitants, then the lowest plan id); a municipality has moved when its new plan is
+        not the successor of its old one (``measures.moved``). ``plans_split``: status quo plans
+        whose municipalities are now in more than one plan. ``plans_merged``: new plans that are
+        the successor of two or more status quo plans.
 
     Raises
     ------
@@ -190,7 +192,7 @@ def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, 
     a = edges["code_a"].map(plan.assignment)
     b = edges["code_b"].map(plan.assignment)
     w = edges["weight"].astype(float)
-    inside = a == b
+    inside = pd.Series(ties_kept(plan.assignment, edges), index=edges.index)
     kept = w[inside].groupby(a[inside]).sum()
     cut = pd.concat([w[~inside].groupby(a[~inside]).sum(), w[~inside].groupby(b[~inside]).sum()])
     return kept, cut.groupby(level=0).sum()
@@ -212,11 +214,9 @@ def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame,
     total = int(pops.sum())
     shares = pops / total if total else None
     compliant = plans["compliant"]
-    a = edges["code_a"].map(plan.assignment)
-    b = edges["code_b"].map(plan.assignment)
-    inside = (a == b).values
+    inside = ties_kept(plan.assignment, edges)
     weight = edges["weight"].astype(float)
-    kept_total, all_total = float(weight[inside].sum()), float(weight.sum())
+    kept_total, all_total = collaboration_kept(plan.assignment, edges), float(weight.sum())
     by_kind = {}
     for kind, group in edges.assign(inside=inside).groupby("kind"):
         kind_total = float(group["weight"].sum())
@@ -261,25 +261,18 @@ def _ties_broken(plan: Plan, broken: pd.DataFrame) -> list[dict]:
 
 
 def successors(plan: Plan, status_quo: Plan) -> pd.Series:
-    """For each status quo plan, the new plan holding most of its population (ties: lowest id)."""
-    pop = plan.territory.municipalities["population"].reindex(status_quo.assignment.index)
-    table = pd.DataFrame({"old": status_quo.assignment, "new": plan.assignment.reindex(status_quo.assignment.index),
-                          "population": pop, "count": 1})
-    sums = table.groupby(["old", "new"], as_index=False)[["population", "count"]].sum()
-    sums = sums.sort_values(["old", "population", "count", "new"], ascending=[True, False, False, True])
-    return sums.drop_duplicates("old").set_index("old")["new"]
+    """For each status quo plan, the plan of ``plan`` that continues it (``measures.successors``)."""
+    return measures.successors(status_quo.assignment, plan.assignment, plan.territory.municipalities["population"])
 
 
 def _change(plan: Plan, status_quo: Plan) -> dict:
-    heir = successors(plan, status_quo)
-    old = status_quo.assignment
-    new = plan.assignment.reindex(old.index)
-    moved = new != old.map(heir)
-    pop = plan.territory.municipalities["population"].reindex(old.index)
-    parts = new.groupby(old).nunique()
+    old, population = status_quo.assignment, plan.territory.municipalities["population"]
+    heir = measures.successors(old, plan.assignment, population)
+    gone = measures.moved(old, plan.assignment, population)
+    parts = plan.assignment.reindex(old.index).groupby(old).nunique()
     return {
-        "municipalities_moved": int(moved.sum()),
-        "population_moved": int(pop[moved].sum()),
+        "municipalities_moved": int(gone.sum()),
+        "population_moved": int(population.reindex(old.index)[gone].sum()),
         "plans_merged": int((heir.value_counts() > 1).sum()),
         "plans_split": int((parts > 1).sum()),
     }

@@ -9,10 +9,12 @@ from functools import cached_property
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import load_municipalities
 from lombardy_districts.io.graph import contiguity_graph
+from lombardy_districts.model.measures import area_units
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,11 @@ class Territory:
     def codes(self) -> list[str]:
         """Municipality codes in table order."""
         return list(self.municipalities.index)
+
+    @cached_property
+    def area_units(self) -> pd.Series:
+        """Area of each municipality in whole units of 1/AREA_SCALE km2 (the class rule's arithmetic)."""
+        return pd.Series(area_units(self.municipalities["area_km2"]), index=self.municipalities.index)
 
     @cached_property
     def population(self) -> int:

@@ -36,6 +36,8 @@ def run(state: StudioState, *, host: str = "127.0.0.1", port: int | None = None,
         threading.Thread(target=_open_when_ready, args=(server, url), daemon=True).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down cleanly, then passed Ctrl-C on: stopping is what was asked
     finally:
         state.close()
         sock.close()

@@ -66,8 +66,8 @@ def clean_name(text, what: str = "name") -> str:
     """A plan or version name as typed: control characters dropped, spaces collapsed, at most 80 characters."""
     if not isinstance(text, str):
         raise EditRefused(f"{what} must be text, got {text!r}")
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
     if not text:
         raise EditRefused(f"{what} is empty; type a few words, e.g. \"Bergamo Est\"")
     if len(text) > NAME_LENGTH:

@@ -94,8 +94,9 @@ def offline_html(root: Figure) -> str:
             if name not in FOLIUM_RESOURCES:
                 raise RuntimeError(f"map element {type(element).__name__} needs {name} ({url}), which is not "
                                    "shipped: add it to maps/assets/fetch.sh and maps/offline.py")
-            if FOLIUM_RESOURCES[name]:
-                needed.add(FOLIUM_RESOURCES[name])
+            shipped = FOLIUM_RESOURCES[name]
+            if shipped is not None:
+                needed.add(shipped)
         element.default_js = []  # instance attributes: Folium's class-level lists stay as they are
         element.default_css = []
     for name in FILES:

@@ -9,10 +9,10 @@ import folium
 import folium.folium
 import folium.plugins
 import pytest
+
 from lombardy_districts.maps import offline
 from lombardy_districts.maps.compare import write_comparison
 from lombardy_districts.maps.render import write_plan_map
-
 from tests.maps_tiny import tiny_plan_a, tiny_plan_b, tiny_rules, tiny_territory
 
 EXTERNAL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//", re.I)

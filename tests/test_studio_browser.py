@@ -33,17 +33,17 @@ def lecco(tmp_path_factory):
 
 
 def _three_plans(territory) -> dict[str, str]:
-    """Contiguous north and south parts, and two municipalities at the south's edge as a small third plan."""
+    """Contiguous north and south parts, and two municipalities of the (mountain) north as a small third plan."""
     graph = territory.graph
     north = list(nx.bfs_tree(graph, territory.codes[0]))[: len(territory.codes) // 2]
     rest = graph.subgraph(set(territory.codes) - set(north))
     south = max(nx.connected_components(rest), key=len)
     north = set(territory.codes) - south
-    for a in sorted(south):
-        for b in sorted(graph.neighbors(a)):
-            if b in south and nx.is_connected(graph.subgraph(south - {a, b})):
-                small = {a, b}
-                return {c: "north" if c in north else "small" if c in small else "south" for c in territory.codes}
+    population = territory.municipalities["population"]
+    pairs = sorted((population[a] + population[b], a, b) for a, b in graph.edges if a in north and b in north)
+    for _, a, b in pairs:
+        if nx.is_connected(graph.subgraph(north - {a, b})):
+            return {c: "small" if c in (a, b) else "north" if c in north else "south" for c in territory.codes}
     raise AssertionError("no small plan found")
 
 
@@ -116,20 +116,20 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.wait_for_function("() => window.ldStudio.state().version === 2")
     assert _population(page, "north") == north_before
 
-    # lock the north plan: its municipalities no longer move
-    page.locator("#plan-table tr[data-plan='north']").click()
+    # lock the south plan: its municipalities no longer move
+    page.locator("#plan-table tr[data-plan='south']").click()
     page.locator("#lock-plan").click()
-    page.wait_for_function("() => window.ldStudio.state().locked_plans.includes('north')")
-    assert "\U0001F512" in page.locator("#plan-table tr[data-plan='north']").inner_text()
-    inside = _border_municipality(state, "north", "south")
+    page.wait_for_function("() => window.ldStudio.state().locked_plans.includes('south')")
+    assert "\U0001F512" in page.locator("#plan-table tr[data-plan='south']").inner_text()
+    inside = _border_municipality(state, "south", "north")
     _click(page, inside)
-    page.locator("#move-to").select_option("south")
+    page.locator("#move-to").select_option("north")
     page.locator("#move").click()
     page.locator("#message.error").wait_for(timeout=5000)
     assert "locked" in page.locator("#message").inner_text()
 
     # Repair with a short time limit, then accept: every plan complies, the locked plan is kept
-    north = set(state.session.members("north"))
+    south = set(state.session.members("south"))
     assert page.locator("#plan-table tr.bad").count() == 1  # the small plan
     page.locator("#time-limit").fill("3")
     page.locator("#run-repair").click()
@@ -140,7 +140,7 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#cand-accept").click()
     page.wait_for_function("() => window.ldStudio.state().candidate === null")
     assert page.locator("#plan-table tr.bad").count() == 0
-    assert set(state.session.members("north")) == north
+    assert set(state.session.members("south")) == south
 
     # save as CSV in the workspace, and reload it with evaluate
     page.locator("#file-name").fill("agreed")

@@ -85,7 +85,7 @@ def test_moved_in_counts_the_municipalities_that_moved_into_each_plan(make_grid)
 
 def test_class_reason_says_why_in_numbers():
     rules = Rules()
-    assert class_reason(rules, "mountain", 30_000, 100.0, 71.0) == \
+    assert class_reason(rules, "mountain", 30_000, 100.0, 0.71) == \
         "mountain: 71% of its area is legally mountain (more than 50%)"
     assert class_reason(rules, "high_density", 143_100, 100.0, 0.0) == \
         "high density: 1,431 inhabitants per km2 (at least 1,000)"
@@ -93,7 +93,7 @@ def test_class_reason_says_why_in_numbers():
 
 
 def test_a_status_quo_plan_split_in_equal_halves_follows_the_lowest_plan_id(make_grid):
-    territory = make_grid(1, 4, 10_000)
+    territory = make_grid(1, 4, 10_000)  # same municipalities and inhabitants on both sides: the lowest id
     status_quo = Plan(territory, dict.fromkeys(territory.codes, "A"))
     rules, collaboration = Rules().with_floor(10_000), default_collaboration(territory)
     live = LiveScore(territory, rules, collaboration, status_quo)
@@ -101,3 +101,13 @@ def test_a_status_quo_plan_split_in_equal_halves_follows_the_lowest_plan_id(make
     card = live.score(halves)
     _same(card, evaluate(Plan(territory, halves), rules, collaboration, status_quo))
     assert dict(zip(card.plans["plan_id"], card.plans["moved_in"])) == {"P": 0, "Q": 2}
+
+
+def test_the_successor_holds_most_municipalities_before_most_inhabitants(make_grid):
+    territory = make_grid(1, 4, [10_000, 10_000, 10_000, 50_000])
+    status_quo = Plan(territory, dict.fromkeys(territory.codes, "A"))
+    rules, collaboration = Rules().with_floor(10_000), default_collaboration(territory)
+    split = {"000001": "P", "000002": "P", "000003": "P", "000004": "Q"}
+    card = LiveScore(territory, rules, collaboration, status_quo).score(split)
+    _same(card, evaluate(Plan(territory, split), rules, collaboration, status_quo))
+    assert card.summary["municipalities_moved"] == 1 and card.summary["population_moved"] == 50_000

@@ -88,7 +88,7 @@ class Guard:
     def _has_token(self, request: Request) -> bool:
         given = (request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
                  or request.headers.get("x-studio-token") or "")
-        return secrets.compare_digest(given.encode(), self.token.encode())
+        return self.token is not None and secrets.compare_digest(given.encode(), self.token.encode())
 
 
 def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str | None = None) -> Starlette:
@@ -135,8 +135,7 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
 
     async def solve(request: Request) -> Response:
         body = await _body(request)
-        return _json(state.start_job(str(body.get("action")), body.get("version"), body.get("time_limit"),
-                                     body.get("solver")))
+        return _json(state.start_job(str(body.get("action")), body.get("version"), body.get("time_limit")))
 
     async def job(request: Request) -> Response:
         return _json(state.job_status())
@@ -161,16 +160,16 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
                 return _refused(f"the file is larger than the {MAX_UPLOAD:,} bytes accepted", 413)
         version = request.query_params.get("version", "")
         return _json(state.open_upload(request.query_params.get("name", ""), bytes(data),
-                                       int(version) if version.isdigit() else None))
+                                       int(version) if version.isdigit() else version))
 
     async def open_file(request: Request) -> Response:
         body = await _body(request)
-        return _json(state.open_file(str(body.get("name")), body.get("version")))
+        return _json(state.open_file(body.get("name"), body.get("version")))
 
     async def write(request: Request) -> Response:
         body = await _body(request)
         plan, card = await run_in_threadpool(state.snapshot)
-        path = await run_in_threadpool(state.write, str(body.get("kind")), body.get("name"), plan, card)
+        path = await run_in_threadpool(state.write, body.get("kind"), body.get("name"), plan, card)
         state.notice = f"Wrote {path.name} in the workspace."
         return _json({**state.state(), "written": path.name})
 

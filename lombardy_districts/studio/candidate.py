@@ -1,7 +1,7 @@
 """A solver's answer as a candidate beside the current plan: the same ids and colours, and the changes in words.
 
 Solvers number their plans afresh (``P001``...). A candidate plan that continues a current plan (it holds
-most of that plan's population: the scorecard's successor rule) takes that plan's id and name, so an
+most of that plan's municipalities: the successor rule of ``model.measures``) takes that plan's id and name, so an
 unchanged plan looks unchanged and keeps its colour; a plan formed by merging takes the id of its
 largest predecessor and the name "A + B"; a plan that continues none gets a new id.
 """
@@ -68,7 +68,7 @@ def describe_changes(current: Plan, candidate: Plan) -> list[dict]:
                 f"{int(population[codes].sum()):,} inhabitants")})
     change = changes(current, candidate)
     moved = change.index[change == "moved"]
-    pairs = {}
+    pairs: dict[tuple[str, str], list[str]] = {}
     for code in moved:
         pairs.setdefault((current.assignment[code], candidate.assignment[code]), []).append(code)
     for (old, new), codes in sorted(pairs.items(), key=lambda kv: -int(population[kv[1]].sum())):

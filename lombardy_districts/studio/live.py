@@ -2,9 +2,10 @@
 
 ``LiveScore(territory, rules, collaboration, status_quo)`` prepares flat arrays once; ``score(assignment,
 names)`` then returns a ``Scorecard`` with exactly the columns and summary keys of ``evaluate``, computed
-from the same definitions (``Rules.classify`` and ``floor_of``, the scorecard's successor rule for moves,
-its ties and its violation lines). Sums are numpy sums over the same values, so floats may differ from
-``evaluate``'s in the last bits; a test compares the two on many random edits.
+from the same definitions (``model.measures``: the exact class rule ``ClassRule``, the successor rule for
+moves, cut edges and collaboration kept; the scorecard's ties and violation lines). Sums are numpy sums
+over the same values, so floats may differ from ``evaluate``'s in the last bits; a test compares the two
+on many random edits.
 
 What makes it fast: totals per plan are ``bincount`` sums, and the costly per-plan values (contiguity,
 Polsby-Popper, default name) are cached by the plan's set of municipalities, so an edit recomputes only
@@ -23,6 +24,7 @@ import pandas as pd
 import shapely
 
 from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import COLLABORATION_NOTE, PLAN_COLUMNS, TIES_SHOWN, Scorecard
@@ -55,10 +57,12 @@ class LiveScore:
         self.index = {c: i for i, c in enumerate(self.codes)}
         self.population = gdf["population"].to_numpy(dtype=np.int64)
         self.area = gdf["area_km2"].to_numpy(dtype=float)
-        self.mountain = rules.mountain_area(gdf).to_numpy(dtype=float)
+        self.area_units = territory.area_units.to_numpy(dtype=np.int64)
+        self.mountain_units = np.where(rules.counts_as_mountain(gdf).to_numpy(dtype=bool), self.area_units, 0)
+        self.class_rule = ClassRule.of(rules)
         self.names = gdf["name"].astype(str).tolist()
         self.geometry = gdf.geometry.to_numpy()
-        self.neighbours = [[] for _ in self.codes]
+        self.neighbours: list[list[int]] = [[] for _ in self.codes]
         for u, v in territory.graph.edges:
             self.neighbours[self.index[u]].append(self.index[v])
             self.neighbours[self.index[v]].append(self.index[u])
@@ -73,7 +77,8 @@ class LiveScore:
         self.edge_kind = kinds.map({k: i for i, k in enumerate(self.kinds)}).to_numpy(dtype=np.int64)
         self._ties = _tie_table(edges, self.index)
         self.boundaries = {c: gdf[c].to_numpy(dtype=object) for c in rules.hard_boundaries if c in gdf.columns}
-        self.sq_labels = None
+        self.sq_labels: np.ndarray | None = None
+        self.sq_ids: list[str] = []
         if status_quo is not None:
             sq = status_quo.assignment.reindex(self.codes)
             self.sq_ids = sorted(sq.unique())
@@ -95,8 +100,9 @@ class LiveScore:
         k = len(ids)
         pops = np.bincount(lab, weights=self.population, minlength=k).round().astype(np.int64)
         areas = np.bincount(lab, weights=self.area, minlength=k)
-        mountain = np.bincount(lab, weights=self.mountain, minlength=k)
-        classes = self.rules.classify(pops, areas, mountain).astype(str)
+        units = np.bincount(lab, weights=self.area_units, minlength=k).round().astype(np.int64)
+        mountain = np.bincount(lab, weights=self.mountain_units, minlength=k).round().astype(np.int64)
+        classes = self.class_rule.classify_all(pops, units, mountain).astype(str)
         floors = self.rules.floor_of(classes).astype(np.int64)
         order = np.argsort(lab, kind="stable")
         starts = np.searchsorted(lab[order], np.arange(k + 1))
@@ -127,7 +133,8 @@ class LiveScore:
             "collaboration_kept": kept,
             "collaboration_cut": cut,
             "polsby_popper": np.array([s[1] for s in shapes], dtype=float),
-            "class_reason": [class_reason(self.rules, *row) for row in zip(classes, pops, areas, mountain)],
+            "class_reason": [class_reason(self.rules, c, p, a, m / u if u else 0.0)
+                             for c, p, a, m, u in zip(classes, pops, areas, mountain, units)],
         }
         moved = None
         if self.sq_labels is not None:
@@ -246,13 +253,14 @@ class LiveScore:
     def _change(self, lab: np.ndarray, k: int) -> tuple[dict, np.ndarray]:
         """The scorecard's change figures (successor rule) and which municipalities moved."""
         old = self.sq_labels
+        assert old is not None
         cell = old * k + lab
         keys, inverse = np.unique(cell, return_inverse=True)
         pop = np.bincount(inverse, weights=self.population)
         count = np.bincount(inverse)
         cell_old, cell_new = keys // k, keys % k
-        # per old plan: most population, then most municipalities, then the lowest new plan id
-        best = np.lexsort((cell_new, -count, -pop, cell_old))
+        # per old plan (measures.successors): most municipalities, then most inhabitants, then the lowest id
+        best = np.lexsort((cell_new, -pop, -count, cell_old))
         first = np.ones(len(best), dtype=bool)
         first[1:] = cell_old[best][1:] != cell_old[best][:-1]
         heir = np.empty(len(self.sq_ids), dtype=np.int64)
@@ -281,10 +289,12 @@ def _tie_table(edges: pd.DataFrame, index: Mapping[str, int]):
             pairs["weight"].to_numpy(dtype=float), list(pairs["kinds"]))
 
 
-def class_reason(rules: Rules, klass: str, population: float, area: float, mountain: float) -> str:
-    """Why a plan has its class, in words: e.g. "mountain: 71% of its area is legally mountain"."""
+def class_reason(rules: Rules, klass: str, population: float, area: float, share: float) -> str:
+    """Why a plan has its class, in words: e.g. "mountain: 71% of its area is legally mountain".
+
+    ``area`` is in km2, ``share`` the part of it that counts as mountain (0 to 1).
+    """
     density = population / area if area > 0 else 0.0
-    share = mountain / area if area > 0 else 0.0
     if klass == "mountain":
         return (f"mountain: {share:.0%} of its area is legally mountain (more than "
                 f"{rules.mountain_area_share:.0%})")

@@ -102,7 +102,7 @@ class Session:
         self.version = 0
         self.versions: dict[str, dict] = {}
         self.source = source
-        self.journal = None
+        self.journal: Path | None = None
         if journal is not None:
             self._start_journal(Path(journal))
 
@@ -131,7 +131,7 @@ class Session:
                 "labels": [c.label for c in self.history], "cursor": self.cursor}
 
     # ----- edits ----------------------------------------------------------------------------------------
-    def check_version(self, version) -> None:
+    def check_version(self, version: object) -> None:
         """Refuse an edit made on another version than the current one."""
         if version != self.version:
             raise StaleEdit(f"this session changed elsewhere (another tab or window): it is at version "
@@ -158,7 +158,8 @@ class Session:
         while f"new-{k}" in taken:
             k += 1
         plan_id = f"new-{k}"
-        names = {plan_id: (None, clean_name(name, "plan name"))} if name else {}
+        names: dict[str, tuple[str | None, str | None]] = {plan_id: (None, clean_name(name, "plan name"))} if name \
+            else {}
         moves = {c: (self.assignment[c], plan_id) for c in codes}
         return self._do(Change(f"new plan {plan_id} with {self._few(codes)}", moves, names))
 
@@ -175,7 +176,8 @@ class Session:
         if locked:
             raise EditRefused(f"{self._are(locked)} locked in {self._label(other)}; unlock first")
         moves = {c: (other, keep) for c in codes}
-        names = {other: (self.names[other], None)} if other in self.names else {}
+        names: dict[str, tuple[str | None, str | None]] = {other: (self.names[other], None)} if other in self.names \
+            else {}
         return self._do(Change(f"merge {self._name(other)} into {self._name(keep)}", moves, names))
 
     def rename(self, plan_id: str, name: str, version: int) -> Change:
@@ -280,17 +282,17 @@ class Session:
 
     def _apply(self, change: Change, forward: bool) -> None:
         pick = 1 if forward else 0
-        for code, pair in change.moves.items():
-            self.assignment[code] = pair[pick]
-        for plan_id, pair in change.names.items():
-            if pair[pick] is None:
+        for code, move in change.moves.items():
+            self.assignment[code] = move[pick]
+        for plan_id, name in change.names.items():
+            if name[pick] is None:
                 self.names.pop(plan_id, None)
             else:
-                self.names[plan_id] = pair[pick]
-        for plan_id, pair in change.locked_plans.items():
-            (self.locked_plans.add if pair[pick] else self.locked_plans.discard)(plan_id)
-        for code, pair in change.locked_municipalities.items():
-            (self.locked_municipalities.add if pair[pick] else self.locked_municipalities.discard)(code)
+                self.names[plan_id] = str(name[pick])
+        for plan_id, lock in change.locked_plans.items():
+            (self.locked_plans.add if lock[pick] else self.locked_plans.discard)(plan_id)
+        for code, lock in change.locked_municipalities.items():
+            (self.locked_municipalities.add if lock[pick] else self.locked_municipalities.discard)(code)
         self.version += 1
 
     def _known(self, codes: Iterable[str]) -> list[str]:

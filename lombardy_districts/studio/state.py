@@ -45,6 +45,29 @@ def start_plan(inputs: Inputs) -> tuple[Plan, str]:
     return Plan(inputs.territory, dict.fromkeys(gdf.index, "all")), "one area plan for everything"
 
 
+def page_version(value: object) -> int:
+    """The version number an edit from the page was made on."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EditRefused(f"the page sent version {value!r} with its edit; reload the page and edit again")
+    return value
+
+
+def page_text(value: object, what: str) -> str:
+    """A name typed in the page."""
+    if not isinstance(value, str):
+        raise EditRefused(f"{what} must be text, got {value!r}")
+    return value
+
+
+def page_codes(value: object) -> list[str]:
+    """Municipality codes selected in the page."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise EditRefused(f"the page sent municipalities {value!r}; expected a list of ISTAT codes")
+    return value
+
+
 def card_json(card: Scorecard) -> dict:
     """``Scorecard.to_dict()``, built column by column (the page asks for it after every edit)."""
     table = card.plans
@@ -178,20 +201,21 @@ class StudioState:
     # ----- edits -----------------------------------------------------------------------------------
     def edit(self, op: Mapping) -> dict:
         """Apply one edit from the page (``op`` names it; ``version`` is the version the page showed)."""
-        s, kind, version = self.session, op.get("op"), op.get("version")
-        codes = op.get("codes") or []
+        s, kind, version = self.session, op.get("op"), page_version(op.get("version"))
+        codes = page_codes(op.get("codes"))
+        name = op.get("name")
         actions = {
             "move": lambda: s.move(codes, str(op.get("plan")), version),
-            "new_plan": lambda: s.new_plan(codes, version, op.get("name") or None),
+            "new_plan": lambda: s.new_plan(codes, version, page_text(name, "plan name") if name else None),
             "merge": lambda: s.merge(str(op.get("plan")), str(op.get("other")), version),
-            "rename": lambda: s.rename(str(op.get("plan")), op.get("name"), version),
+            "rename": lambda: s.rename(str(op.get("plan")), page_text(name, "plan name"), version),
             "lock_plan": lambda: s.lock_plan(str(op.get("plan")), True, version),
             "unlock_plan": lambda: s.lock_plan(str(op.get("plan")), False, version),
             "lock": lambda: s.lock_municipalities(codes, True, version),
             "unlock": lambda: s.lock_municipalities(codes, False, version),
             "undo": lambda: s.undo(version),
             "redo": lambda: s.redo(version),
-            "restore_version": lambda: s.restore_version(str(op.get("name")), version),
+            "restore_version": lambda: s.restore_version(str(name), version),
         }
         if kind not in actions:
             raise EditRefused(f"unknown edit {kind!r}; allowed: {', '.join(actions)}")
@@ -199,23 +223,25 @@ class StudioState:
         self.notice = change.label[:1].upper() + change.label[1:] + "."
         return self.state()
 
-    def save_version(self, name: str) -> dict:
+    def save_version(self, name: object) -> dict:
         """Keep the current plan as a named version."""
-        name = self.session.save_version(name)
+        name = self.session.save_version(page_text(name, "version name"))
         self.notice = f"Version {name!r} kept."
         return self.state()
 
     # ----- solver ----------------------------------------------------------------------------------
-    def start_job(self, action: str, version: int, time_limit=None, solver: str | None = None) -> dict:
+    def start_job(self, action: str, version: object, time_limit: object = None, solver: object = None) -> dict:
         """Run Complete, Repair or Merge on the current plan in the background."""
         s = self.session
-        s.check_version(version)
+        s.check_version(page_version(version))
+        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)):
+            raise EditRefused(f"time limit {time_limit!r}: give a number of seconds > 0")
         if self.job is not None and self.job.running:
             raise EditRefused(f"{self.job.action} is still running; wait for it or cancel it first")
         problem = solver_problem(action, s.plan(), self.rules, self.collaboration, s.locked_plans,
                                  {c: s.assignment[c] for c in s.locked_municipalities})
         options = SolverOptions.from_mapping({
-            "solver": solver or self.solver.solver, "time_limit": float(time_limit or self.solver.time_limit),
+            "solver": solver or self.solver.solver, "time_limit": time_limit or self.solver.time_limit,
             "seed": self.solver.seed, "workers": self.solver.workers})
         self.candidate = None
         self.job = Job(action, problem, options, s.version)
@@ -242,8 +268,10 @@ class StudioState:
         return self.state()
 
     def _make_candidate(self, job: Job) -> dict:
+        outcome = job.outcome
+        assert outcome is not None and outcome.assignment is not None
         current = self.session.plan()
-        assignment, names = match_ids(current, job.outcome.assignment)
+        assignment, names = match_ids(current, outcome.assignment)
         plan = Plan(self.territory, assignment, names)
         card = card_json(self.live.score(assignment, names))
         colours = colour_graph(self.live.adjacency(assignment), preferred=self._colours())
@@ -251,13 +279,14 @@ class StudioState:
                 "assignment": [assignment[c] for c in self.territory.codes],
                 "names": {r["plan_id"]: r["name"] for r in card["plans"]}, "colours": colours,
                 "explicit_names": names, "scorecard": card, "changes": describe_changes(current, plan),
-                "result": job.outcome.result}
+                "result": outcome.result}
 
-    def accept(self, version: int) -> dict:
+    def accept(self, version: object) -> dict:
         """Make the candidate the current plan (one step of the history)."""
         c = self.candidate
         if c is None:
             raise EditRefused("there is no candidate to accept; run Complete, Repair or Merge first")
+        version = page_version(version)
         self.session.check_version(version)
         if c["version"] != self.session.version:
             raise EditRefused("the plan changed since the solver started, so its answer no longer fits; "
@@ -276,17 +305,18 @@ class StudioState:
         return self.state()
 
     # ----- files -----------------------------------------------------------------------------------
-    def open_upload(self, name: str, data: bytes, version: int) -> dict:
+    def open_upload(self, name: object, data: bytes, version: object) -> dict:
         """Open an uploaded plan CSV as the current plan (one step of the history)."""
+        name, version = page_text(name, "file name"), page_version(version)
         self.session.check_version(version)
         plan = files.read_upload(self.workspace, name, data, self.territory, self.known_codes)
         self.session.replace(plan.assignment, plan.names, f"open {Path(name).name}", version)
         self.notice = f"Opened {Path(name).name}."
         return self.state()
 
-    def open_file(self, name: str, version: int) -> dict:
+    def open_file(self, name: object, version: object) -> dict:
         """Open a plan CSV already in the workspace."""
-        path = files.download_path(self.workspace, name)
+        path = files.download_path(self.workspace, page_text(name, "file name"))
         return self.open_upload(path.name, path.read_bytes(), version)
 
     def snapshot(self) -> tuple[Plan, Scorecard]:
@@ -294,7 +324,7 @@ class StudioState:
         plan = self.session.plan()
         return plan, evaluate(plan, self.rules, self.collaboration, self.status_quo)
 
-    def write(self, kind: str, name: str, plan: Plan, card: Scorecard) -> Path:
+    def write(self, kind: object, name: object, plan: Plan, card: Scorecard) -> Path:
         """Write the plan as ``csv``, ``gpkg``, ``geojson`` or an offline ``html`` map into the workspace."""
         from lombardy_districts.io.files import write_atomic
         from lombardy_districts.maps.render import write_plan_map
@@ -302,7 +332,8 @@ class StudioState:
 
         if kind not in files.EXPORTS:
             raise InputError(f"unknown format {kind!r}; allowed: {', '.join(files.EXPORTS)}")
-        path = files.workspace_path(self.workspace, name, files.EXPORTS[kind])
+        kind = str(kind)
+        path = files.workspace_path(self.workspace, page_text(name, "file name"), files.EXPORTS[kind])
         if kind == "csv":
             return files.save_plan_csv(self.workspace, path.name, plan)
         if kind == "html":

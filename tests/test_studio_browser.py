@@ -171,3 +171,34 @@ def test_a_second_tab_cannot_overwrite_the_first(studio_page):
     second.wait_for_function("() => window.ldStudio.state().version === 1")  # now shows the latest state
     assert "South Lecco" in second.locator("#plan-table").inner_text()
     assert state.session.names["south"] == "South Lecco"
+
+
+def test_lasso_and_brush_select_municipalities_to_move_together(studio_page):
+    state, open_page = studio_page
+    page = open_page().page
+    code = _border_municipality(state, "south", "north")
+    others = [n for n in state.territory.graph.neighbors(code) if state.session.assignment[n] == "south"]
+    page.evaluate("""([code]) => { const m = window.ldStudio.map(), t = window.ldStudio.territory();
+        m.setView(t.points[t.codes.indexOf(code)], 12, {animate: false}); }""", [code])
+    x, y = page.evaluate("(code) => window.ldStudio.pointOf(code)", code)
+    page.locator("input[name=tool][value=lasso]").check()
+    page.mouse.move(x - 4, y - 4)
+    page.mouse.down()
+    for dx, dy in ((4, -4), (4, 4), (-4, 4), (-4, -4)):
+        page.mouse.move(x + dx, y + dy, steps=3)
+    page.mouse.up()
+    assert page.locator("#sel-count").inner_text().startswith("1 municipality")
+    assert state.territory.municipalities.at[code, "name"] in page.locator("#sel-names").inner_text()
+    # the brush adds a neighbour by passing over it
+    page.locator("input[name=tool][value=brush]").check()
+    nx_, ny = page.evaluate("(code) => window.ldStudio.pointOf(code)", others[0])
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(nx_, ny, steps=8)
+    page.mouse.up()
+    assert page.locator("#sel-count").inner_text().startswith("2 municipalities")
+    page.locator("#move-to").select_option("north")
+    page.locator("#move").click()
+    page.wait_for_function("() => window.ldStudio.state().version === 1")
+    assert state.session.assignment[code] == state.session.assignment[others[0]] == "north"
+    assert state.session.steps()["labels"][-1].startswith("move ")

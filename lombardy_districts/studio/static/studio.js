@@ -174,7 +174,6 @@
       const poly = L.polygon(T.shapes[i], {renderer, weight: 0.5, color: "#FFFFFF", fillOpacity: 0.72, fillColor: "#999"});
       poly.bindTooltip(tooltip(i), {sticky: true});
       poly.on("click", (e) => onMunicipalityClick(i, e));
-      poly.on("mouseover", () => { if (painting) { addToSelection([i]); } });
       poly.addTo(map);
       polys.push(poly);
     }
@@ -226,6 +225,10 @@
     });
     map.on("mousemove", (e) => {
       if (lassoPath) { lassoPath.push(e.latlng); lassoLine.setLatLngs(lassoPath); }
+      if (painting) {
+        const i = municipalityAt(e.latlng);
+        if (i !== null && !selected.has(i)) { addToSelection([i]); }
+      }
     });
     const end = () => {
       painting = false;
@@ -242,6 +245,20 @@
     };
     map.on("mouseup", end);
     document.addEventListener("mouseup", end);
+  }
+
+  let shapeBounds = null;
+
+  function municipalityAt(latlng) {
+    if (!shapeBounds) { shapeBounds = polys.map((p) => p.getBounds()); }
+    const pt = [latlng.lat, latlng.lng];
+    for (let i = 0; i < polys.length; i++) {
+      if (!shapeBounds[i].contains(latlng)) { continue; }
+      for (const rings of T.shapes[i]) {
+        if (pointInRing(pt, rings[0]) && !rings.slice(1).some((hole) => pointInRing(pt, hole))) { return i; }
+      }
+    }
+    return null;
   }
 
   function pointInRing(pt, ring) {

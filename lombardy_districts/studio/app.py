@@ -91,6 +91,140 @@ class Guard:
         return self.token is not None and secrets.compare_digest(given.encode(), self.token.encode())
 
 
+def _studio(request: Request) -> StudioState:
+    return request.app.state.studio
+
+
+async def index(request: Request) -> Response:
+    """The page; with ``?token=``, the token is kept in a cookie for the requests that follow."""
+    response = Response(_static("index.html"), media_type="text/html", headers=NO_STORE)
+    token = request.app.state.token
+    if token is not None and request.query_params.get("token"):
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+async def static(request: Request) -> Response:
+    """The page's script and style, and the Leaflet shipped with the maps."""
+    name = request.path_params["name"]
+    if name in STATIC:
+        return Response(_static(name), media_type=STATIC[name], headers=NO_STORE)
+    if name in VENDOR:
+        return Response(asset_text(name), media_type=VENDOR[name], headers={"Cache-Control": "max-age=3600"})
+    return PlainTextResponse(f"no such file {name!r}", status_code=404)
+
+
+async def territory(request: Request) -> Response:
+    """Shapes, borders and ties (gzipped once, when the browser takes gzip)."""
+    raw, packed = await run_in_threadpool(_studio(request).payload_bytes)
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(packed, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(raw, media_type="application/json", headers=headers)
+
+
+async def get_state(request: Request) -> Response:
+    """Everything the page shows."""
+    return _json(_studio(request).state())
+
+
+async def edit(request: Request) -> Response:
+    """One edit: move, new plan, merge, rename, lock, unlock, undo, redo, restore a version."""
+    return _json(_studio(request).edit(await _body(request)))
+
+
+async def save_version(request: Request) -> Response:
+    """Keep the current plan under a name."""
+    return _json(_studio(request).save_version((await _body(request)).get("name")))
+
+
+async def solve(request: Request) -> Response:
+    """Start Complete, Repair or Merge."""
+    body = await _body(request)
+    return _json(_studio(request).start_job(str(body.get("action")), body.get("version"), body.get("time_limit")))
+
+
+async def job(request: Request) -> Response:
+    """The solver's progress, and its candidate when it has one."""
+    return _json(_studio(request).job_status())
+
+
+async def cancel(request: Request) -> Response:
+    """Stop the solver."""
+    return _json(_studio(request).cancel_job())
+
+
+async def accept(request: Request) -> Response:
+    """Make the candidate the current plan."""
+    return _json(_studio(request).accept((await _body(request)).get("version")))
+
+
+async def discard(request: Request) -> Response:
+    """Drop the candidate."""
+    return _json(_studio(request).discard())
+
+
+async def upload(request: Request) -> Response:
+    """Open a plan CSV sent by the page (raw body, at most ``MAX_UPLOAD`` bytes)."""
+    size = request.headers.get("content-length", "")
+    if size.isdigit() and int(size) > MAX_UPLOAD:
+        return _refused(f"the file has {int(size):,} bytes, more than the {MAX_UPLOAD:,} accepted", 413)
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_UPLOAD:
+            return _refused(f"the file is larger than the {MAX_UPLOAD:,} bytes accepted", 413)
+    version = request.query_params.get("version", "")
+    return _json(_studio(request).open_upload(request.query_params.get("name", ""), bytes(data),
+                                              int(version) if version.isdigit() else version))
+
+
+async def open_file(request: Request) -> Response:
+    """Open a plan CSV of the workspace."""
+    body = await _body(request)
+    return _json(_studio(request).open_file(body.get("name"), body.get("version")))
+
+
+async def write(request: Request) -> Response:
+    """Write the current plan into the workspace (CSV, GeoPackage, GeoJSON or an offline map)."""
+    state = _studio(request)
+    body = await _body(request)
+    plan, card = await run_in_threadpool(state.snapshot)
+    path = await run_in_threadpool(state.write, body.get("kind"), body.get("name"), plan, card)
+    state.notice = f"Wrote {path.name} in the workspace."
+    return _json({**state.state(), "written": path.name})
+
+
+async def download(request: Request) -> Response:
+    """A file of the workspace."""
+    path = download_path(_studio(request).workspace, request.path_params["name"])
+    return FileResponse(path, filename=path.name, headers=NO_STORE)
+
+
+async def on_error(request: Request, exc: Exception) -> Response:
+    """Refusals in the command line's words; anything else logged and reported."""
+    if isinstance(exc, StaleEdit):
+        return _refused(exc.problems, 409, stale=True, state=_studio(request).state())
+    if isinstance(exc, InputError):
+        return _refused(exc.problems)
+    if isinstance(exc, InfeasibleError):
+        return _refused(str(exc).splitlines(), infeasible=True)
+    log.exception("studio: %s %s failed", request.method, request.url.path)
+    return _refused(f"the studio failed: {type(exc).__name__}: {exc}", 500)
+
+
+ROUTES = [
+    Route("/", index), Route("/static/{name}", static), Route("/api/territory", territory),
+    Route("/api/state", get_state), Route("/api/edit", edit, methods=["POST"]),
+    Route("/api/version", save_version, methods=["POST"]), Route("/api/solve", solve, methods=["POST"]),
+    Route("/api/job", job), Route("/api/job/cancel", cancel, methods=["POST"]),
+    Route("/api/candidate/accept", accept, methods=["POST"]),
+    Route("/api/candidate/discard", discard, methods=["POST"]),
+    Route("/api/upload", upload, methods=["POST"]), Route("/api/open", open_file, methods=["POST"]),
+    Route("/api/write", write, methods=["POST"]), Route("/files/{name:path}", download),
+]
+
+
 def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str | None = None) -> Starlette:
     """The ASGI application serving ``state``.
 
@@ -103,104 +237,13 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
     token
         Access token every request must carry (None: none needed, for a studio bound to this machine).
     """
-    async def index(request: Request) -> Response:
-        response = Response(_static("index.html"), media_type="text/html", headers=NO_STORE)
-        if token is not None and request.query_params.get("token"):
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-        return response
-
-    async def static(request: Request) -> Response:
-        name = request.path_params["name"]
-        if name in STATIC:
-            return Response(_static(name), media_type=STATIC[name], headers=NO_STORE)
-        if name in VENDOR:
-            return Response(asset_text(name), media_type=VENDOR[name], headers={"Cache-Control": "max-age=3600"})
-        return PlainTextResponse(f"no such file {name!r}", status_code=404)
-
-    async def territory(request: Request) -> Response:
-        raw, packed = await run_in_threadpool(state.payload_bytes)
-        headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(packed, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
-        return Response(raw, media_type="application/json", headers=headers)
-
-    async def get_state(request: Request) -> Response:
-        return _json(state.state())
-
-    async def edit(request: Request) -> Response:
-        return _json(state.edit(await _body(request)))
-
-    async def save_version(request: Request) -> Response:
-        return _json(state.save_version((await _body(request)).get("name")))
-
-    async def solve(request: Request) -> Response:
-        body = await _body(request)
-        return _json(state.start_job(str(body.get("action")), body.get("version"), body.get("time_limit")))
-
-    async def job(request: Request) -> Response:
-        return _json(state.job_status())
-
-    async def cancel(request: Request) -> Response:
-        return _json(state.cancel_job())
-
-    async def accept(request: Request) -> Response:
-        return _json(state.accept((await _body(request)).get("version")))
-
-    async def discard(request: Request) -> Response:
-        return _json(state.discard())
-
-    async def upload(request: Request) -> Response:
-        size = int(request.headers.get("content-length") or 0)
-        if size > MAX_UPLOAD:
-            return _refused(f"the file has {size:,} bytes, more than the {MAX_UPLOAD:,} accepted", 413)
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_UPLOAD:
-                return _refused(f"the file is larger than the {MAX_UPLOAD:,} bytes accepted", 413)
-        version = request.query_params.get("version", "")
-        return _json(state.open_upload(request.query_params.get("name", ""), bytes(data),
-                                       int(version) if version.isdigit() else version))
-
-    async def open_file(request: Request) -> Response:
-        body = await _body(request)
-        return _json(state.open_file(body.get("name"), body.get("version")))
-
-    async def write(request: Request) -> Response:
-        body = await _body(request)
-        plan, card = await run_in_threadpool(state.snapshot)
-        path = await run_in_threadpool(state.write, body.get("kind"), body.get("name"), plan, card)
-        state.notice = f"Wrote {path.name} in the workspace."
-        return _json({**state.state(), "written": path.name})
-
-    async def download(request: Request) -> Response:
-        path = download_path(state.workspace, request.path_params["name"])
-        return FileResponse(path, filename=path.name, headers=NO_STORE)
-
-    async def on_error(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, StaleEdit):
-            return _refused(exc.problems, 409, stale=True, state=state.state())
-        if isinstance(exc, InputError):
-            return _refused(exc.problems)
-        if isinstance(exc, InfeasibleError):
-            return _refused(str(exc).splitlines(), infeasible=True)
-        log.exception("studio: %s %s failed", request.method, request.url.path)
-        return _refused(f"the studio failed: {type(exc).__name__}: {exc}", 500)
-
-    routes = [
-        Route("/", index), Route("/static/{name}", static), Route("/api/territory", territory),
-        Route("/api/state", get_state), Route("/api/edit", edit, methods=["POST"]),
-        Route("/api/version", save_version, methods=["POST"]), Route("/api/solve", solve, methods=["POST"]),
-        Route("/api/job", job), Route("/api/job/cancel", cancel, methods=["POST"]),
-        Route("/api/candidate/accept", accept, methods=["POST"]),
-        Route("/api/candidate/discard", discard, methods=["POST"]),
-        Route("/api/upload", upload, methods=["POST"]), Route("/api/open", open_file, methods=["POST"]),
-        Route("/api/write", write, methods=["POST"]), Route("/files/{name:path}", download),
-    ]
     middleware = [Middleware(Guard, hosts=hosts, token=token),
                   Middleware(GZipMiddleware, minimum_size=2000, compresslevel=5)]
-    return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={Exception: on_error, InputError: on_error, InfeasibleError: on_error})
+    app = Starlette(routes=ROUTES, middleware=middleware,
+                    exception_handlers={Exception: on_error, InputError: on_error, InfeasibleError: on_error})
+    app.state.studio = state
+    app.state.token = token
+    return app
 
 
 async def _body(request: Request) -> dict:

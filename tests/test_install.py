@@ -31,6 +31,8 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
                     "LICENSE-leaflet.txt", "LICENSE-jquery.txt", "LICENSE-leaflet.sync.txt", "SOURCES.txt"):
         assert f"lombardy_districts/maps/assets/{shipped}" in names  # maps work offline, licences included
     assert not [n for n in names if n.endswith((".sh", ".map")) or "node_modules" in n]
+    for page in ("index.html", "studio.js", "studio.css"):
+        assert f"lombardy_districts/studio/static/{page}" in names  # the studio's page comes from the package
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"

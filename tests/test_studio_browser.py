@@ -120,7 +120,7 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#plan-table tr[data-plan='south']").click()
     page.locator("#lock-plan").click()
     page.wait_for_function("() => window.ldStudio.state().locked_plans.includes('south')")
-    assert "\U0001F512" in page.locator("#plan-table tr[data-plan='south']").inner_text()
+    assert "locked" in page.locator("#plan-table tr[data-plan='south'] td.name").inner_text()
     inside = _border_municipality(state, "south", "north")
     _click(page, inside)
     page.locator("#move-to").select_option("north")

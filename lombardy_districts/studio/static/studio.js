@@ -354,7 +354,8 @@
     if (r.plan_id === cardPlan) { tr.classList.add("current"); }
     const sw = cell(tr, "");
     const span = document.createElement("span"); span.className = "swatch"; span.style.background = S.colours[r.plan_id] || "#999"; sw.appendChild(span);
-    cell(tr, (lockedPlans.has(r.plan_id) ? "\u{1F512} " : "") + r.name, "name");
+    const nameCell = cell(tr, r.name, "name");
+    if (lockedPlans.has(r.plan_id)) { const tag = document.createElement("span"); tag.className = "locked-tag"; tag.textContent = "locked"; nameCell.appendChild(tag); }
     cell(tr, fmt(r.population), "num pop");
     const klass = cell(tr, CLASS[r["class"]] || r["class"]);
     klass.title = r.class_reason;
@@ -406,6 +407,13 @@
   function planOptions(select, ids, exclude) {
     select.textContent = "";
     const rows = planRows(S);
+    if (!ids.filter((p) => p !== exclude).length) {
+      const option = document.createElement("option");
+      option.value = ""; option.disabled = true; option.selected = true;
+      option.textContent = "no neighbouring plan: pick a municipality on a plan border";
+      select.appendChild(option);
+      return;
+    }
     ids.filter((p) => p !== exclude).sort((a, b) => (rows[a].name).localeCompare(rows[b].name)).forEach((p) => {
       const option = document.createElement("option");
       option.value = p;
@@ -631,7 +639,7 @@
     });
     $("move").addEventListener("click", () => {
       const target = $("move-to").value;
-      if (!target) { show(["Pick the plan to move into (only plans next to the selection are listed)."], true); return; }
+      if (!target) { show(["Pick the plan to move into: only plans next to the selection are listed, so select a municipality on a plan border."], true); return; }
       edit({op: "move", codes: Array.from(selected).map((i) => T.codes[i]), plan: target}, true);
     });
     $("new-plan").addEventListener("click", () => edit({op: "new_plan", codes: Array.from(selected).map((i) => T.codes[i])}, true));

@@ -202,3 +202,19 @@ def test_lasso_and_brush_select_municipalities_to_move_together(studio_page):
     page.wait_for_function("() => window.ldStudio.state().version === 1")
     assert state.session.assignment[code] == state.session.assignment[others[0]] == "north"
     assert state.session.steps()["labels"][-1].startswith("move ")
+
+
+def test_a_plan_file_opened_in_the_page_is_checked_as_the_command_line_checks_it(studio_page, tmp_path):
+    state, open_page = studio_page
+    page = open_page().page
+    bad = tmp_path / "bad.csv"
+    bad.write_text("municipality_code,plan_id\n999999,a\n")
+    page.locator("#upload").set_input_files(str(bad))
+    page.locator("#message.error").wait_for(timeout=10000)
+    assert "bad.csv: unknown municipality codes 999999" in page.locator("#message").inner_text()
+    good = tmp_path / "good.csv"
+    good.write_text("municipality_code,plan_id\n" + "\n".join(f"{c},one" for c in state.territory.codes) + "\n")
+    page.locator("#upload").set_input_files(str(good))
+    page.wait_for_function("() => window.ldStudio.state().version === 1")
+    assert page.locator("#plan-table tr[data-plan]").count() == 1
+    assert "open good.csv" in page.locator("#steps").inner_text()

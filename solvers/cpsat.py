@@ -124,7 +124,7 @@ class CPSATSolver(Solver):
             # CP-SAT's bound is for its (maybe restricted) model; the separate plan bound holds for the full one
             cap = setup.bound.value if names == ["max-plans"] else None
             status, stage_answer, bound = built.optimise(names, problem.weights, share, seed, workers,
-                                                         _capped(progress, cap), start, clock)
+                                                         _capped(progress, cap), start, clock, cap=cap)
             statuses.append(status)
             if clock is not None:
                 details["budget"] = clock.record()

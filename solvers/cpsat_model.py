@@ -7,6 +7,7 @@ large-neighbourhood search (``solvers.lns``) both build this model.
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from ortools.sat.python import cp_model
@@ -261,13 +262,17 @@ class CpsatModel:
             total += coef * expr
         return total, 1_000_000, 1
 
-    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None):
+    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None, cap=None):
         """Solve one stage; returns (status name, root label per unit or None, bound in user units).
 
         With a ``CpsatClock``, ``time_limit`` is deterministic time, one worker searches
-        and the wall clock stops the stage only at ``safety_seconds`` of its share.
+        and the wall clock stops the stage only at ``safety_seconds`` of its share. ``cap`` is a
+        proved upper bound on the stage's objective (the number of plans): it enters the model, so
+        CP-SAT stops with OPTIMAL as soon as a solution reaches it.
         """
         expr, scale, sense = self._objective(names, weights)
+        if cap is not None and sense > 0:
+            self.m.add(expr <= math.floor(cap * scale))
         if sense > 0:
             self.m.maximize(expr)
         else:

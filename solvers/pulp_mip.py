@@ -70,7 +70,8 @@ class PulpSolver(Solver):
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
-            status, labels, value = model.optimise(names, problem.weights, share, seed, workers)
+            cap = setup.bound.value if names == ["max-plans"] else None
+            status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)
             statuses.append(status)
             if labels is None:
                 break
@@ -284,8 +285,12 @@ class _Milp:
             return int(w.sum()) - lp.lpSum(int(w[i]) * kept[i] for i in range(len(units))), 1
         raise ValueError(name)
 
-    def optimise(self, names, weights, time_limit, seed, workers):
-        """Solve one stage: (status, root label per unit or None, objective in user units)."""
+    def optimise(self, names, weights, time_limit, seed, workers, cap=None):
+        """Solve one stage: (status, root label per unit or None, objective in user units).
+
+        ``cap``, a proved upper bound on the number of plans, enters the model of a max-plans
+        stage, so CBC stops with a proof as soon as a solution reaches it.
+        """
         lp = self.pulp
         if weights:
             expr = lp.lpSum(round(weights.get(n, 1.0) * SENSE[n] * 1_000_000 / self._terms(n)[1])
@@ -294,6 +299,8 @@ class _Milp:
         else:
             expr, scale = self._terms(names[0])
             sense = SENSE[names[0]]
+            if cap is not None and sense > 0:
+                self.prob += expr <= cap * scale
         self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
         self.prob.setObjective(expr)
         solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,

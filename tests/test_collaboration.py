@@ -75,7 +75,7 @@ def test_a_weight_for_a_kind_with_no_edges_is_refused(line):
 def test_read_collaboration_csv_orders_pairs_and_keeps_kinds(line, tmp_path):
     path = tmp_path / "e.csv"
     path.write_text("code_a,code_b,weight,kind\n2,1,2.5,union\n000003,000004,1,consortium\n")
-    collab = read_collaboration_csv(path, line.codes)
+    collab = read_collaboration_csv(path, line.codes, istat=True)
     assert collab.edges.to_dict("records") == [
         {"code_a": "000001", "code_b": "000002", "weight": 2.5, "kind": "union"},
         {"code_a": "000003", "code_b": "000004", "weight": 1.0, "kind": "consortium"},
@@ -98,7 +98,19 @@ def test_bad_collaboration_files(line, tmp_path, text, message):
     path = tmp_path / "e.csv"
     path.write_text(text)
     with pytest.raises(InputError, match=message):
-        read_collaboration_csv(path, line.codes)
+        read_collaboration_csv(path, line.codes, istat=True)
+
+
+def test_collaboration_codes_of_user_data_are_kept_verbatim(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("code_a,code_b,weight,kind\n037009,Ashe,1,union\n37009,Ashe,2,union\n,Ashe,1,x\n")
+    with pytest.raises(InputError) as info:
+        read_collaboration_csv(path, ["037009", "Ashe"])
+    assert info.value.problems == [f"{path} row 4: code_a '' is empty",
+                                   f"{path} row 3: code_a 37009 is not a municipality of this territory"]
+    path.write_text("code_a,code_b,weight,kind\nAshe,037009,1.5,union\n")
+    edges = read_collaboration_csv(path, ["037009", "Ashe"]).edges
+    assert edges.to_dict("records") == [{"code_a": "037009", "code_b": "Ashe", "weight": 1.5, "kind": "union"}]
 
 
 def test_collaboration_needs_its_columns():

@@ -73,7 +73,6 @@ plans = ["bg_dalmine", 7]
     ("[limits]\nceiling = true", r"limits.ceiling = True"),
     ("[limits]\nceiling = 10000", r"ceiling = 10,000 is below every floor"),
     ("[boundaries]\nhard = [3]", r"boundaries.hard has \[3\]"),
-    ("[locked]\nmunicipalities = { \"15146\" = \"milano\" }", r"must be 6-digit ISTAT codes"),
     ("[locked]\nmunicipalities = [\"015146\"]", r"locked.municipalities must be a table"),
 ])
 def test_bad_rules_name_the_key(tmp_path, text, message):
@@ -167,3 +166,22 @@ def test_rules_file_that_is_not_text(tmp_path):
     path.write_bytes(b"\x00\xd0\xff binary")
     with pytest.raises(InputError, match="is not UTF-8 text"):
         Rules.from_toml(path)
+
+
+def test_locked_codes_are_istat_codes_only_for_the_embedded_data():
+    from dataclasses import replace
+
+    from lombardy_districts.workflows.inputs import locked_code_problems
+
+    rules = Rules(locked_municipalities={"15146": "milano", "Ashe": "north"})  # any text is a code in itself
+    user = grid_territory(1, 2)
+    italian = replace(user, istat=True)
+    assert locked_code_problems(rules, italian) == [
+        "locked.municipalities has keys ['15146', 'Ashe']; must be 6-digit ISTAT codes written as strings, "
+        "e.g. \"015146\" = \"milano\""]
+    assert locked_code_problems(rules, user) == [
+        "locked.municipalities: 15146, Ashe not among the 2 municipalities loaded (codes are compared as text, "
+        "exactly as written)"]
+    assert locked_code_problems(Rules(locked_municipalities={"000002": "b"}), user) == []
+    with pytest.raises(InputError, match="must be municipality codes written as strings"):
+        Rules(locked_municipalities={" ": "a"})

@@ -59,6 +59,8 @@ def register(subparsers) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    parser.add_argument("--floor", type=int, metavar="N",
+                        help="replace every class floor with N inhabitants (as propose --floor N)")
     parser.add_argument("--plan-column", default="plan_id", help="plan id column of the CSV files (default plan_id)")
     parser.add_argument("--tolerance", metavar="METRES", type=float, default=150.0,
                         help="simplify borders by this many metres for display only (default 150; 0 keeps all)")

@@ -12,6 +12,7 @@ import argparse
 import math
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import DEFAULT_SNAP_M
 from lombardy_districts.model.options import (
     CONTIGUITY,
     DEFAULT_SOLVER,
@@ -41,6 +42,10 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                        help="population column of the CSV (default population)")
     group.add_argument("--contiguity", choices=CONTIGUITY, default="rook",
                        help="rook: shared boundary line (default); queen: a shared point is enough")
+    group.add_argument("--snap", type=float, default=DEFAULT_SNAP_M, metavar="METRES",
+                       help=f"snapping tolerance for contiguity (default {DEFAULT_SNAP_M:g} m): gaps and overlapping "
+                            "slivers narrower than this are closed; raise it for data digitised with slivers, "
+                            "0 for exact contiguity")
     group.add_argument("--cache-dir", metavar="DIR",
                        help="where the contiguity graph is cached (default ~/.cache/lombardy-districts)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the graph cache")
@@ -50,7 +55,7 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     """The ``DataOptions`` of ``add_data_options``."""
     return DataOptions(region=args.region, municipalities=args.municipalities, population=args.population,
                        code_column=args.code_column, name_column=args.name_column,
-                       population_column=args.population_column, contiguity=args.contiguity,
+                       population_column=args.population_column, contiguity=args.contiguity, snap=args.snap,
                        cache=False if args.no_cache else (args.cache_dir or True))
 
 
@@ -183,7 +188,11 @@ def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], 
     data = data_options(args)
     part = selection(args, problems)
     weights = collaboration_weights(args, problems)
-    return read_inputs(data, part, plans, rules=args.rules, collaboration=args.collaboration,
+    floor = getattr(args, "floor", None)
+    if floor is not None and floor < 0:
+        problems.append(f"--floor {floor}: must be a whole number of inhabitants >= 0")
+        floor = None
+    return read_inputs(data, part, plans, rules=args.rules, floor=floor, collaboration=args.collaboration,
                        collaboration_weights=weights, plan_column=getattr(args, "plan_column", "plan_id"),
                        problems=problems)
 

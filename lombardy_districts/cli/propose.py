@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-map", action="store_true", help="do not write map.html")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="also write the dissolved area plans with their scores: gpkg (DIR/plans.gpkg, "
-                             "EPSG:32632), geojson (DIR/plans.geojson, EPSG:4326)")
+                             "in the CRS of the municipalities' file), geojson (DIR/plans.geojson, EPSG:4326)")
     add_collaboration_options(parser)
     add_data_options(parser)
     add_selection_options(parser)
@@ -56,6 +56,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
           f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
           f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""), file=sys.stderr)
+    graph = problem.territory.graph
+    if graph.graph.get("bridges"):
+        joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)"
+                          for a, b in graph.graph["bridges"][:10])
+        more = f" and {len(graph.graph['bridges']) - 10} more" if len(graph.graph["bridges"]) > 10 else ""
+        print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
+              f"needs {len(graph.graph['bridges'])} bridge(s) between parts that share no boundary: {joins}{more}",
+              file=sys.stderr)
     progress = ProgressLine()
     try:
         proposal = solve(problem, options, progress=progress)

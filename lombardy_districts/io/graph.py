@@ -24,7 +24,13 @@ from lombardy_districts.errors import GraphError, InputError
 log = logging.getLogger(__name__)
 
 KINDS = ("rook", "queen")
-_VERSION = 1  # bump when the construction changes, so old cache files are ignored
+DEFAULT_SNAP_M = 1.0
+"""Default snapping tolerance in metres: gaps and overlapping slivers narrower than this are closed."""
+SHORT_SHARE = 3
+"""Two polygons that do not touch cleanly (a gap narrower than the tolerance, or a sliver overlap)
+are rook neighbours when the boundary each has within the tolerance of the other is longer than
+``SHORT_SHARE * snap`` (two corners near each other share about ``2 * snap``)."""
+_VERSION = 2  # bump when the construction changes, so old cache files are ignored
 
 
 def cache_dir() -> Path:
@@ -33,27 +39,76 @@ def cache_dir() -> Path:
     return Path(os.environ.get("LOMBARDY_DISTRICTS_CACHE", default))
 
 
-def _key(gdf: gpd.GeoDataFrame, kind: str, bridges: bool) -> str:
-    digest = hashlib.sha256(f"{_VERSION}|{kind}|{bridges}|{gdf.crs}".encode())
+def _key(gdf: gpd.GeoDataFrame, kind: str, bridges: bool, snap: float) -> str:
+    digest = hashlib.sha256(f"{_VERSION}|{kind}|{bridges}|{snap!r}|{gdf.crs}".encode())
     digest.update("|".join(gdf.index.astype(str)).encode())
     for wkb in shapely.to_wkb(gdf.geometry.values, hex=False):
         digest.update(wkb)
     return digest.hexdigest()[:24]
 
 
-def _adjacent_pairs(geoms: np.ndarray, kind: str) -> list[tuple[int, int, float]]:
-    """Pairs (i, j, shared boundary length in CRS units) of touching polygons."""
+def _adjacent_pairs(geoms: np.ndarray, kind: str, snap: float = 0.0) -> tuple[list, list]:
+    """Neighbouring polygons, and the pairs that overlap too much to count as neighbours.
+
+    Returns ``(pairs, overlaps)``: ``pairs`` are ``(i, j, shared boundary length in CRS units)``
+    under the rule of ``contiguity_graph``; ``overlaps`` are ``(i, j, overlap area)`` of pairs
+    whose interiors overlap by more than a sliver narrower than ``snap``.
+    """
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    if snap > 0:
+        left, right = tree.query(geoms, predicate="dwithin", distance=snap)
+    else:
+        left, right = tree.query(geoms, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
     bounds = shapely.boundary(geoms)
     shared = shapely.intersection(bounds[left], bounds[right])
-    length = shapely.length(shared)
-    touches = ~shapely.is_empty(shared)
-    rook = length > 0
-    chosen = rook if kind == "rook" else (rook | touches)
-    return [(int(i), int(j), float(w)) for i, j, w in zip(left[chosen], right[chosen], length[chosen])]
+    exact = shapely.length(shared)
+    sliver, overlap = _overlaps(geoms[left], geoms[right], snap)
+    apart = overlap == 0
+    # the tolerance decides only where the polygons do not touch cleanly: a gap, or a sliver overlap
+    fuzzy = apart & (exact == 0) & (sliver | shapely.is_empty(shared))
+    near = np.zeros(len(left))
+    if snap > 0:
+        todo = np.flatnonzero(fuzzy)
+        near[todo] = _near_length(bounds, left[todo], right[todo], snap)
+    rook = apart & ((exact > 0) | (near > SHORT_SHARE * snap))
+    chosen = rook if kind == "rook" else apart
+    length = np.maximum(exact, near)
+    pairs = [(int(i), int(j), float(w)) for i, j, w in zip(left[chosen], right[chosen], length[chosen])]
+    overlaps = [(int(i), int(j), float(a)) for i, j, a in zip(left[~apart], right[~apart], overlap[~apart])]
+    return pairs, overlaps
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray, snap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: whether the interiors overlap by a sliver only, and the area of any larger overlap.
+
+    A sliver is an overlap that an inward buffer of half the tolerance removes (nowhere wider
+    than ``snap``); with ``snap`` 0 every overlap counts. Pairs whose interiors are disjoint get
+    ``(False, 0)``.
+    """
+    sliver, area = np.zeros(len(a), dtype=bool), np.zeros(len(a))
+    inside = np.flatnonzero(shapely.relate_pattern(a, b, "T********"))
+    if len(inside) == 0:
+        return sliver, area
+    common = shapely.intersection(a[inside], b[inside])
+    thin = shapely.is_empty(shapely.buffer(common, -snap / 2)) if snap > 0 else np.zeros(len(inside), dtype=bool)
+    sliver[inside] = thin
+    # a positive floor: an overlap of zero area (touching along a line, say) is no overlap
+    area[inside] = np.where(thin, 0.0, np.maximum(shapely.area(common), 1e-12))
+    return sliver, area
+
+
+def _near_length(bounds: np.ndarray, left: np.ndarray, right: np.ndarray, snap: float) -> np.ndarray:
+    """Per pair, the length of boundary each polygon has within ``snap`` of the other's (the shorter)."""
+    if len(left) == 0:
+        return np.zeros(0)
+    used = np.unique(np.concatenate([left, right]))
+    zone = np.empty(len(bounds), dtype=object)
+    zone[used] = shapely.buffer(bounds[used], snap)
+    one = shapely.length(shapely.intersection(bounds[left], zone[right]))
+    other = shapely.length(shapely.intersection(bounds[right], zone[left]))
+    return np.minimum(one, other)
 
 
 def _bridge(graph: nx.Graph, gdf: gpd.GeoDataFrame) -> list[tuple[str, str, float]]:
@@ -90,6 +145,7 @@ def contiguity_graph(
     kind: str = "rook",
     bridges: bool = True,
     cache: bool | str | Path = True,
+    snap: float = DEFAULT_SNAP_M,
 ) -> nx.Graph:
     """Build the contiguity graph of ``gdf`` (index = municipality code, projected CRS in metres).
 
@@ -98,46 +154,71 @@ def contiguity_graph(
     gdf
         Municipalities with a ``population`` column and polygon geometry.
     kind
-        ``"rook"``: neighbours share a boundary line (edge attribute ``length`` in metres);
-        ``"queen"``: touching at a single point is enough.
+        ``"rook"``: neighbours share a boundary of positive length (edge attribute ``length`` in
+        metres); ``"queen"``: a shared point is enough. Polygons whose interiors overlap are not
+        neighbours by that overlap (they are listed in ``graph.graph["overlaps"]`` with a warning).
     bridges
         Join disconnected parts by their nearest municipalities with edges marked
         ``bridge=True``. When False, a disconnected graph is an error naming the components.
     cache
         True for the default cache folder (see ``cache_dir``), a folder path, or False.
         Files are keyed by codes, geometry and options; deleting them is safe.
+    snap
+        Snapping tolerance in metres (default ``DEFAULT_SNAP_M``). Polygons that touch cleanly
+        (boundaries meet, interiors disjoint) are judged exactly. Polygons at most ``snap``
+        apart, or overlapping by a sliver nowhere wider than ``snap``, are queen neighbours, and
+        rook neighbours when the boundary each has within ``snap`` of the other is longer than
+        ``SHORT_SHARE * snap``. A larger overlap makes no neighbours. 0 is the exact definition.
 
     Returns
     -------
     networkx.Graph
         Nodes are codes with ``population`` (and ``name``) attributes; edges carry
-        ``length`` and ``bridge``; ``graph.graph["bridges"]`` lists the bridge edges.
+        ``length``, ``bridge`` and ``distance`` (metres between bridged polygons);
+        ``graph.graph`` has ``bridges`` (the bridge edges), ``overlaps`` (pairs overlapping by
+        more than a sliver, with the area in m2), ``kind`` and ``snap``.
     """
     if kind not in KINDS:
         raise InputError(f"unknown contiguity kind {kind!r}; allowed: {', '.join(KINDS)}")
+    if isinstance(snap, bool) or not isinstance(snap, int | float) or not 0 <= snap < float("inf"):
+        raise InputError(f"snapping tolerance {snap!r}: must be a finite number of metres >= 0 "
+                         f"(default {DEFAULT_SNAP_M:g})")
     if gdf.crs is None or gdf.crs.is_geographic:
         raise InputError(f"contiguity needs a projected CRS in metres, got {gdf.crs}; reproject with to_crs()")
     folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
-    path = folder / f"graph-{_key(gdf, kind, bridges)}.json" if folder else None
+    path = folder / f"graph-{_key(gdf, kind, bridges, float(snap))}.json" if folder else None
     if path is not None and path.exists():
-        edges = json.loads(path.read_text())
+        found = json.loads(path.read_text())
         log.info("contiguity graph read from cache %s", path)
     else:
         codes = gdf.index.astype(str)
-        pairs = _adjacent_pairs(gdf.geometry.values, kind)
+        pairs, overlaps = _adjacent_pairs(gdf.geometry.values, kind, float(snap))
         edges = [[codes[i], codes[j], w, False, 0.0] for i, j, w in pairs]
-        edges = _finish(edges, gdf, bridges, kind)
+        found = {"edges": _finish(edges, gdf, bridges, kind),
+                 "overlaps": [[codes[i], codes[j], a] for i, j, a in overlaps]}
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(edges))
+            tmp.write_text(json.dumps(found))
             tmp.replace(path)
-    graph = _assemble(gdf, edges, kind)
+    graph = _assemble(gdf, found["edges"], kind)
+    graph.graph.update(snap=float(snap), overlaps=[tuple(o) for o in found["overlaps"]])
+    _warn_overlaps(graph.graph["overlaps"], float(snap))
     log.info(
-        "contiguity graph (%s): %d municipalities, %d edges, %d bridges",
-        kind, graph.number_of_nodes(), graph.number_of_edges(), len(graph.graph["bridges"]),
+        "contiguity graph (%s, snapping tolerance %g m): %d municipalities, %d edges, %d bridges",
+        kind, snap, graph.number_of_nodes(), graph.number_of_edges(), len(graph.graph["bridges"]),
     )
     return graph
+
+
+def _warn_overlaps(overlaps: list, snap: float) -> None:
+    if not overlaps:
+        return
+    shown = ", ".join(f"{a} and {b} ({area:,.4g} m2)" for a, b, area in overlaps[:5])
+    more = f" and {len(overlaps) - 5} more" if len(overlaps) > 5 else ""
+    log.warning("%d pair(s) of polygons overlap where they should only touch (wider than the snapping tolerance "
+                "of %g m), so they are not counted as neighbours: %s%s. Fix: repair the polygons, or raise the "
+                "snapping tolerance (--snap METRES)", len(overlaps), snap, shown, more)
 
 
 def _assemble(gdf: gpd.GeoDataFrame, edges: list, kind: str) -> nx.Graph:

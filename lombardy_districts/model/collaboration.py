@@ -106,8 +106,12 @@ def status_quo_edges(status_quo) -> Collaboration:
     return Collaboration(_pairs(status_quo.territory.graph, status_quo.assignment, "status_quo"))
 
 
-def read_collaboration_csv(path, codes) -> Collaboration:
-    """Read ``code_a,code_b,weight,kind``; every problem is reported at once."""
+def read_collaboration_csv(path, codes, istat: bool = False) -> Collaboration:
+    """Read ``code_a,code_b,weight,kind``; every problem is reported at once.
+
+    Codes are text exactly as written; with ``istat`` (the embedded Italian data) they must be
+    ISTAT numbers of up to 6 digits and are zero-padded to 6.
+    """
     path = Path(path)
     frame = read_csv_text(path, "collaboration file")
     missing = [c for c in EDGE_COLUMNS if c not in frame.columns]
@@ -117,11 +121,12 @@ def read_collaboration_csv(path, codes) -> Collaboration:
     known = set(codes)
     for col in ("code_a", "code_b"):
         raw = frame[col].fillna("").str.strip()
-        bad = raw[~raw.str.fullmatch(r"\d{1,6}")]
-        for i, v in bad.head(5).items():
-            problems.append(f"{path} row {i + 2}: {col} {v!r} is not an ISTAT code")
-        frame[col] = raw.str.zfill(6)
-        unknown = frame.loc[raw.str.fullmatch(r"\d{1,6}") & ~frame[col].isin(known), col]
+        valid = raw.str.fullmatch(r"\d{1,6}") if istat else raw != ""
+        what = "is not an ISTAT code" if istat else "is empty"
+        for i, v in raw[~valid].head(5).items():
+            problems.append(f"{path} row {i + 2}: {col} {v!r} {what}")
+        frame[col] = raw.str.zfill(6) if istat else raw
+        unknown = frame.loc[valid & ~frame[col].isin(known), col]
         for i, v in unknown.head(5).items():
             problems.append(f"{path} row {i + 2}: {col} {v} is not a municipality of this territory")
     weight = pd.to_numeric(frame["weight"], errors="coerce")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import DEFAULT_SNAP_M
 
 MODES = ("scratch", "merge", "repair")
 OBJECTIVES = ("max-plans", "collaboration", "disruption", "compact")
@@ -85,7 +86,9 @@ class DataOptions(_Options):
     ``municipalities`` (a GeoPackage, GeoJSON or Shapefile) and ``population`` (a CSV), your own
     data is used instead, its columns named by ``code_column``, ``name_column`` and
     ``population_column``. ``contiguity`` is ``rook`` (a shared boundary line) or ``queen`` (a shared
-    point is enough). ``cache``: True for the default graph cache folder, False for none, or a folder.
+    point is enough); ``snap`` is the snapping tolerance in metres (gaps and overlapping slivers
+    narrower than this are closed; see ``io.graph.contiguity_graph``). ``cache``: True for the
+    default graph cache folder, False for none, or a folder.
     """
 
     region: str = "lombardia"
@@ -95,6 +98,7 @@ class DataOptions(_Options):
     name_column: str = "name"
     population_column: str = "population"
     contiguity: str = "rook"
+    snap: float = DEFAULT_SNAP_M
     cache: bool | str | Path = True
     _what = "data"
 
@@ -111,6 +115,9 @@ class DataOptions(_Options):
                 problems.append(f"{name} = {value!r}: must be a non-empty string")
         if not isinstance(self.cache, bool | str | Path):
             problems.append(f"cache = {self.cache!r}: must be true, false or a folder")
+        if not _number(self.snap, 0, whole=False):
+            problems.append(f"snap = {self.snap!r}: must be a finite number of metres >= 0 (default "
+                            f"{DEFAULT_SNAP_M:g}; 0 for exact contiguity)")
         _raise(problems, "data")
 
 

@@ -54,8 +54,9 @@ class Plan:
             problems.append(f"municipalities assigned more than once: {_few(doubled)}")
         unknown = sorted(set(series.index) - set(codes))
         if unknown:
+            kind = "codes are 2023 ISTAT codes" if territory.istat else "codes are compared as text, exactly as written"
             problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
-                            f"{len(codes):,} municipalities; codes are 2023 ISTAT codes)")
+                            f"{len(codes):,} municipalities; {kind})")
         missing = sorted(set(codes) - set(series.index))
         if missing:
             problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
@@ -79,7 +80,7 @@ class Plan:
     @classmethod
     def from_csv(cls, path, territory: Territory, column: str = "plan_id") -> Plan:
         """Read ``municipality_code,plan_id[,plan_name]`` (other code column names accepted: code)."""
-        frame = read_assignment_csv(path, column)
+        frame = read_assignment_csv(path, column, istat=territory.istat)
         names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
         return cls(
             territory,
@@ -226,8 +227,13 @@ class Plan:
         return not self.violations(rules)
 
 
-def read_assignment_csv(path, column: str = "plan_id") -> pd.DataFrame:
-    """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV; codes become 6-character strings."""
+def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> pd.DataFrame:
+    """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV.
+
+    Codes are text exactly as written (surrounding spaces dropped). With ``istat`` (the embedded
+    Italian data) they must be ISTAT numbers of up to 6 digits and are zero-padded to 6, as
+    spreadsheets drop leading zeros.
+    """
     path = Path(path)
     frame = read_csv_text(path, "plan file")
     code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
@@ -240,17 +246,23 @@ def read_assignment_csv(path, column: str = "plan_id") -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     codes = frame[code_col].fillna("").str.strip()
-    bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
-    if len(bad):
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
-        problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows})")
+    if istat:
+        bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
+        if len(bad):
+            rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
+            problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows})")
+        codes = codes.str.zfill(6)
+    else:
+        empty = frame.index[codes == ""]
+        if len(empty):
+            problems.append(f"{path}: empty {code_col} on rows {', '.join(str(i + 2) for i in empty[:5])}")
     empty = frame[column].isna()
     if empty.any():
         rows = ", ".join(str(i + 2) for i in frame.index[empty][:5])
         problems.append(f"{path}: empty {column} on rows {rows}")
     if problems:
         raise InputError(problems)
-    out = pd.DataFrame({"municipality_code": codes.str.zfill(6), "plan_id": frame[column].str.strip()})
+    out = pd.DataFrame({"municipality_code": codes, "plan_id": frame[column].str.strip()})
     out["plan_name"] = frame["plan_name"].str.strip() if "plan_name" in frame.columns else np.nan
     return out
 

@@ -78,10 +78,11 @@ class Rules:
         bad = [c for c in self.hard_boundaries if not isinstance(c, str) or not c]
         if bad:
             problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\"")
-        bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.isdigit() and len(c) == 6)]
+        bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.strip())]
         if bad:
-            problems.append(f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes "
-                            "written as strings, e.g. \"015146\" = \"milano\"")
+            problems.append(f"locked.municipalities has keys {bad!r}; must be municipality codes written as "
+                            "strings, e.g. \"015146\" = \"milano\" (ISTAT codes of 6 digits for the embedded "
+                            "Italian data)")
         if problems:
             raise InputError(problems)
 

@@ -27,14 +27,26 @@ log = logging.getLogger(__name__)
 
 PLAN_COLUMNS = [
     "plan_id", "name", "municipalities", "population", "area_km2", "density", "class", "floor", "margin",
-    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper",
+    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper", "bridges",
 ]
 COLLABORATION_NOTE = (
     "labour market areas are a proxy for existing collaboration: two neighbouring municipalities in the same "
     "ISTAT 2011 local labour market area count as working together. Supply real ties (unions of municipalities, "
     "mountain communities, consortia) with --collaboration FILE.csv (code_a,code_b,weight,kind)."
 )
+NO_LABOUR_MARKET_NOTE = (
+    "this data has no labour_market_area column (the ISTAT proxy for collaboration exists only for the embedded "
+    "Italian data), so the only ties are those you supply: --collaboration FILE.csv (code_a,code_b,weight,kind), "
+    "and same-current-plan ties with --status-quo."
+)
 TIES_SHOWN = 10
+
+
+def collaboration_note(plan: Plan) -> str:
+    """What the collaboration figures rest on, for this plan's data."""
+    if "labour_market_area" in plan.territory.municipalities.columns:
+        return COLLABORATION_NOTE
+    return NO_LABOUR_MARKET_NOTE
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +62,9 @@ class Scorecard:
         weight of collaboration edges with both ends in the plan, ``collaboration_cut`` the weight
         of edges with exactly one end in it (so each broken tie counts in both plans);
         ``polsby_popper`` is ``4 pi area / perimeter^2`` of the plan's dissolved polygons (1 for
-        a disc, ``pi/4`` for a square).
+        a disc, ``pi/4`` for a square); ``bridges`` counts the bridge edges inside the plan (joins
+        of parts that share no boundary, see ``io.graph``): a plan with one is contiguous only by
+        that rule.
     summary
         Whole-plan figures; see ``evaluate`` for each key.
     """
@@ -103,7 +117,8 @@ def evaluate(
         ``collaboration_total``, ``collaboration_kept`` (weight inside plans),
         ``collaboration_retained`` (kept / total, None when there is no weight),
         ``collaboration_retained_by_kind``, ``ties_broken`` (the 10 strongest pairs split
-        between plans), ``violations`` (``plan.violations(rules, status_quo)``), ``collaboration_note``.
+        between plans), ``bridges`` (``bridges_used``: each bridge edge and the plan it lies
+        inside, or None), ``violations`` (``plan.violations(rules, status_quo)``), ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
         status quo plan's *successor* is the new plan holding most of its municipalities (ties:
         most inhabitants, then the lowest plan id); a municipality has moved when its new plan is
@@ -183,6 +198,8 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         "collaboration_kept": kept.reindex(ids, fill_value=0.0).values.astype(float),
         "collaboration_cut": cut.reindex(ids, fill_value=0.0).values.astype(float),
         "polsby_popper": polsby_popper(plan).reindex(ids).values.astype(float),
+        "bridges": pd.Series([b["plan_id"] for b in bridges_used(plan)], dtype=object).value_counts()
+        .reindex(ids, fill_value=0).values.astype(int),
     })
     return table[PLAN_COLUMNS]
 
@@ -196,6 +213,18 @@ def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, 
     kept = w[inside].groupby(a[inside]).sum()
     cut = pd.concat([w[~inside].groupby(a[~inside]).sum(), w[~inside].groupby(b[~inside]).sum()])
     return kept, cut.groupby(level=0).sum()
+
+
+def bridges_used(plan: Plan) -> list[dict]:
+    """Every bridge edge of the territory's graph, with the plan it lies inside (None: between plans)."""
+    graph, names = plan.territory.graph, plan.territory.municipalities["name"]
+    out = []
+    for a, b in graph.graph.get("bridges", []):
+        pa, pb = plan.assignment[a], plan.assignment[b]
+        out.append({"from": a, "from_name": str(names[a]), "to": b, "to_name": str(names[b]),
+                    "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1),
+                    "plan_id": pa if pa == pb else None})
+    return out
 
 
 def polsby_popper(plan: Plan) -> pd.Series:
@@ -239,7 +268,8 @@ def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame,
         "collaboration_retained_by_kind": by_kind,
         "ties_broken": _ties_broken(plan, edges[~inside]),
         "violations": plan.violations(rules, status_quo),
-        "collaboration_note": COLLABORATION_NOTE,
+        "bridges": bridges_used(plan),
+        "collaboration_note": collaboration_note(plan),
     }
 
 

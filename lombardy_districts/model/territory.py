@@ -13,7 +13,7 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import load_municipalities
-from lombardy_districts.io.graph import contiguity_graph
+from lombardy_districts.io.graph import DEFAULT_SNAP_M, contiguity_graph
 from lombardy_districts.model.measures import area_units
 
 log = logging.getLogger(__name__)
@@ -21,21 +21,46 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class Territory:
-    """Municipalities (GeoDataFrame indexed by code, EPSG:32632) and their contiguity graph."""
+    """Municipalities (GeoDataFrame indexed by code, in a projected CRS in metres) and their contiguity graph.
+
+    ``istat`` says the codes are ISTAT municipality codes (the embedded Italian data): only then
+    are codes in files checked as ISTAT numbers and zero-padded to 6 digits; any other territory's
+    codes are text, compared exactly as written. ``source_crs`` is the CRS of the file the
+    municipalities came from (outputs are written in it); None means the municipalities' own.
+    """
 
     municipalities: gpd.GeoDataFrame
     graph: nx.Graph
+    istat: bool = False
+    source_crs: str | None = None
 
     @classmethod
-    def load(cls, region: str = "lombardia", kind: str = "rook", cache=True) -> Territory:
+    def load(cls, region: str = "lombardia", kind: str = "rook", cache=True,
+             snap: float = DEFAULT_SNAP_M) -> Territory:
         """Load an Italian region from the embedded data and build its graph."""
         gdf = load_municipalities(region)
-        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache))
+        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache, snap=snap), istat=True)
 
     @classmethod
-    def from_geodataframe(cls, gdf: gpd.GeoDataFrame, kind: str = "rook", cache=True) -> Territory:
-        """Wrap user municipalities (validated, projected, indexed by code)."""
-        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache))
+    def from_geodataframe(cls, gdf: gpd.GeoDataFrame, kind: str = "rook", cache=True,
+                          snap: float = DEFAULT_SNAP_M, istat: bool = False) -> Territory:
+        """Wrap user municipalities (validated, projected, indexed by code).
+
+        ``gdf.attrs["source_crs"]`` (set by ``read_municipalities``) becomes ``source_crs``.
+        """
+        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache, snap=snap), istat=istat,
+                   source_crs=gdf.attrs.get("source_crs"))
+
+    @property
+    def output_crs(self):
+        """The CRS outputs are written in: the source file's, else the municipalities' own."""
+        return self.source_crs or self.municipalities.crs
+
+    @property
+    def area_rule(self) -> str:
+        """Where the areas come from, for messages."""
+        return self.municipalities.attrs.get("area_crs") or (
+            "the embedded table's official areas" if self.istat else f"the CRS {self.municipalities.crs}")
 
     @property
     def codes(self) -> list[str]:
@@ -61,7 +86,9 @@ class Territory:
         if not codes:
             raise InputError("the selection is empty: no municipality matched")
         gdf = self.municipalities.loc[codes]
-        return Territory.from_geodataframe(gdf, kind=self.graph.graph.get("kind", "rook"))
+        graph = contiguity_graph(gdf, kind=self.graph.graph.get("kind", "rook"),
+                                 snap=self.graph.graph.get("snap", DEFAULT_SNAP_M))
+        return Territory(gdf, graph, istat=self.istat, source_crs=self.source_crs)
 
     def select(self, column: str, values: Iterable[str]) -> Territory:
         """The municipalities whose ``column`` (e.g. province) is one of ``values``."""

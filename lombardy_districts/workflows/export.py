@@ -2,8 +2,9 @@
 
 ``plans_geodataframe(plan, scorecard)`` dissolves the municipalities of each area plan into one
 (multi)polygon and joins the scorecard's per-plan table; ``write_plans(plan, scorecard, path)``
-writes it as a GeoPackage (``.gpkg``, layer ``plans``, EPSG:32632, the data's metric CRS) or as
-GeoJSON (``.geojson``, EPSG:4326 as RFC 7946 asks). Files are written atomically.
+writes it as a GeoPackage (``.gpkg``, layer ``plans``, in the CRS of the municipalities' source file:
+EPSG:32632 for the embedded data) or as GeoJSON (``.geojson``, EPSG:4326 as RFC 7946 asks). Files are
+written atomically.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from lombardy_districts.model.scorecard import Scorecard
 
 log = logging.getLogger(__name__)
 
-FORMATS = {"gpkg": ("GPKG", "EPSG:32632"), "geojson": ("GeoJSON", "EPSG:4326")}
-"""Format name -> (OGR driver, CRS written)."""
+FORMATS = {"gpkg": ("GPKG", None), "geojson": ("GeoJSON", "EPSG:4326")}
+"""Format name -> (OGR driver, CRS written; None: the territory's ``output_crs``)."""
 LAYER = "plans"
 
 
@@ -73,7 +74,7 @@ def plans_geodataframe(plan: Plan, scorecard: Scorecard) -> gpd.GeoDataFrame:
 
 
 def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFrame | None = None) -> Path:
-    """Write the dissolved area plans to ``path``: ``.gpkg`` (EPSG:32632) or ``.geojson`` (EPSG:4326).
+    """Write the dissolved area plans to ``path``: ``.gpkg`` (source CRS) or ``.geojson`` (EPSG:4326).
 
     ``frame`` reuses a ``plans_geodataframe`` already built (when writing several formats).
     """
@@ -82,6 +83,7 @@ def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFra
     if fmt is None:
         raise InputError(f"cannot tell the format of {path}: name it .gpkg (GeoPackage) or .geojson (GeoJSON)")
     driver, crs = FORMATS[fmt]
+    crs = crs or plan.territory.output_crs
     frame = (plans_geodataframe(plan, scorecard) if frame is None else frame).to_crs(crs)
     options = {"layer": LAYER} if driver == "GPKG" else {}
 
@@ -94,7 +96,7 @@ def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFra
             staged.unlink(missing_ok=True)
 
     write_atomic(path, write)
-    log.info("wrote %d area plans to %s (%s)", len(frame), path, crs)
+    log.info("wrote %d area plans to %s (%s)", len(frame), path, frame.crs.name)
     return path
 
 

@@ -111,3 +111,17 @@ def test_the_successor_holds_most_municipalities_before_most_inhabitants(make_gr
     card = LiveScore(territory, rules, collaboration, status_quo).score(split)
     _same(card, evaluate(Plan(territory, split), rules, collaboration, status_quo))
     assert card.summary["municipalities_moved"] == 1 and card.summary["population_moved"] == 50_000
+
+
+def test_bridges_and_notes_follow_evaluate_where_the_graph_has_a_bridge(lombardy):
+    como = lombardy.subset(lombardy.municipalities.index[lombardy.municipalities["province"] == "Como"])
+    assert como.graph.graph.get("bridges")  # Campione d'Italia, an exclave in Switzerland
+    rules, collaboration = Rules.default(), default_collaboration(como)
+    live = LiveScore(como, rules, collaboration)
+    neighbours = {c: list(como.graph.neighbors(c)) for c in como.codes}
+    assignment = como.municipalities["labour_market_area"].astype(str).to_dict()
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        assignment.update(_random_edit(rng, assignment, como.codes, neighbours))
+        _same(live.score(assignment), evaluate(Plan(como, assignment), rules, collaboration))
+    assert live.score(assignment).summary["bridges"]

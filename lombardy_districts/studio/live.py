@@ -27,7 +27,13 @@ from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.scorecard import COLLABORATION_NOTE, PLAN_COLUMNS, TIES_SHOWN, Scorecard
+from lombardy_districts.model.scorecard import (
+    COLLABORATION_NOTE,
+    NO_LABOUR_MARKET_NOTE,
+    PLAN_COLUMNS,
+    TIES_SHOWN,
+    Scorecard,
+)
 from lombardy_districts.model.territory import Territory
 
 CACHE_SIZE = 50_000
@@ -76,6 +82,12 @@ class LiveScore:
         self.kinds = sorted(kinds.unique())
         self.edge_kind = kinds.map({k: i for i, k in enumerate(self.kinds)}).to_numpy(dtype=np.int64)
         self._ties = _tie_table(edges, self.index)
+        graph = territory.graph
+        self.bridges = [(self.index[a], self.index[b], {
+            "from": a, "from_name": str(gdf.at[a, "name"]), "to": b, "to_name": str(gdf.at[b, "name"]),
+            "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1)}) for a, b in graph.graph.get(
+                "bridges", [])]
+        self.note = COLLABORATION_NOTE if "labour_market_area" in gdf.columns else NO_LABOUR_MARKET_NOTE
         self.boundaries = {c: gdf[c].to_numpy(dtype=object) for c in rules.hard_boundaries if c in gdf.columns}
         self.sq_labels: np.ndarray | None = None
         self.sq_ids: list[str] = []
@@ -133,6 +145,8 @@ class LiveScore:
             "collaboration_kept": kept,
             "collaboration_cut": cut,
             "polsby_popper": np.array([s[1] for s in shapes], dtype=float),
+            "bridges": np.bincount([lab[a] for a, b, _ in self.bridges if lab[a] == lab[b]], minlength=k)
+            .astype(np.int64),
             "class_reason": [class_reason(self.rules, c, p, a, m / u if u else 0.0)
                              for c, p, a, m, u in zip(classes, pops, areas, mountain, units)],
         }
@@ -213,7 +227,9 @@ class LiveScore:
             "collaboration_retained_by_kind": by_kind,
             "ties_broken": self._ties_broken(lab),
             "violations": self._violations(table, lab, assignment),
-            "collaboration_note": COLLABORATION_NOTE,
+            "bridges": [{**entry, "plan_id": ids[lab[a]] if lab[a] == lab[b] else None}
+                        for a, b, entry in self.bridges],
+            "collaboration_note": self.note,
         }
 
     def _ties_broken(self, lab: np.ndarray) -> list[dict]:

@@ -451,7 +451,7 @@
     [["Status", r.compliant ? "complies" : "NOT COMPLIANT: " + [r.margin < 0 ? "below its floor" : "", r.contiguous ? "" : "not contiguous"].filter(Boolean).join(", ")],
      ["Municipalities", fmt(r.municipalities)], ["Population", fmt(r.population)],
      ["Class", r.class_reason], ["Population floor", fmt(r.floor)], ["Margin over floor", signed(r.margin)],
-     ["Contiguous", r.contiguous ? "yes" : "no"],
+     ["Contiguous", r.contiguous ? (r.bridges ? "yes, through " + r.bridges + " bridge(s): parts that share no border" : "yes") : "no"],
      ["Collaboration kept", fmt(r.collaboration_kept, 1) + " of " + fmt(total, 1) + (total > 0 ? " (" + pct(r.collaboration_kept / total) + ")" : "")],
      ["Locked", lockedPlans.has(r.plan_id) ? "yes" : "no"]].forEach(([k, v]) => {
       const tr = document.createElement("tr"); cell(tr, k); cell(tr, v); table.appendChild(tr);

@@ -93,10 +93,25 @@ def test_replace_lifts_the_locks_it_breaks_in_the_same_step(grid):
     s.lock_plan("B", True, 0)
     s.lock_municipalities(["000001"], True, 1)
     change = s.replace({c: "Z" for c in grid.codes}, {"Z": "All"}, "open all.csv", 2)
-    assert change.label == "open all.csv (unlocked 2 lock(s) it breaks)"
-    assert not s.locked_plans and not s.locked_municipalities and s.names == {"Z": "All"}
-    s.undo(3)
+    assert change.label == "open all.csv (unlocked 1 lock(s) it breaks)"  # plan B is gone; 000001 did not move
+    assert not s.locked_plans and s.locked_municipalities == {"000001"} and s.names == {"Z": "All"}
+    split = {c: "Z" if c != "000001" else "W" for c in grid.codes}
+    assert "unlocked 1 lock(s)" in s.replace(split, {}, "open split.csv", 3).label  # 000001 moved out
+    assert not s.locked_municipalities
+    s.undo(4)
+    s.undo(5)
     assert s.locked_plans == {"B"} and s.locked_municipalities == {"000001"} and s.names == {"A": "West"}
+
+
+def test_a_municipality_lock_follows_its_companions_not_the_plan_id(grid):
+    s = _start(grid)
+    s.lock_municipalities(["000001", "000002"], True, 0)
+    renumbered = {c: "X" if p == "A" else "Y" for c, p in s.assignment.items()}
+    s.replace(renumbered, {}, "accept complete", 1)
+    assert s.locked_municipalities == {"000001", "000002"}
+    apart = {**renumbered, "000002": "Y"}
+    change = s.replace(apart, {}, "open apart.csv", 2)
+    assert not s.locked_municipalities and "unlocked 2 lock(s)" in change.label
 
 
 def test_the_journal_reopens_the_session_and_survives_a_cut_last_line(grid, tmp_path):

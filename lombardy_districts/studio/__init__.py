@@ -91,10 +91,6 @@ def studio(plan=None, *, status_quo=None, rules=None, collaboration=None, collab
         Where to listen: ``127.0.0.1`` by default; any other host requires the access token printed with
         the address. Without a port, 8765 or else a free one.
 
-    Notes
-    -----
-    The solver runs in a separate process started with ``spawn``, which imports the calling script
-    again: in a script, call ``studio`` under ``if __name__ == "__main__":``.
     open_browser
         Open the page in the default browser.
     solver

@@ -75,7 +75,9 @@ def describe_changes(current: Plan, candidate: Plan) -> list[dict]:
         listed = ", ".join(municipality[c] for c in codes[:SHOWN])
         more = f" and {len(codes) - SHOWN} more" if len(codes) > SHOWN else ""
         verb = "moves" if len(codes) == 1 else "move"
+        source, target = current.name(old), candidate.name(new)
+        if source == target:  # two plans named after the same municipality: say which is which
+            source, target = f"{source} ({old})", f"{target} ({new})"
         out.append({"kind": "move", "codes": codes, "text": (
-            f"{listed}{more} {verb} from {current.name(old)} to {candidate.name(new)} "
-            f"({int(population[codes].sum()):,} inhabitants)")})
+            f"{listed}{more} {verb} from {source} to {target} ({int(population[codes].sum()):,} inhabitants)")})
     return out

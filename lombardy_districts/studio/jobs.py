@@ -2,8 +2,10 @@
 
 The current plan is the solver's status quo, and every lock of the session becomes a rule: a locked
 plan is ``Rules.locked_plans`` (kept exactly), a locked municipality ``Rules.locked_municipalities``
-(kept in its plan). The search runs in its own process (``spawn``), so the studio stays responsive and
-*Cancel* ends it at once; progress comes back through a queue.
+(kept in its plan). The search runs in its own Python process (``python -m
+lombardy_districts.studio.jobs``, the problem sent pickled on its standard input), so the studio stays
+responsive, *Cancel* ends it at once, and it works the same from a script, a notebook or the command;
+progress and the answer come back as JSON lines on its standard output.
 
 ==========  =====================================================================================
 Complete    keeps the locked plans and municipalities and plans the rest again from scratch
@@ -15,9 +17,13 @@ Merge       merges whole plans so that every plan complies (most plans, then mos
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
+import pickle
 import queue
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,30 +73,42 @@ def solver_problem(action: str, current: Plan, rules: Rules, collaboration: Coll
     return problem
 
 
-def _work(problem: Problem, options: SolverOptions, out) -> None:
-    """Worker process: solve and put ``(kind, payload)`` messages on ``out``."""
+def work(problem: Problem, options: SolverOptions, put) -> None:
+    """Solve and report every step as ``put(kind, payload)``: progress, then done, infeasible or error."""
     last = [0.0]
 
     def progress(info: dict) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY:
             last[0] = now
-            out.put(("progress", {k: v for k, v in info.items() if isinstance(v, int | float | str | type(None))}))
+            put("progress", {k: v for k, v in info.items() if isinstance(v, int | float | str | type(None))})
 
     try:
         proposal = solve(problem, options, progress=progress)
     except InfeasibleError as exc:
-        out.put(("infeasible", str(exc).splitlines()))
+        put("infeasible", str(exc).splitlines())
         return
     except InputError as exc:
-        out.put(("error", exc.problems))
+        put("error", exc.problems)
         return
     except Exception as exc:  # noqa: BLE001 - any failure is reported to the page, never lost
-        out.put(("error", [f"the solver failed: {type(exc).__name__}: {exc}"]))
+        put("error", [f"the solver failed: {type(exc).__name__}: {exc}"])
         return
     plan = proposal.plan
-    out.put(("done", {"result": proposal.result.to_dict(),
-                      "assignment": None if plan is None else plan.assignment.to_dict()}))
+    put("done", {"result": proposal.result.to_dict(),
+                 "assignment": None if plan is None else plan.assignment.to_dict()})
+
+
+def main() -> None:
+    """The worker process: a pickled ``(problem, options)`` on standard input, JSON lines out."""
+    problem, options = pickle.load(sys.stdin.buffer)
+    out = sys.stdout
+
+    def put(kind: str, payload) -> None:
+        out.write(json.dumps([kind, payload], default=str) + "\n")
+        out.flush()
+
+    work(problem, options, put)
 
 
 @dataclass
@@ -120,15 +138,40 @@ class Job:
 
     def __init__(self, action: str, problem: Problem, options: SolverOptions, version: int):
         self.action, self.options, self.version = action, options, version
-        context = multiprocessing.get_context("spawn")
-        self._queue = context.Queue()
-        self._process = context.Process(target=_work, args=(problem, options, self._queue), daemon=True,
-                                        name=f"lombardy-districts studio {action}")
+        self._queue: queue.Queue = queue.Queue()
+        self._process = subprocess.Popen([sys.executable, "-m", "lombardy_districts.studio.jobs"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.started = time.monotonic()
         self.progress: dict = {}
         self.outcome: Outcome | None = None
-        self._process.start()
+        self._errors: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_errors, daemon=True).start()
+        threading.Thread(target=self._send, args=(pickle.dumps((problem, options)),), daemon=True).start()
         log.info("studio: %s started (solver %s, %s s)", action, options.solver, options.time_limit)
+
+    def _send(self, data: bytes) -> None:
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.write(data)
+            self._process.stdin.close()
+        except OSError:
+            pass  # the process ended first (cancelled); poll says so
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            try:
+                self._queue.put(tuple(json.loads(line)))
+            except ValueError:
+                log.warning("studio: the solver process wrote %r", line[:200])
+        self._queue.put(("exit", None))
+
+    def _read_errors(self) -> None:
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
+            self._errors.append(line.decode(errors="replace").rstrip())
+            del self._errors[:-20]
 
     @property
     def running(self) -> bool:
@@ -143,7 +186,12 @@ class Job:
                 kind, payload = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if kind == "progress":
+            if kind == "exit":
+                self._process.wait(timeout=5)
+                last = f": {self._errors[-1]}" if self._errors else ""
+                self.outcome = Outcome("error", [f"the solver process stopped unexpectedly (exit code "
+                                                 f"{self._process.returncode}){last}"])
+            elif kind == "progress":
                 self.progress = payload
             elif kind == "done":
                 status = payload["result"]["status"]
@@ -155,11 +203,8 @@ class Job:
                 log.info("studio: %s finished (%s)", self.action, status)
             else:
                 self.outcome = Outcome(kind, list(payload))
-        if self.outcome is None and not self._process.is_alive() and self._queue.empty():
-            self.outcome = Outcome("error", [f"the solver process stopped unexpectedly (exit code "
-                                             f"{self._process.exitcode})"])
         if self.outcome is not None:
-            self._process.join(timeout=0.1)
+            self._process.poll()  # reap the finished process
 
     def cancel(self) -> None:
         """End the search now; the current plan stays as it is."""
@@ -168,12 +213,13 @@ class Job:
             self.outcome = Outcome("cancelled", [f"{self.action} cancelled; the plan is unchanged"])
 
     def _stop(self) -> None:
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.terminate()
-            self._process.join(timeout=3)
-            if self._process.is_alive():
+            try:
+                self._process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
-                self._process.join(timeout=3)
+                self._process.wait(timeout=3)
 
     def close(self) -> None:
         """Stop the process if it still runs (the studio is shutting down)."""
@@ -187,3 +233,7 @@ class Job:
                 "elapsed": round(time.monotonic() - self.started, 1), "time_limit": self.options.time_limit,
                 "progress": self.progress, "messages": [] if outcome is None else outcome.messages,
                 "result": None if outcome is None else outcome.result}
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from lombardy_districts.errors import InputError
+from lombardy_districts.model.measures import moved
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.territory import Territory
 
@@ -208,11 +211,13 @@ class Session:
         verb = "lock" if locked else "unlock"
         return self._do(Change(f"{verb} {self._few(changes)}", locked_municipalities=changes))
 
-    def replace(self, assignment: Mapping[str, str], names: Mapping[str, str], label: str, version: int) -> Change:
+    def replace(self, assignment: Mapping[str, str], names: Mapping[str, str], label: str, version: int,
+                solved: bool = False) -> Change:
         """Make ``assignment`` the current plan (open a file, accept a candidate, restore a version).
 
         Locks that the new plan breaks (a locked plan changed, a locked municipality moved) are lifted
-        in the same step, and the label says so.
+        in the same step, and the label says so. A ``solved`` plan (a solver's answer, found with every
+        lock as a rule) keeps the municipality locks, whatever ids its plans have.
         """
         self.check_version(version)
         assignment = {str(k): str(v) for k, v in dict(assignment).items()}
@@ -226,12 +231,31 @@ class Session:
                         if self.names.get(p) != wanted.get(p)}
         lifted_plans = {p: (True, False) for p in self.locked_plans
                         if p not in ids or {c for c, q in assignment.items() if q == p} != set(self.members(p))}
-        lifted = {c: (True, False) for c in self.locked_municipalities if c in moves}
+        lifted = {} if solved else {c: (True, False) for c in self._broken_municipality_locks(assignment)}
         if lifted_plans or lifted:
             label += f" (unlocked {len(lifted_plans) + len(lifted)} lock(s) it breaks)"
         if not (moves or name_changes or lifted_plans or lifted):
             raise EditRefused("nothing to change: that plan is the current plan")
         return self._do(Change(label, moves, name_changes, lifted_plans, lifted))
+
+    def _broken_municipality_locks(self, assignment: Mapping[str, str]) -> set[str]:
+        """Locked municipalities that move (``measures.moved``) or whose locked companions change.
+
+        Plan ids may change (a solver's answer is renumbered): a lock keeps a municipality in the plan
+        that continues its own, and together with the municipalities locked with it.
+        """
+        if not self.locked_municipalities:
+            return set()
+        population = self.territory.municipalities["population"]
+        gone = moved(pd.Series(self.assignment), pd.Series(dict(assignment)), population)
+        def groups(plan_of: Mapping[str, str]) -> dict[str, frozenset[str]]:
+            by_plan: dict[str, set[str]] = {}
+            for code in self.locked_municipalities:
+                by_plan.setdefault(plan_of[code], set()).add(code)
+            return {code: frozenset(members) for members in by_plan.values() for code in members}
+
+        before, after = groups(self.assignment), groups(assignment)
+        return {c for c in self.locked_municipalities if before[c] != after[c] or gone[c]}
 
     def undo(self, version: int) -> Change:
         """Undo the last step."""

@@ -293,7 +293,7 @@ class StudioState:
                               "run it again")
         assignment = dict(zip(self.territory.codes, c["assignment"]))
         self.session.replace(assignment, {**self.session.names, **c["explicit_names"]}, f"accept {c['action']}",
-                             version)
+                             version, solved=True)
         self.candidate = None
         self.notice = f"{c['action'].capitalize()} accepted (undo to go back)."
         return self.state()

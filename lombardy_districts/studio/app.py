@@ -238,7 +238,7 @@ def build_app(state: StudioState, *, hosts: set[str] | None = None, token: str |
         Access token every request must carry (None: none needed, for a studio bound to this machine).
     """
     middleware = [Middleware(Guard, hosts=hosts, token=token),
-                  Middleware(GZipMiddleware, minimum_size=2000, compresslevel=5)]
+                  Middleware(GZipMiddleware, minimum_size=2000, compresslevel=1)]
     app = Starlette(routes=ROUTES, middleware=middleware,
                     exception_handlers={Exception: on_error, InputError: on_error, InfeasibleError: on_error})
     app.state.studio = state

@@ -617,13 +617,20 @@
     renderPlanTable();
     renderSelection();
     renderCard();
-    renderChanges();
-    renderHistory();
-    renderVersions();
-    renderFiles();
+    changed("changes", S.scorecard.summary.municipalities_moved + "/" + S.scorecard.summary.plans_merged + "/" +
+            JSON.stringify(S.scorecard.plans.map((r) => r.moved_in)), renderChanges);
+    changed("history", JSON.stringify(S.steps) + S.version, renderHistory);
+    changed("versions", JSON.stringify(S.versions), renderVersions);
+    changed("files", JSON.stringify(S.files), renderFiles);
     renderJob(S.job);
     if (candidateChanged) { renderCandidate(); }
     if (S.notice && !pending) { show([S.notice]); } else if (S.notice) { show([S.notice]); }
+  }
+
+  const shownKeys = {};
+  function changed(part, key, render) {
+    // a part of the side panel is rebuilt only when what it shows has changed
+    if (shownKeys[part] !== key) { shownKeys[part] = key; render(); }
   }
 
   const ignoreHandled = (err) => { if (!err.handled) { show([String(err)], true); } };

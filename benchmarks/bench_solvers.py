@@ -51,6 +51,8 @@ import time
 import traceback
 from pathlib import Path
 
+from lombardy_districts.io.files import write_atomic
+
 HERE = Path(__file__).resolve().parent
 SCENARIOS = ("80k", "25k", "default", "merge", "merge-lma", "merge-25k")
 STATUS_QUO = {"merge": ("80k", HERE / "merge_status_quo.csv"),
@@ -100,7 +102,7 @@ def _run_solver(name, scenario, time_limit, seed, out_csv, queue):
         row = {"status": result.status, "bound": result.bound, "wall": wall}
         if result.plan is not None:
             row["plans"] = len(result.plan)
-            row["compliant"] = not result.plan.violations(problem.rules)
+            row["compliant"] = not result.plan.violations(problem.rules, collaboration=problem.collaboration)
             row["kept"] = _kept_share(result.plan, problem)
             if out_csv:
                 result.plan.to_csv(out_csv)
@@ -136,7 +138,8 @@ def _run_spopt(scenario, iterations, seed, queue):
         model.solve()
         wall = time.perf_counter() - start
         plan = Plan(territory, dict(zip(gdf["code"], (str(x) for x in model.labels_))))
-        queue.put({"status": "feasible", "plans": len(plan), "compliant": not plan.violations(problem.rules),
+        compliant = not plan.violations(problem.rules, collaboration=problem.collaboration)
+        queue.put({"status": "feasible", "plans": len(plan), "compliant": compliant,
                    "kept": _kept_share(plan, problem), "bound": None, "wall": wall,
                    "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
     except Exception:  # noqa: BLE001
@@ -252,7 +255,7 @@ def main(argv=None) -> int:
             "(merge_status_quo.csv, 101 plans); merge-lma = units are the 57 labour market areas; "
             "merge-25k = units are the heuristic's 25k plans (merge_status_quo_25k.csv, 274 plans). "
             "Peak MB = peak resident memory of the run's process, map data included.\n")
-    args.out.write_text(text)
+    write_atomic(args.out, lambda path: path.write_text(text))
     print("\n" + table)
     print(f"\nwritten to {args.out}")
     return 0

@@ -29,6 +29,7 @@ import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.scorecard import evaluate
 
@@ -272,6 +273,11 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
          " / ".join(number(s.get(k)) for k in ("min_population", "median_population", "max_population"))),
         ("Collaboration retained", percent(s.get("collaboration_retained"))),
     ]
+    by_kind = s.get("collaboration_retained_by_kind") or {}
+    if by_kind:
+        rows.append(("... by kind of tie", ", ".join(f"{esc(k)} {percent(v)}" for k, v in sorted(by_kind.items()))))
+    if s.get("unions_split") is not None and "union" in by_kind:
+        rows.append(("Unions of municipalities split", number(s.get("unions_split"))))
     if s.get("municipalities_moved") is not None:
         rows.append((change_label,
                      f'{number(s.get("municipalities_moved"))} municipalities, '
@@ -400,7 +406,7 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
 
 def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collaboration=None,
                    title=None, tolerance_m: float = DEFAULT_TOLERANCE_M) -> Path:
-    """Write the plan's map as a standalone HTML file and return its path.
+    """Write the plan's map as a standalone HTML file (atomically) and return its path.
 
     The page carries its own scripts and styles (:mod:`maps.offline`), so it works with no internet;
     only the faded basemap then stays blank. See :func:`plan_map` for what it shows.
@@ -408,8 +414,8 @@ def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collab
     path = check_output_path(path)
     fmap = plan_map(plan, scorecard, rules=rules, status_quo=status_quo, collaboration=collaboration,
                     title=title, tolerance_m=tolerance_m)
-    write_offline(fmap.get_root(), path)
-    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    write_atomic(path, lambda p: write_offline(fmap.get_root(), p))
+    log.debug("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 
 

@@ -20,6 +20,10 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
 5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise
    no plan is returned.
 
+With ``keep_together`` (e.g. every union of municipalities in one plan) the heuristic moves whole
+groups: ``Units.joined`` makes each group, with the municipalities that join its parts when they do
+not touch, one unit; the bound on the number of plans is computed before that restriction.
+
 The class floor of every region is computed from its own totals with the rule of
 ``Rules.classify``, so a region's floor changes as it grows. A run that stops by bound or
 patience (not by the time limit) gives the same plan for the same seed. With the option
@@ -70,14 +74,10 @@ class HeuristicSolver(Solver):
         time_limit, seed = self.options.time_limit, self.options.seed
         deterministic = self.options.deterministic
         budget = Budget(time_limit, deterministic)
-        try:
-            check_feasible(problem)
-        except InfeasibleError as exc:
-            return SolveResult(self.name, "infeasible", None, message=str(exc),
-                               wall_time=time.perf_counter() - t0)
-        units = Units.from_problem(problem)
-        layout = Layout(units, problem.rules)
-        bound = plan_bound(layout)
+        prepared = self._prepare(t0)
+        if isinstance(prepared, SolveResult):
+            return prepared
+        units, layout, bound = prepared
         objectives = list(problem.objectives)
         if problem.mode == "repair" and "disruption" not in objectives:
             objectives.insert(0, "disruption")
@@ -137,7 +137,7 @@ class HeuristicSolver(Solver):
         """The checked plan of ``part`` and the search record."""
         problem, seed = self.problem, self.options.seed
         plan = units.to_plan(problem, part.labels())
-        broken = plan.violations(problem.rules)
+        broken = plan.violations(problem.rules, collaboration=problem.collaboration)
         wall = time.perf_counter() - t0
         if broken:
             log.warning("heuristic plan failed the judge: %s", broken[:3])
@@ -161,6 +161,22 @@ class HeuristicSolver(Solver):
         return SolveResult(self.name, "optimal" if proved else "feasible", plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,
                            gap=gap, wall_time=wall, details=details)
+
+    def _prepare(self, t0: float) -> tuple[Units, Layout, int] | SolveResult:
+        """Units (groups of ``keep_together`` joined), their layout and the plan bound; or why not."""
+        problem = self.problem
+        try:
+            check_feasible(problem)
+        except InfeasibleError as exc:
+            return SolveResult(self.name, "infeasible", None, message=str(exc), wall_time=time.perf_counter() - t0)
+        units = Units.from_problem(problem)
+        bound = plan_bound(Layout(units, problem.rules))  # before joining: a bound for the problem itself
+        joined = units.joined()
+        if joined is None:
+            return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
+                               message="the heuristic cannot join the parts of a group that keep_together keeps "
+                                       "in one plan (this proves nothing: try an exact solver)")
+        return joined, Layout(joined, problem.rules), bound
 
     def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""

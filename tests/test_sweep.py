@@ -165,9 +165,9 @@ def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
         read_scenarios(path)
     text = str(info.value)
     assert "scenario 1 'x': unknown key 'flor'; allowed: name, unset, rules, floor" in text
-    assert "scenario 1 'x': floor = -1: must be a whole number of inhabitants >= 0" in text
+    assert "scenario 1 'x': floor = -1: must be a whole number of inhabitants from 0 to 1,000,000,000" in text
     assert "scenario 1 'x': mode = 'split': allowed: scratch, merge, repair" in text
-    assert "scenario 1 'x': time_limit = 0: must be a number of seconds > 0" in text
+    assert "scenario 1 'x': time_limit = 0: must be a number of seconds above 0 and at most 1,000,000" in text
     assert "missing.csv does not exist" in text
     assert "solver = 'gurobi': allowed:" in text and "heuristic" in text
     assert "rules = {'floors': {'hill': 5}}: rules: unknown key floors.hill" in text
@@ -181,8 +181,10 @@ def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
 
 def test_sweep_options_are_checked(tmp_path):
     s = [Scenario.from_dict({"name": "a"})]
-    with pytest.raises(InputError, match=r"jobs = 0: must be a whole number >= 1"):
+    with pytest.raises(InputError, match=r"jobs = 0: must be a whole number from 1 to 64"):
         sweep(s, tmp_path, jobs=0)
+    with pytest.raises(InputError, match=r"jobs = 1000: must be a whole number from 1 to 64"):
+        sweep(s, tmp_path, jobs=1000)
     with pytest.raises(InputError, match=r"executor = 'ray': allowed: local, dask"):
         sweep(s, tmp_path, executor="ray")
     with pytest.raises(InputError, match=r"needs executor = \"dask\""):

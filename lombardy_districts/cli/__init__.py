@@ -1,7 +1,10 @@
 """Command line: ``lombardy-districts COMMAND ...``, the only layer that knows argparse.
 
 Each command module has ``register(subparsers)``, which adds a sub-parser and sets
-``run=func`` with ``func(args) -> int``.
+``run=func`` with ``func(args) -> int``. Exit codes: 0 done; 1 done, but no plan was found (or a
+sweep scenario failed); 2 bad input (one ``error:`` line per problem); 3 an output could not be
+written (a full disk, no permission, a folder in use by another run), the previous files intact;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 
 from lombardy_districts.cli import evaluate, frontier, maps, propose, studio, sweep
 from lombardy_districts.cli.options import add_data_options, data_options
-from lombardy_districts.errors import GraphError, InfeasibleError, InputError
+from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
 from lombardy_districts.model.summary import summarize
 from lombardy_districts.workflows.inputs import load
 
@@ -86,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except OutputError as exc:  # a file or folder that cannot be written; nothing good was lost
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except FileNotFoundError as exc:
         print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2

@@ -95,6 +95,12 @@ def print_scorecard(card: Scorecard) -> None:
         print("collaboration kept: no collaboration edges")
     else:
         print(f"collaboration kept: {retained:.1%} of {s['collaboration_total']:g} ({kinds})")
+    if s.get("unions_split_list"):
+        shown = "; ".join(f"{u['union']} ({', '.join(u['municipalities'][:4])}"
+                          f"{' ...' if len(u['municipalities']) > 4 else ''}) between {', '.join(u['plans'])}"
+                          for u in s["unions_split_list"][:5])
+        more = f"; and {s['unions_split'] - 5} more" if s["unions_split"] > 5 else ""
+        print(f"unions of municipalities split: {s['unions_split']}: {shown}{more}")
     if s["ties_broken"]:
         ties = "; ".join(f"{t['name_a']} - {t['name_b']} ({t['weight']:g})" for t in s["ties_broken"][:5])
         print(f"strongest ties broken: {ties}")

@@ -20,6 +20,8 @@ from lombardy_districts.cli.options import (
     add_selection_options,
     read_command_inputs,
 )
+from lombardy_districts.maps.display import MAX_TOLERANCE_M
+from lombardy_districts.model.options import number_problem
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +75,8 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     if output.is_dir() or not output.parent.exists():
         problems.append(f"output {output}: its folder does not exist or it is a folder; "
                         "give a file path such as out/map.html in an existing folder")
-    if args.tolerance < 0:
-        problems.append(f"--tolerance {args.tolerance}: must be a distance in metres >= 0")
+    if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
+        problems.append(bad.replace(" = ", " ", 1))
     return read_command_inputs(args, paths, problems)
 
 

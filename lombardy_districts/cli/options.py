@@ -17,6 +17,7 @@ from lombardy_districts.model.options import (
     CONTIGUITY,
     DEFAULT_SOLVER,
     DEFAULT_TIME_LIMIT,
+    MAX_WEIGHT,
     MODES,
     OBJECTIVES,
     DataOptions,
@@ -88,14 +89,16 @@ def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
     """``--collaboration FILE`` and repeatable ``--collaboration-weight KIND=W``."""
     parser.add_argument("--collaboration", metavar="E.csv",
                         help="your collaboration edges code_a,code_b,weight,kind, added to the default ones "
-                             "(labour market areas, and same current plan with --status-quo)")
+                             "(union: same union of municipalities; labour_market: neighbours in the same labour "
+                             "market area; current_plan: neighbours in the same plan of --status-quo)")
     parser.add_argument("--collaboration-weight", metavar="KIND=W", action="append", default=[],
-                        help="multiply the weights of one kind of edge by W (repeatable; 0 ignores the kind), "
+                        help="set the weight of one kind of tie to W (repeatable; 0 ignores the kind; defaults "
+                             "in data/collaboration.toml: union 3, current_plan 2, labour_market 1, others 1), "
                              "e.g. --collaboration-weight labour_market=0.5")
 
 
 def collaboration_weights(args: argparse.Namespace, problems: list[str]) -> dict[str, float]:
-    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (finite, >= 0)."""
+    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (from 0 to ``MAX_WEIGHT``)."""
     return _pairs(args.collaboration_weight, "--collaboration-weight", "KIND=W, e.g. labour_market=0.5", problems)
 
 
@@ -108,8 +111,8 @@ def _pairs(items, option: str, shape: str, problems: list[str], allowed=None, no
             value = float(raw) if sep and name else math.nan
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
-            problems.append(f"{option} {item!r} must look like {shape}, with a finite number >= 0")
+        if not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
+            problems.append(f"{option} {item!r} must look like {shape}, with a number from 0 to {MAX_WEIGHT:,}")
         elif allowed is not None and name not in allowed:
             problems.append(f"{option} {item!r}: unknown {noun} {name!r}; allowed: {', '.join(allowed)}")
         else:

@@ -4,6 +4,14 @@ Rule for units with no land neighbour (documented in README): each connected com
 than the largest is joined to the nearest municipality outside it (shortest distance between
 polygons) by one edge marked ``bridge=True``, repeated until the graph is connected. In Lombardy
 this joins Campione d'Italia (013040), an exclave in Switzerland, to the Como shore.
+
+The cache can only save time, never cost a run. A cache file is named by a fingerprint of the
+inputs (codes, geometry, contiguity kind, bridges, CRS) and holds that whole fingerprint, the
+number of municipalities and a SHA-256 of its edges; a file that cannot be read, is not what this
+version writes, or fails any check is discarded with one warning and the graph is built again.
+Any failure to read or write the cache (a folder that is a file, read-only or full) is a warning,
+and the run goes on without it. Files are written under unique temporary names and renamed into
+place (``files.write_atomic``), so parallel runs never see half a file.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import numpy as np
 import shapely
 
 from lombardy_districts.errors import GraphError, InputError
+from lombardy_districts.io.files import write_json
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +39,43 @@ SHORT_SHARE = 3
 """Two polygons that do not touch cleanly (a gap narrower than the tolerance, or a sliver overlap)
 are rook neighbours when the boundary each has within the tolerance of the other is longer than
 ``SHORT_SHARE * snap`` (two corners near each other share about ``2 * snap``)."""
-_VERSION = 2  # bump when the construction changes, so old cache files are ignored
+_VERSION = 3  # bump when the construction or the file changes, so old cache files are ignored
+_FORMAT = "lombardy-districts contiguity graph"
 
 
 def cache_dir() -> Path:
     """Where graphs are cached: ``$LOMBARDY_DISTRICTS_CACHE`` or ``~/.cache/lombardy-districts``."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lombardy-districts"
-    return Path(os.environ.get("LOMBARDY_DISTRICTS_CACHE", default))
+    if os.environ.get("LOMBARDY_DISTRICTS_CACHE"):
+        return Path(os.environ["LOMBARDY_DISTRICTS_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lombardy-districts"
+
+
+def _cache_folder(cache: bool | str | Path) -> Path | None:
+    """The folder of the ``cache`` option, or None (no cache, or no home folder to put it in: a warning)."""
+    if cache is False:
+        return None
+    if cache is not True:
+        return Path(cache)
+    try:
+        return cache_dir()
+    except RuntimeError as exc:  # no home folder: the cache is optional
+        log.warning("graph cache off: %s. Set LOMBARDY_DISTRICTS_CACHE or use --cache-dir DIR", exc)
+        return None
 
 
 def _key(gdf: gpd.GeoDataFrame, kind: str, bridges: bool, snap: float) -> str:
+    """The inputs' fingerprint: version, options, CRS, codes and every geometry."""
     digest = hashlib.sha256(f"{_VERSION}|{kind}|{bridges}|{snap!r}|{gdf.crs}".encode())
     digest.update("|".join(gdf.index.astype(str)).encode())
     for wkb in shapely.to_wkb(gdf.geometry.values, hex=False):
         digest.update(wkb)
-    return digest.hexdigest()[:24]
+    return digest.hexdigest()
+
+
+def _content_hash(found: dict) -> str:
+    """SHA-256 of a cache record's content (its edges and overlaps)."""
+    content = {"edges": found.get("edges"), "overlaps": found.get("overlaps")}
+    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
 
 def _adjacent_pairs(geoms: np.ndarray, kind: str, snap: float = 0.0) -> tuple[list, list]:
@@ -185,22 +216,18 @@ def contiguity_graph(
                          f"(default {DEFAULT_SNAP_M:g})")
     if gdf.crs is None or gdf.crs.is_geographic:
         raise InputError(f"contiguity needs a projected CRS in metres, got {gdf.crs}; reproject with to_crs()")
-    folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
-    path = folder / f"graph-{_key(gdf, kind, bridges, float(snap))}.json" if folder else None
-    if path is not None and path.exists():
-        found = json.loads(path.read_text())
-        log.info("contiguity graph read from cache %s", path)
-    else:
+    folder = _cache_folder(cache)
+    key = _key(gdf, kind, bridges, float(snap))
+    path = folder / f"graph-{key[:24]}.json" if folder else None
+    found, usable = _read_cache(path, key, gdf, bridges) if path is not None else (None, False)
+    if found is None:
         codes = gdf.index.astype(str)
         pairs, overlaps = _adjacent_pairs(gdf.geometry.values, kind, float(snap))
         edges = [[codes[i], codes[j], w, False, 0.0] for i, j, w in pairs]
         found = {"edges": _finish(edges, gdf, bridges, kind),
                  "overlaps": [[codes[i], codes[j], a] for i, j, a in overlaps]}
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(found))
-            tmp.replace(path)
+        if path is not None and usable:
+            _write_cache(path, key, found, len(gdf))
     graph = _assemble(gdf, found["edges"], kind)
     graph.graph.update(snap=float(snap), overlaps=[tuple(o) for o in found["overlaps"]])
     _warn_overlaps(graph.graph["overlaps"], float(snap))
@@ -243,3 +270,67 @@ def _finish(edges: list, gdf: gpd.GeoDataFrame, bridges: bool, kind: str) -> lis
             "Fix: allow bridges, or select municipalities that form one connected territory."
         )
     return edges + [[a, b, 0.0, True, d] for a, b, d in _bridge(graph, gdf)]
+
+
+def _read_cache(path: Path, key: str, gdf: gpd.GeoDataFrame, bridges: bool) -> tuple[dict | None, bool]:
+    """``(found, usable)``: the cached ``{"edges", "overlaps"}`` or None, and whether to write the cache.
+
+    Absent: (None, True). Inconsistent: one warning, (None, True), so it is rebuilt. Unreadable
+    (a file where the folder should be, no permission): one warning, (None, False).
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, True
+    except OSError as exc:
+        log.warning("graph cache %s cannot be read (%s); building the graph without the cache. Use "
+                    "--cache-dir DIR for another folder, or --no-cache", path, exc.strerror or exc)
+        return None, False
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        problem = _cache_problem(record, key, gdf, bridges)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        problem = "not valid JSON"
+    if problem is not None:
+        log.warning("graph cache %s discarded (%s); building the graph again", path, problem)
+        return None, True
+    log.info("contiguity graph read from cache %s", path)
+    return {"edges": record["edges"], "overlaps": record["overlaps"]}, True
+
+
+def _cache_problem(record, key: str, gdf: gpd.GeoDataFrame, bridges: bool) -> str | None:
+    """What is wrong with a cache record, or None when it is the graph of these inputs."""
+    if not isinstance(record, dict) or record.get("format") != _FORMAT:
+        return "not a graph cache file"
+    if record.get("version") != _VERSION:
+        return f"written by another version (cache version {record.get('version')!r}, this one {_VERSION})"
+    if record.get("key") != key:
+        return "its fingerprint is not these municipalities' and options'"
+    edges, overlaps = record.get("edges"), record.get("overlaps")
+    if record.get("municipalities") != len(gdf) or not isinstance(edges, list) or not isinstance(overlaps, list):
+        return "incomplete record"
+    if record.get("sha256") != _content_hash(record):
+        return "its content does not match its checksum"
+    codes = set(gdf.index.astype(str))
+    shape_ok = all(isinstance(e, list) and len(e) == 5 and e[0] in codes and e[1] in codes and e[0] != e[1]
+                   and isinstance(e[3], bool) for e in edges)
+    shape_ok = shape_ok and all(isinstance(o, list) and len(o) == 3 and o[0] in codes and o[1] in codes
+                                for o in overlaps)
+    if not shape_ok:
+        return "entries of the wrong shape or naming unknown municipalities"
+    if bridges and len(gdf) > 1:
+        graph = nx.Graph((e[0], e[1]) for e in edges)
+        if len(graph) != len(gdf) or not nx.is_connected(graph):
+            return "its graph is not connected although bridges join every part"
+    return None
+
+
+def _write_cache(path: Path, key: str, found: dict, municipalities: int) -> None:
+    """Save the graph; any failure is a warning (the cache is optional)."""
+    record = {"format": _FORMAT, "version": _VERSION, "key": key, "municipalities": municipalities,
+              "sha256": _content_hash(found), **found}
+    try:
+        write_json(path, record)
+    except OSError as exc:
+        log.warning("graph cache not saved (%s); the next run builds the graph again. "
+                    "Use --cache-dir DIR for another folder, or --no-cache", exc)

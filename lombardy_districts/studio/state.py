@@ -326,7 +326,6 @@ class StudioState:
 
     def write(self, kind: object, name: object, plan: Plan, card: Scorecard) -> Path:
         """Write the plan as ``csv``, ``gpkg``, ``geojson`` or an offline ``html`` map into the workspace."""
-        from lombardy_districts.io.files import write_atomic
         from lombardy_districts.maps.render import write_plan_map
         from lombardy_districts.workflows.export import write_plans
 
@@ -336,10 +335,9 @@ class StudioState:
         path = files.workspace_path(self.workspace, page_text(name, "file name"), files.EXPORTS[kind])
         if kind == "csv":
             return files.save_plan_csv(self.workspace, path.name, plan)
-        if kind == "html":
-            return write_atomic(path, lambda tmp: write_plan_map(
-                plan, card, tmp, rules=self.rules, status_quo=self.status_quo, collaboration=self.collaboration,
-                title=path.stem))
+        if kind == "html":  # written atomically, with its scripts inside
+            return write_plan_map(plan, card, path, rules=self.rules, status_quo=self.status_quo,
+                                  collaboration=self.collaboration, title=path.stem)
         return write_plans(plan, card, path)
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ import geopandas as gpd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
+from lombardy_districts.io.output_folder import OutputFolder, writing_into
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import Scorecard
 
@@ -96,14 +97,21 @@ def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFra
             staged.unlink(missing_ok=True)
 
     write_atomic(path, write)
-    log.info("wrote %d area plans to %s (%s)", len(frame), path, frame.crs.name)
+    log.debug("wrote %d area plans to %s (%s)", len(frame), path, frame.crs.name)
     return path
 
 
-def write_formats(plan: Plan, scorecard: Scorecard, out_dir, formats: Iterable[str], stem: str = "plans") -> dict:
-    """Write ``out_dir/<stem>.<fmt>`` for each format of ``parse_formats``; returns format -> path."""
+def write_formats(plan: Plan, scorecard: Scorecard, out: OutputFolder | str | Path, formats: Iterable[str],
+                  stem: str = "plans") -> dict:
+    """Write ``<stem>.<fmt>`` for each format of ``parse_formats``; returns format -> path.
+
+    ``out`` is an open ``OutputFolder`` (its owner commits the files with the others) or a folder,
+    which then gets these files, all or none, beside what it holds.
+    """
     formats = parse_formats(formats)
     if not formats:
         return {}
     frame = plans_geodataframe(plan, scorecard)
-    return {fmt: write_plans(plan, scorecard, Path(out_dir) / f"{stem}.{fmt}", frame=frame) for fmt in formats}
+    with writing_into(out, replace=False) as folder:
+        return {fmt: folder.write(f"{stem}.{fmt}", lambda p: write_plans(plan, scorecard, p, frame=frame))
+                for fmt in formats}

@@ -18,6 +18,7 @@ from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
 from lombardy_districts.model.collaboration import (
+    RENAMED,
     Collaboration,
     default_collaboration,
     read_collaboration_csv,
@@ -222,10 +223,17 @@ def collaboration_edges(territory: Territory, status_quo: Plan | None = None, pa
     if kind_weights:
         unknown = sorted(set(kind_weights) - set(edges.kinds))
         if unknown:
-            raise InputError([f"collaboration weight for kind {k!r}: there are no collaboration edges of that "
-                              f"kind; kinds present: {', '.join(edges.kinds) or 'none'}" for k in unknown])
+            raise InputError([_unknown_kind(k, edges.kinds) for k in unknown])
         edges = edges.with_kind_weights(dict(kind_weights))
     return edges
+
+
+def _unknown_kind(kind: str, present: list[str]) -> str:
+    if kind in RENAMED:
+        return (f"collaboration weight for kind {kind!r}: that kind is now called {RENAMED[kind]!r}; "
+                f"write {RENAMED[kind]}=W")
+    return (f"collaboration weight for kind {kind!r}: there are no collaboration edges of that kind; "
+            f"kinds present: {', '.join(present) or 'none'}")
 
 
 def problem_from_options(data: DataOptions, selection: Selection, options: ProblemOptions,

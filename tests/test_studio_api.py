@@ -227,19 +227,22 @@ def test_the_page_and_its_scripts_come_from_the_package(studio):
 
 
 def test_the_studio_works_on_your_own_data(tmp_path):
-    from pathlib import Path
+    from tests.maps_tiny import tiny_territory
 
-    africa = Path(__file__).resolve().parents[1] / "examples" / "africa"
-    floors = dict.fromkeys(("standard", "high_density", "mountain", "low_density"), 50_000_000)
-    state = prepare(municipalities=africa / "countries.geojson", population=africa / "population.csv",
-                    code_column="iso_a3", rules={"floors": floors}, workspace=tmp_path,
+    grid = tiny_territory().municipalities.reset_index()
+    grid["id"] = [f"cell-{i}" for i in range(len(grid))]  # ids that are not ISTAT codes
+    grid[["id", "name", "geometry"]].to_file(tmp_path / "cells.gpkg")
+    grid[["id", "population"]].to_csv(tmp_path / "people.csv", index=False)
+    floors = dict.fromkeys(("standard", "high_density", "mountain", "low_density"), 50_000)
+    state = prepare(municipalities=tmp_path / "cells.gpkg", population=tmp_path / "people.csv", code_column="id",
+                    rules={"floors": floors}, workspace=tmp_path / "ws",
                     solver={"solver": "heuristic", "time_limit": 3, "workers": 1})
     with TestClient(build_app(state)) as client:
         assert client.get("/api/territory").json()["kinds"] == []  # no labour market areas outside Italy
         state_ = client.get("/api/state").json()
         assert state_["notice"] == "Started from one area plan for everything."
         assert "no labour_market_area column" in state_["scorecard"]["summary"]["collaboration_note"]
-        _post(client, "/api/edit", {"op": "lock", "codes": ["NGA"], "version": 0})
+        _post(client, "/api/edit", {"op": "lock", "codes": ["cell-0"], "version": 0})
         _post(client, "/api/solve", {"action": "complete", "version": 1, "time_limit": 3})
         deadline = time.monotonic() + 60
         while (status := client.get("/api/job").json())["job"]["state"] == "running" and time.monotonic() < deadline:
@@ -247,8 +250,8 @@ def test_the_studio_works_on_your_own_data(tmp_path):
         assert status["job"]["state"] == "done", status["job"]["messages"]
         candidate = status["candidate"]
         assert candidate["scorecard"]["summary"]["plans"] > 1
-        nigeria = candidate["assignment"][state.territory.codes.index("NGA")]
+        first = candidate["assignment"][state.territory.codes.index("cell-0")]
         accepted = _post(client, "/api/candidate/accept", {"version": 1})
-        assert accepted["assignment"][state.territory.codes.index("NGA")] == nigeria
-        assert accepted["locked_municipalities"] == ["NGA"]  # the lock holds through the solver's answer
+        assert accepted["assignment"][state.territory.codes.index("cell-0")] == first
+        assert accepted["locked_municipalities"] == ["cell-0"]  # the lock holds through the solver's answer
     state.close()

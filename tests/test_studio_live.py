@@ -58,7 +58,7 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
     gdf = territory.municipalities
     status_quo = Plan(territory, gdf["labour_market_area"].astype(str)) if with_status_quo else None
     rules = Rules.default().with_changes(hard_boundaries=("province",), ceiling=900_000,
-                                         locked_municipalities={gdf.index[0]: "x"})
+                                         locked_municipalities={gdf.index[0]: "x"}, keep_together=("union",))
     collaboration = Collaboration.combine(default_collaboration(territory, status_quo), Collaboration(pd.DataFrame(
         [(gdf.index[1], gdf.index[300], 2.5, "union"), (gdf.index[2], gdf.index[3], 0.0, "union")],
         columns=["code_a", "code_b", "weight", "kind"]))).with_kind_weights({"labour_market": 0.5})
@@ -67,11 +67,15 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
     rng = np.random.default_rng(7)
     assignment = gdf["labour_market_area"].astype(str).to_dict()
     names = {next(iter(assignment.values())): "A <b>named</b> plan"}
+    split = 0
     for step in range(60):
         assignment.update(_random_edit(rng, assignment, territory.codes, neighbours))
         if step % 6 == 0 or step > 54:
             plan = Plan(territory, assignment, names)
-            _same(live.score(assignment, names), evaluate(plan, rules, collaboration, status_quo))
+            card = live.score(assignment, names)
+            _same(card, evaluate(plan, rules, collaboration, status_quo))
+            split = max(split, card.summary["unions_split"])
+    assert split > 0  # unions of municipalities were split along the way, and named in the violations
 
 
 def test_moved_in_counts_the_municipalities_that_moved_into_each_plan(make_grid):

@@ -35,6 +35,7 @@ from lombardy_districts.model.scorecard import (
     Scorecard,
 )
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.model.together import together_groups
 
 CACHE_SIZE = 50_000
 """Plans (sets of municipalities) whose contiguity and shape are remembered."""
@@ -88,6 +89,10 @@ class LiveScore:
             "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1)}) for a, b in graph.graph.get(
                 "bridges", [])]
         self.note = COLLABORATION_NOTE if "labour_market_area" in gdf.columns else NO_LABOUR_MARKET_NOTE
+        self.kind_weight = {k: collaboration.weight_of(k) for k in self.kinds}
+        self.unions = together_groups(collaboration, ["union"], self.codes) if "union" in collaboration.kinds else []
+        self.together = together_groups(collaboration, rules.keep_together, self.codes)
+        self.name_of = gdf["name"].astype(str)
         self.boundaries = {c: gdf[c].to_numpy(dtype=object) for c in rules.hard_boundaries if c in gdf.columns}
         self.sq_labels: np.ndarray | None = None
         self.sq_ids: list[str] = []
@@ -204,11 +209,17 @@ class LiveScore:
         compliant = table["compliant"].to_numpy()
         w = self.edge_weight
         kept_total, all_total = float(w[inside].sum()), float(w.sum())
-        by_kind = {}
+        by_kind, detail = {}, {}
         for i, kind in enumerate(self.kinds):
             mine = self.edge_kind == i
-            kind_total = float(w[mine].sum())
-            by_kind[kind] = float(w[mine & inside].sum()) / kind_total if kind_total > 0 else None
+            kind_total, kind_kept = float(w[mine].sum()), float(w[mine & inside].sum())
+            by_kind[kind] = kind_kept / kind_total if kind_total > 0 else None
+            detail[kind] = {"weight": self.kind_weight[kind], "total": kind_total, "kept": kind_kept,
+                            "retained": by_kind[kind]}
+        unions = [{"union": " + ".join(group.names) or group.label,
+                   "municipalities": [self.name_of[c] for c in group.members], "plans": plans}
+                  for group, plans in _split(assignment, self.unions)]
+        violations = self._violations(table, lab, assignment)
         shares = pops / total if total else None
         return {
             "plans": len(ids),
@@ -225,8 +236,12 @@ class LiveScore:
             "collaboration_kept": kept_total,
             "collaboration_retained": kept_total / all_total if all_total > 0 else None,
             "collaboration_retained_by_kind": by_kind,
+            "collaboration_by_kind": detail,
             "ties_broken": self._ties_broken(lab),
-            "violations": self._violations(table, lab, assignment),
+            "unions_split": len(unions),
+            "unions_split_list": unions,
+            "violations": violations,
+            "compliant": not violations,
             "bridges": [{**entry, "plan_id": ids[lab[a]] if lab[a] == lab[b] else None}
                         for a, b, entry in self.bridges],
             "collaboration_note": self.note,
@@ -261,6 +276,13 @@ class LiveScore:
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.index and assignment[code] != plan_id:
                 out.append(f"municipality {code} is locked to plan {plan_id} but is in {assignment[code]}")
+        if self.together:
+            name = dict(zip(table["plan_id"], table["name"]))
+            kinds = ", ".join(f'"{k}"' for k in rules.keep_together)
+            out += [f"{group.describe(self.name_of)} is split between plans "
+                    + ", ".join(f"{p} ({name[p]})" for p in plans)
+                    + f"; keep_together = [{kinds}] keeps it in one plan"
+                    for group, plans in _split(assignment, self.together)]
         if self.status_quo is not None and rules.locked_plans:
             plan = Plan(self.territory, dict(assignment), dict(zip(table["plan_id"], table["name"])))
             out += plan._locked_plan_violations(rules, self.status_quo)
@@ -289,6 +311,16 @@ class LiveScore:
             "plans_merged": int((np.bincount(heir, minlength=k) > 1).sum()),
             "plans_split": int((parts > 1).sum()),
         }, moved
+
+
+def _split(assignment: Mapping[str, str], groups) -> list[tuple]:
+    """``together.split_groups`` over a dict: the groups in more than one plan, with those plans."""
+    out = []
+    for group in groups:
+        plans = sorted({assignment[c] for c in group.members})
+        if len(plans) > 1:
+            out.append((group, plans))
+    return out
 
 
 def _tie_table(edges: pd.DataFrame, index: Mapping[str, int]):

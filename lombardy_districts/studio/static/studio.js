@@ -316,6 +316,7 @@
       ["Plan population min / median / max", fmt(s.min_population) + " / " + fmt(s.median_population) + " / " + fmt(s.max_population)],
       ["Collaboration kept", pct(s.collaboration_retained)], ["Cut edges", fmt(s.cut_edges)],
     ];
+    if (s.collaboration_by_kind && s.collaboration_by_kind.union) { rows.push(["Unions of municipalities split", fmt(s.unions_split)]); }
     if (s.municipalities_moved !== undefined) {
       rows.push(["Moved from the status quo", fmt(s.municipalities_moved) + " municipalities, " + fmt(s.population_moved) + " people"]);
       rows.push(["Plans merged / split", fmt(s.plans_merged) + " / " + fmt(s.plans_split)]);

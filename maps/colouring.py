@@ -40,7 +40,7 @@ def plan_adjacency(plan) -> nx.Graph:
     """Graph whose nodes are the plan ids and whose edges join plans that touch."""
     graph = nx.Graph()
     graph.add_nodes_from(plan.plan_ids)
-    assignment = plan.assignment
+    assignment = plan.assignment.to_dict()  # a dict lookup per edge: the studio recolours after every edit
     for u, v in plan.territory.graph.edges:
         a, b = assignment[u], assignment[v]
         if a != b:
@@ -48,7 +48,9 @@ def plan_adjacency(plan) -> nx.Graph:
     return graph
 
 
-def colour_plans(plan, palette: tuple[str, ...] = PALETTE) -> dict[str, str]:
+def colour_plans(
+    plan, palette: tuple[str, ...] = PALETTE, preferred: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Plan id -> colour, such that neighbouring plans always differ.
 
     Parameters
@@ -57,8 +59,37 @@ def colour_plans(plan, palette: tuple[str, ...] = PALETTE) -> dict[str, str]:
         A :class:`lombardy_districts.plan.Plan`.
     palette
         Colours to use first, in order.
+    preferred
+        Optional plan id -> colour wished for (e.g. the colour a plan had before an edit in the
+        studio); granted whenever no neighbour already holds it. Two plans side by side are
+        coloured by :func:`colour_pair` instead.
     """
-    return _greedy(plan_adjacency(plan), palette)
+    return colour_graph(plan_adjacency(plan), palette, preferred)
+
+
+def colour_graph(
+    graph: nx.Graph, palette: tuple[str, ...] = PALETTE, preferred: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Node -> colour for a graph of plans (``plan_adjacency``), neighbours never sharing one.
+
+    The rule of :func:`colour_plans`, for callers that keep the plan adjacency up to date themselves.
+    """
+    preferred = dict(preferred or {})
+    order = sorted(graph.nodes, key=lambda p: (-graph.degree[p], p))
+    colours: dict[str, str] = {}
+    extra: list[str] = []
+    for node in order:
+        taken = {colours[n] for n in graph.neighbors(node) if n in colours}
+        wish = preferred.get(node)
+        if wish is not None and wish not in taken:
+            colours[node] = wish
+            continue
+        choice = next((c for c in (*palette, *extra) if c not in taken), None)
+        if choice is None:
+            choice = _extra_colour(len(extra))
+            extra.append(choice)
+        colours[node] = choice
+    return colours
 
 
 def colour_pair(plan_a, plan_b, palette: tuple[str, ...] = PALETTE) -> tuple[dict[str, str], dict[str, str]]:
@@ -79,22 +110,8 @@ def colour_pair(plan_a, plan_b, palette: tuple[str, ...] = PALETTE) -> tuple[dic
     graph = plan_adjacency(plan_a)
     graph.add_nodes_from(node_b.values())
     graph.add_edges_from((node_b[x], node_b[y]) for x, y in plan_adjacency(plan_b).edges if node_b[x] != node_b[y])
-    joint = _greedy(graph, palette)
+    joint = colour_graph(graph, palette)
     return {a: joint[a] for a in plan_a.plan_ids}, {b: joint[node_b[b]] for b in plan_b.plan_ids}
-
-
-def _greedy(graph: nx.Graph, palette: tuple[str, ...]) -> dict:
-    """Largest-degree-first greedy colouring from ``palette``, generating colours past its end."""
-    colours: dict = {}
-    extra: list[str] = []
-    for node in sorted(graph.nodes, key=lambda p: (-graph.degree[p], str(p))):
-        taken = {colours[n] for n in graph.neighbors(node) if n in colours}
-        choice = next((c for c in (*palette, *extra) if c not in taken), None)
-        if choice is None:
-            choice = _extra_colour(len(extra))
-            extra.append(choice)
-        colours[node] = choice
-    return colours
 
 
 def _extra_colour(i: int) -> str:

@@ -15,7 +15,7 @@ import logging
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from lombardy_districts.cli import evaluate, frontier, maps, propose, sweep
+from lombardy_districts.cli import evaluate, frontier, maps, propose, studio, sweep
 from lombardy_districts.cli.options import add_data_options, add_verbose_option, data_options
 from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
 from lombardy_districts.model.summary import summarize
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(data)
     data.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
     data.set_defaults(run=_run_data)
-    for command in (evaluate, frontier, maps, propose, sweep):
+    for command in (evaluate, frontier, maps, propose, studio, sweep):
         command.register(sub)
     for command_parser in sub.choices.values():  # -v works after the command's name too
         add_verbose_option(command_parser)

@@ -58,7 +58,7 @@ def identify(plan: Plan, status_quo: Plan, locked: Iterable[str] = ()) -> Plan:
     for q, p in heirs.items():
         predecessors.setdefault(p, []).append(q)
     locked = set(locked)
-    ids, names, used = {}, {}, set()
+    ids, names = {}, {}
     new_plans = sorted((p for p in plan.plan_ids if p not in predecessors and p not in locked),
                        key=lambda p: min(plan.members[p]))
     for p in plan.plan_ids:
@@ -71,7 +71,10 @@ def identify(plan: Plan, status_quo: Plan, locked: Iterable[str] = ()) -> Plan:
         else:
             ids[p] = f"new_{new_plans.index(p) + 1}"
             names[p] = f"{plan.name(p)} (new)"
-    for p in plan.plan_ids:  # an id taken twice (a lock label, say) gets a suffix
+    used = {ids[p] for p in plan.plan_ids if p in locked}  # lock labels stay as they are
+    for p in plan.plan_ids:  # any other id taken twice (by a lock label, say) gets a suffix
+        if p in locked:
+            continue
         base, k = ids[p], 1
         while ids[p] in used:
             k += 1

@@ -177,8 +177,8 @@ def evaluate(
         most inhabitants, then the lowest plan id); a municipality has moved when its new plan is
         not the successor of its old one (``measures.moved``). ``plans_split``: status quo plans
         whose municipalities are now in more than one plan. ``plans_merged``: new plans that are
-        the successor of two or more status quo plans. ``changes``: every change in words
-        (``changes.describe_changes``).
+        the successor of two or more status quo plans. Every change, in words, is in the
+        scorecard's ``headline`` (``changes.describe_changes``) and, in rows, in its ``changes``.
 
     Raises
     ------
@@ -205,7 +205,6 @@ def evaluate(
         summary.update(_change(plan, status_quo))
         table = change_table(plan, status_quo)
         said = describe_changes(table, plans.set_index("plan_id"))
-        summary["changes"] = said
     headline = _headline(summary, plans, said)
     log.info(
         "scorecard: %d plans, %d compliant, %d cut edges, %.1f%% of collaboration kept",

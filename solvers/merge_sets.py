@@ -79,8 +79,8 @@ class _Stages:
     The stages together use at most ``fraction`` of what is left of the budget when they start.
     """
 
-    def __init__(self, time_limit, seed, clock, start, fraction):
-        self.seed, self.clock = seed, clock
+    def __init__(self, time_limit, seed, clock, start, fraction, stop):
+        self.seed, self.clock, self.stop = seed, clock, stop
         now = time.perf_counter()
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
@@ -109,7 +109,11 @@ class _Stages:
             params.max_time_in_seconds = safety_seconds(share / CPSAT_DETERMINISTIC_PER_SECOND)
         elif self.deadline is not None:
             params.max_time_in_seconds = max(0.5, (self.deadline - time.perf_counter()) / stages_left)
-        code = solver.solve(model)
+        params.catch_sigint_signal = False  # Ctrl-C reaches the front end, which stops us through ``stop``
+        if self.stop.is_set():  # stopped already: no search, just what the hint gives at once
+            params.max_time_in_seconds = 0.01
+        with self.stop.hook(solver.stop_search):
+            code = solver.solve(model)
         refuse_invalid(solver, code, model)
         self.last = solver.wall_time
         if self.clock is not None:
@@ -131,7 +135,7 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
     opts = setup.options
     n = len(setup.model)
     later = list(setup.problem.objectives[1:])
-    runner = _Stages(time_limit, seed, clock, start, fraction)
+    runner = _Stages(time_limit, seed, clock, start, fraction, setup.stop)
     groups = Groups(setup, int(opts["merge_group_sets"]))
     top = max(1, int(opts["merge_group_size"]))
     while groups.size < min(3, top) and groups.grow():
@@ -147,6 +151,7 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
                       "elapsed": time.perf_counter() - start})
 
     previous = None  # groups chosen by the last step-1 answer
+    whole = None  # the last step-1 answer that partitions every unit into listed groups (a compliant plan)
     while True:
         k = groups.size
         m, z, mu, big = _relaxed_model(setup, groups, previous)
@@ -160,7 +165,9 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
             break
         plan_bound = min(plan_bound, math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
         previous = [c for c in range(len(z)) if solver.value(z[c])]  # column indices stay as groups grow
-        proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
+        partition = not any(solver.value(v) for v in mu)
+        whole = previous if partition else whole
+        proved = code == cp_model.OPTIMAL and partition
         excluded = proved and (not later or larger_groups_excluded(groups, n, len(previous)))
         wider = code == cp_model.OPTIMAL and not excluded and groups.size < top and runner.quick()
         if not wider or not groups.grow():
@@ -171,6 +178,9 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
         _hint_chosen(m, z, mu, previous)
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if whole is not None:  # out of time or stopped: the last partition step 1 found
+                return Answer(_labels(groups, whole, n), ["FEASIBLE"], {"max-plans": float(len(whole))},
+                              {"max-plans": float(plan_bound)}, plan_bound, record=record)
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
         plans = sum(solver.value(v) for v in z)
         proved = plans >= plan_bound
@@ -189,6 +199,20 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
             answer.exact = False
             record["later_objectives_scope"] = f"best among plans of up to {k} merged units"
     m.add(sum(z) == plans)
+    chosen = _later_stages(setup, groups, runner, (m, z, mu), chosen, answer)
+    answer.labels = _labels(groups, chosen, n)
+    return answer
+
+
+def _later_stages(setup: Setup, groups: Groups, runner: _Stages, model, chosen: list[int], answer: Answer):
+    """Step 3: the later objectives one after another over listed groups; returns the groups chosen.
+
+    ``model`` is step 1's ``(m, z, mu)`` with the number of plans fixed; ``answer`` records each stage.
+    """
+    from ortools.sat.python import cp_model
+
+    m, z, mu = model
+    later = list(setup.problem.objectives[1:])
     for stage, name in enumerate(later):
         _hint_chosen(m, z, mu, chosen)
         expr, scale, sense = _objective(name, setup, groups, z)
@@ -207,8 +231,7 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
         answer.exact = answer.exact and code == cp_model.OPTIMAL
         chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
         m.add(expr >= value if sense > 0 else expr <= value)
-    answer.labels = _labels(groups, chosen, n)
-    return answer
+    return chosen
 
 
 def _labels(groups: Groups, chosen, n) -> list[int]:

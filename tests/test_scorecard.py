@@ -65,6 +65,16 @@ def test_plans_table_columns_floors_and_compliance():
     assert not over.at["c", "compliant"]  # 200 inhabitants, above the ceiling of 150
 
 
+def test_ties_of_equal_weight_are_listed_by_the_people_they_join():
+    # every tie weighs 1: the broken ones come most populous pair first, never alphabetically
+    t = line([10, 500, 20, 300, 5], labour_market_area=["L"] * 5)
+    s = evaluate(by_codes(t, "abcde"), NO_FLOOR).summary
+    assert [(tie["name_a"], tie["name_b"]) for tie in s["ties_broken"]] == [
+        ("M2", "M3"), ("M1", "M2"), ("M3", "M4"), ("M4", "M5")]
+    assert [tie["population"] for tie in s["ties_broken"]] == [520, 510, 320, 305]
+    assert (s["ties_broken_count"], s["ties_broken_weight"]) == (4, 1.0)
+
+
 def test_non_contiguous_plan_is_reported_not_fatal():
     t = line([100, 100, 100])
     card = evaluate(by_codes(t, "aba"), NO_FLOOR)
@@ -92,11 +102,13 @@ def test_collaboration_kept_cut_and_ties_broken():
     assert (s["collaboration_total"], s["collaboration_kept"]) == (9.0, 1.0)
     assert s["collaboration_retained"] == pytest.approx(1 / 9)
     assert s["collaboration_retained_by_kind"] == {"labour_market": 0.5, "union": 0.0}
-    assert s["ties_broken"] == [
+    assert s["ties_broken"] == [  # "population": the inhabitants of the pair's two municipalities
         {"code_a": "000002", "name_a": "M2", "code_b": "000003", "name_b": "M3", "weight": 6.0,
-         "kinds": ["labour_market", "union"]},
-        {"code_a": "000001", "name_a": "M1", "code_b": "000004", "name_b": "M4", "weight": 2.0, "kinds": ["union"]},
+         "kinds": ["labour_market", "union"], "population": 2},
+        {"code_a": "000001", "name_a": "M1", "code_b": "000004", "name_b": "M4", "weight": 2.0, "kinds": ["union"],
+         "population": 2},
     ]
+    assert (s["ties_broken_count"], s["ties_broken_weight"]) == (2, None)
     assert s["cut_edges"] == 1
     assert "labour_market = neighbours in the same ISTAT 2011 local labour market area, a commuting proxy" in \
         s["collaboration_note"]

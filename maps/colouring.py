@@ -8,7 +8,7 @@ need more than the palette, extra colours are generated rather than reused, so t
 
 Two plans side by side (``colour_pair``) are coloured together, so that the same plan has the
 same colour on both sides: each plan B continues the largest of the A plans whose successor it is
-(``model.measures.successors``), and takes that plan's colour; the colouring runs over A's and B's
+(``model.changes.predecessors``), and takes that plan's colour; the colouring runs over A's and B's
 adjacencies at once, so neither side ever gives two neighbours one colour.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 
-from lombardy_districts.model import measures
+from lombardy_districts.model.changes import predecessors
 
 # Paul Tol's "muted" and "light" schemes, minus red-looking and near-white entries.
 PALETTE = (
@@ -92,25 +92,25 @@ def colour_graph(
     return colours
 
 
-def colour_pair(plan_a, plan_b, palette: tuple[str, ...] = PALETTE) -> tuple[dict[str, str], dict[str, str]]:
+def colour_pair(
+    plan_a, plan_b, palette: tuple[str, ...] = PALETTE, preferred: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Colours of two plans of the same municipalities: the same plan gets the same colour on both sides.
 
-    A plan of B that continues plans of A (their successor, ``measures.successors``) takes the
-    colour of the most populous of them, so an unchanged or repaired plan keeps its colour and a
+    A plan of B that continues plans of A (their successor: ``model.changes.predecessors``) takes
+    the colour of the most populous of them, so an unchanged or repaired plan keeps its colour and a
     merged plan takes its largest predecessor's; a plan of B that continues none gets its own.
     Both sides stay properly coloured: the graph coloured joins the plans that touch on either side.
+    ``preferred`` (A plan id -> colour, e.g. the colours A is shown in already, as in the studio) is
+    granted wherever no plan touching it on either side holds that colour.
     """
-    population = plan_a.territory.municipalities["population"]
-    heirs = measures.successors(plan_a.assignment, plan_b.assignment, population)
-    size = population.groupby(plan_a.assignment).sum()
-    identity: dict[str, str] = {}  # B plan -> the A plan it continues (its largest predecessor)
-    for a in sorted(heirs.index, key=lambda a: (-size[a], a)):
-        identity.setdefault(heirs[a], a)
+    # B plan -> the A plan it continues (its largest predecessor)
+    identity = {b: before[-1] for b, before in predecessors(plan_b, plan_a).items()}
     node_b = {b: identity.get(b, f"B:{b}") for b in plan_b.plan_ids}
     graph = plan_adjacency(plan_a)
     graph.add_nodes_from(node_b.values())
     graph.add_edges_from((node_b[x], node_b[y]) for x, y in plan_adjacency(plan_b).edges if node_b[x] != node_b[y])
-    joint = colour_graph(graph, palette)
+    joint = colour_graph(graph, palette, preferred)
     return {a: joint[a] for a in plan_a.plan_ids}, {b: joint[node_b[b]] for b in plan_b.plan_ids}
 
 

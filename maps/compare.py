@@ -26,6 +26,7 @@ from folium.plugins import DualMap
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model import measures
+from lombardy_districts.model.changes import predecessors
 from lombardy_districts.model.collaboration import default_collaboration
 
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, TooltipsOnTop, add_css, esc, hatch_id, number
@@ -82,15 +83,8 @@ def changed_municipalities(plan_a, plan_b) -> pd.Series:
 
 def _joined(plan_a, plan_b) -> dict[str, list[str]]:
     """A plans that joined a larger one: A plan -> the other A plans its successor continues, largest last."""
-    population = plan_a.territory.municipalities["population"]
-    heirs = measures.successors(plan_a.assignment, plan_b.assignment, population)
-    size = population.groupby(plan_a.assignment).sum()
-    together: dict[str, list[str]] = {}
-    for a, b in heirs.items():
-        together.setdefault(b, []).append(a)
     out = {}
-    for group in together.values():
-        group.sort(key=lambda a: (size[a], a))
+    for group in predecessors(plan_b, plan_a).values():
         for a in group[:-1]:  # the largest is the plan the others joined
             out[a] = [other for other in group if other != a]
     return out

@@ -7,7 +7,7 @@ import random
 import pandas as pd
 import pytest
 
-from lombardy_districts.model.changes import CHANGE_COLUMNS, change_table, describe_changes, identify
+from lombardy_districts.model.changes import CHANGE_COLUMNS, change_table, describe_changes, identify, predecessors
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import CLASSES, Rules
 from lombardy_districts.model.scorecard import evaluate
@@ -38,6 +38,15 @@ def test_unchanged_and_merged_plans_keep_the_current_ids(line):
     assert plan.assignment.tolist() == ["a+b"] * 4 + ["c"] * 2  # smaller first: a (300) joins b (700)
     assert plan.name("a+b") == "Alpha + Beta" and plan.name("c") == "Gamma"
     assert plan.parent is not None  # the solver's plan, kept as the parent
+
+
+def test_predecessors_are_the_plans_continued_smallest_first(line):
+    sq = status_quo(line, "aabbcc")
+    # P2 continues a (300 inhabitants) and b (700), P1 continues c; the merged plan's largest predecessor is last
+    assert predecessors(solver_plan(line, ["P2", "P2", "P2", "P2", "P1", "P1"]), sq) == {"P2": ["a", "b"],
+                                                                                        "P1": ["c"]}
+    # a plan continuing no current plan is left out
+    assert predecessors(solver_plan(line, ["x", "y", "y", "y", "z", "z"]), sq) == {"y": ["a", "b"], "z": ["c"]}
 
 
 def test_a_repaired_plan_keeps_its_id_and_a_plan_of_split_parts_is_new(line):

@@ -63,6 +63,16 @@ def test_the_same_plan_has_the_same_colour_on_both_sides(tiny):
     assert conflicts(merged, colours_m) == []
 
 
+def test_colours_already_shown_are_kept_where_both_sides_allow(tiny):
+    a = tiny_plan_a(tiny)
+    shown = colour_plans(a, palette=PALETTE[::-1])  # the colours a page shows A in already
+    b = Plan(tiny, tiny_plan_b(tiny).assignment.map({"W": "1", "C": "2", "NE": "3", "SE": "4"}))
+    colours_a, colours_b = colour_pair(a, b, preferred=shown)
+    assert colours_a == shown  # no plan of B made two of them touch: A keeps every colour
+    assert [colours_b[p] for p in "1234"] == [shown[p] for p in ("W", "C", "NE", "SE")]
+    assert conflicts(b, colours_b) == []
+
+
 def test_joint_colours_stay_proper_on_both_sides_of_real_plans(lombardy):
     provinces = Plan(lombardy, lombardy.municipalities["province"])
     areas = Plan(lombardy, lombardy.municipalities["labour_market_area"])

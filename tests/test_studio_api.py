@@ -13,6 +13,7 @@ from lombardy_districts.studio import prepare
 from lombardy_districts.studio.app import build_app
 from lombardy_districts.studio.state import StudioState
 from lombardy_districts.workflows.inputs import load, read_inputs, read_plan
+from tests.conftest import grid_frame
 
 HEADERS = {"X-Studio": "1"}
 
@@ -138,7 +139,11 @@ def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
     candidate = status["candidate"]
     assert candidate["scorecard"]["summary"]["non_compliant_plans"] == 0
     assert set(candidate["names"]) >= {"north", "south"}  # the repaired plans keep their ids
-    assert candidate["changes"] and all(c["kind"] == "move" for c in candidate["changes"])
+    # the changes are model.changes': its rows (a repair merges no plan) and its sentences
+    rows = candidate["change_table"]
+    assert rows and {r["change"] for r in rows} <= {"move", "split"}
+    assert len(candidate["changes"]) == len(rows)
+    assert sum(r["population_moved"] for r in rows) == candidate["scorecard"]["summary"]["population_moved"]
     accepted = _post(studio, "/api/candidate/accept", {"version": 0})
     assert accepted["scorecard"]["summary"]["non_compliant_plans"] == 0 and accepted["candidate"] is None
     assert accepted["steps"]["labels"] == ["accept repair"]
@@ -254,4 +259,46 @@ def test_the_studio_works_on_your_own_data(tmp_path):
         accepted = _post(client, "/api/candidate/accept", {"version": 1})
         assert accepted["assignment"][state.territory.codes.index("cell-0")] == first
         assert accepted["locked_municipalities"] == ["cell-0"]  # the lock holds through the solver's answer
+    state.close()
+
+
+def test_a_merge_is_named_as_propose_names_it_keeps_its_colour_and_the_locks(tmp_path):
+    # a 2 x 3 grid in three plans: West and East comply (60,000), Centre (20,000) does not; East is locked
+    grid = grid_frame(2, 3, [30_000, 10_000, 30_000, 30_000, 10_000, 30_000]).reset_index()
+    grid[["code", "name", "geometry"]].to_file(tmp_path / "cells.gpkg")
+    grid[["code", "population"]].to_csv(tmp_path / "people.csv", index=False)
+    plans = {"1": "W", "4": "W", "2": "C", "5": "C", "3": "E", "6": "E"}
+    names = {"W": "West", "C": "Centre", "E": "East"}
+    rows = [f"{int(k):06d},{p},{names[p]}" for k, p in plans.items()]
+    (tmp_path / "sq.csv").write_text("municipality_code,plan_id,plan_name\n" + "\n".join(rows) + "\n")
+    floors = dict.fromkeys(("standard", "high_density", "mountain", "low_density"), 50_000)
+    state = prepare(municipalities=tmp_path / "cells.gpkg", population=tmp_path / "people.csv", code_column="code",
+                    status_quo=tmp_path / "sq.csv", rules={"floors": floors}, workspace=tmp_path / "ws",
+                    solver={"solver": "heuristic", "time_limit": 3, "workers": 1})
+    with TestClient(build_app(state)) as client:
+        before = client.get("/api/state").json()["colours"]
+        _post(client, "/api/edit", {"op": "lock_plan", "plan": "E", "version": 0})
+        _post(client, "/api/solve", {"action": "merge", "version": 1, "time_limit": 3})
+        deadline = time.monotonic() + 60
+        while (status := client.get("/api/job").json())["job"]["state"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert status["job"]["state"] == "done", status["job"]["messages"]
+        candidate = status["candidate"]
+        # changes.identify: smallest first, so the plan the other joins comes last; the locked plan as it was
+        assert candidate["names"] == {"C+W": "Centre + West", "E": "East"}
+        assert candidate["changes"][0].startswith("Centre merges with West: 80,000 inhabitants")
+        assert [r["change"] for r in candidate["change_table"]] == ["merge", "merge"]
+        # the same plan has the same colour on both maps, a merged plan its largest predecessor's: West and
+        # East shared one (they did not touch), so West's changes on both sides; the others keep theirs
+        now = candidate["current_colours"]
+        assert before["W"] == before["E"] and now["W"] != now["E"]
+        assert now["E"] == before["E"] and now["C"] == before["C"]
+        assert candidate["colours"] == {"C+W": now["W"], "E": now["E"]}
+        assert client.get("/api/state").json()["colours"] == now  # the page shows the current plan so
+        accepted = _post(client, "/api/candidate/accept", {"version": 1})
+        assert accepted["names"] == {"C+W": "Centre + West", "E": "East"}
+        assert accepted["colours"] == candidate["colours"] and accepted["locked_plans"] == ["E"]
+        assert accepted["steps"]["labels"][-1] == "accept merge"
+        undone = _post(client, "/api/edit", {"op": "undo", "version": 2})
+        assert set(undone["names"]) == {"W", "C", "E"} and undone["locked_plans"] == ["E"]
     state.close()

@@ -12,6 +12,8 @@
   new plan). The ``population_moved`` of the rows adds up to the scorecard's ``population_moved``:
   both follow ``measures.moved``.
 - ``describe_changes`` says the same in words, one sentence per merger, move or split.
+- ``predecessors`` gives each new plan the current plans it continues (smallest first), the
+  identity ``identify`` names and the maps colour by.
 """
 
 from __future__ import annotations
@@ -50,20 +52,14 @@ def identify(plan: Plan, status_quo: Plan, locked: Iterable[str] = ()) -> Plan:
     municipalities). Municipalities outside the status quo are not allowed: both plans must cover
     the same municipalities.
     """
-    old = status_quo.assignment
-    population = plan.territory.municipalities["population"]
-    heirs = measures.successors(old, plan.assignment, population)
-    size = population.groupby(old).sum()
-    predecessors: dict[str, list[str]] = {}
-    for q, p in heirs.items():
-        predecessors.setdefault(p, []).append(q)
+    before_of = predecessors(plan, status_quo)
     locked = set(locked)
     ids, names = {}, {}
-    new_plans = sorted((p for p in plan.plan_ids if p not in predecessors and p not in locked),
+    new_plans = sorted((p for p in plan.plan_ids if p not in before_of and p not in locked),
                        key=lambda p: min(plan.members[p]))
     for p in plan.plan_ids:
-        if p in predecessors:
-            before = sorted(predecessors[p], key=lambda q: (size[q], q))
+        if p in before_of:
+            before = before_of[p]
             ids[p] = p if p in locked else "+".join(before)
             names[p] = " + ".join(status_quo.name(q) for q in before)
         elif p in locked:
@@ -82,6 +78,23 @@ def identify(plan: Plan, status_quo: Plan, locked: Iterable[str] = ()) -> Plan:
         used.add(ids[p])
     assignment = plan.assignment.map(ids)
     return Plan(plan.territory, assignment, {ids[p]: names[p] for p in plan.plan_ids}, parent=plan)
+
+
+def predecessors(plan: Plan, status_quo: Plan) -> dict[str, list[str]]:
+    """Plan id of ``plan`` -> the current plans it continues (it is their successor), smallest first.
+
+    The last one is the largest, the plan the others join: a merged plan shown beside the current
+    plan takes its colour (``maps.colouring.colour_pair``, the studio). Plans that continue no
+    current plan are left out. Both plans must cover the same municipalities.
+    """
+    old = status_quo.assignment
+    population = plan.territory.municipalities["population"]
+    heirs = measures.successors(old, plan.assignment, population)
+    size = population.groupby(old).sum()
+    out: dict[str, list[str]] = {}
+    for q, p in heirs.items():
+        out.setdefault(p, []).append(q)
+    return {p: sorted(qs, key=lambda q: (size[q], q)) for p, qs in out.items()}
 
 
 def change_table(plan: Plan, status_quo: Plan) -> pd.DataFrame:

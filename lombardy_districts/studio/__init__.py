@@ -7,10 +7,10 @@ local web application and opens the browser on it. What lives where:
 ``session``     the plan being edited, its locks, undo/redo history, named versions, the journal
 ``live``        the scorecard after every edit: ``evaluate``'s numbers, computed in milliseconds
 ``jobs``        Complete / Repair / Merge: ``solve`` in a background process, locks as rules
-``candidate``   a solver's answer beside the current plan: matched ids and colours, changes in words
 ``files``       the workspace folder: safe names, atomic writes, uploads
 ``payload``     shapes, shared borders and ties the page draws
-``state``       all of the above behind the page, as JSON-ready calls
+``state``       all of the above behind the page, as JSON-ready calls; a solver's answer as a candidate
+                beside the current plan (ids, names and changes by ``model.changes``, matched colours)
 ``app``         the Starlette application: routes, access token, allowed hosts (the only HTTP code)
 ``server``      uvicorn on a socket: in the foreground (the command), or in a thread (tests, notebooks)
 ``static/``     the page: plain HTML, CSS and JavaScript with the Leaflet shipped in ``maps/assets``

@@ -5,7 +5,9 @@ plan is ``Rules.locked_plans`` (kept exactly), a locked municipality ``Rules.loc
 (kept in its plan). The search runs in its own Python process (``python -m
 lombardy_districts.studio.jobs``, the problem sent pickled on its standard input), so the studio stays
 responsive, *Cancel* ends it at once, and it works the same from a script, a notebook or the command;
-progress and the answer come back as JSON lines on its standard output.
+progress and the answer come back as JSON lines on its standard output. The answer has the current
+plan's ids and names, as ``solve`` gives them with a status quo (``model.changes.identify``: an
+unchanged or repaired plan keeps its id, a merger is ``a+b`` / "A + B", a plan continuing none ``new_N``).
 
 ==========  =====================================================================================
 Complete    keeps the locked plans and municipalities and plans the rest again from scratch
@@ -94,9 +96,10 @@ def work(problem: Problem, options: SolverOptions, put) -> None:
     except Exception as exc:  # noqa: BLE001 - any failure is reported to the page, never lost
         put("error", [f"the solver failed: {type(exc).__name__}: {exc}"])
         return
-    plan = proposal.plan
+    plan = proposal.plan  # with the current plan's ids and names (``changes.identify``, as ``propose`` gives them)
     put("done", {"result": proposal.result.to_dict(),
-                 "assignment": None if plan is None else plan.assignment.to_dict()})
+                 "assignment": None if plan is None else plan.assignment.to_dict(),
+                 "names": None if plan is None else plan.names})
 
 
 def main() -> None:
@@ -113,12 +116,13 @@ def main() -> None:
 
 @dataclass
 class Outcome:
-    """How a job ended: ``state`` done / infeasible / error / cancelled, the messages, the plan found."""
+    """How a job ended: ``state`` done / infeasible / error / cancelled, the messages, the plan found and its names."""
 
     state: str
     messages: list[str]
     result: dict | None = None
     assignment: dict | None = None
+    names: dict | None = None
 
 
 class Job:
@@ -199,7 +203,7 @@ class Job:
                     why = payload["result"].get("message") or status
                     self.outcome = Outcome("error", [f"no plan found: {why}"], payload["result"])
                 else:
-                    self.outcome = Outcome("done", [], payload["result"], payload["assignment"])
+                    self.outcome = Outcome("done", [], payload["result"], payload["assignment"], payload["names"])
                 log.info("studio: %s finished (%s)", self.action, status)
             else:
                 self.outcome = Outcome(kind, list(payload))

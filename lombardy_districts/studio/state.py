@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.maps.colouring import colour_graph
+from lombardy_districts.maps.colouring import colour_graph, colour_pair
+from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.studio import files
-from lombardy_districts.studio.candidate import describe_changes, match_ids
 from lombardy_districts.studio.jobs import Job, solver_problem
 from lombardy_districts.studio.live import LiveScore
 from lombardy_districts.studio.payload import territory_payload
@@ -268,18 +268,28 @@ class StudioState:
         return self.state()
 
     def _make_candidate(self, job: Job) -> dict:
+        """The solver's plan beside the current one: its changes (``model.changes``) and matched colours.
+
+        The plan has the current plans' ids and names already (``changes.identify``, in the worker's
+        ``solve``). Both maps are coloured together (``colour_pair``): each plan has the colour of
+        the current plan it continues (a merger its largest predecessor's), and the current map keeps
+        its colours except where a plan of either side would touch one of the same colour.
+        """
         outcome = job.outcome
         assert outcome is not None and outcome.assignment is not None
         current = self.session.plan()
-        assignment, names = match_ids(current, outcome.assignment)
+        assignment, names = outcome.assignment, outcome.names or {}
         plan = Plan(self.territory, assignment, names)
-        card = card_json(self.live.score(assignment, names))
-        colours = colour_graph(self.live.adjacency(assignment), preferred=self._colours())
+        scorecard = self.live.score(assignment, names)
+        table = change_table(plan, current)
+        said = describe_changes(table, scorecard.plans.set_index("plan_id")) if not table.empty else []
+        self.colours, colours = colour_pair(current, plan, preferred=self._colours())
+        card = card_json(scorecard)
         return {"action": job.action, "version": job.version,
                 "assignment": [assignment[c] for c in self.territory.codes],
                 "names": {r["plan_id"]: r["name"] for r in card["plans"]}, "colours": colours,
-                "explicit_names": names, "scorecard": card, "changes": describe_changes(current, plan),
-                "result": outcome.result}
+                "current_colours": self.colours, "explicit_names": names, "scorecard": card, "changes": said,
+                "change_table": _plain(table.to_dict(orient="records")), "result": outcome.result}
 
     def accept(self, version: object) -> dict:
         """Make the candidate the current plan (one step of the history)."""
@@ -294,6 +304,7 @@ class StudioState:
         assignment = dict(zip(self.territory.codes, c["assignment"]))
         self.session.replace(assignment, {**self.session.names, **c["explicit_names"]}, f"accept {c['action']}",
                              version, solved=True)
+        self.colours = dict(c["colours"])  # each plan keeps the colour it had beside the current plan
         self.candidate = None
         self.notice = f"{c['action'].capitalize()} accepted (undo to go back)."
         return self.state()

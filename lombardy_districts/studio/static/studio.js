@@ -551,6 +551,9 @@
       if (data.job.messages.length) { show(data.job.messages, data.job.state !== "cancelled"); }
       if (data.candidate && (!S.candidate || S.candidate !== data.candidate)) {
         S.candidate = data.candidate;
+        S.colours = data.candidate.current_colours;  // coloured with the candidate: the same plan, the same colour
+        drawMunicipalities(S);
+        renderPlanTable();
         renderCandidate();
         show(["The solver has an answer: compare it on the right, then accept or discard it."]);
       }
@@ -576,8 +579,8 @@
     a.forEach(([k, v], i) => { const tr = document.createElement("tr"); cell(tr, k); cell(tr, v, "num"); cell(tr, b[i] ? b[i][1] : "-", "num"); table.appendChild(tr); });
     const list = $("cand-changes");
     list.textContent = "";
-    (c.changes.length ? c.changes : [{text: "no change: the current plan is already the answer"}]).forEach((ch) => {
-      const li = document.createElement("li"); li.textContent = ch.text; list.appendChild(li);
+    (c.changes.length ? c.changes : ["No change: the current plan is already the answer."]).forEach((text) => {
+      const li = document.createElement("li"); li.textContent = text; list.appendChild(li);
     });
     if (!candMap) {
       candMap = L.map("cand-map", {preferCanvas: true, zoomSnap: 0.25, zoomControl: false});

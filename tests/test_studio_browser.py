@@ -218,3 +218,38 @@ def test_a_plan_file_opened_in_the_page_is_checked_as_the_command_line_checks_it
     page.wait_for_function("() => window.ldStudio.state().version === 1")
     assert page.locator("#plan-table tr[data-plan]").count() == 1
     assert "open good.csv" in page.locator("#steps").inner_text()
+
+
+def _headline_shown(page) -> list[str]:
+    return page.evaluate("() => Array.from(document.querySelectorAll('#headline-words p, #headline-words li'))"
+                         ".map((e) => e.textContent)")
+
+
+def _headline_of(state) -> list[str]:
+    """``evaluate``'s headline of the session's plan, as the page shows it (a change line without its "- ")."""
+    card = evaluate(state.session.plan(), state.rules, state.collaboration, state.status_quo)
+    return [line[2:] if line.startswith("- ") else line for line in card.headline]
+
+
+def test_the_scorecard_opens_with_the_headline_evaluate_prints(studio_page):
+    state, open_page = studio_page
+    opened = open_page()
+    page = opened.page
+    shown = _headline_shown(page)
+    assert shown == _headline_of(state)
+    assert shown[0].startswith("3 area plans for ") and "2 comply, 1 does not, with " in shown[0]  # the small plan
+    assert page.locator("#headline-words p").first.get_attribute("class") == "bad"
+    assert shown[1] == "Changes from the status quo: none, every current plan stays as it is."
+    # an edit: the headline says what changed, in the words of changes.csv; names stay text
+    code = _border_municipality(state, "south", "north")
+    _click(page, code)
+    page.locator("#move-to").select_option("north")
+    page.locator("#move").click()
+    page.wait_for_function("() => window.ldStudio.state().version === 1")
+    shown = _headline_shown(page)
+    assert shown == _headline_of(state)
+    name = state.territory.municipalities.at[code, "name"]
+    assert shown[1].startswith("Changes from the status quo: 1 municipality (")
+    assert shown[2].startswith(f"{name} (") and shown[2].endswith(f"moves from {HOSTILE} to North Lecco.")
+    assert page.locator("#headline-words img").count() == 0 and page.evaluate("document.body.dataset.owned") is None
+    assert opened.console_errors == []

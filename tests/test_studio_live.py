@@ -34,6 +34,11 @@ def _same(live, card):
         else:
             assert got == value, key
     assert live.summary.keys() == card.summary.keys()
+    assert live.headline == card.headline  # the words evaluate and propose print first
+    if card.changes is None:
+        assert live.changes is None
+    else:
+        pd.testing.assert_frame_equal(live.changes, card.changes)
 
 
 def _random_edit(rng, assignment, codes, neighbours):
@@ -67,7 +72,7 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
     rng = np.random.default_rng(7)
     assignment = gdf["labour_market_area"].astype(str).to_dict()
     names = {next(iter(assignment.values())): "A <b>named</b> plan"}
-    split = 0
+    split = said = 0
     for step in range(60):
         assignment.update(_random_edit(rng, assignment, territory.codes, neighbours))
         if step % 6 == 0 or step > 54:
@@ -75,7 +80,9 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
             card = live.score(assignment, names)
             _same(card, evaluate(plan, rules, collaboration, status_quo))
             split = max(split, card.summary["unions_split"])
+            said = max(said, sum(line.startswith("- ") for line in card.headline))
     assert split > 0  # unions of municipalities were split along the way, and named in the violations
+    assert (said > 0) == with_status_quo  # the headline said the changes from the status quo in words
 
 
 def test_moved_in_counts_the_municipalities_that_moved_into_each_plan(make_grid):

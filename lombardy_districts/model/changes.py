@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 import pandas as pd
@@ -106,29 +107,29 @@ def change_table(plan: Plan, status_quo: Plan) -> pd.DataFrame:
     old = status_quo.assignment
     new = plan.assignment.reindex(old.index)
     gdf = plan.territory.municipalities
-    heirs = measures.successors(old, plan.assignment, gdf["population"])
-    count = heirs.value_counts()
-    frame = pd.DataFrame({"old": old, "new": new, "population": gdf["population"].reindex(old.index),
-                          "name": gdf["name"].reindex(old.index).astype(str)})
+    heirs = measures.successors(old, plan.assignment, gdf["population"]).to_dict()
+    count = Counter(heirs.values())
+    codes = [str(c) for c in old.index]
+    population = gdf["population"].reindex(old.index).tolist()
+    names = gdf["name"].reindex(old.index).astype(str).tolist()
+    flows: dict[tuple[str, str], list[int]] = {}  # plain Python: the studio lists the changes after every edit
+    for i, (q, p) in enumerate(zip(old.tolist(), new.tolist())):
+        if heirs[q] == p and count[p] < 2:
+            continue  # the part of a current plan that its successor keeps: no change
+        flows.setdefault((q, p), []).append(i)
     rows = []
-    for (q, p), group in frame.groupby(["old", "new"], sort=True):
-        if heirs[q] == p:
-            if count[p] < 2:
-                continue  # the part of a current plan that its successor keeps: no change
-            kind = "merge"
-        else:
-            kind = "move" if p in count.index else "split"
-        people = int(group["population"].sum())
+    for (q, p), members in flows.items():
+        kind = "merge" if heirs[q] == p else "move" if p in count else "split"
+        people = int(sum(population[i] for i in members))
         rows.append({
             "change": kind, "from_plan": q, "from_name": status_quo.name(q), "to_plan": p,
-            "to_name": plan.name(p), "municipalities": len(group), "population": people,
+            "to_name": plan.name(p), "municipalities": len(members), "population": people,
             "population_moved": 0 if kind == "merge" else people,
-            "codes": "; ".join(group.index), "names": "; ".join(group["name"]),
+            "codes": "; ".join(codes[i] for i in members), "names": "; ".join(names[i] for i in members),
         })
-    table = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-    order = table["change"].map({"merge": 0, "move": 1, "split": 2})
-    return table.assign(_order=order).sort_values(["_order", "from_plan", "to_plan"]).drop(columns="_order") \
-        .reset_index(drop=True)
+    order = {"merge": 0, "move": 1, "split": 2}
+    rows.sort(key=lambda r: (order[r["change"]], r["from_plan"], r["to_plan"]))
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
 def describe_changes(table: pd.DataFrame, plans: pd.DataFrame | None = None) -> list[str]:
@@ -142,7 +143,7 @@ def describe_changes(table: pd.DataFrame, plans: pd.DataFrame | None = None) -> 
     out = []
     for to_plan, rows in table[table["change"] == "merge"].groupby("to_plan", sort=False):
         out.append(_merger(rows, to_plan, plans))
-    for _, r in table[table["change"] != "merge"].iterrows():
+    for r in table[table["change"] != "merge"].to_dict("records"):
         out.append(_move(r))
     return out
 
@@ -160,7 +161,7 @@ def _merger(rows: pd.DataFrame, to_plan: str, plans: pd.DataFrame | None) -> str
     return text
 
 
-def _move(r) -> str:
+def _move(r: dict) -> str:
     names = r["names"].split("; ")
     shown = _and(names[:NAMES_SHOWN] + ([f"{len(names) - NAMES_SHOWN} more"] if len(names) > NAMES_SHOWN else []))
     people = f"{int(r['population']):,} inhabitants"

@@ -54,12 +54,13 @@ class Plan:
         doubled = sorted(series.index[series.index.duplicated()].unique())
         if doubled:
             problems.append(f"municipalities assigned more than once: {_few(doubled)}")
-        unknown = sorted(set(series.index) - set(codes))
+        # Index.difference, not Python sets: the studio builds a plan after every edit, and iterating text is slow
+        unknown = sorted(series.index.difference(codes))
         if unknown:
             kind = "codes are 2023 ISTAT codes" if territory.istat else "codes are compared as text, exactly as written"
             problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
                             f"{len(codes):,} municipalities; {kind})")
-        missing = sorted(set(codes) - set(series.index))
+        missing = sorted(codes.difference(series.index))
         if missing:
             problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
                             "Fix: give every municipality a plan id, or work on part of the region "

@@ -205,13 +205,13 @@ def evaluate(
         summary.update(_change(plan, status_quo))
         table = change_table(plan, status_quo)
         said = describe_changes(table, plans.set_index("plan_id"))
-    headline = _headline(summary, plans, said)
+    lines = headline(summary, plans, said)
     log.info(
         "scorecard: %d plans, %d compliant, %d cut edges, %.1f%% of collaboration kept",
         summary["plans"], summary["compliant_plans"], summary["cut_edges"],
         100 * (summary["collaboration_retained"] or 0),
     )
-    return Scorecard(plans, summary, tuple(headline), table)
+    return Scorecard(plans, summary, tuple(lines), table)
 
 
 def _on_territory(status_quo: Plan, plan: Plan) -> Plan:
@@ -407,8 +407,13 @@ def _ties_broken(plan: Plan, broken: pd.DataFrame) -> dict:
             "ties_broken_weight": float(weights[0]) if len(weights) == 1 else None}
 
 
-def _headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str]:
-    """What an officer needs first, in words: plans and compliance, changes, collaboration kept."""
+def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str]:
+    """What an officer needs first, in words: plans and compliance, changes, collaboration kept.
+
+    The ``headline`` of ``evaluate``'s scorecard, which ``evaluate`` and ``propose`` print first and the
+    studio's live scorecard opens with. ``summary`` and ``plans`` are a scorecard's; ``changes`` the
+    sentences of ``changes.describe_changes`` (with a status quo; else empty).
+    """
     s = summary
     n, bad = s["plans"], s["non_compliant_plans"]
     first = f"{_count(n, 'area plan')} for {s['population']:,} inhabitants: "

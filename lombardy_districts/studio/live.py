@@ -1,9 +1,10 @@
 """The live scorecard: the numbers of ``evaluate`` for a plan that changes with every edit, in milliseconds.
 
 ``LiveScore(territory, rules, collaboration, status_quo)`` prepares flat arrays once; ``score(assignment,
-names)`` then returns a ``Scorecard`` with exactly the columns and summary keys of ``evaluate``, computed
-from the same definitions (``model.measures``: the exact class rule ``ClassRule``, the successor rule for
-moves, cut edges and collaboration kept; the scorecard's ties and violation lines). Sums are numpy sums
+names)`` then returns a ``Scorecard`` with exactly the columns, summary keys and headline of ``evaluate``,
+computed from the same definitions (``model.measures``: the exact class rule ``ClassRule``, the successor
+rule for moves, cut edges and collaboration kept; the scorecard's ties, violation lines and ``headline``;
+with a status quo, ``model.changes``' rows and sentences, by the model's own functions). Sums are numpy sums
 over the same values, so floats may differ from ``evaluate``'s in the last bits; a test compares the two
 on many random edits.
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.plan import Plan
@@ -34,6 +36,7 @@ from lombardy_districts.model.scorecard import (
     TIES_SHOWN,
     Scorecard,
     class_reason,
+    headline,
 )
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.model.together import together_groups
@@ -164,9 +167,19 @@ class LiveScore:
             columns["moved_in"] = np.bincount(lab[moved], minlength=k)
         table = pd.DataFrame(columns, columns=[*PLAN_COLUMNS, *(c for c in columns if c not in PLAN_COLUMNS)])
         summary = self._summary(table, ids, lab, inside, assignment)
+        changes, said = None, []
         if moved is not None:
             summary.update(change)
-        return Scorecard(table, summary)
+            changes, said = self._changes(assignment, table)
+        return Scorecard(table, summary, tuple(headline(summary, table, said)), changes)
+
+    def _changes(self, assignment: Mapping[str, str], table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+        """Every change from the status quo, in rows and words: ``model.changes`` itself, as ``evaluate`` does."""
+        assert self.status_quo is not None
+        plans = table.set_index("plan_id")
+        plan = Plan(self.territory, assignment, plans["name"].to_dict())
+        changes = change_table(plan, self.status_quo)
+        return changes, describe_changes(changes, plans)
 
     def adjacency(self, assignment: Mapping[str, str]) -> nx.Graph:
         """Graph of plans that touch (the ``plan_adjacency`` of ``maps.colouring``), from the arrays."""

@@ -69,7 +69,10 @@ def page_codes(value: object) -> list[str]:
 
 
 def card_json(card: Scorecard) -> dict:
-    """``Scorecard.to_dict()``, built column by column (the page asks for it after every edit)."""
+    """``Scorecard.to_dict()`` without its change rows, built column by column (the page asks for it after every edit).
+
+    The headline in words (``scorecard.headline``) comes first, as ``evaluate`` prints it.
+    """
     table = card.plans
     columns = {}
     for name in table.columns:
@@ -79,7 +82,7 @@ def card_json(card: Scorecard) -> dict:
         columns[name] = values
     keys = list(columns)
     plans = [dict(zip(keys, row)) for row in zip(*columns.values())]
-    return {"plans": plans, "summary": _plain(card.summary)}
+    return {"headline": list(card.headline), "plans": plans, "summary": _plain(card.summary)}
 
 
 def _plain(value):

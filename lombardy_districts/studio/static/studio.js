@@ -324,7 +324,33 @@
     return rows;
   }
 
+  const HEADLINE_CHANGES = 5;
+
+  function renderHeadline(lines, bad) {
+    // the words evaluate and propose print first; a change from the status quo is a line "- ..."
+    const box = $("headline-words");
+    box.textContent = "";
+    let list = null, hidden = 0;
+    lines.forEach((line) => {
+      if (!line.startsWith("- ")) {
+        list = null;
+        const p = document.createElement("p"); p.textContent = line; box.appendChild(p);
+        return;
+      }
+      if (!list) { list = document.createElement("ul"); list.className = "list"; box.appendChild(list); hidden = 0; }
+      if (list.children.length < HEADLINE_CHANGES) {
+        const li = document.createElement("li"); li.textContent = line.slice(2); list.appendChild(li);
+      } else {
+        hidden += 1;
+        const more = list.querySelector("li.muted") || list.appendChild(Object.assign(document.createElement("li"), {className: "muted"}));
+        more.textContent = "and " + hidden + " more";
+      }
+    });
+    if (box.firstChild) { box.firstChild.className = bad ? "bad" : "ok"; }
+  }
+
   function renderSummary() {
+    renderHeadline(S.scorecard.headline, S.scorecard.summary.non_compliant_plans > 0);
     const table = $("summary");
     table.textContent = "";
     summaryRows(S.scorecard.summary).forEach(([k, v]) => {

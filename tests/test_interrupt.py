@@ -1,9 +1,14 @@
-"""Stopping a search early keeps the best plan found so far: every solver, the API and the command line."""
+"""Stopping a search early keeps the best plan found so far: every solver, the API and the command line.
+
+And Ctrl-C in ``frontier`` keeps the points found so far, in ``sweep`` the finished scenarios and the best
+plans of those running (real signals sent to the command in a process of its own).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -112,3 +117,151 @@ def test_ctrl_c_writes_the_best_plan_with_status_interrupted(lombardy, tmp_path,
     assert "stopping the search; the best plan found so far will be written" in stderr + seen
     assert stdout.startswith(f"{result['plans']} area plans for 178,472 inhabitants: all comply.")
     assert "The search was stopped early" in stdout
+
+
+def _command(argv: list[str], **kwargs) -> subprocess.Popen:
+    """The command line in a process of its own, its output unbuffered."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "lombardy_districts", *map(str, argv)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+
+
+def _wait_for(predicate, what: str, timeout: float = 180.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_ctrl_c_in_frontier_writes_the_points_found_so_far(tmp_path):
+    out = tmp_path / "frontier"
+    # Sondrio at a 5,000 floor: 26 points (heuristic first point, 2 s); the points near 19 plans take
+    # CP-SAT several seconds each to prove, so the whole frontier takes about 45 s on a quiet machine
+    run = _command(["frontier", "--province", "Sondrio", "--floor", "5000", "--solver", "heuristic",
+                    "--time-limit", "60", "--workers", "1", "--out", out])
+    seen = ""
+    while "[  6/" not in seen:  # six points found: the seventh is being solved
+        line = run.stderr.readline()
+        assert line, f"frontier ended early: {seen}"
+        seen += line
+    first = re.search(r"\[\s*1/(\d+)\]\s+(\d+) plans", seen)
+    total, most = int(first.group(1)), int(first.group(2))
+    time.sleep(0.5)
+    run.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    assert time.monotonic() - sent < 30, "the frontier went on after the stop"
+    table = pd.read_csv(out / "frontier.csv")
+    assert 6 <= len(table) < total  # the points found so far, not the others
+    assert table["plans"].tolist() == list(range(most, most - len(table), -1))
+    for k in table["plans"]:  # each point written is a whole plan of that many area plans
+        plan = pd.read_csv(out / f"k{k}" / "plan.csv", dtype=str)
+        assert len(plan) == 77 and plan["plan_id"].nunique() == k
+    assert "stopping the search; the points found so far will be written" in seen + stderr
+    lowest = most - len(table) + 1
+    assert f"stopped by SIGINT: {len(table)} points written, from {most} down to {lowest} plans" in stderr
+    assert "The search was stopped early (SIGINT)" in (out / "frontier.html").read_text()
+    assert stdout.splitlines()[-1].startswith("written: ")
+
+
+SWEEP = """
+[defaults]
+province = "Sondrio"
+workers = 1
+floor = 25000
+
+[[scenario]]
+name = "quick"
+solver = "heuristic"
+time_limit = 1
+
+[[scenario]]
+name = "slow-a"
+solver = "cpsat"
+time_limit = 120
+
+[[scenario]]
+name = "slow-b"
+solver = "cpsat"
+time_limit = 120
+seed = 2
+
+[[scenario]]
+name = "later"
+solver = "heuristic"
+time_limit = 1
+floor = 40000
+"""
+"""CP-SAT does not prove Sondrio's 6 plans at the 25,000 floor: the slow scenarios would run their 120 s."""
+
+
+def _interrupted_folder(folder) -> None:
+    """A scenario stopped mid-search: its best plan written, status interrupted, and it runs again next time."""
+    record = json.loads((folder / "result.json").read_text())
+    assert record["status"] == "interrupted" and record["row"]["status"] == "interrupted"
+    plan = pd.read_csv(folder / "plan.csv", dtype=str)
+    assert len(plan) == 77 and plan["plan_id"].nunique() == record["row"]["plans"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_in_a_terminal_stops_a_sweep_and_keeps_what_it_has(tmp_path):
+    from lombardy_districts.workflows.scenarios import read_scenarios
+    from lombardy_districts.workflows.sweep import finished_row
+    from tests.faults import children, leftovers, process_alive
+
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(SWEEP)
+    out = tmp_path / "sweep"
+    # a process group of its own, signalled as a whole: what Ctrl-C in a terminal does
+    run = _command(["sweep", scenarios, "--out", out, "--jobs", "2", "--no-map"], start_new_session=True)
+    try:
+        for name in ("slow-a", "slow-b"):
+            lock = out / name / ".lombardy-districts" / "lock"
+            _wait_for(lambda lock=lock: lock.exists() and lock.stat().st_size > 0, f"{name} to start")
+        _wait_for((out / "results.csv").exists, "the quick scenario to be recorded")
+        workers = children(run.pid)
+        time.sleep(2)
+        os.killpg(run.pid, signal.SIGINT)
+        sent = time.monotonic()
+        stdout, stderr = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 130, stderr
+    assert time.monotonic() - sent < 60, "the scenarios ran on after the stop"
+    assert "Traceback" not in stderr
+    table = pd.read_csv(out / "results.csv").set_index("name")
+    assert table.index.tolist() == ["quick", "slow-a", "slow-b"]
+    assert table.loc["quick", "status"] in ("feasible", "optimal") and pd.isna(table.loc["quick", "error"])
+    assert table.loc[["slow-a", "slow-b"], "status"].tolist() == ["interrupted", "interrupted"]
+    for name in ("slow-a", "slow-b"):
+        _interrupted_folder(out / name)
+    assert not (out / "later").exists()  # not started: nothing run, nothing written
+    assert "stopped by SIGINT: 1 finished, 2 interrupted (their best plan kept), 1 not run (later)" in stderr
+    assert "slow-a: interrupted, " in stdout and "quick: " in stdout
+    _wait_for(lambda: not any(process_alive(pid) for pid in workers), "the workers to end", timeout=10)
+    assert not leftovers(out) and not (out / ".lombardy-districts").exists()  # no lock, no stop file
+    # the same command skips the finished scenario and runs the interrupted ones again
+    planned = {s.name: finished_row(out / s.name, s) for s in read_scenarios(scenarios)}
+    assert planned["quick"]["status"] == table.loc["quick", "status"]
+    assert planned["slow-a"] is None and planned["slow-b"] is None and planned["later"] is None
+
+
+def test_sigterm_stops_a_sweep_running_its_scenarios_one_at_a_time(tmp_path):
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(SWEEP)
+    out = tmp_path / "sweep"
+    run = _command(["sweep", scenarios, "--out", out, "--no-map"])  # --jobs 1: in the sweep's own process
+    lock = out / "slow-a" / ".lombardy-districts" / "lock"
+    _wait_for(lambda: lock.exists() and lock.stat().st_size > 0, "slow-a to start")
+    time.sleep(2)
+    run.send_signal(signal.SIGTERM)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 143, stderr
+    table = pd.read_csv(out / "results.csv")
+    assert table["name"].tolist() == ["quick", "slow-a"] and table["status"].tolist()[1] == "interrupted"
+    _interrupted_folder(out / "slow-a")
+    assert not (out / "slow-b").exists() and not (out / "later").exists()
+    assert "stopped by SIGTERM: 1 finished, 1 interrupted (their best plan kept), 2 not run (slow-b, later)" in stderr

@@ -11,6 +11,7 @@ import pytest
 from lombardy_districts import sweep
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
+from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.scenarios import Scenario, read_scenarios
 
 SONDRIO = """
@@ -128,6 +129,34 @@ def test_interrupt_keeps_finished_results(tmp_path):
     seen = []
     sweep(scenarios, tmp_path, progress=seen.append, maps=False)
     assert [(s["name"], s["skipped"]) for s in seen] == [("first", True), ("second", False)]
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_a_stop_from_python_keeps_what_finished_and_starts_nothing_else(tmp_path, executor):
+    if executor == "dask":
+        distributed = pytest.importorskip("distributed")
+    scenarios = [{"name": n, "province": "Sondrio", "floor": 25000, "solver": "heuristic", "time_limit": 2}
+                 for n in ("first", "second", "third")]
+    stop = Stop()
+    options = {}
+    if executor == "dask":  # one worker thread: the scenarios run one after the other, as with jobs=1
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+        options = {"executor": "dask", "scheduler": cluster.scheduler_address}
+    try:
+        table = sweep(scenarios, tmp_path, maps=False, stop=stop, progress=lambda info: stop.set("test"), **options)
+    finally:
+        if executor == "dask":
+            cluster.close()
+    # the first finished; the others did not start (or, on Dask, stopped at once: interrupted, no plan kept)
+    assert table["name"].tolist()[0] == "first" and table["status"].tolist()[0] != "interrupted"
+    assert set(table["status"].tolist()[1:]) <= {"interrupted"}
+    assert not (tmp_path / "second" / "result.json").exists() or table["status"].tolist()[1] == "interrupted"
+    assert pd.read_csv(tmp_path / "results.csv")["name"].tolist() == table["name"].tolist()
+    assert not (tmp_path / ".lombardy-districts").exists()  # no stop file left behind, no lock
+    seen = []
+    sweep(scenarios, tmp_path, progress=seen.append, maps=False)
+    assert [(s["name"], s["skipped"]) for s in seen][0] == ("first", True)
+    assert sorted(s["name"] for s in seen if not s["skipped"]) == ["second", "third"]
 
 
 def test_dask_executor_with_a_local_cluster(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lombardy_districts.cli.interrupt import EXIT_CODES, until_stopped
 from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
@@ -43,7 +44,8 @@ def register(subparsers) -> None:
                     "Each point says whether it is proved optimal or heuristic. --time-limit applies to the "
                     "first solve and to each point, --budget to all points together. Writes DIR/frontier.csv, "
                     "DIR/frontier.html and DIR/k<N>/plan.csv. --objective is ignored: the frontier uses "
-                    "max-plans then collaboration.",
+                    "max-plans then collaboration. Ctrl-C (or SIGTERM) stops the search and writes the "
+                    "points found so far, with exit code 130 (143).",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     parser.add_argument("--maps", action="store_true", help="also write a map per point (slower)")
@@ -84,11 +86,25 @@ def run(args: argparse.Namespace) -> int:
               f"{'-' if kept is None else f'{kept:.1%}'} collaboration retained ({info['proof']}, "
               f"{info['method']}) {info['elapsed']:.0f} s", file=sys.stderr)
 
-    # checked and locked before the search: a folder that cannot be written fails now, not after it
+    # checked and locked before the search: a folder that cannot be written fails now, not after it;
+    # committed when the block ends, so a second Ctrl-C (which quits at once) leaves it as it was
     with OutputFolder(args.out, marker="frontier.csv") as out:
-        points = frontier(problem, options, method=args.method, budget=args.budget, step=args.step,
-                          progress=progress)
-        written = write_frontier(points, out, problem=problem, maps=args.maps)
-    print(frontier_table(points).to_string(index=False))
-    print("written: " + ", ".join(str(p) for p in written.values()))
+
+        def work(stop):
+            points = frontier(problem, options, method=args.method, budget=args.budget, step=args.step,
+                              progress=progress, stop=stop)
+            if not points:  # stopped before the first plan: nothing to write, the folder stays as it was
+                return points, {}
+            return points, write_frontier(points, out, problem=problem, maps=args.maps,
+                                          stopped_by=stop.reason if stop.is_set() else None)
+
+        (points, written), stopped_by = until_stopped(work, keeps="the points found so far will be written")
+    if points:
+        print(frontier_table(points).to_string(index=False))
+        print("written: " + ", ".join(str(p) for p in written.values()))
+    if stopped_by is not None:
+        said = (f"{len(points)} points written, from {points[0].plans} down to {points[-1].plans} plans; fewer "
+                "plans were not computed" if points else "no plan had been found yet, nothing was written")
+        print(f"stopped by {stopped_by}: {said}", file=sys.stderr)
+        return EXIT_CODES.get(stopped_by, 130)
     return 0

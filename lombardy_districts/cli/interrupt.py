@@ -4,6 +4,9 @@
 that Python's signal handlers run at once even while a solver is busy in C++ code. The first
 SIGINT or SIGTERM sets ``stop`` (``model.stop.Stop``): the solver ends its search and hands back
 its incumbent, which ``work`` then writes. A second signal quits at once (``KeyboardInterrupt``).
+
+Used by ``propose``, ``frontier`` (which keeps the points found so far) and ``sweep`` (which keeps
+its finished scenarios and the best plan of those running).
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 POLL_SECONDS = 0.2
 
 
-def until_stopped(work: Callable[[Stop], T], stream=None) -> tuple[T, str | None]:
+KEEPS = "the best plan found so far will be written"
+"""What a stopped ``propose`` keeps, as ``until_stopped`` says it when the first signal comes."""
+
+
+def until_stopped(work: Callable[[Stop], T], stream=None, keeps: str = KEEPS) -> tuple[T, str | None]:
     """``(work(stop), name of the signal that stopped it or None)``; see the module docstring.
 
+    ``keeps`` says what the stopped run still writes (``frontier``: the points found so far).
     Exceptions raised by ``work`` are raised here. Must be called from the main thread.
     """
     stream = stream or sys.stderr
@@ -38,8 +46,7 @@ def until_stopped(work: Callable[[Stop], T], stream=None) -> tuple[T, str | None
         if received:
             raise KeyboardInterrupt
         received.append(name)
-        stream.write(f"\n{name}: stopping the search; the best plan found so far will be written "
-                     "(press Ctrl-C again to quit at once, losing it)\n")
+        stream.write(f"\n{name}: stopping the search; {keeps} (press Ctrl-C again to quit at once, losing it)\n")
         stream.flush()
         stop.set(name)
 

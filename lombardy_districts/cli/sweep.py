@@ -12,6 +12,7 @@ import sys
 import pandas as pd
 from tqdm import tqdm
 
+from lombardy_districts.cli.interrupt import EXIT_CODES, until_stopped
 from lombardy_districts.errors import InputError
 from lombardy_districts.workflows.export import parse_formats
 from lombardy_districts.workflows.scenarios import read_scenarios
@@ -24,7 +25,9 @@ def register(subparsers) -> None:
         "sweep", help="run the scenarios of a TOML file (in parallel) and compare them in one table and page",
         description="Run every [[scenario]] of S.toml (a name plus any propose option); write DIR/results.csv, "
                     "DIR/<name>/ (plan.csv, scorecard.json, result.json, map.html) and DIR/index.html with a "
-                    "trade-off chart. A re-run skips the scenarios already finished.",
+                    "trade-off chart. A re-run skips the scenarios already finished. Ctrl-C (or SIGTERM) "
+                    "stops the running scenarios, which write their best plan so far with status "
+                    "interrupted, starts no other, and exits with code 130 (143); finished ones are kept.",
     )
     parser.add_argument("scenarios", metavar="S.toml", help="scenario file: [[scenario]] tables with name and options")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
@@ -50,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{info['name']}: {'skipped, ' if info['skipped'] else ''}{info['status']}")
         bar.update(1)
 
+    def work(stop):
+        return sweep(scenarios, args.out, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
+                     progress=progress, formats=formats, maps=not args.no_map, stop=stop)
+
     try:
-        table = sweep(scenarios, args.out, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-                      progress=progress, formats=formats, maps=not args.no_map)
+        table, stopped_by = until_stopped(work, keeps=KEEPS)
     finally:
         bar.close()
     for row in table.itertuples():
@@ -62,4 +68,21 @@ def run(args: argparse.Namespace) -> int:
         error = f": {row.error}" if isinstance(row.error, str) and row.error else ""
         print(f"{row.name}: {row.status}{plans}{kept}{error}")
     print(f"written: {args.out}/results.csv" + ("" if args.no_map else f", {args.out}/index.html"))
+    if stopped_by is not None:
+        print(f"stopped by {stopped_by}: {_stopped_summary(scenarios, table)}", file=sys.stderr)
+        return EXIT_CODES.get(stopped_by, 130)
     return 1 if (table["status"] == "failed").any() else 0
+
+
+KEEPS = "finished scenarios are kept, running ones write their best plan so far (status interrupted)"
+"""What a stopped sweep keeps, as the command says when the first Ctrl-C comes."""
+
+
+def _stopped_summary(scenarios, table: pd.DataFrame) -> str:
+    """How many scenarios finished, were interrupted, or did not run; and how to finish them."""
+    interrupted = int((table["status"] == "interrupted").sum())
+    not_run = [s.name for s in scenarios if s.name not in set(table["name"])]
+    names = ", ".join(not_run[:5]) + (f" and {len(not_run) - 5} more" if len(not_run) > 5 else "")
+    return (f"{len(table) - interrupted} finished, {interrupted} interrupted (their best plan kept), "
+            f"{len(not_run)} not run{f' ({names})' if not_run else ''}; the same command runs the "
+            "interrupted and the others again, and skips the finished ones")

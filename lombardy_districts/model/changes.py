@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -117,7 +118,7 @@ def change_table(plan: Plan, status_quo: Plan) -> pd.DataFrame:
         if heirs[q] == p and count[p] < 2:
             continue  # the part of a current plan that its successor keeps: no change
         flows.setdefault((q, p), []).append(i)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (q, p), members in flows.items():
         kind = "merge" if heirs[q] == p else "move" if p in count else "split"
         people = int(sum(population[i] for i in members))

@@ -4,6 +4,10 @@ A front end (the command line on Ctrl-C or SIGTERM) calls ``Stop.set``; every so
 ``is_set`` between steps and, while a CP-SAT solve runs, has registered ``hook(solver.stop_search)``
 so that the solve ends at once. The solver then hands back the best plan it has, and
 ``workflows.propose.solve`` marks the result ``interrupted``.
+
+Across processes (a sweep's workers, on this machine or on Dask workers sharing its folder), a
+file carries the request: ``put_stop_file`` writes it, and ``stop_when_file`` gives a ``Stop``
+that is set when the file appears.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class Stop:
@@ -53,3 +58,39 @@ class Stop:
         finally:
             with self._lock:
                 self._hooks.remove(callback)
+
+
+POLL_SECONDS = 0.25
+"""How often ``stop_when_file`` looks for its file."""
+
+
+def put_stop_file(path, stop: Stop) -> None:
+    """Write the file ``stop_when_file`` waits for, holding the reason ``stop`` was set."""
+    path = Path(path)
+    if not path.exists():
+        path.write_text(stop.reason or "stopped", encoding="utf-8")
+
+
+@contextmanager
+def stop_when_file(path, every: float = POLL_SECONDS) -> Iterator[Stop]:
+    """A ``Stop`` set (with the file's text as its reason) when the file ``path`` appears, while the block runs."""
+    path, stop, done = Path(path), Stop(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every):
+            if path.exists():
+                stop.set(_reason_in(path))
+                return
+
+    threading.Thread(target=watch, name="stop-file", daemon=True).start()
+    try:
+        yield stop
+    finally:
+        done.set()
+
+
+def _reason_in(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip() or "stopped"
+    except OSError:  # removed meanwhile
+        return "stopped"

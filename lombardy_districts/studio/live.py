@@ -167,7 +167,8 @@ class LiveScore:
             columns["moved_in"] = np.bincount(lab[moved], minlength=k)
         table = pd.DataFrame(columns, columns=[*PLAN_COLUMNS, *(c for c in columns if c not in PLAN_COLUMNS)])
         summary = self._summary(table, ids, lab, inside, assignment)
-        changes, said = None, []
+        changes: pd.DataFrame | None = None
+        said: list[str] = []
         if moved is not None:
             summary.update(change)
             changes, said = self._changes(assignment, table)

@@ -27,6 +27,10 @@ How it is built:
    deterministic time), not the wall clock, so the same seed gives the same frontier anywhere.
 
 Every point is scored by the evaluator and must pass plan.violations.
+
+A ``stop`` (``model.stop.Stop``; Ctrl-C on the command line) ends the search early: the solve under
+way hands back its best plan, which becomes a (heuristic) point, and no further point is computed;
+the points found so far are returned, most plans first (none when the first solve had found no plan).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, SolverOptio
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.propose import named_after_status_quo, solve
 from lombardy_districts.workflows.registry import solver_class
 
@@ -94,6 +99,7 @@ def frontier(
     budget: float | None = None,
     step: int | None = None,
     progress: Callable[[dict], None] | None = None,
+    stop: Stop | None = None,
 ) -> list[FrontierPoint]:
     """The frontier from the most plans that comply down to the fewest reached (see the module docstring).
 
@@ -116,11 +122,14 @@ def frontier(
     progress
         Called after each point with ``{"plans", "collaboration_retained", "proof", "done", "total",
         "elapsed"}``.
+    stop
+        When set (from another thread, or by Ctrl-C on the command line), the search ends early and
+        the points found so far are returned (see the module docstring).
 
     Returns
     -------
     list of FrontierPoint
-        Sorted by number of plans, most first.
+        Sorted by number of plans, most first; empty only when ``stop`` came before the first plan.
 
     Raises
     ------
@@ -137,24 +146,26 @@ def frontier(
                                                      unit=" of seconds")):
         raise InputError(bad + " (0: greedy points only)")
     start = time.perf_counter()
+    stop = stop if stop is not None else Stop()
     top = replace(problem, objectives=("max-plans", "collaboration"), weights=None)
-    proposal = solve(top, options)
+    proposal = solve(top, options, stop=stop)
     solver = options.solver
     if proposal.plan is None:
+        if stop.is_set():
+            log.info("frontier: stopped (%s) before the first plan was found", stop.reason)
+            return []
         raise InfeasibleError(f"solver {solver} found no compliant plan ({proposal.result.status}: "
                               f"{proposal.result.message}); raise time_limit or lower the floors")
     proof = "optimal" if proposal.result.status == "optimal" else "heuristic"
     assert proposal.scorecard is not None  # every plan found is scored
     first = FrontierPoint(len(proposal.plan), proposal.plan, proposal.scorecard, f"solver {solver}", proof)
-    chain = greedy_chain(proposal.plan, problem)
-    ks = sorted(chain, reverse=True)
+    chain = greedy_chain(proposal.plan, problem, stop=stop)
     if method == "greedy":
-        points = [first] + [_point(chain[k], problem, "merge", "optimal" if k == 1 else "heuristic")
-                            for k in ks[1:]]
-        for done, point in enumerate(points, start=1):
-            _report(point, progress, done, len(points), start)
+        points = _greedy_points(first, chain, problem, progress, start, stop)
     else:
-        points = _exact_points(first, chain, problem, options, budget, step, progress, start)
+        points = _exact_points(first, chain, problem, options, budget, step, progress, start, stop)
+    if stop.is_set():
+        log.info("frontier: stopped (%s) after %d points", stop.reason, len(points))
     log.info("frontier: %d points, %d to %d plans in %.0f s", len(points), points[0].plans, points[-1].plans,
              time.perf_counter() - start)
     return points
@@ -174,10 +185,13 @@ def frontier_targets(k_max: int, k_min: int, step: int | None = None) -> list[in
     return sorted(set(range(k_max, k_min, -step)) | {k_max, k_min}, reverse=True)
 
 
-def greedy_chain(plan: Plan, problem: Problem) -> dict[int, Plan]:
-    """Number of plans -> plan, by greedy compliant merges from ``plan`` (``best_merge``) down to the fewest."""
+def greedy_chain(plan: Plan, problem: Problem, *, stop: Stop | None = None) -> dict[int, Plan]:
+    """Number of plans -> plan, by greedy compliant merges from ``plan`` (``best_merge``) down to the fewest.
+
+    A set ``stop`` ends the merging where it is.
+    """
     chain = {len(plan): plan}
-    while len(plan) > 1:
+    while len(plan) > 1 and not (stop is not None and stop.is_set()):
         merged = merge_once(plan, problem)
         if merged is None:
             log.info("frontier: no two of the %d plans can merge and still comply; stopping", len(plan))
@@ -212,7 +226,20 @@ def kept_weight(plan: Plan, problem: Problem) -> float:
     return float(edges["weight"].astype(float).values[inside].sum())
 
 
-def _exact_points(first, chain, problem, options, budget, step, progress, start):
+def _greedy_points(first, chain, problem, progress, start, stop: Stop) -> list[FrontierPoint]:
+    """Points by greedy merges only (module docstring, step 2; method "greedy")."""
+    ks = sorted(chain, reverse=True)
+    points = [first]
+    _report(first, progress, 1, len(ks), start)
+    for k in ks[1:]:
+        if stop.is_set():
+            break
+        points.append(_point(chain[k], problem, "merge", "optimal" if k == 1 else "heuristic"))
+        _report(points[-1], progress, len(points), len(ks), start)
+    return points
+
+
+def _exact_points(first, chain, problem, options, budget, step, progress, start, stop: Stop):
     """Points by CP-SAT merges of the max-plans plan (module docstring, step 3)."""
     base = first.plan
     k_min = min(chain)
@@ -223,18 +250,20 @@ def _exact_points(first, chain, problem, options, budget, step, progress, start)
     spent = 0.0
     previous = base
     for k in targets[1:]:
+        if stop.is_set():
+            return points
         warm = _warm_start(previous, chain, k, problem)
         left = None if budget is None else budget - spent
-        point, used = _solve_point(problem, base, k, warm, options, left)
+        point, used = _solve_point(problem, base, k, warm, options, left, stop)
         spent += used
         points.append(point)
         previous = point.plan
         _report(point, progress, len(points), total, start)
     k = k_min - 1
-    while k >= 1 and (budget is None or spent < budget):  # fewer plans than greedy reached?
+    while k >= 1 and (budget is None or spent < budget) and not stop.is_set():  # fewer plans than greedy reached?
         left = None if budget is None else budget - spent
         warm = _warm_start(points[-1].plan, chain, k, problem)
-        point, used = _solve_point(problem, base, k, warm, options, left)
+        point, used = _solve_point(problem, base, k, warm, options, left, stop)
         spent += used
         if point is None:
             break
@@ -260,8 +289,8 @@ def _warm_start(previous: Plan, chain: dict[int, Plan], k: int, problem: Problem
     return max(options, key=lambda p: kept_weight(p, problem))
 
 
-def _solve_point(problem, base, k, warm, options: SolverOptions, left):
-    """The point with ``k`` plans: CP-SAT over mergers of ``base`` (or ``warm`` when out of time)."""
+def _solve_point(problem, base, k, warm, options: SolverOptions, left, stop: Stop):
+    """The point with ``k`` plans: CP-SAT over mergers of ``base`` (or ``warm`` when out of time or stopped)."""
     if k == 1 and warm is not None:
         return _point(warm, problem, "merge", "optimal"), 0.0
     time_limit = options.time_limit
@@ -272,7 +301,7 @@ def _solve_point(problem, base, k, warm, options: SolverOptions, left):
     clock = time.perf_counter()
     point_options = replace(options, solver="cpsat", time_limit=limit,
                             tuning={"restrict": False, "heuristic_warm_start": False})
-    result = solver_class("cpsat").from_problem(sub, point_options).solve(warm_start=warm)
+    result = solver_class("cpsat").from_problem(sub, point_options, stop).solve(warm_start=warm)
     used = time.perf_counter() - clock
     log.info("frontier: %d plans by CP-SAT: %s in %.1f s", k, result.status, used)
     work = result.details.get("budget")
@@ -390,13 +419,15 @@ def _report(point: FrontierPoint, progress, done: int, total: int, start: float)
 
 
 def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | None = None,
-                   maps: bool = False) -> dict:
+                   maps: bool = False, stopped_by: str | None = None) -> dict:
     """Write ``frontier.csv``, ``frontier.html`` (chart and table) and ``k<N>/plan.csv`` + ``scorecard.json``.
 
     With ``maps`` (and a ``problem`` for the rules and collaboration layers), also each point's
-    ``k<N>/map.html`` ; the chart's points then link to them. ``out_dir`` is a folder, written as
-    one unit (``io.output_folder.OutputFolder``: all files or none, and the ``k<N>`` folders of
-    an earlier frontier removed), or an open ``OutputFolder`` whose owner commits.
+    ``k<N>/map.html`` ; the chart's points then link to them. ``stopped_by`` (a search stopped
+    early, e.g. ``"SIGINT"``) makes the page say that its points are those found before the stop.
+    ``out_dir`` is a folder, written as one unit (``io.output_folder.OutputFolder``: all files or
+    none, and the ``k<N>`` folders of an earlier frontier removed), or an open ``OutputFolder``
+    whose owner commits.
     """
     from lombardy_districts.maps.render import write_plan_map  # folium: loaded only when maps are written
 
@@ -414,13 +445,13 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
                     collaboration=problem.collaboration if problem else None))
                 links[p.plans] = f"k{p.plans}/map.html"
         table["plan_file"] = [f"k{p.plans}/plan.csv" for p in points]
-        page = frontier_page(points, links)
+        page = frontier_page(points, links, stopped_by)
         written = {"html": out.write("frontier.html", lambda path: path.write_text(page, encoding="utf-8")),
                    "csv": out.write("frontier.csv", lambda path: table.to_csv(path, index=False))}
     return written
 
 
-def frontier_page(points: list[FrontierPoint], links: dict | None = None) -> str:
+def frontier_page(points: list[FrontierPoint], links: dict | None = None, stopped_by: str | None = None) -> str:
     """The frontier as a standalone HTML page: chart(s) a planner can read, then the table."""
     from lombardy_districts.maps.chart import tradeoff_svg  # the maps package, as above
 
@@ -445,12 +476,15 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None) -> str
     if "effective_plans" in shown.columns:
         shown["effective_plans"] = shown["effective_plans"].map(lambda v: f"{v:.1f}")
     method = html.escape(__doc__.split("How it is built:")[1].split("Every point")[0])
+    stopped = "" if stopped_by is None else (
+        f"<p><b>The search was stopped early ({html.escape(stopped_by)})</b>: these are the points found "
+        f"before it stopped; numbers of plans below {points[-1].plans} were not computed.</p>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trade-off frontier</title>"
         "<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
         "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}pre{white-space:pre-wrap;"
         "max-width:60em}</style></head><body><h1>Trade-off frontier</h1>"
-        f"<p>From {points[0].plans} area plans (the most found that all comply) down to {points[-1].plans}. "
+        f"{stopped}<p>From {points[0].plans} area plans (the most found that all comply) down to {points[-1].plans}. "
         "Each point is the best compliant plan found with that many area plans for keeping collaboration. "
         "Blue points are proved optimal; orange points are heuristic (good, not proved best). "
         "A point found by CP-SAT merges (method <i>cpsat merge</i>) is optimal among mergers of the max-plans "

@@ -25,6 +25,14 @@ Faults: the output folder is locked for the whole sweep (a second sweep into it 
 scenario folder is written as one unit (``io.output_folder.OutputFolder``: a scenario that fails
 leaves its folder as it was), and local worker processes end when the sweep's process ends,
 however it ends (killed included), instead of running on unrecorded.
+
+Stopping (``stop``, a ``model.stop.Stop``; Ctrl-C or SIGTERM on the command line): the sweep puts a
+stop file in the output folder's state folder, which every scenario running in a worker watches (the
+local processes and Dask workers alike, as they share the folder). Running scenarios end their search
+and write their best plan with status ``interrupted`` (a re-run runs them again); scenarios not
+started yet are not run; finished ones are kept, and ``results.csv`` holds what finished and what was
+interrupted. Local workers ignore SIGINT, so Ctrl-C in a terminal (which reaches the whole process
+group) stops them through the sweep, not in the middle of writing.
 """
 
 from __future__ import annotations
@@ -49,10 +57,11 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
-from lombardy_districts.io.output_folder import FolderLock, OutputFolder
+from lombardy_districts.io.output_folder import STATE, FolderLock, OutputFolder
 from lombardy_districts.model.options import MAX_JOBS, number_problem
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
+from lombardy_districts.model.stop import Stop, put_stop_file, stop_when_file
 from lombardy_districts.workflows.export import parse_formats
 from lombardy_districts.workflows.propose import MARKER, solve
 from lombardy_districts.workflows.scenarios import KEYS, Scenario, read_scenarios, scenarios_from_dicts
@@ -66,6 +75,8 @@ RESULT_COLUMNS = ["name", *KEYS, "status", *SCORES, "objective", "gap", "wall_ti
 _WHOLE = ("floor", "seed", "workers", "plans", "compliant_plans", "population_non_compliant", "unions_split",
           "municipalities_moved")
 DASK_HINT = "the dask executor needs dask.distributed: pip install lombardy-districts[dask]"
+STOP_FILE = "stop"
+"""File in the output folder's state folder that tells running scenarios to stop (``run_until``)."""
 
 
 def sweep(
@@ -78,6 +89,7 @@ def sweep(
     formats: Iterable[str] = (),
     maps: bool = True,
     defaults: Mapping | None = None,
+    stop: Stop | None = None,
 ) -> pd.DataFrame:
     """Run scenarios, skipping finished ones, and write every output (see the module docstring).
 
@@ -104,6 +116,9 @@ def sweep(
     defaults
         Options every scenario starts from (like a scenario file's ``[defaults]``; a scenario's own
         value wins).
+    stop
+        When set (from another thread, or by Ctrl-C on the command line), the running scenarios end
+        early and keep their best plan, and no other scenario starts (see the module docstring).
 
     Returns
     -------
@@ -123,10 +138,12 @@ def sweep(
         raise InputError(problems)
     out = Path(out_dir)
     with FolderLock(out, command="lombardy-districts sweep"):
-        return _sweep(scenarios, out, jobs, executor, scheduler, progress, formats, maps)
+        return _sweep(scenarios, out, jobs, executor, scheduler, progress, formats, maps,
+                      stop if stop is not None else Stop())
 
 
-def _sweep(scenarios: list[Scenario], out: Path, jobs, executor, scheduler, progress, formats, maps) -> pd.DataFrame:
+def _sweep(scenarios: list[Scenario], out: Path, jobs, executor, scheduler, progress, formats, maps,
+           stop: Stop) -> pd.DataFrame:
     """``sweep`` once its options are checked and its folder locked."""
     rows: dict[str, dict] = {}
     todo = []
@@ -150,14 +167,23 @@ def _sweep(scenarios: list[Scenario], out: Path, jobs, executor, scheduler, prog
         if progress:
             progress({"name": row["name"], "status": row["status"], "skipped": False, **state})
 
+    flag = out / STATE / STOP_FILE
+    flag.unlink(missing_ok=True)  # left by a sweep that was killed
     try:
-        _run(todo, out, jobs, executor, scheduler, formats, maps, record)
+        with stop.hook(partial(put_stop_file, flag, stop)):
+            _run(todo, out, jobs, executor, scheduler, formats, maps, record, stop)
     finally:  # an interrupted sweep still leaves a results table of what finished
+        flag.unlink(missing_ok=True)
         table = write_results(out, scenarios, rows)
+    if stop.is_set():
+        log.info("sweep: stopped (%s); %d of %d scenarios have a row, a re-run runs the others", stop.reason,
+                 len(table), len(scenarios))
     if maps:
-        write_baseline_comparisons(out, scenarios, rows)
+        if not stop.is_set():  # comparisons take a while: the next run writes them
+            write_baseline_comparisons(out, scenarios, rows)
         write_index(out, scenarios, rows)
     return table
+
 
 
 def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) -> None:
@@ -194,12 +220,13 @@ def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping
 
 
 def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: bool = True,
-                 workers: int | None = None) -> dict:
+                 workers: int | None = None, stop: Stop | None = None) -> dict:
     """Solve one scenario and write its folder as one unit (``result.json`` last). Returns its results row.
 
     Any exception (bad data, an infeasible floor, a solver error, a full disk) is caught and
     recorded in the row as status ``failed`` with the error, so one scenario never stops the
-    others; its folder is then left as it was.
+    others; its folder is then left as it was. A ``stop`` set during the search ends it early: the
+    best plan found is written with status ``interrupted`` (none found: the folder is left as it was).
     """
     row = {**scenario.row(), "status": None, "error": None}
     start = time.perf_counter()
@@ -209,7 +236,7 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
             options = scenario.solver_options
             if options.workers is None and workers is not None:
                 options = replace(options, workers=workers)
-            proposal = solve(problem, options)
+            proposal = solve(problem, options, stop=stop)
             result = proposal.result
             row.update(status=result.status, objective=result.objective, gap=result.gap)
             if proposal.scorecard is None:
@@ -217,6 +244,8 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
             else:
                 row.update({key: proposal.scorecard.summary.get(key) for key in SCORES})
             row["wall_time_s"] = round(time.perf_counter() - start, 3)
+            if result.status == "interrupted" and proposal.plan is None:
+                return row  # nothing worth keeping: the folder stays as it was, and a re-run runs it
             proposal.write(out, maps=maps, formats=formats, extra={
                 "scenario": {"name": scenario.name, "options": _jsonable(dict(scenario.options))},
                 "row": _jsonable(row)})
@@ -227,8 +256,23 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
     return row
 
 
+def run_until(scenario: Scenario, folder, formats: Iterable[str], maps: bool, workers: int | None,
+              stop_file) -> dict | None:
+    """``run_scenario`` in a worker, stopped early once ``stop_file`` exists (the sweep was stopped).
+
+    None when the file was there before the scenario started: it is not run.
+    """
+    if Path(stop_file).exists():
+        return None
+    with stop_when_file(stop_file) as stop:
+        return run_scenario(scenario, folder, formats, maps, workers, stop)
+
+
 def finished_row(folder, scenario: Scenario) -> dict | None:
-    """The results row of a scenario finished before with the same options, else None."""
+    """The results row of a scenario finished before with the same options, else None.
+
+    A scenario stopped before it finished (status ``interrupted``) is not finished: it runs again.
+    """
     marker = Path(folder) / MARKER
     try:
         record = json.loads(marker.read_text(encoding="utf-8"))
@@ -238,7 +282,11 @@ def finished_row(folder, scenario: Scenario) -> dict | None:
     if not same:
         log.info("scenario %s: options changed since %s was written; running it again", scenario.name, marker)
         return None
-    return record.get("row")
+    row = record.get("row")
+    if isinstance(row, dict) and row.get("status") == "interrupted":
+        log.info("scenario %s was stopped before it finished; running it again", scenario.name)
+        return None
+    return row
 
 
 def write_results(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) -> pd.DataFrame:
@@ -284,29 +332,34 @@ def write_index(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) ->
     return write_atomic(path, write)
 
 
-def _run(todo, out: Path, jobs, executor, scheduler, formats, maps, record) -> None:
+def _run(todo, out: Path, jobs, executor, scheduler, formats, maps, record, stop: Stop) -> None:
     if not todo:
         return
+    flag = str(out / STATE / STOP_FILE)
     if executor == "dask":
-        _run_dask(todo, out, jobs, scheduler, formats, maps, record)
+        _run_dask(todo, out, jobs, scheduler, formats, maps, record, flag)
         return
     workers = max(1, (os.cpu_count() or 1) // jobs)  # solver threads per scenario unless it sets workers
     if jobs == 1:
         for s in todo:
-            record(run_scenario(s, out / s.name, formats, maps, workers))
+            if stop.is_set():
+                break
+            record(run_scenario(s, out / s.name, formats, maps, workers, stop))
         return
     # spawn, not fork: solvers and Dask start threads, and forking a threaded process can deadlock
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=end_with_parent, initargs=(os.getpid(),))
     try:
-        futures = {pool.submit(run_scenario, s, out / s.name, formats, maps, workers): s for s in todo}
+        futures = {pool.submit(run_until, s, out / s.name, formats, maps, workers, flag): s for s in todo}
         for future in as_completed(futures):
-            record(_outcome(future, futures[future]))
+            row = _outcome(future, futures[future])
+            if row is not None:  # None: not run, the sweep was stopped first
+                record(row)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(todo, out: Path, jobs, scheduler, formats, maps, record) -> None:
+def _run_dask(todo, out: Path, jobs, scheduler, formats, maps, record, flag: str) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -321,10 +374,12 @@ def _run_dask(todo, out: Path, jobs, scheduler, formats, maps, record) -> None:
     else:
         client = scheduler  # a Client the caller owns and closes
     try:
-        futures = {client.submit(run_scenario, s, str(out / s.name), formats, maps, 1, pure=False): s
+        futures = {client.submit(run_until, s, str(out / s.name), formats, maps, 1, flag, pure=False): s
                    for s in todo}
         for future in dask_completed(list(futures)):
-            record(_outcome(future, futures[future]))
+            row = _outcome(future, futures[future])
+            if row is not None:  # None: not run, the sweep was stopped first
+                record(row)
     finally:
         if client is not scheduler:
             client.close()
@@ -337,8 +392,11 @@ def end_with_parent(parent: int) -> None:
 
     On Linux the kernel kills the worker as its parent dies (``PR_SET_PDEATHSIG``); everywhere a
     thread checks once a second that the parent is still there. So a killed sweep leaves no
-    worker running on, writing results nobody records.
+    worker running on, writing results nobody records. The worker ignores SIGINT: Ctrl-C in a
+    terminal reaches every process of the group, and the sweep stops its workers itself (the stop
+    file, ``run_until``), so that none is cut off in the middle of writing its folder.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG

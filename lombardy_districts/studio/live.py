@@ -163,7 +163,7 @@ class LiveScore:
         }
         moved = None
         if self.sq_labels is not None:
-            change, moved = self._change(lab, k)
+            change, moved, heir = self._change(lab, k)
             columns["moved_in"] = np.bincount(lab[moved], minlength=k)
         table = pd.DataFrame(columns, columns=[*PLAN_COLUMNS, *(c for c in columns if c not in PLAN_COLUMNS)])
         summary = self._summary(table, ids, lab, inside, assignment)
@@ -171,15 +171,17 @@ class LiveScore:
         said: list[str] = []
         if moved is not None:
             summary.update(change)
-            changes, said = self._changes(assignment, table)
+            successors = pd.Series([ids[h] for h in heir], index=self.sq_ids, dtype=object)
+            changes, said = self._changes(assignment, table, successors)
         return Scorecard(table, summary, tuple(headline(summary, table, said)), changes)
 
-    def _changes(self, assignment: Mapping[str, str], table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    def _changes(self, assignment: Mapping[str, str], table: pd.DataFrame,
+                 successors: pd.Series) -> tuple[pd.DataFrame, list[str]]:
         """Every change from the status quo, in rows and words: ``model.changes`` itself, as ``evaluate`` does."""
         assert self.status_quo is not None
         plans = table.set_index("plan_id")
         plan = Plan(self.territory, assignment, plans["name"].to_dict())
-        changes = change_table(plan, self.status_quo)
+        changes = change_table(plan, self.status_quo, successors)
         return changes, describe_changes(changes, plans)
 
     def adjacency(self, assignment: Mapping[str, str]) -> nx.Graph:
@@ -311,8 +313,11 @@ class LiveScore:
             out += plan._locked_plan_violations(rules, self.status_quo)
         return out
 
-    def _change(self, lab: np.ndarray, k: int) -> tuple[dict, np.ndarray]:
-        """The scorecard's change figures (successor rule) and which municipalities moved."""
+    def _change(self, lab: np.ndarray, k: int) -> tuple[dict, np.ndarray, np.ndarray]:
+        """The scorecard's change figures (successor rule), which municipalities moved, each current plan's successor.
+
+        The successor of the status quo plan ``sq_ids[i]`` is the plan at position ``heir[i]``.
+        """
         old = self.sq_labels
         assert old is not None
         cell = old * k + lab
@@ -333,7 +338,7 @@ class LiveScore:
             "population_moved": int(self.population[moved].sum()),
             "plans_merged": int((np.bincount(heir, minlength=k) > 1).sum()),
             "plans_split": int((parts > 1).sum()),
-        }, moved
+        }, moved, heir
 
 
 def _split(assignment: Mapping[str, str], groups) -> list[tuple]:

@@ -12,7 +12,8 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    A problem that passes the check but where no start complies ends with status ``timeout``
    and no plan: the heuristic proves nothing.
 3. **More plans** (objective ``max-plans``): split regions along spanning-tree cuts and rebuild
-   groups of neighbouring regions (``_local``), until the simple upper bound is reached, the
+   groups of neighbouring regions (``_local``), until the upper bound is reached (the simple bound
+   of ``_bound`` or the share bound of ``share_bound``, whichever is lower), the
    search is idle for ``patience`` moves, or time runs out; then restart from a fresh start
    while restarts and time remain, keeping the best.
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
@@ -48,6 +49,7 @@ from ._local import Partition, improve_count
 from ._moves import polish, rank, values
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
+from .bounds import share_count
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class HeuristicSolver(Solver):
                                wall_time=time.perf_counter() - t0)
         units = Units.from_problem(problem)
         layout = Layout(units, problem.rules)
-        bound = plan_bound(layout)
+        bound = min(plan_bound(layout), share_count(units, problem.rules))
         objectives = list(problem.objectives)
         if problem.mode == "repair" and "disruption" not in objectives:
             objectives.insert(0, "disruption")

@@ -1,0 +1,155 @@
+r"""An upper bound on the number of plans that accounts for contiguity and the class rule.
+
+Every plan ``S`` with population ``P(S)`` is shared out among its units: unit ``i`` holds
+``p_i / P(S)`` of it, and the shares of a plan add up to 1. If ``L_i`` is a lower bound on the
+population of *any* compliant, connected plan containing ``i``, then ``p_i / P(S) <= p_i / L_i``,
+and a unit never holds more than one plan, so
+
+.. math::
+
+    \#\text{plans} = \sum_i \frac{p_i}{P(S(i))} \le \sum_i \min\Bigl(1, \frac{p_i}{L_i}\Bigr).
+
+``L_i`` is the smallest, over the classes ``c``, of a lower bound ``L_i^c`` on the population of a
+connected plan of class ``c`` containing ``i`` (the class rule is ``measures.ClassRule``, written as
+integer linear terms by ``model_data.ClassTerms``: a plan is of class ``c`` only if, for each of
+that class's conditions, ``sum_{j in S} g_j >= r``):
+
+- ``L_i^c >= f_c``, the class floor;
+- when the unit alone does not meet a condition (``g_i < r``), the plan must take units with
+  ``g_j > 0`` worth at least ``r - g_i``, and every such unit ``j`` comes with a path from ``i``
+  whose population (without ``i``, with ``j``) is at least ``d(i, j)`` (shortest paths weighted by
+  population). With the candidates sorted by ``d``, a plan whose farthest candidate is the
+  ``k``-th has population at least ``p_i + max(d_k, K_k)``, where ``K_k`` is the fractional
+  knapsack ``min sum p_j x_j`` over the first ``k`` candidates with ``sum g_j x_j >= r - g_i``;
+  the bound takes the least of these over ``k`` (exactly, at the crossing of the increasing
+  ``d_k`` and the decreasing ``K_k``). A plan that needs more than the candidates within
+  population distance ``R`` (four times the largest floor) has population at least ``R``.
+
+So a dense town far from any mountain municipality cannot count as a share of a 25,000 mountain
+plan, and a town next to sparse villages can count only as much as their spare area allows it.
+Contiguity enters through the path populations; hard boundaries cut the paths. Locks and the
+ceiling are left out, which only loosens the bound. The arithmetic is in floating point on
+integers below 2**53, and every ``L_i`` is lowered by a relative 1e-9 before use, so rounding
+can only raise the bound.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from lombardy_districts.model.rules import Rules
+
+from .model_data import ClassTerms
+from .units import Units
+
+REACH_FACTOR = 4
+"""Candidates lie within population distance REACH_FACTOR x the largest floor of a unit."""
+SAFETY = 1e-9
+
+
+def share_bound(units: Units, rules: Rules) -> float:
+    """``sum_i min(1, p_i / L_i)`` (see the module docstring): an upper bound on the plan count."""
+    return float(unit_shares(units, rules).sum())
+
+
+def unit_shares(units: Units, rules: Rules) -> np.ndarray:
+    """Each unit's largest possible share ``min(1, p_i / L_i)`` of a compliant plan."""
+    least = least_plan_population(units, rules)
+    pop = units.population.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(least > 0, pop / least, 1.0)
+    return np.minimum(1.0, np.where(pop > 0, share, 0.0))
+
+
+def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
+    """A lower bound ``L_i`` on the population of any compliant connected plan containing unit ``i``."""
+    n = len(units)
+    pop = units.population.astype(float)
+    reach = REACH_FACTOR * float(max(rules.floors.values()))
+    distance = _path_populations(units, reach)
+    conditions = _class_conditions(ClassTerms.from_units(units, rules))
+    least = np.full(n, np.inf)
+    for i in range(n):
+        ball = np.flatnonzero(pop[i] + distance[i] < reach)
+        ball = ball[ball != i]
+        for name, terms in conditions.items():
+            extra = max((_extra_population(i, g, r, ball, pop, distance[i]) for g, r in terms), default=0.0)
+            value = max(float(rules.floors[name]), min(reach, pop[i] + extra))
+            least[i] = min(least[i], value)
+    return least * (1.0 - SAFETY)
+
+
+def _path_populations(units: Units, limit: float) -> np.ndarray:
+    """``d[i, j]``: least population of a path from ``i`` to ``j`` (``j`` counted, ``i`` not).
+
+    Edges between hard-boundary groups are left out; distances of ``limit`` or more are inf.
+    """
+    n = len(units)
+    pop = units.population.astype(float)
+    rows, cols = [], []
+    for i, j in units.edges:
+        if units.group is None or units.group[i] == units.group[j]:
+            rows += [i, j]
+            cols += [j, i]
+    rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    # a zero-population unit would make a zero-weight edge, which sparse graphs drop: use a tiny weight
+    weights = np.maximum(pop[cols_a], 1e-6)
+    graph = sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n, n))
+    return dijkstra(graph, directed=True, limit=limit)
+
+
+def _class_conditions(terms: ClassTerms) -> dict[str, list[tuple[np.ndarray, int]]]:
+    """Per class, the conditions ``sum_{j in S} g_j >= r`` a plan of that class must meet."""
+    mountain = terms.mountain.astype(np.int64)
+    high = terms.high.astype(np.int64)
+    low = terms.low.astype(np.int64)
+    not_mountain = (-mountain, 0)
+    return {
+        "mountain": [(mountain, 1)],
+        "high_density": [not_mountain, (high, 0)],
+        "low_density": [not_mountain, (low, 0)],
+        "standard": [not_mountain, (-high, 1), (-low, 1)],
+    }
+
+
+def _extra_population(i: int, g: np.ndarray, r: int, ball: np.ndarray, pop: np.ndarray,
+                      distance: np.ndarray) -> float:
+    """Least population besides unit ``i`` that a plan needs to reach ``sum g >= r`` (module docstring)."""
+    need = float(r - g[i])
+    if need <= 0:
+        return 0.0
+    cand = ball[g[ball] > 0]
+    gain = g[cand].astype(float)
+    if gain.sum() < need:
+        return math.inf
+    order = np.argsort(distance[cand], kind="stable")
+    gain, cost, dist = gain[order], pop[cand][order], distance[cand][order]
+    # smallest k whose knapsack fits under d_k; knap(k) decreases and d_k increases with k
+    lo, hi = 1, len(gain)
+    first = len(gain)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if _knapsack(gain[:mid], cost[:mid], need) <= dist[mid - 1]:
+            first, hi = mid, mid - 1
+        else:
+            lo = mid + 1
+    best = max(float(dist[first - 1]), _knapsack(gain[:first], cost[:first], need))
+    if first > 1:
+        best = min(best, max(float(dist[first - 2]), _knapsack(gain[:first - 1], cost[:first - 1], need)))
+    return best
+
+
+def _knapsack(gain: np.ndarray, cost: np.ndarray, need: float) -> float:
+    """``min cost . x`` with ``gain . x >= need``, ``0 <= x <= 1`` (gain > 0): greedy by cost per gain."""
+    if gain.sum() < need:
+        return math.inf
+    order = np.argsort(cost / gain, kind="stable")
+    gain, cost = gain[order], cost[order]
+    cumulative = np.cumsum(gain)
+    k = int(np.searchsorted(cumulative, need))
+    before = float(cumulative[k - 1]) if k > 0 else 0.0
+    return float(cost[:k].sum()) + (need - before) / float(gain[k]) * float(cost[k])

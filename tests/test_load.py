@@ -1,6 +1,8 @@
 """The embedded Lombardy 2023 data and the loader for other regions."""
 
+import pandas as pd
 import pytest
+import shapely
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import COLUMNS, load_municipalities
@@ -57,3 +59,25 @@ def test_other_region(region):
 def test_unknown_region_names_the_choices():
     with pytest.raises(InputError, match=r"unknown region 'atlantis'.*Lombardia.*Piemonte"):
         load_municipalities("atlantis")
+
+
+def test_a_cached_region_equals_the_built_one(tmp_path):
+    built = load_municipalities("lombardia", cache=False)
+    first = load_municipalities("Lombardy", cache=tmp_path)  # builds, then writes the cache
+    files = list(tmp_path.glob("region-*.npz"))
+    assert len(files) == 1
+    cached = load_municipalities("Lombardy", cache=tmp_path)  # read back from the file
+    for frame in (first, cached):
+        pd.testing.assert_frame_equal(pd.DataFrame(frame.drop(columns="geometry")),
+                                      pd.DataFrame(built.drop(columns="geometry")), check_exact=True)
+        assert frame.crs == built.crs
+        assert (shapely.to_wkb(frame.geometry.values) == shapely.to_wkb(built.geometry.values)).all()
+
+
+def test_a_damaged_region_cache_is_rebuilt_not_trusted(tmp_path, caplog):
+    load_municipalities("lombardia", cache=tmp_path)
+    (path,) = tmp_path.glob("region-*.npz")
+    path.write_bytes(path.read_bytes()[:1000])
+    frame = load_municipalities("lombardia", cache=tmp_path)
+    assert len(frame) == 1504 and frame["population"].sum() == 9_950_742
+    assert "ignoring unreadable cache file" in caplog.text

@@ -29,7 +29,7 @@ class Territory:
     @classmethod
     def load(cls, region: str = "lombardia", kind: str = "rook", cache=True) -> Territory:
         """Load an Italian region from the embedded data and build its graph."""
-        gdf = load_municipalities(region)
+        gdf = load_municipalities(region, cache=cache)
         return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache))
 
     @classmethod

@@ -27,6 +27,7 @@ from .share_bound import share_bound
 from .units import Units
 
 SHARE_METHOD = "each unit's largest share of a compliant connected plan (contiguity and class rule)"
+SIMPLE_METHOD = "big units plus small components"
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
     if not bad:  # the other two bounds are sometimes tighter
         simple = plan_bound(Layout(units, rules))
         if simple < total:
-            total, method = simple, f"big units plus small components (tighter than the {method})"
+            total, method = simple, f"{SIMPLE_METHOD} (tighter than the {method})"
         shares = share_count(units, rules)
         if shares < total:
             total, method = shares, f"{SHARE_METHOD} (tighter than the {method})"

@@ -49,7 +49,7 @@ from ._local import Partition, improve_count
 from ._moves import polish, rank, values
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
-from .bounds import share_count
+from .bounds import SHARE_METHOD, SIMPLE_METHOD, share_count
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -79,13 +79,15 @@ class HeuristicSolver(Solver):
                                wall_time=time.perf_counter() - t0)
         units = Units.from_problem(problem)
         layout = Layout(units, problem.rules)
-        bound = min(plan_bound(layout), share_count(units, problem.rules))
+        simple, shares = plan_bound(layout), share_count(units, problem.rules)
+        bound = min(simple, shares)
         objectives = list(problem.objectives)
         if problem.mode == "repair" and "disruption" not in objectives:
             objectives.insert(0, "disruption")
         rng = np.random.default_rng(seed)
         opts = self.tuning
-        state = {"best": None, "stopped_by": None, "starts": 0}
+        state = {"best": None, "stopped_by": None, "starts": 0,
+                 "bound_method": SIMPLE_METHOD if simple <= shares else SHARE_METHOD}
 
         def report(part: Partition) -> None:
             if progress is not None:
@@ -94,7 +96,7 @@ class HeuristicSolver(Solver):
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
-            return self._repair(layout, units, objectives, rng, budget, bound, t0)
+            return self._repair(layout, units, objectives, rng, budget, bound, state["bound_method"], t0)
         if units.status_quo is not None and objectives[0] == "disruption":
             part, _ = status_quo_partition(layout)
             part = repair(layout, part)
@@ -118,7 +120,7 @@ class HeuristicSolver(Solver):
         part = polish(layout, part, objectives, problem.weights, rng, budget)
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
-    def _repair(self, layout, units, objectives, rng, budget, bound, t0) -> SolveResult:
+    def _repair(self, layout, units, objectives, rng, budget, bound, method, t0) -> SolveResult:
         """Repair mode: fix the status quo by moving municipalities, keeping every plan."""
         part, keep = status_quo_partition(layout)
         part = repair(layout, part, keep)
@@ -131,7 +133,7 @@ class HeuristicSolver(Solver):
                                        "while keeping every current plan; try an exact solver (cpsat), or "
                                        "--mode merge to merge plans")
         part = polish(layout, part, objectives, self.problem.weights, rng, budget)
-        state = {"stopped_by": None, "starts": 0}
+        state = {"stopped_by": None, "starts": 0, "bound_method": method}
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
     def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
@@ -150,7 +152,8 @@ class HeuristicSolver(Solver):
         objective = float(count) if objectives[0] == "max-plans" else rank(vals, objectives, problem.weights)[0]
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
-                   "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
+                   "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed,
+                   "bound_method": state["bound_method"]}
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":

@@ -127,7 +127,8 @@ def _ticks(low: float, high: float, whole: bool, count: int = 6) -> list[float]:
     if whole:
         step = max(1, round(step))
     start = math.ceil(low / step) * step
-    out, v = [], start
+    out: list[float] = []
+    v = start
     while v <= high + 1e-9:
         out.append(round(v, 10))
         v += step

@@ -16,15 +16,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import folium
 import pandas as pd
+from folium.plugins import DualMap
 
+from lombardy_districts.errors import InputError
 from lombardy_districts.model import measures
 
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, esc, hatch_id, number
 from .colouring import colour_plans
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
 from .render import (
-    _folium,
     add_basemap,
     add_plan_layers,
     check_output_path,
@@ -38,8 +40,6 @@ log = logging.getLogger(__name__)
 
 
 def _check_same_municipalities(plan_a, plan_b) -> None:
-    from lombardy_districts.errors import InputError
-
     a, b = set(plan_a.assignment.index), set(plan_b.assignment.index)
     if a != b:
         only_a, only_b = sorted(a - b), sorted(b - a)
@@ -89,9 +89,6 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
     Scorecards are computed with ``lombardy_districts.scorecard.evaluate`` when not given
     (B's with A as its status quo, so its headline counts the changes).
     """
-    folium = _folium()
-    from folium.plugins import DualMap
-
     _check_same_municipalities(plan_a, plan_b)
     title_a, title_b = titles or ("Plan A", "Plan B")
     scorecard_a = resolve_scorecard(plan_a, scorecard_a, rules=rules, collaboration=collaboration)
@@ -127,8 +124,9 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
             for key in ("municipalities_moved", "population_moved", "plans_merged", "plans_split"):
                 summary.pop(key, None)
         Panel(headline_html(title, summary, change_label or ""), "bottomleft").add_to(fmap)
-        counts = {kind: int((change == kind).sum()) for kind in ("moved", "merged")}
-        Panel(legend_html(table, **counts, layers=False, open_=False), "bottomright", "ld-panel ld-legend").add_to(fmap)
+        n_moved, n_merged = (int((change == kind).sum()) for kind in ("moved", "merged"))
+        Panel(legend_html(table, moved=n_moved, merged=n_merged, layers=False, open_=False), "bottomright",
+              "ld-panel ld-legend").add_to(fmap)
     dual.fit_bounds(geometry.bounds)
     dual.m1.get_root().title = esc(f"{title_a} vs {title_b}")
     log.info("comparison: %d vs %d plans, %d municipalities changed plan (%s inhabitants)",
@@ -139,7 +137,6 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
 
 def _add_changed_layer(fmap, geometry: DisplayGeometry, change: pd.Series) -> None:
     """Moved municipalities hatched in black; those whose plan merged, hatched in blue."""
-    folium = _folium()
     changed = change[change != ""]
     if changed.empty:
         return

@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
+from lombardy_districts.errors import InputError
+
 from ._elements import esc, number, percent
 from .render import check_output_path
 
@@ -86,8 +88,6 @@ def write_gallery(entries: Iterable[Mapping], path, *, title: str = "Proposals")
     InputError
         An entry has no name or map, or a link points outside the gallery's folder.
     """
-    from lombardy_districts.errors import InputError
-
     path = Path(path)
     path = check_output_path(path / "index.html" if path.is_dir() else path)
     folder = path.parent.resolve()

@@ -21,7 +21,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import folium
+import geopandas as gpd
 import pandas as pd
+from shapely.geometry import MultiLineString
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.collaboration import default_collaboration
+from lombardy_districts.model.scorecard import evaluate
 
 from ._elements import (
     MOUNTAIN,
@@ -48,20 +55,10 @@ CLASS_LABELS = {"standard": "standard", "high_density": "high density", "mountai
                 "low_density": "low density"}
 
 
-def _folium():
-    try:
-        import folium
-    except ImportError as exc:  # pragma: no cover - folium is a dependency
-        raise ImportError("maps need folium: pip install 'folium>=0.17'") from exc
-    return folium
-
-
 def resolve_scorecard(plan, scorecard=None, *, rules=None, collaboration=None, status_quo=None):
     """The given scorecard, or the evaluator's one for ``plan`` (the single judge of scores)."""
     if scorecard is not None:
         return scorecard
-    from lombardy_districts.model.scorecard import evaluate
-
     return evaluate(plan, rules=rules, collaboration=collaboration, status_quo=status_quo)
 
 
@@ -136,7 +133,6 @@ def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], ge
 
     ``extra`` adds per-municipality columns to the tooltip (its column names are the labels).
     """
-    folium = _folium()
     gdf = plan.territory.municipalities
     assignment = plan.assignment
     props = pd.DataFrame({
@@ -182,7 +178,6 @@ def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], ge
 
 def add_status_quo_layer(fmap, status_quo, geometry: DisplayGeometry) -> None:
     """The status quo's plan borders as a dashed blue outline (off at first)."""
-    folium = _folium()
     outlines = geometry.dissolve(status_quo.assignment.reindex(geometry.polygons.index))
     folium.GeoJson(
         feature_collection(outlines),
@@ -194,9 +189,6 @@ def add_status_quo_layer(fmap, status_quo, geometry: DisplayGeometry) -> None:
 
 def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometry) -> None:
     """One layer per collaboration kind: lines between municipalities, grey when kept, red when cut."""
-    folium = _folium()
-    from shapely.geometry import MultiLineString
-
     points = geometry.points
     assignment = plan.assignment
     edges = collaboration.edges
@@ -212,8 +204,6 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
                                      for a, b in zip(part["code_a"], part["code_b"])])
             features.append((label, lines, len(part)))
         series = pd.Series([f[1] for f in features], index=[f[0] for f in features], dtype=object)
-        import geopandas as gpd
-
         folium.GeoJson(
             feature_collection(gpd.GeoSeries(series)),
             name=f"Collaboration: {esc(kind)} ({number(len(group))} ties, {number((~kept_mask).sum())} cut)",
@@ -225,7 +215,6 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
 
 def add_mountain_layer(fmap, plan, geometry: DisplayGeometry) -> None:
     """Legally mountain municipalities (law 991/1952), totally or partly, off at first."""
-    folium = _folium()
     status = plan.territory.municipalities.get("mountain_status")
     if status is None:
         return
@@ -316,13 +305,11 @@ def _margin_key(text: str) -> float:
 
 def add_basemap(fmap) -> None:
     """A faded OpenStreetMap background (not listed in the layer control)."""
-    folium = _folium()
     folium.TileLayer("OpenStreetMap", opacity=TILES_OPACITY, control=False).add_to(fmap)
 
 
 def new_map(geometry: DisplayGeometry):
     """An empty map with a faded basemap, fitted to the territory."""
-    folium = _folium()
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)  # fit the region snugly
     add_basemap(fmap)
     fmap.fit_bounds(geometry.bounds)
@@ -349,9 +336,6 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     geometry
         Precomputed display geometry of the plan's territory, to reuse across maps.
     """
-    folium = _folium()
-    from lombardy_districts.model.collaboration import default_collaboration
-
     scorecard = resolve_scorecard(plan, scorecard, rules=rules, collaboration=collaboration,
                                   status_quo=status_quo)
     geometry = geometry or DisplayGeometry(plan.territory.municipalities, tolerance_m)
@@ -392,8 +376,6 @@ def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collab
 
 def check_output_path(path) -> Path:
     """The output path, after checking its folder exists (raises InputError otherwise)."""
-    from lombardy_districts.errors import InputError
-
     path = Path(path)
     if path.is_dir():
         raise InputError(f"output {path} is a folder; give a file name such as {path / 'map.html'}")

@@ -75,7 +75,7 @@ class Budget:
         self.seconds = float(NO_LIMIT if seconds is None else seconds)
         self.deterministic = deterministic
         self.rate = float(rate)
-        self.allowance = int(round(self.seconds * self.rate)) if deterministic else None
+        self.allowance = int(round(self.seconds * self.rate))  # counted only in deterministic mode
         self.start = time.perf_counter()
         self.wall_limit = safety_seconds(self.seconds) if deterministic else self.seconds
         self.deadline = self.start + self.wall_limit
@@ -106,7 +106,7 @@ class Budget:
 
     def record(self) -> dict:
         """JSON-ready account of the budget, for a result's details."""
-        out = {"deterministic": self.deterministic, "work_units": self.work}
+        out: dict[str, object] = {"deterministic": self.deterministic, "work_units": self.work}
         if self.deterministic:
             out.update(work_allowance=self.allowance, work_per_second=self.rate,
                        wall_safety_limit_s=round(self.wall_limit, 3), wall_limit_hit=self.wall_limit_hit,

@@ -189,8 +189,9 @@ def lock_regions(layout: Layout) -> list[Region] | None:
     """
     by_label: dict[str, list[int]] = {}
     for u in range(layout.n):
-        if layout.lock[u] is not None:
-            by_label.setdefault(layout.lock[u], []).append(u)
+        label = layout.lock[u]
+        if label is not None:
+            by_label.setdefault(label, []).append(u)
     taken = {u for units in by_label.values() for u in units}
     regions = []
     for lab in sorted(by_label):

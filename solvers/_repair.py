@@ -22,10 +22,12 @@ def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
     Also returns the ids of the regions that carry on a plan: each plan's largest piece.
     """
     sq = layout.units.status_quo
+    assert sq is not None, "a status quo partition needs a status quo"
     by_plan: dict[int, set[int]] = {}
     for u in range(layout.n):
         by_plan.setdefault(int(sq[u]), set()).add(u)
-    regions, main = [], []
+    regions: list[Region] = []
+    main: list[int] = []
     for q in sorted(by_plan):
         pieces = []
         for group in sorted({layout.group[u] for u in by_plan[q]}, key=str):

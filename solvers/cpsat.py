@@ -112,7 +112,9 @@ class CPSATSolver(Solver):
             return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = CpsatModel(setup)
         stages = stages_of(problem)
-        statuses, values, bounds = [], {}, {}
+        statuses: list[str] = []
+        values: dict[str, float | None] = {}
+        bounds: dict[str, float] = {}
         answer = None
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - start))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 
+from ortools.sat.python import cp_model
+
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
 from .exact import SENSE, Setup
 from .model_data import integer_weights
@@ -20,21 +22,19 @@ class CpsatModel:
     """The CP-SAT model of a ``Setup``; one builder method per constraint family."""
 
     def __init__(self, setup: Setup):
-        from ortools.sat.python import cp_model
-
         self.cp = cp_model
         self.setup = setup
         self.m = cp_model.CpModel()
         self.stage_value = None
-        self.all_vars = []
+        self.all_vars: list = []
         self.add_assignment()
         self.add_contiguity()
         self.add_floors()
         self.add_ceiling()
         self.add_locks()
         self.add_plan_count()
-        self.same = {}
-        self.kept = None
+        self.same: dict = {}
+        self.kept: list | None = None
         if setup.problem.mode == "repair":
             self._kept()  # repair keeps every current plan, whatever the objectives
         self.add_hint()
@@ -225,10 +225,11 @@ class CpsatModel:
 
     def _keep_every_plan(self, owners, members) -> None:
         """Repair mode: distinct owners, each holding at least as much of its plan as any other plan."""
-        w, c = self.setup.disruption_weight, self.setup.candidates
+        w, c, kept_of = self.setup.disruption_weight, self.setup.candidates, self.kept
+        assert w is not None and kept_of is not None
         self.m.add_all_different(owners.values())
         for units in members.values():
-            kept = sum(int(w[i]) * self.kept[i] for i in units)
+            kept = sum(int(w[i]) * kept_of[i] for i in units)
             for r in sorted({r for i in units for r in c.roots_of[i]}):
                 self.m.add(kept >= sum(int(w[i]) * self.x[i, r] for i in units if (i, r) in self.x))
 
@@ -349,8 +350,6 @@ class CpsatModel:
 
 def solution_callback(model: CpsatModel, scale: int, start: float, progress):
     """A solution callback that reports each new incumbent to ``progress``."""
-    from ortools.sat.python import cp_model
-
     class Callback(cp_model.CpSolverSolutionCallback):
         def __init__(self):
             super().__init__()

@@ -134,7 +134,9 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     if problem.mode == "repair":
         keep = repair_zone(problem, units, opts["repair_depth"])
         inside = set(keep)
-        fixed = {u: f"sq{units.status_quo[u]}" for u in range(len(units)) if u not in inside}
+        plan_of = units.status_quo
+        assert plan_of is not None  # repair mode has a status quo (Problem checks it)
+        fixed = {u: f"sq{plan_of[u]}" for u in range(len(units)) if u not in inside}
         notes.append(f"repair models {len(keep)} of {len(units)} units: the non-compliant plans and the "
                      f"plans within {opts['repair_depth']} step(s) of them; other plans stay as they are")
     model = units.subset(keep) if fixed else units
@@ -165,7 +167,7 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
         raise InfeasibleError(f"{'exactly' if low == high else 'min_plans ='} {low} plans asked, but at most "
                               f"{bound.value} area plans can comply ({bound.method}); fix: ask for at most "
                               f"{bound.value} plans")
-    if hint is not None and count_range != (None, None):
+    if hint is not None and hint_full is not None and count_range != (None, None):
         count = len(set(hint_full))
         if (low is not None and count < low) or (high is not None and count > high):
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
@@ -221,7 +223,8 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
 
 def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
     """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away."""
-    sq, rules = problem.status_quo, problem.rules
+    sq, rules, plan_of = problem.status_quo, problem.rules, units.status_quo
+    assert sq is not None and plan_of is not None  # repair mode has a status quo (Problem checks it)
     pops, floors = sq.populations, sq.floors(rules)
     bad_ids = set(pops.index[pops < floors]) | set(sq.contiguous.index[~sq.contiguous])
     if rules.ceiling is not None:
@@ -235,7 +238,6 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
             bad_ids.add(sq.assignment[code])
     index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
     bad = {index[p] for p in bad_ids if p in index}
-    plan_of = units.status_quo
     for _ in range(depth):
         near = set(bad)
         for i, j in units.edges:
@@ -281,14 +283,16 @@ def unit_values(units: Units, labels) -> dict[str, float]:
 
 def moved_count(units: Units, labels) -> int:
     """Municipalities not in their status quo plan's successor (``measures.moved``), from unit labels."""
+    sq = units.status_quo
+    assert sq is not None, "moved is measured against a status quo"
     overlap: dict[int, dict] = {}
     for u, lab in enumerate(labels):
-        share = overlap.setdefault(int(units.status_quo[u]), {})
+        share = overlap.setdefault(int(sq[u]), {})
         share[lab] = share.get(lab, 0) + len(units.members[u])
     return sum(sum(share.values()) - max(share.values()) for share in overlap.values())
 
 
-def checked_plan(setup: Setup, labels) -> tuple[Plan | None, list[str]]:
+def checked_plan(setup: Setup, labels) -> tuple[Plan, list[str]]:
     """The municipality-level plan of ``labels`` and the evaluator's violations ([] = compliant)."""
     plan = setup.units.to_plan(setup.problem, labels)
     return plan, plan.violations(setup.problem.rules)

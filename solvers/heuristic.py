@@ -43,7 +43,7 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from ._bound import plan_bound
 from ._budget import Budget
-from ._grow import grow, lock_regions, totals_ok
+from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
 from ._moves import polish, rank, values
@@ -103,9 +103,9 @@ class HeuristicSolver(Solver):
             if totals_ok(layout, list(part.regions.values())):
                 candidates.append(part)
         if warm_start is not None:
-            part = _from_plan(layout, units, warm_start)
-            if part is not None:
-                candidates.append(part)
+            given = _from_plan(layout, units, warm_start)
+            if given is not None:
+                candidates.append(given)
         if not candidates or "max-plans" in objectives[:1]:
             best = self._search(layout, rng, budget, bound, opts, state, report, candidates)
             if best is not None:
@@ -127,6 +127,7 @@ class HeuristicSolver(Solver):
         short = [r for r in part.regions.values() if not layout.complies(r.totals)]
         if short:
             sq = self.problem.status_quo
+            assert sq is not None  # repair mode has one (Problem checks it)
             names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
             return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
                                message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
@@ -221,8 +222,6 @@ def _clone(region):
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:
     """Unit-level partition of a warm-start plan, or None if it does not fit the units or rules."""
-    from ._grow import Region
-
     by_label: dict[str, set[int]] = {}
     for u, members in enumerate(units.members):
         labels = {plan.assignment.get(c) for c in members}

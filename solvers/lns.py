@@ -37,8 +37,9 @@ from lombardy_districts.errors import InputError
 
 from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, safety_seconds
 from .bounds import PlanBound
+from .cpsat_model import CpsatModel
 from .exact import SENSE, Setup, unit_values
-from .model_data import ClassTerms, build_candidates
+from .model_data import ClassTerms, build_candidates, integer_weights
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,6 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
     Returns (labels per group unit or None, proved optimal, stopped by the wall clock in
     deterministic mode, where the wall limit is only a safety net of ``SAFETY_FACTOR * 3 * sub_time``).
     """
-    from .cpsat_model import CpsatModel
-
     sub = setup.model.subset(group)
     hint = [labels[u] for u in group]
     rules = setup.problem.rules
@@ -277,8 +276,6 @@ def _span(model, name, sub) -> int:
         return len(sub)
     if name == "compact":
         return sum(sub.edge_count.values())
-    from .model_data import integer_weights
-
     weights, _ = integer_weights(sub.collaboration, "collaboration weights")
     return int(sum(weights.values()))
 

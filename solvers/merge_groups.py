@@ -6,6 +6,8 @@ Used by ``merge_sets``, whose docstring gives the method.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
 
 from .exact import Setup
 
@@ -25,7 +27,7 @@ class Groups:
         self.failing = [i for i in range(n) if not self.complies([i])]
         self.bad = set(self.failing)
         self.compliant = {frozenset([i]) for i in range(n) if i not in self.bad}
-        self.columns = [(i,) for i in range(n) if i not in self.bad]
+        self.columns: list[tuple[int, ...]] = [(i,) for i in range(n) if i not in self.bad]
         self.level = {frozenset([i]) for i in range(n)}
         self.size, self.enumerated, self.note = 1, n, ""
 
@@ -84,9 +86,6 @@ def larger_groups_excluded(groups: Groups, n: int, best: int) -> bool:
     ``sum pi + (K+1)(1 - t) - 1`` merges. When the best such bound passes ``n - best``, every
     partition with ``best`` plans uses listed groups only.
     """
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
-
     k = groups.size
     if n <= k:
         return True  # no plan can have more than k units

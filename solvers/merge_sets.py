@@ -29,6 +29,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from ortools.sat.python import cp_model
+
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
 from .exact import Setup
 from .merge_groups import Groups, larger_groups_excluded
@@ -92,8 +94,6 @@ class _Stages:
 
     def run(self, model, stages_left: int, on_bound=None):
         """Solve ``model`` with its share of what is left; ``on_bound(value)`` sees each new bound."""
-        from ortools.sat.python import cp_model
-
         solver = cp_model.CpSolver()
         if on_bound is not None:
             solver.best_bound_callback = on_bound
@@ -127,8 +127,6 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
     but cannot rule out larger groups, and ``merge_group_size`` allows a group holding all the
     units that step 1 put in larger plans.
     """
-    from ortools.sat.python import cp_model
-
     opts = setup.options
     n = len(setup.model)
     later = list(setup.problem.objectives[1:])
@@ -226,15 +224,13 @@ def _relaxed_model(setup: Setup, groups: Groups, previous=None):
 
     Hinted with the groups ``previous`` chosen (column indices), else with the warm start.
     """
-    from ortools.sat.python import cp_model
-
     units, k = setup.model, groups.size
     n = len(units)
     m = cp_model.CpModel()
     z = [m.new_bool_var(f"z{c}") for c in range(len(groups.columns))]
     mu = [m.new_bool_var(f"mu{i}") for i in range(n)]
     big = m.new_bool_var("big")
-    cover = [[] for _ in range(n)]
+    cover: list[list] = [[] for _ in range(n)]
     for c, col in enumerate(groups.columns):
         for i in col:
             cover[i].append(z[c])

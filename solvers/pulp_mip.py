@@ -27,6 +27,8 @@ from __future__ import annotations
 import logging
 import time
 
+import pulp
+
 from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from . import exact
@@ -55,8 +57,6 @@ class PulpSolver(Solver):
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Solve with CBC; ``progress`` is called once per lexicographic stage."""
-        import pulp
-
         start = time.perf_counter()
         problem = self.problem
         time_limit, seed, workers = self.options.time_limit, self.options.seed, self.threads
@@ -125,7 +125,8 @@ class _Milp:
         self._floors()
         self._locks()
         self._plan_count()
-        self.same, self.kept = {}, None
+        self.same: dict = {}
+        self.kept: list | None = None
         if setup.problem.mode == "repair":
             self._kept()  # repair keeps every current plan, whatever the objectives
 
@@ -259,10 +260,11 @@ class _Milp:
 
     def _owner_holds_most(self, sq) -> None:
         """Repair mode: each plan's owner holds at least as much of it as any other plan (its successor)."""
-        w, c, lp = self.setup.disruption_weight, self.setup.candidates, self.pulp
+        w, c, lp, kept_of = self.setup.disruption_weight, self.setup.candidates, self.pulp, self.kept
+        assert w is not None and kept_of is not None
         for q in set(sq):
             units = [i for i in range(len(sq)) if sq[i] == q]
-            kept = lp.lpSum(int(w[i]) * self.kept[i] for i in units)
+            kept = lp.lpSum(int(w[i]) * kept_of[i] for i in units)
             for r in sorted({r for i in units for r in c.roots_of[i]}):
                 self.prob += kept >= lp.lpSum(int(w[i]) * self.x[i, r] for i in units if (i, r) in self.x)
 

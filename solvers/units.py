@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -77,13 +78,14 @@ class Units:
         gdf = terr.municipalities
         sq = problem.status_quo
         if problem.mode == "merge":
+            assert sq is not None, "merge mode needs a status quo (Problem checks it)"
             unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
         ids = list(dict.fromkeys(unit_of.values))
         index = {u: i for i, u in enumerate(ids)}
         code_to_unit = unit_of.map(index)
-        members = [[] for _ in ids]
+        members: list[list[str]] = [[] for _ in ids]
         for code, u in code_to_unit.items():
             members[u].append(code)
         area = terr.area_units
@@ -102,7 +104,7 @@ class Units:
                 key = (min(i, j), max(i, j))
                 edge_count[key] = edge_count.get(key, 0) + 1
         edges = sorted(edge_count)
-        neighbors = [[] for _ in ids]
+        neighbors: list[list[int]] = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
@@ -161,7 +163,7 @@ class Units:
         new = {u: k for k, u in enumerate(keep)}
         edges = sorted((min(new[i], new[j]), max(new[i], new[j]))
                        for i, j in self.edges if i in new and j in new)
-        neighbors = [[] for _ in keep]
+        neighbors: list[list[int]] = [[] for _ in keep]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
@@ -215,8 +217,6 @@ def _connected_parts(status_quo: Plan, graph) -> pd.Series:
     border) becomes one unit per connected part, ids ``<plan>#1``, ``<plan>#2``... (largest
     first), so that a union of units is contiguous exactly when the unit graph says so.
     """
-    import networkx as nx
-
     unit_of = status_quo.assignment.copy()
     for plan_id, codes in status_quo.members.items():
         parts = list(nx.connected_components(graph.subgraph(codes)))

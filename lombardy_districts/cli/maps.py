@@ -78,7 +78,7 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
 
 def run_map(args: argparse.Namespace) -> int:
     """``map``: score the plan and write its map."""
-    from lombardy_districts.maps.render import write_plan_map  # Folium loads here: saves 0.6 s at every start
+    from lombardy_districts.maps.render import write_plan_map  # folium: half a second other commands skip
 
     inputs = _load(args, {"plan": args.plan, "status_quo": args.status_quo})
     plans = inputs.plans
@@ -91,7 +91,7 @@ def run_map(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """``compare``: score both plans and write the side-by-side page."""
-    from lombardy_districts.maps.compare import write_comparison  # Folium loads here: saves 0.6 s at every start
+    from lombardy_districts.maps.compare import write_comparison  # folium, as in run_map
 
     inputs = _load(args, {"plan_a": args.plan_a, "plan_b": args.plan_b})
     plans = inputs.plans

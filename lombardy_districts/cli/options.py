@@ -68,13 +68,14 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
 
 def selection(args: argparse.Namespace, problems: list[str]) -> Selection:
     """The ``Selection`` of ``add_selection_options``."""
-    select: dict[str, list[str]] = {}
+    select: dict[str, tuple[str, ...]] = {}
     for item in args.select:
         column, sep, values = item.partition("=")
         if not sep or not column.strip() or not values.strip():
             problems.append(f"--select {item!r} must look like COLUMN=V1[,V2..], e.g. province=Bergamo,Brescia")
             continue
-        select.setdefault(column.strip(), []).extend(v.strip() for v in values.split(",") if v.strip())
+        column = column.strip()
+        select[column] = select.get(column, ()) + tuple(v.strip() for v in values.split(",") if v.strip())
     return Selection(province=args.province or (), select=select, within_status_quo=args.within_status_quo)
 
 

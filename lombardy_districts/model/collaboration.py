@@ -77,13 +77,13 @@ class Collaboration:
     @staticmethod
     def combine(*parts: Collaboration) -> Collaboration:
         """All edges of several sources together."""
-        parts = [p for p in parts if p is not None]
-        if not parts:
+        found = [p for p in parts if p is not None]
+        if not found:
             return Collaboration(pd.DataFrame(columns=EDGE_COLUMNS))
         weights: dict[str, float] = {}
-        for p in parts:
+        for p in found:
             weights.update(p.kind_weights)
-        return Collaboration(pd.concat([p.edges for p in parts], ignore_index=True), weights)
+        return Collaboration(pd.concat([p.edges for p in found], ignore_index=True), weights)
 
 
 def _pairs(graph, group: pd.Series, kind: str) -> pd.DataFrame:

@@ -90,7 +90,8 @@ def _locked_plans(problem: Problem, group) -> tuple[dict[str, list[str]], list[s
     """Municipalities of each locked status-quo plan, and what is wrong with those plans."""
     rules, sq = problem.rules, problem.status_quo
     gdf = problem.territory.municipalities
-    out, exclusive = [], {}
+    out: list[str] = []
+    exclusive: dict[str, list[str]] = {}
     if not rules.locked_plans:
         return exclusive, out
     if sq is None:

@@ -31,14 +31,18 @@ Every point is scored by the evaluator and must pass plan.violations.
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.io.files import write_atomic, write_json
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
@@ -138,6 +142,7 @@ def frontier(
         raise InfeasibleError(f"solver {solver} found no compliant plan ({proposal.result.status}: "
                               f"{proposal.result.message}); raise time_limit or lower the floors")
     proof = "optimal" if proposal.result.status == "optimal" else "heuristic"
+    assert proposal.scorecard is not None  # every plan found is scored
     first = FrontierPoint(len(proposal.plan), proposal.plan, proposal.scorecard, f"solver {solver}", proof)
     chain = greedy_chain(proposal.plan, problem)
     ks = sorted(chain, reverse=True)
@@ -240,7 +245,7 @@ def _exact_points(first, chain, problem, options, budget, step, progress, start)
 def _warm_start(previous: Plan, chain: dict[int, Plan], k: int, problem: Problem) -> Plan | None:
     """Best of: ``previous`` merged greedily down to ``k`` plans, and the greedy chain's ``k``-plan."""
     options = []
-    plan = previous
+    plan: Plan | None = previous
     while plan is not None and len(plan) > k:
         plan = merge_once(plan, problem)
     if plan is not None:
@@ -388,10 +393,7 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
     With ``maps`` (and a ``problem`` for the rules and collaboration layers), also each point's
     ``k<N>/map.html`` ; the chart's points then link to them.
     """
-    from pathlib import Path
-
-    from lombardy_districts.io.files import write_atomic, write_json
-    from lombardy_districts.maps.render import write_plan_map
+    from lombardy_districts.maps.render import write_plan_map  # folium: loaded only when maps are written
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -402,8 +404,8 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
         write_atomic(folder / "plan.csv", p.plan.to_csv)
         write_json(folder / "scorecard.json", p.scorecard.to_dict())
         if maps:
-            write_atomic(folder / "map.html", lambda path, p=p: write_plan_map(
-                p.plan, p.scorecard, path, rules=problem.rules if problem else None,
+            write_atomic(folder / "map.html", partial(
+                write_plan_map, p.plan, p.scorecard, rules=problem.rules if problem else None,
                 status_quo=problem.status_quo if problem else None,
                 collaboration=problem.collaboration if problem else None))
             links[p.plans] = f"k{p.plans}/map.html"
@@ -416,9 +418,7 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
 
 def frontier_page(points: list[FrontierPoint], links: dict | None = None) -> str:
     """The frontier as a standalone HTML page: chart(s) a planner can read, then the table."""
-    import html
-
-    from lombardy_districts.maps.chart import tradeoff_svg
+    from lombardy_districts.maps.chart import tradeoff_svg  # the maps package, as above
 
     links = links or {}
     table = frontier_table(points)

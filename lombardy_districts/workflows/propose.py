@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveR
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.workflows.export import write_formats
 from lombardy_districts.workflows.registry import solver_class
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class Proposal:
         """The proposed plan."""
         return self.result.plan
 
-    def write(self, out_dir, maps: bool = True, formats: Sequence[str] | str = (),
+    def write(self, out_dir, maps: bool = True, formats: Iterable[str] | str = (),
               extra: dict | None = None) -> dict[str, Path]:
         """Write ``plan.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
@@ -57,32 +58,31 @@ class Proposal:
         area plans with their scores (see ``export``). ``result.json`` (the search record plus
         ``extra``) is written last, so its presence means every other file is complete.
         """
-        from lombardy_districts.workflows.export import write_formats
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {}
-        if self.plan is not None:
-            written["plan"] = write_atomic(out / "plan.csv", self.plan.to_csv)
-            written["scorecard"] = write_json(out / "scorecard.json", self.scorecard.to_dict())
+        plan, card = self.plan, self.scorecard
+        if plan is not None and card is not None:
+            written["plan"] = write_atomic(out / "plan.csv", plan.to_csv)
+            written["scorecard"] = write_json(out / "scorecard.json", card.to_dict())
             if maps:
-                written.update(self._write_maps(out))
-            written.update(write_formats(self.plan, self.scorecard, out, formats))
+                written.update(self._write_maps(out, plan, card))
+            written.update(write_formats(plan, card, out, formats))
         written["result"] = write_json(out / "result.json", {**self.result.to_dict(), **(extra or {})})
         return written
 
-    def _write_maps(self, out: Path) -> dict[str, Path]:
+    def _write_maps(self, out: Path, plan: Plan, card: Scorecard) -> dict[str, Path]:
         # maps import folium (about half a second): only runs that write maps pay for it
         from lombardy_districts.maps.compare import write_comparison
         from lombardy_districts.maps.render import write_plan_map
 
         problem, written = self.problem, {}
+        status_quo = problem.status_quo
         written["map"] = write_atomic(out / "map.html", lambda p: write_plan_map(
-            self.plan, self.scorecard, p, rules=problem.rules, status_quo=problem.status_quo,
-            collaboration=problem.collaboration))
-        if problem.status_quo is not None:
+            plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration))
+        if status_quo is not None:
             written["compare"] = write_atomic(out / "compare.html", lambda p: write_comparison(
-                problem.status_quo, self.plan, p, scorecard_b=self.scorecard, rules=problem.rules,
+                status_quo, plan, p, scorecard_b=card, rules=problem.rules,
                 collaboration=problem.collaboration, titles=("status quo", "proposal")))
         return written
 

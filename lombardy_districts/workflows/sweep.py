@@ -22,6 +22,7 @@ scenario's input files must be on a file system all machines share.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import multiprocessing
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +39,8 @@ import pandas as pd
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.scorecard import evaluate
+from lombardy_districts.workflows.export import parse_formats
 from lombardy_districts.workflows.propose import solve
 from lombardy_districts.workflows.scenarios import KEYS, Scenario, read_scenarios, scenarios_from_dicts
 
@@ -93,8 +97,6 @@ def sweep(
     pandas.DataFrame
         The results table (``RESULT_COLUMNS``), one row per scenario in the order given.
     """
-    from lombardy_districts.workflows.export import parse_formats
-
     scenarios = _as_scenarios(scenarios, defaults)
     formats = parse_formats(formats)
     problems = []
@@ -146,9 +148,7 @@ def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping
     A scenario with a status quo already compares against it (``Proposal.write``). The first
     finished scenario is the baseline; a scenario over other municipalities is left without one.
     """
-    from lombardy_districts.maps.compare import write_comparison
-    from lombardy_districts.model.scorecard import evaluate
-
+    from lombardy_districts.maps.compare import write_comparison  # folium: loaded only when maps are written
     out = Path(out_dir)
     finished = [s for s in scenarios if rows.get(s.name, {}).get("status") in ("optimal", "feasible")
                 and (out / s.name / "plan.csv").exists()]
@@ -170,8 +170,8 @@ def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping
         plan = Plan.from_csv(out / s.name / "plan.csv", territory)
         rules = s.rules_in_force()
         card = evaluate(plan, rules, base_problem.collaboration)
-        write_atomic(target, lambda p, plan=plan, card=card, rules=rules, s=s: write_comparison(
-            base_plan, plan, p, scorecard_a=base_card, scorecard_b=card, rules=rules,
+        write_atomic(target, partial(
+            write_comparison, base_plan, plan, scorecard_a=base_card, scorecard_b=card, rules=rules,
             collaboration=base_problem.collaboration, titles=(base.name, s.name)))
 
 
@@ -195,7 +195,7 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
         proposal = solve(problem, options)
         result = proposal.result
         row.update(status=result.status, objective=result.objective, gap=result.gap)
-        if proposal.plan is None:
+        if proposal.scorecard is None:
             row["error"] = result.message or f"no plan found ({result.status})"
         else:
             row.update({key: proposal.scorecard.summary.get(key) for key in SCORES})
@@ -235,8 +235,8 @@ def write_results(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) 
 
 def write_index(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) -> Path:
     """Write ``index.html``: the gallery of every scenario's map with the trade-off chart."""
-    from lombardy_districts.maps.chart import tradeoff_svg
-    from lombardy_districts.maps.gallery import write_gallery
+    from lombardy_districts.maps.chart import tradeoff_svg  # the maps package, as above
+    from lombardy_districts.maps.gallery import write_gallery  # the maps package, as above
 
     out = Path(out_dir)
     done = [rows[s.name] for s in scenarios if s.name in rows]
@@ -335,8 +335,6 @@ def _as_scenarios(scenarios, defaults: Mapping | None = None) -> list[Scenario]:
 
 
 def _failed_html(rows) -> str:
-    import html
-
     failed = [r for r in rows if r.get("status") == "failed" or (r.get("error") and r.get("plans") is None)]
     if not failed:
         return ""

@@ -136,15 +136,39 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
     while groups.size < min(3, top) and groups.grow():
         pass
     known = None if setup.hint is None else len(set(setup.hint))
+    best = {"bound": n}  # the best plan bound over all sizes so far
 
-    plan_bound = n
-
-    def report(value, plans=known):  # the best bound over all sizes so far
+    def report(value, plans=known):
         if progress is not None:
             progress({"incumbent": None if plans is None else float(plans), "plans": plans,
-                      "bound": float(min(plan_bound, math.floor(value / (groups.size + 1) + 1e-9))),
+                      "bound": float(min(best["bound"], math.floor(value / (groups.size + 1) + 1e-9))),
                       "elapsed": time.perf_counter() - start})
 
+    step = _count_step(setup, groups, runner, later, top, report, best)
+    if isinstance(step, Answer):
+        return step
+    return _after_count(setup, groups, runner, later, report, best["bound"], step)
+
+
+@dataclass
+class _Step:
+    """Where step 1 stopped: its model and variables, the last solver, the group size and answer."""
+
+    model: cp_model.CpModel
+    z: list
+    mu: list
+    big: object
+    solver: cp_model.CpSolver
+    size: int
+    previous: list[int]
+    proved: bool
+    excluded: bool
+
+
+def _count_step(setup: Setup, groups: Groups, runner: _Stages, later: list, top: int, report,
+                best: dict) -> _Step | Answer:
+    """Step 1, from the smallest group size up while it asks for larger groups (module docstring)."""
+    n = len(setup.model)
     previous = None  # groups chosen by the last step-1 answer
     while True:
         k = groups.size
@@ -157,17 +181,26 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
                 return Answer(None, [solver.status_name(code)], record=_record(groups))
             proved = excluded = False  # out of time at this size: go on with what the smaller one gave
             break
-        plan_bound = min(plan_bound, math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
+        best["bound"] = min(best["bound"], math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
         previous = [c for c in range(len(z)) if solver.value(z[c])]  # column indices stay as groups grow
         proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
         excluded = proved and (not later or larger_groups_excluded(groups, n, len(previous)))
         wider = code == cp_model.OPTIMAL and not excluded and groups.size < top and runner.quick()
         if not wider or not groups.grow():
             break
+    return _Step(m, z, mu, big, solver, k, previous, proved, excluded)
+
+
+def _after_count(setup: Setup, groups: Groups, runner: _Stages, later: list, report, plan_bound: int,
+                 step: _Step) -> Answer:
+    """Steps 2 and 3: the best partition into listed groups, then the later objectives."""
+    n = len(setup.model)
+    m, z, mu, solver, k = step.model, step.z, step.mu, step.solver, step.size
+    proved, excluded = step.proved, step.excluded
     record = _record(groups)
-    m.add(big == 0)  # from here on, partitions into listed groups only
+    m.add(step.big == 0)  # from here on, partitions into listed groups only
     if not proved:  # the best partition into listed groups; proved when it meets the bound
-        _hint_chosen(m, z, mu, previous)
+        _hint_chosen(m, z, mu, step.previous)
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
@@ -188,6 +221,14 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
             answer.exact = False
             record["later_objectives_scope"] = f"best among plans of up to {k} merged units"
     m.add(sum(z) == plans)
+    chosen = _later_objectives(setup, groups, runner, later, m, z, mu, chosen, answer)
+    answer.labels = _labels(groups, chosen, n)
+    return answer
+
+
+def _later_objectives(setup: Setup, groups: Groups, runner: _Stages, later: list, m, z, mu, chosen,
+                      answer: Answer) -> list[int]:
+    """Step 3: each later objective in turn over listed groups; the groups finally chosen."""
     for stage, name in enumerate(later):
         _hint_chosen(m, z, mu, chosen)
         expr, scale, sense = _objective(name, setup, groups, z)
@@ -206,8 +247,7 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
         answer.exact = answer.exact and code == cp_model.OPTIMAL
         chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
         m.add(expr >= value if sense > 0 else expr <= value)
-    answer.labels = _labels(groups, chosen, n)
-    return answer
+    return chosen
 
 
 def _labels(groups: Groups, chosen, n) -> list[int]:

@@ -49,6 +49,7 @@ from .units import Units
 REACH_FACTOR = 4
 """Candidates lie within population distance REACH_FACTOR x the largest floor of a unit."""
 SAFETY = 1e-9
+CHUNK = 256
 
 
 def share_bound(units: Units, rules: Rules) -> float:
@@ -70,23 +71,26 @@ def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
     n = len(units)
     pop = units.population.astype(float)
     reach = REACH_FACTOR * float(max(rules.floors.values()))
-    distance = _path_populations(units, reach)
+    graph = _path_graph(units)
     conditions = _class_conditions(ClassTerms.from_units(units, rules))
     least = np.full(n, np.inf)
-    for i in range(n):
-        ball = np.flatnonzero(pop[i] + distance[i] < reach)
-        ball = ball[ball != i]
-        for name, terms in conditions.items():
-            extra = max((_extra_population(i, g, r, ball, pop, distance[i]) for g, r in terms), default=0.0)
-            value = max(float(rules.floors[name]), min(reach, pop[i] + extra))
-            least[i] = min(least[i], value)
+    for first in range(0, n, CHUNK):  # rows of distances a chunk at a time: memory stays CHUNK x n
+        anchors = np.arange(first, min(n, first + CHUNK))
+        rows = dijkstra(graph, directed=True, indices=anchors, limit=reach)
+        for i, distance in zip(anchors, rows):
+            ball = np.flatnonzero(pop[i] + distance < reach)
+            ball = ball[ball != i]
+            for name, terms in conditions.items():
+                extra = max((_extra_population(i, g, r, ball, pop, distance) for g, r in terms), default=0.0)
+                least[i] = min(least[i], max(float(rules.floors[name]), min(reach, pop[i] + extra)))
     return least * (1.0 - SAFETY)
 
 
-def _path_populations(units: Units, limit: float) -> np.ndarray:
-    """``d[i, j]``: least population of a path from ``i`` to ``j`` (``j`` counted, ``i`` not).
+def _path_graph(units: Units) -> sp.csr_matrix:
+    """Directed graph whose shortest paths are path populations: ``i -> j`` weighs ``p_j``.
 
-    Edges between hard-boundary groups are left out; distances of ``limit`` or more are inf.
+    So ``d(i, j)`` is the least population of a path from ``i`` to ``j`` (``j`` counted, ``i``
+    not). Edges between hard-boundary groups are left out.
     """
     n = len(units)
     pop = units.population.astype(float)
@@ -98,8 +102,7 @@ def _path_populations(units: Units, limit: float) -> np.ndarray:
     rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
     # a zero-population unit would make a zero-weight edge, which sparse graphs drop: use a tiny weight
     weights = np.maximum(pop[cols_a], 1e-6)
-    graph = sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n, n))
-    return dijkstra(graph, directed=True, limit=limit)
+    return sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n, n))
 
 
 def _class_conditions(terms: ClassTerms) -> dict[str, list[tuple[np.ndarray, int]]]:

@@ -1,11 +1,15 @@
 """The embedded Lombardy 2023 data and the loader for other regions."""
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from shapely.geometry import box
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import COLUMNS, load_municipalities
+from lombardy_districts.io.region_cache import cached_region
 
 
 def test_lombardy_counts(lombardy):
@@ -81,3 +85,17 @@ def test_a_damaged_region_cache_is_rebuilt_not_trusted(tmp_path, caplog):
     frame = load_municipalities("lombardia", cache=tmp_path)
     assert len(frame) == 1504 and frame["population"].sum() == 9_950_742
     assert "ignoring unreadable cache file" in caplog.text
+
+
+def test_the_region_cache_keeps_missing_values_and_dtypes(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"name": ["A", None, "C"], "population": [10, 20, 30], "share": [0.1, np.nan, 1 / 3],
+         "degurba": pd.array([1, None, 3], dtype="Int64"), "flag": [True, False, True]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2)],
+        index=pd.Index(["000001", "000002", "000003"], name="code"), crs="EPSG:32632")
+    built = cached_region("test", [], tmp_path, lambda: frame)
+    cached = cached_region("test", [], tmp_path, lambda: pytest.fail("the cache was not used"))
+    for got in (built, cached):
+        pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
+                                      pd.DataFrame(frame.drop(columns="geometry")), check_exact=True)
+        assert got.crs == frame.crs and got.geometry.equals(frame.geometry)

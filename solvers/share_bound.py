@@ -77,7 +77,7 @@ def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
     for first in range(0, n, CHUNK):  # rows of distances a chunk at a time: memory stays CHUNK x n
         anchors = np.arange(first, min(n, first + CHUNK))
         rows = dijkstra(graph, directed=True, indices=anchors, limit=reach)
-        for i, distance in zip(anchors, rows):
+        for i, distance in zip(anchors.tolist(), rows):
             ball = np.flatnonzero(pop[i] + distance < reach)
             ball = ball[ball != i]
             for name, terms in conditions.items():

@@ -70,9 +70,9 @@ def _key(region: str, tables: list) -> str:
 def _write(path: Path, frame: gpd.GeoDataFrame) -> None:
     wkb = shapely.to_wkb(frame.geometry.values, hex=False)
     sizes = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=len(wkb))
-    arrays = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8), "sizes": sizes,
+    arrays: dict[str, np.ndarray] = {"wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8), "sizes": sizes,
               "index": np.array([str(c) for c in frame.index])}
-    columns = []
+    columns: list[dict[str, str]] = []
     for name in frame.columns:
         if name == frame.geometry.name:
             continue
@@ -83,7 +83,8 @@ def _write(path: Path, frame: gpd.GeoDataFrame) -> None:
     meta = {"crs": frame.crs.to_string() if frame.crs is not None else None, "index": frame.index.name,
             "columns": columns}
     with open(path, "wb") as out:
-        np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
+        save: Callable[..., None] = np.savez  # the stubs read ** keys as its keyword options
+        save(out, meta=np.array(json.dumps(meta)), **arrays)
 
 
 def _column(series: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:

@@ -94,32 +94,13 @@ class Units:
             "mountain": area.where(rules.counts_as_mountain(gdf), 0),
         }).groupby(code_to_unit).sum().sort_index()
 
-        edge_count: dict[tuple[int, int], int] = {}
-        inner_edges = 0
-        for a, b in terr.graph.edges:
-            i, j = code_to_unit[a], code_to_unit[b]
-            if i == j:
-                inner_edges += 1
-            else:
-                key = (min(i, j), max(i, j))
-                edge_count[key] = edge_count.get(key, 0) + 1
+        edge_count, inner_edges = _unit_edges(terr.graph.edges, code_to_unit)
         edges = sorted(edge_count)
         neighbors: list[list[int]] = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
-
-        collab: dict[tuple[int, int], float] = {}
-        inner = 0.0
-        source = problem.collaboration
-        for (a, b), w in source.weights().items():
-            if a in code_to_unit.index and b in code_to_unit.index:
-                i, j = code_to_unit[a], code_to_unit[b]
-                if i == j:
-                    inner += w
-                else:
-                    key = (min(i, j), max(i, j))
-                    collab[key] = collab.get(key, 0.0) + w
+        collab, inner = _unit_ties(problem.collaboration.weights(), code_to_unit)
 
         status_quo = None
         if sq is not None:
@@ -133,16 +114,7 @@ class Units:
             per_unit = label.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index()
             group = per_unit.to_numpy()
 
-        locked: dict[int, str] = {}
-        for code, plan_id in rules.locked_municipalities.items():
-            if code in code_to_unit.index:
-                locked[int(code_to_unit[code])] = plan_id
-        exclusive = set()
-        if sq is not None:
-            for plan_id in rules.locked_plans:
-                exclusive.add(plan_id)
-                for code in sq.members.get(plan_id, []):
-                    locked[int(code_to_unit[code])] = plan_id
+        locked, exclusive = _unit_locks(rules, sq, code_to_unit)
 
         return cls(
             ids=ids, members=members,
@@ -208,6 +180,50 @@ class Units:
                 assignment[code] = ids[lab]
         return Plan(problem.territory, assignment)
 
+
+
+def _unit_edges(graph_edges, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:
+    """Municipality edges per unit pair ``(i, j)``, ``i < j``, and the number inside units."""
+    edge_count: dict[tuple[int, int], int] = {}
+    inner_edges = 0
+    for a, b in graph_edges:
+        i, j = code_to_unit[a], code_to_unit[b]
+        if i == j:
+            inner_edges += 1
+        else:
+            key = (min(i, j), max(i, j))
+            edge_count[key] = edge_count.get(key, 0) + 1
+    return edge_count, inner_edges
+
+
+def _unit_ties(weights: dict, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], float], float]:
+    """Collaboration weight per unit pair ``(i, j)``, ``i < j``, and the weight inside units."""
+    collab: dict[tuple[int, int], float] = {}
+    inner = 0.0
+    for (a, b), w in weights.items():
+        if a in code_to_unit.index and b in code_to_unit.index:
+            i, j = code_to_unit[a], code_to_unit[b]
+            if i == j:
+                inner += w
+            else:
+                key = (min(i, j), max(i, j))
+                collab[key] = collab.get(key, 0.0) + w
+    return collab, inner
+
+
+def _unit_locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]]:
+    """Unit -> locked plan label, and the labels of exclusive (locked status quo) plans."""
+    locked: dict[int, str] = {}
+    for code, plan_id in rules.locked_municipalities.items():
+        if code in code_to_unit.index:
+            locked[int(code_to_unit[code])] = plan_id
+    exclusive = set()
+    if sq is not None:
+        for plan_id in rules.locked_plans:
+            exclusive.add(plan_id)
+            for code in sq.members.get(plan_id, []):
+                locked[int(code_to_unit[code])] = plan_id
+    return locked, exclusive
 
 
 def _connected_parts(status_quo: Plan, graph) -> pd.Series:

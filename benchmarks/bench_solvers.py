@@ -64,6 +64,8 @@ import time
 import traceback
 from pathlib import Path
 
+from lombardy_districts.io.files import write_atomic
+
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
 MARKERS = ("<!-- benchmark: start (written by benchmarks/bench_solvers.py) -->", "<!-- benchmark: end -->")
@@ -119,7 +121,7 @@ def _run_solver(name, scenario, time_limit, seed, out_csv, deterministic, queue)
         row = {"status": result.status, "bound": result.bound, "wall": wall, "method": _method(method)}
         if result.plan is not None:
             row["plans"] = len(result.plan)
-            row["compliant"] = not result.plan.violations(problem.rules)
+            row["compliant"] = not result.plan.violations(problem.rules, collaboration=problem.collaboration)
             row["kept"] = _kept_share(result.plan, problem)
             if out_csv:
                 result.plan.to_csv(out_csv)
@@ -168,7 +170,8 @@ def _run_spopt(scenario, iterations, seed, queue):
         model.solve()
         wall = time.perf_counter() - start
         plan = Plan(territory, dict(zip(gdf["code"], (str(x) for x in model.labels_))))
-        queue.put({"status": "feasible", "plans": len(plan), "compliant": not plan.violations(problem.rules),
+        compliant = not plan.violations(problem.rules, collaboration=problem.collaboration)
+        queue.put({"status": "feasible", "plans": len(plan), "compliant": compliant,
                    "kept": _kept_share(plan, problem), "bound": None, "wall": wall,
                    "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
     except Exception:  # noqa: BLE001
@@ -333,7 +336,7 @@ def _update_readme(text: str) -> bool:
         return False
     head, rest = readme.split(start, 1)
     _, tail = rest.split(end, 1)
-    README.write_text(f"{head}{start}\n{text}{end}{tail}")
+    write_atomic(README, lambda path: path.write_text(f"{head}{start}\n{text}{end}{tail}"))
     return True
 
 
@@ -347,7 +350,8 @@ def main(argv=None) -> int:
     given = sys.argv[1:] if argv is None else argv
     command = ("python benchmarks/bench_solvers.py " + " ".join(given)).strip()
     text = _report(rows, args, command, load, started)
-    args.out.write_text("# Solver benchmark: Lombardy 2023, 1,504 municipalities\n\n" + text)
+    write_atomic(args.out, lambda path: path.write_text("# Solver benchmark: Lombardy 2023, 1,504 municipalities\n\n"
+                                                       + text))
     print("\n" + text)
     print(f"written to {args.out}")
     complete = (args.solvers == DEFAULT_SOLVERS and args.scenarios == ",".join(SCENARIOS)

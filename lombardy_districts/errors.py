@@ -17,3 +17,17 @@ class GraphError(ValueError):
 
 class InfeasibleError(ValueError):
     """No plan can meet the rules; the message says why, with names and numbers."""
+
+
+class OutputError(OSError):
+    """A file or folder could not be written.
+
+    The message names it and the cause, e.g. ``no space left on device while writing
+    out/map.html``; ``path`` and ``reason`` hold both.
+    """
+
+    def __init__(self, message: str, path=None, reason: str | None = None, errno: int | None = None):
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+        self.reason = reason or message
+        self.errno = errno

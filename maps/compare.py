@@ -21,6 +21,7 @@ import pandas as pd
 from folium.plugins import DualMap
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model import measures
 
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, esc, hatch_id, number
@@ -155,10 +156,10 @@ def _add_changed_layer(fmap, geometry: DisplayGeometry, change: pd.Series) -> No
 def write_comparison(plan_a, plan_b, path, *, scorecard_a=None, scorecard_b=None, rules=None,
                      collaboration=None, titles: tuple[str, str] | None = None,
                      tolerance_m: float = DEFAULT_TOLERANCE_M) -> Path:
-    """Write the side-by-side comparison of two plans as a standalone HTML file; return its path."""
+    """Write the side-by-side comparison of two plans as a standalone HTML file (atomically); return its path."""
     path = check_output_path(path)
     dual = comparison_map(plan_a, plan_b, scorecard_a=scorecard_a, scorecard_b=scorecard_b, rules=rules,
                           collaboration=collaboration, titles=titles, tolerance_m=tolerance_m)
-    dual.m1.get_root().save(str(path))
-    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    write_atomic(path, lambda p: dual.m1.get_root().save(str(p)))
+    log.debug("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path

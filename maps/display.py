@@ -17,10 +17,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from lombardy_districts.errors import InputError
+from lombardy_districts.model.options import number_problem
+
 log = logging.getLogger(__name__)
 
 DISPLAY_CRS = "EPSG:4326"
 DEFAULT_TOLERANCE_M = 150.0
+MAX_TOLERANCE_M = 100_000
+"""Largest simplification tolerance, in metres."""
 DECIMALS = 5
 
 
@@ -38,6 +43,11 @@ class DisplayGeometry:
 
     municipalities: gpd.GeoDataFrame
     tolerance_m: float = DEFAULT_TOLERANCE_M
+
+    def __post_init__(self):
+        if problem := number_problem("tolerance_m", self.tolerance_m, 0, MAX_TOLERANCE_M, whole=False,
+                                     unit=" of metres"):
+            raise InputError(problem)
 
     @cached_property
     def _projected(self) -> gpd.GeoSeries:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
 
 from ._elements import esc, number, percent
 from .render import check_output_path
@@ -31,6 +32,7 @@ HEADLINE = {
     "min_population": "Smallest plan",
     "median_population": "Median plan",
     "collaboration_retained": "Collaboration kept",
+    "unions_split": "Unions split",
     "municipalities_moved": "Municipalities moved",
     "population_moved": "People moved",
 }
@@ -110,8 +112,9 @@ def write_gallery(entries: Iterable[Mapping], path, *, title: str = "Proposals")
         raise InputError(problems)
     columns = list(dict.fromkeys(k for _, _, scores in rows for k in scores))
     columns = [c for c in HEADLINE if c in columns] + [c for c in columns if c not in HEADLINE]
-    path.write_text(_page(title, rows, columns), encoding="utf-8")
-    log.info("gallery: %d proposals in %s", len(rows), path)
+    page = _page(title, rows, columns)
+    write_atomic(path, lambda p: p.write_text(page, encoding="utf-8"))
+    log.debug("gallery: %d proposals in %s", len(rows), path)
     return path
 
 

@@ -10,6 +10,8 @@ What the map shows (layers switch on and off in the layer control, top right):
 - optional layers, off at first: the status quo's plans (dashed blue outline), collaboration edges
   (one layer per kind, lines between points inside the municipalities: grey kept, red cut by a
   plan border), and the legally mountain municipalities;
+- bridges (joins of parts of the territory that share no boundary, from the scorecard), always
+  shown as orange dashed lines and listed in the legend, so no plan looks contiguous silently;
 - a headline panel with the scorecard's numbers, bottom left, and a legend, bottom right.
 
 Geometry is simplified for display only (see :mod:`maps.display`); scores come from the
@@ -24,9 +26,10 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import MultiLineString
+from shapely.geometry import LineString, MultiLineString
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.scorecard import evaluate
 
@@ -213,6 +216,29 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
         ).add_to(fmap)
 
 
+BRIDGE = "#EE7733"
+
+
+def add_bridge_layer(fmap, bridges: list[dict], geometry: DisplayGeometry) -> None:
+    """The scorecard's bridges as orange dashed lines between the municipalities they join (shown).
+
+    The legend names them (``legend_html``).
+    """
+    if not bridges:
+        return
+    points = geometry.points
+    rows = [b for b in bridges if b["from"] in points.index and b["to"] in points.index]
+    lines = gpd.GeoSeries([LineString([points[b["from"]].coords[0], points[b["to"]].coords[0]]) for b in rows],
+                          index=[f"{b['from']}-{b['to']}" for b in rows], crs=points.crs)
+    layer = folium.GeoJson(
+        feature_collection(lines),
+        name=f"Bridges: joins without a shared boundary ({len(rows)})",
+        style_function=lambda f: {"color": BRIDGE, "weight": 3, "dashArray": "6 6", "opacity": 0.95},
+        interactive=False,  # named in the legend; the municipalities underneath keep their tooltips
+    )
+    layer.add_to(fmap)
+
+
 def add_mountain_layer(fmap, plan, geometry: DisplayGeometry) -> None:
     """Legally mountain municipalities (law 991/1952), totally or partly, off at first."""
     status = plan.territory.municipalities.get("mountain_status")
@@ -246,6 +272,11 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
          " / ".join(number(s.get(k)) for k in ("min_population", "median_population", "max_population"))),
         ("Collaboration retained", percent(s.get("collaboration_retained"))),
     ]
+    by_kind = s.get("collaboration_retained_by_kind") or {}
+    if by_kind:
+        rows.append(("... by kind of tie", ", ".join(f"{esc(k)} {percent(v)}" for k, v in sorted(by_kind.items()))))
+    if s.get("unions_split") is not None and "union" in by_kind:
+        rows.append(("Unions of municipalities split", number(s.get("unions_split"))))
     if s.get("municipalities_moved") is not None:
         rows.append((change_label,
                      f'{number(s.get("municipalities_moved"))} municipalities, '
@@ -258,7 +289,8 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None, layers: bool = True, open_: bool = True) -> str:
+                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: list | None = None,
+                mountain: bool = True, collaboration: bool = True) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
@@ -275,8 +307,15 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
                       f"Municipality whose plan merged into another ({number(merged)})"))
     if status_quo:
         items.append((line_swatch(STATUS_QUO, "dashed", 3), "Status quo plan border (layer)"))
-    if layers:
+    if bridges:
+        named = "; ".join(f"{b['from_name']} - {b['to_name']}, {b['distance_m']:,.0f} m" for b in bridges[:3])
+        more = f"; and {len(bridges) - 3} more" if len(bridges) > 3 else ""
+        items.append((line_swatch(BRIDGE, "dashed", 3),
+                      f"Bridge: a join without a shared boundary ({named}{more}); a plan holding one is "
+                      "contiguous only through it"))
+    if layers and mountain:
         items.append((swatch(MOUNTAIN + "99", MOUNTAIN, width=1), "Mountain municipality (layer)"))
+    if layers and collaboration:
         items.append((line_swatch("#444444") + line_swatch(RED), "Collaboration tie kept / cut (layers)"))
     rows = "".join(f"<tr><td>{s}</td><td>{esc(t)}</td></tr>" for s, t in items)
     bad = table[~table["compliant"]]
@@ -350,9 +389,13 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
         add_status_quo_layer(fmap, status_quo, geometry)
     add_collaboration_layers(fmap, plan, collaboration, geometry)
     add_mountain_layer(fmap, plan, geometry)
+    add_bridge_layer(fmap, scorecard.summary.get("bridges", []), geometry)
     folium.LayerControl(collapsed=False).add_to(fmap)
     Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
-    Panel(legend_html(table, status_quo=status_quo is not None), "bottomright",
+    status = plan.territory.municipalities.get("mountain_status")
+    Panel(legend_html(table, status_quo=status_quo is not None, bridges=scorecard.summary.get("bridges", []),
+                      mountain=status is not None and bool(status.isin(["totally", "partly"]).any()),
+                      collaboration=len(collaboration.edges) > 0), "bottomright",
           "ld-panel ld-legend").add_to(fmap)
     fmap.get_root().title = esc(title or "Area plans")
     log.info("plan map: %d plans, %d municipalities, %d colours", len(plan), len(plan.assignment),
@@ -362,15 +405,15 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
 
 def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collaboration=None,
                    title=None, tolerance_m: float = DEFAULT_TOLERANCE_M) -> Path:
-    """Write the plan's map as a standalone HTML file and return its path.
+    """Write the plan's map as a standalone HTML file (atomically) and return its path.
 
     This is the ``map`` renderer (entry point ``lombardy_districts.renderers``); see :func:`plan_map`.
     """
     path = check_output_path(path)
     fmap = plan_map(plan, scorecard, rules=rules, status_quo=status_quo, collaboration=collaboration,
                     title=title, tolerance_m=tolerance_m)
-    fmap.save(str(path))
-    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    write_atomic(path, lambda p: fmap.save(str(p)))
+    log.debug("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 
 

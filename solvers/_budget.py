@@ -149,3 +149,10 @@ class CpsatClock:
 
     def _hit(self) -> bool:
         return self.wall_limit_hit or bool(self.warm_start and self.warm_start["wall_limit_hit"])
+
+
+def refuse_invalid(solver, code, model) -> None:
+    """Raise when CP-SAT refused ``model`` as invalid: a refused model is an error, never "infeasible"."""
+    if solver.status_name(code) == "MODEL_INVALID":
+        raise RuntimeError(f"CP-SAT refused the model as invalid ({model.validate() or 'no reason given'}); "
+                           "this is a bug: please report it with the command that led to it")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.model.options import SolverOptions
+from lombardy_districts.model.options import SolverOptions, number_problem
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem, SolveResult
 
@@ -18,7 +19,8 @@ Progress = Callable[[dict], None]
 class Solver:
     """Base class: build with ``from_problem``, run with ``solve``.
 
-    Every plan a solver returns must pass ``plan.violations(problem.rules) == []``; a solver
+    Every plan a solver returns must pass ``plan.violations(problem.rules, collaboration=problem.collaboration)
+    == []``; a solver
     that finds none returns ``plan=None`` with status ``infeasible`` or ``timeout``.
     ``TUNING`` holds the solver's expert settings with their defaults; ``options.tuning`` may
     change them, and any other key is refused.
@@ -43,6 +45,9 @@ class Solver:
             allowed = ", ".join(sorted(cls.TUNING)) or "none"
             raise InputError([f"unknown tuning setting {key!r} for solver {cls.name}; allowed: {allowed}"
                               for key in unknown])
+        problems = [p for key, value in options.tuning.items() for p in _tuning_problems(key, value)]
+        if problems:
+            raise InputError(problems)
         return cls(problem, options)
 
     @property
@@ -53,3 +58,14 @@ class Solver:
     def solve(self, warm_start: Plan | None = None, progress: Progress | None = None) -> SolveResult:
         """Search for a plan within ``options.time_limit``; ``warm_start`` is an optional plan to start from."""
         raise NotImplementedError
+
+
+MAX_TUNING = 10**9
+"""Largest number any tuning setting may take."""
+
+
+def _tuning_problems(key: str, value) -> list[str]:
+    """Numbers among a tuning setting's value must be finite, from 0 to ``MAX_TUNING``."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [problem for v in values if isinstance(v, numbers.Real) and not isinstance(v, bool)
+            and (problem := number_problem(f"tuning.{key}", v, 0, MAX_TUNING, whole=isinstance(v, numbers.Integral)))]

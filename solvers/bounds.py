@@ -140,11 +140,12 @@ def _class_bound(units: Units, rules: Rules, part: np.ndarray) -> int:
     for i in range(k):
         add([(i * nc + c, 1.0) for c in range(nc)], 1.0, 1.0)
     s, hd, ld = rules.mountain_area_share, rules.high_density_min, rules.low_density_max
+    total = float(p.sum())
     for c, name in enumerate(CLASSES):
-        f = rules.floors[name]
+        f = min(float(rules.floors[name]), total + 1)  # the same bound, without coefficients HiGHS cannot trust
         zc = [i * nc + c for i in range(k)]
-        add(list(zip(zc, np.minimum(p, f))) + [(nz + c, -float(f))], 0.0, np.inf)
-        if rules.ceiling is not None:
+        add(list(zip(zc, np.minimum(p, f))) + [(nz + c, -f)], 0.0, np.inf)
+        if rules.ceiling is not None and rules.ceiling < total:
             add(list(zip(zc, p)) + [(nz + c, -float(rules.ceiling))], -np.inf, 0.0)
         for i in range(k):  # z_ic <= n_c
             add([(zc[i], 1.0), (nz + c, -1.0)], -np.inf, 0.0)

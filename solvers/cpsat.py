@@ -20,7 +20,9 @@ Number of plans (``add_plan_count``, options ``plans`` / ``min_plans`` / ``max_p
     ``min_plans <= sum_r y[r] <= max_plans`` (``plans = k`` sets both to k).
 Ceiling (``add_ceiling``): ``P[r] <= ceiling``. Hard boundaries and exclusive locks: pairs
     not in the candidate set; locked municipalities (``add_locks``): equal ``lab`` within a
-    label, ``AllDifferent`` across labels.
+    label, ``AllDifferent`` across labels. Groups kept whole (``keep_together``, ``add_together``):
+    neighbouring members are one unit (``units``); the units of one ``Units.together`` set have
+    equal ``lab``, and contiguity then brings the municipalities between them into the plan.
 Objectives (``objective_terms``):
     max-plans ``sum_r y[r]`` (max); collaboration ``sum w_ij s_ij`` (max) and compact
     ``|E| - sum_{ij in E} s_ij`` (min) with ``s_ij => lab[i] = lab[j]`` and
@@ -124,7 +126,7 @@ class CPSATSolver(Solver):
             # CP-SAT's bound is for its (maybe restricted) model; the separate plan bound holds for the full one
             cap = setup.bound.value if names == ["max-plans"] else None
             status, stage_answer, bound = built.optimise(names, problem.weights, share, seed, workers,
-                                                         _capped(progress, cap), start, clock)
+                                                         _capped(progress, cap), start, clock, cap=cap)
             statuses.append(status)
             if clock is not None:
                 details["budget"] = clock.record()

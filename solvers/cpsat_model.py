@@ -7,11 +7,12 @@ large-neighbourhood search (``solvers.lns``) both build this model.
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from ortools.sat.python import cp_model
 
-from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
+from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
 from .exact import SENSE, Setup
 from .model_data import integer_weights
 
@@ -32,6 +33,7 @@ class CpsatModel:
         self.add_floors()
         self.add_ceiling()
         self.add_locks()
+        self.add_together()
         self.add_plan_count()
         self.same: dict = {}
         self.kept: list | None = None
@@ -161,6 +163,12 @@ class CpsatModel:
         if len(heads) > 1:
             self.m.add_all_different(heads)
 
+    def add_together(self):
+        """Units of one ``together`` set (``keep_together``) share a plan: equal labels."""
+        for members in self.setup.model.together:
+            for u in members[1:]:
+                self.m.add(self.lab[u] == self.lab[members[0]])
+
     def _same(self, i, j):
         """Boolean that can be 1 only when units i and j share a plan."""
         key = (min(i, j), max(i, j))
@@ -251,23 +259,29 @@ class CpsatModel:
         raise ValueError(name)
 
     def _objective(self, names, weights):
+        """(expression, scale, sense); a weighted sum is scaled by its largest weight (small coefficients)."""
         if not weights:
             expr, scale = self.objective_terms(names[0])
             return expr, scale, SENSE[names[0]]
+        top = max(weights.get(name, 1.0) for name in names) or 1.0
         total = 0
         for name in names:
             expr, scale = self.objective_terms(name)
-            coef = round(weights.get(name, 1.0) * SENSE[name] * 1_000_000 / scale)
+            coef = round(weights.get(name, 1.0) / top * SENSE[name] * 1_000_000 / scale)
             total += coef * expr
-        return total, 1_000_000, 1
+        return total, 1_000_000 / top, 1
 
-    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None):
+    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None, cap=None):
         """Solve one stage; returns (status name, root label per unit or None, bound in user units).
 
         With a ``CpsatClock``, ``time_limit`` is deterministic time, one worker searches
-        and the wall clock stops the stage only at ``safety_seconds`` of its share.
+        and the wall clock stops the stage only at ``safety_seconds`` of its share. ``cap`` is a
+        proved upper bound on the stage's objective (the number of plans): it enters the model, so
+        CP-SAT stops with OPTIMAL as soon as a solution reaches it.
         """
         expr, scale, sense = self._objective(names, weights)
+        if cap is not None and sense > 0:
+            self.m.add(expr <= math.floor(cap * scale))
         if sense > 0:
             self.m.maximize(expr)
         else:
@@ -293,6 +307,7 @@ class CpsatModel:
                           "elapsed": time.perf_counter() - start, "plans": callback.plans})
             solver.best_bound_callback = on_bound
         code = solver.solve(self.m, callback)
+        refuse_invalid(solver, code, self.m)
         status = solver.status_name(code)
         if clock is not None:
             clock.spent(solver, code, params.max_time_in_seconds)

@@ -20,7 +20,7 @@ from lombardy_districts.model.problem import Problem, SolveResult
 
 from .bounds import PlanBound, plan_count_bound
 from .heuristic import HeuristicSolver
-from .model_data import Candidates, ClassTerms, build_candidates
+from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,9 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
         raise InfeasibleError(f"{'exactly' if low == high else 'min_plans ='} {low} plans asked, but at most "
                               f"{bound.value} area plans can comply ({bound.method}); fix: ask for at most "
                               f"{bound.value} plans")
+    if "collaboration" in problem.objectives and (note := coarse_weights_note(model.collaboration)):
+        log.warning(note)
+        notes.append(note)
     if hint is not None and hint_full is not None and count_range != (None, None):
         count = len(set(hint_full))
         if (low is not None and count < low) or (high is not None and count > high):
@@ -180,12 +183,14 @@ def _wants_warm_start(problem: Problem, opts: dict, units: Units, skip_warm_star
     """Whether to start from the heuristic's plan (option ``heuristic_warm_start``).
 
     ``auto``: yes, except in repair mode and when ``skip_warm_start(opts, units)`` says the
-    solver finds its own first plan (it calls ``heuristic_hint`` if it does not).
+    solver finds its own first plan (it calls ``heuristic_hint`` if it does not). In repair mode
+    too when groups must be kept whole across units (``Units.together``): without a first plan
+    CP-SAT may find none in a minute (the real example's repair with every union kept whole).
     """
     if opts["heuristic_warm_start"] != "auto":
         return opts["heuristic_warm_start"] is True
     own = skip_warm_start is not None and skip_warm_start(opts, units)
-    return problem.mode != "repair" and not own
+    return (problem.mode != "repair" or bool(units.together)) and not own
 
 
 def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=None) -> None:
@@ -214,7 +219,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
                            else result.wall_time)
         if budget:
             warm["budget"] = budget
-    if result.plan is None or result.plan.violations(problem.rules):
+    if result.plan is None or result.plan.violations(problem.rules, collaboration=problem.collaboration):
         notes.append("heuristic found no compliant warm start")
         return None
     notes.append(f"warm start: heuristic plan with {len(result.plan)} plans in {result.wall_time:.1f} s")
@@ -222,7 +227,11 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
 
 
 def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
-    """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away."""
+    """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away.
+
+    A status quo plan holding part of a ``keep_together`` group that spans several plans breaks
+    the rule too, so every such group lies wholly inside the zone or wholly outside it.
+    """
     sq, rules, plan_of = problem.status_quo, problem.rules, units.status_quo
     assert sq is not None and plan_of is not None  # repair mode has a status quo (Problem checks it)
     pops, floors = sq.populations, sq.floors(rules)
@@ -238,6 +247,10 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
             bad_ids.add(sq.assignment[code])
     index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
     bad = {index[p] for p in bad_ids if p in index}
+    for members in units.together:  # status quo plans that split a group keep_together keeps whole
+        plans = {int(plan_of[u]) for u in members}
+        if len(plans) > 1:
+            bad |= plans
     for _ in range(depth):
         near = set(bad)
         for i, j in units.edges:
@@ -295,7 +308,7 @@ def moved_count(units: Units, labels) -> int:
 def checked_plan(setup: Setup, labels) -> tuple[Plan, list[str]]:
     """The municipality-level plan of ``labels`` and the evaluator's violations ([] = compliant)."""
     plan = setup.units.to_plan(setup.problem, labels)
-    return plan, plan.violations(setup.problem.rules)
+    return plan, plan.violations(setup.problem.rules, collaboration=setup.problem.collaboration)
 
 
 def prepared(solver: str, problem: Problem, start: float, *args, **kwargs) -> Setup | SolveResult:

@@ -21,6 +21,10 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
 5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise
    no plan is returned.
 
+With ``keep_together`` (e.g. every union of municipalities in one plan) the heuristic moves whole
+groups: ``Units.joined`` makes each group, with the municipalities that join its parts when they do
+not touch, one unit; the bound on the number of plans is computed before that restriction.
+
 The class floor of every region is computed from its own totals with the rule of
 ``Rules.classify``, so a region's floor changes as it grows. A run that stops by bound or
 patience (not by the time limit) gives the same plan for the same seed. With the option
@@ -72,22 +76,16 @@ class HeuristicSolver(Solver):
         time_limit, seed = self.options.time_limit, self.options.seed
         deterministic = self.options.deterministic
         budget = Budget(time_limit, deterministic)
-        try:
-            check_feasible(problem)
-        except InfeasibleError as exc:
-            return SolveResult(self.name, "infeasible", None, message=str(exc),
-                               wall_time=time.perf_counter() - t0)
-        units = Units.from_problem(problem)
-        layout = Layout(units, problem.rules)
-        simple, shares = plan_bound(layout), share_count(units, problem.rules)
-        bound = min(simple, shares)
+        prepared = self._prepare(t0)
+        if isinstance(prepared, SolveResult):
+            return prepared
+        units, layout, bound, method = prepared
         objectives = list(problem.objectives)
         if problem.mode == "repair" and "disruption" not in objectives:
             objectives.insert(0, "disruption")
         rng = np.random.default_rng(seed)
         opts = self.tuning
-        state = {"best": None, "stopped_by": None, "starts": 0,
-                 "bound_method": SIMPLE_METHOD if simple <= shares else SHARE_METHOD}
+        state = {"best": None, "stopped_by": None, "starts": 0, "bound_method": method}
 
         def report(part: Partition) -> None:
             if progress is not None:
@@ -96,7 +94,7 @@ class HeuristicSolver(Solver):
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
-            return self._repair(layout, units, objectives, rng, budget, bound, state["bound_method"], t0)
+            return self._repair(layout, units, objectives, rng, budget, bound, method, t0)
         if units.status_quo is not None and objectives[0] == "disruption":
             part, _ = status_quo_partition(layout)
             part = repair(layout, part)
@@ -141,7 +139,7 @@ class HeuristicSolver(Solver):
         """The checked plan of ``part`` and the search record."""
         problem, seed = self.problem, self.options.seed
         plan = units.to_plan(problem, part.labels())
-        broken = plan.violations(problem.rules)
+        broken = plan.violations(problem.rules, collaboration=problem.collaboration)
         wall = time.perf_counter() - t0
         if broken:
             log.warning("heuristic plan failed the judge: %s", broken[:3])
@@ -160,10 +158,30 @@ class HeuristicSolver(Solver):
             if details["stopped_by"] == "time_limit":
                 details["stopped_by"] = "wall_safety_limit" if budget.wall_limit_hit else "work_budget"
         gap = relative_gap(count, bound) if objectives[0] == "max-plans" else None
+        # the plan count is the whole objective and meets its proved bound: nothing could be better
+        proved = objectives == ["max-plans"] and not problem.weights and count >= bound
         log.info("heuristic: %d plans (bound %d) in %.1f s, %d work units", count, bound, wall, budget.work)
-        return SolveResult(self.name, "feasible", plan, objective=objective,
+        return SolveResult(self.name, "optimal" if proved else "feasible", plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,
                            gap=gap, wall_time=wall, details=details)
+
+    def _prepare(self, t0: float) -> tuple[Units, Layout, int, str] | SolveResult:
+        """Units (groups of ``keep_together`` joined), their layout and the plan bound; or why not."""
+        problem = self.problem
+        try:
+            check_feasible(problem)
+        except InfeasibleError as exc:
+            return SolveResult(self.name, "infeasible", None, message=str(exc), wall_time=time.perf_counter() - t0)
+        units = Units.from_problem(problem)
+        # before joining: bounds for the problem itself
+        simple, shares = plan_bound(Layout(units, problem.rules)), share_count(units, problem.rules)
+        bound, method = min(simple, shares), SIMPLE_METHOD if simple <= shares else SHARE_METHOD
+        joined = units.joined()
+        if joined is None:
+            return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
+                               message="the heuristic cannot join the parts of a group that keep_together keeps "
+                                       "in one plan (this proves nothing: try an exact solver)")
+        return joined, Layout(joined, problem.rules), bound, method
 
     def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""

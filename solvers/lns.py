@@ -35,7 +35,7 @@ import numpy as np
 
 from lombardy_districts.errors import InputError
 
-from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, safety_seconds
+from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, refuse_invalid, safety_seconds
 from .bounds import PlanBound
 from .cpsat_model import CpsatModel
 from .exact import SENSE, Setup, unit_values
@@ -263,6 +263,7 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
     params.random_seed = int(seed)
     params.num_workers = int(workers) if workers else 1
     code = solver.solve(model.m)
+    refuse_invalid(solver, code, model.m)
     cut_short = (deterministic and code != model.cp.OPTIMAL
                  and solver.wall_time >= 0.95 * params.max_time_in_seconds)
     if code not in (model.cp.OPTIMAL, model.cp.FEASIBLE):

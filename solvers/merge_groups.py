@@ -18,6 +18,12 @@ class Groups:
     ``columns`` (tuples of unit indices) holds every such group of up to ``size`` units and every
     unit that complies alone. ``grow`` lists the next size; it refuses once ``max_sets``
     connected sets would be passed (``note`` then says so).
+
+    With ``keep_together`` sets (``Units.together``) a plan must hold each set whole: only such
+    *closed* groups are listed, a unit of a set is never a plan alone (it joins ``bad``, the
+    units every merged plan must hold one of), and a group is splittable only into closed parts.
+    The optimality argument is unchanged: an optimal plan with no bad unit would split into
+    single units, and one that splits into two closed compliant parts would give one plan more.
     """
 
     def __init__(self, setup: Setup, max_sets: int):
@@ -25,7 +31,9 @@ class Groups:
         n = len(self.units)
         self.max_sets = max_sets
         self.failing = [i for i in range(n) if not self.complies([i])]
-        self.bad = set(self.failing)
+        self.set_of = {u: frozenset(t) for t in self.units.together for u in t}
+        # units that cannot be a plan alone: below their floor, or part of a group kept together
+        self.bad = set(self.failing) | set(self.set_of)
         self.compliant = {frozenset([i]) for i in range(n) if i not in self.bad}
         self.columns: list[tuple[int, ...]] = [(i,) for i in range(n) if i not in self.bad]
         self.level = {frozenset([i]) for i in range(n)}
@@ -37,6 +45,10 @@ class Groups:
         total = int(self.units.population[members].sum())
         ceiling = self.rules.ceiling
         return total >= self.terms.floors[self.terms.classify(members)] and (ceiling is None or total <= ceiling)
+
+    def closed(self, members) -> bool:
+        """Whether ``members`` holds each ``together`` set it touches whole (``keep_together``)."""
+        return all(self.set_of[u] <= members for u in members if u in self.set_of)
 
     def grow(self) -> bool:
         """List the groups of ``size + 1`` units; False when that would pass ``max_sets``."""
@@ -58,7 +70,7 @@ class Groups:
         self.size += 1
         self.enumerated += len(nxt)
         for group in sorted(nxt, key=sorted):
-            if not self.complies(group):
+            if not self.complies(group) or not self.closed(group):
                 continue
             if self.bad & group and not _splittable(group, self.compliant):
                 self.columns.append(tuple(sorted(group)))

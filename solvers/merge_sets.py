@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, safety_seconds
+from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
 from .exact import Setup
 from .merge_groups import Groups, larger_groups_excluded
 from .model_data import integer_weights
@@ -110,6 +110,7 @@ class _Stages:
         elif self.deadline is not None:
             params.max_time_in_seconds = max(0.5, (self.deadline - time.perf_counter()) / stages_left)
         code = solver.solve(model)
+        refuse_invalid(solver, code, model)
         self.last = solver.wall_time
         if self.clock is not None:
             self.last = solver.deterministic_time
@@ -279,8 +280,11 @@ def _relaxed_model(setup: Setup, groups: Groups, previous=None):
         m.add_implication(mu[i], big)
         m.add(mu[i] <= sum(mu[j] for j in units.neighbors[i]))  # a larger plan is connected
     m.add(sum(mu) >= (k + 1) * big)
-    if groups.failing:
-        m.add(sum(mu[i] for i in groups.failing) >= big)
+    if groups.bad:  # a larger plan of an optimum holds a unit that cannot be a plan alone
+        m.add(sum(mu[i] for i in sorted(groups.bad)) >= big)
+    for members in units.together:  # a set kept together is in a larger plan whole, or not at all
+        for u in members[1:]:
+            m.add(mu[u] == mu[members[0]])
     if previous is not None:
         _hint_chosen(m, z, mu, previous)
     else:

@@ -10,6 +10,7 @@ is in the plan rooted at ``r``. This module decides which pairs ``(i, r)`` exist
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from lombardy_districts.model.measures import AREA_SCALE, ClassRule
 from lombardy_districts.model.rules import CLASSES, Rules
 
 from .units import Units, reach
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,16 +47,27 @@ class ClassTerms:
 
     @classmethod
     def from_units(cls, units: Units, rules: Rules) -> ClassTerms:
-        """Integer terms for ``units`` under ``rules``."""
+        """Integer terms for ``units`` under ``rules``.
+
+        A floor above the whole population can never be met; it enters the models as the
+        population plus one (the same answer, without huge coefficients), with a log line.
+
+        Raises
+        ------
+        InputError
+            When the terms would not fit the solvers' 64-bit integers (areas of millions of km2
+            with the highest density cut-offs).
+        """
         area = units.area.astype(np.int64)
         mount = units.mountain_area.astype(np.int64)
         pop = units.population.astype(np.int64)
         rule = ClassRule.of(rules)
         share, high, low = rule.share, rule.high, rule.low
+        _check_magnitude(int(area.sum()), int(pop.sum()), rule)
         mountain = share.denominator * mount - share.numerator * area
         dense = pop * AREA_SCALE * high.denominator - high.numerator * area
         sparse = low.numerator * area - pop * AREA_SCALE * low.denominator
-        return cls(_reduce(mountain), _reduce(dense), _reduce(sparse), dict(rules.floors))
+        return cls(_reduce(mountain), _reduce(dense), _reduce(sparse), _reachable(rules.floors, int(pop.sum())))
 
     @property
     def uniform(self) -> bool:
@@ -70,6 +84,33 @@ class ClassTerms:
         if self.low[members].sum() >= 0:
             return "low_density"
         return "standard"
+
+
+SAFE_INTEGER = 2**62
+"""Largest magnitude of any sum the exact models form (CP-SAT and numpy use 64-bit integers)."""
+SAFE_WEIGHT_TOTAL = 10**9
+"""Largest total of the integer collaboration weights of an exact model (``integer_weights``)."""
+
+
+def _check_magnitude(area: int, population: int, rule: ClassRule) -> None:
+    terms = (rule.share.denominator * area + rule.share.numerator * area,
+             population * AREA_SCALE * max(rule.high.denominator, rule.low.denominator)
+             + max(rule.high.numerator, rule.low.numerator) * area)
+    if max(terms) > SAFE_INTEGER:
+        raise InputError(f"the class rule's exact terms for {area / AREA_SCALE:,.0f} km2 and {population:,} "
+                         "inhabitants exceed the exact solvers' 64-bit integers. Fix: use the heuristic solver, "
+                         "or round the density cut-offs to whole numbers")
+
+
+def _reachable(floors: dict[str, int], population: int) -> dict[str, int]:
+    """Floors above ``population`` lowered to ``population + 1``: the same answers, small coefficients."""
+    out = {}
+    for name, floor in floors.items():
+        out[name] = min(int(floor), population + 1)
+        if out[name] < floor:
+            log.info("floor of class %s (%s) is above the whole population (%s): no plan of that class can "
+                     "comply; the exact models use %s", name, f"{floor:,}", f"{population:,}", f"{population + 1:,}")
+    return out
 
 
 def _reduce(values: np.ndarray) -> np.ndarray:
@@ -291,11 +332,13 @@ def _connected_members(units: Units, roots_of, rank, pop, lowest_floor: int) -> 
     return out
 
 
-def integer_weights(values, name: str = "weights") -> tuple[dict, int]:
+def integer_weights(values, name: str = "weights") -> tuple[dict, float]:
     """Scale float weights to integers: ``(scaled, scale)`` with ``scaled = round(w * scale)``.
 
     ``scale`` is the smallest power of ten up to 10**6 that makes every weight whole (to 1e-9),
-    else 10**6 (weights then rounded to 1e-6).
+    else 10**6 (weights then rounded to 1e-6). When the scaled weights would add up to more than
+    ``SAFE_WEIGHT_TOTAL``, a smaller power of ten (below 1 if needed) keeps them within it, with a
+    warning: the exact models then count the weights in coarser steps.
     """
     values = dict(values)
     for k in range(7):
@@ -304,7 +347,24 @@ def integer_weights(values, name: str = "weights") -> tuple[dict, int]:
             break
     if any(w < 0 for w in values.values()):
         raise InputError(f"{name} must be >= 0; got {min(values.values())}")
+    total = sum(values.values())
+    if total * scale > SAFE_WEIGHT_TOTAL:  # said once per solve by ``coarse_weights_note``
+        power = math.floor(math.log10(SAFE_WEIGHT_TOTAL / total))
+        scale = 10 ** power if power >= 0 else 10.0 ** power
     return {key: int(round(w * scale)) for key, w in values.items()}, scale
+
+
+def coarse_weights_note(values, name: str = "collaboration weights") -> str | None:
+    """What ``integer_weights`` gives up to keep the sum within ``SAFE_WEIGHT_TOTAL``, or None."""
+    values = dict(values)
+    _, scale = integer_weights(values, name)
+    total = sum(values.values())
+    if not values or total * scale <= SAFE_WEIGHT_TOTAL or total * 10**6 <= SAFE_WEIGHT_TOTAL:
+        return None
+    if all(abs(w * scale - round(w * scale)) < 1e-9 for w in values.values()):
+        return None
+    return (f"{name} add up to {total:.3g}: the exact solvers count them in steps of {1 / scale:g} so that "
+            f"their integer arithmetic cannot overflow (weights below {0.5 / scale:g} count as 0)")
 
 
 def classes_needed(terms: ClassTerms) -> list[str]:

@@ -14,7 +14,8 @@ Floors (``_floors``), big-M reification of the class rule: ``mt, dh, dl in {0,1}
     ``P >= f_h (y - mt + dh - 1)``, ``P >= f_l (y - mt - dh + dl - 1)``, ``P >= f_s (y - mt - dh - dl)``.
 Number of plans (``_plan_count``): ``min_plans <= sum_r y[r] <= max_plans`` (the problem's
     ``min_plans`` and ``max_plans``). Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
-    ``x[a,r] + x[b,r] <= 1`` across labels.
+    ``x[a,r] + x[b,r] <= 1`` across labels; groups kept whole (``keep_together``, ``_together``):
+    ``x[i,r] = x[j,r]`` for the units of one ``Units.together`` set (a missing pair counts 0).
 Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``sum c (1 - s)`` (``c``
     the municipality edges behind a unit edge) with ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways;
     disruption ``sum_i w_i (1 - sum_r k[i,r])`` with ``h[r,q]`` (plan r continues status quo plan
@@ -70,7 +71,8 @@ class PulpSolver(Solver):
         for k, names in enumerate(stages):
             left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
-            status, labels, value = model.optimise(names, problem.weights, share, seed, workers)
+            cap = setup.bound.value if names == ["max-plans"] else None
+            status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)
             statuses.append(status)
             if labels is None:
                 break
@@ -124,6 +126,7 @@ class _Milp:
         self._flow()
         self._floors()
         self._locks()
+        self._together()
         self._plan_count()
         self.same: dict = {}
         self.kept: list | None = None
@@ -216,6 +219,14 @@ class _Milp:
                 for r in set(c.roots_of[heads[a]]) & set(c.roots_of[heads[b]]):
                     self.prob += self.x[heads[a], r] + self.x[heads[b], r] <= 1
 
+    def _together(self):
+        c = self.setup.candidates
+        for members in self.setup.model.together:
+            head = members[0]
+            for u in members[1:]:
+                for r in set(c.roots_of[u]) | set(c.roots_of[head]):
+                    self.prob += self.x.get((u, r), 0) == self.x.get((head, r), 0)
+
     def _same(self, i, j):
         key = (min(i, j), max(i, j))
         if key not in self.same:
@@ -284,20 +295,27 @@ class _Milp:
             return int(w.sum()) - lp.lpSum(int(w[i]) * kept[i] for i in range(len(units))), 1
         raise ValueError(name)
 
-    def optimise(self, names, weights, time_limit, seed, workers):
-        """Solve one stage: (status, root label per unit or None, objective in user units)."""
+    def optimise(self, names, weights, time_limit, seed, workers, cap=None):
+        """Solve one stage: (status, root label per unit or None, objective in user units).
+
+        ``cap``, a proved upper bound on the number of plans, enters the model of a max-plans
+        stage, so CBC stops with a proof as soon as a solution reaches it.
+        """
         lp = self.pulp
-        if weights:
-            expr = lp.lpSum(round(weights.get(n, 1.0) * SENSE[n] * 1_000_000 / self._terms(n)[1])
+        if weights:  # scaled by the largest weight, as in the CP-SAT model: small coefficients
+            top = max(weights.get(n, 1.0) for n in names) or 1.0
+            expr = lp.lpSum(round(weights.get(n, 1.0) / top * SENSE[n] * 1_000_000 / self._terms(n)[1])
                             * self._terms(n)[0] for n in names)
-            scale, sense = 1_000_000, 1
+            scale, sense = 1_000_000 / top, 1
         else:
             expr, scale = self._terms(names[0])
             sense = SENSE[names[0]]
+            if cap is not None and sense > 0:
+                self.prob += expr <= cap * scale
         self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
         self.prob.setObjective(expr)
         solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,
-                                 options=[f"randomCbcSeed {int(seed) + 1}"])
+                                 options=[f"randomCbcSeed {int(seed) % (2**31 - 1) + 1}"])  # CBC: 1 to 2^31-1
         self.prob.solve(solver)
         sol = self.prob.sol_status
         status = {1: "optimal", 2: "feasible", -1: "infeasible"}.get(sol, "timeout")
@@ -311,6 +329,10 @@ class _Milp:
         return status, labels, value / scale
 
     def fix(self, value):
-        """Keep the last stage's objective at its value in later stages (rounding slack 1e-6)."""
+        """Keep the last stage's objective at its value in later stages.
+
+        Every stage's expression takes whole values (integer weights), so a slack of one half keeps
+        exactly the same plans while CBC's tolerances cannot make the stage look infeasible.
+        """
         expr, sense, raw = self.stage
-        self.prob += (expr >= raw - 1e-6) if sense > 0 else (expr <= raw + 1e-6)
+        self.prob += (expr >= raw - 0.5) if sense > 0 else (expr <= raw + 0.5)

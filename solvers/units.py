@@ -2,6 +2,18 @@
 
 Every solver works on this flat, array-based view and turns its answer back into a
 municipality-level ``Plan`` with ``Units.to_plan``.
+
+With ``keep_together`` in the rules (e.g. ``["union"]``), each group of municipalities the rule
+keeps in one plan (``model.together``) is handled here, once for every solver:
+
+- the neighbouring members of a group become one unit (they can never be apart), unless they
+  lie in different status quo plans or hard-boundary areas, so that every unit still has one
+  status quo plan and one hard-boundary label;
+- the units a group still spans (a union whose members do not touch, or a union across two
+  status quo plans in merge mode) are listed in ``Units.together``: each solver keeps the units
+  of one entry in one plan (CP-SAT and PuLP by equal labels, merge mode's set partitioning by
+  listing only groups that hold all or none of them, the heuristic by joining them with the
+  municipalities between them, ``joined``).
 """
 
 from __future__ import annotations
@@ -14,6 +26,9 @@ import pandas as pd
 
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.together import together_groups
+
+from ._together import connecting, contract_groups, together_sets
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +65,8 @@ class Units:
         with different labels must not.
     exclusive
         Locked labels whose plan takes no other unit (``locked.plans`` in the rules).
+    together
+        Sets of two or more units (disjoint, sorted) that must share a plan (``keep_together``).
     """
 
     ids: list[str]
@@ -67,13 +84,17 @@ class Units:
     group: np.ndarray | None
     locked: dict[int, str]
     exclusive: frozenset[str]
+    together: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @classmethod
     def from_problem(cls, problem: Problem) -> Units:
-        """Build the unit view of ``problem`` (merge mode contracts the status quo's plans)."""
+        """Build the unit view of ``problem`` (merge mode contracts the status quo's plans).
+
+        Groups of ``keep_together`` are contracted and listed as the module docstring says.
+        """
         terr, rules = problem.territory, problem.rules
         gdf = terr.municipalities
         sq = problem.status_quo
@@ -82,6 +103,12 @@ class Units:
             unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
+        boundary = None
+        if rules.hard_boundaries:
+            boundary = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
+        groups = together_groups(problem.collaboration, rules.keep_together, gdf.index) if rules.keep_together else []
+        if groups:
+            unit_of = contract_groups(unit_of, groups, terr.graph, None if sq is None else sq.assignment, boundary)
         ids = list(dict.fromkeys(unit_of.values))
         index = {u: i for i, u in enumerate(ids)}
         code_to_unit = unit_of.map(index)
@@ -93,29 +120,22 @@ class Units:
             "population": gdf["population"], "area": area,
             "mountain": area.where(rules.counts_as_mountain(gdf), 0),
         }).groupby(code_to_unit).sum().sort_index()
-
-        edge_count, inner_edges = _unit_edges(terr.graph.edges, code_to_unit)
+        edge_count, inner_edges = _unit_edges(terr.graph, code_to_unit)
         edges = sorted(edge_count)
         neighbors: list[list[int]] = [[] for _ in ids]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
-        collab, inner = _unit_ties(problem.collaboration.weights(), code_to_unit)
 
+        collab, inner = _unit_ties(problem.collaboration, code_to_unit)
         status_quo = None
         if sq is not None:
             sq_ids = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
-            first = [m[0] for m in members]
-            status_quo = np.array([sq_ids[sq.assignment[c]] for c in first])
-
+            status_quo = np.array([sq_ids[sq.assignment[m[0]]] for m in members])
         group = None
-        if rules.hard_boundaries:
-            label = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
-            per_unit = label.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index()
-            group = per_unit.to_numpy()
-
-        locked, exclusive = _unit_locks(rules, sq, code_to_unit)
-
+        if boundary is not None:
+            group = boundary.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index().to_numpy()
+        locked, exclusive = _locks(rules, sq, code_to_unit)
         return cls(
             ids=ids, members=members,
             population=sums["population"].to_numpy(dtype=np.int64),
@@ -124,6 +144,7 @@ class Units:
             neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
             inner_collaboration=inner, inner_edges=inner_edges,
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
+            together=together_sets(groups, code_to_unit),
         )
 
     def subset(self, keep) -> Units:
@@ -153,6 +174,98 @@ class Units:
             group=None if self.group is None else self.group[pick],
             locked={new[u]: lab for u, lab in self.locked.items() if u in new},
             exclusive=self.exclusive,
+            together=tuple(t for t in (tuple(sorted(new[u] for u in s if u in new)) for s in self.together)
+                           if len(t) > 1),
+        )
+
+    def joined(self) -> Units | None:
+        """These units with each ``together`` set and the units between its parts made one unit.
+
+        For the heuristic, which moves whole units. The parts of a set are joined by the cheapest
+        paths (fewest inhabitants) through units free to share their plan (same hard-boundary
+        label, no other lock, no exclusive locked plan), avoiding other sets where it can; sets a
+        path goes through are joined too. This is a restriction: the exact solvers may join the parts
+        through other municipalities. Returns None when some set cannot be joined that way (the
+        feasibility check says why).
+        """
+        if not self.together:
+            return self
+        joined = nx.Graph()
+        in_set = {u for t in self.together for u in t}
+        for units in self.together:
+            path = connecting(self, units, in_set)
+            if path is None:
+                return None
+            joined.add_nodes_from(path)
+            first = min(path)
+            joined.add_edges_from((first, u) for u in path if u != first)
+        blocks = [sorted(part) for part in nx.connected_components(joined)]
+        for block in blocks:
+            labels = {self.locked[u] for u in block if u in self.locked}
+            if len(labels) > 1 or (self.group is not None and len(set(self.group[block])) > 1):
+                return None
+        return self.contract(blocks)
+
+    def contract(self, blocks: list[list[int]]) -> Units:
+        """These units with each block (a connected list of units) made one unit; ``together`` is dropped.
+
+        A block's hard-boundary label and lock are those of its first unit (that has one); its status
+        quo plan is the one holding most of its municipalities (the heuristic then counts a block
+        that spans two status quo plans as moved or not as a whole, an approximation of its own
+        ``moved``; the evaluator counts each municipality).
+        """
+        of = list(range(len(self)))
+        for block in blocks:
+            for u in block:
+                of[u] = min(block)
+        keep = sorted(set(of))
+        new = {u: k for k, u in enumerate(keep)}
+        parts: list[list[int]] = [[] for _ in keep]
+        for u in range(len(self)):
+            parts[new[of[u]]].append(u)
+        edge_count: dict[tuple[int, int], int] = {}
+        inner_edges = self.inner_edges
+        for (i, j), count in self.edge_count.items():
+            a, b = new[of[i]], new[of[j]]
+            if a == b:
+                inner_edges += count
+            else:
+                key = (min(a, b), max(a, b))
+                edge_count[key] = edge_count.get(key, 0) + count
+        edges = sorted(edge_count)
+        neighbors: list[list[int]] = [[] for _ in keep]
+        for i, j in edges:
+            neighbors[i].append(j)
+            neighbors[j].append(i)
+        collab: dict[tuple[int, int], float] = {}
+        inner = self.inner_collaboration
+        for (i, j), w in self.collaboration.items():
+            a, b = new[of[i]], new[of[j]]
+            if a == b:
+                inner += w
+            else:
+                key = (min(a, b), max(a, b))
+                collab[key] = collab.get(key, 0.0) + w
+        locked: dict[int, str] = {}
+        for u, label in self.locked.items():
+            locked.setdefault(new[of[u]], label)
+        first = [part[0] for part in parts]
+        status_quo = None
+        sq = self.status_quo
+        if sq is not None:  # the status quo plan holding most of the block's municipalities
+            holder = np.array([max(part, key=lambda u: (sum(len(self.members[v]) for v in part if sq[v] == sq[u]), -u))
+                               for part in parts])
+            status_quo = sq[holder]
+        return Units(
+            ids=["+".join(self.ids[u] for u in part) for part in parts],
+            members=[[c for u in part for c in self.members[u]] for part in parts],
+            population=np.array([self.population[part].sum() for part in parts], dtype=np.int64),
+            area=np.array([self.area[part].sum() for part in parts], dtype=np.int64),
+            mountain_area=np.array([self.mountain_area[part].sum() for part in parts], dtype=np.int64),
+            neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
+            inner_collaboration=inner, inner_edges=inner_edges,
+            status_quo=status_quo, group=None if self.group is None else self.group[first],
+            locked=locked, exclusive=self.exclusive,
         )
 
     def to_plan(self, problem: Problem, labels) -> Plan:
@@ -182,11 +295,11 @@ class Units:
 
 
 
-def _unit_edges(graph_edges, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:
-    """Municipality edges per unit pair ``(i, j)``, ``i < j``, and the number inside units."""
+def _unit_edges(graph, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:
+    """Municipality edges behind each unit edge, and the number of edges inside units."""
     edge_count: dict[tuple[int, int], int] = {}
     inner_edges = 0
-    for a, b in graph_edges:
+    for a, b in graph.edges:
         i, j = code_to_unit[a], code_to_unit[b]
         if i == j:
             inner_edges += 1
@@ -196,11 +309,11 @@ def _unit_edges(graph_edges, code_to_unit: pd.Series) -> tuple[dict[tuple[int, i
     return edge_count, inner_edges
 
 
-def _unit_ties(weights: dict, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], float], float]:
-    """Collaboration weight per unit pair ``(i, j)``, ``i < j``, and the weight inside units."""
+def _unit_ties(collaboration, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], float], float]:
+    """Collaboration weight between units, and the weight of ties inside units (always kept)."""
     collab: dict[tuple[int, int], float] = {}
     inner = 0.0
-    for (a, b), w in weights.items():
+    for (a, b), w in collaboration.weights().items():
         if a in code_to_unit.index and b in code_to_unit.index:
             i, j = code_to_unit[a], code_to_unit[b]
             if i == j:
@@ -211,8 +324,8 @@ def _unit_ties(weights: dict, code_to_unit: pd.Series) -> tuple[dict[tuple[int, 
     return collab, inner
 
 
-def _unit_locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]]:
-    """Unit -> locked plan label, and the labels of exclusive (locked status quo) plans."""
+def _locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]]:
+    """Unit -> lock label, and the labels of locked status quo plans (exclusive)."""
     locked: dict[int, str] = {}
     for code, plan_id in rules.locked_municipalities.items():
         if code in code_to_unit.index:

@@ -93,7 +93,7 @@ def test_weighted_objectives():
 
 
 @pytest.mark.parametrize("options, match", [
-    ({"min_plans": 0}, r"min_plans = 0: must be a whole number of area plans >= 1"),
+    ({"min_plans": 0}, r"min_plans = 0: must be a whole number of area plans from 1 to 1,000,000"),
     ({"max_plans": 2.5}, r"max_plans = 2.5: must be a whole number"),
     ({"min_plans": 5, "max_plans": 3}, r"min_plans = 5 is above max_plans = 3"),
 ])

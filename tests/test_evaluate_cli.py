@@ -51,17 +51,17 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
-    assert "lists 169 of the 1504 municipalities: working on just these" in caplog.text
+    assert "lists 238 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
     assert lines[1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[1]
     seriate = next(line for line in lines if "bg_seriate" in line)
     assert seriate.startswith("!") and "-42,066" in seriate  # high density, under 120,000
-    assert "8 area plans, 7 compliant, 1 not" in out
+    assert "10 area plans, 9 compliant, 1 not" in out
     assert "0 municipalities moved" in out
     summary = json.loads((tmp_path / "s.json").read_text())["summary"]
-    assert summary["plans"] == 8 and summary["population"] == 829_370
+    assert summary["plans"] == 10 and summary["population"] == 1_255_452
     table = pd.read_csv(tmp_path / "s.csv")
-    assert len(table) == 8 and table["municipalities"].sum() == 169
+    assert len(table) == 10 and table["municipalities"].sum() == 238
 
 
 def test_evaluate_the_provinces(run, tmp_path):
@@ -84,20 +84,22 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
     plan.loc[plan["plan_id"] == "bg_seriate", "plan_id"] = "bg_dalmine"  # merge Seriate into Dalmine
     write(tmp_path / "plan.csv", plan.to_csv(index=False))
     code, out, err = run(tmp_path / "plan.csv", "--status-quo", EXAMPLE, "--province", "Bergamo",
-                         "--within-status-quo", "--collaboration-weight", "status_quo=2")
+                         "--within-status-quo", "--collaboration-weight", "current_plan=2")
     assert code == 0, err
     assert "5 area plans, 5 compliant" in out  # Brescia and Pavia rows dropped by the selection
     assert "bg_seriate" not in out
     assert "0 municipalities moved" in out and "1 plan formed by merging" in out
-    assert "status_quo 100.0%" in out  # merging keeps every same-plan tie
+    assert "current_plan 100.0%" in out  # merging keeps every same-plan tie
 
 
 def test_user_collaboration_edges(run, tmp_path):
     # Dalmine - Seriate (both evaluated); Bergamo - Milano (outside the example: dropped)
-    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,union\n016024,015146,1,union\n")
-    code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0")
+    edges = write(tmp_path / "e.csv", "code_a,code_b,weight,kind\n016091,016198,5,consortium\n"
+                                      "016024,015146,1,consortium\n")
+    code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0",
+                         "--collaboration-weight", "union=0")
     assert code == 0, err
-    assert "collaboration kept: 0.0% of 5 (labour_market -, union 0.0%)" in out
+    assert "collaboration kept: 0.0% of 5 (consortium 0.0%, labour_market -, union -)" in out
     assert "Dalmine - Seriate (5)" in out
 
 
@@ -126,7 +128,7 @@ def test_missing_municipalities_within_a_selection(run, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--collaboration-weight", "labour_market=lots"], "'labour_market=lots' must look like KIND=W"),
-    (["--collaboration-weight", "union=1"], "kind 'union': there are no collaboration edges of that kind"),
+    (["--collaboration-weight", "consortium=1"], "kind 'consortium': there are no collaboration edges of that kind"),
     (["--within-status-quo"], "--within-status-quo needs a status quo"),
     (["--province", "Atlantis"], "--province 'Atlantis' is not a province"),
     (["--select", "colour=red"], "--select: unknown column 'colour'"),

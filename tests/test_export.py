@@ -6,6 +6,7 @@ import geopandas as gpd
 import pytest
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.output_folder import STATE
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import PLAN_COLUMNS, evaluate
 from lombardy_districts.workflows.export import parse_formats, plans_geodataframe, write_formats, write_plans
@@ -43,7 +44,8 @@ def test_geopackage_and_geojson_read_back_in_their_crs(halves, tmp_path):
     assert geojson.crs.to_epsg() == 4326
     minx, miny, maxx, maxy = geojson.total_bounds
     assert -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90  # degrees, not metres
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != STATE]  # no temporary files
+    assert [p.name for p in (tmp_path / STATE).iterdir()] == ["files.json"]  # what the run wrote; nothing staged
 
 
 def test_rewriting_replaces_the_file(halves, tmp_path):

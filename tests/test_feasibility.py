@@ -83,3 +83,14 @@ def test_every_reason_is_reported_at_once():
 
 def test_real_lombardy_default_rules_pass(lombardy):
     check_feasible(problem(lombardy, Rules.default()))
+
+
+def test_a_hard_boundary_column_must_exist_and_be_filled():
+    t = grid_territory(1, 4, ats=["Bergamo", "Bergamo", None, None])
+    rules = Rules().with_floor(1000).with_changes(hard_boundaries=("ats",))
+    with pytest.raises(InfeasibleError, match=r"hard boundary column 'ats' has no value for 2 municipalities "
+                                              r"\(M3 \(000003\), M4 \(000004\)\); plans there cannot be checked"):
+        check_feasible(problem(t, rules))
+    with pytest.raises(InfeasibleError, match=r"hard boundary column 'colour' is not in the municipality table "
+                                              r"\(columns: name, province"):
+        check_feasible(problem(t, rules.with_changes(hard_boundaries=("colour",))))

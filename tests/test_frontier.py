@@ -187,8 +187,10 @@ def test_bad_method_and_step_are_named():
     _, problem = _myopic_line()
     with pytest.raises(InputError, match="method 'fast' is unknown; allowed: auto, exact, greedy"):
         frontier(problem, method="fast")
-    with pytest.raises(InputError, match="step = 0: must be a whole number >= 1"):
+    with pytest.raises(InputError, match=r"step = 0: must be a whole number from 1 to 1,000,000 \(1 computes"):
         frontier(problem, step=0)
+    with pytest.raises(InputError, match=r"budget = nan: must be a number of seconds from 0 to 1,000,000"):
+        frontier(problem, budget=float("nan"))
 
 
 def test_deterministic_frontier_counts_work_not_the_wall_clock(monkeypatch):

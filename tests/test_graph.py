@@ -88,3 +88,14 @@ def test_bad_options():
         contiguity_graph(gdf, kind="bishop", cache=False)
     with pytest.raises(InputError, match="projected CRS"):
         contiguity_graph(gdf.to_crs(4326), cache=False)
+
+
+def test_the_snapping_tolerance_is_part_of_the_cache_key(tmp_path):
+    gdf = grid_frame(1, 2, 10)
+    gdf.loc["000002", "geometry"] = translate(gdf.loc["000002", "geometry"], 0.5, 0)  # a 0.5 m gap
+    near = contiguity_graph(gdf, cache=tmp_path, snap=1.0)
+    exact = contiguity_graph(gdf, cache=tmp_path, snap=0.0)
+    assert len(list(tmp_path.glob("graph-*.json"))) == 2
+    assert near.graph["bridges"] == [] and near.number_of_edges() == 1 and near.graph["snap"] == 1.0
+    assert exact.graph["bridges"] == [("000001", "000002")]  # read back from its own file, not the other's
+    assert contiguity_graph(gdf, cache=tmp_path, snap=0.0).graph["bridges"] == [("000001", "000002")]

@@ -74,7 +74,7 @@ def test_a_cached_region_equals_the_built_one(tmp_path):
     for frame in (first, cached):
         pd.testing.assert_frame_equal(pd.DataFrame(frame.drop(columns="geometry")),
                                       pd.DataFrame(built.drop(columns="geometry")), check_exact=True)
-        assert frame.crs == built.crs
+        assert frame.crs == built.crs and frame.attrs == built.attrs
         assert (shapely.to_wkb(frame.geometry.values) == shapely.to_wkb(built.geometry.values)).all()
 
 

@@ -178,3 +178,12 @@ def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):
     assert code_ == 2
     assert "error: output" in err and "nope.csv does not exist" in err and "r.toml" in err
 
+
+
+def test_a_map_shows_the_shipped_union_ties_as_their_own_layer(lombardy, tmp_path):
+    # Pontevico (Brescia) and Robecco d'Oglio (Cremona): one union across the province border
+    part = lombardy.subset(["017149", "019085", "017004", "019079"])
+    plan = Plan(part, part.municipalities["province"])
+    html = write_plan_map(plan, None, tmp_path / "map.html").read_text()
+    assert "Collaboration: union (1 ties, 1 cut)" in html
+    assert "Unions of municipalities split" in html and "... by kind of tie" in html

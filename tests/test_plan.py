@@ -104,10 +104,10 @@ def test_csv_round_trip(grid, tmp_path):
     assert again.name("L") == "Left" and again.name("M") == "M5"
 
 
-def test_read_assignment_csv_pads_codes_and_accepts_code_column(tmp_path):
+def test_read_assignment_csv_pads_istat_codes_and_accepts_code_column(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("code,plan_id\n15146,milano\n 016024 , bergamo \n")
-    frame = read_assignment_csv(path)
+    frame = read_assignment_csv(path, istat=True)
     assert list(frame["municipality_code"]) == ["015146", "016024"]
     assert list(frame["plan_id"]) == ["milano", "bergamo"]
 
@@ -124,6 +124,16 @@ def test_bad_assignment_files(tmp_path, text, message):
     path = tmp_path / "p.csv"
     path.write_text(text)
     with pytest.raises(InputError, match=message):
+        read_assignment_csv(path, istat=True)
+
+
+def test_assignment_codes_of_user_data_are_kept_verbatim(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("municipality_code,plan_id\n037009,a\n37011,a\nMilano,b\n12345678901,b\n")
+    frame = read_assignment_csv(path)
+    assert list(frame["municipality_code"]) == ["037009", "37011", "Milano", "12345678901"]
+    path.write_text("municipality_code,plan_id\n037009,a\n ,b\n")
+    with pytest.raises(InputError, match=r"empty municipality_code on rows 3"):
         read_assignment_csv(path)
 
 

@@ -32,7 +32,17 @@ def test_api_refuses_an_impossible_floor_before_solving(make_grid):
         ({"mode": "merge"}, "needs a status quo"),
         ({"objectives": "max-plans,happiness"}, r"objective\(s\) \['happiness'\] unknown"),
         ({"options": {"solver": "magic"}}, "unknown solver 'magic'; allowed: cpsat, heuristic, pulp"),
-        ({"options": {"time_limit": 0}}, "time_limit = 0: must be a number of seconds > 0"),
+        ({"options": {"time_limit": 0}}, "time_limit = 0: must be a number of seconds above 0 and at most 1,000,000"),
+        # extreme numbers are refused with the allowed range (issue 15)
+        ({"options": {"time_limit": float("nan")}}, "time_limit = nan: must be a number of seconds above 0"),
+        ({"options": {"seed": -1}}, "seed = -1: must be a whole number from 0 to 2,147,483,647"),
+        ({"options": {"seed": 2**40}}, "seed = 1099511627776: must be a whole number from 0 to 2,147,483,647"),
+        ({"options": {"workers": 1000}}, "workers = 1000: must be a whole number of solver threads from 1 to 128"),
+        ({"weights": {"max-plans": float("nan")}}, "weights.max-plans = nan: must be a number from 0 to 1,000,000"),
+        ({"weights": {"max-plans": 1e308}}, "weights.max-plans = 1e\\+308: must be a number from 0 to 1,000,000"),
+        ({"floor": 10**20}, "floor = 100000000000000000000: must be a whole number of inhabitants from 0 to "
+                            "1,000,000,000"),
+        ({"min_plans": 10**7}, "min_plans = 10000000: must be a whole number of area plans from 1 to 1,000,000"),
         ({"options": {"seed": 1, "time_limt": 5}}, "unknown solver option 'time_limt'; allowed: solver, time_limit"),
         ({"floor": -1}, "floor = -1"),
     ],

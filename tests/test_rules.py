@@ -62,18 +62,29 @@ plans = ["bg_dalmine", 7]
     ("[classes]\nmountain_share = 0.3", r"unknown key classes.mountain_share"),
     ("[limits]\nmax = 3", r"unknown key limits.max; allowed: ceiling"),
     ("floors = 3", r"\[floors\] must be a table"),
-    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number >= 0"),
+    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number of inhabitants from 0 to 1,000,000,000"),
+    # extreme numbers: refused at the door with the allowed range (issue 15)
+    ("[floors]\nstandard = 1000000000000000", r"floors.standard = 1000000000000000: must be a whole number of "
+                                              r"inhabitants from 0 to 1,000,000,000"),
+    ("[floors]\nstandard = 100000000000000000000", r"floors.standard = 100000000000000000000: must be"),
+    ("[floors]\nstandard = nan", r"floors.standard = nan: must be a whole number"),
+    ("[classes]\nhigh_density_min = nan", r"classes.high_density_min = nan: must be a number of inhabitants per "
+                                          r"km2 from 0 to 100,000"),
+    ("[classes]\nlow_density_max = inf", r"classes.low_density_max = inf: must be a number"),
+    ("[classes]\nmountain_area_share = nan", r"classes.mountain_area_share = nan: must be a number from 0 up to"),
+    ("[limits]\nceiling = 10000000000", r"limits.ceiling = 10000000000: must be a whole number of inhabitants "
+                                        r"from 1 to 1,000,000,000"),
     ("[floors]\nstandard = 80000.5", r"floors.standard = 80000.5"),
     ("[floors]\nmountain = \"many\"", r"floors.mountain = 'many'"),
-    ("[classes]\nmountain_area_share = 1.5", r"classes.mountain_area_share = 1.5: must be in \[0, 1\)"),
+    ("[classes]\nmountain_area_share = 1.5",
+     r"classes.mountain_area_share = 1.5: must be a number from 0 up to, not including, 1"),
     ("[classes]\nmountain_statuses = [\"high\"]", r"mountain_statuses has \['high'\]; allowed: totally, partly, not"),
     ("[classes]\nhigh_density_min = \"dense\"", r"classes.high_density_min = 'dense'"),
     ("[classes]\nlow_density_max = 2000", r"low_density_max \(2000\) must be below classes.high_density_min"),
-    ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number > 0"),
+    ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number of inhabitants from 1 to"),
     ("[limits]\nceiling = true", r"limits.ceiling = True"),
     ("[limits]\nceiling = 10000", r"ceiling = 10,000 is below every floor"),
     ("[boundaries]\nhard = [3]", r"boundaries.hard has \[3\]"),
-    ("[locked]\nmunicipalities = { \"15146\" = \"milano\" }", r"must be 6-digit ISTAT codes"),
     ("[locked]\nmunicipalities = [\"015146\"]", r"locked.municipalities must be a table"),
 ])
 def test_bad_rules_name_the_key(tmp_path, text, message):
@@ -167,3 +178,22 @@ def test_rules_file_that_is_not_text(tmp_path):
     path.write_bytes(b"\x00\xd0\xff binary")
     with pytest.raises(InputError, match="is not UTF-8 text"):
         Rules.from_toml(path)
+
+
+def test_locked_codes_are_istat_codes_only_for_the_embedded_data():
+    from dataclasses import replace
+
+    from lombardy_districts.workflows.inputs import locked_code_problems
+
+    rules = Rules(locked_municipalities={"15146": "milano", "Ashe": "north"})  # any text is a code in itself
+    user = grid_territory(1, 2)
+    italian = replace(user, istat=True)
+    assert locked_code_problems(rules, italian) == [
+        "locked.municipalities has keys ['15146', 'Ashe']; must be 6-digit ISTAT codes written as strings, "
+        "e.g. \"015146\" = \"milano\""]
+    assert locked_code_problems(rules, user) == [
+        "locked.municipalities: 15146, Ashe not among the 2 municipalities loaded (codes are compared as text, "
+        "exactly as written)"]
+    assert locked_code_problems(Rules(locked_municipalities={"000002": "b"}), user) == []
+    with pytest.raises(InputError, match="must be municipality codes written as strings"):
+        Rules(locked_municipalities={" ": "a"})

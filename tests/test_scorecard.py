@@ -1,7 +1,9 @@
 import dataclasses
+import itertools
 import json
 import math
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,7 +79,10 @@ def test_collaboration_kept_cut_and_ties_broken():
     user = Collaboration(pd.DataFrame({
         "code_a": ["000002", "000001"], "code_b": ["000003", "000004"],
         "weight": [5.0, 2.0], "kind": ["union", "union"]}))
-    collab = Collaboration.combine(default_collaboration(t), user)
+    shipped = Collaboration.combine(default_collaboration(t), user)
+    # the shipped weight of kind union (3) applies to a user's union edges too
+    assert evaluate(by_codes(t, "aabb"), NO_FLOOR, shipped).summary["collaboration_total"] == 2.0 + 3 * 7.0
+    collab = shipped.with_kind_weights({"union": 1.0})
     card = evaluate(by_codes(t, "aabb"), NO_FLOOR, collab)
     rows = card.plans.set_index("plan_id")
     # labour market edges 1-2 (inside a), 2-3 (cut); union 2-3 (5, cut), 1-4 (2, cut)
@@ -93,7 +98,16 @@ def test_collaboration_kept_cut_and_ties_broken():
         {"code_a": "000001", "name_a": "M1", "code_b": "000004", "name_b": "M4", "weight": 2.0, "kinds": ["union"]},
     ]
     assert s["cut_edges"] == 1
-    assert s["collaboration_note"].startswith("labour market areas are a proxy for existing collaboration")
+    assert "labour_market = neighbours in the same ISTAT 2011 local labour market area, a commuting proxy" in \
+        s["collaboration_note"]
+    assert s["collaboration_by_kind"] == {
+        "labour_market": {"weight": 1.0, "total": 2.0, "kept": 1.0, "retained": 0.5},
+        "union": {"weight": 1.0, "total": 7.0, "kept": 0.0, "retained": 0.0}}
+    # user union ties carry no names: the split is counted and described by its ties
+    assert s["unions_split"] == 2 and s["unions_split_list"] == [
+        {"union": "the group joined by ties of kind union", "municipalities": ["M1", "M4"], "plans": ["a", "b"]},
+        {"union": "the group joined by ties of kind union", "municipalities": ["M2", "M3"], "plans": ["a", "b"]}]
+    assert s["compliant"] and s["violations"] == []
     half = evaluate(by_codes(t, "aabb"), NO_FLOOR, collab.with_kind_weights({"union": 0.5}))
     assert half.summary["collaboration_total"] == 2.0 + 3.5
 
@@ -114,7 +128,7 @@ def test_change_from_the_status_quo():
     s = evaluate(plan, NO_FLOOR, status_quo=status_quo).summary
     assert (s["municipalities_moved"], s["population_moved"]) == (1, 300)
     assert (s["plans_merged"], s["plans_split"]) == (1, 1)
-    assert s["collaboration_retained_by_kind"]["status_quo"] == pytest.approx(2 / 3)
+    assert s["collaboration_retained_by_kind"]["current_plan"] == pytest.approx(2 / 3)
     same = evaluate(status_quo, NO_FLOOR, status_quo=status_quo).summary
     assert (same["municipalities_moved"], same["plans_merged"], same["plans_split"]) == (0, 0, 0)
     assert "municipalities_moved" not in evaluate(plan, NO_FLOOR).summary
@@ -196,7 +210,16 @@ def test_provinces_against_an_independent_computation(lombardy, provinces):
     lm = table.set_index("code")["labour_market_area"]
     same_lm = [(u, v) for u, v in lombardy.graph.edges if lm[u] == lm[v]]
     kept = [(u, v) for u, v in same_lm if province[u] == province[v]]
-    assert (s["collaboration_total"], s["collaboration_kept"]) == (len(same_lm), len(kept))
+    # union ties: every pair of members of a union of either list, once, weight 3 (data/collaboration.toml)
+    unions = pd.read_csv(data_file("unions.csv"), dtype=str)
+    pairs = {tuple(sorted(p)) for _, m in unions.groupby("union_id")["municipality_code"]
+             for p in itertools.combinations(sorted(set(m)), 2)}
+    kept_pairs = [p for p in pairs if province[p[0]] == province[p[1]]]
+    assert len(pairs) == 465 and len(kept_pairs) == 464  # Pontevico - Robecco d'Oglio cross a province border
+    assert (s["collaboration_total"], s["collaboration_kept"]) == (len(same_lm) + 3 * len(pairs),
+                                                                   len(kept) + 3 * len(kept_pairs))
+    by_kind = s["collaboration_retained_by_kind"]
+    assert by_kind == {"labour_market": len(kept) / len(same_lm), "union": len(kept_pairs) / len(pairs)}
 
 
 def test_milano_is_not_contiguous_because_of_san_colombano(lombardy, provinces):
@@ -222,12 +245,16 @@ def test_polsby_popper_of_provinces_against_geopandas(lombardy, provinces):
 
 def test_example_status_quo_matches_published_populations(lombardy):
     frame = pd.read_csv(data_file("status_quo_example.csv"), dtype=str)
-    assert len(frame) == 169 and frame["municipality_code"].is_unique
+    assert len(frame) == 238 and frame["municipality_code"].is_unique
     part = lombardy.subset(frame["municipality_code"])
     plan = Plan.from_csv(data_file("status_quo_example.csv"), part)
     card = evaluate(plan, status_quo=plan)
     pops = card.plans.set_index("plan_id")["population"]
-    assert card.plans["municipalities"].tolist() == [17, 25, 17, 11, 18, 20, 13, 48]
+    assert card.plans["municipalities"].tolist() == [17, 25, 17, 11, 18, 20, 13, 61, 8, 48]
+    # Lodi: every municipality of Lodi province plus San Colombano al Lambro (Milano, an exclave)
+    gdf = lombardy.municipalities
+    lodi = gdf.index[gdf["province"] == "Lodi"].union(["015191"])
+    assert set(plan.members["lo_lodi"]) == set(lodi) and pops["lo_lodi"] == 227_495 + 7_274
     # Seriate: 77,682 inhabitants on 31.12.2014 (ambitodiseriate.it); 2023 data within 1%
     assert pops["bg_seriate"] == pytest.approx(77_682, rel=0.01)
     # ATS Bergamo: district Bergamo Ovest = Dalmine + Isola + Romano + Treviglio, 77 municipalities, 475,200
@@ -236,4 +263,46 @@ def test_example_status_quo_matches_published_populations(lombardy):
     assert pops[west].sum() == pytest.approx(475_200, rel=0.01)
     assert card.plans["contiguous"].all()
     assert card.summary["municipalities_moved"] == 0
-    assert card.summary["collaboration_retained_by_kind"]["status_quo"] == 1.0
+    assert card.summary["collaboration_retained_by_kind"]["current_plan"] == 1.0
+
+
+def test_unions_split_are_named_counted_and_judged():
+    t = line([100] * 4)
+    ties = Collaboration(
+        pd.DataFrame({"code_a": ["000001", "000003"], "code_b": ["000002", "000004"], "weight": [1.0, 1.0],
+                      "kind": ["union", "union"]}),
+        groups=pd.DataFrame({"code": ["000001", "000002", "000003", "000004"], "kind": "union",
+                             "group_id": ["u1", "u1", "u2", "u2"], "group_name": ["Unione Alfa"] * 2 + ["Beta"] * 2}))
+    split = evaluate(by_codes(t, "abbb"), NO_FLOOR, ties).summary
+    assert split["unions_split"] == 1
+    assert split["unions_split_list"] == [{"union": "Unione Alfa", "municipalities": ["M1", "M2"], "plans": ["a", "b"]}]
+    assert split["collaboration_retained_by_kind"] == {"union": 0.5} and split["compliant"]
+    rules = NO_FLOOR.with_changes(keep_together=("union",))
+    judged = evaluate(by_codes(t, "abbb"), rules, ties).summary
+    assert not judged["compliant"]
+    assert judged["violations"] == ['union "Unione Alfa" (M1, M2) is split between plans a (M1), b (M2); '
+                                    'keep_together = ["union"] keeps it in one plan']
+    whole = evaluate(by_codes(t, "aabb"), rules, ties).summary
+    assert whole["unions_split"] == 0 and whole["unions_split_list"] == [] and whole["compliant"]
+
+
+def test_the_example_status_quo_by_kind_of_tie(lombardy):
+    frame = pd.read_csv(data_file("status_quo_example.csv"), dtype=str)
+    part = lombardy.subset(frame["municipality_code"])
+    plan = Plan.from_csv(data_file("status_quo_example.csv"), part)
+    s = evaluate(plan, status_quo=plan).summary
+    kinds = s["collaboration_by_kind"]
+    assert set(kinds) == {"current_plan", "labour_market", "union"}
+    assert (kinds["union"]["weight"], kinds["current_plan"]["weight"], kinds["labour_market"]["weight"]) == (3, 2, 1)
+    assert kinds["current_plan"]["retained"] == 1.0  # the status quo keeps every same-plan tie
+    # independent count of the union ties among the example's municipalities, and of those it splits
+    unions = pd.read_csv(data_file("unions.csv"), dtype=str)
+    unions = unions[unions["municipality_code"].isin(set(frame["municipality_code"]))]
+    pairs = {p for _, m in unions.groupby("union_id")["municipality_code"]
+             for p in itertools.combinations(sorted(m), 2)}
+    plan_of = frame.set_index("municipality_code")["plan_id"]
+    cut = [p for p in pairs if plan_of[p[0]] != plan_of[p[1]]]
+    assert kinds["union"]["total"] == 3 * len(pairs) and kinds["union"]["kept"] == 3 * (len(pairs) - len(cut))
+    linked = nx.Graph(list(pairs))
+    split = [c for c in nx.connected_components(linked) if plan_of[sorted(c)].nunique() > 1]
+    assert s["unions_split"] == len(split) == len(s["unions_split_list"])

@@ -2,8 +2,10 @@
 
 import re
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+from pyproj import Geod
 from shapely.geometry import Point, Polygon
 
 from lombardy_districts.cli import main
@@ -40,11 +42,16 @@ def test_good_files_work_from_the_cli(tmp_path, capsys):
     assert '"municipalities": 4' in out and '"population": 160000' in out and '"components": 1' in out
 
 
-def test_geographic_crs_is_reprojected(tmp_path):
+def test_geographic_crs_is_projected_to_an_equal_area_crs_on_the_data(tmp_path):
     poly, csv = _files(tmp_path, crs="EPSG:4326")
     gdf = read_municipalities(poly, csv)
-    assert gdf.crs.to_epsg() == 32632
-    assert gdf["area_km2"].round(2).tolist() == [1.0] * 4
+    assert gdf.crs.coordinate_operation.method_name == "Lambert Azimuthal Equal Area"
+    assert gdf.attrs["area_crs"].startswith("Lambert Azimuthal Equal Area centred on ")
+    # the squares are 1 km2 in UTM 32N, whose scale is 1.0027 so far from its meridian: 0.995 km2 on Earth
+    geod = Geod(ellps="WGS84")
+    truth = [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in gpd.read_file(poly).geometry]
+    assert gdf["area_km2"].tolist() == pytest.approx(truth, rel=1e-4)
+    assert "WGS 84" in gdf.attrs["source_crs"]  # outputs go back to the file's CRS
 
 
 def test_population_in_the_polygon_file_and_custom_columns(tmp_path):
@@ -63,7 +70,6 @@ def test_population_in_the_polygon_file_and_custom_columns(tmp_path):
          r"codes not in munis.geojson: 999999"),
         (lambda p: p.assign(population=["40000", "many", "1", "2"]), r"population is not a number for 000002='many'"),
         (lambda p: p.assign(population=[40_000, -5, 1, 2]), r"negative population for 000002=-5"),
-        (lambda p: p.assign(population=[40_000, 2.5, 1, 2]), r"population must be whole numbers; codes 000002"),
         (lambda p: pd.concat([p, p.iloc[[0]]]), r"duplicate municipality codes 000001"),
         (lambda p: p.rename(columns={"population": "inhabitants"}), r"missing column\(s\) \['population'\]"),
     ],
@@ -149,3 +155,15 @@ def test_unreadable_files(tmp_path, capsys):
     code, _, err = _run(capsys, "--municipalities", poly, "--population", empty)
     assert code == 2 and "is not a readable CSV" in err
 
+
+
+def test_fractional_population_is_rounded_and_said(tmp_path, caplog):
+    poly, _ = _files(tmp_path)
+    csv = tmp_path / "pop.csv"
+    pd.DataFrame({"code": [f"{i:06d}" for i in range(1, 5)], "population": [40_000.4, 2.5, 1, 3.5]}).to_csv(
+        csv, index=False)
+    with caplog.at_level("WARNING"):
+        gdf = read_municipalities(poly, csv)
+    assert gdf["population"].tolist() == [40_000, 2, 1, 4]  # halves to even
+    assert ("3 fractional population value(s) rounded to whole inhabitants (000001=40000.4, 000002=2.5, "
+            "000004=3.5); the total changes by -0.40 to 40,007") in caplog.text

@@ -5,8 +5,11 @@ Run from the repository root with the package installed (``pip install -e .``)::
     python data/scripts/build.py --sources ../shared/data/sources
 
 Writes ``data/lombardy_2023.csv`` (Lombardy, 1,504 municipalities, every attribute
-crosswalked to 2023 codes) and ``data/italy_attributes.csv`` (every Italian 2023 code
-with the attributes whose source code still exists in 2023; used for other regions).
+crosswalked to 2023 codes, plus the health protection agency, ``ats``) and
+``data/italy_attributes.csv`` (every Italian 2023 code with the attributes whose source code
+still exists in 2023; used for other regions), then ``data/unions.csv``
+(``build_unions.py``) and ``data/status_quo_example.csv`` with
+``data/ambiti_other_groups.csv`` (``build_status_quo.py``), which read the new table.
 The package reads only these outputs, never the sources.
 """
 
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import build_status_quo
+import build_unions
 import pandas as pd
 
 from lombardy_districts.io.embedded import italy_municipalities
@@ -24,6 +29,9 @@ LOMBARDY = 3
 ZONES = {1: "inland mountain", 2: "coastal mountain", 3: "inland hill", 4: "coastal hill", 5: "plain"}
 MOUNTAIN = {"Totalmente montano": "totally", "Parzialmente montano": "partly", "Non montano": "not"}
 DEGURBA = {"Elevato": 1, "Medio": 2, "Basso": 3}
+# ATS ids of ats_membership_2023.csv -> the short name written in the ``ats`` column
+ATS = {"ats_bergamo": "Bergamo", "ats_brescia": "Brescia", "ats_brianza": "Brianza", "ats_insubria": "Insubria",
+       "ats_milano": "Milano", "ats_montagna": "Montagna", "ats_padana": "Val Padana", "ats_pavia": "Pavia"}
 
 
 def _majority(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -88,6 +96,28 @@ def _attributes(sources: Path, codes_2023: set[str], crosswalk: pd.Series) -> pd
     return out
 
 
+def _ats(sources: Path, table: pd.DataFrame) -> pd.Series:
+    """Short ATS name per 2023 code; stops unless the source lists exactly the table's municipalities."""
+    ats = pd.read_csv(sources / "ats_membership_2023.csv", dtype=str).set_index("municipality_code")
+    problems = []
+    codes = set(table["code"])
+    if ats.index.duplicated().any():
+        problems.append(f"codes listed twice: {sorted(set(ats.index[ats.index.duplicated()]))}")
+    if set(ats.index) != codes:
+        problems.append(f"codes only in the ATS list: {sorted(set(ats.index) - codes)}; "
+                        f"only in the table: {sorted(codes - set(ats.index))}")
+    unknown = sorted(set(ats["ats_id"]) - set(ATS))
+    if unknown:
+        problems.append(f"unknown ATS ids {unknown}; known: {sorted(ATS)}")
+    names = table.set_index("code")["name"]
+    differ = [c for c in ats.index if c in names.index and ats.at[c, "name"] != names[c]]
+    if differ:
+        problems.append(f"names differ from the table for {differ[:10]}")
+    if problems:
+        raise SystemExit("ats_membership_2023.csv does not fit the table:\n  " + "\n  ".join(problems))
+    return table["code"].map(ats["ats_id"].map(ATS))
+
+
 def build(sources: Path, out: Path = HERE) -> None:
     """Write both tables into ``out`` from the sources folder."""
     gdf = italy_municipalities()
@@ -102,6 +132,7 @@ def build(sources: Path, out: Path = HERE) -> None:
     lom_attr = _attributes(sources, set(lom.index), crosswalk)
     table = lom.join(lom_attr).rename_axis("code").reset_index()
     table = table[columns + ["altimetric_zone", "mountain_status", "degurba", "labour_market_area"]]
+    table["ats"] = _ats(sources, table)
     table["area_km2"] = table["area_km2"].round(4)
     table["density"] = table["density"].round(2)
     missing = table[table.isna().any(axis=1)]
@@ -116,9 +147,13 @@ def build(sources: Path, out: Path = HERE) -> None:
     nat.to_csv(out / "italy_attributes.csv", index=False)
     print(f"Lombardy: {len(table)} municipalities, {int(table['population'].sum()):,} inhabitants")
     print(f"Other regions: {len(nat)} municipalities with attributes")
+    build_unions.build(sources, out)
+    build_status_quo.build(sources, out)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, default=HERE.parent.parent / "shared" / "data" / "sources")
-    build(parser.parse_args().sources)
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write to (default: data/)")
+    args = parser.parse_args()
+    build(args.sources, args.out)

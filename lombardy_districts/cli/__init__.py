@@ -1,7 +1,10 @@
 """Command line: ``lombardy-districts COMMAND ...``, the only layer that knows argparse.
 
 Each command module has ``register(subparsers)``, which adds a sub-parser and sets
-``run=func`` with ``func(args) -> int``.
+``run=func`` with ``func(args) -> int``. Exit codes: 0 done; 1 done, but no plan was found (or a
+sweep scenario failed); 2 bad input (one ``error:`` line per problem); 3 an output could not be
+written (a full disk, no permission, a folder in use by another run), the previous files intact;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 
 from lombardy_districts.cli import evaluate, frontier, maps, propose, sweep
 from lombardy_districts.cli.options import add_data_options, data_options
-from lombardy_districts.errors import GraphError, InfeasibleError, InputError
+from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
 from lombardy_districts.model.summary import summarize
 from lombardy_districts.workflows.inputs import load
 
@@ -31,17 +34,29 @@ def _run_data(args: argparse.Namespace) -> int:
 
 def _print_summary(s: dict) -> None:
     print(f"{s['region']}: {s['municipalities']:,} municipalities, {s['population']:,} inhabitants, "
-          f"{s['area_km2']:,.0f} km2")
-    print(f"contiguity ({s['contiguity']}): {s['contiguity_edges']:,} edges, {s['components']} component(s), "
-          f"{len(s['bridges'])} bridge(s)")
+          f"{s['area_km2']:,.0f} km2 (areas: {s['areas']})")
+    print(f"codes: {s['ids']}")
+    print(f"contiguity ({s['contiguity']}, snapping tolerance {s['snap_m']:g} m): {s['contiguity_edges']:,} edges, "
+          f"{s['components']} component(s), {len(s['bridges'])} bridge(s)")
     for b in s["bridges"]:
         print(f"  bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart")
+    for o in s["overlaps"]:
+        print(f"  overlap, not counted as neighbours: {o['a_name']} ({o['a']}) - {o['b_name']} ({o['b']}), "
+              f"{o['area_m2']:,.4g} m2")
+    if s["bridges"]:
+        print("  a bridge joins parts that share no boundary; plans may use it (see the README's contiguity rule). "
+              "If these are digitising gaps, try --snap METRES or --contiguity queen")
     labels = {"degurba": {"1": "1 densely populated", "2": "2 intermediate", "3": "3 thinly populated"}}
     for key, title in (("altimetric_zone", "altimetric zone"), ("mountain_status", "legal mountain status"),
                        ("degurba", "degree of urbanisation"), ("province", "province")):
+        if not s[key]:
+            continue  # the data has no such column (user data from outside Italy, say)
         counts = ", ".join(f"{labels.get(key, {}).get(k, k)}: {v:,}" for k, v in s[key].items())
         print(f"{title}: {counts}")
-    print(f"local labour market areas (ISTAT SLL 2011): {s['labour_market_areas']}")
+    if not s["mountain_status"]:
+        print("legal mountain status: none in the data (no plan is classed mountain)")
+    if s["labour_market_areas"] is not None:
+        print(f"local labour market areas (ISTAT SLL 2011): {s['labour_market_areas']}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except OutputError as exc:  # a file or folder that cannot be written; nothing good was lost
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except FileNotFoundError as exc:
         print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2

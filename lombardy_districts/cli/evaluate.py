@@ -1,6 +1,6 @@
 """The ``evaluate`` command: score any grouping of municipalities and print its scorecard.
 
-``lombardy-districts evaluate PLAN.csv [--status-quo SQ.csv] [--rules R.toml]
+``lombardy-districts evaluate PLAN.csv [--status-quo SQ.csv] [--rules R.toml] [--floor N]
 [--collaboration E.csv] [--collaboration-weight KIND=W] [--json OUT.json] [--csv OUT.csv]``
 plus the data options and the selection options (``--province``, ``--select``,
 ``--within-status-quo``).
@@ -35,12 +35,14 @@ def register(subparsers) -> None:
     parser.add_argument("--status-quo", metavar="SQ.csv",
                         help="the current plan, to measure how much the plan changes it")
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    parser.add_argument("--floor", type=int, metavar="N",
+                        help="replace every class floor with N inhabitants (as propose --floor N)")
     add_collaboration_options(parser)
     parser.add_argument("--json", metavar="OUT.json", help="write the whole scorecard as JSON")
     parser.add_argument("--csv", metavar="OUT.csv", help="write the table of plans as CSV")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="write the dissolved area plans with their scores to --out: gpkg (plans.gpkg, "
-                             "EPSG:32632), geojson (plans.geojson, EPSG:4326)")
+                             "in the CRS of the municipalities' file), geojson (plans.geojson, EPSG:4326)")
     parser.add_argument("--out", metavar="DIR", help="folder for the --format files (created if needed)")
     add_data_options(parser)
     add_selection_options(parser)
@@ -93,6 +95,12 @@ def print_scorecard(card: Scorecard) -> None:
         print("collaboration kept: no collaboration edges")
     else:
         print(f"collaboration kept: {retained:.1%} of {s['collaboration_total']:g} ({kinds})")
+    if s.get("unions_split_list"):
+        shown = "; ".join(f"{u['union']} ({', '.join(u['municipalities'][:4])}"
+                          f"{' ...' if len(u['municipalities']) > 4 else ''}) between {', '.join(u['plans'])}"
+                          for u in s["unions_split_list"][:5])
+        more = f"; and {s['unions_split'] - 5} more" if s["unions_split"] > 5 else ""
+        print(f"unions of municipalities split: {s['unions_split']}: {shown}{more}")
     if s["ties_broken"]:
         ties = "; ".join(f"{t['name_a']} - {t['name_b']} ({t['weight']:g})" for t in s["ties_broken"][:5])
         print(f"strongest ties broken: {ties}")
@@ -100,6 +108,7 @@ def print_scorecard(card: Scorecard) -> None:
         print(f"change from the status quo: {_count(s['municipalities_moved'], 'municipality', 'municipalities')} "
               f"moved ({s['population_moved']:,} inhabitants), {_count(s['plans_merged'], 'plan')} formed by "
               f"merging, {_count(s['plans_split'], 'status quo plan')} split")
+    print_bridges(s["bridges"])
     for line in s["violations"]:
         print(f"violation: {line}")
     print(f"note: {s['collaboration_note']}")
@@ -108,3 +117,16 @@ def print_scorecard(card: Scorecard) -> None:
 def _count(n: int, one: str, many: str | None = None) -> str:
     """``1 plan``, ``2 plans``."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def print_bridges(bridges: list[dict]) -> None:
+    """One line per bridge (a join of parts that share no boundary) and the plan relying on it."""
+    if not bridges:
+        return
+    for b in bridges:
+        where = f"inside plan {b['plan_id']}" if b["plan_id"] is not None else "between two plans"
+        print(f"bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart, "
+              f"{where}")
+    print(f"note: {_count(len(bridges), 'bridge')} joined parts of the territory that share no boundary; a plan "
+          "holding one is contiguous only through it. If they are digitising gaps or slivers, try --snap METRES "
+          "or --contiguity queen")

@@ -18,6 +18,8 @@ from lombardy_districts.cli.options import (
     add_solver_options,
     problem_and_solver,
 )
+from lombardy_districts.io.output_folder import OutputFolder
+from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, number_problem
 from lombardy_districts.workflows.frontier import (
     FULL_RANGE_POINTS,
     METHODS,
@@ -66,10 +68,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the frontier, print it as a table, write the files."""
     problems = []
-    if args.budget is not None and not args.budget >= 0:
-        problems.append(f"--budget {args.budget:g}: must be a number of seconds >= 0 (0: greedy points only)")
-    if args.step is not None and args.step < 1:
-        problems.append(f"--step {args.step}: must be a whole number >= 1 (1 computes every point)")
+    if args.budget is not None and (bad := number_problem("--budget", args.budget, 0, MAX_SECONDS, whole=False,
+                                                          unit=" of seconds")):
+        problems.append(bad.replace(" = ", " ", 1) + " (0: greedy points only)")
+    if args.step is not None and (bad := number_problem("--step", args.step, 1, MAX_PLANS, whole=True)):
+        problems.append(bad.replace(" = ", " ", 1) + " (1 computes every point)")
     problem, options = problem_and_solver(args, problems)
     print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
           f"most plans by {args.solver}, then fewer plans by method {args.method} (time limit "
@@ -81,8 +84,11 @@ def run(args: argparse.Namespace) -> int:
               f"{'-' if kept is None else f'{kept:.1%}'} collaboration retained ({info['proof']}, "
               f"{info['method']}) {info['elapsed']:.0f} s", file=sys.stderr)
 
-    points = frontier(problem, options, method=args.method, budget=args.budget, step=args.step, progress=progress)
-    written = write_frontier(points, args.out, problem=problem, maps=args.maps)
+    # checked and locked before the search: a folder that cannot be written fails now, not after it
+    with OutputFolder(args.out, marker="frontier.csv") as out:
+        points = frontier(problem, options, method=args.method, budget=args.budget, step=args.step,
+                          progress=progress)
+        written = write_frontier(points, out, problem=problem, maps=args.maps)
     print(frontier_table(points).to_string(index=False))
     print("written: " + ", ".join(str(p) for p in written.values()))
     return 0

@@ -20,6 +20,8 @@ from lombardy_districts.cli.options import (
     add_selection_options,
     read_command_inputs,
 )
+from lombardy_districts.maps.display import MAX_TOLERANCE_M
+from lombardy_districts.model.options import number_problem
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ def register(subparsers) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
+    parser.add_argument("--floor", type=int, metavar="N",
+                        help="replace every class floor with N inhabitants (as propose --floor N)")
     parser.add_argument("--plan-column", default="plan_id", help="plan id column of the CSV files (default plan_id)")
     parser.add_argument("--tolerance", metavar="METRES", type=float, default=150.0,
                         help="simplify borders by this many metres for display only (default 150; 0 keeps all)")
@@ -71,8 +75,8 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     if output.is_dir() or not output.parent.exists():
         problems.append(f"output {output}: its folder does not exist or it is a folder; "
                         "give a file path such as out/map.html in an existing folder")
-    if args.tolerance < 0:
-        problems.append(f"--tolerance {args.tolerance}: must be a distance in metres >= 0")
+    if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
+        problems.append(bad.replace(" = ", " ", 1))
     return read_command_inputs(args, paths, problems)
 
 

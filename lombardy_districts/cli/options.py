@@ -12,10 +12,12 @@ import argparse
 import math
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import DEFAULT_SNAP_M
 from lombardy_districts.model.options import (
     CONTIGUITY,
     DEFAULT_SOLVER,
     DEFAULT_TIME_LIMIT,
+    MAX_WEIGHT,
     MODES,
     OBJECTIVES,
     DataOptions,
@@ -41,6 +43,10 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                        help="population column of the CSV (default population)")
     group.add_argument("--contiguity", choices=CONTIGUITY, default="rook",
                        help="rook: shared boundary line (default); queen: a shared point is enough")
+    group.add_argument("--snap", type=float, default=DEFAULT_SNAP_M, metavar="METRES",
+                       help=f"snapping tolerance for contiguity (default {DEFAULT_SNAP_M:g} m): gaps and overlapping "
+                            "slivers narrower than this are closed; raise it for data digitised with slivers, "
+                            "0 for exact contiguity")
     group.add_argument("--cache-dir", metavar="DIR",
                        help="where the contiguity graph is cached (default ~/.cache/lombardy-districts)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the graph cache")
@@ -50,7 +56,7 @@ def data_options(args: argparse.Namespace) -> DataOptions:
     """The ``DataOptions`` of ``add_data_options``."""
     return DataOptions(region=args.region, municipalities=args.municipalities, population=args.population,
                        code_column=args.code_column, name_column=args.name_column,
-                       population_column=args.population_column, contiguity=args.contiguity,
+                       population_column=args.population_column, contiguity=args.contiguity, snap=args.snap,
                        cache=False if args.no_cache else (args.cache_dir or True))
 
 
@@ -83,14 +89,16 @@ def add_collaboration_options(parser: argparse.ArgumentParser) -> None:
     """``--collaboration FILE`` and repeatable ``--collaboration-weight KIND=W``."""
     parser.add_argument("--collaboration", metavar="E.csv",
                         help="your collaboration edges code_a,code_b,weight,kind, added to the default ones "
-                             "(labour market areas, and same current plan with --status-quo)")
+                             "(union: same union of municipalities; labour_market: neighbours in the same labour "
+                             "market area; current_plan: neighbours in the same plan of --status-quo)")
     parser.add_argument("--collaboration-weight", metavar="KIND=W", action="append", default=[],
-                        help="multiply the weights of one kind of edge by W (repeatable; 0 ignores the kind), "
+                        help="set the weight of one kind of tie to W (repeatable; 0 ignores the kind; defaults "
+                             "in data/collaboration.toml: union 3, current_plan 2, labour_market 1, others 1), "
                              "e.g. --collaboration-weight labour_market=0.5")
 
 
 def collaboration_weights(args: argparse.Namespace, problems: list[str]) -> dict[str, float]:
-    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (finite, >= 0)."""
+    """``--collaboration-weight KIND=W`` items as ``{kind: weight}`` (from 0 to ``MAX_WEIGHT``)."""
     return _pairs(args.collaboration_weight, "--collaboration-weight", "KIND=W, e.g. labour_market=0.5", problems)
 
 
@@ -103,8 +111,8 @@ def _pairs(items, option: str, shape: str, problems: list[str], allowed=None, no
             value = float(raw) if sep and name else math.nan
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
-            problems.append(f"{option} {item!r} must look like {shape}, with a finite number >= 0")
+        if not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
+            problems.append(f"{option} {item!r} must look like {shape}, with a number from 0 to {MAX_WEIGHT:,}")
         elif allowed is not None and name not in allowed:
             problems.append(f"{option} {item!r}: unknown {noun} {name!r}; allowed: {', '.join(allowed)}")
         else:
@@ -183,7 +191,11 @@ def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], 
     data = data_options(args)
     part = selection(args, problems)
     weights = collaboration_weights(args, problems)
-    return read_inputs(data, part, plans, rules=args.rules, collaboration=args.collaboration,
+    floor = getattr(args, "floor", None)
+    if floor is not None and floor < 0:
+        problems.append(f"--floor {floor}: must be a whole number of inhabitants >= 0")
+        floor = None
+    return read_inputs(data, part, plans, rules=args.rules, floor=floor, collaboration=args.collaboration,
                        collaboration_weights=weights, plan_column=getattr(args, "plan_column", "plan_id"),
                        problems=problems)
 

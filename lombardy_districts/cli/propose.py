@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from lombardy_districts.cli.evaluate import print_scorecard
 from lombardy_districts.cli.options import (
@@ -22,8 +21,9 @@ from lombardy_districts.cli.options import (
     problem_and_solver,
 )
 from lombardy_districts.cli.progress import ProgressLine
+from lombardy_districts.io.output_folder import OutputFolder
 from lombardy_districts.workflows.export import parse_formats
-from lombardy_districts.workflows.propose import solve
+from lombardy_districts.workflows.propose import MARKER, solve
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-map", action="store_true", help="do not write map.html")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="also write the dissolved area plans with their scores: gpkg (DIR/plans.gpkg, "
-                             "EPSG:32632), geojson (DIR/plans.geojson, EPSG:4326)")
+                             "in the CRS of the municipalities' file), geojson (DIR/plans.geojson, EPSG:4326)")
     add_collaboration_options(parser)
     add_data_options(parser)
     add_selection_options(parser)
@@ -52,16 +52,19 @@ def run(args: argparse.Namespace) -> int:
     """Solve, print the scorecard, write the outputs. Exit 1 when no plan was found."""
     formats = parse_formats(args.format)
     problem, options = problem_and_solver(args)
-    Path(args.out).mkdir(parents=True, exist_ok=True)  # fail now, not after the solve
-    print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
-          f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
-          f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""), file=sys.stderr)
-    progress = ProgressLine()
-    try:
-        proposal = solve(problem, options, progress=progress)
-    finally:
-        progress.close()
-    written = proposal.write(args.out, maps=not args.no_map, formats=formats)
+    # checked and locked before the solve: a folder that cannot be written fails now, not after it
+    with OutputFolder(args.out, marker=MARKER) as out:
+        print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
+              f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
+              f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""),
+              file=sys.stderr)
+        _print_bridges(problem.territory.graph)
+        progress = ProgressLine()
+        try:
+            proposal = solve(problem, options, progress=progress)
+        finally:
+            progress.close()
+        written = proposal.write(out, maps=not args.no_map, formats=formats)
     r = proposal.result
     bound = f", bound {r.bound:g}" if r.bound is not None else ""
     gap = f", gap {r.gap:.1%}" if r.gap is not None else ""
@@ -76,3 +79,15 @@ def run(args: argparse.Namespace) -> int:
     print_scorecard(proposal.scorecard)
     print("written: " + ", ".join(str(p) for p in written.values()))
     return 0
+
+
+def _print_bridges(graph) -> None:
+    """Say which parts of the territory only a bridge joins (they share no boundary)."""
+    if not graph.graph.get("bridges"):
+        return
+    joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)"
+                      for a, b in graph.graph["bridges"][:10])
+    more = f" and {len(graph.graph['bridges']) - 10} more" if len(graph.graph["bridges"]) > 10 else ""
+    print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
+          f"needs {len(graph.graph['bridges'])} bridge(s) between parts that share no boundary: {joins}{more}",
+          file=sys.stderr)

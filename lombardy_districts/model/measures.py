@@ -5,7 +5,8 @@ copies for their searches, and the tests require those copies to agree with the 
 
 - **Number of plans**: distinct plan ids.
 - **Cut edges**: contiguity edges (bridges included) whose two municipalities are in different plans.
-- **Collaboration kept**: the weight of collaboration ties whose two municipalities share a plan.
+- **Collaboration kept**: the weight of collaboration ties whose two municipalities share a plan;
+  by kind of tie (union, current plan, labour market, ...), the same sum over that kind's ties.
 - **Class of a plan**: *mountain* when more than ``mountain_area_share`` of its area lies in
   municipalities of a counted mountain status; otherwise *high density* at or above
   ``high_density_min`` inhabitants per km2; otherwise *low density* at or below ``low_density_max``;
@@ -54,6 +55,17 @@ def ties_kept(assignment: pd.Series, edges: pd.DataFrame) -> np.ndarray:
 def collaboration_kept(assignment: pd.Series, edges: pd.DataFrame) -> float:
     """Weight of the collaboration edges (``code_a, code_b, weight``) kept inside plans."""
     return float(edges["weight"].astype(float)[ties_kept(assignment, edges)].sum())
+
+
+def collaboration_by_kind(assignment: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of tie (index ``kind``, sorted): ``total`` weight and the weight ``kept`` inside plans.
+
+    ``edges`` has columns ``code_a, code_b, weight, kind``; kept means ``ties_kept``.
+    """
+    weight = edges["weight"].astype(float)
+    frame = pd.DataFrame({"kind": edges["kind"].astype(str), "total": weight,
+                          "kept": weight.where(ties_kept(assignment, edges), 0.0)})
+    return frame.groupby("kind")[["total", "kept"]].sum()
 
 
 def area_units(area_km2) -> np.ndarray:

@@ -10,23 +10,49 @@
 Each is a frozen dataclass that checks its values when built; ``from_mapping`` builds one from a
 dict (a scenario table, say) and rejects unknown keys with a message naming the key and the allowed
 ones. Every problem is reported at once as an ``InputError``.
+
+Every number has an allowed range (the ``MAX_*`` limits below), checked by ``number_problem``
+wherever a number enters: here, in rules files (``rules.Rules``), collaboration files, user
+populations (``Territory``) and the command line. Within these limits the solvers' integer
+arithmetic cannot overflow.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Self
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import DEFAULT_SNAP_M
 
 MODES = ("scratch", "merge", "repair")
 OBJECTIVES = ("max-plans", "collaboration", "disruption", "compact")
 CONTIGUITY = ("rook", "queen")
 DEFAULT_SOLVER = "cpsat"
 DEFAULT_TIME_LIMIT = 60.0
+
+MAX_POPULATION = 1_000_000_000
+"""Largest floor or ceiling, and largest population of a territory, in inhabitants."""
+MAX_DENSITY = 100_000
+"""Largest density cut-off of the class rule, in inhabitants per km2."""
+MAX_WEIGHT = 1_000_000
+"""Largest objective weight, collaboration weight or weight of a kind of collaboration tie."""
+MAX_SECONDS = 1_000_000
+"""Longest time limit or budget, in seconds (about 11.5 days)."""
+MAX_SEED = 2**31 - 1
+"""Largest seed (CP-SAT takes a 32-bit seed)."""
+MAX_WORKERS = 128
+"""Most solver threads."""
+MAX_JOBS = 64
+"""Most scenarios run at the same time."""
+MAX_PLANS = 1_000_000
+"""Largest bound on the number of area plans."""
+MAX_SNAP_M = 10_000
+"""Largest snapping tolerance of the contiguity graph, in metres."""
 
 
 class _Options:
@@ -58,13 +84,20 @@ def _raise(problems: list[str], where: str) -> None:
         raise InputError(problems)
 
 
-def _number(value, low: float, *, whole: bool, above: bool = False) -> bool:
-    """Whether ``value`` is a finite number >= ``low`` (> ``low`` when ``above``), whole if asked."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if not math.isfinite(value) or (whole and value != int(value)):
-        return False
-    return value > low if above else value >= low
+def number_problem(name: str, value, low: float, high: float, *, whole: bool, unit: str = "",
+                   above: bool = False) -> str | None:
+    """None when ``value`` is a finite number in range, else the message saying what is allowed.
+
+    The range is ``low <= value <= high`` (``low < value`` when ``above``); ``whole`` asks for a
+    whole number; ``unit`` names what is counted (" of inhabitants", " of seconds").
+    """
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+    ok = ok and (not whole or value == int(value)) and (value > low if above else value >= low) and value <= high
+    if ok:
+        return None
+    kind = "a whole number" if whole else "a number"
+    span = f"above {low:,} and at most {high:,}" if above else f"from {low:,} to {high:,}"
+    return f"{name} = {value!r}: must be {kind}{unit} {span}"
 
 
 def _strings(value) -> tuple[str, ...]:
@@ -85,7 +118,9 @@ class DataOptions(_Options):
     ``municipalities`` (a GeoPackage, GeoJSON or Shapefile) and ``population`` (a CSV), your own
     data is used instead, its columns named by ``code_column``, ``name_column`` and
     ``population_column``. ``contiguity`` is ``rook`` (a shared boundary line) or ``queen`` (a shared
-    point is enough). ``cache``: True for the default graph cache folder, False for none, or a folder.
+    point is enough); ``snap`` is the snapping tolerance in metres (gaps and overlapping slivers
+    narrower than this are closed; see ``io.graph.contiguity_graph``). ``cache``: True for the
+    default graph cache folder, False for none, or a folder.
     """
 
     region: str = "lombardia"
@@ -95,6 +130,7 @@ class DataOptions(_Options):
     name_column: str = "name"
     population_column: str = "population"
     contiguity: str = "rook"
+    snap: float = DEFAULT_SNAP_M
     cache: bool | str | Path = True
     _what = "data"
 
@@ -111,6 +147,8 @@ class DataOptions(_Options):
                 problems.append(f"{name} = {value!r}: must be a non-empty string")
         if not isinstance(self.cache, bool | str | Path):
             problems.append(f"cache = {self.cache!r}: must be true, false or a folder")
+        if bad := number_problem("snap", self.snap, 0, MAX_SNAP_M, whole=False, unit=" of metres"):
+            problems.append(f"{bad} (default {DEFAULT_SNAP_M:g}; 0 for exact contiguity)")
         _raise(problems, "data")
 
 
@@ -194,29 +232,37 @@ class ProblemOptions(_Options):
                 problems.append(f"objectives = {self.objectives!r}: allowed objectives: {', '.join(OBJECTIVES)} "
                                 "(a list or a comma-separated string)")
             object.__setattr__(self, "objectives", objectives)
-        problems += _weights_problems("weights", self.weights, OBJECTIVES)
-        problems += _weights_problems("collaboration_weights", self.collaboration_weights, None)
-        if self.floor is not None and not _number(self.floor, 0, whole=True):
-            problems.append(f"floor = {self.floor!r}: must be a whole number of inhabitants >= 0")
+        problems += weights_problems("weights", self.weights, OBJECTIVES)
+        problems += weights_problems("collaboration_weights", self.collaboration_weights, None)
+        if self.floor is not None:
+            problems += _some(number_problem("floor", self.floor, 0, MAX_POPULATION, whole=True,
+                                             unit=" of inhabitants"))
         for name in ("min_plans", "max_plans"):
             value = getattr(self, name)
-            if value is not None and not _number(value, 1, whole=True):
-                problems.append(f"{name} = {value!r}: must be a whole number of area plans >= 1")
+            if value is not None:
+                problems += _some(number_problem(name, value, 1, MAX_PLANS, whole=True, unit=" of area plans"))
         if not problems and self.weights:
             object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
         _raise(problems, "problem")
 
 
-def _weights_problems(name: str, value, allowed) -> list[str]:
+def weights_problems(name: str, value, allowed) -> list[str]:
+    """Problems of a table of weights (``name.key = w``): each a finite number from 0 to ``MAX_WEIGHT``.
+
+    ``allowed`` lists the keys allowed (None: any).
+    """
     if value is None or (name == "collaboration_weights" and value == {}):
         return []
     if not isinstance(value, Mapping) or not value:
         return [f"{name} = {value!r}: must be a table of name = number, e.g. {{ collaboration = 2.0 }}"]
-    out = [f"{name}.{k} = {w!r}: must be a finite number >= 0" for k, w in value.items()
-           if not _number(w, 0, whole=False)]
+    out = [p for k, w in value.items() if (p := number_problem(f"{name}.{k}", w, 0, MAX_WEIGHT, whole=False))]
     if allowed is not None:
         out += [f"{name}: unknown objective {k!r}; allowed: {', '.join(allowed)}" for k in value if k not in allowed]
     return out
+
+
+def _some(problem: str | None) -> list[str]:
+    return [] if problem is None else [problem]
 
 
 @dataclass(frozen=True)
@@ -245,14 +291,16 @@ class SolverOptions(_Options):
         if not isinstance(self.solver, str) or not self.solver:
             problems.append(f"solver = {self.solver!r}: must be a solver name such as cpsat, heuristic, pulp")
         if self.time_limit is not None:
-            if not _number(self.time_limit, 0, whole=False, above=True):
-                problems.append(f"time_limit = {self.time_limit!r}: must be a number of seconds > 0")
+            problem = number_problem("time_limit", self.time_limit, 0, MAX_SECONDS, whole=False, above=True,
+                                     unit=" of seconds")
+            if problem:
+                problems.append(problem)
             else:
                 object.__setattr__(self, "time_limit", float(self.time_limit))
-        if not _number(self.seed, 0, whole=True):
-            problems.append(f"seed = {self.seed!r}: must be a whole number >= 0")
-        if self.workers is not None and not _number(self.workers, 1, whole=True):
-            problems.append(f"workers = {self.workers!r}: must be a whole number >= 1 (solver threads)")
+        problems += _some(number_problem("seed", self.seed, 0, MAX_SEED, whole=True))
+        if self.workers is not None:
+            problems += _some(number_problem("workers", self.workers, 1, MAX_WORKERS, whole=True,
+                                             unit=" of solver threads"))
         if not isinstance(self.deterministic, bool):
             problems.append(f"deterministic = {self.deterministic!r}: must be true or false (true: stop on "
                             "counted work, not on the clock, so a seed always gives the same plan)")

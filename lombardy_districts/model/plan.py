@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.io.files import read_csv_text
+from lombardy_districts.io.files import read_csv_text, write_atomic
+from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.model.together import split_groups, together_groups
 
 
 class Plan:
@@ -54,8 +56,9 @@ class Plan:
             problems.append(f"municipalities assigned more than once: {_few(doubled)}")
         unknown = sorted(set(series.index) - set(codes))
         if unknown:
+            kind = "codes are 2023 ISTAT codes" if territory.istat else "codes are compared as text, exactly as written"
             problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
-                            f"{len(codes):,} municipalities; codes are 2023 ISTAT codes)")
+                            f"{len(codes):,} municipalities; {kind})")
         missing = sorted(set(codes) - set(series.index))
         if missing:
             problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
@@ -79,7 +82,7 @@ class Plan:
     @classmethod
     def from_csv(cls, path, territory: Territory, column: str = "plan_id") -> Plan:
         """Read ``municipality_code,plan_id[,plan_name]`` (other code column names accepted: code)."""
-        frame = read_assignment_csv(path, column)
+        frame = read_assignment_csv(path, column, istat=territory.istat)
         names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
         return cls(
             territory,
@@ -95,9 +98,10 @@ class Plan:
             "plan_name": [self.name(p) for p in self.assignment.values],
         })
 
-    def to_csv(self, path) -> None:
-        """Write ``municipality_code,plan_id,plan_name``."""
-        self.to_frame().to_csv(path, index=False)
+    def to_csv(self, path) -> Path:
+        """Write ``municipality_code,plan_id,plan_name``, atomically (``files.write_atomic``)."""
+        frame = self.to_frame()
+        return write_atomic(path, lambda p: frame.to_csv(p, index=False))
 
     def name(self, plan_id: str) -> str:
         """Readable name of a plan: the given one, else its most populous municipality's name."""
@@ -175,10 +179,13 @@ class Plan:
             {p: nx.is_connected(graph.subgraph(m)) for p, m in self.members.items()}, dtype=bool
         ).reindex(self.plan_ids)
 
-    def violations(self, rules: Rules, status_quo: Plan | None = None) -> list[str]:
+    def violations(self, rules: Rules, status_quo: Plan | None = None,
+                   collaboration: Collaboration | None = None) -> list[str]:
         """Every rule a plan breaks, one readable line each; empty when the plan complies.
 
-        Checks contiguity, floors, the ceiling, hard boundaries and locked municipalities;
+        Checks contiguity, floors, the ceiling, hard boundaries, locked municipalities and, when
+        ``rules.keep_together`` names kinds of tie, that no group those ties join is split
+        (``collaboration``: the ties; when None, ``default_collaboration(territory, status_quo)``);
         with a ``status_quo``, also that each locked plan of ``rules.locked_plans`` is kept
         exactly (its municipalities together and alone).
         """
@@ -202,9 +209,23 @@ class Plan:
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.assignment.index and self.assignment[code] != plan_id:
                 out.append(f"municipality {code} is locked to plan {plan_id} but is in {self.assignment[code]}")
+        if rules.keep_together:
+            if collaboration is None:
+                collaboration = default_collaboration(self.territory, status_quo)
+            out += self.split_violations(rules, collaboration)
         if status_quo is not None:
             out += self._locked_plan_violations(rules, status_quo)
         return out
+
+    def split_violations(self, rules: Rules, collaboration: Collaboration) -> list[str]:
+        """One line per group of ``rules.keep_together`` ties that this plan splits, naming it and its plans."""
+        groups = together_groups(collaboration, rules.keep_together, self.assignment.index)
+        names = self.territory.municipalities["name"]
+        kinds = ", ".join(f'"{k}"' for k in rules.keep_together)
+        return [f"{group.describe(names)} is split between plans "
+                + ", ".join(f"{p} ({self.name(p)})" for p in plans)
+                + f"; keep_together = [{kinds}] keeps it in one plan"
+                for group, plans in split_groups(self.assignment, groups)]
 
     def _locked_plan_violations(self, rules: Rules, status_quo: Plan) -> list[str]:
         out = []
@@ -221,13 +242,18 @@ class Plan:
                            f"its municipalities are now in {_few(sorted(now))}")
         return out
 
-    def is_compliant(self, rules: Rules) -> bool:
+    def is_compliant(self, rules: Rules, collaboration: Collaboration | None = None) -> bool:
         """True when ``violations`` is empty."""
-        return not self.violations(rules)
+        return not self.violations(rules, collaboration=collaboration)
 
 
-def read_assignment_csv(path, column: str = "plan_id") -> pd.DataFrame:
-    """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV; codes become 6-character strings."""
+def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> pd.DataFrame:
+    """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV.
+
+    Codes are text exactly as written (surrounding spaces dropped). With ``istat`` (the embedded
+    Italian data) they must be ISTAT numbers of up to 6 digits and are zero-padded to 6, as
+    spreadsheets drop leading zeros.
+    """
     path = Path(path)
     frame = read_csv_text(path, "plan file")
     code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
@@ -240,17 +266,23 @@ def read_assignment_csv(path, column: str = "plan_id") -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     codes = frame[code_col].fillna("").str.strip()
-    bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
-    if len(bad):
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
-        problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows})")
+    if istat:
+        bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
+        if len(bad):
+            rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
+            problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows})")
+        codes = codes.str.zfill(6)
+    else:
+        empty = frame.index[codes == ""]
+        if len(empty):
+            problems.append(f"{path}: empty {code_col} on rows {', '.join(str(i + 2) for i in empty[:5])}")
     empty = frame[column].isna()
     if empty.any():
         rows = ", ".join(str(i + 2) for i in frame.index[empty][:5])
         problems.append(f"{path}: empty {column} on rows {rows}")
     if problems:
         raise InputError(problems)
-    out = pd.DataFrame({"municipality_code": codes.str.zfill(6), "plan_id": frame[column].str.strip()})
+    out = pd.DataFrame({"municipality_code": codes, "plan_id": frame[column].str.strip()})
     out["plan_name"] = frame["plan_name"].str.strip() if "plan_name" in frame.columns else np.nan
     return out
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.options import MAX_PLANS, number_problem, weights_problems
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.territory import Territory
@@ -68,6 +69,7 @@ class Problem:
         if not self.objectives:
             problems.append(f"at least one objective is needed; allowed: {', '.join(OBJECTIVES)}")
         if self.weights is not None:
+            problems += weights_problems("weights", self.weights, OBJECTIVES)
             extra = set(self.weights) - set(self.objectives)
             if extra:
                 problems.append(f"weights given for objectives not selected: {sorted(extra)}")
@@ -82,8 +84,9 @@ class Problem:
                 problems.append("the status quo does not cover the same municipalities as the territory")
         for name in ("min_plans", "max_plans"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                problems.append(f"{name} = {value!r}: must be a whole number of area plans >= 1")
+            if value is not None and (problem := number_problem(name, value, 1, MAX_PLANS, whole=True,
+                                                                 unit=" of area plans")):
+                problems.append(problem)
         if self.min_plans is not None and self.max_plans is not None and self.min_plans > self.max_plans:
             problems.append(f"min_plans = {self.min_plans} is above max_plans = {self.max_plans}; "
                             "fix: swap or drop one")

@@ -11,27 +11,31 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import MOUNTAIN_STATUSES, data_file
+from lombardy_districts.model.options import MAX_DENSITY, MAX_POPULATION, number_problem
 
 CLASSES = ("standard", "high_density", "mountain", "low_density")
 _SECTIONS = {
     "floors": set(CLASSES),
     "classes": {"mountain_area_share", "mountain_statuses", "high_density_min", "low_density_max"},
     "limits": {"ceiling"},
-    "boundaries": {"hard"},
+    "boundaries": {"hard", "keep_together"},
     "locked": {"municipalities", "plans"},
 }
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Floors per class, the class rule, and optional ceiling, hard boundaries and locks.
+    """Floors per class, the class rule, and optional ceiling, hard boundaries, ties kept whole and locks.
 
     A plan's class is *mountain* when more than ``mountain_area_share`` of its area lies in
     municipalities whose ``mountain_status`` is in ``mountain_statuses``; otherwise
     *high_density* when its density is at least ``high_density_min`` inhabitants per km2,
     *low_density* when at most ``low_density_max``, else *standard* (computed exactly by
     ``measures.ClassRule``). A plan complies when its population is at least the floor of its
-    class (and at most ``ceiling``, if set).
+    class (and at most ``ceiling``, if set). No area plan may hold municipalities with different
+    values of a ``hard_boundaries`` column (e.g. ``ats``), and the municipalities joined by
+    collaboration ties of a ``keep_together`` kind (e.g. ``union``: each union of municipalities)
+    share one area plan.
     """
 
     floors: dict[str, int] = field(
@@ -44,46 +48,56 @@ class Rules:
     low_density_max: float = 150.0
     ceiling: int | None = None
     hard_boundaries: tuple[str, ...] = ()
+    keep_together: tuple[str, ...] = ()
     locked_municipalities: dict[str, str] = field(default_factory=dict)
     locked_plans: tuple[str, ...] = ()
 
     def __post_init__(self):
-        problems = []
-        if set(self.floors) != set(CLASSES):
-            problems.append(f"floors must give exactly {', '.join(CLASSES)}; got {', '.join(self.floors)}")
-        for name, value in self.floors.items():
-            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 0:
-                problems.append(f"floors.{name} = {value!r}: must be a whole number >= 0")
-        if not isinstance(self.mountain_area_share, int | float) or not 0 <= self.mountain_area_share < 1:
-            problems.append(f"classes.mountain_area_share = {self.mountain_area_share!r}: must be in [0, 1)")
+        problems = self._number_problems()
         bad = [s for s in self.mountain_statuses if s not in MOUNTAIN_STATUSES]
         if bad:
             problems.append(f"classes.mountain_statuses has {bad}; allowed: {', '.join(MOUNTAIN_STATUSES)}")
-        for key in ("high_density_min", "low_density_max"):
-            value = getattr(self, key)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                problems.append(f"classes.{key} = {value!r}: must be a number of inhabitants per km2 >= 0")
         if not problems and self.low_density_max >= self.high_density_min:
             problems.append(
                 f"classes.low_density_max ({self.low_density_max}) must be below "
                 f"classes.high_density_min ({self.high_density_min})"
             )
-        if self.ceiling is not None and (
-            not isinstance(self.ceiling, int) or isinstance(self.ceiling, bool) or self.ceiling <= 0
-        ):
-            problems.append(f"limits.ceiling = {self.ceiling!r}: must be a whole number > 0")
-        elif self.ceiling is not None and not problems and self.ceiling < min(self.floors.values()):
+        if self.ceiling is not None and not problems and self.ceiling < min(self.floors.values()):
             problems.append(f"limits.ceiling = {self.ceiling:,} is below every floor (lowest "
                             f"{min(self.floors.values()):,}): no plan could comply. Fix: raise the ceiling.")
         bad = [c for c in self.hard_boundaries if not isinstance(c, str) or not c]
         if bad:
-            problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\"")
-        bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.isdigit() and len(c) == 6)]
+            problems.append(f"boundaries.hard has {bad!r}; must be column names such as \"province\" or \"ats\"")
+        bad = [c for c in self.keep_together if not isinstance(c, str) or not c]
         if bad:
-            problems.append(f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes "
-                            "written as strings, e.g. \"015146\" = \"milano\"")
+            problems.append(f"boundaries.keep_together has {bad!r}; must be kinds of collaboration tie such as "
+                            "\"union\"")
+        bad = [c for c in self.locked_municipalities if not (isinstance(c, str) and c.strip())]
+        if bad:
+            problems.append(f"locked.municipalities has keys {bad!r}; must be municipality codes written as "
+                            "strings, e.g. \"015146\" = \"milano\" (ISTAT codes of 6 digits for the embedded "
+                            "Italian data)")
         if problems:
             raise InputError(problems)
+
+    def _number_problems(self) -> list[str]:
+        """Every number in its allowed range (``options.MAX_POPULATION``, ``MAX_DENSITY``)."""
+        problems = []
+        if set(self.floors) != set(CLASSES):
+            problems.append(f"floors must give exactly {', '.join(CLASSES)}; got {', '.join(self.floors)}")
+        checks = [(f"floors.{name}", value, 0, MAX_POPULATION, True, " of inhabitants")
+                  for name, value in self.floors.items()]
+        checks += [(f"classes.{key}", getattr(self, key), 0, MAX_DENSITY, False, " of inhabitants per km2")
+                   for key in ("high_density_min", "low_density_max")]
+        if self.ceiling is not None:
+            checks.append(("limits.ceiling", self.ceiling, 1, MAX_POPULATION, True, " of inhabitants"))
+        problems += [p for name, value, low, high, whole, unit in checks
+                     if (p := number_problem(name, value, low, high, whole=whole, unit=unit))]
+        share = self.mountain_area_share
+        if number_problem("share", share, 0, 1, whole=False) or share == 1:
+            problems.append(f"classes.mountain_area_share = {share!r}: must be a number from 0 up to, "
+                            "not including, 1 (the share of a plan's area that makes it mountain)")
+        return problems
 
     @classmethod
     def default(cls) -> Rules:
@@ -125,6 +139,7 @@ class Rules:
         classes = raw.get("classes", {})
         locked = raw.get("locked", {})
         hard = _as_list(raw.get("boundaries", {}).get("hard", []))
+        together = _as_list(raw.get("boundaries", {}).get("keep_together", []))
         statuses = _as_list(classes.get("mountain_statuses", list(base.mountain_statuses)))
         municipalities = locked.get("municipalities", {})
         plans = _as_list(locked.get("plans", []))
@@ -143,15 +158,17 @@ class Rules:
             low_density_max=classes.get("low_density_max", base.low_density_max),
             ceiling=raw.get("limits", {}).get("ceiling"),
             hard_boundaries=tuple(hard),
+            keep_together=tuple(together),
             locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
             locked_plans=tuple(str(p) for p in plans),
         )
 
     def with_floor(self, floor: int) -> Rules:
         """The same rules with every class floor replaced by ``floor`` (``--floor N``)."""
-        if not isinstance(floor, int) or floor < 0:
-            raise InputError(f"floor = {floor!r}: must be a whole number of inhabitants >= 0")
-        return replace(self, floors=dict.fromkeys(CLASSES, floor))
+        problem = number_problem("floor", floor, 0, MAX_POPULATION, whole=True, unit=" of inhabitants")
+        if problem:
+            raise InputError(problem)
+        return replace(self, floors=dict.fromkeys(CLASSES, int(floor)))
 
     def with_changes(self, **changes) -> Rules:
         """A copy with some fields replaced (validated again)."""

@@ -6,7 +6,6 @@ all read the same ``Scorecard``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -17,24 +16,40 @@ import pandas as pd
 import shapely
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic, write_json
 from lombardy_districts.model import measures
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
-from lombardy_districts.model.measures import collaboration_kept, ties_kept
+from lombardy_districts.model.measures import collaboration_by_kind, collaboration_kept, ties_kept
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.together import split_groups, together_groups
 
 log = logging.getLogger(__name__)
 
 PLAN_COLUMNS = [
     "plan_id", "name", "municipalities", "population", "area_km2", "density", "class", "floor", "margin",
-    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper",
+    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper", "bridges",
 ]
 COLLABORATION_NOTE = (
-    "labour market areas are a proxy for existing collaboration: two neighbouring municipalities in the same "
-    "ISTAT 2011 local labour market area count as working together. Supply real ties (unions of municipalities, "
-    "mountain communities, consortia) with --collaboration FILE.csv (code_a,code_b,weight,kind)."
+    "ties by kind: union = members of the same union of municipalities (2020 registry or a newer partial list); "
+    "current_plan = neighbours in the same current plan; labour_market = neighbours in the same ISTAT 2011 local "
+    "labour market area, a commuting proxy, not joint work. Default weights union 3, current_plan 2, "
+    "labour_market 1 (data/collaboration.toml; --collaboration-weight KIND=W). Add your own ties (mountain "
+    "communities, consortia) with --collaboration FILE.csv (code_a,code_b,weight,kind)."
+)
+NO_LABOUR_MARKET_NOTE = (
+    "this data has no labour_market_area column (the ISTAT proxy for collaboration exists only for the embedded "
+    "Italian data), so the only ties are those you supply: --collaboration FILE.csv (code_a,code_b,weight,kind), "
+    "and same-current-plan ties with --status-quo."
 )
 TIES_SHOWN = 10
+
+
+def collaboration_note(plan: Plan) -> str:
+    """What the collaboration figures rest on, for this plan's data."""
+    if "labour_market_area" in plan.territory.municipalities.columns:
+        return COLLABORATION_NOTE
+    return NO_LABOUR_MARKET_NOTE
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +65,9 @@ class Scorecard:
         weight of collaboration edges with both ends in the plan, ``collaboration_cut`` the weight
         of edges with exactly one end in it (so each broken tie counts in both plans);
         ``polsby_popper`` is ``4 pi area / perimeter^2`` of the plan's dissolved polygons (1 for
-        a disc, ``pi/4`` for a square).
+        a disc, ``pi/4`` for a square); ``bridges`` counts the bridge edges inside the plan (joins
+        of parts that share no boundary, see ``io.graph``): a plan with one is contiguous only by
+        that rule.
     summary
         Whole-plan figures; see ``evaluate`` for each key.
     """
@@ -63,13 +80,13 @@ class Scorecard:
         records = self.plans.to_dict(orient="records")
         return {"plans": _jsonable(records), "summary": _jsonable(self.summary)}
 
-    def to_json(self, path) -> None:
-        """Write ``to_dict()`` as indented UTF-8 JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    def to_json(self, path) -> Path:
+        """Write ``to_dict()`` as indented UTF-8 JSON, atomically (``files.write_json``)."""
+        return write_json(path, self.to_dict())
 
-    def to_csv(self, path) -> None:
-        """Write the plans table as CSV."""
-        self.plans.to_csv(path, index=False)
+    def to_csv(self, path) -> Path:
+        """Write the plans table as CSV, atomically (``files.write_atomic``)."""
+        return write_atomic(path, lambda p: self.plans.to_csv(p, index=False))
 
 
 def evaluate(
@@ -102,8 +119,14 @@ def evaluate(
         ``median_population``, ``max_population``, ``cut_edges`` (contiguity edges between plans),
         ``collaboration_total``, ``collaboration_kept`` (weight inside plans),
         ``collaboration_retained`` (kept / total, None when there is no weight),
-        ``collaboration_retained_by_kind``, ``ties_broken`` (the 10 strongest pairs split
-        between plans), ``violations`` (``plan.violations(rules, status_quo)``), ``collaboration_note``.
+        ``collaboration_retained_by_kind`` (kept / total per kind of tie), ``collaboration_by_kind``
+        (per kind: ``weight`` of one tie of that kind, ``total`` and ``kept`` weight, ``retained``),
+        ``ties_broken`` (the 10 strongest pairs split between plans), ``unions_split`` (how many
+        unions of municipalities the plan splits; unions sharing a member count as one) and
+        ``unions_split_list`` (each with its ``union`` name(s), ``municipalities`` and ``plans``),
+        ``bridges`` (``bridges_used``: each bridge edge and the plan it lies inside, or None),
+        ``violations`` (``plan.violations(rules, status_quo, collaboration)``), ``compliant``
+        (no violation at all), ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
         status quo plan's *successor* is the new plan holding most of its municipalities (ties:
         most inhabitants, then the lowest plan id); a municipality has moved when its new plan is
@@ -127,7 +150,10 @@ def evaluate(
     if dropped:
         log.info("%d collaboration edges with an end outside the territory ignored", dropped)
     plans = _plans_table(plan, rules, edges)
-    summary = _summary(plan, rules, plans, edges, status_quo)
+    summary = _summary(plan, plans, edges)
+    summary.update(_by_kind(plan, edges, collaboration))
+    summary["violations"] = plan.violations(rules, status_quo, collaboration)
+    summary["compliant"] = not summary["violations"]
     if status_quo is not None:
         summary.update(_change(plan, status_quo))
     log.info(
@@ -183,6 +209,8 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         "collaboration_kept": kept.reindex(ids, fill_value=0.0).values.astype(float),
         "collaboration_cut": cut.reindex(ids, fill_value=0.0).values.astype(float),
         "polsby_popper": polsby_popper(plan).reindex(ids).values.astype(float),
+        "bridges": pd.Series([b["plan_id"] for b in bridges_used(plan)], dtype=object).value_counts()
+        .reindex(ids, fill_value=0).values.astype(int),
     })
     return table[PLAN_COLUMNS]
 
@@ -198,6 +226,18 @@ def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, 
     return kept, cut.groupby(level=0).sum()
 
 
+def bridges_used(plan: Plan) -> list[dict]:
+    """Every bridge edge of the territory's graph, with the plan it lies inside (None: between plans)."""
+    graph, names = plan.territory.graph, plan.territory.municipalities["name"]
+    out = []
+    for a, b in graph.graph.get("bridges", []):
+        pa, pb = plan.assignment[a], plan.assignment[b]
+        out.append({"from": a, "from_name": str(names[a]), "to": b, "to_name": str(names[b]),
+                    "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1),
+                    "plan_id": pa if pa == pb else None})
+    return out
+
+
 def polsby_popper(plan: Plan) -> pd.Series:
     """``4 pi A / P^2`` of each plan's dissolved polygons (area and perimeter in CRS metres)."""
     geoms = plan.territory.municipalities.geometry
@@ -209,7 +249,8 @@ def polsby_popper(plan: Plan) -> pd.Series:
     return pd.Series(out, dtype=float).reindex(plan.plan_ids)
 
 
-def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame, status_quo: Plan | None) -> dict:
+def _summary(plan: Plan, plans: pd.DataFrame, edges: pd.DataFrame) -> dict:
+    """Whole-plan figures that need no more than the plans table and the weighted edges."""
     pops = plans["population"]
     total = int(pops.sum())
     shares = pops / total if total else None
@@ -217,11 +258,6 @@ def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame,
     inside = ties_kept(plan.assignment, edges)
     weight = edges["weight"].astype(float)
     kept_total, all_total = collaboration_kept(plan.assignment, edges), float(weight.sum())
-    by_kind = {}
-    for kind, group in edges.assign(inside=inside).groupby("kind"):
-        kind_total = float(group["weight"].sum())
-        kind_kept = float(group.loc[group["inside"], "weight"].sum())
-        by_kind[str(kind)] = kind_kept / kind_total if kind_total > 0 else None
     return {
         "plans": len(plans),
         "compliant_plans": int(compliant.sum()),
@@ -236,11 +272,27 @@ def _summary(plan: Plan, rules: Rules, plans: pd.DataFrame, edges: pd.DataFrame,
         "collaboration_total": all_total,
         "collaboration_kept": kept_total,
         "collaboration_retained": kept_total / all_total if all_total > 0 else None,
-        "collaboration_retained_by_kind": by_kind,
         "ties_broken": _ties_broken(plan, edges[~inside]),
-        "violations": plan.violations(rules, status_quo),
-        "collaboration_note": COLLABORATION_NOTE,
+        "bridges": bridges_used(plan),
+        "collaboration_note": collaboration_note(plan),
     }
+
+
+def _by_kind(plan: Plan, edges: pd.DataFrame, collaboration: Collaboration) -> dict:
+    """Collaboration kept per kind of tie (``measures.collaboration_by_kind``), and the unions split."""
+    table = collaboration_by_kind(plan.assignment, edges)
+    retained = {k: (float(r.kept / r.total) if r.total > 0 else None) for k, r in table.iterrows()}
+    detail = {k: {"weight": collaboration.weight_of(k), "total": float(r.total), "kept": float(r.kept),
+                  "retained": retained[k]} for k, r in table.iterrows()}
+    names = plan.territory.municipalities["name"]
+    split = []
+    if "union" in collaboration.kinds:
+        groups = together_groups(collaboration, ["union"], plan.assignment.index)
+        split = [{"union": " + ".join(group.names) or group.label, "municipalities": [str(names[c]) for c in
+                                                                                   group.members],
+                  "plans": plans} for group, plans in split_groups(plan.assignment, groups)]
+    return {"collaboration_retained_by_kind": retained, "collaboration_by_kind": detail,
+            "unions_split": len(split), "unions_split_list": split}
 
 
 def _ties_broken(plan: Plan, broken: pd.DataFrame) -> list[dict]:

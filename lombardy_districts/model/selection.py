@@ -72,10 +72,16 @@ def _plain(text) -> str:
 
 
 def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
+    if "province" not in gdf.columns:
+        columns = ", ".join(c for c in gdf.columns if c != "geometry")
+        problems.append(f"--province {','.join(wanted_names)}: this data has no province column (Italian "
+                        f"provinces come with the embedded data); columns present: {columns}. Fix: select by a "
+                        "column of your file with --select COLUMN=VALUE")
+        return pd.Series(True, index=gdf.index)
     names = gdf["province"].astype(str)
-    codes = gdf["province_code"].astype(str)
     lookup = {_plain(n): n for n in names.unique()}
-    lookup.update({c.lstrip("0"): n for c, n in zip(codes, names)})
+    if "province_code" in gdf.columns:
+        lookup.update({c.lstrip("0"): n for c, n in zip(gdf["province_code"].astype(str), names)})
     wanted = []
     for raw in wanted_names:
         key = raw.lstrip("0") if raw.isdigit() else _plain(raw)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -13,29 +14,65 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import load_municipalities
-from lombardy_districts.io.graph import contiguity_graph
+from lombardy_districts.io.graph import DEFAULT_SNAP_M, contiguity_graph
 from lombardy_districts.model.measures import area_units
+from lombardy_districts.model.options import MAX_POPULATION
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
 class Territory:
-    """Municipalities (GeoDataFrame indexed by code, EPSG:32632) and their contiguity graph."""
+    """Municipalities (GeoDataFrame indexed by code, in a projected CRS in metres) and their contiguity graph.
+
+    ``istat`` says the codes are ISTAT municipality codes (the embedded Italian data): only then
+    are codes in files checked as ISTAT numbers and zero-padded to 6 digits; any other territory's
+    codes are text, compared exactly as written. ``source_crs`` is the CRS of the file the
+    municipalities came from (outputs are written in it); None means the municipalities' own.
+    ``cache`` is the graph cache setting it was loaded with (True: the default folder, False:
+    none, or a folder); parts of it (``subset``, ``select``) build their graphs with the same one.
+    """
 
     municipalities: gpd.GeoDataFrame
     graph: nx.Graph
+    istat: bool = False
+    source_crs: str | None = None
+    cache: bool | str | Path = field(default=True, compare=False)
 
     @classmethod
-    def load(cls, region: str = "lombardia", kind: str = "rook", cache=True) -> Territory:
+    def load(cls, region: str = "lombardia", kind: str = "rook", cache: bool | str | Path = True,
+             snap: float = DEFAULT_SNAP_M) -> Territory:
         """Load an Italian region from the embedded data and build its graph."""
         gdf = load_municipalities(region, cache=cache)
-        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache))
+        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache, snap=snap), istat=True, cache=cache)
 
     @classmethod
-    def from_geodataframe(cls, gdf: gpd.GeoDataFrame, kind: str = "rook", cache=True) -> Territory:
-        """Wrap user municipalities (validated, projected, indexed by code)."""
-        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache))
+    def from_geodataframe(cls, gdf: gpd.GeoDataFrame, kind: str = "rook", cache: bool | str | Path = True,
+                          snap: float = DEFAULT_SNAP_M, istat: bool = False) -> Territory:
+        """Wrap user municipalities (validated, projected, indexed by code).
+
+        ``gdf.attrs["source_crs"]`` (set by ``read_municipalities``) becomes ``source_crs``.
+
+        Raises
+        ------
+        InputError
+            When the population is beyond what the solvers' exact arithmetic allows
+            (``MAX_POPULATION`` in all).
+        """
+        _check_population(gdf)
+        return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache, snap=snap), istat=istat,
+                   source_crs=gdf.attrs.get("source_crs"), cache=cache)
+
+    @property
+    def output_crs(self):
+        """The CRS outputs are written in: the source file's, else the municipalities' own."""
+        return self.source_crs or self.municipalities.crs
+
+    @property
+    def area_rule(self) -> str:
+        """Where the areas come from, for messages."""
+        return self.municipalities.attrs.get("area_crs") or (
+            "the embedded table's official areas" if self.istat else f"the CRS {self.municipalities.crs}")
 
     @property
     def codes(self) -> list[str]:
@@ -61,7 +98,9 @@ class Territory:
         if not codes:
             raise InputError("the selection is empty: no municipality matched")
         gdf = self.municipalities.loc[codes]
-        return Territory.from_geodataframe(gdf, kind=self.graph.graph.get("kind", "rook"))
+        graph = contiguity_graph(gdf, kind=self.graph.graph.get("kind", "rook"), cache=self.cache,
+                                 snap=self.graph.graph.get("snap", DEFAULT_SNAP_M))
+        return Territory(gdf, graph, istat=self.istat, source_crs=self.source_crs, cache=self.cache)
 
     def select(self, column: str, values: Iterable[str]) -> Territory:
         """The municipalities whose ``column`` (e.g. province) is one of ``values``."""
@@ -75,3 +114,12 @@ class Territory:
             shown = ", ".join(sorted(set(col))[:20])
             raise InputError(f"no municipality has {column} = {missing}; values present: {shown}")
         return self.subset(self.municipalities.index[col.isin(values)])
+
+
+def _check_population(gdf: gpd.GeoDataFrame) -> None:
+    total = int(gdf["population"].sum()) if len(gdf) else 0
+    if total > MAX_POPULATION:
+        top = gdf["population"].sort_values(ascending=False).head(3)
+        shown = ", ".join(f"{code} {int(value):,}" for code, value in top.items())
+        raise InputError(f"population: {total:,} inhabitants in all; at most {MAX_POPULATION:,} are allowed "
+                         f"(largest: {shown}). Fix: check the population column")

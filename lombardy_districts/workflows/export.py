@@ -2,8 +2,9 @@
 
 ``plans_geodataframe(plan, scorecard)`` dissolves the municipalities of each area plan into one
 (multi)polygon and joins the scorecard's per-plan table; ``write_plans(plan, scorecard, path)``
-writes it as a GeoPackage (``.gpkg``, layer ``plans``, EPSG:32632, the data's metric CRS) or as
-GeoJSON (``.geojson``, EPSG:4326 as RFC 7946 asks). Files are written atomically.
+writes it as a GeoPackage (``.gpkg``, layer ``plans``, in the CRS of the municipalities' source file:
+EPSG:32632 for the embedded data) or as GeoJSON (``.geojson``, EPSG:4326 as RFC 7946 asks). Files are
+written atomically.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import geopandas as gpd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
+from lombardy_districts.io.output_folder import OutputFolder, writing_into
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import Scorecard
 
 log = logging.getLogger(__name__)
 
-FORMATS = {"gpkg": ("GPKG", "EPSG:32632"), "geojson": ("GeoJSON", "EPSG:4326")}
-"""Format name -> (OGR driver, CRS written)."""
+FORMATS = {"gpkg": ("GPKG", None), "geojson": ("GeoJSON", "EPSG:4326")}
+"""Format name -> (OGR driver, CRS written; None: the territory's ``output_crs``)."""
 LAYER = "plans"
 
 
@@ -73,7 +75,7 @@ def plans_geodataframe(plan: Plan, scorecard: Scorecard) -> gpd.GeoDataFrame:
 
 
 def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFrame | None = None) -> Path:
-    """Write the dissolved area plans to ``path``: ``.gpkg`` (EPSG:32632) or ``.geojson`` (EPSG:4326).
+    """Write the dissolved area plans to ``path``: ``.gpkg`` (source CRS) or ``.geojson`` (EPSG:4326).
 
     ``frame`` reuses a ``plans_geodataframe`` already built (when writing several formats).
     """
@@ -82,6 +84,7 @@ def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFra
     if fmt is None:
         raise InputError(f"cannot tell the format of {path}: name it .gpkg (GeoPackage) or .geojson (GeoJSON)")
     driver, crs = FORMATS[fmt]
+    crs = crs or plan.territory.output_crs
     frame = (plans_geodataframe(plan, scorecard) if frame is None else frame).to_crs(crs)
     options = {"layer": LAYER} if driver == "GPKG" else {}
 
@@ -94,14 +97,21 @@ def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFra
             staged.unlink(missing_ok=True)
 
     write_atomic(path, write)
-    log.info("wrote %d area plans to %s (%s)", len(frame), path, crs)
+    log.debug("wrote %d area plans to %s (%s)", len(frame), path, frame.crs.name)
     return path
 
 
-def write_formats(plan: Plan, scorecard: Scorecard, out_dir, formats: Iterable[str], stem: str = "plans") -> dict:
-    """Write ``out_dir/<stem>.<fmt>`` for each format of ``parse_formats``; returns format -> path."""
+def write_formats(plan: Plan, scorecard: Scorecard, out: OutputFolder | str | Path, formats: Iterable[str],
+                  stem: str = "plans") -> dict:
+    """Write ``<stem>.<fmt>`` for each format of ``parse_formats``; returns format -> path.
+
+    ``out`` is an open ``OutputFolder`` (its owner commits the files with the others) or a folder,
+    which then gets these files, all or none, beside what it holds.
+    """
     formats = parse_formats(formats)
     if not formats:
         return {}
     frame = plans_geodataframe(plan, scorecard)
-    return {fmt: write_plans(plan, scorecard, Path(out_dir) / f"{stem}.{fmt}", frame=frame) for fmt in formats}
+    with writing_into(out, replace=False) as folder:
+        return {fmt: folder.write(f"{stem}.{fmt}", lambda p: write_plans(plan, scorecard, p, frame=frame))
+                for fmt in formats}

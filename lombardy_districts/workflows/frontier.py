@@ -37,14 +37,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
 
 import pandas as pd
 
 from lombardy_districts.errors import InfeasibleError, InputError
-from lombardy_districts.io.files import write_atomic, write_json
+from lombardy_districts.io.output_folder import writing_into
 from lombardy_districts.model.measures import ClassRule
-from lombardy_districts.model.options import SolverOptions
+from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, SolverOptions, number_problem
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.scorecard import Scorecard, evaluate
@@ -132,8 +131,11 @@ def frontier(
     """
     options = SolverOptions.from_mapping(options)
     method = _method(method)
-    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
-        raise InputError(f"step = {step!r}: must be a whole number >= 1 (1 computes every point)")
+    if step is not None and (bad := number_problem("step", step, 1, MAX_PLANS, whole=True)):
+        raise InputError(bad + " (1 computes every point)")
+    if budget is not None and (bad := number_problem("budget", budget, 0, MAX_SECONDS, whole=False,
+                                                     unit=" of seconds")):
+        raise InputError(bad + " (0: greedy points only)")
     start = time.perf_counter()
     top = replace(problem, objectives=("max-plans", "collaboration"), weights=None)
     proposal = solve(top, options)
@@ -391,28 +393,29 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
     """Write ``frontier.csv``, ``frontier.html`` (chart and table) and ``k<N>/plan.csv`` + ``scorecard.json``.
 
     With ``maps`` (and a ``problem`` for the rules and collaboration layers), also each point's
-    ``k<N>/map.html`` ; the chart's points then link to them.
+    ``k<N>/map.html`` ; the chart's points then link to them. ``out_dir`` is a folder, written as
+    one unit (``io.output_folder.OutputFolder``: all files or none, and the ``k<N>`` folders of
+    an earlier frontier removed), or an open ``OutputFolder`` whose owner commits.
     """
     from lombardy_districts.maps.render import write_plan_map  # folium: loaded only when maps are written
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     table = frontier_table(points)
     links = {}
-    for p in points:
-        folder = out / f"k{p.plans}"
-        write_atomic(folder / "plan.csv", p.plan.to_csv)
-        write_json(folder / "scorecard.json", p.scorecard.to_dict())
-        if maps:
-            write_atomic(folder / "map.html", partial(
-                write_plan_map, p.plan, p.scorecard, rules=problem.rules if problem else None,
-                status_quo=problem.status_quo if problem else None,
-                collaboration=problem.collaboration if problem else None))
-            links[p.plans] = f"k{p.plans}/map.html"
-    table["plan_file"] = [f"k{p.plans}/plan.csv" for p in points]
-    written = {"csv": write_atomic(out / "frontier.csv", lambda path: table.to_csv(path, index=False))}
-    page = frontier_page(points, links)
-    written["html"] = write_atomic(out / "frontier.html", lambda path: path.write_text(page, encoding="utf-8"))
+    with writing_into(out_dir, marker="frontier.csv") as out:
+        for p in points:
+            folder = f"k{p.plans}"
+            out.write(f"{folder}/plan.csv", p.plan.to_csv)
+            out.write(f"{folder}/scorecard.json", p.scorecard.to_json)
+            if maps:
+                out.write(f"{folder}/map.html", partial(
+                    write_plan_map, p.plan, p.scorecard, rules=problem.rules if problem else None,
+                    status_quo=problem.status_quo if problem else None,
+                    collaboration=problem.collaboration if problem else None))
+                links[p.plans] = f"k{p.plans}/map.html"
+        table["plan_file"] = [f"k{p.plans}/plan.csv" for p in points]
+        page = frontier_page(points, links)
+        written = {"html": out.write("frontier.html", lambda path: path.write_text(page, encoding="utf-8")),
+                   "csv": out.write("frontier.csv", lambda path: table.to_csv(path, index=False))}
     return written
 
 

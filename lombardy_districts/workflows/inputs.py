@@ -18,6 +18,7 @@ from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
 from lombardy_districts.model.collaboration import (
+    RENAMED,
     Collaboration,
     default_collaboration,
     read_collaboration_csv,
@@ -61,8 +62,8 @@ def _region(data: DataOptions) -> Territory:
     if data.municipalities is not None:
         gdf = read_municipalities(data.municipalities, data.population, code_column=data.code_column,
                                   name_column=data.name_column, population_column=data.population_column)
-        return Territory.from_geodataframe(gdf, kind=data.contiguity, cache=data.cache)
-    return Territory.load(data.region, kind=data.contiguity, cache=data.cache)
+        return Territory.from_geodataframe(gdf, kind=data.contiguity, cache=data.cache, snap=float(data.snap))
+    return Territory.load(data.region, kind=data.contiguity, cache=data.cache, snap=float(data.snap))
 
 
 def read_plan(path, territory: Territory, column: str = "plan_id") -> Plan:
@@ -140,21 +141,25 @@ def read_inputs(
         if path is None:
             continue
         try:
-            frame = read_assignment_csv(path, plan_column)
+            frame = read_assignment_csv(path, plan_column, istat=region.istat)
         except InputError as exc:
             problems += exc.problems
             continue
         unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
         if unknown:
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            fix = ("Fix: use 2023 ISTAT codes." if region.istat else
+                   "Codes are compared as text, exactly as written: leading zeros count.")
             problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
-                            f"(not among the {len(region.codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
+                            f"(not among the {len(region.codes):,} municipalities loaded). {fix}")
         frames[key] = (path, frame)
     found_rules = None
     try:
         found_rules = rules_from(rules, floor)
     except InputError as exc:
         problems += exc.problems
+    else:
+        problems += locked_code_problems(found_rules, region)
     if problems:
         raise InputError(problems)
 
@@ -171,6 +176,24 @@ def read_inputs(
                                 known_codes=region.codes)
     assert found_rules is not None
     return Inputs(territory, found_rules, found, edges)
+
+
+def locked_code_problems(rules: Rules, region: Territory) -> list[str]:
+    """Codes of ``locked.municipalities`` that are not municipalities of the region loaded.
+
+    For the embedded Italian data the keys must be 6-digit ISTAT codes written as strings.
+    """
+    codes = list(rules.locked_municipalities)
+    if region.istat:
+        bad = [c for c in codes if not (c.isdigit() and len(c) == 6)]
+        if bad:
+            return [f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes written as strings, "
+                    "e.g. \"015146\" = \"milano\""]
+    unknown = sorted(set(codes) - set(region.codes))
+    if unknown:
+        return [f"locked.municipalities: {', '.join(unknown[:10])} not among the {len(region.codes):,} "
+                "municipalities loaded (codes are compared as text, exactly as written)"]
+    return []
 
 
 def _territory(region: Territory, selection: Selection, frames: dict) -> Territory:
@@ -195,15 +218,22 @@ def collaboration_edges(territory: Territory, status_quo: Plan | None = None, pa
     """
     edges = default_collaboration(territory, status_quo)
     if path:
-        user = read_collaboration_csv(path, known_codes or territory.codes)
+        user = read_collaboration_csv(path, known_codes or territory.codes, istat=territory.istat)
         edges = Collaboration.combine(edges, user.restrict(territory.codes))
     if kind_weights:
         unknown = sorted(set(kind_weights) - set(edges.kinds))
         if unknown:
-            raise InputError([f"collaboration weight for kind {k!r}: there are no collaboration edges of that "
-                              f"kind; kinds present: {', '.join(edges.kinds) or 'none'}" for k in unknown])
+            raise InputError([_unknown_kind(k, edges.kinds) for k in unknown])
         edges = edges.with_kind_weights(dict(kind_weights))
     return edges
+
+
+def _unknown_kind(kind: str, present: list[str]) -> str:
+    if kind in RENAMED:
+        return (f"collaboration weight for kind {kind!r}: that kind is now called {RENAMED[kind]!r}; "
+                f"write {RENAMED[kind]}=W")
+    return (f"collaboration weight for kind {kind!r}: there are no collaboration edges of that kind; "
+            f"kinds present: {', '.join(present) or 'none'}")
 
 
 def problem_from_options(data: DataOptions, selection: Selection, options: ProblemOptions,

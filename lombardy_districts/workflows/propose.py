@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.io.files import write_atomic, write_json
+from lombardy_districts.io.output_folder import OutputFolder, writing_into
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.feasibility import check_feasible
 from lombardy_districts.model.options import SolverOptions
@@ -27,6 +27,7 @@ from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveR
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.model.together import check_kinds
 from lombardy_districts.workflows.export import write_formats
 from lombardy_districts.workflows.registry import solver_class
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 DETERMINISTIC_SOLVERS = ("heuristic", "cpsat")
 """Solvers with a deterministic mode (``SolverOptions.deterministic``)."""
+MARKER = "result.json"
+"""The file of an output folder written last: its presence means the other files are complete."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,42 +52,48 @@ class Proposal:
         """The proposed plan."""
         return self.result.plan
 
-    def write(self, out_dir, maps: bool = True, formats: Iterable[str] | str = (),
+    def write(self, out_dir: str | Path | OutputFolder, maps: bool = True, formats: Iterable[str] | str = (),
               extra: dict | None = None) -> dict[str, Path]:
         """Write ``plan.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
         With ``maps``: ``map.html``, and ``compare.html`` (status quo beside the proposal) when the
         problem has a status quo. ``formats`` (``"gpkg"``, ``"geojson"``, or both) adds the dissolved
         area plans with their scores (see ``export``). ``result.json`` (the search record plus
-        ``extra``) is written last, so its presence means every other file is complete.
+        ``extra``) is the folder's marker: its presence means every other file is complete.
+
+        ``out_dir`` is a folder, written as one unit (``io.output_folder.OutputFolder``): locked
+        against other runs, left as it was when anything fails, and cleared of the files an
+        earlier run wrote there that this one does not (no stale ``compare.html``). Or an open
+        ``OutputFolder``, whose owner commits the files (``propose`` opens it before solving).
+        Returns the final path of each file by kind.
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = {}
-        plan, card = self.plan, self.scorecard
-        if plan is not None and card is not None:
-            written["plan"] = write_atomic(out / "plan.csv", plan.to_csv)
-            written["scorecard"] = write_json(out / "scorecard.json", card.to_dict())
-            if maps:
-                written.update(self._write_maps(out, plan, card))
-            written.update(write_formats(plan, card, out, formats))
-        written["result"] = write_json(out / "result.json", {**self.result.to_dict(), **(extra or {})})
+        with writing_into(out_dir, marker=MARKER) as out:
+            written = {}
+            plan, card = self.plan, self.scorecard
+            if plan is not None and card is not None:
+                written["plan"] = out.write("plan.csv", plan.to_csv)
+                written["scorecard"] = out.write("scorecard.json", card.to_json)
+                if maps:
+                    written.update(self._write_maps(out, plan, card))
+                written.update(write_formats(plan, card, out, formats))
+            written["result"] = out.write_json(MARKER, {**self.result.to_dict(), **(extra or {})})
         return written
 
-    def _write_maps(self, out: Path, plan: Plan, card: Scorecard) -> dict[str, Path]:
+    def _write_maps(self, out: OutputFolder, plan: Plan, card: Scorecard) -> dict[str, Path]:
         # maps import folium (about half a second): only runs that write maps pay for it
         from lombardy_districts.maps.compare import write_comparison
         from lombardy_districts.maps.render import write_plan_map
 
         problem, written = self.problem, {}
         status_quo = problem.status_quo
-        written["map"] = write_atomic(out / "map.html", lambda p: write_plan_map(
+        written["map"] = out.write("map.html", lambda p: write_plan_map(
             plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration))
         if status_quo is not None:
-            written["compare"] = write_atomic(out / "compare.html", lambda p: write_comparison(
+            written["compare"] = out.write("compare.html", lambda p: write_comparison(
                 status_quo, plan, p, scorecard_b=card, rules=problem.rules,
                 collaboration=problem.collaboration, titles=("status quo", "proposal")))
         return written
+
 
 def build_problem(
     territory: Territory,
@@ -114,6 +123,7 @@ def build_problem(
         objectives = [o.strip() for o in objectives.split(",") if o.strip()]
     if collaboration is None:
         collaboration = default_collaboration(territory, status_quo)
+    check_kinds(rules.keep_together, collaboration)  # a misspelt kind is an input error, not infeasibility
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
                    objectives=tuple(objectives), weights=dict(weights) if weights else None,
                    min_plans=min_plans, max_plans=max_plans)
@@ -141,7 +151,7 @@ def solve(
     log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
     card = None
     if result.plan is not None:
-        problems = result.plan.violations(problem.rules)
+        problems = result.plan.violations(problem.rules, collaboration=problem.collaboration)
         if problems:  # the evaluator is the judge: a solver bug must never reach the user as a plan
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
         card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)

@@ -13,20 +13,31 @@
   with a trade-off chart of plans against collaboration retained.
 
 A re-run skips scenarios whose ``result.json`` exists with the same options; scenarios that failed
-(an exception, recorded with status ``failed`` and its error) run again. Executors: ``local``
-(processes, ``concurrent.futures``; in this process when ``jobs`` is 1) or ``dask`` (a
-``distributed`` scheduler at ``scheduler``, or a local cluster of ``jobs`` workers). With Dask on
-several machines, every worker must have this package installed, and ``out_dir`` and the
-scenario's input files must be on a file system all machines share.
+(an exception, recorded with status ``failed`` and its error) run again. ``results.csv`` is always
+rebuilt from the scenario folders' ``result.json`` files and the scenarios just run, so it never
+describes a plan its folder does not hold. Executors: ``local`` (processes,
+``concurrent.futures``; in this process when ``jobs`` is 1) or ``dask`` (a ``distributed``
+scheduler at ``scheduler``, or a local cluster of ``jobs`` workers). With Dask on several
+machines, every worker must have this package installed, and ``out_dir`` and the scenario's input
+files must be on a file system all machines share.
+
+Faults: the output folder is locked for the whole sweep (a second sweep into it is refused), each
+scenario folder is written as one unit (``io.output_folder.OutputFolder``: a scenario that fails
+leaves its folder as it was), and local worker processes end when the sweep's process ends,
+however it ends (killed included), instead of running on unrecorded.
 """
 
 from __future__ import annotations
 
+import ctypes
 import html
 import json
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -38,20 +49,22 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
+from lombardy_districts.io.output_folder import FolderLock, OutputFolder
+from lombardy_districts.model.options import MAX_JOBS, number_problem
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.workflows.export import parse_formats
-from lombardy_districts.workflows.propose import solve
+from lombardy_districts.workflows.propose import MARKER, solve
 from lombardy_districts.workflows.scenarios import KEYS, Scenario, read_scenarios, scenarios_from_dicts
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
 SCORES = ("plans", "compliant_plans", "population_non_compliant", "effective_plans", "collaboration_retained",
-          "municipalities_moved")
+          "unions_split", "municipalities_moved")
 RESULT_COLUMNS = ["name", *KEYS, "status", *SCORES, "objective", "gap", "wall_time_s", "error"]
-_WHOLE = ("floor", "seed", "workers", "plans", "compliant_plans", "population_non_compliant", "municipalities_moved")
-MARKER = "result.json"
+_WHOLE = ("floor", "seed", "workers", "plans", "compliant_plans", "population_non_compliant", "unions_split",
+          "municipalities_moved")
 DASK_HINT = "the dask executor needs dask.distributed: pip install lombardy-districts[dask]"
 
 
@@ -100,8 +113,8 @@ def sweep(
     scenarios = _as_scenarios(scenarios, defaults)
     formats = parse_formats(formats)
     problems = []
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        problems.append(f"jobs = {jobs!r}: must be a whole number >= 1 (scenarios run at the same time)")
+    if bad := number_problem("jobs", jobs, 1, MAX_JOBS, whole=True):
+        problems.append(bad + " (scenarios run at the same time)")
     if executor not in EXECUTORS:
         problems.append(f"executor = {executor!r}: allowed: {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
@@ -109,7 +122,12 @@ def sweep(
     if problems:
         raise InputError(problems)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, command="lombardy-districts sweep"):
+        return _sweep(scenarios, out, jobs, executor, scheduler, progress, formats, maps)
+
+
+def _sweep(scenarios: list[Scenario], out: Path, jobs, executor, scheduler, progress, formats, maps) -> pd.DataFrame:
+    """``sweep`` once its options are checked and its folder locked."""
     rows: dict[str, dict] = {}
     todo = []
     for s in scenarios:
@@ -150,8 +168,7 @@ def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping
     """
     from lombardy_districts.maps.compare import write_comparison  # folium: loaded only when maps are written
     out = Path(out_dir)
-    finished = [s for s in scenarios if rows.get(s.name, {}).get("status") in ("optimal", "feasible")
-                and (out / s.name / "plan.csv").exists()]
+    finished = [s for s in scenarios if _has_plan(rows.get(s.name)) and (out / s.name / "plan.csv").exists()]
     if len(finished) < 2:
         return
     base = finished[0]
@@ -170,43 +187,43 @@ def write_baseline_comparisons(out_dir, scenarios: list[Scenario], rows: Mapping
         plan = Plan.from_csv(out / s.name / "plan.csv", territory)
         rules = s.rules_in_force()
         card = evaluate(plan, rules, base_problem.collaboration)
-        write_atomic(target, partial(
-            write_comparison, base_plan, plan, scorecard_a=base_card, scorecard_b=card, rules=rules,
-            collaboration=base_problem.collaboration, titles=(base.name, s.name)))
+        with OutputFolder(out / s.name, replace=False) as folder:  # added to the scenario's files
+            folder.write("compare.html", partial(
+                write_comparison, base_plan, plan, scorecard_a=base_card, scorecard_b=card, rules=rules,
+                collaboration=base_problem.collaboration, titles=(base.name, s.name)))
 
 
 def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: bool = True,
                  workers: int | None = None) -> dict:
-    """Solve one scenario and write its files; ``result.json`` last. Returns its results row.
+    """Solve one scenario and write its folder as one unit (``result.json`` last). Returns its results row.
 
-    Any exception (bad data, an infeasible floor, a solver error) is caught and recorded in the
-    row as status ``failed`` with the error, so one scenario never stops the others.
+    Any exception (bad data, an infeasible floor, a solver error, a full disk) is caught and
+    recorded in the row as status ``failed`` with the error, so one scenario never stops the
+    others; its folder is then left as it was.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).unlink(missing_ok=True)  # not finished until written again
     row = {**scenario.row(), "status": None, "error": None}
     start = time.perf_counter()
     try:
-        problem = scenario.problem()
-        options = scenario.solver_options
-        if options.workers is None and workers is not None:
-            options = replace(options, workers=workers)
-        proposal = solve(problem, options)
-        result = proposal.result
-        row.update(status=result.status, objective=result.objective, gap=result.gap)
-        if proposal.scorecard is None:
-            row["error"] = result.message or f"no plan found ({result.status})"
-        else:
-            row.update({key: proposal.scorecard.summary.get(key) for key in SCORES})
-        row["wall_time_s"] = round(time.perf_counter() - start, 3)
-        proposal.write(folder, maps=maps, formats=formats, extra={
-            "scenario": {"name": scenario.name, "options": _jsonable(dict(scenario.options))},
-            "row": _jsonable(row)})
-    except Exception as exc:  # recorded, never raised: the sweep goes on
+        with OutputFolder(folder, marker=MARKER, command=f"lombardy-districts sweep, scenario {scenario.name}") as out:
+            problem = scenario.problem()
+            options = scenario.solver_options
+            if options.workers is None and workers is not None:
+                options = replace(options, workers=workers)
+            proposal = solve(problem, options)
+            result = proposal.result
+            row.update(status=result.status, objective=result.objective, gap=result.gap)
+            if proposal.scorecard is None:
+                row["error"] = result.message or f"no plan found ({result.status})"
+            else:
+                row.update({key: proposal.scorecard.summary.get(key) for key in SCORES})
+            row["wall_time_s"] = round(time.perf_counter() - start, 3)
+            proposal.write(out, maps=maps, formats=formats, extra={
+                "scenario": {"name": scenario.name, "options": _jsonable(dict(scenario.options))},
+                "row": _jsonable(row)})
+    except Exception as exc:  # recorded, never raised: the sweep goes on; the folder is as it was
         log.warning("scenario %s failed: %s: %s", scenario.name, type(exc).__name__, exc)
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                   wall_time_s=round(time.perf_counter() - start, 3))
+        row = {**scenario.row(), "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+               "wall_time_s": round(time.perf_counter() - start, 3)}  # no scores of a plan not written
     return row
 
 
@@ -241,7 +258,7 @@ def write_index(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) ->
     out = Path(out_dir)
     done = [rows[s.name] for s in scenarios if s.name in rows]
     points = [{"x": r.get("plans"), "y": r.get("collaboration_retained"), "label": r["name"],
-               "href": f"{r['name']}/map.html" if (out / r["name"] / "map.html").exists() else None,
+               "href": f"{r['name']}/map.html" if _has_plan(r) and (out / r["name"] / "map.html").exists() else None,
                "tooltip": f"{r['name']}: {r.get('plans')} plans, {_pct(r.get('collaboration_retained'))} "
                           f"collaboration retained, {r.get('compliant_plans')} compliant"}
               for r in done if r.get("status") != "failed"]
@@ -255,7 +272,7 @@ def write_index(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) ->
     entries = [{"name": r["name"], "map": out / r["name"] / "map.html",
                 "compare": out / r["name"] / "compare.html" if (out / r["name"] / "compare.html").exists() else None,
                 "scores": {k: r.get(k) for k in (*SCORES, "status", "wall_time_s") if r.get(k) is not None}}
-               for r in done if (out / r["name"] / "map.html").exists()]
+               for r in done if _has_plan(r) and (out / r["name"] / "map.html").exists()]
     path = out / "index.html"
 
     def write(tmp: Path) -> None:
@@ -279,7 +296,8 @@ def _run(todo, out: Path, jobs, executor, scheduler, formats, maps, record) -> N
             record(run_scenario(s, out / s.name, formats, maps, workers))
         return
     # spawn, not fork: solvers and Dask start threads, and forking a threaded process can deadlock
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=end_with_parent, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(run_scenario, s, out / s.name, formats, maps, workers): s for s in todo}
         for future in as_completed(futures):
@@ -312,6 +330,36 @@ def _run_dask(todo, out: Path, jobs, scheduler, formats, maps, record) -> None:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def end_with_parent(parent: int) -> None:
+    """Start-up of a local sweep worker: end this process when the sweep's process ends, however it ends.
+
+    On Linux the kernel kills the worker as its parent dies (``PR_SET_PDEATHSIG``); everywhere a
+    thread checks once a second that the parent is still there. So a killed sweep leaves no
+    worker running on, writing results nobody records.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if os.getppid() != parent:  # the parent ended before we asked
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="end-with-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _has_plan(row: Mapping | None) -> bool:
+    """Whether a results row stands for a plan written in its folder (not a failure, not "no plan")."""
+    if not row:
+        return False
+    return row.get("status") != "failed" and row.get("plans") is not None
 
 
 def _outcome(future, scenario: Scenario) -> dict:

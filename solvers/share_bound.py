@@ -16,11 +16,13 @@ that class's conditions, ``sum_{j in S} g_j >= r``):
 
 - ``L_i^c >= f_c``, the class floor;
 - when the unit alone does not meet a condition (``g_i < r``), the plan must take units with
-  ``g_j > 0`` worth at least ``r - g_i``, and every such unit ``j`` comes with a path from ``i``
+  ``g_j > 0`` worth at least ``r - g_i + D_i``, where ``D_i`` is the least deficit (sum of
+  ``-g_v`` over units with ``g_v < 0``) of a path from ``i`` to such a unit: the plan holds one,
+  and its deficit must be made up too. Every such unit ``j`` comes with a path from ``i``
   whose population (without ``i``, with ``j``) is at least ``d(i, j)`` (shortest paths weighted by
   population). With the candidates sorted by ``d``, a plan whose farthest candidate is the
   ``k``-th has population at least ``p_i + max(d_k, K_k)``, where ``K_k`` is the fractional
-  knapsack ``min sum p_j x_j`` over the first ``k`` candidates with ``sum g_j x_j >= r - g_i``;
+  knapsack ``min sum p_j x_j`` over the first ``k`` candidates with ``sum g_j x_j >= r - g_i + D_i``;
   the bound takes the least of these over ``k`` (exactly, at the crossing of the increasing
   ``d_k`` and the decreasing ``K_k``). A plan that needs more than the candidates within
   population distance ``R`` (four times the largest floor) has population at least ``R``.
@@ -73,6 +75,7 @@ def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
     reach = REACH_FACTOR * float(max(rules.floors.values()))
     graph = _path_graph(units)
     conditions = _class_conditions(ClassTerms.from_units(units, rules))
+    deficits = {id(g): _deficit_distance(units, g) for terms in conditions.values() for g, _ in terms}
     least = np.full(n, np.inf)
     for first in range(0, n, CHUNK):  # rows of distances a chunk at a time: memory stays CHUNK x n
         anchors = np.arange(first, min(n, first + CHUNK))
@@ -81,7 +84,8 @@ def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
             ball = np.flatnonzero(pop[i] + distance < reach)
             ball = ball[ball != i]
             for name, terms in conditions.items():
-                extra = max((_extra_population(i, g, r, ball, pop, distance) for g, r in terms), default=0.0)
+                extra = max((_extra_population(i, g, r, deficits[id(g)][i], ball, pop, distance)
+                             for g, r in terms), default=0.0)
                 least[i] = min(least[i], max(float(rules.floors[name]), min(reach, pop[i] + extra)))
     return least * (1.0 - SAFETY)
 
@@ -105,6 +109,31 @@ def _path_graph(units: Units) -> sp.csr_matrix:
     return sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n, n))
 
 
+def _deficit_distance(units: Units, g: np.ndarray) -> np.ndarray:
+    """Per unit, the least deficit of a path to a unit with ``g > 0`` (``D_i`` of the module docstring).
+
+    The deficit of a path from ``i`` is the sum of ``-g_v`` over its units ``v != i`` with
+    ``g_v < 0``; a plan meeting ``sum g >= r`` with ``r > g_i`` holds such a path. 0 where
+    ``g_i > 0``, inf where no such unit is reachable. Every step also costs 1 (sparse graphs drop
+    zero weights), and the result is lowered by ``n``, at least the number of steps, so it never
+    exceeds the true least deficit.
+    """
+    n = len(units)
+    deficit = np.maximum(0, -g).astype(float)
+    rows, cols = [], []
+    for i, j in units.edges:
+        if units.group is None or units.group[i] == units.group[j]:
+            rows += [i, j]
+            cols += [j, i]
+    rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    graph = sp.csr_matrix((deficit[cols_a] + 1.0, (rows_a, cols_a)), shape=(n, n))
+    sources = np.flatnonzero(g > 0)
+    if len(sources) == 0:
+        return np.full(n, np.inf)
+    reach = dijkstra(graph, directed=True, indices=sources, min_only=True)
+    return np.maximum(0.0, reach - deficit - n)
+
+
 def _class_conditions(terms: ClassTerms) -> dict[str, list[tuple[np.ndarray, int]]]:
     """Per class, the conditions ``sum_{j in S} g_j >= r`` a plan of that class must meet."""
     mountain = terms.mountain.astype(np.int64)
@@ -119,12 +148,16 @@ def _class_conditions(terms: ClassTerms) -> dict[str, list[tuple[np.ndarray, int
     }
 
 
-def _extra_population(i: int, g: np.ndarray, r: int, ball: np.ndarray, pop: np.ndarray,
+def _extra_population(i: int, g: np.ndarray, r: int, deficit: float, ball: np.ndarray, pop: np.ndarray,
                       distance: np.ndarray) -> float:
-    """Least population besides unit ``i`` that a plan needs to reach ``sum g >= r`` (module docstring)."""
+    """Least population besides unit ``i`` that a plan needs to reach ``sum g >= r`` (module docstring).
+
+    ``deficit``: ``_deficit_distance`` of ``i``, which the units with ``g > 0`` must make up too.
+    """
     need = float(r - g[i])
     if need <= 0:
         return 0.0
+    need += deficit
     cand = ball[g[ball] > 0]
     gain = g[cand].astype(float)
     if gain.sum() < need:

@@ -82,12 +82,11 @@ def test_the_share_bound_is_never_below_the_exact_optimum(seed):
     optimum = _most_plans(units, rules)
     assert share_count(units, rules) >= optimum
     assert plan_count_bound(units, rules).value >= optimum
+    _assert_least_populations_hold(units, rules)
 
 
-def test_the_least_plan_population_is_never_above_a_real_plan():
-    # every connected compliant block of the class grid has at least L_i inhabitants for each member i
-    territory, rules = class_grid()
-    units = Units.from_problem(build_problem(territory, rules=rules))
+def _assert_least_populations_hold(units: Units, rules: Rules) -> None:
+    """Every connected compliant block has at least ``L_i`` inhabitants for each of its units ``i``."""
     least = least_plan_population(units, rules)
     rule = ClassRule.of(rules)
     n = len(units)
@@ -97,6 +96,12 @@ def test_the_least_plan_population_is_never_above_a_real_plan():
         name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
         if pop >= rules.floors[name] and _connected(block, units.neighbors):
             assert all(least[i] <= pop for i in block), block
+
+
+def test_the_least_plan_population_is_never_above_a_real_plan():
+    # every connected compliant block of the class grid has at least L_i inhabitants for each member i
+    territory, rules = class_grid()
+    _assert_least_populations_hold(Units.from_problem(build_problem(territory, rules=rules)), rules)
 
 
 def test_a_dense_town_far_from_the_mountains_cannot_share_a_mountain_plan():
@@ -118,5 +123,5 @@ def test_a_dense_town_far_from_the_mountains_cannot_share_a_mountain_plan():
 def test_the_bound_under_the_shipped_rules_on_the_whole_region(lombardy):
     problem = build_problem(lombardy)
     bound = plan_count_bound(Units.from_problem(problem), problem.rules)
-    # regression number from this change: 237 (the relaxation without contiguity gave 293)
-    assert bound.value <= 240 and "share" in bound.method
+    # regression number: 233 with path deficits (237 without; the relaxation without contiguity gave 293)
+    assert bound.value <= 233 and "share" in bound.method

@@ -11,11 +11,13 @@ The public names, and where they live:
 ``build_problem``, ``solve``, ``propose``  ``workflows.propose``: solve for a compliant plan, get a ``Proposal``
 ``Scenario``, ``read_scenarios``, ``sweep``  ``workflows.scenarios``, ``workflows.sweep``: many runs at once
 ``frontier``                               ``workflows.frontier``: fewer plans against collaboration kept
+``studio``                                 ``studio``: edit a plan in the browser, live scorecard, solver
 =========================================  =================================================================
 
 Layers, each using only those above it in this list: ``io`` (reading files, the contiguity
 graph), ``model`` (territory, rules, plans, measures, scorecard), ``solvers`` and ``maps``,
-``workflows`` (the Python API), ``cli`` (the command line, the only place that knows argparse).
+``workflows`` (the Python API), then the front ends: ``cli`` (the command line, the only place that knows
+argparse) and ``studio`` (the web application, the only place that knows HTTP).
 """
 
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
@@ -23,6 +25,7 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.studio import studio
 from lombardy_districts.workflows.frontier import frontier
 from lombardy_districts.workflows.inputs import load, read_plan
 from lombardy_districts.workflows.propose import Proposal, build_problem, propose, solve
@@ -32,6 +35,6 @@ from lombardy_districts.workflows.sweep import sweep
 __all__ = [
     "DataOptions", "Plan", "ProblemOptions", "Proposal", "Rules", "Scenario", "Scorecard", "Selection",
     "SolverOptions", "Territory", "build_problem", "evaluate", "frontier", "load", "propose", "read_plan",
-    "read_scenarios", "solve", "sweep",
+    "read_scenarios", "solve", "studio", "sweep",
 ]
 __version__ = "0.1.0"

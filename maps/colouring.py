@@ -33,7 +33,7 @@ def plan_adjacency(plan) -> nx.Graph:
     """Graph whose nodes are the plan ids and whose edges join plans that touch."""
     graph = nx.Graph()
     graph.add_nodes_from(plan.plan_ids)
-    assignment = plan.assignment
+    assignment = plan.assignment.to_dict()  # a dict lookup per edge: the studio recolours after every edit
     for u, v in plan.territory.graph.edges:
         a, b = assignment[u], assignment[v]
         if a != b:
@@ -56,7 +56,16 @@ def colour_plans(
         Optional plan id -> colour wished for (e.g. the colour of the matching plan on the
         other side of a comparison); granted whenever no neighbour already holds it.
     """
-    graph = plan_adjacency(plan)
+    return colour_graph(plan_adjacency(plan), palette, preferred)
+
+
+def colour_graph(
+    graph: nx.Graph, palette: tuple[str, ...] = PALETTE, preferred: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Node -> colour for a graph of plans (``plan_adjacency``), neighbours never sharing one.
+
+    The rule of :func:`colour_plans`, for callers that keep the plan adjacency up to date themselves.
+    """
     preferred = dict(preferred or {})
     order = sorted(graph.nodes, key=lambda p: (-graph.degree[p], p))
     colours: dict[str, str] = {}

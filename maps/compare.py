@@ -27,6 +27,7 @@ from lombardy_districts.model import measures
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, esc, hatch_id, number
 from .colouring import colour_plans
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
+from .offline import write_offline
 from .render import (
     add_basemap,
     add_plan_layers,
@@ -156,10 +157,13 @@ def _add_changed_layer(fmap, geometry: DisplayGeometry, change: pd.Series) -> No
 def write_comparison(plan_a, plan_b, path, *, scorecard_a=None, scorecard_b=None, rules=None,
                      collaboration=None, titles: tuple[str, str] | None = None,
                      tolerance_m: float = DEFAULT_TOLERANCE_M) -> Path:
-    """Write the side-by-side comparison of two plans as a standalone HTML file (atomically); return its path."""
+    """Write the side-by-side comparison of two plans as a standalone HTML file (atomically); return its path.
+
+    Like the plan map, the page carries its own scripts and styles and works with no internet.
+    """
     path = check_output_path(path)
     dual = comparison_map(plan_a, plan_b, scorecard_a=scorecard_a, scorecard_b=scorecard_b, rules=rules,
                           collaboration=collaboration, titles=titles, tolerance_m=tolerance_m)
-    write_atomic(path, lambda p: dual.m1.get_root().save(str(p)))
+    write_atomic(path, lambda p: write_offline(dual.m1.get_root(), p))
     log.debug("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path

@@ -50,6 +50,7 @@ from ._elements import (
 )
 from .colouring import colour_plans
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
+from .offline import write_offline
 
 log = logging.getLogger(__name__)
 
@@ -407,12 +408,13 @@ def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collab
                    title=None, tolerance_m: float = DEFAULT_TOLERANCE_M) -> Path:
     """Write the plan's map as a standalone HTML file (atomically) and return its path.
 
-    This is the ``map`` renderer (entry point ``lombardy_districts.renderers``); see :func:`plan_map`.
+    The page carries its own scripts and styles (:mod:`maps.offline`), so it works with no internet;
+    only the faded basemap then stays blank. See :func:`plan_map` for what it shows.
     """
     path = check_output_path(path)
     fmap = plan_map(plan, scorecard, rules=rules, status_quo=status_quo, collaboration=collaboration,
                     title=title, tolerance_m=tolerance_m)
-    write_atomic(path, lambda p: fmap.save(str(p)))
+    write_atomic(path, lambda p: write_offline(fmap.get_root(), p))
     log.debug("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 

@@ -27,6 +27,12 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
     assert top == {"lombardy_districts"}, top  # solvers/, maps/, data/ install inside it
     assert "lombardy_districts/solvers/cpsat.py" in names and "lombardy_districts/maps/render.py" in names
     assert not [n for n in names if "/scripts/" in n or n.endswith("build.py")]  # build scripts are not shipped
+    for shipped in ("leaflet.js", "leaflet.css", "jquery.min.js", "L.Map.Sync.js", "images/layers.png",
+                    "LICENSE-leaflet.txt", "LICENSE-jquery.txt", "LICENSE-leaflet.sync.txt", "SOURCES.txt"):
+        assert f"lombardy_districts/maps/assets/{shipped}" in names  # maps work offline, licences included
+    assert not [n for n in names if n.endswith((".sh", ".map")) or "node_modules" in n]
+    for page in ("index.html", "studio.js", "studio.css"):
+        assert f"lombardy_districts/studio/static/{page}" in names  # the studio's page comes from the package
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"

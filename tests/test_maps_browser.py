@@ -1,6 +1,6 @@
-"""Maps opened in a real headless Chromium (offline: CDN files served from npm copies).
+"""Maps opened in a real headless Chromium with the network blocked: every page carries its own scripts.
 
-Skipped locally when Chromium, Playwright or the npm assets are missing; failing in CI.
+Skipped locally when Chromium or Playwright is missing; failing in CI.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.maps_tiny import (
     tiny_territory,
 )
 
-pytest_plugins = ["tests.maps_fixtures"]  # browser fixtures: browser_assets, chromium, open_html
+pytest_plugins = ["tests.maps_fixtures"]  # browser fixtures: chromium, open_html (network blocked)
 
 MAX_BYTES = 6_000_000
 
@@ -79,6 +79,7 @@ def test_whole_lombardy_map_is_small_and_standalone(provinces_map):
     html = provinces_map.read_text()
     assert provinces_map.stat().st_size < MAX_BYTES
     assert not [s for s in LOCAL if s in html]
+    assert "cdn.jsdelivr.net" not in html and "code.jquery.com" not in html  # Leaflet is inside the page
 
 
 @pytest.mark.slow
@@ -103,6 +104,7 @@ def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, t
     page.wait_for_timeout(400)  # the popup fades in
     page.screenshot(path=str(tmp_path / "provinces-milano.png"))
     assert opened.console_errors == []
+    assert opened.blocked_besides_tiles() == []
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +146,8 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     assert _missing_patterns(page) == []
     page.screenshot(path=str(tmp_path / "tiny.png"))
     assert opened.console_errors == []
+    assert opened.blocked_besides_tiles() == []
+    assert opened.blocked, "the basemap tiles were asked for, and blocked"
 
 
 def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp_path):
@@ -175,6 +179,7 @@ def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp
     page.wait_for_timeout(400)
     page.screenshot(path=str(tmp_path / "compare.png"))
     assert opened.console_errors == []
+    assert opened.blocked_besides_tiles() == []
 
 
 def test_gallery_table_sorts_in_the_browser(open_html, tiny, tmp_path):
@@ -197,4 +202,20 @@ def test_gallery_table_sorts_in_the_browser(open_html, tiny, tmp_path):
     page.get_by_role("link", name="proposal").click()
     page.wait_for_selector("path.leaflet-interactive", timeout=10000)
     assert page.url.endswith("/proposal.html")
+    assert _interactive_paths(page, page.evaluate(JS_MAPS)[0]) == 24
     assert opened.console_errors == []
+    assert opened.blocked_besides_tiles() == []
+
+
+def test_frontier_page_works_offline(open_html, tiny, tmp_path):
+    from lombardy_districts.workflows.frontier import FrontierPoint, write_frontier
+
+    rules = tiny_rules()
+    points = [FrontierPoint(plans=len(plan), plan=plan, scorecard=evaluate(plan, rules, tiny_collaboration()),
+                            method="greedy", proof="heuristic") for plan in (tiny_plan_a(tiny), tiny_plan_b(tiny))]
+    page_path = write_frontier(points, tmp_path)["html"]
+    opened = open_html(page_path)
+    page = opened.page
+    assert page.locator("svg.ld-chart circle").count() == 2
+    assert "Trade-off frontier" in page.locator("h1").inner_text()
+    assert opened.console_errors == [] and opened.blocked == []

@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 
-from lombardy_districts.cli import evaluate, frontier, maps, propose, sweep
+from lombardy_districts.cli import evaluate, frontier, maps, propose, studio, sweep
 from lombardy_districts.cli.options import add_data_options, data_options
 from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
 from lombardy_districts.model.summary import summarize
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(data)
     data.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
     data.set_defaults(run=_run_data)
-    for command in (evaluate, frontier, maps, propose, sweep):
+    for command in (evaluate, frontier, maps, propose, studio, sweep):
         command.register(sub)
     return parser
 

@@ -1,0 +1,103 @@
+"""The workspace folder: every file the studio reads from the page or writes goes there, and nowhere else.
+
+A file name from the page is a plain name (letters, digits, spaces and ``- _ . ( ) +``), never a path:
+``../x.csv``, ``/etc/passwd`` or ``a/b.csv`` are refused with a message saying what is allowed. Files
+are written atomically (a temporary file beside the target, then a rename), so a reader never sees
+half a file. Uploads are capped at ``MAX_UPLOAD`` bytes and kept under ``uploads/``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
+from lombardy_districts.model.plan import Plan, read_assignment_csv
+from lombardy_districts.model.selection import plan_for
+from lombardy_districts.model.territory import Territory
+
+MAX_UPLOAD = 5_000_000
+"""Largest plan file accepted from the page, in bytes (a whole-region plan is about 40 kB)."""
+EXPORTS = {"csv": ".csv", "gpkg": ".gpkg", "geojson": ".geojson", "html": ".html"}
+"""What the studio writes, by format, with the file name ending each needs."""
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()+-]{0,99}")
+UPLOADS = "uploads"
+
+
+def workspace_path(workspace: Path, name: str, suffix: str, folder: str = "") -> Path:
+    """The path of file ``name`` in the workspace (``suffix`` added when missing).
+
+    Raises
+    ------
+    InputError
+        When ``name`` is not a plain file name, or would leave the workspace.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name.strip()) or ".." in name:
+        raise InputError(f"file name {name!r}: use a plain name of letters, digits, spaces and - _ . ( ) + "
+                         f"(at most 100 characters, no folders), e.g. bergamo-v2{suffix}")
+    name = name.strip()
+    if not name.lower().endswith(suffix):
+        name += suffix
+    root = workspace.resolve()
+    path = (root / folder / name).resolve()
+    if path.parent != (root / folder).resolve():
+        raise InputError(f"file name {name!r} leads outside the workspace {root}; use a plain name")
+    return path
+
+
+def save_plan_csv(workspace: Path, name: str, plan: Plan) -> Path:
+    """Write ``municipality_code,plan_id,plan_name`` (the format every command reads), atomically."""
+    return write_atomic(workspace_path(workspace, name, ".csv"), plan.to_csv)
+
+
+def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, known_codes) -> Plan:
+    """Keep an uploaded plan CSV under ``uploads/`` and read it over ``territory`` as the commands do.
+
+    Raises
+    ------
+    InputError
+        With the command line's messages (the file named as the user named it) when the file is too
+        large or is not a plan of these municipalities.
+    """
+    if len(data) > MAX_UPLOAD:
+        raise InputError(f"{name}: {len(data):,} bytes is more than the {MAX_UPLOAD:,} accepted; a plan file "
+                         "lists municipality_code,plan_id[,plan_name] and is far smaller")
+    path = workspace_path(workspace, name, ".csv", UPLOADS)
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    try:
+        frame = read_assignment_csv(path)
+        unknown = sorted(set(frame["municipality_code"]) - set(known_codes))
+        if unknown:
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            raise InputError(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} (not among "
+                             f"the {len(known_codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
+        return plan_for(territory, frame, known_codes, what=str(path))
+    except InputError as exc:
+        raise InputError([p.replace(str(path), path.name) for p in exc.problems]) from None
+
+
+def list_files(workspace: Path) -> list[dict]:
+    """The files in the workspace and its ``uploads/`` folder a person may download: name, bytes."""
+    out = []
+    for folder in (workspace, workspace / UPLOADS):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.name.startswith(".") and path.suffix in EXPORTS.values():
+                out.append({"name": str(path.relative_to(workspace).as_posix()), "bytes": path.stat().st_size})
+    return out
+
+
+def download_path(workspace: Path, name: str) -> Path:
+    """The file ``name`` (as ``list_files`` gives it) inside the workspace; refused outside it."""
+    folder, _, base = name.rpartition("/")
+    if folder not in ("", UPLOADS):
+        raise InputError(f"no file {name!r} in the workspace")
+    suffix = Path(base).suffix
+    if suffix not in EXPORTS.values():
+        raise InputError(f"no file {name!r} in the workspace")
+    path = workspace_path(workspace, base, suffix, folder)
+    if not path.is_file():
+        raise InputError(f"no file {name!r} in the workspace")
+    return path

@@ -1,0 +1,257 @@
+"""The studio's web API with an in-process client: edits, versions, locks, the solver, files, safety."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
+from lombardy_districts.model.scorecard import evaluate
+from lombardy_districts.studio import prepare
+from lombardy_districts.studio.app import build_app
+from lombardy_districts.studio.state import StudioState
+from lombardy_districts.workflows.inputs import load, read_inputs, read_plan
+
+HEADERS = {"X-Studio": "1"}
+
+
+@pytest.fixture(scope="module")
+def lecco_sq(tmp_path_factory):
+    """A status quo over Lecco: two halves by code, the second one named with HTML in it."""
+    territory = load(province="Lecco")
+    codes = territory.codes
+    path = tmp_path_factory.mktemp("inputs") / "sq.csv"
+    rows = [f"{c},{'north' if i < len(codes) // 2 else 'south'},"
+            f"{'North Lecco' if i < len(codes) // 2 else '<img src=x onerror=alert(1)>'}" for i, c in enumerate(codes)]
+    path.write_text("municipality_code,plan_id,plan_name\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def lecco_inputs(lecco_sq):
+    return read_inputs(DataOptions(), Selection(province="Lecco"), {"status_quo": lecco_sq})
+
+
+@pytest.fixture
+def studio(lecco_inputs, tmp_path):
+    state = StudioState(lecco_inputs, tmp_path / "ws", solver=SolverOptions(solver="heuristic", time_limit=3,
+                                                                            workers=1))
+    with TestClient(build_app(state)) as client:
+        client.state_ = state
+        yield client
+    state.close()
+
+
+def _post(client, path, body, status=200):
+    response = client.post(path, json=body, headers=HEADERS)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _neighbour_in_other_plan(state):
+    s = state.session
+    for u, v in state.territory.graph.edges:
+        if s.assignment[u] != s.assignment[v]:
+            return u, s.assignment[v]
+    raise AssertionError("no border")
+
+
+def test_move_undo_redo_and_the_scorecard_follows(studio):
+    state = studio.get("/api/state").json()
+    assert state["version"] == 0 and state["scorecard"]["summary"]["plans"] == 2
+    code, target = _neighbour_in_other_plan(studio.state_)
+    before = {r["plan_id"]: r["population"] for r in state["scorecard"]["plans"]}
+    moved = _post(studio, "/api/edit", {"op": "move", "codes": [code], "plan": target, "version": 0})
+    after = {r["plan_id"]: r["population"] for r in moved["scorecard"]["plans"]}
+    people = int(studio.state_.territory.municipalities.at[code, "population"])
+    assert after[target] == before[target] + people
+    assert moved["version"] == 1 and moved["steps"]["undo"].startswith("move ")
+    assert moved["scorecard"]["summary"]["municipalities_moved"] == 1
+    # the live scorecard is evaluate's
+    card = evaluate(studio.state_.session.plan(), studio.state_.rules, studio.state_.collaboration,
+                    studio.state_.status_quo)
+    assert moved["scorecard"]["summary"]["violations"] == card.summary["violations"]
+    undone = _post(studio, "/api/edit", {"op": "undo", "version": 1})
+    assert {r["plan_id"]: r["population"] for r in undone["scorecard"]["plans"]} == before
+    redone = _post(studio, "/api/edit", {"op": "redo", "version": 2})
+    assert {r["plan_id"]: r["population"] for r in redone["scorecard"]["plans"]} == after
+
+
+def test_a_stale_edit_from_a_second_tab_is_refused_with_the_latest_state(studio):
+    code, target = _neighbour_in_other_plan(studio.state_)
+    _post(studio, "/api/edit", {"op": "lock_plan", "plan": "north", "version": 0})
+    stale = _post(studio, "/api/edit", {"op": "move", "codes": [code], "plan": target, "version": 0}, 409)
+    assert "another tab" in stale["error"][0] and stale["state"]["version"] == 1
+    assert stale["state"]["locked_plans"] == ["north"]
+
+
+def test_locked_plans_and_municipalities_do_not_move(studio):
+    s = studio.state_.session
+    north = s.members("north")
+    _post(studio, "/api/edit", {"op": "lock_plan", "plan": "north", "version": 0})
+    refused = _post(studio, "/api/edit", {"op": "move", "codes": north[:1], "plan": "south", "version": 1}, 400)
+    assert "locked" in refused["error"][0] and "unlock it first" in refused["error"][0]
+    refused = _post(studio, "/api/edit", {"op": "merge", "plan": "south", "other": "north", "version": 1}, 400)
+    assert "is locked; unlock it first" in refused["error"][0]
+    south = s.members("south")
+    _post(studio, "/api/edit", {"op": "lock", "codes": south[:1], "version": 1})
+    refused = _post(studio, "/api/edit", {"op": "new_plan", "codes": south[:1], "version": 2}, 400)
+    assert "locked" in refused["error"][0]
+
+
+def test_names_are_data_never_markup(studio):
+    state = studio.get("/api/state").json()
+    assert state["names"]["south"] == "<img src=x onerror=alert(1)>"  # shown with textContent by the page
+    renamed = _post(studio, "/api/edit", {"op": "rename", "plan": "north", "name": "  Lecco\u0000 <b>nord</b>\n ",
+                                          "version": 0})
+    assert renamed["names"]["north"] == "Lecco <b>nord</b>"
+    refused = _post(studio, "/api/edit", {"op": "rename", "plan": "north", "name": "x" * 81, "version": 1}, 400)
+    assert "at most 80" in refused["error"][0]
+    page = studio.get("/static/studio.js").text
+    assert "innerHTML" not in page
+
+
+def test_versions_new_plan_merge_and_restore(studio):
+    code, target = _neighbour_in_other_plan(studio.state_)
+    _post(studio, "/api/version", {"name": "start"})
+    state = _post(studio, "/api/edit", {"op": "new_plan", "codes": [code], "version": 0})
+    assert "new-1" in state["names"] and state["scorecard"]["summary"]["plans"] == 3
+    state = _post(studio, "/api/edit", {"op": "merge", "plan": target, "other": "new-1", "version": 1})
+    assert "new-1" not in state["names"]
+    state = _post(studio, "/api/edit", {"op": "restore_version", "name": "start", "version": 2})
+    assert state["scorecard"]["summary"]["plans"] == 2 and state["versions"][0]["name"] == "start"
+    assert state["steps"]["labels"][-1] == "restore version start"
+
+
+def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
+    state = _post(studio, "/api/solve", {"action": "repair", "version": 0, "time_limit": 3})
+    assert state["job"]["state"] == "running"
+    deadline = time.monotonic() + 60
+    while True:
+        status = studio.get("/api/job").json()
+        if status["job"]["state"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert status["job"]["state"] == "done", status["job"]["messages"]
+    candidate = status["candidate"]
+    assert candidate["scorecard"]["summary"]["non_compliant_plans"] == 0
+    assert set(candidate["names"]) >= {"north", "south"}  # the repaired plans keep their ids
+    assert candidate["changes"] and all(c["kind"] == "move" for c in candidate["changes"])
+    accepted = _post(studio, "/api/candidate/accept", {"version": 0})
+    assert accepted["scorecard"]["summary"]["non_compliant_plans"] == 0 and accepted["candidate"] is None
+    assert accepted["steps"]["labels"] == ["accept repair"]
+
+
+def test_an_infeasible_request_gets_the_command_line_explanation(studio):
+    s = studio.state_.session
+    _post(studio, "/api/edit", {"op": "lock_plan", "plan": "north", "version": 0})
+    _post(studio, "/api/edit", {"op": "lock_plan", "plan": "south", "version": 1})
+    refused = _post(studio, "/api/solve", {"action": "complete", "version": 2}, 400)
+    assert refused["infeasible"] and refused["error"][0] == "no plan can meet the rules:"
+    assert any("unlock it" in line for line in refused["error"]) or s.locked_plans
+
+
+def test_cancel_stops_the_solver_and_keeps_the_plan(studio):
+    _post(studio, "/api/solve", {"action": "complete", "version": 0, "time_limit": 60})
+    state = _post(studio, "/api/job/cancel", {})
+    assert state["job"]["state"] == "cancelled" and state["version"] == 0
+
+
+def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path):
+    ws = studio.state_.workspace
+    state = _post(studio, "/api/write", {"kind": "csv", "name": "mine"})
+    assert state["written"] == "mine.csv" and (ws / "mine.csv").exists()
+    territory = studio.state_.territory
+    saved = read_plan(ws / "mine.csv", territory)
+    assert saved.assignment.to_dict() == studio.state_.session.assignment
+    for kind, name in (("geojson", "mine.geojson"), ("gpkg", "mine.gpkg"), ("html", "mine.html")):
+        assert _post(studio, "/api/write", {"kind": kind, "name": "mine"})["written"] == name
+    assert "shipped with lombardy-districts" in (ws / "mine.html").read_text()
+    assert studio.get("/files/mine.csv").text.startswith("municipality_code,plan_id,plan_name")
+    # paths from the page never leave the workspace
+    for bad in ("../escape", "/etc/passwd", "a/b", "..", ""):
+        refused = _post(studio, "/api/write", {"kind": "csv", "name": bad}, 400)
+        assert "plain name" in refused["error"][0]
+    assert studio.get("/files/../../etc/passwd").status_code in (400, 404)
+    assert not (ws.parent / "escape.csv").exists()
+    # an upload with the command line's messages, file named as the user named it
+    bad = "municipality_code,plan_id\n097001,a\n999999,b\n"
+    refused = studio.post("/api/upload?name=bad.csv&version=0", content=bad, headers=HEADERS)
+    assert refused.status_code == 400
+    assert refused.json()["error"][0].startswith("bad.csv: unknown municipality codes 999999")
+    assert str(ws) not in refused.text
+    good = (ws / "mine.csv").read_text().replace("south", "sud")
+    opened = studio.post("/api/upload?name=other.csv&version=0", content=good, headers=HEADERS).json()
+    assert "sud" in opened["names"] and opened["steps"]["labels"][-1] == "open other.csv"
+    too_big = studio.post("/api/upload?name=big.csv&version=1", content=b"x" * 5_000_001, headers=HEADERS)
+    assert too_big.status_code == 413
+
+
+def test_the_session_reopens_as_it_was_left(lecco_sq, tmp_path):
+    first = prepare(status_quo=lecco_sq, province="Lecco", workspace=tmp_path)
+    code, target = _neighbour_in_other_plan(first)
+    first.edit({"op": "move", "codes": [code], "plan": target, "version": 0})
+    first.edit({"op": "rename", "plan": target, "name": "Kept", "version": 1})
+    first.edit({"op": "undo", "version": 2})
+    first.save_version("v1")
+    again = prepare(status_quo=lecco_sq, province="Lecco", workspace=tmp_path)
+    assert again.session.assignment == first.session.assignment and again.session.version == 3
+    assert again.session.steps()["redo"].startswith("rename") and "v1" in again.session.versions
+    assert again.notice.startswith("Reopened your session (2 steps)")
+
+
+def test_requests_without_the_studio_header_host_or_token_are_refused(studio, lecco_inputs, tmp_path):
+    assert studio.post("/api/edit", json={"op": "undo", "version": 0}).status_code == 403
+    assert studio.post("/api/edit", json={"op": "undo", "version": 0},
+                       headers={**HEADERS, "Origin": "http://evil.example"}).status_code == 403
+    state = StudioState(lecco_inputs, tmp_path / "other")
+    guarded = TestClient(build_app(state, hosts={"127.0.0.1:8765"}, token="s3cret"),
+                         base_url="http://127.0.0.1:8765")
+    assert guarded.get("/api/state").status_code == 403
+    assert "access token" in guarded.get("/").text
+    page = guarded.get("/?token=s3cret")
+    assert page.status_code == 200 and "ld_studio_token" in page.headers["set-cookie"]
+    assert guarded.get("/api/state").status_code == 200  # the cookie carries the token now
+    rebinding = TestClient(build_app(state, hosts={"127.0.0.1:8765"}), base_url="http://evil.example:8765")
+    assert rebinding.get("/api/state").status_code == 403
+
+
+def test_the_page_and_its_scripts_come_from_the_package(studio):
+    assert "static/leaflet.js" in studio.get("/").text
+    assert "Leaflet 1.9.4" in studio.get("/static/leaflet.js").text
+    assert "data:image/png;base64" in studio.get("/static/leaflet.css").text
+    payload = studio.get("/api/territory").json()
+    assert len(payload["codes"]) == len(studio.state_.territory.codes) and payload["edges"]
+
+
+def test_the_studio_works_on_your_own_data(tmp_path):
+    from tests.maps_tiny import tiny_territory
+
+    grid = tiny_territory().municipalities.reset_index()
+    grid["id"] = [f"cell-{i}" for i in range(len(grid))]  # ids that are not ISTAT codes
+    grid[["id", "name", "geometry"]].to_file(tmp_path / "cells.gpkg")
+    grid[["id", "population"]].to_csv(tmp_path / "people.csv", index=False)
+    floors = dict.fromkeys(("standard", "high_density", "mountain", "low_density"), 50_000)
+    state = prepare(municipalities=tmp_path / "cells.gpkg", population=tmp_path / "people.csv", code_column="id",
+                    rules={"floors": floors}, workspace=tmp_path / "ws",
+                    solver={"solver": "heuristic", "time_limit": 3, "workers": 1})
+    with TestClient(build_app(state)) as client:
+        assert client.get("/api/territory").json()["kinds"] == []  # no labour market areas outside Italy
+        state_ = client.get("/api/state").json()
+        assert state_["notice"] == "Started from one area plan for everything."
+        assert "no labour_market_area column" in state_["scorecard"]["summary"]["collaboration_note"]
+        _post(client, "/api/edit", {"op": "lock", "codes": ["cell-0"], "version": 0})
+        _post(client, "/api/solve", {"action": "complete", "version": 1, "time_limit": 3})
+        deadline = time.monotonic() + 60
+        while (status := client.get("/api/job").json())["job"]["state"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert status["job"]["state"] == "done", status["job"]["messages"]
+        candidate = status["candidate"]
+        assert candidate["scorecard"]["summary"]["plans"] > 1
+        first = candidate["assignment"][state.territory.codes.index("cell-0")]
+        accepted = _post(client, "/api/candidate/accept", {"version": 1})
+        assert accepted["assignment"][state.territory.codes.index("cell-0")] == first
+        assert accepted["locked_municipalities"] == ["cell-0"]  # the lock holds through the solver's answer
+    state.close()

@@ -1,0 +1,148 @@
+"""The studio's editing session on a tiny grid: edits, locks, undo/redo, versions, the journal."""
+
+from __future__ import annotations
+
+import pytest
+
+from lombardy_districts.studio.files import workspace_path
+from lombardy_districts.studio.session import EditRefused, Session, StaleEdit, clean_name
+
+
+@pytest.fixture
+def grid(make_grid):
+    """A 2 x 3 grid: left plan A (000001, 000002, 000004, 000005), right plan B (000003, 000006)."""
+    return make_grid(2, 3, 10_000)
+
+
+def _start(territory, journal=None):
+    assignment = {c: "B" if c in ("000003", "000006") else "A" for c in territory.codes}
+    return Session(territory, assignment, {"A": "West"}, journal=journal)
+
+
+def test_every_edit_undoes_and_redoes_in_order(grid):
+    s = _start(grid)
+    s.move(["000002"], "B", 0)
+    s.rename("B", "East", 1)
+    s.new_plan(["000001"], 2, name="North-west")
+    s.lock_plan("new-1", True, 3)
+    states = [dict(s.assignment)]
+    with pytest.raises(EditRefused, match="is locked; unlock it first"):
+        s.merge("B", "new-1", 4)
+    for version in (4, 5, 6, 7):
+        s.undo(version)
+        states.append(dict(s.assignment))
+    assert s.assignment == {c: "B" if c in ("000003", "000006") else "A" for c in grid.codes}
+    assert s.names == {"A": "West"} and not s.locked_plans
+    with pytest.raises(EditRefused, match="nothing to undo"):
+        s.undo(8)
+    for version in (8, 9, 10, 11):
+        s.redo(version)
+    assert s.assignment == states[0] and s.names["B"] == "East" and s.locked_plans == {"new-1"}
+    assert s.steps()["labels"] == ["move M2 to M3", "rename M2 to East", "new plan new-1 with M1", "lock North-west"]
+
+
+def test_labels_name_the_municipalities_and_plans(grid):
+    s = _start(grid)
+    s.move(["000002", "000005"], "B", 0)
+    s.rename("B", "East", 1)
+    assert [c.label for c in s.history] == ["move M2, M5 to M3", "rename M2 to East"]
+
+
+def test_a_new_edit_after_undo_drops_the_undone_steps(grid):
+    s = _start(grid)
+    s.move(["000002"], "B", 0)
+    s.undo(1)
+    s.move(["000005"], "B", 2)
+    assert len(s.history) == 1 and s.steps()["redo"] is None
+
+
+def test_refusals_say_why(grid):
+    s = _start(grid)
+    with pytest.raises(StaleEdit, match=r"\(another tab or window\): it is at version 0, your page showed version 3"):
+        s.move(["000002"], "B", 3)
+    with pytest.raises(EditRefused, match="there is no plan 'C'"):
+        s.move(["000002"], "C", 0)
+    with pytest.raises(EditRefused, match="M2 is already in plan A"):
+        s.move(["000002"], "A", 0)
+    with pytest.raises(EditRefused, match="unknown municipality codes: 999999"):
+        s.move(["999999"], "B", 0)
+    with pytest.raises(EditRefused, match="no municipality selected"):
+        s.new_plan([], 0)
+    with pytest.raises(EditRefused, match="cannot merge plan A .* with itself"):
+        s.merge("A", "A", 0)
+    s.lock_municipalities(["000002"], True, 0)
+    with pytest.raises(EditRefused, match="M2 is locked"):
+        s.move(["000002"], "B", 1)
+    with pytest.raises(EditRefused, match="M2 is locked in plan A"):
+        s.merge("B", "A", 1)
+    with pytest.raises(EditRefused, match="no version named 'x'; versions: none yet"):
+        s.restore_version("x", 1)
+    assert s.version == 1  # nothing refused changed anything
+
+
+def test_names_are_cleaned_and_bounded():
+    assert clean_name(" Alto\tLario\u200b  <b>x</b> ") == "Alto Lario <b>x</b>"
+    with pytest.raises(EditRefused, match="plan name is empty"):
+        clean_name("\u0000 ", "plan name")
+    with pytest.raises(EditRefused, match="has 81 characters; at most 80"):
+        clean_name("x" * 81)
+
+
+def test_replace_lifts_the_locks_it_breaks_in_the_same_step(grid):
+    s = _start(grid)
+    s.lock_plan("B", True, 0)
+    s.lock_municipalities(["000001"], True, 1)
+    change = s.replace({c: "Z" for c in grid.codes}, {"Z": "All"}, "open all.csv", 2)
+    assert change.label == "open all.csv (unlocked 1 lock(s) it breaks)"  # plan B is gone; 000001 did not move
+    assert not s.locked_plans and s.locked_municipalities == {"000001"} and s.names == {"Z": "All"}
+    split = {c: "Z" if c != "000001" else "W" for c in grid.codes}
+    assert "unlocked 1 lock(s)" in s.replace(split, {}, "open split.csv", 3).label  # 000001 moved out
+    assert not s.locked_municipalities
+    s.undo(4)
+    s.undo(5)
+    assert s.locked_plans == {"B"} and s.locked_municipalities == {"000001"} and s.names == {"A": "West"}
+
+
+def test_a_municipality_lock_follows_its_companions_not_the_plan_id(grid):
+    s = _start(grid)
+    s.lock_municipalities(["000001", "000002"], True, 0)
+    renumbered = {c: "X" if p == "A" else "Y" for c, p in s.assignment.items()}
+    s.replace(renumbered, {}, "accept complete", 1)
+    assert s.locked_municipalities == {"000001", "000002"}
+    apart = {**renumbered, "000002": "Y"}
+    change = s.replace(apart, {}, "open apart.csv", 2)
+    assert not s.locked_municipalities and "unlocked 2 lock(s)" in change.label
+
+
+def test_the_journal_reopens_the_session_and_survives_a_cut_last_line(grid, tmp_path):
+    journal = tmp_path / "session.jsonl"
+    s = _start(grid, journal)
+    s.move(["000002"], "B", 0)
+    s.save_version("two plans")
+    s.new_plan(["000001"], 1)
+    s.undo(2)
+    with journal.open("a") as out:
+        out.write('{"kind": "do", "change": {"label"')  # the studio stopped while writing
+    again = _start(grid, journal)
+    assert again.assignment == s.assignment and again.version == s.version == 3
+    assert again.steps() == s.steps() and "two plans" in again.versions
+    again.redo(3)
+    assert again.assignment["000001"] == "new-1"
+
+
+def test_a_journal_over_other_municipalities_is_an_error(grid, make_grid, tmp_path):
+    _start(grid, tmp_path / "s.jsonl")
+    other = make_grid(1, 2, 10_000)
+    with pytest.raises(ValueError, match="covers other municipalities"):
+        Session(other, dict.fromkeys(other.codes, "A"), journal=tmp_path / "s.jsonl")
+
+
+@pytest.mark.parametrize("name", ["../up", "/etc/passwd", "a/b", "a\\b", "..", "", "x" * 101, "~user", ".hidden"])
+def test_file_names_from_the_page_stay_in_the_workspace(tmp_path, name):
+    with pytest.raises(ValueError, match="plain name"):
+        workspace_path(tmp_path, name, ".csv")
+
+
+def test_a_plain_name_gets_its_ending(tmp_path):
+    assert workspace_path(tmp_path, "Bergamo v2 (agreed)", ".csv") == (tmp_path / "Bergamo v2 (agreed).csv").resolve()
+    assert workspace_path(tmp_path, "plan.CSV", ".csv").name == "plan.CSV"

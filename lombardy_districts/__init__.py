@@ -9,6 +9,7 @@ The public names, and where they live:
 ``Territory``, ``Plan``, ``Rules``         ``model``: municipalities and graph, a plan, floors and class rule
 ``evaluate``, ``Scorecard``                ``model.scorecard``: the single judge of a plan
 ``build_problem``, ``solve``, ``propose``  ``workflows.propose``: solve for a compliant plan, get a ``Proposal``
+``Stop``                                   ``model.stop``: end a search early and keep the best plan it has
 ``Scenario``, ``read_scenarios``, ``sweep``  ``workflows.scenarios``, ``workflows.sweep``: many runs at once
 ``frontier``                               ``workflows.frontier``: fewer plans against collaboration kept
 ``studio``                                 ``studio``: edit a plan in the browser, live scorecard, solver
@@ -24,6 +25,7 @@ from lombardy_districts.model.options import DataOptions, ProblemOptions, Select
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.model.stop import Stop
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.studio import studio
 from lombardy_districts.workflows.frontier import frontier
@@ -34,7 +36,7 @@ from lombardy_districts.workflows.sweep import sweep
 
 __all__ = [
     "DataOptions", "Plan", "ProblemOptions", "Proposal", "Rules", "Scenario", "Scorecard", "Selection",
-    "SolverOptions", "Territory", "build_problem", "evaluate", "frontier", "load", "propose", "read_plan",
+    "SolverOptions", "Stop", "Territory", "build_problem", "evaluate", "frontier", "load", "propose", "read_plan",
     "read_scenarios", "solve", "studio", "sweep",
 ]
 __version__ = "0.1.0"

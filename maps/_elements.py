@@ -15,16 +15,17 @@ MOUNTAIN = "#8C6D31"
 
 CSS = """
 <style>
-.ld-panel { background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 5px;
+.ld-panel { background: rgba(255,255,255,0.94); padding: 6px 10px; border-radius: 5px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, -apple-system, "Segoe UI", sans-serif;
-  max-width: 300px; color: #222; }
+  max-width: min(300px, 21vw); max-height: 42vh; overflow-y: auto; color: #222; }
+.ld-panel > details > summary { cursor: pointer; font-size: 13px; font-weight: 600; }
+.ld-panel > details[open] > summary { margin-bottom: 4px; }
 .ld-panel h4 { margin: 0 0 4px; font-size: 14px; font-weight: 600; }
 .ld-panel table { border-collapse: collapse; }
 .ld-panel td { padding: 1px 6px 1px 0; vertical-align: top; }
 .ld-panel td.ld-num { text-align: right; font-variant-numeric: tabular-nums; }
-.ld-legend { max-height: 45vh; overflow-y: auto; }
 .ld-legend td:first-child { white-space: nowrap; }
-.ld-legend summary { cursor: pointer; font-weight: 600; }
+.ld-legend details details summary { cursor: pointer; }
 .ld-sw { display: inline-block; width: 22px; height: 12px; margin-right: 6px; vertical-align: middle; }
 .ld-bad { color: #D62728; font-weight: 600; }
 .ld-ok { color: #2E7D32; font-weight: 600; }
@@ -41,7 +42,11 @@ def add_css(root) -> None:
 
 
 class Panel(MacroElement):
-    """A Leaflet control at ``position`` whose content is ``html`` (a legend, a headline)."""
+    """A Leaflet control at ``position`` whose content is ``html`` (a legend, a headline).
+
+    With a ``title``, the panel folds: a click on the title shows or hides the content, and
+    ``folded`` panels start hidden (the comparison's, so the two half-width maps stay visible).
+    """
 
     _template = Template(
         """
@@ -61,9 +66,12 @@ class Panel(MacroElement):
         """
     )
 
-    def __init__(self, html_text: str, position: str = "bottomright", css_class: str = "ld-panel"):
+    def __init__(self, html_text: str, position: str = "bottomright", css_class: str = "ld-panel",
+                 title: str | None = None, folded: bool = False):
         super().__init__()
         self._name = "Panel"
+        if title is not None:
+            html_text = f'<details{"" if folded else " open"}><summary>{esc(title)}</summary>{html_text}</details>'
         self.html = html_text
         self.position = position
         self.css_class = css_class
@@ -107,6 +115,40 @@ class HatchPatterns(MacroElement):
             f'stroke="{colour}" stroke-width="2.5" stroke-opacity="0.7"/></pattern>'
             for pid, (colour, angle) in patterns.items()
         )
+
+
+class TooltipsOnTop(MacroElement):
+    """Tooltips and plan cards drawn above the panels and controls.
+
+    Leaflet draws them in panes inside the map pane, under the controls' corners (z-index 800 and
+    1000), so a panel could cover the tooltip of the municipality under the mouse. Their panes move
+    to the map's container, above the controls, and follow the map pane as it pans.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map) {
+            var container = map.getContainer(), mapPane = map.getPane("mapPane");
+            var panes = ["tooltipPane", "popupPane"].map(function(name) { return map.getPane(name); });
+            panes.forEach(function(pane) {
+                container.appendChild(pane);
+                pane.style.zIndex = pane === panes[0] ? 1100 : 1050;
+            });
+            function follow() {
+                var at = L.DomUtil.getPosition(mapPane);
+                panes.forEach(function(pane) { L.DomUtil.setPosition(pane, at); });
+            }
+            map.on("move zoomend viewreset resize", follow);
+            follow();
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "TooltipsOnTop"
 
 
 def hatch_id(kind: str, map_obj) -> str:

@@ -5,6 +5,11 @@ contiguity edge joins them), largest-degree first, from ``PALETTE``: ten colours
 stay apart from each other and from the red used for plans below their floor. A map of
 contiguous plans needs at most six (planar graphs are 6-degenerate); should a plan graph ever
 need more than the palette, extra colours are generated rather than reused, so the rule holds.
+
+Two plans side by side (``colour_pair``) are coloured together, so that the same plan has the
+same colour on both sides: each plan B continues the largest of the A plans whose successor it is
+(``model.measures.successors``), and takes that plan's colour; the colouring runs over A's and B's
+adjacencies at once, so neither side ever gives two neighbours one colour.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import colorsys
 from collections.abc import Mapping
 
 import networkx as nx
+
+from lombardy_districts.model import measures
 
 # Paul Tol's "muted" and "light" schemes, minus red-looking and near-white entries.
 PALETTE = (
@@ -53,8 +60,9 @@ def colour_plans(
     palette
         Colours to use first, in order.
     preferred
-        Optional plan id -> colour wished for (e.g. the colour of the matching plan on the
-        other side of a comparison); granted whenever no neighbour already holds it.
+        Optional plan id -> colour wished for (e.g. the colour a plan had before an edit in the
+        studio); granted whenever no neighbour already holds it. Two plans side by side are
+        coloured by :func:`colour_pair` instead.
     """
     return colour_graph(plan_adjacency(plan), palette, preferred)
 
@@ -82,6 +90,28 @@ def colour_graph(
             extra.append(choice)
         colours[node] = choice
     return colours
+
+
+def colour_pair(plan_a, plan_b, palette: tuple[str, ...] = PALETTE) -> tuple[dict[str, str], dict[str, str]]:
+    """Colours of two plans of the same municipalities: the same plan gets the same colour on both sides.
+
+    A plan of B that continues plans of A (their successor, ``measures.successors``) takes the
+    colour of the most populous of them, so an unchanged or repaired plan keeps its colour and a
+    merged plan takes its largest predecessor's; a plan of B that continues none gets its own.
+    Both sides stay properly coloured: the graph coloured joins the plans that touch on either side.
+    """
+    population = plan_a.territory.municipalities["population"]
+    heirs = measures.successors(plan_a.assignment, plan_b.assignment, population)
+    size = population.groupby(plan_a.assignment).sum()
+    identity: dict[str, str] = {}  # B plan -> the A plan it continues (its largest predecessor)
+    for a in sorted(heirs.index, key=lambda a: (-size[a], a)):
+        identity.setdefault(heirs[a], a)
+    node_b = {b: identity.get(b, f"B:{b}") for b in plan_b.plan_ids}
+    graph = plan_adjacency(plan_a)
+    graph.add_nodes_from(node_b.values())
+    graph.add_edges_from((node_b[x], node_b[y]) for x, y in plan_adjacency(plan_b).edges if node_b[x] != node_b[y])
+    joint = colour_graph(graph, palette)
+    return {a: joint[a] for a in plan_a.plan_ids}, {b: joint[node_b[b]] for b in plan_b.plan_ids}
 
 
 def _extra_colour(i: int) -> str:

@@ -2,13 +2,16 @@
 
 The left map shows plan A, the right plan B (``folium.plugins.DualMap``, synchronised with
 Leaflet.Sync). Each has its own headline panel; B's also counts what changed from A. A
-municipality has *changed plan* when its B plan is not the successor of its A plan, the
-successor being the B plan holding most of the A plan's population (the same rule the
-scorecard uses for ``municipalities_moved``), so renamed or renumbered plans are not changes.
-A municipality whose whole plan joined one that mostly comes from another A plan has not moved,
-but its *plan merged*. Moved municipalities are hatched in black, merged ones in blue, on both
-maps, and their tooltips say where they went.
-B's plans take the colour of the A plan they mostly come from whenever no neighbour has it.
+municipality has *changed plan* when its B plan is not the successor of its A plan (the B plan
+holding most of the A plan's municipalities, ``measures.moved``, as the scorecard counts
+``municipalities_moved``), so renamed or renumbered plans are not changes. A municipality whose
+whole plan joined a B plan that continues a larger A plan has not moved, but its *plan merged*.
+Moved municipalities are hatched in black, merged ones in blue, on both maps, and their tooltips
+say where they went ("moved from Centre to North-east", "Seriate merged with Dalmine").
+The same plan has the same colour on both sides (``colouring.colour_pair``: a merged plan takes
+its largest predecessor's colour). Both sides count collaboration on the same ties, and their
+headlines say which kinds. Panels and legend fold away (a click on their title) and are folded
+at first, so neither map is ever hidden; tooltips and plan cards draw above them.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from folium.plugins import DualMap
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model import measures
+from lombardy_districts.model.collaboration import default_collaboration
 
-from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, add_css, esc, hatch_id, number
-from .colouring import colour_plans
+from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, TooltipsOnTop, add_css, esc, hatch_id, number
+from .colouring import colour_pair
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
 from .offline import write_offline
 from .render import (
@@ -33,6 +37,7 @@ from .render import (
     add_plan_layers,
     check_output_path,
     headline_html,
+    headline_title,
     legend_html,
     plan_table,
     resolve_scorecard,
@@ -56,13 +61,14 @@ def changes(plan_a, plan_b) -> pd.Series:
     """How each municipality's plan changed from A to B: ``moved``, ``merged`` or ``""`` (unchanged).
 
     ``moved``: its B plan is not the successor of its A plan (``measures.moved``, as the scorecard counts).
-    ``merged``: not moved, but its whole A plan joined a B plan that mostly comes from another A plan.
+    ``merged``: not moved, but its A plan is one of several that B's plan continues, and not the
+    most populous of them (that one is the plan the others joined).
     """
     _check_same_municipalities(plan_a, plan_b)
     old = plan_a.assignment
-    new = plan_b.assignment.reindex(old.index)
     moved = measures.moved(old, plan_b.assignment, plan_a.territory.municipalities["population"])
-    merged = ~moved & (new.map(_origins(plan_a, plan_b)) != old)
+    joined = _joined(plan_a, plan_b)
+    merged = ~moved & old.map(lambda a: a in joined)
     out = pd.Series("", index=old.index, name="change")
     out[moved] = "moved"
     out[merged] = "merged"
@@ -74,42 +80,63 @@ def changed_municipalities(plan_a, plan_b) -> pd.Series:
     return (changes(plan_a, plan_b) != "").rename("changed")
 
 
-def _origins(plan_a, plan_b) -> pd.Series:
-    """For each B plan, the A plan contributing most of its population."""
-    pop = plan_a.territory.municipalities["population"].reindex(plan_a.assignment.index)
-    frame = pd.DataFrame({"a": plan_a.assignment, "b": plan_b.assignment.reindex(plan_a.assignment.index),
-                          "population": pop})
-    sums = frame.groupby(["b", "a"], as_index=False)["population"].sum()
-    sums = sums.sort_values(["b", "population", "a"], ascending=[True, False, True])
-    return sums.drop_duplicates("b").set_index("b")["a"]
+def _joined(plan_a, plan_b) -> dict[str, list[str]]:
+    """A plans that joined a larger one: A plan -> the other A plans its successor continues, largest last."""
+    population = plan_a.territory.municipalities["population"]
+    heirs = measures.successors(plan_a.assignment, plan_b.assignment, population)
+    size = population.groupby(plan_a.assignment).sum()
+    together: dict[str, list[str]] = {}
+    for a, b in heirs.items():
+        together.setdefault(b, []).append(a)
+    out = {}
+    for group in together.values():
+        group.sort(key=lambda a: (size[a], a))
+        for a in group[:-1]:  # the largest is the plan the others joined
+            out[a] = [other for other in group if other != a]
+    return out
+
+
+def change_text(plan_a, plan_b, change: pd.Series) -> pd.Series:
+    """Per municipality, what happened to it in words (empty when nothing did).
+
+    ``moved from Centre to North-east``; ``Seriate merged with Dalmine``. Plan ids are added when
+    two different plans share a name, so a line never reads "Luino to Luino".
+    """
+    joined = _joined(plan_a, plan_b)
+    out = pd.Series("", index=change.index)
+    for c in change.index[change != ""]:
+        a, b = plan_a.assignment[c], plan_b.assignment[c]
+        if change[c] == "moved":
+            before, after = plan_a.name(a), plan_b.name(b)
+            if before == after:
+                before, after = f"{before} ({a})", f"{after} ({b})"
+            out[c] = f"moved from {before} to {after}"
+        else:
+            others = " and ".join(plan_a.name(o) for o in joined[a])
+            out[c] = f"{plan_a.name(a)} merged with {others}"
+    return out
 
 
 def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=None, collaboration=None,
                    titles: tuple[str, str] | None = None, tolerance_m: float = DEFAULT_TOLERANCE_M):
     """A ``folium.plugins.DualMap`` of plan A (left) and plan B (right); see the module docstring.
 
-    Scorecards are computed with ``lombardy_districts.scorecard.evaluate`` when not given
-    (B's with A as its status quo, so its headline counts the changes).
+    Scorecards are computed with ``lombardy_districts.scorecard.evaluate`` when not given (B's
+    with A as its status quo, so its headline counts the changes), both on the same
+    collaboration ties: ``collaboration``, or else the labour-market proxy.
     """
     _check_same_municipalities(plan_a, plan_b)
     title_a, title_b = titles or ("Plan A", "Plan B")
+    if collaboration is None:  # one set of ties for both sides (B's status quo would add its own)
+        collaboration = default_collaboration(plan_a.territory)
     scorecard_a = resolve_scorecard(plan_a, scorecard_a, rules=rules, collaboration=collaboration)
     scorecard_b = resolve_scorecard(plan_b, scorecard_b, rules=rules, collaboration=collaboration,
                                     status_quo=plan_a)
     change = changes(plan_a, plan_b)
     geometry = DisplayGeometry(plan_a.territory.municipalities, tolerance_m)
-    colours_a = colour_plans(plan_a)
-    colours_b = colour_plans(plan_b, preferred={b: colours_a[a] for b, a in _origins(plan_a, plan_b).items()})
-
-    names_a = {p: plan_a.name(p) for p in plan_a.plan_ids}
-    names_b = {p: plan_b.name(p) for p in plan_b.plan_ids}
-    change_text = pd.Series("", index=change.index)
-    moved = change.index[change != ""]
-    change_text[moved] = [
-        f"{'moved' if change[c] == 'moved' else 'plan merged'}: "
-        f"{names_a[plan_a.assignment[c]]} \u2192 {names_b[plan_b.assignment[c]]}" for c in moved
-    ]
-    extra = pd.DataFrame({"Change A \u2192 B": change_text})
+    colours_a, colours_b = colour_pair(plan_a, plan_b)
+    said = change_text(plan_a, plan_b, change)
+    extra = pd.DataFrame({"Change A \u2192 B": said.where(said != "", "none")})
 
     dual = DualMap(location=None, layout="horizontal", tiles=None, control_scale=True)
     add_css(dual.m1.get_root())
@@ -125,12 +152,16 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
         if change_label is None:
             for key in ("municipalities_moved", "population_moved", "plans_merged", "plans_split"):
                 summary.pop(key, None)
-        Panel(headline_html(title, summary, change_label or ""), "bottomleft").add_to(fmap)
-        n_moved, n_merged = (int((change == kind).sum()) for kind in ("moved", "merged"))
-        Panel(legend_html(table, moved=n_moved, merged=n_merged, layers=False, open_=False), "bottomright",
-              "ld-panel ld-legend").add_to(fmap)
+        Panel(headline_html(summary, change_label or ""), "bottomleft", title=headline_title(title, summary),
+              folded=True).add_to(fmap)
+        if change_label is not None:  # one legend, on the right: both sides draw the same things
+            n_moved, n_merged = (int((change == kind).sum()) for kind in ("moved", "merged"))
+            Panel(legend_html(table, moved=n_moved, merged=n_merged, layers=False), "bottomright",
+                  "ld-panel ld-legend", title="Legend", folded=True).add_to(fmap)
+        TooltipsOnTop().add_to(fmap)
     dual.fit_bounds(geometry.bounds)
     dual.m1.get_root().title = esc(f"{title_a} vs {title_b}")
+    moved = change.index[change != ""]
     log.info("comparison: %d vs %d plans, %d municipalities changed plan (%s inhabitants)",
              len(plan_a), len(plan_b), len(moved),
              number(plan_a.territory.municipalities["population"].reindex(moved).sum()))

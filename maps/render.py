@@ -4,7 +4,7 @@ What the map shows (layers switch on and off in the layer control, top right):
 
 - every municipality filled with its area plan's colour (neighbouring plans never share one),
   faint white municipal borders; hover for name, population and plan; click for the plan's card
-  (municipalities, population, class, floor, margin, collaboration kept);
+  (municipalities, population, class and why it has that class, floor, margin, collaboration kept);
 - area plan borders in bold; non-compliant plans (below their population floor, or not
   contiguous) in red, dashed and hatched, and listed in the legend with the reason;
 - optional layers, off at first: the status quo's plans (dashed blue outline), collaboration edges
@@ -12,7 +12,9 @@ What the map shows (layers switch on and off in the layer control, top right):
   plan border), and the legally mountain municipalities;
 - bridges (joins of parts of the territory that share no boundary, from the scorecard), always
   shown as orange dashed lines and listed in the legend, so no plan looks contiguous silently;
-- a headline panel with the scorecard's numbers, bottom left, and a legend, bottom right.
+- a headline panel with the scorecard's numbers (saying which collaboration ties it counts),
+  bottom left, and a legend, bottom right; both fold away with a click on their title;
+- tooltips and plan cards draw above the panels.
 
 Geometry is simplified for display only (see :mod:`maps.display`); scores come from the
 scorecard, which the map never changes.
@@ -31,7 +33,7 @@ from shapely.geometry import LineString, MultiLineString
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
-from lombardy_districts.model.scorecard import evaluate
+from lombardy_districts.model.scorecard import KIND_LABELS, evaluate
 
 from ._elements import (
     MOUNTAIN,
@@ -40,6 +42,7 @@ from ._elements import (
     STATUS_QUO,
     HatchPatterns,
     Panel,
+    TooltipsOnTop,
     add_css,
     esc,
     hatch_id,
@@ -85,6 +88,8 @@ def plan_table(plan, scorecard) -> pd.DataFrame:
     text["plan_municipalities"] = [number(v) for v in rows.get("municipalities", counts)]
     text["plan_population"] = [number(v) for v in rows.get("population", plan.populations)]
     text["plan_class"] = [CLASS_LABELS.get(v, str(v)) for v in rows.get("class", pd.Series("-", rows.index))]
+    reasons = rows.get("class_reason", pd.Series("", rows.index)).fillna("").astype(str)
+    text["plan_class_reason"] = [r.split(": ", 1)[-1] for r in reasons]
     text["plan_floor"] = [number(v) for v in rows.get("floor", pd.Series(None, rows.index))]
     text["plan_margin"] = [_signed(v) for v in rows.get("margin", pd.Series(None, rows.index))]
     text["plan_collaboration"] = [
@@ -125,10 +130,10 @@ def _kept_text(kept, cut) -> str:
            f"({percent(kept / (kept + cut))})"
 
 
-POPUP_FIELDS = ["plan_name", "plan_status", "plan_municipalities", "plan_population", "plan_class", "plan_floor",
-                "plan_margin", "plan_collaboration"]
-POPUP_ALIASES = ["Area plan", "Status", "Municipalities", "Population", "Threshold class", "Population floor",
-                 "Margin over floor", "Collaboration kept"]
+POPUP_FIELDS = ["plan_name", "plan_status", "plan_municipalities", "plan_population", "plan_class",
+                "plan_class_reason", "plan_floor", "plan_margin", "plan_collaboration"]
+POPUP_ALIASES = ["Area plan", "Status", "Municipalities", "Population", "Threshold class", "Why this class",
+                 "Population floor", "Margin over floor", "Collaboration kept"]
 
 
 def add_plan_layers(fmap, plan, table: pd.DataFrame, colours: dict[str, str], geometry: DisplayGeometry,
@@ -258,11 +263,24 @@ def add_mountain_layer(fmap, plan, geometry: DisplayGeometry) -> None:
     ).add_to(fmap)
 
 
-def headline_html(title: str | None, summary: dict, change_label: str = "Moved from status quo") -> str:
-    """The scorecard's headline as a small HTML table (``change_label`` names the move counts)."""
+def headline_title(title: str | None, summary: dict) -> str:
+    """The headline panel's title, readable while folded: ``"status quo: 8 area plans, 1 not compliant"``."""
+    s = summary or {}
+    bad = s.get("non_compliant_plans", 0) or 0
+    text = f"{number(s.get('plans'))} area plans, " + (f"{number(bad)} not compliant" if bad else "all compliant")
+    return f"{title}: {text}" if title else text
+
+
+def headline_html(summary: dict, change_label: str = "Moved from status quo") -> str:
+    """The scorecard's headline as a small HTML table (``change_label`` names the move counts).
+
+    The collaboration row says which kinds of tie it counts, so two pages that count different
+    ties say so.
+    """
     s = summary or {}
     plans = s.get("plans")
     bad = s.get("non_compliant_plans", 0) or 0
+    kinds = s.get("collaboration_retained_by_kind") or {}
     rows = [
         ("Area plans", number(plans)),
         ("Compliant", f'<span class="ld-ok">{number(s.get("compliant_plans"))}</span>'),
@@ -272,6 +290,7 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
         ("Plan population min / median / max",
          " / ".join(number(s.get(k)) for k in ("min_population", "median_population", "max_population"))),
         ("Collaboration retained", percent(s.get("collaboration_retained"))),
+        ("Ties counted", esc(", ".join(KIND_LABELS.get(k, str(k).replace("_", " ")) for k in kinds) or "none")),
     ]
     by_kind = s.get("collaboration_retained_by_kind") or {}
     if by_kind:
@@ -284,13 +303,12 @@ def headline_html(title: str | None, summary: dict, change_label: str = "Moved f
                      f'{number(s.get("population_moved"))} people'))
         rows.append(("Plans merged / split",
                      f'{number(s.get("plans_merged"))} / {number(s.get("plans_split"))}'))
-    head = f"<h4>{esc(title)}</h4>" if title else ""
     body = "".join(f'<tr><td>{esc(k)}</td><td class="ld-num">{v}</td></tr>' for k, v in rows)
-    return f'{head}<table class="ld-headline">{body}</table>'
+    return f'<table class="ld-headline">{body}</table>'
 
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
-                merged: int | None = None, layers: bool = True, open_: bool = True, bridges: list | None = None,
+                merged: int | None = None, layers: bool = True, bridges: list | None = None,
                 mountain: bool = True, collaboration: bool = True) -> str:
     """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
     items = [
@@ -333,7 +351,7 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
                    f'<ul class="ld-list">{lines}{more}</ul></details>')
     else:
         listing = '<div class="ld-ok">Every area plan complies.</div>'
-    return f'<details{" open" if open_ else ""}><summary>Legend</summary><table>{rows}</table></details>{listing}'
+    return f"<table>{rows}</table>{listing}"
 
 
 def _margin_key(text: str) -> float:
@@ -392,12 +410,13 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     add_mountain_layer(fmap, plan, geometry)
     add_bridge_layer(fmap, scorecard.summary.get("bridges", []), geometry)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    Panel(headline_html(title or f"{len(plan)} area plans", scorecard.summary), "bottomleft").add_to(fmap)
+    Panel(headline_html(scorecard.summary), "bottomleft", title=headline_title(title, scorecard.summary)).add_to(fmap)
     status = plan.territory.municipalities.get("mountain_status")
     Panel(legend_html(table, status_quo=status_quo is not None, bridges=scorecard.summary.get("bridges", []),
                       mountain=status is not None and bool(status.isin(["totally", "partly"]).any()),
                       collaboration=len(collaboration.edges) > 0), "bottomright",
-          "ld-panel ld-legend").add_to(fmap)
+          "ld-panel ld-legend", title="Legend").add_to(fmap)
+    TooltipsOnTop().add_to(fmap)
     fmap.get_root().title = esc(title or "Area plans")
     log.info("plan map: %d plans, %d municipalities, %d colours", len(plan), len(plan.assignment),
              len(set(colours.values())))

@@ -68,10 +68,11 @@ class Budget:
         Work units per second of time limit.
 
     In deterministic mode the wall clock still stops the search at ``safety_seconds(seconds)``.
+    A set ``stop`` (``model.stop.Stop``) ends the allowance at once.
     """
 
     def __init__(self, seconds: float | None, deterministic: bool = False,
-                 rate: float = HEURISTIC_WORK_PER_SECOND):
+                 rate: float = HEURISTIC_WORK_PER_SECOND, stop=None):
         self.seconds = float(NO_LIMIT if seconds is None else seconds)
         self.deterministic = deterministic
         self.rate = float(rate)
@@ -81,13 +82,16 @@ class Budget:
         self.deadline = self.start + self.wall_limit
         self.work = 0
         self.wall_limit_hit = False
+        self.stop = stop
 
     def spend(self, units: int) -> None:
         """Count ``units`` of work done."""
         self.work += units
 
     def expired(self) -> bool:
-        """True when the allowance is used up (or, in deterministic mode, the safety net was hit)."""
+        """True when the allowance is used up (or, in deterministic mode, the safety net was hit), or stopped."""
+        if self.stop is not None and self.stop.is_set():
+            return True
         if not self.deterministic:
             return time.perf_counter() > self.deadline
         if self.work >= self.allowance:

@@ -10,6 +10,7 @@ from lombardy_districts.errors import InputError
 from lombardy_districts.model.options import SolverOptions, number_problem
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem, SolveResult
+from lombardy_districts.model.stop import Stop
 
 Progress = Callable[[dict], None]
 """Called during a solve with
@@ -23,7 +24,8 @@ class Solver:
     == []``; a solver
     that finds none returns ``plan=None`` with status ``infeasible`` or ``timeout``.
     ``TUNING`` holds the solver's expert settings with their defaults; ``options.tuning`` may
-    change them, and any other key is refused.
+    change them, and any other key is refused. ``stop`` (a ``Stop``) asks the search to end
+    early: the solver then returns the best plan it has found (``plan=None`` if none).
     """
 
     name = "base"
@@ -31,14 +33,19 @@ class Solver:
     WORKERS = 1
     """Threads used when ``options.workers`` is None."""
 
-    def __init__(self, problem: Problem, options: SolverOptions):
+    def __init__(self, problem: Problem, options: SolverOptions, stop: Stop | None = None):
         self.problem = problem
         self.options = options
         self.tuning: dict[str, Any] = {**self.TUNING, **options.tuning}
+        self.stop = stop if stop is not None else Stop()
 
     @classmethod
-    def from_problem(cls, problem: Problem, options: SolverOptions | Mapping | None = None) -> Solver:
-        """Prepare a solver for ``problem`` with ``options`` (a ``SolverOptions`` or a table of them)."""
+    def from_problem(cls, problem: Problem, options: SolverOptions | Mapping | None = None,
+                     stop: Stop | None = None) -> Solver:
+        """Prepare a solver for ``problem`` with ``options`` (a ``SolverOptions`` or a table of them).
+
+        ``stop``, when set during ``solve``, ends the search early (see ``Stop``).
+        """
         options = SolverOptions.from_mapping(options)
         unknown = sorted(set(options.tuning) - set(cls.TUNING))
         if unknown:
@@ -48,7 +55,7 @@ class Solver:
         problems = [p for key, value in options.tuning.items() for p in _tuning_problems(key, value)]
         if problems:
             raise InputError(problems)
-        return cls(problem, options)
+        return cls(problem, options, stop)
 
     @property
     def threads(self) -> int:

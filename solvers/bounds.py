@@ -54,7 +54,9 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
         \sum_i p_i z_{ic} \le \text{ceiling}\cdot n_c,\; n_c \in \mathbb{Z}_{\ge 0}
 
     plus the class rule summed over the plans of each class c (valid because it is linear in a
-    plan's totals): mountain ``sum (m_i - s a_i) z_im >= 0``, not mountain ``<= 0``; high density
+    plan's totals): mountain ``sum (m_i - s a_i) z_im >= 0`` and ``sum (p_i - b a_i) z_im <= 0``
+    (``b`` the mountain density cut-off); a class whose densities all lie below ``b`` (low density,
+    and standard when ``b >= h``) is not mostly mountain, ``<= 0``; high density
     ``sum (p_i - h a_i) z_ih >= 0``; low density ``sum (p_i - l a_i) z_il <= 0``; standard between.
     Capping a unit's population at the floor is valid: a plan reaches ``f`` exactly when the
     sum of its members' capped populations does. With one floor for every class, the bound is
@@ -140,6 +142,8 @@ def _class_bound(units: Units, rules: Rules, part: np.ndarray) -> int:
     for i in range(k):
         add([(i * nc + c, 1.0) for c in range(nc)], 1.0, 1.0)
     s, hd, ld = rules.mountain_area_share, rules.high_density_min, rules.low_density_max
+    cap = rules.mountain_density_below
+    below_cap = {"low_density": ld < cap, "standard": hd <= cap, "high_density": False}
     total = float(p.sum())
     for c, name in enumerate(CLASSES):
         f = min(float(rules.floors[name]), total + 1)  # the same bound, without coefficients HiGHS cannot trust
@@ -152,8 +156,10 @@ def _class_bound(units: Units, rules: Rules, part: np.ndarray) -> int:
         mt = m - s * a
         if name == "mountain":
             add(list(zip(zc, mt)), 0.0, np.inf)
+            add(list(zip(zc, p - cap * a)), -np.inf, 0.0)
             continue
-        add(list(zip(zc, mt)), -np.inf, 0.0)
+        if below_cap[name]:  # a plan of this class is below the cut-off, so not mostly mountain
+            add(list(zip(zc, mt)), -np.inf, 0.0)
         if name == "high_density":
             add(list(zip(zc, p - hd * a)), 0.0, np.inf)
         elif name == "low_density":

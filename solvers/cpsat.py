@@ -13,9 +13,11 @@ Contiguity (``add_contiguity``), exact: every non-root unit has one parent in it
     Valid strengthening: ``x[i,r] <= sum_{j in N(i)} x[j,r]`` for ``i != r``.
 Floors (``add_floors``), the class rule modelled exactly by reified booleans per root:
     ``mt[r] <=> sum_i mountain_i x[i,r] >= 1``; ``dh[r] <=> sum_i high_i x[i,r] >= 0``;
-    ``dl[r] <=> sum_i low_i x[i,r] >= 0``; ``P[r] = sum_i p_i x[i,r] >= f_low y[r]`` and
-    ``y & mt => P >= f_mountain``; ``y & !mt & dh => P >= f_high``;
-    ``y & !mt & !dh & dl => P >= f_low_density``; ``y & !mt & !dh & !dl => P >= f_standard``.
+    ``dl[r] <=> sum_i low_i x[i,r] >= 0``; ``P[r] = sum_i p_i x[i,r] >= f_low y[r]``. The plan is
+    mountain (``mm``) when ``mt`` and its density is below the mountain cut-off: ``!dh`` when that
+    cut-off is the high-density one (the default), else ``bc[r] <=> sum_i cap_i x[i,r] >= 1`` and
+    ``mm <=> mt & bc``. Then ``y & mm => P >= f_mountain``; ``y & !mm & dh => P >= f_high``;
+    ``y & !mm & !dh & dl => P >= f_low_density``; ``y & !mm & !dh & !dl => P >= f_standard``.
 Number of plans (``add_plan_count``, options ``plans`` / ``min_plans`` / ``max_plans``):
     ``min_plans <= sum_r y[r] <= max_plans`` (``plans = k`` sets both to k).
 Ceiling (``add_ceiling``): ``P[r] <= ceiling``. Hard boundaries and exclusive locks: pairs
@@ -97,7 +99,7 @@ class CPSATSolver(Solver):
         setup = prepared(self.name, problem, start, tuning, warm_start, time_limit, seed, progress,
                          skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, tuning, restricted, fixed),
                          skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units),
-                         deterministic=deterministic)
+                         deterministic=deterministic, stop=self.stop)
         if isinstance(setup, SolveResult):
             return setup
         details = details_of(setup)
@@ -110,6 +112,8 @@ class CPSATSolver(Solver):
             if result is not None:
                 return result
             details.update(plan_bound=setup.bound.value, plan_bound_method=setup.bound.method)
+        if self.stop.is_set():
+            return self._stopped(setup, details, start)
         if lns.applies(setup):
             return self._solve_by_lns(setup, details, time_limit, seed, workers, progress, start)
         built = CpsatModel(setup)
@@ -119,6 +123,9 @@ class CPSATSolver(Solver):
         bounds: dict[str, float] = {}
         answer = None
         for k, names in enumerate(stages):
+            if self.stop.is_set():
+                details["notes"].append("stopped before the stage " + "+".join(names))
+                break
             left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - start))
             if clock is not None:
                 left = clock.left()
@@ -160,6 +167,21 @@ class CPSATSolver(Solver):
         return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
 
+
+    def _stopped(self, setup, details, start) -> SolveResult:
+        """The search was stopped before the model or the neighbourhood search ran: the best plan so far."""
+        elapsed = time.perf_counter() - start
+        if setup.hint is None:
+            return SolveResult(self.name, "timeout", None, wall_time=elapsed, details=details,
+                               message="stopped before any compliant plan was found")
+        full = full_labels(setup, setup.hint)
+        plan, violations = checked_plan(setup, full)
+        if violations:
+            return rejected(self.name, violations, details, elapsed)
+        details["notes"].append("stopped: the best plan found so far is returned")
+        objective, bound, status = _summary(setup, full, self.problem, ["STOPPED"], {}, details)
+        return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
+                           message=f"{len(plan)} plans, stopped early", details=details)
 
     def _solve_by_lns(self, setup, details, time_limit, seed, workers, progress, start) -> SolveResult:
         """Large inputs: improve the warm start by large-neighbourhood search (``lns``)."""

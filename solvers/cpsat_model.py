@@ -108,18 +108,36 @@ class CpsatModel:
             if terms.uniform:
                 continue
             mt, dh, dl = self._bool(), self._bool(), self._bool()
+            flags = [(mt, terms.mountain, 1), (dh, terms.high, 0), (dl, terms.low, 0)]
+            below = None
+            if terms.cap is not None:
+                below = self._bool()
+                flags.append((below, terms.cap, 1))
             inside = self._hinted_members(r)
-            for flag, coef, cut in ((mt, terms.mountain, 1), (dh, terms.high, 0), (dl, terms.low, 0)):
+            for flag, coef, cut in flags:
                 expr = sum(int(coef[i]) * self.x[i, r] for i in members if coef[i] != 0)
                 m.add(expr >= cut).only_enforce_if(flag)
                 m.add(expr <= cut - 1).only_enforce_if(~flag)
                 if inside is not None:
                     m.add_hint(flag, int(sum(int(coef[i]) for i in inside)) >= cut)
-            cases = (("mountain", [y, mt]), ("high_density", [y, ~mt, dh]),
-                     ("low_density", [y, ~mt, ~dh, dl]), ("standard", [y, ~mt, ~dh, ~dl]))
-            for name, condition in cases:
+            for name, condition in self._class_cases(y, mt, dh, dl, below):
                 if floors[name] > low:
                     m.add(pop >= floors[name]).only_enforce_if(condition)
+
+    def _class_cases(self, y, mt, dh, dl, below):
+        """(class, literals that together mean the plan rooted at ``y`` has that class).
+
+        Mountain needs ``mt`` and a density below the cap: ``below``, or not dense (``~dh``)
+        when the cap is the high-density cut-off (``below`` None).
+        """
+        if below is None:
+            return (("mountain", [y, mt, ~dh]), ("high_density", [y, dh]),
+                    ("low_density", [y, ~mt, ~dh, dl]), ("standard", [y, ~mt, ~dh, ~dl]))
+        mm = self._bool()  # mountain = mt and below
+        self.m.add_bool_and([mt, below]).only_enforce_if(mm)
+        self.m.add_bool_or([~mt, ~below]).only_enforce_if(~mm)
+        return (("mountain", [y, mm]), ("high_density", [y, ~mm, dh]),
+                ("low_density", [y, ~mm, ~dh, dl]), ("standard", [y, ~mm, ~dh, ~dl]))
 
     def _hinted_members(self, r):
         """Members of the warm start's plan rooted at ``r`` ([] when r is no root there), or None."""
@@ -292,6 +310,7 @@ class CpsatModel:
             params.max_time_in_seconds = float(time_limit)
         params.random_seed = int(seed)
         params.num_workers = int(workers) if workers else 2
+        params.catch_sigint_signal = False  # Ctrl-C reaches the front end, which stops us through setup.stop
         if clock is not None:
             params.num_workers = 1
             params.max_deterministic_time = float(time_limit)
@@ -306,7 +325,8 @@ class CpsatModel:
                 progress({"incumbent": callback.best, "bound": value / scale,
                           "elapsed": time.perf_counter() - start, "plans": callback.plans})
             solver.best_bound_callback = on_bound
-        code = solver.solve(self.m, callback)
+        with self.setup.stop.hook(solver.stop_search):
+            code = solver.solve(self.m, callback)
         refuse_invalid(solver, code, self.m)
         status = solver.status_name(code)
         if clock is not None:

@@ -17,6 +17,7 @@ from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem, SolveResult
+from lombardy_districts.model.stop import Stop
 
 from .bounds import PlanBound, plan_count_bound
 from .heuristic import HeuristicSolver
@@ -70,6 +71,8 @@ class Setup:
     """The heuristic warm start's ``budget`` record and ``seconds`` of the time limit it used."""
     deterministic: bool = False
     """Whether the search counts work instead of time (``SolverOptions.deterministic``)."""
+    stop: Stop = field(default_factory=Stop)
+    """Set to end the search early (``model.stop.Stop``); every stage checks it."""
 
     @property
     def model_plan_range(self) -> tuple[int | None, int | None]:
@@ -105,11 +108,13 @@ def labels_from_plan(units: Units, plan: Plan) -> list | None:
 
 
 def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit: float | None, seed: int,
-            progress=None, skip_candidates=None, skip_warm_start=None, deterministic: bool = False) -> Setup:
+            progress=None, skip_candidates=None, skip_warm_start=None, deterministic: bool = False,
+            stop: Stop | None = None) -> Setup:
     """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start.
 
     ``options`` are the solver's tuning settings (``TUNING`` with the caller's changes);
-    ``deterministic`` makes the heuristic warm start count work instead of time.
+    ``deterministic`` makes the heuristic warm start count work instead of time; ``stop`` ends
+    the warm start and every later stage early.
 
     ``skip_candidates(restricted, hint, fixed)``, when given and true, leaves the candidate pairs
     of the whole model unbuilt (``Candidates.unbuilt``): a solver that searches neighbourhoods
@@ -118,6 +123,7 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     """
     opts = options
     rules = problem.rules
+    stop = stop if stop is not None else Stop()
     units = Units.from_problem(problem)
     count_range = plan_range(problem, len(units))
     notes: list[str] = []
@@ -128,7 +134,8 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     # Even 77 municipalities (Sondrio) can leave CP-SAT without a first solution for seconds; the
     # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better.
     if hint_full is None and _wants_warm_start(problem, opts, units, skip_warm_start):
-        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm, deterministic)
+        hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm, deterministic,
+                                      stop)
 
     keep, fixed = list(range(len(units))), {}
     if problem.mode == "repair":
@@ -176,7 +183,7 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
-                 hint, bound, opts, notes, weight, count_range, warm, deterministic)
+                 hint, bound, opts, notes, weight, count_range, warm, deterministic, stop)
 
 
 def _wants_warm_start(problem: Problem, opts: dict, units: Units, skip_warm_start) -> bool:
@@ -198,18 +205,18 @@ def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=N
     if setup.hint is not None:
         return
     labels = _heuristic_labels(setup.problem, setup.units, time_limit, seed, setup.options, setup.notes,
-                               progress, setup.warm_start, setup.deterministic)
+                               progress, setup.warm_start, setup.deterministic, setup.stop)
     if labels is not None:
         setup.hint = [labels[u] for u in setup.keep]
 
 
 def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None,
-                      deterministic=False) -> list | None:
+                      deterministic=False, stop=None) -> list | None:
     """The heuristic's plan as unit labels, or None; ``warm`` receives its ``budget`` and ``seconds`` used."""
     limit = min(30.0, (time_limit or 60.0) * opts["heuristic_share"])
     options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=1, deterministic=deterministic)
     try:
-        result = HeuristicSolver.from_problem(problem, options).solve(progress=progress)
+        result = HeuristicSolver.from_problem(problem, options, stop).solve(progress=progress)
     except Exception as exc:  # the warm start is a help, never a requirement
         notes.append(f"heuristic warm start failed: {exc}")
         return None

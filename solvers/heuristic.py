@@ -75,7 +75,7 @@ class HeuristicSolver(Solver):
         problem = self.problem
         time_limit, seed = self.options.time_limit, self.options.seed
         deterministic = self.options.deterministic
-        budget = Budget(time_limit, deterministic)
+        budget = Budget(time_limit, deterministic, stop=self.stop)
         prepared = self._prepare(t0)
         if isinstance(prepared, SolveResult):
             return prepared
@@ -219,7 +219,7 @@ class HeuristicSolver(Solver):
                 state["stopped_by"] = "bound"
                 break
             if budget.expired():
-                state["stopped_by"] = "time_limit"
+                state["stopped_by"] = "interrupted" if self.stop.is_set() else "time_limit"
                 break
             state["stopped_by"] = "patience"
         return best

@@ -139,7 +139,7 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     safety = start + safety_seconds(NO_LIMIT if time_limit is None else time_limit)
     next_label = max(labels) + 1
     settled: set[tuple[int, ...]] = set()
-    while (iterations is None or record.iterations < iterations) and \
+    while (iterations is None or record.iterations < iterations) and not setup.stop.is_set() and \
             (deadline is None or deadline - time.perf_counter() > 0.3):
         if record.deterministic and time.perf_counter() > safety:
             record.wall_limit_hit = True
@@ -242,7 +242,7 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
         return None, False, False
     sub_setup = Setup(setup.problem, sub, sub, list(range(len(sub))), {}, ClassTerms.from_units(sub, rules),
                       candidates, hint, PlanBound(len(sub), "neighbourhood", []),
-                      setup.options, deterministic=setup.deterministic)
+                      setup.options, deterministic=setup.deterministic, stop=setup.stop)
     model = CpsatModel(sub_setup)
     objectives = setup.problem.objectives
     total, factor = 0, 1
@@ -262,7 +262,9 @@ def _solve_group(setup, labels, group, sub_time, left, seed, workers, determinis
         params.max_time_in_seconds = SAFETY_FACTOR * 3 * sub_time
     params.random_seed = int(seed)
     params.num_workers = int(workers) if workers else 1
-    code = solver.solve(model.m)
+    params.catch_sigint_signal = False  # Ctrl-C reaches the front end, which stops us through setup.stop
+    with setup.stop.hook(solver.stop_search):
+        code = solver.solve(model.m)
     refuse_invalid(solver, code, model.m)
     cut_short = (deterministic and code != model.cp.OPTIMAL
                  and solver.wall_time >= 0.95 * params.max_time_in_seconds)

@@ -90,8 +90,8 @@ class _Stages:
     The stages together use at most ``fraction`` of what is left of the budget when they start.
     """
 
-    def __init__(self, time_limit, seed, clock, start, fraction):
-        self.seed, self.clock = seed, clock
+    def __init__(self, time_limit, seed, clock, start, fraction, stop):
+        self.seed, self.clock, self.stop = seed, clock, stop
         now = time.perf_counter()
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
@@ -120,7 +120,11 @@ class _Stages:
             params.max_time_in_seconds = safety_seconds(share / CPSAT_DETERMINISTIC_PER_SECOND)
         elif self.deadline is not None:
             params.max_time_in_seconds = max(0.5, (self.deadline - time.perf_counter()) / stages_left)
-        code = solver.solve(model)
+        params.catch_sigint_signal = False  # Ctrl-C reaches the front end, which stops us through ``stop``
+        if self.stop.is_set():  # stopped already: no search, just what the hint gives at once
+            params.max_time_in_seconds = 0.01
+        with self.stop.hook(solver.stop_search):
+            code = solver.solve(model)
         refuse_invalid(solver, code, model)
         self.last = solver.wall_time
         if self.clock is not None:
@@ -142,7 +146,7 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
     opts = setup.options
     n = len(setup.model)
     later = list(setup.problem.objectives[1:])
-    runner = _Stages(time_limit, seed, clock, start, fraction)
+    runner = _Stages(time_limit, seed, clock, start, fraction, setup.stop)
     groups = Groups(setup, int(opts["merge_group_sets"]))
     top = max(1, int(opts["merge_group_size"]))
     while groups.size < min(3, top) and groups.grow():
@@ -175,6 +179,7 @@ class _Step:
     previous: list[int]
     proved: bool
     excluded: bool
+    whole: list[int] | None  # the last step-1 answer that partitions every unit into listed groups
 
 
 def _count_step(setup: Setup, groups: Groups, runner: _Stages, later: list, top: int, report,
@@ -182,6 +187,7 @@ def _count_step(setup: Setup, groups: Groups, runner: _Stages, later: list, top:
     """Step 1, from the smallest group size up while it asks for larger groups (module docstring)."""
     n = len(setup.model)
     previous = None  # groups chosen by the last step-1 answer
+    whole = None  # the last step-1 answer that partitions every unit into listed groups (a compliant plan)
     while True:
         k = groups.size
         m, z, mu, big = _relaxed_model(setup, groups, previous)
@@ -195,11 +201,13 @@ def _count_step(setup: Setup, groups: Groups, runner: _Stages, later: list, top:
             break
         best["bound"] = min(best["bound"], math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
         previous = [c for c in range(len(z)) if solver.value(z[c])]  # column indices stay as groups grow
-        proved = code == cp_model.OPTIMAL and not any(solver.value(v) for v in mu)
+        partition = not any(solver.value(v) for v in mu)
+        whole = previous if partition else whole
+        proved = code == cp_model.OPTIMAL and partition
         excluded = proved and (not later or larger_groups_excluded(groups, n, len(previous)))
         if not _list_more(groups, runner, code == cp_model.OPTIMAL and not excluded and groups.size < top):
             break
-    return _Step(m, z, mu, big, solver, k, previous, proved, excluded)
+    return _Step(m, z, mu, big, solver, k, previous, proved, excluded, whole)
 
 
 def _list_more(groups: Groups, runner: _Stages, wanted: bool) -> bool:
@@ -250,6 +258,11 @@ def _after_count(setup: Setup, groups: Groups, runner: _Stages, later: list, rep
         _hint_chosen(m, z, mu, step.previous)
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            whole = step.whole
+            if whole is not None and len(groups.columns) == len(step.z):  # out of time or stopped: the
+                # last partition step 1 found
+                return Answer(_labels(groups, whole, n), ["FEASIBLE"], {"max-plans": float(len(whole))},
+                              {"max-plans": float(plan_bound)}, plan_bound, record=record)
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
         plans = sum(solver.value(v) for v in z)
         proved = plans >= plan_bound
@@ -268,14 +281,18 @@ def _after_count(setup: Setup, groups: Groups, runner: _Stages, later: list, rep
             answer.exact = False
             record["later_objectives_scope"] = f"best among plans of up to {k} merged units"
     m.add(sum(z) == plans)
-    chosen = _later_objectives(setup, groups, runner, later, m, z, mu, chosen, answer)
+    chosen = _later_stages(setup, groups, runner, (m, z, mu), chosen, answer)
     answer.labels = _labels(groups, chosen, n)
     return answer
 
 
-def _later_objectives(setup: Setup, groups: Groups, runner: _Stages, later: list, m, z, mu, chosen,
-                      answer: Answer) -> list[int]:
-    """Step 3: each later objective in turn over listed groups; the groups finally chosen."""
+def _later_stages(setup: Setup, groups: Groups, runner: _Stages, model, chosen: list[int], answer: Answer):
+    """Step 3: the later objectives one after another over listed groups; returns the groups chosen.
+
+    ``model`` is step 1's ``(m, z, mu)`` with the number of plans fixed; ``answer`` records each stage.
+    """
+    m, z, mu = model
+    later = list(setup.problem.objectives[1:])
     for stage, name in enumerate(later):
         _hint_chosen(m, z, mu, chosen)
         expr, scale, sense = _objective(name, setup, groups, z)

@@ -31,19 +31,24 @@ class ClassTerms:
 
     For a plan ``S`` with population ``P``, area ``A`` and mountain area ``M`` (sums over S):
 
-    - mountain        <=>  ``sum_{i in S} mountain[i] >= 1``   (M > share * A)
+    - mostly mountain <=>  ``sum_{i in S} mountain[i] >= 1``   (M > share * A)
+    - sparse for a mountain plan <=> ``sum_{i in S} cap[i] >= 1`` (P < mountain_density_below * A)
     - dense enough    <=>  ``sum_{i in S} high[i] >= 0``       (P >= high_density_min * A)
     - sparse enough   <=>  ``sum_{i in S} low[i] >= 0``        (P <= low_density_max * A)
 
-    class = mountain if mountain, else high_density if dense, else low_density if sparse,
-    else standard. Areas are the units' whole 1/AREA_SCALE km2 and the cut-offs the rule's
-    fractions, so these terms class every plan exactly as the evaluator does.
+    class = mountain if mostly mountain and sparse for a mountain plan, else high_density if
+    dense, else low_density if sparse, else standard. ``cap`` is None when the mountain density
+    cut-off is the high-density one (the default): "sparse for a mountain plan" is then exactly
+    "not dense enough", and the models reuse that condition. Areas are the units' whole
+    1/AREA_SCALE km2 and the cut-offs the rule's fractions, so these terms class every plan
+    exactly as the evaluator does.
     """
 
     mountain: np.ndarray
     high: np.ndarray
     low: np.ndarray
     floors: dict[str, int]
+    cap: np.ndarray | None = None
 
     @classmethod
     def from_units(cls, units: Units, rules: Rules) -> ClassTerms:
@@ -62,12 +67,14 @@ class ClassTerms:
         mount = units.mountain_area.astype(np.int64)
         pop = units.population.astype(np.int64)
         rule = ClassRule.of(rules)
-        share, high, low = rule.share, rule.high, rule.low
+        share, high, low, cap = rule.share, rule.high, rule.low, rule.cap
         _check_magnitude(int(area.sum()), int(pop.sum()), rule)
         mountain = share.denominator * mount - share.numerator * area
         dense = pop * AREA_SCALE * high.denominator - high.numerator * area
         sparse = low.numerator * area - pop * AREA_SCALE * low.denominator
-        return cls(_reduce(mountain), _reduce(dense), _reduce(sparse), _reachable(rules.floors, int(pop.sum())))
+        below = None if cap == high else cap.numerator * area - pop * AREA_SCALE * cap.denominator
+        return cls(_reduce(mountain), _reduce(dense), _reduce(sparse), _reachable(rules.floors, int(pop.sum())),
+                   None if below is None else _reduce(below))
 
     @property
     def uniform(self) -> bool:
@@ -77,9 +84,11 @@ class ClassTerms:
     def classify(self, members) -> str:
         """Class of the plan made of ``members`` (unit indices) under these terms."""
         members = list(members)
-        if self.mountain[members].sum() >= 1:
+        dense = self.high[members].sum() >= 0
+        below = not dense if self.cap is None else self.cap[members].sum() >= 1
+        if self.mountain[members].sum() >= 1 and below:
             return "mountain"
-        if self.high[members].sum() >= 0:
+        if dense:
             return "high_density"
         if self.low[members].sum() >= 0:
             return "low_density"
@@ -94,8 +103,8 @@ SAFE_WEIGHT_TOTAL = 10**9
 
 def _check_magnitude(area: int, population: int, rule: ClassRule) -> None:
     terms = (rule.share.denominator * area + rule.share.numerator * area,
-             population * AREA_SCALE * max(rule.high.denominator, rule.low.denominator)
-             + max(rule.high.numerator, rule.low.numerator) * area)
+             population * AREA_SCALE * max(rule.high.denominator, rule.low.denominator, rule.cap.denominator)
+             + max(rule.high.numerator, rule.low.numerator, rule.cap.numerator) * area)
     if max(terms) > SAFE_INTEGER:
         raise InputError(f"the class rule's exact terms for {area / AREA_SCALE:,.0f} km2 and {population:,} "
                          "inhabitants exceed the exact solvers' 64-bit integers. Fix: use the heuristic solver, "

@@ -10,8 +10,11 @@ Contiguity (``_flow``), a single-commodity flow per root: ``f[i,j,r] >= 0`` on a
     from the root along arcs inside the plan, i.e. the plan is connected.
 Floors (``_floors``), big-M reification of the class rule: ``mt, dh, dl in {0,1}`` with
     ``mt = 1 <=> sum_i mountain_i x[i,r] >= 1``, ``dh = 1 <=> sum_i high_i x[i,r] >= 0``,
-    ``dl = 1 <=> sum_i low_i x[i,r] >= 0``; ``P[r] >= f_low y``, ``P >= f_m mt``,
-    ``P >= f_h (y - mt + dh - 1)``, ``P >= f_l (y - mt - dh + dl - 1)``, ``P >= f_s (y - mt - dh - dl)``.
+    ``dl = 1 <=> sum_i low_i x[i,r] >= 0``; mountain ``mm = mt AND below`` (``mm <= mt``,
+    ``mm <= below``, ``mm >= mt + below - 1``), ``below = 1 - dh`` when the mountain density cut-off
+    is the high-density one, else ``below = 1 <=> sum_i cap_i x[i,r] >= 1``; ``P[r] >= f_low y``,
+    ``P >= f_m mm``, ``P >= f_h (y - mm + dh - 1)``, ``P >= f_l (y - mm - dh + dl - 1)``,
+    ``P >= f_s (y - mm - dh - dl)``.
 Number of plans (``_plan_count``): ``min_plans <= sum_r y[r] <= max_plans`` (the problem's
     ``min_plans`` and ``max_plans``). Ceiling ``P[r] <= ceiling``; locks ``x[i,r] = x[j,r]`` within a label and
     ``x[a,r] + x[b,r] <= 1`` across labels; groups kept whole (``keep_together``, ``_together``):
@@ -61,7 +64,7 @@ class PulpSolver(Solver):
         start = time.perf_counter()
         problem = self.problem
         time_limit, seed, workers = self.options.time_limit, self.options.seed, self.threads
-        setup = prepared(self.name, problem, start, self.tuning, warm_start, time_limit, seed)
+        setup = prepared(self.name, problem, start, self.tuning, warm_start, time_limit, seed, stop=self.stop)
         if isinstance(setup, SolveResult):
             return setup
         details = details_of(setup)
@@ -69,6 +72,9 @@ class PulpSolver(Solver):
         stages = stages_of(problem)
         statuses, answer = [], None
         for k, names in enumerate(stages):
+            if self.stop.is_set():  # CBC runs in its own process: a stop ends the search between stages
+                statuses.append("stopped")
+                break
             left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - start))
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
             cap = setup.bound.value if names == ["max-plans"] else None
@@ -83,7 +89,7 @@ class PulpSolver(Solver):
             model.fix(value)
         elapsed = time.perf_counter() - start
         if answer is None and setup.hint is not None and statuses[0] != "infeasible":
-            answer = setup.hint  # CBC found nothing in time: fall back on the (compliant) warm start
+            answer = setup.hint  # CBC found nothing in time (or was stopped): the (compliant) warm start
             statuses.append("warm_start")
             details["notes"].append("CBC found no solution in time; the warm start is returned")
         if answer is None:
@@ -180,20 +186,28 @@ class _Milp:
                 self.prob += pop <= ceiling
             if terms.uniform:
                 continue
-            flags = []
-            for name, coef, cut in (("mt", terms.mountain, 1), ("dh", terms.high, 0), ("dl", terms.low, 0)):
+            flags = {}
+            parts = [("mt", terms.mountain, 1), ("dh", terms.high, 0), ("dl", terms.low, 0)]
+            if terms.cap is not None:
+                parts.append(("bc", terms.cap, 1))
+            for name, coef, cut in parts:
                 flag = self._var(f"{name}_{r}")
                 expr = lp.lpSum(int(coef[i]) * self.x[i, r] for i in members if coef[i] != 0)
                 top = sum(int(coef[i]) for i in members if coef[i] > 0)
                 bottom = sum(int(coef[i]) for i in members if coef[i] < 0)
                 self.prob += expr >= cut - (cut - bottom) * (1 - flag)    # flag = 1 => expr >= cut
                 self.prob += expr <= cut - 1 + (top - cut + 1) * flag     # flag = 0 => expr <= cut - 1
-                flags.append(flag)
-            mt, dh, dl = flags
-            self.prob += pop >= floors["mountain"] * mt
-            self.prob += pop >= floors["high_density"] * (y - mt + dh - 1)
-            self.prob += pop >= floors["low_density"] * (y - mt - dh + dl - 1)
-            self.prob += pop >= floors["standard"] * (y - mt - dh - dl)
+                flags[name] = flag
+            mt, dh, dl = flags["mt"], flags["dh"], flags["dl"]
+            below = flags.get("bc", 1 - dh)
+            mm = self._var(f"mm_{r}")  # mountain: mostly mountain area and below the density cut-off
+            self.prob += mm <= mt
+            self.prob += mm <= below
+            self.prob += mm >= mt + below - 1
+            self.prob += pop >= floors["mountain"] * mm
+            self.prob += pop >= floors["high_density"] * (y - mm + dh - 1)
+            self.prob += pop >= floors["low_density"] * (y - mm - dh + dl - 1)
+            self.prob += pop >= floors["standard"] * (y - mm - dh - dl)
 
     def _plan_count(self):
         low, high = self.setup.model_plan_range
@@ -316,7 +330,12 @@ class _Milp:
         self.prob.setObjective(expr)
         solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,
                                  options=[f"randomCbcSeed {int(seed) % (2**31 - 1) + 1}"])  # CBC: 1 to 2^31-1
-        self.prob.solve(solver)
+        try:
+            self.prob.solve(solver)
+        except lp.PulpSolverError:
+            if not self.setup.stop.is_set():
+                raise
+            return "stopped", None, None  # Ctrl-C reached CBC too (same process group) and it gave up
         sol = self.prob.sol_status
         status = {1: "optimal", 2: "feasible", -1: "infeasible"}.get(sol, "timeout")
         log.info("pulp stage %s: %s", "+".join(names), status)

@@ -135,16 +135,22 @@ def _deficit_distance(units: Units, g: np.ndarray) -> np.ndarray:
 
 
 def _class_conditions(terms: ClassTerms) -> dict[str, list[tuple[np.ndarray, int]]]:
-    """Per class, the conditions ``sum_{j in S} g_j >= r`` a plan of that class must meet."""
-    mountain = terms.mountain.astype(np.int64)
+    """Per class, conditions ``sum_{j in S} g_j >= r`` that every plan ``S`` of that class meets.
+
+    Mountain: mostly mountain and sparse enough for a mountain plan (``cap``, or not dense).
+    High density: dense. Low density: sparse and not dense. Standard: neither dense nor sparse.
+    "Not mountain" is left out: it is an either-or (not mostly mountain, or too dense), which no
+    single condition states, and leaving a condition out only loosens the bound.
+    """
     high = terms.high.astype(np.int64)
     low = terms.low.astype(np.int64)
-    not_mountain = (-mountain, 0)
+    not_dense = (-high, 1)
+    below = not_dense if terms.cap is None else (terms.cap.astype(np.int64), 1)
     return {
-        "mountain": [(mountain, 1)],
-        "high_density": [not_mountain, (high, 0)],
-        "low_density": [not_mountain, (low, 0)],
-        "standard": [not_mountain, (-high, 1), (-low, 1)],
+        "mountain": [(terms.mountain.astype(np.int64), 1), below],
+        "high_density": [(high, 0)],
+        "low_density": [not_dense, (low, 0)],
+        "standard": [not_dense, (-low, 1)],
     }
 
 

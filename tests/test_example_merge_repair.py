@@ -14,7 +14,8 @@ EXAMPLE = str(data_file("status_quo_example.csv"))
 
 @pytest.fixture(scope="module")
 def example():
-    inputs = read_inputs(DataOptions(), Selection(), {"status_quo": EXAMPLE})
+    # the example covers 238 of the 1,504 municipalities: a status quo must say that a part is meant
+    inputs = read_inputs(DataOptions(), Selection(within_status_quo=True), {"status_quo": EXAMPLE})
     return inputs.territory, inputs.plans["status_quo"]
 
 

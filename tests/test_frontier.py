@@ -39,9 +39,10 @@ def test_merge_respects_hard_boundaries_and_the_ceiling():
 
 
 def test_merge_keeps_the_merged_plan_above_its_own_class_floor():
-    # two mountain plans of 1,000: together their class stays mountain (floor 1,500) -> allowed;
-    # a mountain plan with a plain one becomes standard (floor 5,000) -> not allowed
-    territory = grid_territory(1, 3, mountain_status=["totally", "totally", "not"])
+    # two mountain plans of 900 (on 1 km2 each: a mountain plan must stay below 1,000 per km2): together
+    # their class stays mountain (floor 1,000) -> allowed; a mountain plan with a plain one becomes
+    # standard (floor 5,000) -> not allowed
+    territory = grid_territory(1, 3, population=900, mountain_status=["totally", "totally", "not"])
     rules = build_problem(territory).rules
     rules = rules.with_changes(floors={"standard": 5000, "high_density": 5000, "mountain": 1000,
                                        "low_density": 5000})
@@ -112,6 +113,8 @@ def test_frontier_with_a_status_quo_reports_disruption(tmp_path):
     assert (table["municipalities_moved"] >= 0).all()
     page = write_frontier(points, tmp_path, problem=problem)["html"].read_text()
     assert "Disruption: municipalities moved" in page
+    # every point names its plans after the status quo's: at one plan, the merger of both
+    assert points[-1].plan.plan_ids == ["w+e"] or points[-1].plan.plan_ids == ["e+w"]
 
 
 def _myopic_line():

@@ -16,6 +16,7 @@ def _code(territory, name):
 
 def test_lombardy_graph_is_connected_with_one_bridge(lombardy):
     graph = lombardy.graph
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert graph.number_of_nodes() == 1504
     assert nx.is_connected(graph)
     assert graph.graph["bridges"] == [("013040", "013253")]  # Campione d'Italia - Alta Valle Intelvi

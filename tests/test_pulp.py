@@ -24,6 +24,18 @@ def test_same_optimum_on_class_grid(objective):
     assert a.plan.violations(rules) == [] and b.plan.violations(rules) == []
 
 
+@pytest.mark.parametrize("below", [125.0, 100_000.0])  # 100,000 per km2, the largest allowed: the old rule
+def test_same_optimum_with_a_mountain_density_cut_off_of_its_own(below):
+    # the class grid's mountain villages have 90 to 150 inhabitants per km2: at 125 the cut-off
+    # decides which groups of them are mountain plans (floor 300) and which low density or standard
+    territory, rules = class_grid()
+    rules = rules.with_changes(mountain_density_below=below)
+    a, b = both(problem(territory, rules, ("max-plans",)))
+    assert a.status == b.status == "optimal"
+    assert a.objective == pytest.approx(b.objective)
+    assert a.plan.violations(rules) == [] and b.plan.violations(rules) == []
+
+
 @pytest.mark.parametrize("objective", ["max-plans", "collaboration", "compact"])
 def test_same_optimum_on_a_3x5_grid(objective):
     pops = [(7 * k) % 13 * 40 + 30 for k in range(15)]

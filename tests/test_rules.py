@@ -20,7 +20,8 @@ def test_default_rules_are_the_regional_floors_and_the_stated_class_rule():
     rules = Rules.default()
     assert rules.floors == {"standard": 80_000, "high_density": 120_000, "mountain": 25_000, "low_density": 25_000}
     assert rules.mountain_area_share == 0.5
-    assert rules.mountain_statuses == ("totally", "partly")
+    assert rules.mountain_statuses == ("totally",)  # partly mountain towns (Como, Varese) do not count
+    assert rules.mountain_density_below == 1000
     assert (rules.high_density_min, rules.low_density_max) == (1000, 150)
     assert rules.ceiling is None and rules.hard_boundaries == () and rules.locked_plans == ()
     assert rules == Rules()  # the shipped file and the code defaults agree
@@ -80,6 +81,8 @@ plans = ["bg_dalmine", 7]
      r"classes.mountain_area_share = 1.5: must be a number from 0 up to, not including, 1"),
     ("[classes]\nmountain_statuses = [\"high\"]", r"mountain_statuses has \['high'\]; allowed: totally, partly, not"),
     ("[classes]\nhigh_density_min = \"dense\"", r"classes.high_density_min = 'dense'"),
+    ("[classes]\nmountain_density_below = -1", r"classes.mountain_density_below = -1: must be a number of "
+     "inhabitants per km2 from 0 to 100,000"),
     ("[classes]\nlow_density_max = 2000", r"low_density_max \(2000\) must be below classes.high_density_min"),
     ("[limits]\nceiling = 0", r"limits.ceiling = 0: must be a whole number of inhabitants from 1 to"),
     ("[limits]\nceiling = true", r"limits.ceiling = True"),
@@ -122,11 +125,29 @@ def test_classify_mountain_first_then_density():
         80_000, 120_000, 25_000, 25_000]
 
 
+def test_a_dense_plan_is_never_mountain():
+    # Varese: 78,409 inhabitants on 54.8 km2 (1,431 per km2), legally partly mountain: even with all
+    # its area counted as mountain (the rule before), it is no mountain plan
+    rule = ClassRule.of(Rules())
+    km2 = AREA_SCALE
+    varese = (78_409, 548_006, 548_006)
+    assert rule.classify(*varese) == "high_density"
+    # exactly at the cut-off is dense; one inhabitant fewer is a mountain plan
+    assert rule.classify(1000, km2, km2) == "high_density"
+    assert rule.classify(999, km2, km2) == "mountain"
+    # a cut-off of its own, below the high-density one: 600 per km2 of mountain area is standard
+    lower = ClassRule.of(Rules(mountain_density_below=500.0))
+    assert lower.classify(600, km2, km2) == "standard"
+    assert lower.classify(499, km2, km2) == "mountain"
+    # the largest cut-off allowed, 100,000 per km2: the old rule in effect
+    assert ClassRule.of(Rules(mountain_density_below=100_000)).classify(*varese) == "mountain"
+
+
 def test_mountain_area_counts_the_chosen_statuses():
     t = grid_territory(1, 3, mountain_status=["totally", "partly", "not"])
     gdf = t.municipalities
-    assert list(Rules().counts_as_mountain(gdf)) == [True, True, False]
-    assert list(Rules(mountain_statuses=("totally",)).counts_as_mountain(gdf)) == [True, False, False]
+    assert list(Rules().counts_as_mountain(gdf)) == [True, False, False]
+    assert list(Rules(mountain_statuses=("totally", "partly")).counts_as_mountain(gdf)) == [True, True, False]
 
 
 def test_with_floor_and_with_changes():

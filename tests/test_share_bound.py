@@ -68,7 +68,8 @@ def _random_case(rng: np.random.Generator, rows: int, cols: int) -> tuple[Units,
                           "high_density": floors[3]},
                   high_density_min=float(rng.choice([500, 1000, 2000])),
                   low_density_max=float(rng.choice([100, 150, 300])),
-                  mountain_area_share=float(rng.choice([0.3, 0.5, 0.7])))
+                  mountain_area_share=float(rng.choice([0.3, 0.5, 0.7])),
+                  mountain_density_below=float(rng.choice([300, 1000, 5000])))
     territory = grid(rows, cols, pop, mountain)
     problem = build_problem(territory, rules=rules)
     return Units.from_problem(problem), problem.rules

@@ -11,8 +11,8 @@ import pytest
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.scorecard import PLAN_COLUMNS, evaluate
-from lombardy_districts.studio.live import LiveScore, class_reason
+from lombardy_districts.model.scorecard import PLAN_COLUMNS, class_reason, evaluate
+from lombardy_districts.studio.live import LiveScore
 
 
 def _same(live, card):
@@ -88,12 +88,13 @@ def test_moved_in_counts_the_municipalities_that_moved_into_each_plan(make_grid)
 
 
 def test_class_reason_says_why_in_numbers():
+    # the live table's class_reason is the scorecard's own (model.scorecard.class_reason)
     rules = Rules()
-    assert class_reason(rules, "mountain", 30_000, 100.0, 0.71) == \
-        "mountain: 71% of its area is legally mountain (more than 50%)"
-    assert class_reason(rules, "high_density", 143_100, 100.0, 0.0) == \
+    assert class_reason("mountain", 300.0, 0.71, rules) == \
+        "mountain: 71% of its area is in totally mountain municipalities, 300 inhabitants per km2"
+    assert class_reason("high_density", 1431.0, 0.0, rules) == \
         "high density: 1,431 inhabitants per km2 (at least 1,000)"
-    assert class_reason(rules, "low_density", 10_000, 100.0, 0.0).startswith("low density: 100 inhabitants")
+    assert class_reason("low_density", 100.0, 0.0, rules).startswith("low density: 100 inhabitants")
 
 
 def test_a_status_quo_plan_split_in_equal_halves_follows_the_lowest_plan_id(make_grid):

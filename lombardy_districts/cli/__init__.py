@@ -13,9 +13,10 @@ import argparse
 import json
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from lombardy_districts.cli import evaluate, frontier, maps, propose, studio, sweep
-from lombardy_districts.cli.options import add_data_options, data_options
+from lombardy_districts.cli.options import add_data_options, add_verbose_option, data_options
 from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
 from lombardy_districts.model.summary import summarize
 from lombardy_districts.workflows.inputs import load
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lombardy-districts",
         description="Propose area social plans (ambiti) whose populations meet the regional floors.",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    add_verbose_option(parser, top=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     data = sub.add_parser("data", help="summarise the municipalities and their contiguity graph")
     add_data_options(data)
@@ -73,7 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=_run_data)
     for command in (evaluate, frontier, maps, propose, studio, sweep):
         command.register(sub)
+    for command_parser in sub.choices.values():  # -v works after the command's name too
+        add_verbose_option(command_parser)
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("lombardy-districts")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

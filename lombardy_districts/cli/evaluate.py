@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from lombardy_districts.cli.options import (
     add_collaboration_options,
@@ -18,7 +19,7 @@ from lombardy_districts.cli.options import (
     read_command_inputs,
 )
 from lombardy_districts.errors import InputError
-from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.model.scorecard import COLUMN_NOTES, Scorecard, evaluate
 from lombardy_districts.workflows.export import parse_formats, write_formats
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="score a plan: floors, compliance, fragmentation, collaboration kept, change",
         description="Score a plan (CSV municipality_code,plan_id[,plan_name]) against the rules.",
+        epilog=columns_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("plan", metavar="PLAN.csv", help="the plan: municipality_code,plan_id[,plan_name]")
     parser.add_argument("--plan-column", default="plan_id", help="plan id column of the CSV files (default plan_id)")
@@ -39,18 +41,23 @@ def register(subparsers) -> None:
                         help="replace every class floor with N inhabitants (as propose --floor N)")
     add_collaboration_options(parser)
     parser.add_argument("--json", metavar="OUT.json", help="write the whole scorecard as JSON")
-    parser.add_argument("--csv", metavar="OUT.csv", help="write the table of plans as CSV")
+    parser.add_argument("--csv", metavar="OUT.csv", help="write the table of plans as CSV (columns below)")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="write the dissolved area plans with their scores to --out: gpkg (plans.gpkg, "
                              "in the CRS of the municipalities' file), geojson (plans.geojson, EPSG:4326)")
     parser.add_argument("--out", metavar="DIR", help="folder for the --format files (created if needed)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit with code 1 when any area plan does not comply (for scripts)")
     add_data_options(parser)
     add_selection_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load everything, check it all, score the plan, print and write the scorecard."""
+    """Load everything, check it all, score the plan, print and write the scorecard.
+
+    Exit code 1 with ``--check`` when any area plan does not comply.
+    """
     formats = parse_formats(args.format)
     if formats and not args.out:
         raise InputError(f"--format {args.format} needs --out DIR, the folder to write plans.{formats[0]} in")
@@ -66,35 +73,40 @@ def run(args: argparse.Namespace) -> int:
         log.info("plans table written to %s", args.csv)
     for path in write_formats(plan, card, args.out, formats).values():
         print(f"written: {path}")
+    if args.check and card.summary["non_compliant_plans"]:
+        print(f"check failed: {card.summary['non_compliant_plans']} of {card.summary['plans']} area plans "
+              "do not comply", file=sys.stderr)
+        return 1
     return 0
 
 
-def print_scorecard(card: Scorecard) -> None:
-    """A readable table of plans (non-compliant ones flagged ``!``), then the headline figures."""
-    t = card.plans
-    s = card.summary
-    labels = [n if n == p else f"{p} {n}" for p, n in zip(t["plan_id"], t["name"])]
-    width = max(12, min(48, max(len(label) for label in labels)))
-    klass = t.columns.get_loc("class")
-    print(f"  {'plan':<{width}} {'munic.':>6} {'population':>11} {'class':<12} {'floor':>8} {'margin':>10} "
-          f"{'contig.':>7} {'collab. kept/cut':>16} {'PP':>5}")
-    for label, r in sorted(zip(labels, t.itertuples(index=False)), key=lambda x: x[1].plan_id):
-        flag = " " if r.compliant else "!"
-        print(f"{flag} {label[:width]:<{width}} {r.municipalities:>6} {r.population:>11,} {r[klass]:<12} "
-              f"{r.floor:>8,} {r.margin:>+10,} {'yes' if r.contiguous else 'NO':>7} "
-              f"{r.collaboration_kept:>8g}/{r.collaboration_cut:<7g} {r.polsby_popper:>5.2f}")
+def columns_help() -> str:
+    """The plans table's columns, for ``--help`` (``scorecard.COLUMN_NOTES``)."""
+    lines = ["columns of the plans table (--csv, and \"plans\" in --json):"]
+    lines += [f"  {name:<19} {note}" for name, note in COLUMN_NOTES.items()]
+    return "\n".join(lines)
+
+
+TABLE_LEGEND = (
+    "columns: munic. = municipalities; floor = population floor of the plan's class; margin = population "
+    "minus floor; contig. = its municipalities form one piece; collab. kept/cut = weight of collaboration "
+    "ties inside the plan / to other plans; PP = Polsby-Popper compactness (1 a disc, 0.79 a square, near 0 "
+    "a long or ragged shape); why = why the plan has its class; ! = the plan does not comply"
+)
+
+
+def print_scorecard(card: Scorecard, search: list[str] | None = None) -> None:
+    """Plain words first (the headline, then ``search``), then the table of plans and the details."""
+    for line in card.headline:
+        print(line)
+    for line in search or []:
+        print(line)
     print()
-    print(f"{s['plans']} area plans, {s['compliant_plans']} compliant, {s['non_compliant_plans']} not "
-          f"(! above; {s['population_non_compliant']:,} of {s['population']:,} inhabitants)")
+    _print_table(card.plans)
+    print(TABLE_LEGEND)
+    s = card.summary
     print(f"effective number of plans {s['effective_plans']:.1f}; population min {s['min_population']:,}, "
           f"median {s['median_population']:,.0f}, max {s['max_population']:,}; {s['cut_edges']:,} cut edges")
-    retained = s["collaboration_retained"]
-    kinds = ", ".join(f"{k} {v:.1%}" if v is not None else f"{k} -" for k, v in
-                      s["collaboration_retained_by_kind"].items())
-    if retained is None:
-        print("collaboration kept: no collaboration edges")
-    else:
-        print(f"collaboration kept: {retained:.1%} of {s['collaboration_total']:g} ({kinds})")
     if s.get("unions_split_list"):
         shown = "; ".join(f"{u['union']} ({', '.join(u['municipalities'][:4])}"
                           f"{' ...' if len(u['municipalities']) > 4 else ''}) between {', '.join(u['plans'])}"
@@ -102,16 +114,35 @@ def print_scorecard(card: Scorecard) -> None:
         more = f"; and {s['unions_split'] - 5} more" if s["unions_split"] > 5 else ""
         print(f"unions of municipalities split: {s['unions_split']}: {shown}{more}")
     if s["ties_broken"]:
-        ties = "; ".join(f"{t['name_a']} - {t['name_b']} ({t['weight']:g})" for t in s["ties_broken"][:5])
-        print(f"strongest ties broken: {ties}")
-    if "municipalities_moved" in s:
-        print(f"change from the status quo: {_count(s['municipalities_moved'], 'municipality', 'municipalities')} "
-              f"moved ({s['population_moved']:,} inhabitants), {_count(s['plans_merged'], 'plan')} formed by "
-              f"merging, {_count(s['plans_split'], 'status quo plan')} split")
+        print(_ties_line(s))
     print_bridges(s["bridges"])
     for line in s["violations"]:
         print(f"violation: {line}")
     print(f"note: {s['collaboration_note']}")
+
+
+def _print_table(t) -> None:
+    labels = [n if n == p else f"{p} {n}" for p, n in zip(t["plan_id"], t["name"])]
+    width = max(12, min(48, max(len(label) for label in labels)))
+    klass = t.columns.get_loc("class")
+    print(f"  {'plan':<{width}} {'munic.':>6} {'population':>11} {'class':<12} {'floor':>8} {'margin':>10} "
+          f"{'contig.':>7} {'collab. kept/cut':>16} {'PP':>5}  why")
+    for label, r in sorted(zip(labels, t.itertuples(index=False)), key=lambda x: x[1].plan_id):
+        flag = " " if r.compliant else "!"
+        why = r.class_reason.split(": ", 1)[-1]
+        print(f"{flag} {label[:width]:<{width}} {r.municipalities:>6} {r.population:>11,} {r[klass]:<12} "
+              f"{r.floor:>8,} {r.margin:>+10,} {'yes' if r.contiguous else 'NO':>7} "
+              f"{r.collaboration_kept:>8g}/{r.collaboration_cut:<7g} {r.polsby_popper:>5.2f}  {why}")
+
+
+def _ties_line(s: dict) -> str:
+    """The ties broken: the strongest, or, when every one weighs the same, those between the most people."""
+    shown = "; ".join(f"{t['name_a']} - {t['name_b']}" + ("" if s["ties_broken_weight"] else f" ({t['weight']:g})")
+                      for t in s["ties_broken"][:5])
+    if s["ties_broken_weight"] is not None:
+        return (f"collaboration ties broken: {s['ties_broken_count']:,}, each of weight {s['ties_broken_weight']:g}; "
+                f"those between the most populous municipalities: {shown}")
+    return f"collaboration ties broken: {s['ties_broken_count']:,}; the strongest: {shown}"
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -29,6 +29,16 @@ from lombardy_districts.model.problem import Problem
 from lombardy_districts.workflows.inputs import Inputs, problem_from_options, read_inputs
 
 
+def add_verbose_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """``-v``: more log lines and the solvers' technical notes (``-vv`` for debug).
+
+    Every command takes it before or after its name; a command's own ``-v`` leaves the
+    top-level one alone when not given (``SUPPRESS``).
+    """
+    parser.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
+                        help="more log lines and the solver's technical notes (-vv for debug)")
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that loads municipalities shares."""
     group = parser.add_argument_group("municipalities")

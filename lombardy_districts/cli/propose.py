@@ -12,6 +12,7 @@ import logging
 import sys
 
 from lombardy_districts.cli.evaluate import print_scorecard
+from lombardy_districts.cli.interrupt import EXIT_CODES, until_stopped
 from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
@@ -22,6 +23,7 @@ from lombardy_districts.cli.options import (
 )
 from lombardy_districts.cli.progress import ProgressLine
 from lombardy_districts.io.output_folder import OutputFolder
+from lombardy_districts.model.changes import CHANGE_NOTES
 from lombardy_districts.workflows.export import parse_formats
 from lombardy_districts.workflows.propose import MARKER, solve
 
@@ -33,7 +35,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "propose", help="propose area plans that meet the floors (from scratch, as mergers, or as a repair)",
         description="Solve for a plan in which every area plan meets its population floor; write "
-                    "DIR/plan.csv, DIR/scorecard.json, DIR/result.json and DIR/map.html.",
+                    "DIR/plan.csv, DIR/scorecard.json, DIR/result.json and DIR/map.html, and with a status quo "
+                    "DIR/changes.csv and DIR/compare.html. Ctrl-C (or SIGTERM) stops the search and writes "
+                    "the best plan found so far, with status interrupted and exit code 130 (143).",
+        epilog=changes_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     add_problem_options(parser)
@@ -48,37 +53,67 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def changes_help() -> str:
+    """The columns of ``changes.csv``, for ``--help`` (``changes.CHANGE_NOTES``)."""
+    lines = ["changes.csv (with --status-quo): one row per group of municipalities that changed plan",
+             "  (the plans of scorecard.json have the columns `evaluate --help` lists); its columns:"]
+    lines += [f"  {name:<17} {note}" for name, note in CHANGE_NOTES.items()]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Solve, print the scorecard, write the outputs. Exit 1 when no plan was found."""
+    """Solve, write the outputs, print the plan in words then in numbers.
+
+    Exit 1 when no plan was found; 130 (SIGINT) or 143 (SIGTERM) when the search was stopped,
+    after writing the best plan found so far.
+    """
     formats = parse_formats(args.format)
     problem, options = problem_and_solver(args)
-    # checked and locked before the solve: a folder that cannot be written fails now, not after it
+    # checked and locked before the solve: a folder that cannot be written fails now, not after it;
+    # committed when the block ends, so a second Ctrl-C (which quits at once) leaves it as it was
     with OutputFolder(args.out, marker=MARKER) as out:
         print(f"{len(problem.territory.codes):,} municipalities, {problem.territory.population:,} inhabitants; "
               f"mode {problem.mode}, objectives {', '.join(problem.objectives)}, solver {options.solver}, "
-              f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else ""),
-              file=sys.stderr)
+              f"time limit {args.time_limit:g} s" + (" (deterministic)" if args.deterministic else "")
+              + "; Ctrl-C stops the search and keeps the best plan", file=sys.stderr)
         _print_bridges(problem.territory.graph)
-        progress = ProgressLine()
-        try:
-            proposal = solve(problem, options, progress=progress)
-        finally:
-            progress.close()
-        written = proposal.write(out, maps=not args.no_map, formats=formats)
+
+        def work(stop):
+            progress = ProgressLine()
+            try:
+                proposal = solve(problem, options, progress=progress, stop=stop)
+            finally:
+                progress.close()
+            return proposal, proposal.write(out, maps=not args.no_map, formats=formats)
+
+        (proposal, written), stopped_by = until_stopped(work)
     r = proposal.result
+    if proposal.scorecard is not None:
+        print_scorecard(proposal.scorecard, proposal.search)
+    else:
+        for line in proposal.search:
+            print(line, file=sys.stderr)
+    if getattr(args, "verbose", 0):
+        _technical_note(r)
+    print("written: " + ", ".join(str(p) for p in written.values()))
+    if stopped_by is not None:
+        print(f"stopped by {stopped_by}: status {r.status}", file=sys.stderr)
+        return EXIT_CODES.get(stopped_by, 130)
+    return 0 if proposal.plan is not None else 1
+
+
+def _technical_note(r) -> None:
+    """The solver's own record, for ``-v``: status, objective, bound, gap and where the bound comes from."""
     bound = f", bound {r.bound:g}" if r.bound is not None else ""
     gap = f", gap {r.gap:.1%}" if r.gap is not None else ""
-    print(f"{r.solver}: {r.status} in {r.wall_time:.1f} s, objective {r.objective}{bound}{gap}")
+    print(f"technical: {r.solver}: {r.status} in {r.wall_time:.1f} s, objective {r.objective}{bound}{gap}")
     method = r.details.get("bound_method") or r.details.get("plan_bound_method")
-    if method and r.gap is not None and r.gap > 0.1:
-        print(f"note: the bound comes from {method}; a large gap says the bound is loose as much as that "
-              "the plan could improve", file=sys.stderr)
-    if proposal.scorecard is None:
-        print(f"no plan found: {r.message or r.status}", file=sys.stderr)
-        return 1
-    print_scorecard(proposal.scorecard)
-    print("written: " + ", ".join(str(p) for p in written.values()))
-    return 0
+    if method:
+        print(f"technical: the bound comes from {method}" + (
+            "; a large gap says the bound is loose as much as that the plan could improve"
+            if r.gap is not None and r.gap > 0.1 else ""))
+    for note in r.details.get("notes", []):
+        print(f"technical: {note}")
 
 
 def _print_bridges(graph) -> None:

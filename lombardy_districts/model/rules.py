@@ -16,7 +16,8 @@ from lombardy_districts.model.options import MAX_DENSITY, MAX_POPULATION, number
 CLASSES = ("standard", "high_density", "mountain", "low_density")
 _SECTIONS = {
     "floors": set(CLASSES),
-    "classes": {"mountain_area_share", "mountain_statuses", "high_density_min", "low_density_max"},
+    "classes": {"mountain_area_share", "mountain_statuses", "mountain_density_below", "high_density_min",
+                "low_density_max"},
     "limits": {"ceiling"},
     "boundaries": {"hard", "keep_together"},
     "locked": {"municipalities", "plans"},
@@ -28,8 +29,9 @@ class Rules:
     """Floors per class, the class rule, and optional ceiling, hard boundaries, ties kept whole and locks.
 
     A plan's class is *mountain* when more than ``mountain_area_share`` of its area lies in
-    municipalities whose ``mountain_status`` is in ``mountain_statuses``; otherwise
-    *high_density* when its density is at least ``high_density_min`` inhabitants per km2,
+    municipalities whose ``mountain_status`` is in ``mountain_statuses`` and its density is below
+    ``mountain_density_below`` inhabitants per km2 (a dense town is never a mountain plan);
+    otherwise *high_density* when its density is at least ``high_density_min``,
     *low_density* when at most ``low_density_max``, else *standard* (computed exactly by
     ``measures.ClassRule``). A plan complies when its population is at least the floor of its
     class (and at most ``ceiling``, if set). No area plan may hold municipalities with different
@@ -43,7 +45,8 @@ class Rules:
                                  "low_density": 25_000}
     )
     mountain_area_share: float = 0.5
-    mountain_statuses: tuple[str, ...] = ("totally", "partly")
+    mountain_statuses: tuple[str, ...] = ("totally",)
+    mountain_density_below: float = 1000.0
     high_density_min: float = 1000.0
     low_density_max: float = 150.0
     ceiling: int | None = None
@@ -88,7 +91,7 @@ class Rules:
         checks = [(f"floors.{name}", value, 0, MAX_POPULATION, True, " of inhabitants")
                   for name, value in self.floors.items()]
         checks += [(f"classes.{key}", getattr(self, key), 0, MAX_DENSITY, False, " of inhabitants per km2")
-                   for key in ("high_density_min", "low_density_max")]
+                   for key in ("mountain_density_below", "high_density_min", "low_density_max")]
         if self.ceiling is not None:
             checks.append(("limits.ceiling", self.ceiling, 1, MAX_POPULATION, True, " of inhabitants"))
         problems += [p for name, value, low, high, whole, unit in checks
@@ -154,6 +157,7 @@ class Rules:
             floors=floors,
             mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
             mountain_statuses=tuple(statuses),
+            mountain_density_below=classes.get("mountain_density_below", base.mountain_density_below),
             high_density_min=classes.get("high_density_min", base.high_density_min),
             low_density_max=classes.get("low_density_max", base.low_density_max),
             ceiling=raw.get("limits", {}).get("ceiling"),

@@ -18,6 +18,7 @@ import shapely
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic, write_json
 from lombardy_districts.model import measures
+from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import collaboration_by_kind, collaboration_kept, ties_kept
 from lombardy_districts.model.plan import Plan
@@ -27,9 +28,36 @@ from lombardy_districts.model.together import split_groups, together_groups
 log = logging.getLogger(__name__)
 
 PLAN_COLUMNS = [
-    "plan_id", "name", "municipalities", "population", "area_km2", "density", "class", "floor", "margin",
-    "compliant", "contiguous", "collaboration_kept", "collaboration_cut", "polsby_popper", "bridges",
+    "plan_id", "name", "municipalities", "population", "area_km2", "density", "mountain_share", "class",
+    "class_reason", "floor", "margin", "compliant", "contiguous", "collaboration_kept", "collaboration_cut",
+    "polsby_popper", "bridges",
 ]
+COLUMN_NOTES = {
+    "plan_id": "the area plan's id (a current plan's id when it continues it; a+b when two merged)",
+    "name": "its name",
+    "municipalities": "how many municipalities it has",
+    "population": "its inhabitants (2023)",
+    "area_km2": "its area in km2",
+    "density": "inhabitants per km2 of the whole plan",
+    "mountain_share": "share of its area in legally mountain municipalities of the statuses the rules count "
+                      "(default: totally mountain, law 991/1952)",
+    "class": "threshold class: standard, high_density, mountain or low_density (data/rules.toml decides)",
+    "class_reason": "why the plan has its class, in words",
+    "floor": "the population floor of its class",
+    "margin": "population minus floor (negative: short of the floor)",
+    "compliant": "at least its floor, contiguous, and within the ceiling if the rules set one",
+    "contiguous": "whether its municipalities form one connected piece",
+    "collaboration_kept": "weight of the collaboration ties with both municipalities in the plan",
+    "collaboration_cut": "weight of the ties from the plan to another plan (broken by the plan border)",
+    "polsby_popper": "compactness 4 pi area / perimeter^2: 1 for a disc, 0.79 for a square, near 0 for a "
+                     "long or ragged shape",
+    "bridges": "bridge edges inside the plan (joins of parts that share no boundary): it is contiguous only "
+               "through them",
+}
+"""What each column of the plans table means (``evaluate --help``, the console legend, the README)."""
+KIND_LABELS = {"labour_market": "same labour market area", "status_quo": "same current plan",
+               "current_plan": "same current plan", "union": "same union of municipalities"}
+"""Readable names of the kinds of collaboration tie."""
 COLLABORATION_NOTE = (
     "ties by kind: union = members of the same union of municipalities (2020 registry or a newer partial list); "
     "current_plan = neighbours in the same current plan; labour_market = neighbours in the same ISTAT 2011 local "
@@ -67,18 +95,33 @@ class Scorecard:
         ``polsby_popper`` is ``4 pi area / perimeter^2`` of the plan's dissolved polygons (1 for
         a disc, ``pi/4`` for a square); ``bridges`` counts the bridge edges inside the plan (joins
         of parts that share no boundary, see ``io.graph``): a plan with one is contiguous only by
-        that rule.
+        that rule. ``COLUMN_NOTES`` says what every column means.
     summary
         Whole-plan figures; see ``evaluate`` for each key.
+    headline
+        The same in plain words, first what an officer needs (see ``to_dict``).
+    changes
+        With a status quo, every change from it (``changes.change_table``); else None.
     """
 
     plans: pd.DataFrame
     summary: dict
+    headline: tuple[str, ...] = ()
+    changes: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
-        """``{"plans": [one record per plan], "summary": {...}}`` with only JSON types."""
-        records = self.plans.to_dict(orient="records")
-        return {"plans": _jsonable(records), "summary": _jsonable(self.summary)}
+        """``{"headline", "changes", "summary", "plans"}`` with only JSON types, words first.
+
+        ``headline`` says in plain words how many plans, whether all comply, who lives in plans
+        that do not, what changed (with a status quo) and how much collaboration is kept;
+        ``changes`` (with a status quo) has one record per row of ``changes.change_table``.
+        """
+        out: dict = {"headline": list(self.headline)}
+        if self.changes is not None:
+            out["changes"] = _jsonable(self.changes.to_dict(orient="records"))
+        out["summary"] = _jsonable(self.summary)
+        out["plans"] = _jsonable(self.plans.to_dict(orient="records"))
+        return out
 
     def to_json(self, path) -> Path:
         """Write ``to_dict()`` as indented UTF-8 JSON, atomically (``files.write_json``)."""
@@ -121,18 +164,21 @@ def evaluate(
         ``collaboration_retained`` (kept / total, None when there is no weight),
         ``collaboration_retained_by_kind`` (kept / total per kind of tie), ``collaboration_by_kind``
         (per kind: ``weight`` of one tie of that kind, ``total`` and ``kept`` weight, ``retained``),
-        ``ties_broken`` (the 10 strongest pairs split between plans), ``unions_split`` (how many
-        unions of municipalities the plan splits; unions sharing a member count as one) and
-        ``unions_split_list`` (each with its ``union`` name(s), ``municipalities`` and ``plans``),
-        ``bridges`` (``bridges_used``: each bridge edge and the plan it lies inside, or None),
-        ``violations`` (``plan.violations(rules, status_quo, collaboration)``), ``compliant``
-        (no violation at all), ``collaboration_note``.
+        ``ties_broken`` (the 10 strongest pairs split between plans; among equal weights, those
+        between the most populous municipalities first), ``ties_broken_count`` (pairs split),
+        ``ties_broken_weight`` (their common weight when all weigh the same, else None),
+        ``unions_split`` (how many unions of municipalities the plan splits; unions sharing a member
+        count as one) and ``unions_split_list`` (each with its ``union`` name(s), ``municipalities``
+        and ``plans``), ``bridges`` (``bridges_used``: each bridge edge and the plan it lies inside,
+        or None), ``violations`` (``plan.violations(rules, status_quo, collaboration)``),
+        ``compliant`` (no violation at all), ``collaboration_note``.
         With a status quo, also ``municipalities_moved`` and ``population_moved``: each
         status quo plan's *successor* is the new plan holding most of its municipalities (ties:
         most inhabitants, then the lowest plan id); a municipality has moved when its new plan is
         not the successor of its old one (``measures.moved``). ``plans_split``: status quo plans
         whose municipalities are now in more than one plan. ``plans_merged``: new plans that are
-        the successor of two or more status quo plans.
+        the successor of two or more status quo plans. Every change, in words, is in the
+        scorecard's ``headline`` (``changes.describe_changes``) and, in rows, in its ``changes``.
 
     Raises
     ------
@@ -154,14 +200,18 @@ def evaluate(
     summary.update(_by_kind(plan, edges, collaboration))
     summary["violations"] = plan.violations(rules, status_quo, collaboration)
     summary["compliant"] = not summary["violations"]
+    table, said = None, []
     if status_quo is not None:
         summary.update(_change(plan, status_quo))
+        table = change_table(plan, status_quo)
+        said = describe_changes(table, plans.set_index("plan_id"))
+    headline = _headline(summary, plans, said)
     log.info(
         "scorecard: %d plans, %d compliant, %d cut edges, %.1f%% of collaboration kept",
         summary["plans"], summary["compliant_plans"], summary["cut_edges"],
         100 * (summary["collaboration_retained"] or 0),
     )
-    return Scorecard(plans, summary)
+    return Scorecard(plans, summary, tuple(headline), table)
 
 
 def _on_territory(status_quo: Plan, plan: Plan) -> Plan:
@@ -194,14 +244,21 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         within &= pops <= rules.ceiling
     kept, cut = _collaboration_by_plan(plan, edges)
     counts = plan.assignment.value_counts().reindex(ids)
+    density = np.divide(pops.values, areas.values, out=np.zeros(len(ids)), where=areas.values > 0)
+    units = plan.area_units.values.astype(float)
+    share = np.divide(plan.mountain_units(rules).values.astype(float), units, out=np.zeros(len(ids)),
+                      where=units > 0)
+    classes = plan.classes(rules).values.astype(str)
     table = pd.DataFrame({
         "plan_id": ids,
         "name": [plan.name(p) for p in ids],
         "municipalities": counts.astype(int).values,
         "population": pops.astype(int).values,
         "area_km2": areas.astype(float).values,
-        "density": np.divide(pops.values, areas.values, out=np.zeros(len(ids)), where=areas.values > 0),
-        "class": plan.classes(rules).values.astype(str),
+        "density": density,
+        "mountain_share": share,
+        "class": classes,
+        "class_reason": [class_reason(c, d, m, rules) for c, d, m in zip(classes, density, share)],
         "floor": floors.astype(int).values,
         "margin": (pops - floors).astype(int).values,
         "compliant": (within & contiguous).values.astype(bool),
@@ -213,6 +270,33 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         .reindex(ids, fill_value=0).values.astype(int),
     })
     return table[PLAN_COLUMNS]
+
+
+def class_reason(klass: str, density: float, mountain_share: float, rules: Rules) -> str:
+    """Why a plan has its class, in words.
+
+    For example ``"mountain: 71% of its area is in totally mountain municipalities, 120 inhabitants
+    per km2"`` or ``"high density: 1,431 inhabitants per km2 (at least 1,000)"``.
+    """
+    kinds = " or ".join(rules.mountain_statuses)
+    share = f"{mountain_share:.0%} of its area is in {kinds} mountain municipalities"
+    people = f"{density:,.0f} inhabitants per km2"
+    mostly = mountain_share > rules.mountain_area_share
+    if klass == "mountain":
+        return f"mountain: {share}, {people}"
+    if klass == "high_density":
+        text = f"high density: {people} (at least {rules.high_density_min:,.0f})"
+        if mostly:
+            text += f"; {share}, but a plan this dense is not a mountain plan"
+        return text
+    label = "low density" if klass == "low_density" else klass
+    text = f"{label}: {people}"
+    if klass == "low_density":
+        text += f" (at most {rules.low_density_max:,.0f})"
+    if mountain_share > 0:
+        text += f", {share}" + (f", but {rules.mountain_density_below:,.0f} or more inhabitants per km2 "
+                                "is not a mountain plan" if mostly else "")
+    return text
 
 
 def _collaboration_by_plan(plan: Plan, edges: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -272,7 +356,7 @@ def _summary(plan: Plan, plans: pd.DataFrame, edges: pd.DataFrame) -> dict:
         "collaboration_total": all_total,
         "collaboration_kept": kept_total,
         "collaboration_retained": kept_total / all_total if all_total > 0 else None,
-        "ties_broken": _ties_broken(plan, edges[~inside]),
+        **_ties_broken(plan, edges[~inside]),
         "bridges": bridges_used(plan),
         "collaboration_note": collaboration_note(plan),
     }
@@ -295,21 +379,86 @@ def _by_kind(plan: Plan, edges: pd.DataFrame, collaboration: Collaboration) -> d
             "unions_split": len(split), "unions_split_list": split}
 
 
-def _ties_broken(plan: Plan, broken: pd.DataFrame) -> list[dict]:
-    """The strongest pairs split between plans, combined over kinds."""
+def _ties_broken(plan: Plan, broken: pd.DataFrame) -> dict:
+    """``ties_broken``, ``ties_broken_count`` and ``ties_broken_weight`` of the summary.
+
+    The strongest pairs split between plans, combined over kinds; among equal weights, the pairs
+    of most inhabitants first (so equal ties are never listed alphabetically as if they were
+    stronger).
+    """
     broken = broken[broken["weight"] > 0]
     if broken.empty:
-        return []
+        return {"ties_broken": [], "ties_broken_count": 0, "ties_broken_weight": None}
     pairs = broken.groupby(["code_a", "code_b"]).agg(
         weight=("weight", "sum"), kinds=("kind", lambda k: sorted(set(map(str, k))))
     ).reset_index()
-    pairs = pairs.sort_values(["weight", "code_a", "code_b"], ascending=[False, True, True]).head(TIES_SHOWN)
+    population = plan.territory.municipalities["population"]
+    pairs["people"] = pairs["code_a"].map(population).values + pairs["code_b"].map(population).values
+    weights = pairs["weight"].unique()
+    top = pairs.sort_values(["weight", "people", "code_a", "code_b"],
+                            ascending=[False, False, True, True]).head(TIES_SHOWN)
     names = plan.territory.municipalities["name"]
-    return [
+    shown = [
         {"code_a": r.code_a, "name_a": str(names[r.code_a]), "code_b": r.code_b, "name_b": str(names[r.code_b]),
-         "weight": float(r.weight), "kinds": list(r.kinds)}
-        for r in pairs.itertuples()
+         "weight": float(r.weight), "kinds": list(r.kinds), "population": int(r.people)}
+        for r in top.itertuples()
     ]
+    return {"ties_broken": shown, "ties_broken_count": len(pairs),
+            "ties_broken_weight": float(weights[0]) if len(weights) == 1 else None}
+
+
+def _headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str]:
+    """What an officer needs first, in words: plans and compliance, changes, collaboration kept."""
+    s = summary
+    n, bad = s["plans"], s["non_compliant_plans"]
+    first = f"{_count(n, 'area plan')} for {s['population']:,} inhabitants: "
+    if bad == 0:
+        first += "all comply." if n > 1 else "it complies."
+    else:
+        worst = plans[~plans["compliant"]].sort_values("margin")
+        named = "; ".join(f"{r['name']} is {_shortfall(r)}" for r in worst.head(3).to_dict("records"))
+        more = f"; and {bad - 3} more" if bad > 3 else ""
+        first += (f"{s['compliant_plans']} comply, {bad} {'does' if bad == 1 else 'do'} not, with "
+                  f"{s['population_non_compliant']:,} inhabitants ({named}{more}).")
+    out = [first]
+    if "municipalities_moved" in s and not (s["municipalities_moved"] or s["plans_merged"]):
+        out.append("Changes from the status quo: none, every current plan stays as it is.")
+    elif "municipalities_moved" in s:
+        moved = s["municipalities_moved"]
+        people = f"{_count(moved, 'municipality', 'municipalities')} ({s['population_moved']:,} inhabitants) " \
+                 f"{'changes' if moved == 1 else 'change'} plan" if moved else "no municipality changes plan"
+        merged = f"{_count(s['plans_merged'], 'plan')} formed by merging, " if s["plans_merged"] else ""
+        out.append(f"Changes from the status quo: {merged}{people}.")
+        out += [f"- {line}." if not line.endswith(".") else f"- {line}" for line in changes]
+    retained = s["collaboration_retained"]
+    if retained is None:
+        out.append("Collaboration kept: there are no collaboration ties to keep.")
+    else:
+        kinds = ", ".join(f"{KIND_LABELS.get(k, k.replace('_', ' '))} {v:.1%}" for k, v in
+                          s["collaboration_retained_by_kind"].items() if v is not None)
+        out.append(f"Collaboration kept: {retained:.1%} of the collaboration ties (weight {s['collaboration_kept']:,g} "
+                   f"of {s['collaboration_total']:,g}; {kinds or 'no kind has weight'}).")
+    if s.get("unions_split"):
+        names = "; ".join(u["union"] for u in s["unions_split_list"][:3])
+        more = f" and {s['unions_split'] - 3} more" if s["unions_split"] > 3 else ""
+        out.append(f"{_count(s['unions_split'], 'union')} of municipalities split between plans: {names}{more}.")
+    return out
+
+
+def _shortfall(row: dict) -> str:
+    """Why a plan does not comply, in a few words."""
+    if row["margin"] < 0:
+        why = f"{-row['margin']:,} short of its {row['class'].replace('_', ' ')} floor of {row['floor']:,}"
+    else:
+        why = "above the ceiling" if row["contiguous"] else ""
+    if not row["contiguous"]:
+        why = "not contiguous" + (f", {why}" if why else "")
+    return why
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 plan``, ``2 plans``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def successors(plan: Plan, status_quo: Plan) -> pd.Series:

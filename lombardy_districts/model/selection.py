@@ -1,6 +1,8 @@
 """Work on part of the region: the ``Selection`` applied to a territory, and plans restricted to it.
 
-- ``province``: provinces by name (case and accents ignored) or ISTAT code (``016``);
+- ``province``: provinces by name (case, accents and connecting words ignored, so "Monza e Brianza"
+  works; English names such as Mantua too), ISTAT code (``016``) or official abbreviation (``BG``);
+  a misspelled one gets the closest match as a suggestion;
 - ``select``: municipalities whose column holds one of the values;
 - ``within_status_quo``: only the municipalities the status quo file lists.
 
@@ -10,12 +12,14 @@ municipality; its rows for municipalities of the region outside the selection ar
 
 from __future__ import annotations
 
+import difflib
 import logging
 import unicodedata
 
 import pandas as pd
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.embedded import province_abbreviations
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.territory import Territory
@@ -71,6 +75,42 @@ def _plain(text) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+CONNECTING_WORDS = ("e", "ed", "di", "del", "della", "dell", "and", "of")
+"""Words left out when names are compared, so "Monza e Brianza" finds "Monza e della Brianza"."""
+PROVINCE_VARIANTS = {"mantua": "Mantova", "milan": "Milano", "monza": "Monza e della Brianza",
+                     "brianza": "Monza e della Brianza", "turin": "Torino", "genoa": "Genova", "venice": "Venezia",
+                     "padua": "Padova", "florence": "Firenze", "rome": "Roma", "naples": "Napoli",
+                     "syracuse": "Siracusa", "leghorn": "Livorno", "bozen": "Bolzano/Bozen", "bolzano": "Bolzano/Bozen"}
+"""Common names of provinces that their Italian names do not give (English names, short forms)."""
+
+
+def _loose(text) -> str:
+    """``_plain`` without connecting words: "Monza e Brianza" and "Monza e della Brianza" agree."""
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text).split()
+    return "".join(w for w in words if w not in CONNECTING_WORDS)
+
+
+def _province_lookup(names: pd.Series, codes: pd.Series | None) -> dict[str, str]:
+    """Every accepted spelling of the territory's provinces -> its name.
+
+    Names, ISTAT codes, official abbreviations (BG, MB, ...), names without connecting words,
+    and common variants.
+    """
+    present = set(names.unique())
+    lookup = {_loose(v): n for v, n in PROVINCE_VARIANTS.items() if n in present}
+    lookup.update({_loose(n): n for n in present})
+    lookup.update({_loose(n.split("/")[0]): n for n in present})
+    if codes is not None:
+        lookup.update({c.lstrip("0"): n for c, n in zip(codes, names)})
+    try:
+        abbreviations = province_abbreviations()
+    except Exception:  # abbreviations are a convenience: names and codes still work without them
+        abbreviations = {}
+    lookup.update({_loose(short): n for short, n in abbreviations.items() if n in present})
+    return lookup
+
+
 def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
     if "province" not in gdf.columns:
         columns = ", ".join(c for c in gdf.columns if c != "geometry")
@@ -79,18 +119,19 @@ def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
                         "column of your file with --select COLUMN=VALUE")
         return pd.Series(True, index=gdf.index)
     names = gdf["province"].astype(str)
-    lookup = {_plain(n): n for n in names.unique()}
-    if "province_code" in gdf.columns:
-        lookup.update({c.lstrip("0"): n for c, n in zip(gdf["province_code"].astype(str), names)})
+    codes = gdf["province_code"].astype(str) if "province_code" in gdf.columns else None
+    lookup = _province_lookup(names, codes)
     wanted = []
     for raw in wanted_names:
-        key = raw.lstrip("0") if raw.isdigit() else _plain(raw)
+        key = raw.lstrip("0") if raw.isdigit() else _loose(raw)
         if key in lookup:
             wanted.append(lookup[key])
-        else:
-            allowed = ", ".join(sorted(names.unique()))
-            problems.append(f"--province {raw!r} is not a province of this territory; allowed: {allowed} "
-                            "(or their ISTAT codes)")
+            continue
+        allowed = ", ".join(sorted(names.unique()))
+        close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.6)
+        hint = f"did you mean {lookup[close[0]]}? " if close else ""
+        problems.append(f"--province {raw!r} is not a province of this territory; {hint}allowed: {allowed} "
+                        "(or their ISTAT codes or official abbreviations, e.g. BG, MB)")
     return names.isin(wanted)
 
 

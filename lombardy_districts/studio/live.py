@@ -9,8 +9,8 @@ on many random edits.
 
 What makes it fast: totals per plan are ``bincount`` sums, and the costly per-plan values (contiguity,
 Polsby-Popper, default name) are cached by the plan's set of municipalities, so an edit recomputes only
-the plans it touched. Besides ``PLAN_COLUMNS`` the table has ``class_reason`` (why the plan has its class)
-and, with a status quo, ``moved_in`` (municipalities that moved into the plan).
+the plans it touched. Besides ``PLAN_COLUMNS`` (``class_reason`` from the scorecard's own ``class_reason``)
+the table has, with a status quo, ``moved_in`` (municipalities that moved into the plan).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from lombardy_districts.model.scorecard import (
     PLAN_COLUMNS,
     TIES_SHOWN,
     Scorecard,
+    class_reason,
 )
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.model.together import together_groups
@@ -82,7 +83,7 @@ class LiveScore:
         kinds = edges["kind"].astype(str)
         self.kinds = sorted(kinds.unique())
         self.edge_kind = kinds.map({k: i for i, k in enumerate(self.kinds)}).to_numpy(dtype=np.int64)
-        self._ties = _tie_table(edges, self.index)
+        self._ties = _tie_table(edges, self.index, gdf["population"])
         graph = territory.graph
         self.bridges = [(self.index[a], self.index[b], {
             "from": a, "from_name": str(gdf.at[a, "name"]), "to": b, "to_name": str(gdf.at[b, "name"]),
@@ -120,6 +121,8 @@ class LiveScore:
         units = np.bincount(lab, weights=self.area_units, minlength=k).round().astype(np.int64)
         mountain = np.bincount(lab, weights=self.mountain_units, minlength=k).round().astype(np.int64)
         classes = self.class_rule.classify_all(pops, units, mountain).astype(str)
+        density = np.divide(pops, areas, out=np.zeros(k), where=areas > 0)
+        share = np.divide(mountain.astype(float), units.astype(float), out=np.zeros(k), where=units > 0)
         floors = self.rules.floor_of(classes).astype(np.int64)
         order = np.argsort(lab, kind="stable")
         starts = np.searchsorted(lab[order], np.arange(k + 1))
@@ -141,7 +144,8 @@ class LiveScore:
             "municipalities": np.bincount(lab, minlength=k),
             "population": pops,
             "area_km2": areas,
-            "density": np.divide(pops, areas, out=np.zeros(k), where=areas > 0),
+            "density": density,
+            "mountain_share": share,
             "class": classes,
             "floor": floors,
             "margin": pops - floors,
@@ -152,8 +156,7 @@ class LiveScore:
             "polsby_popper": np.array([s[1] for s in shapes], dtype=float),
             "bridges": np.bincount([lab[a] for a, b, _ in self.bridges if lab[a] == lab[b]], minlength=k)
             .astype(np.int64),
-            "class_reason": [class_reason(self.rules, c, p, a, m / u if u else 0.0)
-                             for c, p, a, m, u in zip(classes, pops, areas, mountain, units)],
+            "class_reason": [class_reason(c, d, m, self.rules) for c, d, m in zip(classes, density, share)],
         }
         moved = None
         if self.sq_labels is not None:
@@ -237,7 +240,7 @@ class LiveScore:
             "collaboration_retained": kept_total / all_total if all_total > 0 else None,
             "collaboration_retained_by_kind": by_kind,
             "collaboration_by_kind": detail,
-            "ties_broken": self._ties_broken(lab),
+            **self._ties_broken(lab),
             "unions_split": len(unions),
             "unions_split_list": unions,
             "violations": violations,
@@ -247,11 +250,17 @@ class LiveScore:
             "collaboration_note": self.note,
         }
 
-    def _ties_broken(self, lab: np.ndarray) -> list[dict]:
+    def _ties_broken(self, lab: np.ndarray) -> dict:
+        """``ties_broken``, ``ties_broken_count`` and ``ties_broken_weight``, as the scorecard gives them."""
         a, b, weight, kinds = self._ties
-        broken = np.flatnonzero(lab[a] != lab[b])[:TIES_SHOWN]
-        return [{"code_a": self.codes[a[i]], "name_a": self.names[a[i]], "code_b": self.codes[b[i]],
-                 "name_b": self.names[b[i]], "weight": float(weight[i]), "kinds": list(kinds[i])} for i in broken]
+        broken = np.flatnonzero(lab[a] != lab[b])
+        people = self.population[a] + self.population[b]
+        shown = [{"code_a": self.codes[a[i]], "name_a": self.names[a[i]], "code_b": self.codes[b[i]],
+                  "name_b": self.names[b[i]], "weight": float(weight[i]), "kinds": list(kinds[i]),
+                  "population": int(people[i])} for i in broken[:TIES_SHOWN]]
+        weights = np.unique(weight[broken])
+        return {"ties_broken": shown, "ties_broken_count": len(broken),
+                "ties_broken_weight": float(weights[0]) if len(weights) == 1 else None}
 
     def _violations(self, table: pd.DataFrame, lab: np.ndarray, assignment: Mapping[str, str]) -> list[str]:
         """``Plan.violations(rules, status_quo)``, line for line."""
@@ -323,8 +332,11 @@ def _split(assignment: Mapping[str, str], groups) -> list[tuple]:
     return out
 
 
-def _tie_table(edges: pd.DataFrame, index: Mapping[str, int]):
-    """Collaboration pairs with positive weight, combined over kinds, strongest first (as ``evaluate`` lists them)."""
+def _tie_table(edges: pd.DataFrame, index: Mapping[str, int], population: pd.Series):
+    """Collaboration pairs with positive weight, combined over kinds, in the order ``evaluate`` lists them.
+
+    The strongest first; among equal weights, the pairs of most inhabitants first.
+    """
     positive = edges[edges["weight"] > 0]
     if positive.empty:
         empty = np.zeros(0, dtype=np.int64)
@@ -332,23 +344,9 @@ def _tie_table(edges: pd.DataFrame, index: Mapping[str, int]):
     pairs = positive.groupby(["code_a", "code_b"]).agg(
         weight=("weight", "sum"), kinds=("kind", lambda k: sorted(set(map(str, k))))
     ).reset_index()
-    pairs = pairs.sort_values(["weight", "code_a", "code_b"], ascending=[False, True, True])
+    pairs["people"] = pairs["code_a"].map(population).values + pairs["code_b"].map(population).values
+    pairs = pairs.sort_values(["weight", "people", "code_a", "code_b"], ascending=[False, False, True, True])
     return (pairs["code_a"].map(index).to_numpy(dtype=np.int64), pairs["code_b"].map(index).to_numpy(dtype=np.int64),
             pairs["weight"].to_numpy(dtype=float), list(pairs["kinds"]))
 
 
-def class_reason(rules: Rules, klass: str, population: float, area: float, share: float) -> str:
-    """Why a plan has its class, in words: e.g. "mountain: 71% of its area is legally mountain".
-
-    ``area`` is in km2, ``share`` the part of it that counts as mountain (0 to 1).
-    """
-    density = population / area if area > 0 else 0.0
-    if klass == "mountain":
-        return (f"mountain: {share:.0%} of its area is legally mountain (more than "
-                f"{rules.mountain_area_share:.0%})")
-    if klass == "high_density":
-        return f"high density: {density:,.0f} inhabitants per km2 (at least {rules.high_density_min:,.0f})"
-    if klass == "low_density":
-        return f"low density: {density:,.0f} inhabitants per km2 (at most {rules.low_density_max:,.0f})"
-    return (f"standard: {density:,.0f} inhabitants per km2 and {share:.0%} of its area mountain "
-            "(neither mountain, high nor low density)")

@@ -47,7 +47,7 @@ from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, SolverOptio
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.scorecard import Scorecard, evaluate
-from lombardy_districts.workflows.propose import solve
+from lombardy_districts.workflows.propose import named_after_status_quo, solve
 from lombardy_districts.workflows.registry import solver_class
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ def merge_once(plan: Plan, problem: Problem) -> Plan | None:
 
 
 def _point(plan: Plan, problem: Problem, method: str, proof: str) -> FrontierPoint:
+    plan = named_after_status_quo(plan, problem)  # with a status quo, its plans are recognisable in every point
     card = evaluate(plan, problem.rules, problem.collaboration, problem.status_quo)
     if card.summary["violations"]:  # the evaluator is the judge
         raise RuntimeError(f"frontier point with {len(plan)} plans broke the rules: {card.summary['violations'][:3]}")

@@ -197,15 +197,34 @@ def locked_code_problems(rules: Rules, region: Territory) -> list[str]:
 
 
 def _territory(region: Territory, selection: Selection, frames: dict) -> Territory:
+    """The municipalities a command works on.
+
+    The selection's, when one is given; else the whole region when the status quo is the only
+    plan file (``propose``, scenarios, ``frontier``): a status quo must then cover it, and a missing
+    municipality is an error naming it, never a silent partial selection. Else (``evaluate``,
+    ``map``, ``compare``) the municipalities the first plan file lists, with a warning naming
+    the ones it leaves out when that is part of the region.
+    """
     if selection.active or not frames:
         status_quo = frames.get("status_quo")
         return select_territory(region, selection, None if status_quo is None else status_quo[1])
-    path, frame = next(iter(frames.values()))
+    key, (path, frame) = next(iter(frames.items()))
     listed = set(frame["municipality_code"])
-    if listed == set(region.codes):
+    missing = sorted(set(region.codes) - listed)
+    if not missing:
         return region
-    log.warning("%s lists %d of the %d municipalities: working on just these (use --province, --select "
-                "or --within-status-quo to choose another part)", path, len(listed), len(region.codes))
+    names = region.municipalities["name"]
+    shown = ", ".join(f"{c} {names[c]}" for c in missing[:10]) + (
+        f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    if key == "status_quo":
+        raise InputError(
+            f"{path}: the status quo has no plan for {len(missing):,} of the {len(region.codes):,} "
+            f"municipalities: {shown}. Fix: give every municipality its current plan, or say that you "
+            f"mean part of the region: --within-status-quo (just the {len(listed):,} municipalities it "
+            "lists), --province or --select")
+    log.warning("%s lists %d of the %d municipalities: working on just these; not listed: %s (use --province, "
+                "--select or --within-status-quo to choose another part)", path, len(listed), len(region.codes),
+                shown)
     return region.subset(sorted(listed))
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.output_folder import OutputFolder, writing_into
+from lombardy_districts.model.changes import identify
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.feasibility import check_feasible
 from lombardy_districts.model.options import SolverOptions
@@ -26,6 +27,7 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveResult
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import Scorecard, evaluate
+from lombardy_districts.model.stop import Stop
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.model.together import check_kinds
 from lombardy_districts.workflows.export import write_formats
@@ -52,14 +54,22 @@ class Proposal:
         """The proposed plan."""
         return self.result.plan
 
+    @property
+    def search(self) -> list[str]:
+        """How good the plan is and how the search went, in a planner's words (``search_words``)."""
+        return search_words(self.problem, self.result)
+
     def write(self, out_dir: str | Path | OutputFolder, maps: bool = True, formats: Iterable[str] | str = (),
               extra: dict | None = None) -> dict[str, Path]:
-        """Write ``plan.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
+        """Write ``plan.csv``, ``changes.csv``, ``scorecard.json``, the maps, ``formats`` files, then ``result.json``.
 
-        With ``maps``: ``map.html``, and ``compare.html`` (status quo beside the proposal) when the
-        problem has a status quo. ``formats`` (``"gpkg"``, ``"geojson"``, or both) adds the dissolved
-        area plans with their scores (see ``export``). ``result.json`` (the search record plus
-        ``extra``) is the folder's marker: its presence means every other file is complete.
+        ``changes.csv`` (every change from the status quo, ``changes.CHANGE_COLUMNS``) only when the
+        problem has a status quo. ``scorecard.json`` opens with the headline in words and the
+        ``search`` sentences. With ``maps``: ``map.html``, and ``compare.html`` (status quo beside
+        the proposal) when the problem has a status quo. ``formats`` (``"gpkg"``, ``"geojson"``, or
+        both) adds the dissolved area plans with their scores (see ``export``). ``result.json`` (the
+        search record plus ``extra``) is the folder's marker: its presence means every other file is
+        complete.
 
         ``out_dir`` is a folder, written as one unit (``io.output_folder.OutputFolder``): locked
         against other runs, left as it was when anything fails, and cleared of the files an
@@ -72,7 +82,12 @@ class Proposal:
             plan, card = self.plan, self.scorecard
             if plan is not None and card is not None:
                 written["plan"] = out.write("plan.csv", plan.to_csv)
-                written["scorecard"] = out.write("scorecard.json", card.to_json)
+                changes = card.changes
+                if changes is not None:
+                    written["changes"] = out.write("changes.csv", lambda p: changes.to_csv(p, index=False))
+                record = card.to_dict()
+                written["scorecard"] = out.write_json(
+                    "scorecard.json", {"headline": record.pop("headline"), "search": self.search, **record})
                 if maps:
                     written.update(self._write_maps(out, plan, card))
                 written.update(write_formats(plan, card, out, formats))
@@ -134,21 +149,31 @@ def solve(
     options: SolverOptions | Mapping | None = None,
     *,
     progress: Callable[[dict], None] | None = None,
+    stop: Stop | None = None,
 ) -> Proposal:
     """Check feasibility, run the solver ``options`` name, and score its plan with the evaluator.
 
     ``options``: a ``SolverOptions`` or a table of its fields, e.g. ``{"solver": "heuristic",
-    "time_limit": 30, "seed": 1, "deterministic": True}``; unknown keys are refused.
+    "time_limit": 30, "seed": 1, "deterministic": True}``; unknown keys are refused. With a status
+    quo, the plan's area plans take the current plans' ids and names (``changes.identify``).
+    ``stop``, when set during the search (Ctrl-C on the command line), ends it early: the result
+    is the best plan found so far, with status ``interrupted``.
     """
     options = SolverOptions.from_mapping(options)
     if options.deterministic and options.solver not in DETERMINISTIC_SOLVERS:
         raise InputError(f"deterministic mode with solver {options.solver!r}: allowed solvers: "
                          f"{', '.join(DETERMINISTIC_SOLVERS)}; pick one of them or drop --deterministic")
-    engine = solver_class(options.solver).from_problem(problem, options)
+    engine = solver_class(options.solver).from_problem(problem, options, stop)
     check_feasible(problem)
     start = time.perf_counter()
     result = engine.solve(progress=progress)
     log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
+    if stop is not None and stop.is_set():
+        result = replace(result, status="interrupted", details={**result.details, "status_when_stopped": result.status,
+                                                                 "stopped_by": stop.reason},
+                         message=f"stopped early ({stop.reason}): {result.message}".rstrip(": "))
+    if result.plan is not None:
+        result = replace(result, plan=named_after_status_quo(result.plan, problem))
     card = None
     if result.plan is not None:
         problems = result.plan.violations(problem.rules, collaboration=problem.collaboration)
@@ -156,6 +181,14 @@ def solve(
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
         card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)
     return Proposal(problem, result, card)
+
+
+def named_after_status_quo(plan: Plan, problem: Problem) -> Plan:
+    """``plan`` with the status quo's ids and names (``changes.identify``); as it is without a status quo."""
+    if problem.status_quo is None:
+        return plan
+    locks = set(problem.rules.locked_municipalities.values()) | set(problem.rules.locked_plans)
+    return identify(plan, problem.status_quo, locks)
 
 
 def propose(
@@ -172,13 +205,70 @@ def propose(
     max_plans: int | None = None,
     options: SolverOptions | Mapping | None = None,
     progress: Callable[[dict], None] | None = None,
+    stop: Stop | None = None,
 ) -> Proposal:
     """Propose a compliant plan: ``build_problem`` then ``solve`` (the ``propose`` command's options).
 
     ``options`` says how to search (``SolverOptions``: solver, time limit, seed, workers,
-    deterministic mode), e.g. ``options={"solver": "heuristic", "time_limit": 5, "seed": 1}``.
+    deterministic mode), e.g. ``options={"solver": "heuristic", "time_limit": 5, "seed": 1}``;
+    ``stop`` (a ``Stop``, set from another thread) ends the search early, keeping its best plan.
     """
     problem = build_problem(territory, mode=mode, status_quo=status_quo, objectives=objectives,
                             weights=weights, rules=rules, floor=floor, collaboration=collaboration,
                             min_plans=min_plans, max_plans=max_plans)
-    return solve(problem, options, progress=progress)
+    return solve(problem, options, progress=progress, stop=stop)
+
+
+LOOSE_GAP = 0.1
+"""A proved bound this far above the plan is called loose in ``search_words``."""
+
+
+def search_words(problem: Problem, result: SolveResult) -> list[str]:
+    """How good the plan is and how the search went, in words a planner understands.
+
+    For example ``"At most 105 area plans are possible, so these 101 are within 4% of the best."``;
+    the solver's technical record stays in ``result.json``.
+    """
+    r = result
+    out = []
+    if r.status == "interrupted":
+        out.append("The search was stopped early: this is the best plan it had found.")
+    if r.plan is None:
+        return out + [f"No plan was found: {r.message or r.status}."]
+    out.append(_quality(problem, r, len(r.plan)))
+    how = f"Found by the {r.solver} solver in {r.wall_time:,.1f} s"
+    if r.details.get("deterministic"):
+        how += " of counted work (deterministic: the same seed gives the same plan on any machine)"
+    out.append(how + ".")
+    return out
+
+
+def _quality(problem: Problem, r: SolveResult, n: int) -> str:
+    """How good a plan of ``n`` area plans is, in one sentence."""
+    first = problem.objectives[0]
+    among = " among mergers of the current plans" if problem.mode == "merge" else ""
+    if problem.weights:
+        return ("Proved best for the weighted objectives." if r.status == "optimal"
+                else "Good for the weighted objectives, not proved best.")
+    if first == "max-plans":
+        if r.status == "optimal" or (r.bound is not None and r.bound <= n):
+            source = "merging the current plans" if problem.mode == "merge" else "grouping the municipalities"
+            text = f"Proved best: no way of {source} gives more than {n} compliant area plans"
+            if r.status == "optimal" and "collaboration" in problem.objectives[1:2]:
+                text += f", and of those with {n}, none keeps more collaboration"
+            return text + "."
+        if r.bound is None:
+            return f"{n} area plans; how many more are possible is not known."
+        gap = (r.bound - n) / n
+        if gap <= LOOSE_GAP:
+            return f"At most {r.bound:,.0f} area plans are possible, so these {n} are within {gap:.0%} of the best."
+        return (f"No proof of how close these {n} area plans are to the best: the proved limit, "
+                f"{r.bound:,.0f}, comes from a calculation that ignores whether a plan's municipalities touch, "
+                "and is far above what can be reached.")
+    what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
+            "compact": "cuts the fewest borders between municipalities"}[first]
+    if r.details.get("bound_scope"):  # e.g. repair mode, which models only the plans near the problems
+        return f"Proved best for the part of the map the solver looked at: this plan {what} possible there."
+    if r.status == "optimal":
+        return f"Proved best: this plan {what} possible{among}."
+    return f"This plan {what} the search could find{among}; not proved best."

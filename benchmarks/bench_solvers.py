@@ -4,7 +4,14 @@ Usage::
 
     python benchmarks/bench_solvers.py [--time-limit S] [--skip-spopt] [--solvers heuristic,cpsat]
                                        [--scenarios 80k,merge] [--spopt-iterations N]
-                                       [--spopt-time-limit S] [--seed K] [--rebuild-status-quo]
+                                       [--spopt-time-limit S] [--seed K] [--deterministic]
+                                       [--rebuild-status-quo] [--no-readme]
+
+With its defaults it runs every scenario below with the heuristic and CP-SAT (60 s each) and
+spopt on the uniform floors (stopped after 300 s), writes ``benchmarks/results.md`` and puts the
+same text (command, machine, load average, date, table) between the ``benchmark`` markers of
+``README.md``: that is how the README's table is made. A run with other solvers, scenarios or
+output file leaves the README alone.
 
 Scenarios (all on the 1,504 municipalities of Lombardy 2023, rook contiguity plus the Campione
 bridge, default collaboration edges = shared labour market area, plus same-status-quo-plan in
@@ -25,8 +32,13 @@ or with ``--rebuild-status-quo``, so that runs compare on the same input.
 Each run happens in a child process (forked), so a run that overshoots can be stopped and its
 peak resident memory (``ru_maxrss``, including the loaded map) measured alone. Compliance is
 judged by ``plan.violations(rules)``; collaboration kept is the share of collaboration weight
-inside plans. ``bound`` is the solver's own upper bound on the number of plans; ``gap`` is
+inside plans. ``bound`` is the solver's own upper bound on the number of plans and ``bound method``
+says how it was proved (``_method``: the solver's ``bound_method``, shortened); ``gap`` is
 ``(bound - plans) / plans`` (``relative_gap``, as in every solver's result).
+
+``--deterministic`` runs the solvers in their deterministic mode (work counted instead of time,
+one thread), so plans, bounds and gaps are the same on any machine for the same seed; only wall
+time and memory vary. spopt has no such mode: its rows depend on the machine when it is stopped.
 
 spopt ``MaxPHeuristic`` runs on the same graph (a ``libpysal.weights.W`` built from our edges,
 so Campione's bridge is included) with ``threshold_name="population"``, ``attrs_name=["density"]``
@@ -41,6 +53,7 @@ Results are printed and written to ``benchmarks/results.md``.
 from __future__ import annotations
 
 import argparse
+import datetime
 import multiprocessing as mp
 import os
 import platform
@@ -54,6 +67,9 @@ from pathlib import Path
 from lombardy_districts.io.files import write_atomic
 
 HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+MARKERS = ("<!-- benchmark: start (written by benchmarks/bench_solvers.py) -->", "<!-- benchmark: end -->")
+DEFAULT_SOLVERS = "heuristic,cpsat"
 SCENARIOS = ("80k", "25k", "default", "merge", "merge-lma", "merge-25k")
 STATUS_QUO = {"merge": ("80k", HERE / "merge_status_quo.csv"),
               "merge-25k": ("25k", HERE / "merge_status_quo_25k.csv")}
@@ -89,17 +105,20 @@ def _kept_share(plan, problem) -> float | None:
     return sum(w for (x, y), w in weights.items() if a[x] == a[y]) / total
 
 
-def _run_solver(name, scenario, time_limit, seed, out_csv, queue):
+def _run_solver(name, scenario, time_limit, seed, out_csv, deterministic, queue):
     os.setpgrp()  # own process group, so a stopped run takes its helpers (e.g. CBC) with it
     try:
         from lombardy_districts.workflows.registry import solver_class
 
         problem = _setup(scenario)
         cls = solver_class(name)
+        options = {"time_limit": time_limit, "seed": seed}
+        options.update({"deterministic": True} if deterministic else {"workers": 2})
         start = time.perf_counter()
-        result = cls.from_problem(problem, {"time_limit": time_limit, "seed": seed, "workers": 2}).solve()
+        result = cls.from_problem(problem, options).solve()
         wall = time.perf_counter() - start
-        row = {"status": result.status, "bound": result.bound, "wall": wall}
+        method = result.details.get("bound_method") or result.details.get("plan_bound_method")
+        row = {"status": result.status, "bound": result.bound, "wall": wall, "method": _method(method)}
         if result.plan is not None:
             row["plans"] = len(result.plan)
             row["compliant"] = not result.plan.violations(problem.rules, collaboration=problem.collaboration)
@@ -110,6 +129,19 @@ def _run_solver(name, scenario, time_limit, seed, out_csv, queue):
         queue.put(row)
     except Exception:  # noqa: BLE001 - report any failure in the table
         queue.put({"status": "error", "error": traceback.format_exc(limit=3)})
+
+
+def _method(text: str | None) -> str | None:
+    """A short name for a solver's ``bound_method`` (the table column; results.md lists them)."""
+    if not text:
+        return None
+    names = [("share", "unit shares"), ("big units", "big units + components"),
+             ("capped population", "capped population"), ("aggregate class rule", "class MIP, no contiguity")]
+    head = text.split(" (tighter than")[0]
+    short = next((name for key, name in names if key in head), head)
+    if "set partitioning" in text:  # merge mode: the set partitioning bound is at least as tight
+        short = "set partitioning"
+    return short + (" + CP-SAT" if "CP-SAT bound" in text else "")
 
 
 def _run_spopt(scenario, iterations, seed, queue):
@@ -178,8 +210,9 @@ def _fmt(row: dict, key: str, spec: str = "") -> str:
 def _table(rows: list[dict]) -> str:
     from lombardy_districts.model.problem import relative_gap
 
-    head = "| scenario | solver | status | plans | compliant | collaboration kept | bound | gap | wall s | peak MB |"
-    lines = [head, "|" + "---|" * 10]
+    head = ("| scenario | solver | status | plans | compliant | collaboration kept | bound | bound method | gap "
+            "| wall s | peak MB |")
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         gap = None
         if r.get("bound") and r.get("plans") is not None:
@@ -187,50 +220,66 @@ def _table(rows: list[dict]) -> str:
         kept = f"{100 * r['kept']:.1f}%" if r.get("kept") is not None else "-"
         lines.append(
             f"| {r['scenario']} | {r['solver']} | {r['status']} | {_fmt(r, 'plans')} | {_fmt(r, 'compliant')} | "
-            f"{kept} | {_fmt(r, 'bound', '.0f')} | {'-' if gap is None else f'{100 * gap:.1f}%'} | "
+            f"{kept} | {_fmt(r, 'bound', '.0f')} | {_fmt(r, 'method')} | "
+            f"{'-' if gap is None else f'{100 * gap:.1f}%'} | "
             f"{_fmt(r, 'wall', '.1f')} | {_fmt(r, 'memory_mb', '.0f')} |")
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solver run (default 60)")
     parser.add_argument("--skip-spopt", action="store_true", help="do not run spopt's MaxPHeuristic")
-    parser.add_argument("--solvers", default="heuristic,cpsat,pulp", help="comma-separated solver names")
+    parser.add_argument("--solvers", default=DEFAULT_SOLVERS, help=f"comma-separated (default {DEFAULT_SOLVERS})")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
     parser.add_argument("--spopt-iterations", type=int, default=99, help="max_iterations_construction")
-    parser.add_argument("--spopt-time-limit", type=float, default=600.0, help="stop spopt after this")
+    parser.add_argument("--spopt-time-limit", type=float, default=300.0, help="stop spopt after this (default 300)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--deterministic", action="store_true",
+                        help="solvers count work instead of time: the same numbers on any machine for a seed")
     parser.add_argument("--rebuild-status-quo", action="store_true",
                         help="rebuild the merge scenarios' status quo files from the heuristic")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
-    args = parser.parse_args(argv)
+    parser.add_argument("--no-readme", action="store_true", help="do not put the table into README.md")
+    return parser
 
+
+def _solvers(names: str) -> list[str]:
     from lombardy_districts.errors import InputError
     from lombardy_districts.workflows.registry import solver_class
 
     solvers = []
-    for name in args.solvers.split(","):
+    for name in names.split(","):
         try:
             solver_class(name)
             solvers.append(name)
         except (InputError, ImportError, AttributeError) as exc:
             print(f"skipping solver {name}: {str(exc).splitlines()[0]}", file=sys.stderr)
-    scenarios = [s for s in args.scenarios.split(",") if s]
-    rows = []
+    return solvers
+
+
+def _status_quos(scenarios: list[str], args) -> list[str]:
+    """Build the merge scenarios' status quo files when missing; the scenarios that can run."""
+    scenarios = list(scenarios)
     for scenario, (source, sq_csv) in STATUS_QUO.items():
         if scenario in scenarios and (args.rebuild_status_quo or not sq_csv.exists()):
             print(f"building the {scenario} status quo: heuristic, {source} floor ...", flush=True)
-            row = _child(_run_solver, ("heuristic", source, args.time_limit, args.seed, sq_csv),
-                         args.time_limit + 120)
+            row = _child(_run_solver, ("heuristic", source, args.time_limit, args.seed, sq_csv, args.deterministic),
+                         args.time_limit * 6 + 120)
             if row.get("plans") is None:
                 print(f"could not build the {scenario} status quo; skipping {scenario}", file=sys.stderr)
                 scenarios.remove(scenario)
+    return scenarios
+
+
+def _run_all(scenarios: list[str], solvers: list[str], args) -> list[dict]:
+    rows = []
+    # deterministic runs stop on counted work, with the wall clock only as a safety net (5x + 10 s)
+    wait = args.time_limit * (6 if args.deterministic else 2) + 120
     for scenario in scenarios:
         for name in solvers:
             print(f"{scenario}: {name} ...", flush=True)
-            row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, None),
-                         args.time_limit * 2 + 120)
+            row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, None, args.deterministic), wait)
             if row.get("error"):
                 print(row["error"], file=sys.stderr)
             rows.append({"scenario": scenario, "solver": name, **row})
@@ -241,23 +290,74 @@ def main(argv=None) -> int:
                 print(row["error"], file=sys.stderr)
             rows.append({"scenario": scenario, "solver": "spopt MaxPHeuristic", **row})
         print(_table(rows[-len(solvers) - 1:]), flush=True)
-    table = _table(rows)
-    given = sys.argv[1:] if argv is None else argv
-    command = "python benchmarks/bench_solvers.py " + " ".join(given)
+    return rows
+
+
+def _report(rows: list[dict], args, command: str, load: tuple, started: datetime.datetime) -> str:
+    """The text of results.md and of the README's benchmark block."""
     cpu = platform.processor() or platform.machine()
-    machine = f"{cpu}, {mp.cpu_count()} cores, Python {platform.python_version()}"
-    text = (f"# Solver benchmark: Lombardy 2023, 1,504 municipalities\n\n"
-            f"Command: `{command.strip()}`  \nMachine: {machine}  \nTime limit per solver run: "
-            f"{args.time_limit:.0f} s; spopt MaxPHeuristic: max_iterations_construction="
-            f"{args.spopt_iterations}, max_iterations_sa=10, top_n=2, stopped after {args.spopt_time_limit:.0f} s."
-            f"\n\n{table}\n\nScenarios: 80k / 25k = uniform floor, max-plans; default = shipped class rules; "
-            "merge = default rules, max-plans then collaboration, units = the heuristic's 80k plans "
-            "(merge_status_quo.csv, 101 plans); merge-lma = units are the 57 labour market areas; "
-            "merge-25k = units are the heuristic's 25k plans (merge_status_quo_25k.csv, 274 plans). "
-            "Peak MB = peak resident memory of the run's process, map data included.\n")
-    write_atomic(args.out, lambda path: path.write_text(text))
-    print("\n" + table)
-    print(f"\nwritten to {args.out}")
+    machine = f"{cpu}, {mp.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    mode = ("deterministic (work counted, one thread: plans, bounds and gaps repeat on any machine)"
+            if args.deterministic else "wall clock (results depend on the machine and its load)")
+    methods = sorted({r["method"] for r in rows if r.get("method")})
+    return (
+        f"Command: `{command}`  \nMachine: {machine}; load average at start "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min)  \n"
+        f"Date: {started:%Y-%m-%d %H:%M} UTC  \nTime limit per solver run: {args.time_limit:g} s, seed "
+        f"{args.seed}, {mode}; spopt MaxPHeuristic: max_iterations_construction={args.spopt_iterations}, "
+        f"max_iterations_sa=10, top_n=2, stopped after {args.spopt_time_limit:g} s."
+        f"\n\n{_table(rows)}\n\n"
+        "Scenarios: 80k / 25k = uniform floor, max-plans; default = shipped class rules (spopt knows one "
+        "floor only, so it runs on the uniform floors); merge = default rules, max-plans then collaboration, "
+        "units = the heuristic's 80k plans (merge_status_quo.csv, 101 plans); merge-lma = units are the 57 "
+        "labour market areas; merge-25k = units are the heuristic's 25k plans (merge_status_quo_25k.csv, "
+        "274 plans). Peak MB = peak resident memory of the run's process, map data included. "
+        "Bound methods: " + "; ".join(f"{m}: {METHODS.get(m.removesuffix(' + CP-SAT'), m)}" for m in methods)
+        + " (+ CP-SAT: or CP-SAT's own bound, when lower).\n")
+
+
+METHODS = {
+    "unit shares": "each unit counts at most its population over the least population of a compliant "
+                   "connected plan that can hold it (contiguity and class rule, solvers/share_bound.py)",
+    "big units + components": "units that reach the lowest floor alone, plus what the rest of each "
+                              "connected part can hold",
+    "capped population": "populations capped at the floor, over the floor (no contiguity)",
+    "class MIP, no contiguity": "the class rule summed over the plans of each class (no contiguity)",
+    "set partitioning": "LP of set partitioning over connected groups of plans (merge mode)",
+}
+"""Short bound method names of the table and what they mean (``+ CP-SAT``: CP-SAT's own bound was lower)."""
+
+
+def _update_readme(text: str) -> bool:
+    readme = README.read_text()
+    start, end = MARKERS
+    if start not in readme or end not in readme:
+        print(f"README.md has no {start} ... {end} block; not updated", file=sys.stderr)
+        return False
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    write_atomic(README, lambda path: path.write_text(f"{head}{start}\n{text}{end}{tail}"))
+    return True
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    started = datetime.datetime.now(datetime.UTC)
+    load = os.getloadavg()
+    solvers = _solvers(args.solvers)
+    scenarios = _status_quos([s for s in args.scenarios.split(",") if s], args)
+    rows = _run_all(scenarios, solvers, args)
+    given = sys.argv[1:] if argv is None else argv
+    command = ("python benchmarks/bench_solvers.py " + " ".join(given)).strip()
+    text = _report(rows, args, command, load, started)
+    write_atomic(args.out, lambda path: path.write_text("# Solver benchmark: Lombardy 2023, 1,504 municipalities\n\n"
+                                                       + text))
+    print("\n" + text)
+    print(f"written to {args.out}")
+    complete = (args.solvers == DEFAULT_SOLVERS and args.scenarios == ",".join(SCENARIOS)
+                and args.out == HERE / "results.md" and not args.skip_spopt)
+    if complete and not args.no_readme and _update_readme(text):
+        print(f"and to {README} (between the benchmark markers)")
     return 0
 
 

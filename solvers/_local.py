@@ -95,43 +95,63 @@ def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int =
     members = sorted(region.members)
     inside = set(members)
     edges = [(u, v) for u in members for v in layout.neighbors[u] if v > u and v in inside]
-    best, best_key = None, None
     for _ in range(tries):
-        order = rng.permutation(len(edges))
-        parent_of = {u: u for u in members}
-
-        adj: dict[int, list[int]] = {u: [] for u in members}
-        for e in order:
-            u, v = edges[e]
-            ru, rv = _find(parent_of, u), _find(parent_of, v)
-            if ru != rv:
-                parent_of[ru] = rv
-                adj[u].append(v)
-                adj[v].append(u)
+        adj = _random_tree(members, edges, rng)
         root = members[int(rng.integers(len(members)))]
-        parent = {root: -1}
-        order_bfs = [root]
-        for u in order_bfs:
-            for v in adj[u]:
-                if v not in parent:
-                    parent[v] = u
-                    order_bfs.append(v)
-        sub = {u: layout.unit_totals(u) for u in members}
-        for u in reversed(order_bfs[1:]):
-            sub[parent[u]] = sub[parent[u]].plus(sub[u])
-        whole = region.totals
-        for u in order_bfs[1:]:
-            below = sub[u]
-            above = whole.minus(below)
-            if layout.complies(below) and layout.complies(above):
-                key = -potential_pair(layout, below, above)
-                if best_key is None or key < best_key:
-                    best, best_key = (u, adj, parent), key
-        if best is not None:
-            break
-    if best is None:
-        return None
-    u, adj, parent = best
+        parent, order_bfs = _rooted(adj, root)
+        cut = _best_cut(layout, region, members, parent, order_bfs)
+        if cut is not None:
+            part = _subtree(cut, adj, parent)
+            return [Region(layout, part), Region(layout, region.members - part)]
+    return None
+
+
+def _random_tree(members: list[int], edges: list[tuple[int, int]], rng: np.random.Generator) -> dict[int, list[int]]:
+    """A random spanning tree (forest) of ``members``: Kruskal over the edges in random order."""
+    order = rng.permutation(len(edges))
+    parent_of = {u: u for u in members}
+    adj: dict[int, list[int]] = {u: [] for u in members}
+    for e in order:
+        u, v = edges[e]
+        ru, rv = _find(parent_of, u), _find(parent_of, v)
+        if ru != rv:
+            parent_of[ru] = rv
+            adj[u].append(v)
+            adj[v].append(u)
+    return adj
+
+
+def _rooted(adj: dict[int, list[int]], root: int) -> tuple[dict[int, int], list[int]]:
+    """Parent of each unit reached from ``root`` (root: -1) and the breadth-first order."""
+    parent = {root: -1}
+    order_bfs = [root]
+    for u in order_bfs:
+        for v in adj[u]:
+            if v not in parent:
+                parent[v] = u
+                order_bfs.append(v)
+    return parent, order_bfs
+
+
+def _best_cut(layout: Layout, region: Region, members: list[int], parent: dict[int, int],
+              order_bfs: list[int]) -> int | None:
+    """The tree edge (named by its lower unit) whose two sides comply with the most potential."""
+    sub = {u: layout.unit_totals(u) for u in members}
+    for u in reversed(order_bfs[1:]):
+        sub[parent[u]] = sub[parent[u]].plus(sub[u])
+    best, best_key = None, None
+    for u in order_bfs[1:]:
+        below = sub[u]
+        above = region.totals.minus(below)
+        if layout.complies(below) and layout.complies(above):
+            key = -potential_pair(layout, below, above)
+            if best_key is None or key < best_key:
+                best, best_key = u, key
+    return best
+
+
+def _subtree(u: int, adj: dict[int, list[int]], parent: dict[int, int]) -> set[int]:
+    """``u`` and everything below it in the rooted tree."""
     part = {u}
     todo = [u]
     while todo:
@@ -140,7 +160,7 @@ def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int =
             if y != parent[x] and y not in part:
                 part.add(y)
                 todo.append(y)
-    return [Region(layout, part), Region(layout, region.members - part)]
+    return part
 
 
 def _find(parent_of: dict[int, int], x: int) -> int:

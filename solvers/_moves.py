@@ -72,6 +72,52 @@ def rank(vals: dict[str, float], objectives, weights) -> tuple:
     return tuple(signed)
 
 
+def _move_if_better(layout: Layout, part: Partition, u: int, vals: dict, shares, objectives, weights,
+                    budget: Budget) -> dict | None:
+    """Move unit ``u`` to the first neighbouring region that improves the objective (``polish``).
+
+    Returns the new objective values, or None when no move is allowed or better.
+    """
+    sq = layout.units.status_quo
+    if layout.lock[u] is not None:
+        return None
+    a = part.label[u]
+    ra = part.regions[a]
+    if len(ra.members) == 1:
+        return None
+    links: dict[int, float] = {}
+    weight: dict[int, float] = {}
+    for v, c in layout.links[u].items():
+        links[part.label[v]] = links.get(part.label[v], 0) + c
+    for v, w in layout.collab[u].items():
+        weight[part.label[v]] = weight.get(part.label[v], 0.0) + w
+    ta = ra.totals.minus(layout.unit_totals(u))
+    if not layout.complies(ta):
+        return None
+    for b in sorted(k for k in links if k != a):
+        rb = part.regions[b]
+        if not layout.compatible(u, rb.group, rb.lock):
+            continue
+        tb = rb.totals.plus(layout.unit_totals(u))
+        if not layout.complies(tb):
+            continue
+        new = dict(vals)
+        new["collaboration"] += weight.get(b, 0.0) - weight.get(a, 0.0)
+        new["cut"] += links.get(a, 0) - links.get(b, 0)
+        if sq is not None:
+            new["moved"] += _moved_delta(shares[int(sq[u])], layout.size[u], a, b)
+        if rank(new, objectives, weights) <= rank(vals, objectives, weights):
+            continue
+        budget.spend(len(ra.members))
+        if not layout.connected(ra.members - {u}):
+            return None
+        part.move(u, b)
+        if sq is not None:
+            shares[int(sq[u])] = _moved_shift(shares[int(sq[u])], layout.size[u], a, b)
+        return new
+    return None
+
+
 def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.Generator,
            budget: Budget, max_passes: int = 50) -> Partition:
     """Move single boundary units between regions while the objective improves.
@@ -86,51 +132,16 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
         return part
     vals = values(layout, part)
     shares = overlaps(layout, part)
-    sq = layout.units.status_quo
     for _ in range(max_passes):
         improved = False
         for u in rng.permutation(layout.n).tolist():
             if budget.expired():
                 return part
             budget.spend(1 + len(layout.neighbors[u]))
-            if layout.lock[u] is not None:
-                continue
-            a = part.label[u]
-            ra = part.regions[a]
-            if len(ra.members) == 1:
-                continue
-            links: dict[int, float] = {}
-            weight: dict[int, float] = {}
-            for v, c in layout.links[u].items():
-                links[part.label[v]] = links.get(part.label[v], 0) + c
-            for v, w in layout.collab[u].items():
-                weight[part.label[v]] = weight.get(part.label[v], 0.0) + w
-            ta = ra.totals.minus(layout.unit_totals(u))
-            if not layout.complies(ta):
-                continue
-            for b in sorted(k for k in links if k != a):
-                rb = part.regions[b]
-                if not layout.compatible(u, rb.group, rb.lock):
-                    continue
-                tb = rb.totals.plus(layout.unit_totals(u))
-                if not layout.complies(tb):
-                    continue
-                new = dict(vals)
-                new["collaboration"] += weight.get(b, 0.0) - weight.get(a, 0.0)
-                new["cut"] += links.get(a, 0) - links.get(b, 0)
-                if sq is not None:
-                    new["moved"] += _moved_delta(shares[int(sq[u])], layout.size[u], a, b)
-                if rank(new, objectives, weights) <= rank(vals, objectives, weights):
-                    continue
-                budget.spend(len(ra.members))
-                if not layout.connected(ra.members - {u}):
-                    break
-                part.move(u, b)
-                if sq is not None:
-                    shares[int(sq[u])] = _moved_shift(shares[int(sq[u])], layout.size[u], a, b)
+            new = _move_if_better(layout, part, u, vals, shares, objectives, weights, budget)
+            if new is not None:
                 vals = new
                 improved = True
-                break
         if not improved:
             break
     return part

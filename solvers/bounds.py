@@ -1,4 +1,10 @@
-"""A proved upper bound on the number of plans, from a relaxation without contiguity.
+"""A proved upper bound on the number of plans: the least of three relaxations.
+
+- a relaxation without contiguity (capped population over the floor, or with class floors an
+  aggregate class-rule MIP), summed over the parts of the map;
+- big units plus small components (``_bound.plan_bound``);
+- each unit's largest share of a compliant connected plan (``share_bound``), which accounts for
+  contiguity and the class rule.
 
 The bound holds for the full problem, whatever candidate restriction a solver uses.
 """
@@ -17,7 +23,11 @@ from lombardy_districts.model.rules import CLASSES, Rules
 
 from ._bound import plan_bound
 from ._layout import Layout
+from .share_bound import share_bound
 from .units import Units
+
+SHARE_METHOD = "each unit's largest share of a compliant connected plan (contiguity and class rule)"
+SIMPLE_METHOD = "big units plus small components"
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,9 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
     Capping a unit's population at the floor is valid: a plan reaches ``f`` exactly when the
     sum of its members' capped populations does. With one floor for every class, the bound is
     ``floor(sum_i min(p_i, f) / f)`` per part. A part with no feasible solution proves the
-    whole problem infeasible. The result is the smaller of this and ``_bound.plan_bound`` (big
-    units plus small components, the heuristic's bound), so no solver reports a looser bound.
+    whole problem infeasible. The result is the least of this, ``_bound.plan_bound`` (big
+    units plus small components, the heuristic's bound) and ``share_count`` (contiguity and the
+    class rule), so no solver reports a looser bound; ``method`` names the one used.
     """
     parts = _parts(units)
     total, bad = 0, []
@@ -74,11 +85,19 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
         + ("capped population / floor" if uniform else "aggregate class rule MIP (HiGHS dual bound)")
         + f", summed over {len(parts)} part(s)"
     )
-    if not bad:  # the heuristic's count of big units and small components is sometimes tighter
+    if not bad:  # the other two bounds are sometimes tighter
         simple = plan_bound(Layout(units, rules))
         if simple < total:
-            total, method = simple, f"big units plus small components (tighter than the {method})"
+            total, method = simple, f"{SIMPLE_METHOD} (tighter than the {method})"
+        shares = share_count(units, rules)
+        if shares < total:
+            total, method = shares, f"{SHARE_METHOD} (tighter than the {method})"
     return PlanBound(total, method, bad)
+
+
+def share_count(units: Units, rules: Rules) -> int:
+    """``share_bound`` rounded down: at most this many plans can comply."""
+    return int(math.floor(share_bound(units, rules) + 1e-9))
 
 
 def _parts(units: Units) -> list[np.ndarray]:

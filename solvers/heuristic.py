@@ -12,7 +12,8 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    A problem that passes the check but where no start complies ends with status ``timeout``
    and no plan: the heuristic proves nothing.
 3. **More plans** (objective ``max-plans``): split regions along spanning-tree cuts and rebuild
-   groups of neighbouring regions (``_local``), until the simple upper bound is reached, the
+   groups of neighbouring regions (``_local``), until the upper bound is reached (the simple bound
+   of ``_bound`` or the share bound of ``share_bound``, whichever is lower), the
    search is idle for ``patience`` moves, or time runs out; then restart from a fresh start
    while restarts and time remain, keeping the best.
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
@@ -52,6 +53,7 @@ from ._local import Partition, improve_count
 from ._moves import polish, rank, values
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
+from .bounds import SHARE_METHOD, SIMPLE_METHOD, share_count
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -77,13 +79,13 @@ class HeuristicSolver(Solver):
         prepared = self._prepare(t0)
         if isinstance(prepared, SolveResult):
             return prepared
-        units, layout, bound = prepared
+        units, layout, bound, method = prepared
         objectives = list(problem.objectives)
         if problem.mode == "repair" and "disruption" not in objectives:
             objectives.insert(0, "disruption")
         rng = np.random.default_rng(seed)
         opts = self.tuning
-        state = {"best": None, "stopped_by": None, "starts": 0}
+        state = {"best": None, "stopped_by": None, "starts": 0, "bound_method": method}
 
         def report(part: Partition) -> None:
             if progress is not None:
@@ -92,7 +94,7 @@ class HeuristicSolver(Solver):
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
-            return self._repair(layout, units, objectives, rng, budget, bound, t0)
+            return self._repair(layout, units, objectives, rng, budget, bound, method, t0)
         if units.status_quo is not None and objectives[0] == "disruption":
             part, _ = status_quo_partition(layout)
             part = repair(layout, part)
@@ -116,7 +118,7 @@ class HeuristicSolver(Solver):
         part = polish(layout, part, objectives, problem.weights, rng, budget)
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
-    def _repair(self, layout, units, objectives, rng, budget, bound, t0) -> SolveResult:
+    def _repair(self, layout, units, objectives, rng, budget, bound, method, t0) -> SolveResult:
         """Repair mode: fix the status quo by moving municipalities, keeping every plan."""
         part, keep = status_quo_partition(layout)
         part = repair(layout, part, keep)
@@ -130,7 +132,7 @@ class HeuristicSolver(Solver):
                                        "while keeping every current plan; try an exact solver (cpsat), or "
                                        "--mode merge to merge plans")
         part = polish(layout, part, objectives, self.problem.weights, rng, budget)
-        state = {"stopped_by": None, "starts": 0}
+        state = {"stopped_by": None, "starts": 0, "bound_method": method}
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
     def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
@@ -149,7 +151,8 @@ class HeuristicSolver(Solver):
         objective = float(count) if objectives[0] == "max-plans" else rank(vals, objectives, problem.weights)[0]
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
-                   "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed}
+                   "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed,
+                   "bound_method": state["bound_method"]}
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":
@@ -162,7 +165,7 @@ class HeuristicSolver(Solver):
                            bound=float(bound) if objectives[0] == "max-plans" else None,
                            gap=gap, wall_time=wall, details=details)
 
-    def _prepare(self, t0: float) -> tuple[Units, Layout, int] | SolveResult:
+    def _prepare(self, t0: float) -> tuple[Units, Layout, int, str] | SolveResult:
         """Units (groups of ``keep_together`` joined), their layout and the plan bound; or why not."""
         problem = self.problem
         try:
@@ -170,13 +173,15 @@ class HeuristicSolver(Solver):
         except InfeasibleError as exc:
             return SolveResult(self.name, "infeasible", None, message=str(exc), wall_time=time.perf_counter() - t0)
         units = Units.from_problem(problem)
-        bound = plan_bound(Layout(units, problem.rules))  # before joining: a bound for the problem itself
+        # before joining: bounds for the problem itself
+        simple, shares = plan_bound(Layout(units, problem.rules)), share_count(units, problem.rules)
+        bound, method = min(simple, shares), SIMPLE_METHOD if simple <= shares else SHARE_METHOD
         joined = units.joined()
         if joined is None:
             return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
                                message="the heuristic cannot join the parts of a group that keep_together keeps "
                                        "in one plan (this proves nothing: try an exact solver)")
-        return joined, Layout(joined, problem.rules), bound
+        return joined, Layout(joined, problem.rules), bound, method
 
     def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""

@@ -50,6 +50,11 @@ class Groups:
         """Whether ``members`` holds each ``together`` set it touches whole (``keep_together``)."""
         return all(self.set_of[u] <= members for u in members if u in self.set_of)
 
+    def keep(self, count: int, size: int) -> None:
+        """Forget the groups listed after the first ``count`` (those of more than ``size`` units)."""
+        del self.columns[count:]
+        self.size = size
+
     def grow(self) -> bool:
         """List the groups of ``size + 1`` units; False when that would pass ``max_sets``."""
         units, ceiling, labels = self.units, self.rules.ceiling, self.units.group

@@ -18,6 +18,11 @@ splitting it gives one plan more). This module lists those groups up to ``K`` un
    (collaboration, compact, disruption) are solved exactly over listed groups.
 3. **Later objectives**, lexicographically, over listed groups with the plan count fixed.
 
+In wall-clock runs, once a size lists more than ``RELAXED_COLUMNS`` groups (48,028 of up to 5
+plans in the 274-plan merge), step 1 is not solved over them: HiGHS looks for a partition into
+them that meets step 1's bound (``_partition_meeting``), which proves the number of plans; when it
+finds none in two thirds of the time left, step 2 goes on over the groups step 1 modelled.
+
 It applies (``applies``) when max-plans is the first objective, without weights, plan-count
 options or locks; the compact model in ``cpsat_model`` handles every other case, and goes on
 from this method's bound and best plan when step 1 does not prove the number of plans.
@@ -29,7 +34,10 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix
 
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
 from .exact import Setup
@@ -37,6 +45,9 @@ from .merge_groups import Groups, larger_groups_excluded
 from .model_data import integer_weights
 
 LATER = ("collaboration", "compact", "disruption")
+RELAXED_COLUMNS = 20_000
+"""Wall-clock runs do not solve step 1 over more listed groups than this (the 274-plan merge has
+48,028 groups of up to 5 plans): HiGHS looks for a partition meeting the bound over them instead."""
 
 
 def applies(setup: Setup) -> bool:
@@ -141,15 +152,40 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
     while groups.size < min(3, top) and groups.grow():
         pass
     known = None if setup.hint is None else len(set(setup.hint))
+    best = {"bound": n}  # the best plan bound over all sizes so far
 
-    plan_bound = n
-
-    def report(value, plans=known):  # the best bound over all sizes so far
+    def report(value, plans=known):
         if progress is not None:
             progress({"incumbent": None if plans is None else float(plans), "plans": plans,
-                      "bound": float(min(plan_bound, math.floor(value / (groups.size + 1) + 1e-9))),
+                      "bound": float(min(best["bound"], math.floor(value / (groups.size + 1) + 1e-9))),
                       "elapsed": time.perf_counter() - start})
 
+    step = _count_step(setup, groups, runner, later, top, report, best)
+    if isinstance(step, Answer):
+        return step
+    return _after_count(setup, groups, runner, later, report, best["bound"], step)
+
+
+@dataclass
+class _Step:
+    """Where step 1 stopped: its model and variables, the last solver, the group size and answer."""
+
+    model: cp_model.CpModel
+    z: list
+    mu: list
+    big: object
+    solver: cp_model.CpSolver
+    size: int
+    previous: list[int]
+    proved: bool
+    excluded: bool
+    whole: list[int] | None  # the last step-1 answer that partitions every unit into listed groups
+
+
+def _count_step(setup: Setup, groups: Groups, runner: _Stages, later: list, top: int, report,
+                best: dict) -> _Step | Answer:
+    """Step 1, from the smallest group size up while it asks for larger groups (module docstring)."""
+    n = len(setup.model)
     previous = None  # groups chosen by the last step-1 answer
     whole = None  # the last step-1 answer that partitions every unit into listed groups (a compliant plan)
     while True:
@@ -163,29 +199,75 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
                 return Answer(None, [solver.status_name(code)], record=_record(groups))
             proved = excluded = False  # out of time at this size: go on with what the smaller one gave
             break
-        plan_bound = min(plan_bound, math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
+        best["bound"] = min(best["bound"], math.floor(solver.best_objective_bound / (k + 1) + 1e-9))
         previous = [c for c in range(len(z)) if solver.value(z[c])]  # column indices stay as groups grow
         partition = not any(solver.value(v) for v in mu)
         whole = previous if partition else whole
         proved = code == cp_model.OPTIMAL and partition
         excluded = proved and (not later or larger_groups_excluded(groups, n, len(previous)))
-        wider = code == cp_model.OPTIMAL and not excluded and groups.size < top and runner.quick()
-        if not wider or not groups.grow():
+        if not _list_more(groups, runner, code == cp_model.OPTIMAL and not excluded and groups.size < top):
             break
+    return _Step(m, z, mu, big, solver, k, previous, proved, excluded, whole)
+
+
+def _list_more(groups: Groups, runner: _Stages, wanted: bool) -> bool:
+    """List the next size for step 1 when ``wanted`` and the last solve was quick; whether to solve it.
+
+    Wall-clock runs also list it when the last solve was not quick, and keep it only when it holds
+    more than ``RELAXED_COLUMNS`` groups: step 1 is then skipped and ``_partition_meeting`` takes
+    them (listing is cheap next to the solves).
+    """
+    if not wanted:
+        return False
+    quick = runner.quick()
+    if not quick and runner.clock is not None:
+        return False
+    count, size = len(groups.columns), groups.size
+    if not groups.grow():
+        return False
+    if runner.clock is None and len(groups.columns) > RELAXED_COLUMNS:
+        return False  # step 1 over this many groups costs more than it lowers the bound: step 2 takes them
+    if not quick:
+        groups.keep(count, size)
+        return False
+    return True
+
+
+def _after_count(setup: Setup, groups: Groups, runner: _Stages, later: list, report, plan_bound: int,
+                 step: _Step) -> Answer:
+    """Steps 2 and 3: the best partition into listed groups, then the later objectives."""
+    n = len(setup.model)
+    m, z, mu, big, solver, k = step.model, step.z, step.mu, step.big, step.solver, step.size
+    proved, excluded = step.proved, step.excluded
+    found = None
+    if len(groups.columns) > len(z):  # groups listed after step 1's last model (``RELAXED_COLUMNS``)
+        if not proved:
+            found = _partition_meeting(groups, n, plan_bound, runner)
+        if found is None:
+            groups.keep(len(z), k)  # back to the groups step 1 modelled
+        else:
+            k = groups.size
+            m, z, mu, big = _relaxed_model(setup, groups, found)
+            proved = True
+            excluded = not later or larger_groups_excluded(groups, n, len(found))
     record = _record(groups)
+    if found is not None:
+        record["partition_found_by"] = "HiGHS set partitioning over the listed groups"
     m.add(big == 0)  # from here on, partitions into listed groups only
     if not proved:  # the best partition into listed groups; proved when it meets the bound
-        _hint_chosen(m, z, mu, previous)
+        _hint_chosen(m, z, mu, step.previous)
         solver, code = runner.run(m, 1 + len(later))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if whole is not None:  # out of time or stopped: the last partition step 1 found
+            whole = step.whole
+            if whole is not None and len(groups.columns) == len(step.z):  # out of time or stopped: the
+                # last partition step 1 found
                 return Answer(_labels(groups, whole, n), ["FEASIBLE"], {"max-plans": float(len(whole))},
                               {"max-plans": float(plan_bound)}, plan_bound, record=record)
             return Answer(None, [solver.status_name(code)], plan_bound=plan_bound, record=record)
         plans = sum(solver.value(v) for v in z)
         proved = plans >= plan_bound
         excluded = proved and (not later or larger_groups_excluded(groups, n, plans))
-    chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
+    chosen = found if found is not None else [c for c in range(len(groups.columns)) if solver.value(z[c])]
     plans = len(chosen)
     if not proved:
         return Answer(_labels(groups, chosen, n), ["FEASIBLE"], {"max-plans": float(plans)},
@@ -209,8 +291,6 @@ def _later_stages(setup: Setup, groups: Groups, runner: _Stages, model, chosen: 
 
     ``model`` is step 1's ``(m, z, mu)`` with the number of plans fixed; ``answer`` records each stage.
     """
-    from ortools.sat.python import cp_model
-
     m, z, mu = model
     later = list(setup.problem.objectives[1:])
     for stage, name in enumerate(later):
@@ -232,6 +312,31 @@ def _later_stages(setup: Setup, groups: Groups, runner: _Stages, model, chosen: 
         chosen = [c for c in range(len(groups.columns)) if solver.value(z[c])]
         m.add(expr >= value if sense > 0 else expr <= value)
     return chosen
+
+
+def _partition_meeting(groups: Groups, n: int, bound: int, runner: _Stages) -> list[int] | None:
+    """A partition into the listed groups with ``bound`` plans (column indices), or None.
+
+    HiGHS solves the set partitioning MIP over every listed group in two thirds of the time left
+    (the rest stays for step 2 over the groups step 1 modelled, should it fail). Its answer is
+    checked (every unit in exactly one chosen group) before it is trusted.
+    """
+    if runner.deadline is None:
+        return None
+    seconds = 2 * (runner.deadline - time.perf_counter()) / 3
+    if seconds < 1.0:
+        return None
+    columns = groups.columns
+    rows = [i for col in columns for i in col]
+    cols = [c for c, col in enumerate(columns) for _ in col]
+    cover = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(columns)))
+    res = milp(-np.ones(len(columns)), constraints=LinearConstraint(cover, 1, 1),
+               integrality=np.ones(len(columns)), bounds=Bounds(0, 1), options={"time_limit": seconds})
+    if res.x is None:
+        return None
+    chosen = [c for c in range(len(columns)) if res.x[c] > 0.5]
+    covered = sorted(i for c in chosen for i in columns[c])
+    return chosen if len(chosen) >= bound and covered == list(range(n)) else None
 
 
 def _labels(groups: Groups, chosen, n) -> list[int]:

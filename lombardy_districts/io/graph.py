@@ -250,10 +250,12 @@ def _warn_overlaps(overlaps: list, snap: float) -> None:
 
 def _assemble(gdf: gpd.GeoDataFrame, edges: list, kind: str) -> nx.Graph:
     graph = nx.Graph()
-    for code, row in gdf.drop(columns="geometry").iterrows():
-        graph.add_node(str(code), population=int(row["population"]), name=str(row.get("name", code)))
-    for a, b, length, bridge, dist in edges:
-        graph.add_edge(a, b, length=length, bridge=bridge, distance=dist)
+    codes = [str(c) for c in gdf.index]
+    names = [str(n) for n in gdf["name"]] if "name" in gdf.columns else codes
+    graph.add_nodes_from((code, {"population": int(pop), "name": name})
+                         for code, pop, name in zip(codes, gdf["population"].to_numpy(), names))
+    graph.add_edges_from((a, b, {"length": length, "bridge": bridge, "distance": dist})
+                         for a, b, length, bridge, dist in edges)
     graph.graph["bridges"] = [(a, b) for a, b, _, bridge, _ in edges if bridge]
     graph.graph["kind"] = kind
     return graph

@@ -43,7 +43,7 @@ class Territory:
     def load(cls, region: str = "lombardia", kind: str = "rook", cache: bool | str | Path = True,
              snap: float = DEFAULT_SNAP_M) -> Territory:
         """Load an Italian region from the embedded data and build its graph."""
-        gdf = load_municipalities(region)
+        gdf = load_municipalities(region, cache=cache)
         return cls(gdf, contiguity_graph(gdf, kind=kind, cache=cache, snap=snap), istat=True, cache=cache)
 
     @classmethod

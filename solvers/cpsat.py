@@ -68,8 +68,6 @@ from ._budget import CpsatClock
 from .base import Progress, Solver
 from .cpsat_model import CpsatModel
 from .exact import (
-    SENSE,
-    Setup,
     checked_plan,
     details_of,
     full_labels,
@@ -79,6 +77,7 @@ from .exact import (
     rejected,
     stages_of,
 )
+from .model_setup import SENSE, Setup
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import time
 from ortools.sat.python import cp_model
 
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
-from .exact import SENSE, Setup
 from .model_data import integer_weights
+from .model_setup import SENSE, Setup
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,15 +18,13 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem, SolveResult
 from lombardy_districts.model.stop import Stop
 
-from .bounds import PlanBound, plan_count_bound
+from .bounds import plan_count_bound
 from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
+from .model_setup import Setup
 from .units import Units
 
 log = logging.getLogger(__name__)
-
-SENSE = {"max-plans": 1, "collaboration": 1, "disruption": -1, "compact": -1}
-"""+1 for objectives to maximise, -1 for those to minimise."""
 
 TUNING = {
     "restrict": "auto",            # True, False or "auto" (restrict when more than full_model_units units)
@@ -44,42 +41,6 @@ TUNING = {
     "merge_groups_share": 0.75,    # ... using at most this share of the time left; the compact model goes on
 }
 """Expert settings of the exact solvers (``SolverOptions.tuning``), with their defaults."""
-
-
-@dataclass
-class Setup:
-    """A problem prepared for an exact model.
-
-    ``units`` are all units; the model partitions ``model`` = ``units.subset(keep)``; the other
-    units keep ``fixed`` labels (repair mode leaves plans far from any problem alone).
-    """
-
-    problem: Problem
-    units: Units
-    model: Units
-    keep: list[int]
-    fixed: dict[int, str]
-    terms: ClassTerms
-    candidates: Candidates
-    hint: list | None
-    bound: PlanBound
-    options: dict
-    notes: list[str] = field(default_factory=list)
-    disruption_weight: np.ndarray | None = None
-    plan_range: tuple[int | None, int | None] = (None, None)
-    warm_start: dict = field(default_factory=dict)
-    """The heuristic warm start's ``budget`` record and ``seconds`` of the time limit it used."""
-    deterministic: bool = False
-    """Whether the search counts work instead of time (``SolverOptions.deterministic``)."""
-    stop: Stop = field(default_factory=Stop)
-    """Set to end the search early (``model.stop.Stop``); every stage checks it."""
-
-    @property
-    def model_plan_range(self) -> tuple[int | None, int | None]:
-        """``plan_range`` for the modelled units: minus the plans the fixed units keep."""
-        fixed = len(set(self.fixed.values()))
-        low, high = self.plan_range
-        return (None if low is None else max(0, low - fixed), None if high is None else high - fixed)
 
 
 def plan_range(problem: Problem, units: int) -> tuple[int | None, int | None]:

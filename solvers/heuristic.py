@@ -14,7 +14,9 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
 3. **More plans** (objective ``max-plans``): split regions along spanning-tree cuts and rebuild
    groups of neighbouring regions (``_local``), until the upper bound is reached (the simple bound
    of ``_bound`` or the share bound of ``share_bound``, whichever is lower), the
-   search is idle for ``patience`` moves, or time runs out; then restart from a fresh start
+   search is idle for ``patience`` moves, or time runs out. Then re-partition exactly, with
+   CP-SAT, small groups of neighbouring regions whose population allows one more plan
+   (``_regroup``), and after each gain search locally again. Then restart from a fresh start
    while restarts and time remain, keeping the best.
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
    between plans without changing their number (``_moves``).
@@ -51,6 +53,7 @@ from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
 from ._moves import polish, rank, values
+from ._regroup import regroup
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
 from .bounds import SHARE_METHOD, SIMPLE_METHOD, share_count
@@ -63,11 +66,13 @@ class HeuristicSolver(Solver):
     """Fast constructive method plus local search; serves scratch, merge and repair modes.
 
     Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (default 3),
-    ``patience`` (idle local-search moves before a restart, None: ``max(200, 30 * plans)``).
+    ``patience`` (idle local-search moves before a restart, None: ``max(200, 30 * plans)``),
+    ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
+    0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3).
     """
 
     name = "heuristic"
-    TUNING = {"starts": 8, "restarts": 3, "patience": None}
+    TUNING = {"starts": 8, "restarts": 3, "patience": None, "regroup_regions": 5, "regroup_time": 0.3}
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Search for a compliant plan; see the module docstring for the method."""
@@ -193,6 +198,7 @@ class HeuristicSolver(Solver):
         best = max(seeds, key=len) if seeds else None
         if best is not None:
             report(best)
+        tried: set = set()  # groups the exact regrouping tried in vain, over every restart
         for restart in range(restarts):
             first = None
             for k in range(starts):
@@ -212,6 +218,7 @@ class HeuristicSolver(Solver):
             patience = int(opts["patience"] or max(200, 30 * len(first)))
             first = improve_count(layout, first, rng, budget, bound=bound, patience=patience,
                                   on_better=report)
+            first = self._regroup(layout, first, rng, budget, bound, opts, report, tried, patience)
             if best is None or len(first) > len(best):
                 best = first
                 report(best)
@@ -223,6 +230,17 @@ class HeuristicSolver(Solver):
                 break
             state["stopped_by"] = "patience"
         return best
+
+    def _regroup(self, layout, part, rng, budget, bound, opts, report, tried, patience) -> Partition:
+        """Exact regrouping of small groups of regions (``_regroup``), local search again after each gain."""
+        size = int(opts["regroup_regions"])
+        while size > 0 and len(part) < bound and not budget.expired():
+            if not regroup(layout, self.problem, part, budget, self.options.seed, tried, max_regions=size,
+                           sub_time=float(opts["regroup_time"])):
+                break
+            report(part)
+            part = improve_count(layout, part, rng, budget, bound=bound, patience=patience, on_better=report)
+        return part
 
 
 def _copy(layout, regions):

@@ -38,8 +38,9 @@ from lombardy_districts.errors import InputError
 from ._budget import LNS_ITERATIONS_PER_SECOND, NO_LIMIT, SAFETY_FACTOR, refuse_invalid, safety_seconds
 from .bounds import PlanBound
 from .cpsat_model import CpsatModel
-from .exact import SENSE, Setup, unit_values
+from .exact import unit_values
 from .model_data import ClassTerms, build_candidates, integer_weights
+from .model_setup import SENSE, Setup
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-from .exact import Setup
+from .model_setup import Setup
 
 
 class Groups:

@@ -40,9 +40,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
-from .exact import Setup
 from .merge_groups import Groups, larger_groups_excluded
 from .model_data import integer_weights
+from .model_setup import Setup
 
 LATER = ("collaboration", "compact", "disruption")
 RELAXED_COLUMNS = 20_000

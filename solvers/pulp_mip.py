@@ -38,8 +38,6 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 from . import exact
 from .base import Progress, Solver
 from .exact import (
-    SENSE,
-    Setup,
     checked_plan,
     details_of,
     full_labels,
@@ -49,6 +47,7 @@ from .exact import (
     stages_of,
 )
 from .model_data import integer_weights
+from .model_setup import SENSE, Setup
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,58 @@
+"""The ``Setup`` an exact model is built from, and the sense of each objective.
+
+Kept apart from ``exact`` (which prepares a ``Setup`` and runs the heuristic for its warm start)
+so that the heuristic's exact regrouping step (``_regroup``) can build the CP-SAT model of
+``cpsat_model`` on a few regions without importing the heuristic back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.stop import Stop
+
+from .bounds import PlanBound
+from .model_data import Candidates, ClassTerms
+from .units import Units
+
+SENSE = {"max-plans": 1, "collaboration": 1, "disruption": -1, "compact": -1}
+"""+1 for objectives to maximise, -1 for those to minimise."""
+
+
+@dataclass
+class Setup:
+    """A problem prepared for an exact model.
+
+    ``units`` are all units; the model partitions ``model`` = ``units.subset(keep)``; the other
+    units keep ``fixed`` labels (repair mode leaves plans far from any problem alone).
+    """
+
+    problem: Problem
+    units: Units
+    model: Units
+    keep: list[int]
+    fixed: dict[int, str]
+    terms: ClassTerms
+    candidates: Candidates
+    hint: list | None
+    bound: PlanBound
+    options: dict
+    notes: list[str] = field(default_factory=list)
+    disruption_weight: np.ndarray | None = None
+    plan_range: tuple[int | None, int | None] = (None, None)
+    warm_start: dict = field(default_factory=dict)
+    """The heuristic warm start's ``budget`` record and ``seconds`` of the time limit it used."""
+    deterministic: bool = False
+    """Whether the search counts work instead of time (``SolverOptions.deterministic``)."""
+    stop: Stop = field(default_factory=Stop)
+    """Set to end the search early (``model.stop.Stop``); every stage checks it."""
+
+    @property
+    def model_plan_range(self) -> tuple[int | None, int | None]:
+        """``plan_range`` for the modelled units: minus the plans the fixed units keep."""
+        fixed = len(set(self.fixed.values()))
+        low, high = self.plan_range
+        return (None if low is None else max(0, low - fixed), None if high is None else high - fixed)

@@ -140,17 +140,18 @@ def solve_group(layout: Layout, problem: Problem, units: list[int], plans: int, 
 
 
 def regroup(layout: Layout, problem: Problem, part: Partition, budget: Budget, seed: int, tried: set,
-            max_regions: int = 5, sub_time: float = 0.3) -> int:
+            max_regions: int = 5, sub_time: float = 0.3, max_tries: int | None = None) -> int:
     """Re-partition groups of neighbouring regions into one more region each, while any can be.
 
     ``part`` has its groups' regions replaced; ``tried`` (``(plans asked for, units)`` of the
-    groups already tried in vain) grows. Returns the number of regions gained. Stops when ``budget`` runs out.
+    groups already tried in vain) grows. Returns the number of regions gained. Stops when
+    ``budget`` runs out, or after ``max_tries`` groups tried in vain in this call.
     """
-    gained = 0
+    gained, vain = 0, 0
     while not budget.expired():
         found = False
         for group in candidate_groups(layout, part, max_regions, tried, budget):
-            if budget.expired():
+            if budget.expired() or (max_tries is not None and vain >= max_tries):
                 break
             key = (len(group) + 1, _key(part, group))
             units = list(key[1])
@@ -158,6 +159,7 @@ def regroup(layout: Layout, problem: Problem, part: Partition, budget: Budget, s
             regions = [Region(layout, m) for m in pieces] if pieces else []
             if not regions or not all(layout.complies(r.totals) and layout.connected(r.members) for r in regions):
                 tried.add(key)
+                vain += 1
                 continue
             part.replace(group, regions)
             gained += len(regions) - len(group)

@@ -68,11 +68,14 @@ class HeuristicSolver(Solver):
     Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (default 3),
     ``patience`` (idle local-search moves before a restart, None: ``max(200, 30 * plans)``),
     ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
-    0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3).
+    0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
+    ``regroup_tries`` (groups tried in vain before the step gives way to a restart, default 200;
+    None: all of them).
     """
 
     name = "heuristic"
-    TUNING = {"starts": 8, "restarts": 3, "patience": None, "regroup_regions": 5, "regroup_time": 0.3}
+    TUNING = {"starts": 8, "restarts": 3, "patience": None, "regroup_regions": 5, "regroup_time": 0.3,
+              "regroup_tries": 200}
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Search for a compliant plan; see the module docstring for the method."""
@@ -236,7 +239,7 @@ class HeuristicSolver(Solver):
         size = int(opts["regroup_regions"])
         while size > 0 and len(part) < bound and not budget.expired():
             if not regroup(layout, self.problem, part, budget, self.options.seed, tried, max_regions=size,
-                           sub_time=float(opts["regroup_time"])):
+                           sub_time=float(opts["regroup_time"]), max_tries=opts["regroup_tries"]):
                 break
             report(part)
             part = improve_count(layout, part, rng, budget, bound=bound, patience=patience, on_better=report)

@@ -5,11 +5,12 @@ often hidden in a small neighbourhood that only an exact search can re-partition
 looks for them where they can be:
 
 1. **Which groups.** A connected group of ``k`` movable regions can hold ``k + 1`` plans only if
-   its *usable* population reaches ``(k + 1)`` times the lowest floor: every unit above the
-   lowest floor puts its excess in its own plan, where no other plan can use it, so that excess
-   is taken off. The connected groups of 1 to ``max_regions`` regions that pass this test
-   (listed from each region outwards; a group that passes is not grown further) are tried, the
-   most usable surplus per region first.
+   the shares of its units add up to ``k + 1`` or more: each unit's share is its population over
+   the least population of any compliant connected plan that can hold it (``share_bound.unit_shares``,
+   contiguity and the class rule), and the shares of a plan's units add up to at least 1. At a
+   uniform floor ``f`` a unit's share is ``min(1, p / f)``. The connected groups of 1 to
+   ``max_regions`` regions that pass this test (listed from each region outwards; a group that
+   passes is not grown further) are tried, the largest spare share per region first.
 2. **Solve.** Each group's units are solved exactly with the CP-SAT model of ``cpsat_model``
    (contiguity, the class floors, ceiling, hard boundaries and locks) asking for at least
    ``k + 1`` plans, one worker, CP-SAT's deterministic time limit ``sub_time``.
@@ -40,6 +41,8 @@ from .bounds import PlanBound
 from .cpsat_model import CpsatModel
 from .model_data import ClassTerms, build_candidates
 from .model_setup import Setup
+from .share_bound import unit_shares
+from .units import Units
 
 log = logging.getLogger(__name__)
 
@@ -55,37 +58,50 @@ BUILD_WORK_PER_UNIT = 15
 """Work units per unit of a group for building and presolving its model (measured with the rate above:
 1,294 groups of 13 to 40 units proved infeasible at presolve in about 9 ms each, 300 units of work)."""
 
+SLACK = 1e-9
+"""Shares are floats: a group passes when they add up to ``k + 1`` less this."""
+
 MAX_LISTED = 100_000
 """At most this many groups are looked at in one listing (a cap on the listing's own cost)."""
 
 
-def usable(layout: Layout, region: Region) -> int:
-    """Population of ``region`` less the excess over the lowest floor of each of its units."""
-    low = layout.lowest
-    return region.totals.pop - sum(max(0, layout.pop[u] - low) for u in region.members)
+def group_shares(problem: Problem, layout: Layout) -> list[float]:
+    """Each unit's share (``share_bound.unit_shares``) of the layout's units, which may join several.
+
+    Shares are computed on the problem's own units and added up over the units a layout unit joins
+    (``keep_together``): a plan holding the joined unit holds all of them.
+    """
+    own = Units.from_problem(problem)
+    share = unit_shares(own, problem.rules)
+    of_code = {code: i for i, codes in enumerate(own.members) for code in codes}
+    out = []
+    for codes in layout.units.members:
+        parts = {of_code[c] for c in codes}
+        out.append(float(sum(share[i] for i in sorted(parts))))
+    return out
 
 
-def candidate_groups(layout: Layout, part: Partition, max_regions: int, tried: set, budget: Budget) -> list[list[int]]:
-    """Connected groups of movable regions whose usable population allows one more plan.
+def candidate_groups(layout: Layout, part: Partition, shares: list[float], max_regions: int, tried: set,
+                     budget: Budget) -> list[list[int]]:
+    """Connected groups of movable regions whose shares allow one more plan (``shares``: per unit).
 
-    A group that passes is not grown further. Returns region ids per group, the largest usable
-    surplus per region first (ties: fewer regions, then the ids); groups already in ``tried``
+    A group that passes is not grown further. Returns region ids per group, the largest spare
+    share per region first (ties: fewer regions, then the ids); groups already in ``tried``
     (as the number of plans asked for and the group's units) are left out.
     """
     ids = sorted(k for k, r in part.regions.items() if movable(layout, r))
-    room = {k: usable(layout, part.regions[k]) for k in ids}
+    room = {k: sum(shares[u] for u in sorted(part.regions[k].members)) for k in ids}
     near = {k: [j for j in part.neighbours(k) if j in room] for k in ids}
-    low = layout.lowest
     seen: set[frozenset] = set()
-    passing: list[tuple[float, int, list[int]]] = []
+    passing: list[tuple[float, int, list[int]]] = []  # (minus spare share per region, size, ids)
     todo = [(frozenset([k]), room[k]) for k in reversed(ids)]
     while todo and len(seen) < MAX_LISTED:
         group, total = todo.pop()
         if group in seen:
             continue
         seen.add(group)
-        surplus = total - (len(group) + 1) * low
-        if surplus >= 0:
+        surplus = total - (len(group) + 1)
+        if surplus >= -SLACK:
             passing.append((-surplus / len(group), len(group), sorted(group)))
         elif len(group) < max_regions:
             touching = sorted({j for k in group for j in near[k]} - group)
@@ -139,18 +155,19 @@ def solve_group(layout: Layout, problem: Problem, units: list[int], plans: int, 
     return [by_root[r] for r in sorted(by_root)]
 
 
-def regroup(layout: Layout, problem: Problem, part: Partition, budget: Budget, seed: int, tried: set,
-            max_regions: int = 5, sub_time: float = 0.3, max_tries: int | None = None) -> int:
+def regroup(layout: Layout, problem: Problem, part: Partition, shares: list[float], budget: Budget, seed: int,
+            tried: set, max_regions: int = 5, sub_time: float = 0.3, max_tries: int | None = None) -> int:
     """Re-partition groups of neighbouring regions into one more region each, while any can be.
 
-    ``part`` has its groups' regions replaced; ``tried`` (``(plans asked for, units)`` of the
-    groups already tried in vain) grows. Returns the number of regions gained. Stops when
-    ``budget`` runs out, or after ``max_tries`` groups tried in vain in this call.
+    ``shares`` are the units' shares (``group_shares``); ``part`` has its groups' regions
+    replaced; ``tried`` (``(plans asked for, units)`` of the groups already tried in vain) grows.
+    Returns the number of regions gained. Stops when ``budget`` runs out, or after ``max_tries``
+    groups tried in vain in this call.
     """
     gained, vain = 0, 0
     while not budget.expired():
         found = False
-        for group in candidate_groups(layout, part, max_regions, tried, budget):
+        for group in candidate_groups(layout, part, shares, max_regions, tried, budget):
             if budget.expired() or (max_tries is not None and vain >= max_tries):
                 break
             key = (len(group) + 1, _key(part, group))

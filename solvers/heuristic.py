@@ -53,7 +53,7 @@ from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
 from ._moves import polish, rank, values
-from ._regroup import regroup
+from ._regroup import group_shares, regroup
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
 from .bounds import SHARE_METHOD, SIMPLE_METHOD, share_count
@@ -202,6 +202,7 @@ class HeuristicSolver(Solver):
         if best is not None:
             report(best)
         tried: set = set()  # groups the exact regrouping tried in vain, over every restart
+        shares = group_shares(self.problem, layout) if int(opts["regroup_regions"]) > 0 else []
         for restart in range(restarts):
             first = None
             for k in range(starts):
@@ -221,7 +222,7 @@ class HeuristicSolver(Solver):
             patience = int(opts["patience"] or max(200, 30 * len(first)))
             first = improve_count(layout, first, rng, budget, bound=bound, patience=patience,
                                   on_better=report)
-            first = self._regroup(layout, first, rng, budget, bound, opts, report, tried, patience)
+            first = self._regroup(layout, first, shares, rng, budget, bound, opts, report, tried, patience)
             if best is None or len(first) > len(best):
                 best = first
                 report(best)
@@ -234,11 +235,11 @@ class HeuristicSolver(Solver):
             state["stopped_by"] = "patience"
         return best
 
-    def _regroup(self, layout, part, rng, budget, bound, opts, report, tried, patience) -> Partition:
+    def _regroup(self, layout, part, shares, rng, budget, bound, opts, report, tried, patience) -> Partition:
         """Exact regrouping of small groups of regions (``_regroup``), local search again after each gain."""
         size = int(opts["regroup_regions"])
         while size > 0 and len(part) < bound and not budget.expired():
-            if not regroup(layout, self.problem, part, budget, self.options.seed, tried, max_regions=size,
+            if not regroup(layout, self.problem, part, shares, budget, self.options.seed, tried, max_regions=size,
                            sub_time=float(opts["regroup_time"]), max_tries=opts["regroup_tries"]):
                 break
             report(part)

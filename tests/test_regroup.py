@@ -1,6 +1,7 @@
 """The heuristic's exact regrouping step (``solvers._regroup``) on tiny grids, hand-counted."""
 
 import numpy as np
+import pytest
 
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.problem import Problem
@@ -9,7 +10,7 @@ from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._grow import Region
 from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import Partition, split
-from lombardy_districts.solvers._regroup import candidate_groups, regroup, usable
+from lombardy_districts.solvers._regroup import candidate_groups, group_shares, regroup
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.units import Units
 from tests.grids import grid_territory
@@ -46,7 +47,7 @@ def test_two_regions_become_three_where_no_split_can():
     rng = np.random.default_rng(0)
     assert all(split(layout, r, rng) is None for r in part.regions.values())
     tried: set = set()
-    assert regroup(layout, problem, part, Budget(10.0), seed=0, tried=tried) == 1
+    assert regroup(layout, problem, part, group_shares(problem, layout), Budget(10.0), seed=0, tried=tried) == 1
     assert_valid(layout, part, 6)
     assert sorted(sorted(r.members) for r in part.regions.values()) == [[0, 1], [2, 3], [4, 5]]
 
@@ -56,7 +57,7 @@ def test_a_big_region_is_split_exactly_and_again():
     t = grid_territory(2, 4)
     problem, layout = setup(t, Rules().with_floor(2000))
     part = partition(layout, [0] * 4 + [1] * 4)
-    assert regroup(layout, problem, part, Budget(10.0), seed=0, tried=set()) == 2
+    assert regroup(layout, problem, part, group_shares(problem, layout), Budget(10.0), seed=0, tried=set()) == 2
     assert len(part) == 4
     assert_valid(layout, part, 8)
 
@@ -68,8 +69,8 @@ def test_nothing_to_gain_leaves_the_plan_alone():
     problem, layout = setup(t, Rules().with_floor(3000))
     part = partition(layout, [0, 0, 1, 1])
     before = sorted(sorted(r.members) for r in part.regions.values())
-    assert candidate_groups(layout, part, 5, set(), Budget(10.0)) == []
-    assert regroup(layout, problem, part, Budget(10.0), seed=0, tried=set()) == 0
+    assert candidate_groups(layout, part, group_shares(problem, layout), 5, set(), Budget(10.0)) == []
+    assert regroup(layout, problem, part, group_shares(problem, layout), Budget(10.0), seed=0, tried=set()) == 0
     assert sorted(sorted(r.members) for r in part.regions.values()) == before
 
 
@@ -80,17 +81,30 @@ def test_an_infeasible_group_is_proved_so_and_not_tried_again():
     problem, layout = setup(t, Rules().with_floor(3000))
     part = partition(layout, [0, 0, 0])
     tried: set = set()
-    assert regroup(layout, problem, part, Budget(10.0), seed=0, tried=tried) == 0
+    assert regroup(layout, problem, part, group_shares(problem, layout), Budget(10.0), seed=0, tried=tried) == 0
     assert len(part) == 1
     assert tried == {(2, (0, 1, 2))}
-    assert candidate_groups(layout, part, 5, tried, Budget(10.0)) == []
+    assert candidate_groups(layout, part, group_shares(problem, layout), 5, tried, Budget(10.0)) == []
 
 
-def test_usable_population_leaves_out_what_a_big_unit_cannot_share():
-    # 10,000 | 1,000 | 1,000 with floor 2,000: the big unit's 8,000 over the floor are no one else's.
+def test_shares_leave_out_what_a_big_unit_cannot_share():
+    # 10,000 | 1,000 | 1,000 with floor 2,000: shares 1, 1/2, 1/2 (the big unit's 8,000 over the
+    # floor are no one else's), so the strip can hold 2 plans, not 6.
     t = grid_territory(1, 3, population=[10_000, 1000, 1000])
-    _, layout = setup(t, Rules().with_floor(2000))
-    assert usable(layout, Region(layout, {0, 1, 2})) == 12_000 - 8_000
+    problem, layout = setup(t, Rules().with_floor(2000))
+    assert group_shares(problem, layout) == pytest.approx([1.0, 0.5, 0.5])  # rounded up by 1e-9 (share_bound)
+
+
+def test_shares_see_the_class_rule():
+    # Under the shipped rules a lowland cell of 40,000 or 60,000 (100 km2, next to mountain cells of 13,000)
+    # is never a plan alone (standard floor 80,000): its share is below 1, where a uniform 25,000 floor
+    # (the lowest class floor) would count it as one whole plan.
+    t = grid_territory(1, 6, population=[13_000] * 4 + [40_000, 60_000],
+                       mountain_status=["totally"] * 4 + ["not", "not"], area_km2=100.0)
+    problem, layout = setup(t, Rules())
+    assert max(group_shares(problem, layout)[4:]) < 1
+    problem, layout = setup(t, Rules().with_floor(25_000))
+    assert group_shares(problem, layout)[4:] == [1.0, 1.0]
 
 
 def test_class_rules_are_kept_by_the_exact_step():
@@ -102,7 +116,7 @@ def test_class_rules_are_kept_by_the_exact_step():
     rules = Rules()
     problem, layout = setup(t, rules)
     part = partition(layout, [0] * 6)
-    assert regroup(layout, problem, part, Budget(10.0), seed=0, tried=set()) == 2
+    assert regroup(layout, problem, part, group_shares(problem, layout), Budget(10.0), seed=0, tried=set()) == 2
     assert_valid(layout, part, 6)
     assert sorted(sorted(r.members) for r in part.regions.values()) == [[0, 1], [2, 3], [4, 5]]
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.measures import ClassRule
+from lombardy_districts.model.options import Selection
 from lombardy_districts.model.rules import CLASSES, Rules
+from lombardy_districts.model.selection import select_territory
 from lombardy_districts.solvers.bounds import plan_count_bound, share_count
 from lombardy_districts.solvers.class_bound import class_rule_bound
 from lombardy_districts.solvers.share_bound import class_shares, least_class_populations
@@ -73,3 +75,12 @@ def test_the_bound_under_the_shipped_rules_on_the_whole_region(lombardy):
     # regression number: 231 with the class sums and unit shares together (232 with the unit
     # shares alone, 293 with the class sums alone; python /tmp measure in the bound2 report)
     assert bound.value <= 231 and bound.method.startswith("class rule summed per class")
+
+
+def test_on_lodi_province_alone_the_bound_is_the_optimum(lombardy):
+    # Lodi alone under the shipped rules: CP-SAT's full model proves 4 plans optimal (README); the
+    # unit shares alone say 7, the class sums with the shares say 4, so the gap there is closed
+    problem = build_problem(select_territory(lombardy, Selection(province=("Lodi",))))
+    units = Units.from_problem(problem)
+    assert share_count(units, problem.rules) == 7
+    assert plan_count_bound(units, problem.rules).value == 4

@@ -60,12 +60,8 @@ def share_bound(units: Units, rules: Rules) -> float:
 
 
 def unit_shares(units: Units, rules: Rules) -> np.ndarray:
-    """Each unit's largest possible share ``min(1, p_i / L_i)`` of a compliant plan."""
-    least = least_plan_population(units, rules)
-    pop = units.population.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(least > 0, pop / least, 1.0)
-    return np.minimum(1.0, np.where(pop > 0, share, 0.0))
+    """Each unit's largest possible share ``min(1, p_i / L_i)`` of a compliant plan (the largest over classes)."""
+    return class_shares(units, rules).max(axis=1)
 
 
 def least_plan_population(units: Units, rules: Rules) -> np.ndarray:

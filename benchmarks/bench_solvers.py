@@ -135,7 +135,8 @@ def _method(text: str | None) -> str | None:
     """A short name for a solver's ``bound_method`` (the table column; results.md lists them)."""
     if not text:
         return None
-    names = [("share", "unit shares"), ("big units", "big units + components"),
+    names = [("class rule summed per class", "class MIP + unit shares"), ("share", "unit shares"),
+             ("big units", "big units + components"),
              ("capped population", "capped population"), ("aggregate class rule", "class MIP, no contiguity")]
     head = text.split(" (tighter than")[0]
     short = next((name for key, name in names if key in head), head)
@@ -319,6 +320,8 @@ def _report(rows: list[dict], args, command: str, load: tuple, started: datetime
 METHODS = {
     "unit shares": "each unit counts at most its population over the least population of a compliant "
                    "connected plan that can hold it (contiguity and class rule, solvers/share_bound.py)",
+    "class MIP + unit shares": "the class rule summed over the plans of each class, with each unit counting at "
+                               "most its share of a compliant connected plan of its class (solvers/class_bound.py)",
     "big units + components": "units that reach the lowest floor alone, plus what the rest of each "
                               "connected part can hold",
     "capped population": "populations capped at the floor, over the floor (no contiguity)",

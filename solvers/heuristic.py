@@ -13,9 +13,9 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    and no plan: the heuristic proves nothing.
 3. **More plans** (objective ``max-plans``): split regions along spanning-tree cuts and rebuild
    groups of neighbouring regions (``_local``), until the upper bound is reached (the simple bound
-   of ``_bound`` or the share bound of ``share_bound``, whichever is lower), the
+   of ``bounds.plan_count_bound``, the least of every relaxation there), the
    search is idle for ``patience`` moves, or time runs out. Then re-partition exactly, with
-   CP-SAT, small groups of neighbouring regions whose population allows one more plan
+   CP-SAT, small groups of neighbouring regions whose units' shares allow one more plan
    (``_regroup``), and after each gain search locally again. Then restart from a fresh start
    while restarts and time remain, keeping the best.
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
@@ -47,7 +47,6 @@ from lombardy_districts.errors import InfeasibleError
 from lombardy_districts.model.feasibility import check_feasible
 from lombardy_districts.model.problem import SolveResult, relative_gap
 
-from ._bound import plan_bound
 from ._budget import Budget
 from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
@@ -56,7 +55,7 @@ from ._moves import polish, rank, values
 from ._regroup import group_shares, regroup
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
-from .bounds import SHARE_METHOD, SIMPLE_METHOD, share_count
+from .bounds import plan_count_bound
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -182,8 +181,8 @@ class HeuristicSolver(Solver):
             return SolveResult(self.name, "infeasible", None, message=str(exc), wall_time=time.perf_counter() - t0)
         units = Units.from_problem(problem)
         # before joining: bounds for the problem itself
-        simple, shares = plan_bound(Layout(units, problem.rules)), share_count(units, problem.rules)
-        bound, method = min(simple, shares), SIMPLE_METHOD if simple <= shares else SHARE_METHOD
+        proved = plan_count_bound(units, problem.rules)
+        bound, method = proved.value, proved.method
         joined = units.joined()
         if joined is None:
             return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,

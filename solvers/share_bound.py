@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.rules import CLASSES, Rules
 
 from .model_data import ClassTerms
 from .units import Units
@@ -60,33 +60,49 @@ def share_bound(units: Units, rules: Rules) -> float:
 
 
 def unit_shares(units: Units, rules: Rules) -> np.ndarray:
-    """Each unit's largest possible share ``min(1, p_i / L_i)`` of a compliant plan."""
-    least = least_plan_population(units, rules)
-    pop = units.population.astype(float)
+    """Each unit's largest possible share ``min(1, p_i / L_i)`` of a compliant plan (the largest over classes)."""
+    return class_shares(units, rules).max(axis=1)
+
+
+def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
+    """A lower bound ``L_i`` on the population of any compliant connected plan containing unit ``i``."""
+    return least_class_populations(units, rules).min(axis=1)
+
+
+def class_shares(units: Units, rules: Rules) -> np.ndarray:
+    """Per unit and class (columns in ``CLASSES`` order), its largest share ``min(1, p_i / L_i^c)``.
+
+    A unit in a compliant connected plan of class ``c`` holds at most this share of it.
+    """
+    least = least_class_populations(units, rules)
+    pop = units.population.astype(float)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(least > 0, pop / least, 1.0)
     return np.minimum(1.0, np.where(pop > 0, share, 0.0))
 
 
-def least_plan_population(units: Units, rules: Rules) -> np.ndarray:
-    """A lower bound ``L_i`` on the population of any compliant connected plan containing unit ``i``."""
+def least_class_populations(units: Units, rules: Rules) -> np.ndarray:
+    """``L_i^c`` per unit ``i`` and class ``c`` (columns in ``CLASSES`` order): see the module docstring.
+
+    A lower bound on the population of any compliant connected plan of class ``c`` containing ``i``.
+    """
     n = len(units)
     pop = units.population.astype(float)
     reach = REACH_FACTOR * float(max(rules.floors.values()))
     graph = _path_graph(units)
     conditions = _class_conditions(ClassTerms.from_units(units, rules))
     deficits = {id(g): _deficit_distance(units, g) for terms in conditions.values() for g, _ in terms}
-    least = np.full(n, np.inf)
+    least = np.full((n, len(CLASSES)), np.inf)
     for first in range(0, n, CHUNK):  # rows of distances a chunk at a time: memory stays CHUNK x n
         anchors = np.arange(first, min(n, first + CHUNK))
         rows = dijkstra(graph, directed=True, indices=anchors, limit=reach)
         for i, distance in zip(anchors.tolist(), rows):
             ball = np.flatnonzero(pop[i] + distance < reach)
             ball = ball[ball != i]
-            for name, terms in conditions.items():
+            for c, name in enumerate(CLASSES):
                 extra = max((_extra_population(i, g, r, deficits[id(g)][i], ball, pop, distance)
-                             for g, r in terms), default=0.0)
-                least[i] = min(least[i], max(float(rules.floors[name]), min(reach, pop[i] + extra)))
+                             for g, r in conditions[name]), default=0.0)
+                least[i, c] = max(float(rules.floors[name]), min(reach, pop[i] + extra))
     return least * (1.0 - SAFETY)
 
 

@@ -7,9 +7,14 @@ import numpy as np
 from shapely.geometry import box
 
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
+from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.solvers.units import Units
+from lombardy_districts.workflows.propose import build_problem
+
+STATUSES = ("not", "totally", "partly")
 
 
 def grid(rows: int, cols: int, population, mountain=None, labour=None) -> Territory:
@@ -63,3 +68,61 @@ def class_grid() -> tuple[Territory, Rules]:
 def problem(territory, rules, objectives=("max-plans",), collaboration=None, **kw) -> Problem:
     collab = collaboration if collaboration is not None else default_collaboration(territory)
     return Problem(territory, rules, collab, objectives=tuple(objectives), **kw)
+
+
+def set_partitions(items: list[int]):
+    """Every partition of ``items`` into non-empty blocks."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in set_partitions(rest):
+        for k in range(len(part)):
+            yield part[:k] + [[first, *part[k]]] + part[k + 1:]
+        yield [[first], *part]
+
+
+def connected(block: list[int], neighbors: list[list[int]]) -> bool:
+    inside, seen, todo = set(block), {block[0]}, [block[0]]
+    while todo:
+        u = todo.pop()
+        for v in neighbors[u]:
+            if v in inside and v not in seen:
+                seen.add(v)
+                todo.append(v)
+    return len(seen) == len(inside)
+
+
+def most_plans(units: Units, rules: Rules) -> int:
+    """The exact optimum: the most blocks of a partition into connected compliant plans (0: none)."""
+    rule = ClassRule.of(rules)
+    best = 0
+    for part in set_partitions(list(range(len(units)))):
+        if len(part) <= best:
+            continue
+        ok = True
+        for block in part:
+            pop = int(units.population[block].sum())
+            name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
+            if pop < rules.floors[name] or not connected(block, units.neighbors):
+                ok = False
+                break
+        if ok:
+            best = len(part)
+    return best
+
+
+def random_class_case(rng: np.random.Generator, rows: int, cols: int) -> tuple[Units, Rules]:
+    n = rows * cols
+    pop = rng.choice([50, 100, 200, 400, 800, 1500, 3000], size=n).tolist()
+    mountain = [STATUSES[k] for k in rng.choice(3, size=n, p=[0.5, 0.3, 0.2])]
+    floors = sorted(rng.choice([300, 600, 1000, 1500, 2500], size=4, replace=True).tolist())
+    rules = Rules(floors={"mountain": floors[0], "low_density": floors[1], "standard": floors[2],
+                          "high_density": floors[3]},
+                  high_density_min=float(rng.choice([500, 1000, 2000])),
+                  low_density_max=float(rng.choice([100, 150, 300])),
+                  mountain_area_share=float(rng.choice([0.3, 0.5, 0.7])),
+                  mountain_density_below=float(rng.choice([300, 1000, 5000])))
+    territory = grid(rows, cols, pop, mountain)
+    problem = build_problem(territory, rules=rules)
+    return Units.from_problem(problem), problem.rules

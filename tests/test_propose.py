@@ -9,6 +9,8 @@ import lombardy_districts as ld
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.io.embedded import data_file
+from lombardy_districts.solvers.bounds import SHARE_METHOD, SIMPLE_METHOD
+from lombardy_districts.workflows.propose import _bound_source
 
 
 def test_api_proposal_is_compliant_and_reproducible(make_grid):
@@ -83,11 +85,14 @@ def test_cli_propose_says_where_a_large_gap_comes_from(lombardy, tmp_path, capsy
     result = json.loads((tmp_path / "result.json").read_text())
     assert code == 0
     if result["gap"] > 0.1:  # 16.7% on the reference machine; a faster one may prove 6 optimal
+        # the bound is the class rule summed per class with unit shares, which allows for contiguity
+        # unit by unit (it was the class sums alone, also 7, before solvers/class_bound.py)
         assert "No proof of how close these 6 area plans are to the best: the proved limit, 7, comes from a " \
-               "calculation that ignores whether a plan's municipalities touch" in captured.out
+               "calculation that lets every municipality count its share of the smallest compliant plan it " \
+               "could join" in captured.out
     else:
         assert "Proved best" in captured.out
-    technical = "technical: the bound comes from" in captured.out and "relaxation without contiguity" in captured.out
+    technical = "technical: the bound comes from" in captured.out and "class rule summed per class" in captured.out
     assert technical == (bool(verbose) and result["gap"] > 0)  # the solver's own words only with -v
 
 
@@ -174,3 +179,11 @@ def test_a_status_quo_missing_a_municipality_is_an_error_naming_it(lombardy, tmp
     assert code == 2 and not (tmp_path / "o" / "plan.csv").exists()
     assert "the status quo has no plan for 1 of the 1,504 municipalities: 012001 Agra." in err
     assert "--within-status-quo" in err
+
+
+def test_the_gap_sentence_says_what_each_bound_leaves_out():
+    # the sentence an officer reads when the gap is large must be true of the bound behind it
+    uniform = "relaxation without contiguity, capped population / floor, summed over 1 part(s)"
+    assert _bound_source(uniform) == "ignores whether a plan's municipalities touch"
+    assert _bound_source(f"{SIMPLE_METHOD} (tighter than the {uniform})").startswith("counts the municipalities")
+    assert _bound_source(f"{SHARE_METHOD} (tighter than the {uniform})").startswith("lets every municipality")

@@ -12,75 +12,15 @@ from lombardy_districts.solvers.share_bound import least_plan_population
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import build_problem
 
-from .exact_grids import class_grid, grid
-
-STATUSES = ("not", "totally", "partly")
-
-
-def _set_partitions(items: list[int]):
-    """Every partition of ``items`` into non-empty blocks."""
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in _set_partitions(rest):
-        for k in range(len(part)):
-            yield part[:k] + [[first, *part[k]]] + part[k + 1:]
-        yield [[first], *part]
-
-
-def _connected(block: list[int], neighbors: list[list[int]]) -> bool:
-    inside, seen, todo = set(block), {block[0]}, [block[0]]
-    while todo:
-        u = todo.pop()
-        for v in neighbors[u]:
-            if v in inside and v not in seen:
-                seen.add(v)
-                todo.append(v)
-    return len(seen) == len(inside)
-
-
-def _most_plans(units: Units, rules: Rules) -> int:
-    """The exact optimum: the most blocks of a partition into connected compliant plans (0: none)."""
-    rule = ClassRule.of(rules)
-    best = 0
-    for part in _set_partitions(list(range(len(units)))):
-        if len(part) <= best:
-            continue
-        ok = True
-        for block in part:
-            pop = int(units.population[block].sum())
-            name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
-            if pop < rules.floors[name] or not _connected(block, units.neighbors):
-                ok = False
-                break
-        if ok:
-            best = len(part)
-    return best
-
-
-def _random_case(rng: np.random.Generator, rows: int, cols: int) -> tuple[Units, Rules]:
-    n = rows * cols
-    pop = rng.choice([50, 100, 200, 400, 800, 1500, 3000], size=n).tolist()
-    mountain = [STATUSES[k] for k in rng.choice(3, size=n, p=[0.5, 0.3, 0.2])]
-    floors = sorted(rng.choice([300, 600, 1000, 1500, 2500], size=4, replace=True).tolist())
-    rules = Rules(floors={"mountain": floors[0], "low_density": floors[1], "standard": floors[2],
-                          "high_density": floors[3]},
-                  high_density_min=float(rng.choice([500, 1000, 2000])),
-                  low_density_max=float(rng.choice([100, 150, 300])),
-                  mountain_area_share=float(rng.choice([0.3, 0.5, 0.7])),
-                  mountain_density_below=float(rng.choice([300, 1000, 5000])))
-    territory = grid(rows, cols, pop, mountain)
-    problem = build_problem(territory, rules=rules)
-    return Units.from_problem(problem), problem.rules
+from .exact_grids import class_grid, connected, grid, most_plans, random_class_case
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_the_share_bound_is_never_below_the_exact_optimum(seed):
     rng = np.random.default_rng(seed)
     rows, cols = [(3, 3), (2, 4), (2, 3), (1, 8)][seed % 4]
-    units, rules = _random_case(rng, rows, cols)
-    optimum = _most_plans(units, rules)
+    units, rules = random_class_case(rng, rows, cols)
+    optimum = most_plans(units, rules)
     assert share_count(units, rules) >= optimum
     assert plan_count_bound(units, rules).value >= optimum
     _assert_least_populations_hold(units, rules)
@@ -95,7 +35,7 @@ def _assert_least_populations_hold(units: Units, rules: Rules) -> None:
         block = [i for i in range(n) if mask >> i & 1]
         pop = int(units.population[block].sum())
         name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
-        if pop >= rules.floors[name] and _connected(block, units.neighbors):
+        if pop >= rules.floors[name] and connected(block, units.neighbors):
             assert all(least[i] <= pop for i in block), block
 
 
@@ -115,7 +55,7 @@ def test_a_dense_town_far_from_the_mountains_cannot_share_a_mountain_plan():
                   high_density_min=1000.0, low_density_max=150.0)
     problem = build_problem(grid(1, 8, pop, mountain), rules=rules)
     units = Units.from_problem(problem)
-    optimum = _most_plans(units, problem.rules)
+    optimum = most_plans(units, problem.rules)
     assert optimum == 3  # e.g. {v,v,v}, {v,t,t}, {t,t}: enumeration of every partition of the line
     bound = plan_count_bound(units, problem.rules)
     assert bound.value == 3 and "share" in bound.method  # shares 4 x 1/3 + 9/11 + 3 x 9/16 = 3.84

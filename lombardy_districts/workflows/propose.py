@@ -243,6 +243,16 @@ def search_words(problem: Problem, result: SolveResult) -> list[str]:
     return out
 
 
+def _bound_source(method: str) -> str:
+    """What the calculation behind a bound (a ``bounds.PlanBound.method``) leaves out, in plain words."""
+    head = method.split(" (tighter than")[0]
+    if "without contiguity" in head:
+        return "ignores whether a plan's municipalities touch"
+    if "big units" in head:
+        return "counts the municipalities that reach a floor alone and what the rest of each connected part could hold"
+    return "lets every municipality count its share of the smallest compliant plan it could join"
+
+
 def _quality(problem: Problem, r: SolveResult, n: int) -> str:
     """How good a plan of ``n`` area plans is, in one sentence."""
     first = problem.objectives[0]
@@ -262,9 +272,10 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
         gap = (r.bound - n) / n
         if gap <= LOOSE_GAP:
             return f"At most {r.bound:,.0f} area plans are possible, so these {n} are within {gap:.0%} of the best."
+        method = r.details.get("bound_method") or r.details.get("plan_bound_method") or ""
         return (f"No proof of how close these {n} area plans are to the best: the proved limit, "
-                f"{r.bound:,.0f}, comes from a calculation that ignores whether a plan's municipalities touch, "
-                "and is far above what can be reached.")
+                f"{r.bound:,.0f}, comes from a calculation that {_bound_source(method)}, and may be far above "
+                "what can be reached.")
     what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
             "compact": "cuts the fewest borders between municipalities"}[first]
     if r.details.get("bound_scope"):  # e.g. repair mode, which models only the plans near the problems

@@ -13,11 +13,13 @@ The bound holds for the full problem, whatever candidate restriction a solver us
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
+from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 
 from ._bound import plan_bound
@@ -39,6 +41,21 @@ class PlanBound:
     value: int
     method: str
     infeasible_parts: list[str]
+
+
+_BY_PROBLEM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def problem_bound(problem: Problem, units: Units) -> PlanBound:
+    """``plan_count_bound`` of ``problem``, computed once per problem.
+
+    ``units`` must be ``Units.from_problem(problem)``. CP-SAT and its heuristic warm start both
+    need the bound of the same problem; the second asks for it here instead of spending the
+    seconds again.
+    """
+    if problem not in _BY_PROBLEM:
+        _BY_PROBLEM[problem] = plan_count_bound(units, problem.rules)
+    return _BY_PROBLEM[problem]
 
 
 def plan_count_bound(units: Units, rules: Rules) -> PlanBound:

@@ -18,7 +18,7 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem, SolveResult
 from lombardy_districts.model.stop import Stop
 
-from .bounds import plan_count_bound
+from .bounds import problem_bound
 from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .model_setup import Setup
@@ -130,7 +130,7 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     weight = None
     if model.status_quo is not None:
         weight = np.array([len(m) for m in model.members], dtype=np.int64)
-    bound = plan_count_bound(units, rules)
+    bound = problem_bound(problem, units)
     low, high = count_range
     if low is not None and low > bound.value and not bound.infeasible_parts:
         raise InfeasibleError(f"{'exactly' if low == high else 'min_plans ='} {low} plans asked, but at most "

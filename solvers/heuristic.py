@@ -55,7 +55,7 @@ from ._moves import polish, rank, values
 from ._regroup import group_shares, regroup
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
-from .bounds import plan_count_bound
+from .bounds import problem_bound
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class HeuristicSolver(Solver):
             return SolveResult(self.name, "infeasible", None, message=str(exc), wall_time=time.perf_counter() - t0)
         units = Units.from_problem(problem)
         # before joining: bounds for the problem itself
-        proved = plan_count_bound(units, problem.rules)
+        proved = problem_bound(problem, units)
         bound, method = proved.value, proved.method
         joined = units.joined()
         if joined is None:

@@ -9,7 +9,7 @@ from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.rules import CLASSES, Rules
 from lombardy_districts.model.selection import select_territory
-from lombardy_districts.solvers.bounds import plan_count_bound, share_count
+from lombardy_districts.solvers.bounds import plan_count_bound, problem_bound, share_count
 from lombardy_districts.solvers.class_bound import class_rule_bound
 from lombardy_districts.solvers.share_bound import class_shares, least_class_populations
 from lombardy_districts.solvers.units import Units
@@ -73,7 +73,7 @@ def test_the_bound_under_the_shipped_rules_on_the_whole_region(lombardy):
     problem = build_problem(lombardy)
     bound = plan_count_bound(Units.from_problem(problem), problem.rules)
     # regression number: 231 with the class sums and unit shares together (232 with the unit
-    # shares alone, 293 with the class sums alone; python /tmp measure in the bound2 report)
+    # shares alone, 295 with the class sums alone; python benchmarks/bench_bound.py, 2026-11-30)
     assert bound.value <= 231 and bound.method.startswith("class rule summed per class")
 
 
@@ -84,3 +84,13 @@ def test_on_lodi_province_alone_the_bound_is_the_optimum(lombardy):
     units = Units.from_problem(problem)
     assert share_count(units, problem.rules) == 7
     assert plan_count_bound(units, problem.rules).value == 4
+
+
+def test_the_bound_of_a_problem_is_computed_once_and_is_plan_count_bound(lombardy):
+    # CP-SAT and its heuristic warm start both ask for it: the second gets the first's answer
+    problem = build_problem(select_territory(lombardy, Selection(province=("Lodi",))))
+    first = problem_bound(problem, Units.from_problem(problem))
+    assert problem_bound(problem, Units.from_problem(problem)) is first
+    assert first == plan_count_bound(Units.from_problem(problem), problem.rules)
+    other = build_problem(select_territory(lombardy, Selection(province=("Lodi",))), floor=25000)
+    assert problem_bound(other, Units.from_problem(other)) is not first

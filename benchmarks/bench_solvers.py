@@ -145,7 +145,7 @@ def _method(text: str | None) -> str | None:
     return short + (" + CP-SAT" if "CP-SAT bound" in text else "")
 
 
-def _run_spopt(scenario, iterations, seed, queue):
+def _run_spopt(scenario, iterations, seed, out_csv, queue):
     os.setpgrp()
     try:
         import numpy as np
@@ -172,6 +172,7 @@ def _run_spopt(scenario, iterations, seed, queue):
         wall = time.perf_counter() - start
         plan = Plan(territory, dict(zip(gdf["code"], (str(x) for x in model.labels_))))
         compliant = not plan.violations(problem.rules, collaboration=problem.collaboration)
+        plan.to_csv(out_csv)
         queue.put({"status": "feasible", "plans": len(plan), "compliant": compliant,
                    "kept": _kept_share(plan, problem), "bound": None, "wall": wall,
                    "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
@@ -242,6 +243,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="rebuild the merge scenarios' status quo files from the heuristic")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     parser.add_argument("--no-readme", action="store_true", help="do not put the table into README.md")
+    parser.add_argument("--plans", type=Path, default=HERE / "plans",
+                        help="folder for every row's plan, SCENARIO-SOLVER.csv (default benchmarks/plans)")
     return parser
 
 
@@ -280,13 +283,15 @@ def _run_all(scenarios: list[str], solvers: list[str], args) -> list[dict]:
     for scenario in scenarios:
         for name in solvers:
             print(f"{scenario}: {name} ...", flush=True)
-            row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, None, args.deterministic), wait)
+            out_csv = args.plans / f"{scenario}-{name}.csv"
+            row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, out_csv, args.deterministic), wait)
             if row.get("error"):
                 print(row["error"], file=sys.stderr)
             rows.append({"scenario": scenario, "solver": name, **row})
         if not args.skip_spopt and scenario in ("80k", "25k"):
             print(f"{scenario}: spopt MaxPHeuristic ...", flush=True)
-            row = _child(_run_spopt, (scenario, args.spopt_iterations, args.seed), args.spopt_time_limit)
+            out_csv = args.plans / f"{scenario}-spopt.csv"
+            row = _child(_run_spopt, (scenario, args.spopt_iterations, args.seed, out_csv), args.spopt_time_limit)
             if row.get("error"):
                 print(row["error"], file=sys.stderr)
             rows.append({"scenario": scenario, "solver": "spopt MaxPHeuristic", **row})
@@ -313,8 +318,19 @@ def _report(rows: list[dict], args, command: str, load: tuple, started: datetime
         "units = the heuristic's 80k plans (merge_status_quo.csv, 101 plans); merge-lma = units are the 57 "
         "labour market areas; merge-25k = units are the heuristic's 25k plans (merge_status_quo_25k.csv, "
         "274 plans). Peak MB = peak resident memory of the run's process, map data included. "
+        f"Every row's plan is in {_shown(args.plans)}/SCENARIO-SOLVER.csv (municipality_code, plan_id), "
+        "to check with any tool; "
+        "e.g. `lombardy-districts evaluate benchmarks/plans/25k-cpsat.csv --floor 25000`. "
         "Bound methods: " + "; ".join(f"{m}: {METHODS.get(m.removesuffix(' + CP-SAT'), m)}" for m in methods)
         + " (+ CP-SAT: or CP-SAT's own bound, when lower).\n")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return str(path)
 
 
 METHODS = {
@@ -349,6 +365,7 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     solvers = _solvers(args.solvers)
     scenarios = _status_quos([s for s in args.scenarios.split(",") if s], args)
+    args.plans.mkdir(parents=True, exist_ok=True)
     rows = _run_all(scenarios, solvers, args)
     given = sys.argv[1:] if argv is None else argv
     command = ("python benchmarks/bench_solvers.py " + " ".join(given)).strip()

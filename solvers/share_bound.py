@@ -114,15 +114,20 @@ def _path_graph(units: Units) -> sp.csr_matrix:
     """
     n = len(units)
     pop = units.population.astype(float)
+    rows_a, cols_a = _directed_edges(units)
+    # a zero-population unit would make a zero-weight edge, which sparse graphs drop: use a tiny weight
+    weights = np.maximum(pop[cols_a], 1e-6)
+    return sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n, n))
+
+
+def _directed_edges(units: Units) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of every edge, leaving out edges between hard-boundary groups."""
     rows, cols = [], []
     for i, j in units.edges:
         if units.group is None or units.group[i] == units.group[j]:
             rows += [i, j]
             cols += [j, i]
-    rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    # a zero-population unit would make a zero-weight edge, which sparse graphs drop: use a tiny weight
-    weights = np.maximum(pop[cols_a], 1e-6)
-    return sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n, n))
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
 
 
 def _deficit_distance(units: Units, g: np.ndarray) -> np.ndarray:
@@ -136,12 +141,7 @@ def _deficit_distance(units: Units, g: np.ndarray) -> np.ndarray:
     """
     n = len(units)
     deficit = np.maximum(0, -g).astype(float)
-    rows, cols = [], []
-    for i, j in units.edges:
-        if units.group is None or units.group[i] == units.group[j]:
-            rows += [i, j]
-            cols += [j, i]
-    rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    rows_a, cols_a = _directed_edges(units)
     graph = sp.csr_matrix((deficit[cols_a] + 1.0, (rows_a, cols_a)), shape=(n, n))
     sources = np.flatnonzero(g > 0)
     if len(sources) == 0:

@@ -112,6 +112,18 @@ def most_plans(units: Units, rules: Rules) -> int:
     return best
 
 
+def compliant_blocks(units: Units, rules: Rules):
+    """Every connected compliant block (all 2^n subsets enumerated), with its population and class."""
+    rule = ClassRule.of(rules)
+    n = len(units)
+    for mask in range(1, 1 << n):
+        block = [i for i in range(n) if mask >> i & 1]
+        pop = int(units.population[block].sum())
+        name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
+        if pop >= rules.floors[name] and connected(block, units.neighbors):
+            yield block, pop, name
+
+
 def random_class_case(rng: np.random.Generator, rows: int, cols: int) -> tuple[Units, Rules]:
     n = rows * cols
     pop = rng.choice([50, 100, 200, 400, 800, 1500, 3000], size=n).tolist()

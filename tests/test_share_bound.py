@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers.bounds import plan_count_bound, share_count
 from lombardy_districts.solvers.share_bound import least_plan_population
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import build_problem
 
-from .exact_grids import class_grid, connected, grid, most_plans, random_class_case
+from .exact_grids import class_grid, compliant_blocks, grid, most_plans, random_class_case
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -29,14 +28,8 @@ def test_the_share_bound_is_never_below_the_exact_optimum(seed):
 def _assert_least_populations_hold(units: Units, rules: Rules) -> None:
     """Every connected compliant block has at least ``L_i`` inhabitants for each of its units ``i``."""
     least = least_plan_population(units, rules)
-    rule = ClassRule.of(rules)
-    n = len(units)
-    for mask in range(1, 1 << n):
-        block = [i for i in range(n) if mask >> i & 1]
-        pop = int(units.population[block].sum())
-        name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
-        if pop >= rules.floors[name] and connected(block, units.neighbors):
-            assert all(least[i] <= pop for i in block), block
+    for block, pop, _ in compliant_blocks(units, rules):
+        assert all(least[i] <= pop for i in block), block
 
 
 def test_the_least_plan_population_is_never_above_a_real_plan():

@@ -333,25 +333,31 @@ def polsby_popper(plan: Plan) -> pd.Series:
     return pd.Series(out, dtype=float).reindex(plan.plan_ids)
 
 
-def _summary(plan: Plan, plans: pd.DataFrame, edges: pd.DataFrame) -> dict:
-    """Whole-plan figures that need no more than the plans table and the weighted edges."""
-    pops = plans["population"]
+def population_figures(populations: np.ndarray, compliant: np.ndarray) -> dict:
+    """The summary's figures of plan counts and populations, from one population and flag per plan."""
+    pops = np.asarray(populations, dtype=np.int64)
     total = int(pops.sum())
     shares = pops / total if total else None
-    compliant = plans["compliant"]
-    inside = ties_kept(plan.assignment, edges)
-    weight = edges["weight"].astype(float)
-    kept_total, all_total = collaboration_kept(plan.assignment, edges), float(weight.sum())
     return {
-        "plans": len(plans),
+        "plans": len(pops),
         "compliant_plans": int(compliant.sum()),
         "non_compliant_plans": int((~compliant).sum()),
         "population": total,
         "population_non_compliant": int(pops[~compliant].sum()),
         "effective_plans": float(1 / (shares**2).sum()) if shares is not None else None,
         "min_population": int(pops.min()),
-        "median_population": float(pops.median()),
+        "median_population": float(np.median(pops)),
         "max_population": int(pops.max()),
+    }
+
+
+def _summary(plan: Plan, plans: pd.DataFrame, edges: pd.DataFrame) -> dict:
+    """Whole-plan figures that need no more than the plans table and the weighted edges."""
+    inside = ties_kept(plan.assignment, edges)
+    weight = edges["weight"].astype(float)
+    kept_total, all_total = collaboration_kept(plan.assignment, edges), float(weight.sum())
+    return {
+        **population_figures(plans["population"].to_numpy(), plans["compliant"].to_numpy(dtype=bool)),
         "cut_edges": len(plan.cut_edges),
         "collaboration_total": all_total,
         "collaboration_kept": kept_total,

@@ -37,6 +37,7 @@ from lombardy_districts.model.scorecard import (
     Scorecard,
     class_reason,
     headline,
+    population_figures,
 )
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.model.together import together_groups
@@ -224,8 +225,7 @@ class LiveScore:
     def _summary(self, table: pd.DataFrame, ids: list[str], lab: np.ndarray, inside: np.ndarray,
                  assignment: Mapping[str, str]) -> dict:
         pops = table["population"].to_numpy()
-        total = int(pops.sum())
-        compliant = table["compliant"].to_numpy()
+        compliant = table["compliant"].to_numpy(dtype=bool)
         w = self.edge_weight
         kept_total, all_total = float(w[inside].sum()), float(w.sum())
         by_kind, detail = {}, {}
@@ -239,17 +239,8 @@ class LiveScore:
                    "municipalities": [self.name_of[c] for c in group.members], "plans": plans}
                   for group, plans in _split(assignment, self.unions)]
         violations = self._violations(table, lab, assignment)
-        shares = pops / total if total else None
         return {
-            "plans": len(ids),
-            "compliant_plans": int(compliant.sum()),
-            "non_compliant_plans": int((~compliant).sum()),
-            "population": total,
-            "population_non_compliant": int(pops[~compliant].sum()),
-            "effective_plans": float(1 / (shares**2).sum()) if shares is not None else None,
-            "min_population": int(pops.min()),
-            "median_population": float(np.median(pops)),
-            "max_population": int(pops.max()),
+            **population_figures(pops, compliant),
             "cut_edges": int((lab[self.graph_edges[:, 0]] != lab[self.graph_edges[:, 1]]).sum()),
             "collaboration_total": all_total,
             "collaboration_kept": kept_total,

@@ -10,6 +10,8 @@ from shapely.geometry import box
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import COLUMNS, load_municipalities
 from lombardy_districts.io.region_cache import cached_region
+from lombardy_districts.studio import prepare as studio_prepare
+from lombardy_districts.workflows.inputs import load
 
 
 def test_lombardy_counts(lombardy):
@@ -104,3 +106,11 @@ def test_the_region_cache_keeps_missing_values_and_dtypes(tmp_path):
         pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
                                       pd.DataFrame(frame.drop(columns="geometry")), check_exact=True)
         assert got.crs == frame.crs and got.geometry.equals(frame.geometry)
+
+
+def test_a_misspelt_option_is_refused_with_the_allowed_ones():
+    # before any data is read: a typo must not be taken as "no selection"
+    with pytest.raises(InputError, match=r"load: unknown option 'provnce'; allowed: .*province"):
+        load(provnce="Sondrio")
+    with pytest.raises(InputError, match=r"studio: unknown option 'provnce'; allowed: .*province"):
+        studio_prepare(provnce="Sondrio")

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
 
-from lombardy_districts.errors import InputError
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
 
 log = logging.getLogger(__name__)
@@ -43,28 +41,15 @@ def prepare(plan=None, *, status_quo=None, rules=None, collaboration=None, colla
     """
     from lombardy_districts.io.embedded import load_municipalities
     from lombardy_districts.studio.state import StudioState
-    from lombardy_districts.workflows.inputs import read_inputs
+    from lombardy_districts.workflows.inputs import data_and_selection, read_inputs
 
-    data_names = {f.name for f in fields(DataOptions)}
-    selection_names = {f.name for f in fields(Selection)}
-    unknown = sorted(set(options) - data_names - selection_names)
-    if unknown:
-        allowed = ", ".join(sorted(data_names | selection_names))
-        raise InputError([f"studio: unknown option {key!r}; allowed: {allowed}" for key in unknown])
-    data = DataOptions.from_mapping({**_fields(DataOptions.from_mapping(data)),
-                                     **{k: v for k, v in options.items() if k in data_names}})
-    selection = Selection.from_mapping({**_fields(Selection.from_mapping(selection)),
-                                        **{k: v for k, v in options.items() if k in selection_names}})
+    data, selection = data_and_selection("studio", data, selection, options)
     inputs = read_inputs(data, selection, {"plan": plan, "status_quo": status_quo}, rules=rules,
                          collaboration=collaboration, collaboration_weights=collaboration_weights)
     known = load_municipalities(data.region).index if data.municipalities is None else inputs.territory.codes
     solver = SolverOptions.from_mapping(solver or {"time_limit": 30.0, "workers": 1})
     return StudioState(inputs, Path(workspace), known_codes=known, solver=solver,
                        plan_source=Path(plan).name if plan else "")
-
-
-def _fields(options) -> dict:
-    return {f.name: getattr(options, f.name) for f in fields(options)}
 
 
 def studio(plan=None, *, status_quo=None, rules=None, collaboration=None, collaboration_weights=None,

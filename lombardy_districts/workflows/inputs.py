@@ -41,17 +41,24 @@ def load(data: DataOptions | Mapping | None = None, selection: Selection | Mappi
     ``options`` are the fields of ``DataOptions`` and ``Selection`` given by name, e.g.
     ``load(province="Sondrio")`` or ``load(municipalities="units.gpkg", population="pop.csv")``.
     """
+    data, selection = data_and_selection("load", data, selection, options)
+    return select_territory(_region(data), selection)
+
+
+def data_and_selection(caller: str, data: DataOptions | Mapping | None, selection: Selection | Mapping | None,
+                       options: Mapping) -> tuple[DataOptions, Selection]:
+    """``data`` and ``selection`` with the fields given by name in ``options`` on top; unknown names refused."""
     data_names = {f.name for f in fields(DataOptions)}
     selection_names = {f.name for f in fields(Selection)}
     unknown = sorted(set(options) - data_names - selection_names)
     if unknown:
         allowed = ", ".join(sorted(data_names | selection_names))
-        raise InputError([f"load: unknown option {key!r}; allowed: {allowed}" for key in unknown])
+        raise InputError([f"{caller}: unknown option {key!r}; allowed: {allowed}" for key in unknown])
     data = DataOptions.from_mapping({**_fields(DataOptions.from_mapping(data)),
                                      **{k: v for k, v in options.items() if k in data_names}})
     selection = Selection.from_mapping({**_fields(Selection.from_mapping(selection)),
                                         **{k: v for k, v in options.items() if k in selection_names}})
-    return select_territory(_region(data), selection)
+    return data, selection
 
 
 def _fields(options) -> dict:

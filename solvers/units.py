@@ -223,29 +223,14 @@ class Units:
         parts: list[list[int]] = [[] for _ in keep]
         for u in range(len(self)):
             parts[new[of[u]]].append(u)
-        edge_count: dict[tuple[int, int], int] = {}
-        inner_edges = self.inner_edges
-        for (i, j), count in self.edge_count.items():
-            a, b = new[of[i]], new[of[j]]
-            if a == b:
-                inner_edges += count
-            else:
-                key = (min(a, b), max(a, b))
-                edge_count[key] = edge_count.get(key, 0) + count
+        block_of = [new[of[u]] for u in range(len(self))]
+        edge_count, inner_edges = _contract_pairs(self.edge_count, block_of, self.inner_edges)
         edges = sorted(edge_count)
         neighbors: list[list[int]] = [[] for _ in keep]
         for i, j in edges:
             neighbors[i].append(j)
             neighbors[j].append(i)
-        collab: dict[tuple[int, int], float] = {}
-        inner = self.inner_collaboration
-        for (i, j), w in self.collaboration.items():
-            a, b = new[of[i]], new[of[j]]
-            if a == b:
-                inner += w
-            else:
-                key = (min(a, b), max(a, b))
-                collab[key] = collab.get(key, 0.0) + w
+        collab, inner = _contract_pairs(self.collaboration, block_of, self.inner_collaboration)
         locked: dict[int, str] = {}
         for u, label in self.locked.items():
             locked.setdefault(new[of[u]], label)
@@ -293,6 +278,19 @@ class Units:
                 assignment[code] = ids[lab]
         return Plan(problem.territory, assignment)
 
+
+
+def _contract_pairs(pairs: dict, block_of: list[int], inner):
+    """Values of unit pairs summed per pair of blocks, and ``inner`` plus the pairs inside one block."""
+    out: dict = {}
+    for (i, j), value in pairs.items():
+        a, b = block_of[i], block_of[j]
+        if a == b:
+            inner += value
+        else:
+            key = (min(a, b), max(a, b))
+            out[key] = out.get(key, 0) + value
+    return out, inner
 
 
 def _unit_edges(graph, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:

@@ -37,11 +37,10 @@ from ._budget import HEURISTIC_WORK_PER_SECOND, Budget, refuse_invalid
 from ._grow import Region
 from ._layout import Layout
 from ._local import Partition, movable
-from .bounds import PlanBound
+from .bounds import PlanBound, problem_shares
 from .cpsat_model import CpsatModel
 from .model_data import ClassTerms, build_candidates
 from .model_setup import Setup
-from .share_bound import unit_shares
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def group_shares(problem: Problem, layout: Layout) -> list[float]:
     (``keep_together``): a plan holding the joined unit holds all of them.
     """
     own = Units.from_problem(problem)
-    share = unit_shares(own, problem.rules)
+    share = problem_shares(problem, own).max(axis=1)  # share_bound.unit_shares, computed once per problem
     of_code = {code: i for i, codes in enumerate(own.members) for code in codes}
     out = []
     for codes in layout.units.members:

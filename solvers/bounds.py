@@ -43,7 +43,8 @@ class PlanBound:
     infeasible_parts: list[str]
 
 
-_BY_PROBLEM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BOUNDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def problem_bound(problem: Problem, units: Units) -> PlanBound:
@@ -53,12 +54,22 @@ def problem_bound(problem: Problem, units: Units) -> PlanBound:
     need the bound of the same problem; the second asks for it here instead of spending the
     seconds again.
     """
-    if problem not in _BY_PROBLEM:
-        _BY_PROBLEM[problem] = plan_count_bound(units, problem.rules)
-    return _BY_PROBLEM[problem]
+    if problem not in _BOUNDS:
+        _BOUNDS[problem] = plan_count_bound(units, problem.rules, problem_shares(problem, units))
+    return _BOUNDS[problem]
 
 
-def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
+def problem_shares(problem: Problem, units: Units) -> np.ndarray:
+    """``share_bound.class_shares`` of ``problem``'s units (``Units.from_problem(problem)``), once per problem.
+
+    The bound and the heuristic's exact regrouping both use them.
+    """
+    if problem not in _SHARES:
+        _SHARES[problem] = class_shares(units, problem.rules)
+    return _SHARES[problem]
+
+
+def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = None) -> PlanBound:
     """Upper bound on the number of compliant plans, and the relaxation that proved it.
 
     Plans never span two parts (connected components of the unit graph after removing edges
@@ -70,11 +81,12 @@ def plan_count_bound(units: Units, rules: Rules) -> PlanBound:
     feasible solution proves the whole problem infeasible. The result is the least of this,
     ``_bound.plan_bound`` (big units plus small components) and ``share_count`` (contiguity and
     the class rule), so no solver reports a looser bound; ``method`` names the one used.
+    ``shares`` are ``share_bound.class_shares(units, rules)`` when the caller has them.
     """
     parts = _parts(units)
     total, bad = 0, []
     uniform = len(set(rules.floors.values())) == 1
-    shares = class_shares(units, rules)
+    shares = class_shares(units, rules) if shares is None else shares
     for part in parts:
         pop = units.population[part].astype(float)
         if uniform:

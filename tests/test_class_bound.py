@@ -8,7 +8,7 @@ import pytest
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.rules import CLASSES, Rules
 from lombardy_districts.model.selection import select_territory
-from lombardy_districts.solvers.bounds import plan_count_bound, problem_bound, share_count
+from lombardy_districts.solvers.bounds import plan_count_bound, problem_bound, problem_shares, share_count
 from lombardy_districts.solvers.class_bound import class_rule_bound
 from lombardy_districts.solvers.share_bound import class_shares, least_class_populations
 from lombardy_districts.solvers.units import Units
@@ -85,5 +85,8 @@ def test_the_bound_of_a_problem_is_computed_once_and_is_plan_count_bound(lombard
     first = problem_bound(problem, Units.from_problem(problem))
     assert problem_bound(problem, Units.from_problem(problem)) is first
     assert first == plan_count_bound(Units.from_problem(problem), problem.rules)
+    shares = problem_shares(problem, Units.from_problem(problem))
+    assert problem_shares(problem, Units.from_problem(problem)) is shares
+    assert np.array_equal(shares, class_shares(Units.from_problem(problem), problem.rules))
     other = build_problem(select_territory(lombardy, Selection(province=("Lodi",))), floor=25000)
     assert problem_bound(other, Units.from_problem(other)) is not first

@@ -214,7 +214,7 @@ class CPSATSolver(Solver):
         so that the compact model or the neighbourhood search goes on with the time left.
         """
         answer = merge_sets.solve(setup, time_limit, seed, _capped(progress, setup.bound.value), start, clock,
-                                  fraction=setup.options["merge_groups_share"])
+                                  fraction=setup.options["merge_groups_share"], workers=self.threads)
         details["merge_groups"] = answer.record
         if clock is not None:
             details["budget"] = clock.record()

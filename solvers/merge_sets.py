@@ -34,15 +34,13 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 from ortools.sat.python import cp_model
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_matrix
 
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
 from .merge_groups import Groups, larger_groups_excluded
 from .model_data import integer_weights
 from .model_setup import Setup
+from .set_partition import partition_meeting
 
 LATER = ("collaboration", "compact", "disruption")
 RELAXED_COLUMNS = 20_000
@@ -90,8 +88,8 @@ class _Stages:
     The stages together use at most ``fraction`` of what is left of the budget when they start.
     """
 
-    def __init__(self, time_limit, seed, clock, start, fraction, stop):
-        self.seed, self.clock, self.stop = seed, clock, stop
+    def __init__(self, time_limit, seed, clock, start, fraction, stop, workers=1):
+        self.seed, self.clock, self.stop, self.workers = seed, clock, stop, workers
         now = time.perf_counter()
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
@@ -133,11 +131,11 @@ class _Stages:
         return solver, code
 
 
-def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=1.0) -> Answer:
+def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=1.0, workers=1) -> Answer:
     """Solve the merge problem of ``setup`` by set partitioning (see the module docstring).
 
     Uses at most ``fraction`` of the time left (or of the deterministic budget ``clock``), with
-    one CP-SAT worker whatever the solver's ``workers``.
+    one CP-SAT worker whatever the solver's ``workers`` (which race HiGHS searches in the large case).
 
     Groups are listed from 3 units up; one more size is listed only while CP-SAT solves step 1
     but cannot rule out larger groups, and ``merge_group_size`` allows a group holding all the
@@ -146,7 +144,7 @@ def solve(setup: Setup, time_limit, seed, progress, start, clock=None, fraction=
     opts = setup.options
     n = len(setup.model)
     later = list(setup.problem.objectives[1:])
-    runner = _Stages(time_limit, seed, clock, start, fraction, setup.stop)
+    runner = _Stages(time_limit, seed, clock, start, fraction, setup.stop, workers)
     groups = Groups(setup, int(opts["merge_group_sets"]))
     top = max(1, int(opts["merge_group_size"]))
     while groups.size < min(3, top) and groups.grow():
@@ -317,26 +315,16 @@ def _later_stages(setup: Setup, groups: Groups, runner: _Stages, model, chosen: 
 def _partition_meeting(groups: Groups, n: int, bound: int, runner: _Stages) -> list[int] | None:
     """A partition into the listed groups with ``bound`` plans (column indices), or None.
 
-    HiGHS solves the set partitioning MIP over every listed group in two thirds of the time left
-    (the rest stays for step 2 over the groups step 1 modelled, should it fail). Its answer is
-    checked (every unit in exactly one chosen group) before it is trusted.
+    ``set_partition.partition_meeting`` (reduced-cost fixing, then HiGHS searches racing on
+    ``runner.workers`` cores) has two thirds of the time left; the rest stays for step 2 over the
+    groups step 1 modelled, should it fail.
     """
     if runner.deadline is None:
         return None
     seconds = 2 * (runner.deadline - time.perf_counter()) / 3
     if seconds < 1.0:
         return None
-    columns = groups.columns
-    rows = [i for col in columns for i in col]
-    cols = [c for c, col in enumerate(columns) for _ in col]
-    cover = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(columns)))
-    res = milp(-np.ones(len(columns)), constraints=LinearConstraint(cover, 1, 1),
-               integrality=np.ones(len(columns)), bounds=Bounds(0, 1), options={"time_limit": seconds})
-    if res.x is None:
-        return None
-    chosen = [c for c in range(len(columns)) if res.x[c] > 0.5]
-    covered = sorted(i for c in chosen for i in columns[c])
-    return chosen if len(chosen) >= bound and covered == list(range(n)) else None
+    return partition_meeting(groups.columns, n, bound, seconds, runner.seed, runner.workers, runner.stop)
 
 
 def _labels(groups: Groups, chosen, n) -> list[int]:

@@ -1,0 +1,179 @@
+"""A partition of the units into listed groups with at least ``target`` groups (merge mode's large case).
+
+Two steps, both exact:
+
+1. **Reduced-cost fixing.** The LP ``max sum x_G`` subject to ``sum_{G ni i} x_G = 1`` for every
+   unit, ``x >= 0``, has duals ``y`` with ``d_G = sum_{i in G} y_i - 1 >= 0`` for every group, and
+   every partition ``x`` has ``sum x = LP - sum_G d_G x_G``. A partition with at least ``target``
+   groups therefore uses no group with ``d_G > LP - target``: those are left out (in the 274-plan
+   merge, 31,084 of 49,636 groups stay), and ``LP < target`` proves that there is none.
+2. **HiGHS** (``highspy``) looks for a partition into the groups kept, with ``sum x >= target``.
+   Its search time varies a lot with its random seed (15 to over 90 s on that merge), so
+   ``racers`` copies run at once, one seed each, and the first answer stops the others.
+
+The answer is checked (every unit in exactly one chosen group) before it is returned.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+from multiprocessing.connection import wait
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from lombardy_districts.model.stop import Stop
+
+SLACK = 1e-6
+"""Groups whose reduced cost passes ``LP - target`` by less than this are kept (rounding errors)."""
+
+
+def partition_meeting(columns: list[tuple[int, ...]], n: int, target: int, seconds: float, seed: int,
+                      racers: int = 1, stop: Stop | None = None) -> list[int] | None:
+    """Indices of ``columns`` that partition ``range(n)`` into at least ``target`` groups, or None.
+
+    None when there is none (proved by the LP), or none was found in ``seconds``.
+    """
+    keep = useful_columns(columns, n, target)
+    if not keep:
+        return None
+    found = _race([columns[c] for c in keep], n, target, seconds, seed, max(1, racers), stop or Stop())
+    if found is None:
+        return None
+    chosen = [keep[k] for k in found]
+    covered = sorted(i for c in chosen for i in columns[c])
+    return chosen if len(chosen) >= target and covered == list(range(n)) else None
+
+
+def useful_columns(columns: list[tuple[int, ...]], n: int, target: int) -> list[int]:
+    """The columns a partition into at least ``target`` of them may use (reduced-cost fixing, above)."""
+    cover = _cover(columns, n)
+    res = linprog(-np.ones(len(columns)), A_eq=cover, b_eq=np.ones(n), bounds=(0, None), method="highs")
+    if res.status != 0:  # infeasible: the units cannot be partitioned into listed groups at all
+        return []
+    value = -res.fun
+    if value < target - SLACK:
+        return []
+    reduced = cover.T @ (-res.eqlin.marginals) - 1.0  # d_G = sum of the duals y over G, minus 1
+    return [c for c in range(len(columns)) if reduced[c] <= value - target + SLACK]
+
+
+def _cover(columns, n) -> csr_matrix:
+    rows = [i for col in columns for i in col]
+    cols = [c for c, col in enumerate(columns) for _ in col]
+    return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(columns)))
+
+
+def _race(columns, n, target, seconds, seed, racers, stop: Stop) -> list[int] | None:
+    """Run ``racers`` HiGHS searches (one seed each) in child processes; the first partition found.
+
+    Processes, not threads: HiGHS can only be stopped from a Python callback, which makes two
+    searches in threads fight over the interpreter lock (each ran about half as fast).
+    """
+    _highspy()  # imported here, before the children fork, so that they do not import it
+    ctx: Any = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    procs: list[Any] = []
+    pending: list[Any] = []
+    for k in range(racers):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_search, args=(columns, n, target, seconds, seed + k, send), daemon=True)
+        proc.start()
+        send.close()
+        procs.append(proc)
+        pending.append(receive)
+
+    def end():
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+
+    answer: list[int] | None = None
+    deadline = time.monotonic() + seconds + 10  # a child past its own time limit is killed
+    try:
+        with stop.hook(end):
+            while pending and answer is None and not stop.is_set():
+                ready = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    break
+                for conn in ready:
+                    conn = pending.pop(pending.index(conn))
+                    try:
+                        answer = answer or conn.recv()
+                    except EOFError:  # the child ended without an answer (killed, or out of memory)
+                        pass
+    finally:
+        end()
+        for proc in procs:
+            proc.join()
+    return answer
+
+
+def _search(columns, n, target, seconds, seed, send) -> None:
+    """A child's work: one HiGHS search; sends the chosen column indices, or None."""
+    h = _model(columns, n, target, seconds, seed)
+    h.run()
+    found = None
+    if h.getModelStatus() == _highspy().HighsModelStatus.kOptimal:
+        x = h.getSolution().col_value
+        found = [k for k in range(len(columns)) if x[k] > 0.5]
+    send.send(found)
+    send.close()
+
+
+def _model(columns, n, target, seconds, seed):
+    """HiGHS's model: a 0-1 variable per column, each unit covered once, at least ``target`` columns."""
+    highspy = _highspy()
+    h = _quiet(highspy.Highs)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(max(0.1, seconds)))
+    h.setOptionValue("random_seed", int(seed) % (2**31 - 1))
+    h.setOptionValue("threads", 1)
+    m = len(columns)
+    every = np.arange(m, dtype=np.int32)
+    h.addVars(m, np.zeros(m), np.ones(m))
+    h.changeColsCost(m, every, -np.ones(m))
+    h.changeColsIntegrality(m, every, np.full(m, highspy.HighsVarType.kInteger))
+    cover = _cover(columns, n)
+    h.addRows(n, np.ones(n), np.ones(n), cover.nnz, cover.indptr[:-1].astype(np.int32), cover.indices.astype(np.int32),
+              cover.data)
+    h.addRow(float(target), highspy.kHighsInf, m, every, np.ones(m))
+    return h
+
+
+def _highspy():
+    import highspy  # imported on use: only large merges need it, and it is slow to import
+
+    return highspy
+
+
+_BANNER = threading.Lock()
+_banner_shown = False
+
+
+def _quiet(factory):
+    """``factory()`` with standard output closed while the first one is built.
+
+    HiGHS prints its banner from C on the first model built in a process, before any option can
+    turn its output off; the command line's output (a table, JSON) must not carry it.
+    """
+    global _banner_shown
+    with _BANNER:
+        if _banner_shown:
+            return factory()
+        _banner_shown = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                made = factory()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        return made

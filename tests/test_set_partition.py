@@ -74,3 +74,14 @@ def test_a_stop_already_set_ends_the_race_without_an_answer():
 
 def test_no_partition_at_all():
     assert partition_meeting([(0, 1), (1, 2)], 3, 1, 5, 0) is None
+
+
+def test_highs_prints_nothing_on_standard_output():
+    # HiGHS prints a banner from C when its first model is built: the command line's output must not carry it
+    import subprocess
+    import sys
+
+    code = ("from lombardy_districts.solvers.set_partition import partition_meeting\n"
+            "print(partition_meeting([(0, 1), (2,), (1, 2), (0,)], 3, 2, 5, 0, racers=2))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() in ("[0, 1]", "[2, 3]")

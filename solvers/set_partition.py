@@ -19,8 +19,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
-import threading
 import time
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -116,7 +116,8 @@ def _race(columns, n, target, seconds, seed, racers, stop: Stop) -> list[int] | 
 
 def _search(columns, n, target, seconds, seed, send) -> None:
     """A child's work: one HiGHS search; sends the chosen column indices, or None."""
-    h = _model(columns, n, target, seconds, seed)
+    with _no_stdout():
+        h = _model(columns, n, target, seconds, seed)
     h.run()
     found = None
     if h.getModelStatus() == _highspy().HighsModelStatus.kOptimal:
@@ -129,7 +130,7 @@ def _search(columns, n, target, seconds, seed, send) -> None:
 def _model(columns, n, target, seconds, seed):
     """HiGHS's model: a 0-1 variable per column, each unit covered once, at least ``target`` columns."""
     highspy = _highspy()
-    h = _quiet(highspy.Highs)
+    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(max(0.1, seconds)))
     h.setOptionValue("random_seed", int(seed) % (2**31 - 1))
@@ -152,28 +153,19 @@ def _highspy():
     return highspy
 
 
-_BANNER = threading.Lock()
-_banner_shown = False
+@contextmanager
+def _no_stdout():
+    """Standard output closed at the file descriptor, for a child process's C libraries.
 
-
-def _quiet(factory):
-    """``factory()`` with standard output closed while the first one is built.
-
-    HiGHS prints its banner from C on the first model built in a process, before any option can
-    turn its output off; the command line's output (a table, JSON) must not carry it.
+    HiGHS prints its banner from C on the first model a process builds, before any option can turn
+    its output off; the command line's output (a table, JSON) must not carry it.
     """
-    global _banner_shown
-    with _BANNER:
-        if _banner_shown:
-            return factory()
-        _banner_shown = True
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                made = factory()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        return made
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

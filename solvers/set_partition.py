@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -115,7 +116,11 @@ def _race(columns, n, target, seconds, seed, racers, stop: Stop) -> list[int] | 
 
 
 def _search(columns, n, target, seconds, seed, send) -> None:
-    """A child's work: one HiGHS search; sends the chosen column indices, or None."""
+    """A child's work: one HiGHS search; sends the chosen column indices, or None.
+
+    Ctrl-C reaches the whole process group: the child leaves it to the parent, which stops it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with _no_stdout():
         h = _model(columns, n, target, seconds, seed)
     h.run()

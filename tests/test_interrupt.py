@@ -84,7 +84,7 @@ def test_pulp_stops_between_stages_and_keeps_the_first():
 
 @pytest.mark.slow
 def test_merge_set_partitioning_stops_with_its_last_partition(lombardy):
-    # the benchmark's 274-plan merge: the stop comes while set partitioning works (it proves 130 plans in about 20 s)
+    # the benchmark's 274-plan merge: the stop comes before set partitioning proves 130 plans (about 30 s)
     from pathlib import Path
 
     sq = ld.read_plan(Path(__file__).parents[1] / "benchmarks" / "merge_status_quo_25k.csv", lombardy)

@@ -5,7 +5,9 @@
 Prints one line per rule set: the shipped class rules, then each ``--floor`` (one floor for every
 class), with ``plan_count_bound``'s value, the time it took and the method that proved it, and under
 the class rules each relaxation on its own (unit shares, class sums, both together), so a change to
-one of them shows where the number moved. No solver runs.
+one of them shows where the number moved, and where the unit shares come from: per class, the units
+whose largest share is in that class (ties to the first in ``CLASSES``), their population and the
+sum of their shares. No solver runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 
 import numpy as np
 
+from lombardy_districts.model.rules import CLASSES
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.solvers.bounds import plan_count_bound, share_count
 from lombardy_districts.solvers.class_bound import class_rule_bound
@@ -43,6 +46,11 @@ def main() -> None:
             print(f"  unit shares alone {share_count(units, problem.rules)}; class sums alone "
                   f"{class_rule_bound(units, problem.rules, everything)}; both together "
                   f"{class_rule_bound(units, problem.rules, everything, shares)} (one part, no hard boundaries)")
+            best = shares.argmax(axis=1)
+            for c, name in enumerate(CLASSES):
+                mine = best == c
+                print(f"  largest share in a {name} plan: {int(mine.sum()):,} units, "
+                      f"{int(units.population[mine].sum()):,} inhabitants, shares {shares[mine, c].sum():.1f}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ splitting it gives one plan more). This module lists those groups up to ``K`` un
 In wall-clock runs, once a size lists more than ``RELAXED_COLUMNS`` groups (48,028 of up to 5
 plans in the 274-plan merge), step 1 is not solved over them: HiGHS looks for a partition into
 them that meets step 1's bound (``_partition_meeting``), which proves the number of plans; when it
-finds none in two thirds of the time left, step 2 goes on over the groups step 1 modelled.
+finds none in two thirds of what is left of the time limit, step 2 goes on over the groups step 1
+modelled.
 
 It applies (``applies``) when max-plans is the first objective, without weights, plan-count
 options or locks; the compact model in ``cpsat_model`` handles every other case, and goes on
@@ -94,6 +95,11 @@ class _Stages:
         self.deadline = None if time_limit is None else now + fraction * (time_limit - (now - start))
         self.until = None if clock is None else clock.used + fraction * clock.left()
         self.last = 0.0
+        self.start, self.time_limit = start, time_limit
+
+    def seconds_left(self) -> float:
+        """Seconds left of the whole time limit (not only of the stages' share)."""
+        return self.start + self.time_limit - time.perf_counter()
 
     def quick(self) -> bool:
         """Whether the last solve took less than a quarter of what is left."""
@@ -316,12 +322,13 @@ def _partition_meeting(groups: Groups, n: int, bound: int, runner: _Stages) -> l
     """A partition into the listed groups with ``bound`` plans (column indices), or None.
 
     ``set_partition.partition_meeting`` (reduced-cost fixing, then HiGHS searches racing on
-    ``runner.workers`` cores) has two thirds of the time left; the rest stays for step 2 over the
-    groups step 1 modelled, should it fail.
+    ``runner.workers`` cores) has two thirds of what is left of the whole time limit, not only of
+    this method's share (it is the one chance to prove the number of plans); the rest stays for
+    step 2 over the groups step 1 modelled, should it fail, or for the later objectives.
     """
     if runner.deadline is None:
         return None
-    seconds = 2 * (runner.deadline - time.perf_counter()) / 3
+    seconds = 2 * runner.seconds_left() / 3
     if seconds < 1.0:
         return None
     return partition_meeting(groups.columns, n, bound, seconds, runner.seed, runner.workers, runner.stop)

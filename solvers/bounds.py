@@ -105,7 +105,7 @@ def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = Non
         simple = plan_bound(Layout(units, rules))
         if simple < total:
             total, method = simple, f"{SIMPLE_METHOD} (tighter than the {method})"
-        share_total = int(math.floor(float(shares.max(axis=1).sum()) + 1e-9))
+        share_total = _whole(float(shares.max(axis=1).sum()))
         if share_total < total:
             total, method = share_total, f"{SHARE_METHOD} (tighter than the {method})"
     return PlanBound(total, method, bad)
@@ -113,7 +113,12 @@ def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = Non
 
 def share_count(units: Units, rules: Rules) -> int:
     """``share_bound`` rounded down: at most this many plans can comply."""
-    return int(math.floor(share_bound(units, rules) + 1e-9))
+    return _whole(share_bound(units, rules))
+
+
+def _whole(bound: float) -> int:
+    """A bound on a count, rounded down (past float sums' rounding)."""
+    return int(math.floor(bound + 1e-9))
 
 
 def _parts(units: Units) -> list[np.ndarray]:

@@ -280,8 +280,8 @@ class Units:
 
 
 
-def _contract_pairs(pairs: dict, block_of: list[int], inner):
-    """Values of unit pairs summed per pair of blocks, and ``inner`` plus the pairs inside one block."""
+def _contract_pairs(pairs: dict, block_of, inner):
+    """Values of pairs summed per pair of blocks (``block_of[i]``), and ``inner`` plus the pairs inside one block."""
     out: dict = {}
     for (i, j), value in pairs.items():
         a, b = block_of[i], block_of[j]
@@ -295,31 +295,14 @@ def _contract_pairs(pairs: dict, block_of: list[int], inner):
 
 def _unit_edges(graph, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], int], int]:
     """Municipality edges behind each unit edge, and the number of edges inside units."""
-    edge_count: dict[tuple[int, int], int] = {}
-    inner_edges = 0
-    for a, b in graph.edges:
-        i, j = code_to_unit[a], code_to_unit[b]
-        if i == j:
-            inner_edges += 1
-        else:
-            key = (min(i, j), max(i, j))
-            edge_count[key] = edge_count.get(key, 0) + 1
-    return edge_count, inner_edges
+    return _contract_pairs({(a, b): 1 for a, b in graph.edges}, code_to_unit.to_dict(), 0)
 
 
 def _unit_ties(collaboration, code_to_unit: pd.Series) -> tuple[dict[tuple[int, int], float], float]:
     """Collaboration weight between units, and the weight of ties inside units (always kept)."""
-    collab: dict[tuple[int, int], float] = {}
-    inner = 0.0
-    for (a, b), w in collaboration.weights().items():
-        if a in code_to_unit.index and b in code_to_unit.index:
-            i, j = code_to_unit[a], code_to_unit[b]
-            if i == j:
-                inner += w
-            else:
-                key = (min(i, j), max(i, j))
-                collab[key] = collab.get(key, 0.0) + w
-    return collab, inner
+    unit_of = code_to_unit.to_dict()
+    ties = {(a, b): w for (a, b), w in collaboration.weights().items() if a in unit_of and b in unit_of}
+    return _contract_pairs(ties, unit_of, 0.0)
 
 
 def _locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]]:

@@ -18,7 +18,7 @@ from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
 from lombardy_districts.solvers.units import Units
-from tests.exact_grids import grid
+from tests.exact_grids import grid, set_partitions
 
 SOLVERS = {"cpsat": CPSATSolver, "pulp": PulpSolver, "heuristic": HeuristicSolver}
 TOGETHER = Rules().with_floor(200).with_changes(keep_together=("union",))
@@ -57,17 +57,7 @@ def brute_force_max_plans(territory, floor: int, groups: list[list[int]]) -> int
             valid[key] = pops[members].sum() >= floor and nx.is_connected(territory.graph.subgraph(members))
         return valid[key]
 
-    def partitions(items):
-        if not items:
-            yield []
-            return
-        first, rest = items[0], items[1:]
-        for part in partitions(rest):
-            for k in range(len(part)):
-                yield part[:k] + [[first] + part[k]] + part[k + 1:]
-            yield [[first]] + part
-
-    for part in partitions(list(range(len(codes)))):
+    for part in set_partitions(list(range(len(codes)))):
         plan_of = {i: k for k, block in enumerate(part) for i in block}
         if any(len({plan_of[i] for i in g}) > 1 for g in groups):
             continue

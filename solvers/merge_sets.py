@@ -18,7 +18,7 @@ splitting it gives one plan more). This module lists those groups up to ``K`` un
    (collaboration, compact, disruption) are solved exactly over listed groups.
 3. **Later objectives**, lexicographically, over listed groups with the plan count fixed.
 
-In wall-clock runs, once a size lists more than ``RELAXED_COLUMNS`` groups (48,028 of up to 5
+In wall-clock runs, once a size lists more than ``RELAXED_COLUMNS`` groups (49,636 of up to 5
 plans in the 274-plan merge), step 1 is not solved over them: HiGHS looks for a partition into
 them that meets step 1's bound (``_partition_meeting``), which proves the number of plans; when it
 finds none in two thirds of what is left of the time limit, step 2 goes on over the groups step 1
@@ -46,7 +46,7 @@ from .set_partition import partition_meeting
 LATER = ("collaboration", "compact", "disruption")
 RELAXED_COLUMNS = 20_000
 """Wall-clock runs do not solve step 1 over more listed groups than this (the 274-plan merge has
-48,028 groups of up to 5 plans): HiGHS looks for a partition meeting the bound over them instead."""
+49,636 groups of up to 5 plans): HiGHS looks for a partition meeting the bound over them instead."""
 
 
 def applies(setup: Setup) -> bool:

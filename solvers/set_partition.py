@@ -54,7 +54,7 @@ def partition_meeting(columns: list[tuple[int, ...]], n: int, target: int, secon
 
 def useful_columns(columns: list[tuple[int, ...]], n: int, target: int) -> list[int]:
     """The columns a partition into at least ``target`` of them may use (reduced-cost fixing, above)."""
-    cover = _cover(columns, n)
+    cover = cover_matrix(columns, n)
     res = linprog(-np.ones(len(columns)), A_eq=cover, b_eq=np.ones(n), bounds=(0, None), method="highs")
     if res.status != 0:  # infeasible: the units cannot be partitioned into listed groups at all
         return []
@@ -65,7 +65,8 @@ def useful_columns(columns: list[tuple[int, ...]], n: int, target: int) -> list[
     return [c for c in range(len(columns)) if reduced[c] <= value - target + SLACK]
 
 
-def _cover(columns, n) -> csr_matrix:
+def cover_matrix(columns, n) -> csr_matrix:
+    """The ``n`` x ``len(columns)`` 0/1 matrix: entry ``(i, c)`` is 1 when column ``c`` holds unit ``i``."""
     rows = [i for col in columns for i in col]
     cols = [c for c, col in enumerate(columns) for _ in col]
     return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(columns)))
@@ -145,7 +146,7 @@ def _model(columns, n, target, seconds, seed):
     h.addVars(m, np.zeros(m), np.ones(m))
     h.changeColsCost(m, every, -np.ones(m))
     h.changeColsIntegrality(m, every, np.full(m, highspy.HighsVarType.kInteger))
-    cover = _cover(columns, n)
+    cover = cover_matrix(columns, n)
     h.addRows(n, np.ones(n), np.ones(n), cover.nnz, cover.indptr[:-1].astype(np.int32), cover.indices.astype(np.int32),
               cover.data)
     h.addRow(float(target), highspy.kHighsInf, m, every, np.ones(m))

@@ -106,6 +106,30 @@ def plan_columns(path: str, territory: Territory, units: Units) -> list[tuple[in
     return [tuple(sorted(index[code] for code in group.index)) for _, group in assignment.groupby(assignment)]
 
 
+def generate(grower: Columns, columns: list[tuple[int, ...]], rounds: int, tries: int):
+    """Rounds of pricing that add to ``columns`` in place; yields the packing LP after each.
+
+    Stops after ``rounds + 1`` rounds, or when a round finds no new column with a dual sum under 1.
+    """
+    n = len(grower.units)
+    known = set(columns)
+    duals = np.zeros(n)  # the first round grows columns by population alone
+    for _ in range(rounds + 1):
+        new = []
+        for unit in range(n):
+            for k in range(tries):
+                column = grower.grow(unit, duals, 0.5 if k else 0.0)
+                if column is not None and column not in known and duals[list(column)].sum() < 1 - 1e-6:
+                    known.add(column)
+                    new.append(column)
+        if not new:
+            return
+        assert all(grower.valid(list(c)) for c in new), "a column is not connected and compliant"
+        columns += new
+        value, duals = packing_lp(columns, n)
+        yield value
+
+
 def main() -> None:
     """Run the column generation and print each round (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -124,25 +148,11 @@ def main() -> None:
     columns = plan_columns(args.plan, territory, units) if args.plan else []
     if not all(grower.valid(list(c)) for c in columns):
         raise SystemExit(f"{args.plan}: a plan is not connected and compliant under these rules")
-    known = set(columns)
-    duals = np.zeros(n)
-    start = time.perf_counter()
-    for round_ in range(args.rounds + 1):
-        new = []
-        for unit in range(n):
-            for k in range(args.tries):
-                column = grower.grow(unit, duals, 0.5 if k else 0.0)
-                if column is not None and column not in known and duals[list(column)].sum() < 1 - 1e-6:
-                    known.add(column)
-                    new.append(column)
-        if not new:
-            print("no column with a dual sum under 1 was found: the heuristic pricing has converged")
-            break
-        columns += new
-        assert all(grower.valid(list(c)) for c in new), "a column is not connected and compliant"
-        value, duals = packing_lp(columns, n)
+    begin = time.perf_counter()
+    value = packing_lp(columns, n)[0] if columns else 0.0
+    for round_, value in enumerate(generate(grower, columns, args.rounds, args.tries)):
         print(f"round {round_}: {len(columns):,} columns, packing LP {value:.2f} "
-              f"({time.perf_counter() - start:.0f} s)", flush=True)
+              f"({time.perf_counter() - begin:.0f} s)", flush=True)
     rules = "shipped class rules" if args.floor is None else f"floor {args.floor:,}"
     print(f"No bound from the packing LP can be below {value:.2f} ({rules}).")
     if args.plan:

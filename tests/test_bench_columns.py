@@ -1,0 +1,36 @@
+"""benchmarks/bench_columns.py: its columns and LP values against every compliant block of small grids."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .exact_grids import compliant_blocks, most_plans, random_class_case
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_columns.py"
+_SPEC = importlib.util.spec_from_file_location("bench_columns", _PATH)
+assert _SPEC is not None and _SPEC.loader is not None
+bench = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bench)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_columns_are_compliant_blocks_and_the_lp_never_passes_its_value_over_all_of_them(seed):
+    rng = np.random.default_rng(seed)
+    units, rules = random_class_case(rng, *[(3, 3), (2, 4), (2, 3)][seed % 3])
+    every = [tuple(block) for block, _, _ in compliant_blocks(units, rules)]
+    if not every:
+        pytest.skip("no compliant block on this grid")
+    n = len(units)
+    full_packing = bench.packing_lp(every, n)[0]
+    assert full_packing >= most_plans(units, rules) - 1e-6  # the relaxation is a bound
+    columns: list[tuple[int, ...]] = []
+    values = list(bench.generate(bench.Columns(units, rules, seed), columns, rounds=20, tries=3))
+    assert set(columns) <= set(every)
+    assert all(v <= full_packing + 1e-6 for v in values)
+    assert all(b >= a - 1e-9 for a, b in zip(values, values[1:]))  # columns are only added
+    if most_plans(units, rules):
+        assert bench.partitioning_lp(every, n) <= full_packing + 1e-6

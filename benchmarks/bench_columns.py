@@ -7,11 +7,11 @@ Every area plan is a connected group of municipalities that complies with the ru
 *column*). The LP relaxation "choose columns, each municipality in at most one" bounds the number
 of plans from above, and its value over *some* columns is at most its value over all of them.
 This script grows columns from every unit (adding the neighbour with the least LP dual per
-inhabitant, with random noise, until the group complies under ``ClassRule.classify``; then units
-are dropped while it still complies and stays connected), re-solves the LP over the columns found,
-and repeats while new columns with a dual sum under 1 turn up or ``--rounds`` run out. The default
-80 rounds take about 21 minutes on one core under the shipped rules on the whole region;
-``--province`` works on one province alone.
+inhabitant, with random noise, until the group complies under ``Layout.complies``, the class floor
+and the ceiling; then units are dropped while it still complies and stays connected), re-solves
+the LP over the columns found, and repeats while new columns with a dual sum under 1 turn up or
+``--rounds`` run out. The default 80 rounds take about 21 minutes on one core under the shipped
+rules on the whole region; ``--province`` works on one province alone.
 
 It prints, per round, the LP value over the columns so far. That value is **not** a bound: it is
 a lower estimate of the LP's value over every column, so no bound proved from this relaxation can
@@ -32,11 +32,11 @@ import time
 import numpy as np
 from scipy.optimize import linprog
 
-from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.selection import select_territory
 from lombardy_districts.model.territory import Territory
+from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers.set_partition import cover_matrix
 from lombardy_districts.solvers.units import Units, reach
 from lombardy_districts.workflows.propose import build_problem
@@ -46,15 +46,12 @@ class Columns:
     """Grow, trim and check compliant connected columns of one problem's units."""
 
     def __init__(self, units: Units, rules, seed: int):
-        self.units, self.rules, self.rule = units, rules, ClassRule.of(rules)
+        self.units, self.layout = units, Layout(units, rules)
         self.rng = np.random.default_rng(seed)
 
     def complies(self, group) -> bool:
-        """Whether the units of ``group`` reach the floor of the class of their totals."""
-        u = self.units
-        population = int(u.population[group].sum())
-        name = self.rule.classify(population, int(u.area[group].sum()), int(u.mountain_area[group].sum()))
-        return population >= self.rules.floors[name]
+        """Whether the units of ``group`` meet the floor of their class and the ceiling (``Layout``)."""
+        return self.layout.complies(self.layout.totals(group))
 
     def valid(self, group) -> bool:
         """Whether ``group`` complies and is connected."""
@@ -86,22 +83,16 @@ class Columns:
         return tuple(sorted(group))
 
 
-def packing_lp(columns: list[tuple[int, ...]], n: int) -> tuple[float, np.ndarray]:
-    """Value of the packing LP over ``columns`` and its duals (one per unit, at least 0)."""
-    result = linprog(-np.ones(len(columns)), A_ub=cover_matrix(columns, n), b_ub=np.ones(n),
-                     bounds=(0, None), method="highs")
+def column_lp(columns: list[tuple[int, ...]], n: int, exact: bool = False) -> tuple[float, np.ndarray]:
+    """Value and unit duals of the LP over ``columns``: each unit in at most one (packing; duals at
+    least 0), or with ``exact`` in exactly one (set partitioning; the columns must cover every unit)."""
+    cover, ones = cover_matrix(columns, n), np.ones(n)
+    result = linprog(-np.ones(len(columns)), A_ub=None if exact else cover, b_ub=None if exact else ones,
+                     A_eq=cover if exact else None, b_eq=ones if exact else None, bounds=(0, None), method="highs")
     if result.status != 0:
-        raise RuntimeError(f"packing LP failed: {result.message}")
-    return -result.fun, np.maximum(-result.ineqlin.marginals, 0.0)
-
-
-def partitioning_lp(columns: list[tuple[int, ...]], n: int) -> float:
-    """Value of the set-partitioning LP over ``columns`` (they must be able to cover every unit)."""
-    result = linprog(-np.ones(len(columns)), A_eq=cover_matrix(columns, n), b_eq=np.ones(n),
-                     bounds=(0, None), method="highs")
-    if result.status != 0:
-        raise RuntimeError(f"partitioning LP failed: {result.message}")
-    return -result.fun
+        raise RuntimeError(f"{'set-partitioning' if exact else 'packing'} LP failed: {result.message}")
+    duals = -(result.eqlin if exact else result.ineqlin).marginals
+    return -result.fun, duals if exact else np.maximum(duals, 0.0)
 
 
 def plan_columns(path: str, territory: Territory, units: Units) -> list[tuple[int, ...]]:
@@ -131,7 +122,7 @@ def generate(grower: Columns, columns: list[tuple[int, ...]], rounds: int, tries
             return
         assert all(grower.valid(list(c)) for c in new), "a column is not connected and compliant"
         columns += new
-        value, duals = packing_lp(columns, n)
+        value, duals = column_lp(columns, n)
         yield value
 
 
@@ -155,7 +146,7 @@ def main() -> None:
     if not all(grower.valid(list(c)) for c in columns):
         raise SystemExit(f"{args.plan}: a plan is not connected and compliant under these rules")
     begin = time.perf_counter()
-    value = packing_lp(columns, n)[0] if columns else 0.0
+    value = column_lp(columns, n)[0] if columns else 0.0
     for round_, value in enumerate(generate(grower, columns, args.rounds, args.tries)):
         print(f"round {round_}: {len(columns):,} columns, packing LP {value:.2f} "
               f"({time.perf_counter() - begin:.0f} s)", flush=True)
@@ -163,7 +154,8 @@ def main() -> None:
     rules += f", {' + '.join(args.province)} alone" if args.province else ""
     print(f"No bound from the packing LP can be below {value:.2f} ({rules}).")
     if args.plan:
-        print(f"Set-partitioning LP over the same {len(columns):,} columns: {partitioning_lp(columns, n):.2f}; "
+        exact = column_lp(columns, n, exact=True)[0]
+        print(f"Set-partitioning LP over the same {len(columns):,} columns: {exact:.2f}; "
               "no bound from it can be below that either.")
 
 

@@ -83,9 +83,12 @@ def test_grid_cpsat_same_seed_same_plan_on_a_busy_machine():
     assert labels(again) == labels(first)
 
 
-@pytest.mark.parametrize("solver,time_limit", [("heuristic", 1.0), ("cpsat", 2.5)])
+@pytest.mark.parametrize("solver,time_limit", [("heuristic", 1.0), ("cpsat", 6.0)])
 def test_bergamo_same_seed_same_plan_on_a_busy_machine(lombardy, solver, time_limit):
-    """Bergamo (243 municipalities) at 25,000: the heuristic, and CP-SAT's large-neighbourhood search."""
+    """Bergamo (243 municipalities) at 25,000: the heuristic, and CP-SAT's large-neighbourhood search.
+
+    CP-SAT gives the heuristic 80% of the time before the search: 6 s leave the search two groups.
+    """
     bergamo = lombardy.select("province", ["Bergamo"])
     problem = build_problem(bergamo, floor=25_000)
     first = run(problem, solver, time_limit, seed=1)

@@ -21,6 +21,13 @@ graph), ``model`` (territory, rules, plans, measures, scorecard), ``solvers`` an
 argparse) and ``studio`` (the web application, the only place that knows HTTP).
 """
 
+import os
+
+# Python started in a clone's top folder finds this folder before the installed package, and the
+# repository keeps solvers/, maps/ and data/ beside this folder, not inside it: look there too.
+if not os.path.isdir(os.path.join(os.path.dirname(__file__), "solvers")):
+    __path__.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules

@@ -19,6 +19,51 @@ from .model_setup import SENSE, Setup
 log = logging.getLogger(__name__)
 
 
+def add_class_floor(m, terms, x: dict, pop, y, new_bool, inside=None) -> None:
+    """The floor of its class for the plan whose members are the literals ``x`` (unit -> literal).
+
+    ``pop`` is its population (a linear expression), ``y`` the literal saying the plan exists,
+    ``new_bool`` makes a Boolean variable, ``inside`` (the warm start's members, or None) hints the
+    class flags. The class is decided by reified booleans over ``terms`` (``model_data.ClassTerms``).
+    """
+    floors = terms.floors
+    low = min(floors.values())
+    m.add(pop >= low * y)
+    if terms.uniform:
+        return
+    mt, dh, dl = new_bool(), new_bool(), new_bool()
+    flags = [(mt, terms.mountain, 1), (dh, terms.high, 0), (dl, terms.low, 0)]
+    below = None
+    if terms.cap is not None:
+        below = new_bool()
+        flags.append((below, terms.cap, 1))
+    for flag, coef, cut in flags:
+        expr = sum(int(coef[i]) * lit for i, lit in x.items() if coef[i] != 0)
+        m.add(expr >= cut).only_enforce_if(flag)
+        m.add(expr <= cut - 1).only_enforce_if(~flag)
+        if inside is not None:
+            m.add_hint(flag, int(sum(int(coef[i]) for i in inside)) >= cut)
+    for name, condition in _class_cases(m, new_bool, y, mt, dh, dl, below):
+        if floors[name] > low:
+            m.add(pop >= floors[name]).only_enforce_if(condition)
+
+
+def _class_cases(m, new_bool, y, mt, dh, dl, below):
+    """(class, literals that together mean the plan rooted at ``y`` has that class).
+
+    Mountain needs ``mt`` and a density below the cap: ``below``, or not dense (``~dh``)
+    when the cap is the high-density cut-off (``below`` None).
+    """
+    if below is None:
+        return (("mountain", [y, mt, ~dh]), ("high_density", [y, dh]),
+                ("low_density", [y, ~mt, ~dh, dl]), ("standard", [y, ~mt, ~dh, ~dl]))
+    mm = new_bool()  # mountain = mt and below
+    m.add_bool_and([mt, below]).only_enforce_if(mm)
+    m.add_bool_or([~mt, ~below]).only_enforce_if(~mm)
+    return (("mountain", [y, mm]), ("high_density", [y, ~mm, dh]),
+            ("low_density", [y, ~mm, ~dh, dl]), ("standard", [y, ~mm, ~dh, ~dl]))
+
+
 class CpsatModel:
     """The CP-SAT model of a ``Setup``; one builder method per constraint family."""
 
@@ -96,48 +141,13 @@ class CpsatModel:
 
     def add_floors(self):
         """Population floor of each plan's class, the class decided by reified booleans."""
-        terms, c, m = self.setup.terms, self.setup.candidates, self.m
-        floors = terms.floors
-        low = min(floors.values())
+        c = self.setup.candidates
         self.population = {}
         for r, members in c.members_of.items():
             pop = self._population(r)
             self.population[r] = pop
-            y = self.y[r]
-            m.add(pop >= low * y)
-            if terms.uniform:
-                continue
-            mt, dh, dl = self._bool(), self._bool(), self._bool()
-            flags = [(mt, terms.mountain, 1), (dh, terms.high, 0), (dl, terms.low, 0)]
-            below = None
-            if terms.cap is not None:
-                below = self._bool()
-                flags.append((below, terms.cap, 1))
-            inside = self._hinted_members(r)
-            for flag, coef, cut in flags:
-                expr = sum(int(coef[i]) * self.x[i, r] for i in members if coef[i] != 0)
-                m.add(expr >= cut).only_enforce_if(flag)
-                m.add(expr <= cut - 1).only_enforce_if(~flag)
-                if inside is not None:
-                    m.add_hint(flag, int(sum(int(coef[i]) for i in inside)) >= cut)
-            for name, condition in self._class_cases(y, mt, dh, dl, below):
-                if floors[name] > low:
-                    m.add(pop >= floors[name]).only_enforce_if(condition)
-
-    def _class_cases(self, y, mt, dh, dl, below):
-        """(class, literals that together mean the plan rooted at ``y`` has that class).
-
-        Mountain needs ``mt`` and a density below the cap: ``below``, or not dense (``~dh``)
-        when the cap is the high-density cut-off (``below`` None).
-        """
-        if below is None:
-            return (("mountain", [y, mt, ~dh]), ("high_density", [y, dh]),
-                    ("low_density", [y, ~mt, ~dh, dl]), ("standard", [y, ~mt, ~dh, ~dl]))
-        mm = self._bool()  # mountain = mt and below
-        self.m.add_bool_and([mt, below]).only_enforce_if(mm)
-        self.m.add_bool_or([~mt, ~below]).only_enforce_if(~mm)
-        return (("mountain", [y, mm]), ("high_density", [y, ~mm, dh]),
-                ("low_density", [y, ~mm, ~dh, dl]), ("standard", [y, ~mm, ~dh, ~dl]))
+            add_class_floor(self.m, self.setup.terms, {i: self.x[i, r] for i in members}, pop, self.y[r],
+                            self._bool, self._hinted_members(r))
 
     def _hinted_members(self, r):
         """Members of the warm start's plan rooted at ``r`` ([] when r is no root there), or None."""

@@ -70,8 +70,8 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
     assert json.loads(again.stdout)["municipalities"] == 1179
     # started in the clone's top folder, Python finds the clone's lombardy_districts/ before the installed
     # package; the clone's solvers/ and maps/ (beside it, not inside) must still be found
-    clone = subprocess.run([python, "-c", "import lombardy_districts.solvers.cpsat as c, lombardy_districts.maps.render;"
-                            "print(c.__file__)"], capture_output=True, text=True, cwd=ROOT, env=env)
+    code = "import lombardy_districts.solvers.cpsat as c, lombardy_districts.maps.render; print(c.__file__)"
+    clone = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     assert clone.returncode == 0, clone.stderr
     assert clone.stdout.strip() == str(ROOT / "solvers" / "cpsat.py")
 

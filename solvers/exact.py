@@ -89,8 +89,10 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
 
     ``skip_candidates(restricted, hint, fixed)``, when given and true, leaves the candidate pairs
     of the whole model unbuilt (``Candidates.unbuilt``): a solver that searches neighbourhoods
-    of the warm start builds its own per neighbourhood. ``skip_warm_start(options, units)``, when
-    given and true, skips the heuristic's warm start: the solver finds its own first plan.
+    of the warm start builds its own per neighbourhood. Asked before the warm start too (with no
+    hint and no fixed units): when that search follows, the heuristic gets ``SEARCH_SHARE`` of the
+    time. ``skip_warm_start(options, units)``, when given and true, skips the heuristic's warm
+    start: the solver finds its own first plan.
     """
     opts = options
     rules = problem.rules

@@ -37,6 +37,7 @@ whose value over every column is likewise at least that.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -241,10 +242,15 @@ def main() -> None:
     rules = "shipped class rules" if args.floor is None else f"floor {args.floor:,}"
     rules += f", {' + '.join(args.province)} alone" if args.province else ""
     print(f"No bound from the packing LP can be below {value:.2f} ({rules}).")
+    best = float("inf")
     for round_, (value, bound) in enumerate(exact_rounds(grower, columns, args.exact, args.pricing_time,
                                                            args.seed)):
+        best = min(best, bound)
         print(f"exact round {round_}: {len(columns):,} columns, packing LP {value:.3f}, "
               f"bound {bound:.3f} ({time.perf_counter() - begin:.0f} s)", flush=True)
+    if args.exact and math.isfinite(best):
+        proved = "the LP's value, proved" if abs(best - value) < 1e-9 else "pricing stopped before the LP was proved"
+        print(f"Proved bound: {best:.3f} ({proved}): at most {math.floor(best + 1e-9)} plans ({rules}).")
     if args.plan:
         exact = column_lp(columns, n, exact=True)[0]
         print(f"Set-partitioning LP over the same {len(columns):,} columns: {exact:.2f}; "

@@ -145,7 +145,8 @@ def _method(text: str | None) -> str | None:
         return None
     names = [("class rule summed per class", "class MIP + unit shares"), ("share", "unit shares"),
              ("big units", "big units + components"),
-             ("capped population", "capped population"), ("aggregate class rule", "class MIP, no contiguity")]
+             ("capped population", "capped population"), ("aggregate class rule", "class MIP, no contiguity"),
+             ("set-packing LP", "column LP")]
     head = text.split(" (tighter than")[0]
     short = next((name for key, name in names if key in head), head)
     if "set partitioning" in text:  # merge mode: the set partitioning bound is at least as tight

@@ -125,6 +125,12 @@ def compliant_blocks(units: Units, rules: Rules):
 
 
 def random_class_case(rng: np.random.Generator, rows: int, cols: int) -> tuple[Units, Rules]:
+    problem = random_class_problem(rng, rows, cols)
+    return Units.from_problem(problem), problem.rules
+
+
+def random_class_problem(rng: np.random.Generator, rows: int, cols: int):
+    """A grid with random populations, terrain, floors and class cut-offs, as a problem (max-plans)."""
     n = rows * cols
     pop = rng.choice([50, 100, 200, 400, 800, 1500, 3000], size=n).tolist()
     mountain = [STATUSES[k] for k in rng.choice(3, size=n, p=[0.5, 0.3, 0.2])]
@@ -135,6 +141,4 @@ def random_class_case(rng: np.random.Generator, rows: int, cols: int) -> tuple[U
                   low_density_max=float(rng.choice([100, 150, 300])),
                   mountain_area_share=float(rng.choice([0.3, 0.5, 0.7])),
                   mountain_density_below=float(rng.choice([300, 1000, 5000])))
-    territory = grid(rows, cols, pop, mountain)
-    problem = build_problem(territory, rules=rules)
-    return Units.from_problem(problem), problem.rules
+    return build_problem(grid(rows, cols, pop, mountain), rules=rules)

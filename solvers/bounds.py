@@ -7,7 +7,8 @@
 - each unit's largest share of a compliant connected plan (``share_bound``), which accounts for
   contiguity and the class rule;
 - on small maps with a gap left, the set-packing LP over every connected compliant group
-  (``column_bound``, column generation with exact pricing): ``tighter_by_columns``.
+  (``column_bound``, column generation with exact pricing): ``tighter_by_columns``, which CP-SAT
+  runs after a max-plans stage that proved nothing.
 
 The bound holds for the full problem, whatever candidate restriction a solver uses.
 """

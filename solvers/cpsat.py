@@ -66,6 +66,7 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 from . import exact, lns, merge_sets
 from ._budget import CpsatClock
 from .base import Progress, Solver
+from .bounds import column_seconds, tighter_by_columns
 from .cpsat_model import CpsatModel
 from .exact import (
     checked_plan,
@@ -129,10 +130,8 @@ class CPSATSolver(Solver):
             if clock is not None:
                 left = clock.left()
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
-            # CP-SAT's bound is for its (maybe restricted) model; the separate plan bound holds for the full one
-            cap = setup.bound.value if names == ["max-plans"] else None
-            status, stage_answer, bound = built.optimise(names, problem.weights, share, seed, workers,
-                                                         _capped(progress, cap), start, clock, cap=cap)
+            status, stage_answer, bound = self._stage(built, names, share, time_limit, seed, workers, progress,
+                                                      start, clock)
             statuses.append(status)
             if clock is not None:
                 details["budget"] = clock.record()
@@ -166,6 +165,24 @@ class CPSATSolver(Solver):
         return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
                            message=f"{len(plan)} plans, {status}", details=details)
 
+
+    def _stage(self, built, names, share, time_limit, seed, workers, progress, start, clock):
+        """One lexicographic stage: ``built.optimise``'s ``(status, answer, bound)``.
+
+        A max-plans stage keeps a reserve for ``bounds.tighter_by_columns``, which runs when the
+        stage proves nothing. CP-SAT's bound is for its (maybe restricted) model; the separate plan
+        bound holds for the full one.
+        """
+        setup = built.setup
+        cap = setup.bound.value if names == ["max-plans"] else None
+        reserve = _column_reserve(setup, time_limit) if names == ["max-plans"] else 0.0
+        if share is not None and reserve:
+            share = max(0.5, share - reserve)
+        status, answer, bound = built.optimise(names, setup.problem.weights, share, seed, workers,
+                                               _capped(progress, cap), start, clock, cap=cap)
+        if reserve and answer is not None and status != "OPTIMAL" and not self.stop.is_set():
+            _tighten_by_columns(setup, int(built.stage_value), reserve, seed, clock, self.stop)
+        return status, answer, bound
 
     def _stopped(self, setup, details, start) -> SolveResult:
         """The search was stopped before the model or the neighbourhood search ran: the best plan so far."""
@@ -296,3 +313,25 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
         details["restricted_bound"] = model_bound
         return objective, None, status
     return objective, model_bound, status
+
+
+def _column_reserve(setup: Setup, time_limit: float | None) -> float:
+    """Seconds kept from the max-plans stage for ``bounds.tighter_by_columns`` (0: it does not apply).
+
+    It applies to the whole model (not restricted, nothing fixed) on maps of the size it can help.
+    """
+    if setup.candidates.restricted or setup.fixed or setup.problem.objectives[0] != "max-plans":
+        return 0.0
+    return column_seconds(setup.model, time_limit)
+
+
+def _tighten_by_columns(setup: Setup, found: int, seconds: float, seed: int, clock, stop) -> None:
+    """After a max-plans stage that proved nothing: the column bound, when lower, becomes the plan bound.
+
+    Its seconds count as CP-SAT's deterministic time in deterministic mode, so later stages get the rest.
+    """
+    bound, ran = tighter_by_columns(setup.bound, setup.model, setup.problem.rules, found, seconds, seed,
+                                    clock is not None, stop)
+    setup.bound = bound
+    if ran and clock is not None:
+        clock.used += seconds

@@ -18,7 +18,7 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem, SolveResult
 from lombardy_districts.model.stop import Stop
 
-from .bounds import column_seconds, problem_bound, tighter_by_columns
+from .bounds import problem_bound
 from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .model_setup import Setup
@@ -142,12 +142,6 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     if model.status_quo is not None:
         weight = np.array([len(m) for m in model.members], dtype=np.int64)
     bound = problem_bound(problem, units)
-    if not restrict and hint_full is not None and problem.objectives[0] == "max-plans" and not fixed:
-        seconds = column_seconds(units, time_limit)
-        bound, ran = tighter_by_columns(bound, units, rules, len(set(hint_full)), seconds, seed, deterministic,
-                                        stop)
-        if ran and deterministic:  # CP-SAT's deterministic budget is what the warm start and this left
-            warm["seconds"] = warm.get("seconds", 0.0) + seconds
     low, high = count_range
     if low is not None and low > bound.value and not bound.infeasible_parts:
         raise InfeasibleError(f"{'exactly' if low == high else 'min_plans ='} {low} plans asked, but at most "

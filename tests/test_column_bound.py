@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from lombardy_districts.solvers import column_bound as cb
-from lombardy_districts.solvers.bounds import COLUMN_METHOD, plan_count_bound
-from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.bounds import COLUMN_METHOD
+from lombardy_districts.solvers.cpsat import CPSATSolver, _column_reserve, _tighten_by_columns
+from lombardy_districts.solvers.exact import TUNING, prepare
+from lombardy_districts.workflows.propose import build_problem, solve
 
 from .exact_grids import compliant_blocks, most_plans, random_class_case, random_class_problem
 
@@ -73,12 +75,21 @@ def test_the_column_bound_is_never_below_the_exact_optimum_and_repeats_in_determ
     assert cb.column_bound(units, rules, seconds=4, seed=seed, deterministic=True) == bound
 
 
-def test_cpsat_reports_the_column_bound_when_it_is_tighter_and_it_holds():
+def test_a_max_plans_stage_that_proves_nothing_takes_the_column_bound_when_it_is_tighter():
     # a 4 x 6 grid (found by a search over seeds) where the other bounds say 10 and the columns 8
     problem = random_class_problem(np.random.default_rng(5004), 4, 6)
-    units = cb.Units.from_problem(problem)
-    assert plan_count_bound(units, problem.rules).value == 10
-    result = CPSATSolver.from_problem(problem, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
-    assert result.details["plan_bound"] == 8 and COLUMN_METHOD in result.details["plan_bound_method"]
-    assert result.status == "optimal" and result.objective <= 8  # CP-SAT proves the optimum on 24 units
-    assert result.plan.violations(problem.rules) == []
+    setup = prepare(problem, dict(TUNING), None, 20, 0)
+    assert setup.bound.value == 10 and _column_reserve(setup, 20) == 3.0
+    _tighten_by_columns(setup, found=5, seconds=3.0, seed=0, clock=None, stop=None)
+    assert setup.bound.value == 8 and setup.bound.method.startswith(COLUMN_METHOD)
+    optimum = CPSATSolver.from_problem(problem, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
+    assert optimum.status == "optimal" and optimum.objective <= 8  # the bound holds
+
+
+@pytest.mark.slow
+def test_propose_on_mantova_reports_the_column_bound(lombardy):
+    # 64 municipalities: the other bounds say 13, CP-SAT's own search proves nothing in a minute
+    mantova = lombardy.select("province", ["Mantova"])
+    result = solve(build_problem(mantova), {"solver": "cpsat", "time_limit": 60, "seed": 0}).result
+    assert result.bound == 11 and COLUMN_METHOD in result.details["bound_method"]
+    assert result.plan.violations(build_problem(mantova).rules) == [] and 10 <= result.objective <= 11

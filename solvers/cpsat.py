@@ -181,7 +181,12 @@ class CPSATSolver(Solver):
         status, answer, bound = built.optimise(names, setup.problem.weights, share, seed, workers,
                                                _capped(progress, cap), start, clock, cap=cap)
         if reserve and answer is not None and status != "OPTIMAL" and not self.stop.is_set():
-            _tighten_by_columns(setup, int(built.stage_value), reserve, seed, clock, self.stop)
+            found = int(built.stage_value)
+            before = setup.bound.value
+            _tighten_by_columns(setup, found, reserve, seed, clock, self.stop)
+            if progress is not None and setup.bound.value < before:
+                progress({"incumbent": float(found), "plans": found, "bound": float(setup.bound.value),
+                          "elapsed": time.perf_counter() - start})
         return status, answer, bound
 
     def _stopped(self, setup, details, start) -> SolveResult:

@@ -9,7 +9,7 @@ from lombardy_districts.solvers import column_bound as cb
 from lombardy_districts.solvers.bounds import COLUMN_METHOD
 from lombardy_districts.solvers.cpsat import CPSATSolver, _column_reserve, _tighten_by_columns
 from lombardy_districts.solvers.exact import TUNING, prepare
-from lombardy_districts.workflows.propose import build_problem, solve
+from lombardy_districts.workflows.propose import build_problem
 
 from .exact_grids import compliant_blocks, most_plans, random_class_case, random_class_problem
 
@@ -90,6 +90,9 @@ def test_a_max_plans_stage_that_proves_nothing_takes_the_column_bound_when_it_is
 def test_propose_on_mantova_reports_the_column_bound(lombardy):
     # 64 municipalities: the other bounds say 13, CP-SAT's own search proves nothing in a minute
     mantova = lombardy.select("province", ["Mantova"])
-    result = solve(build_problem(mantova), {"solver": "cpsat", "time_limit": 60, "seed": 0}).result
+    seen: list[dict] = []
+    result = CPSATSolver.from_problem(build_problem(mantova), {"time_limit": 60, "seed": 0}).solve(
+        progress=seen.append)
     assert result.bound == 11 and COLUMN_METHOD in result.details["bound_method"]
+    assert seen[-1]["bound"] == 11  # the progress lines say so too
     assert result.plan.violations(build_problem(mantova).rules) == [] and 10 <= result.objective <= 11

@@ -138,9 +138,9 @@ def tighter_by_columns(bound: PlanBound, units: Units, rules: Rules, found: int,
         return bound, False
     from .column_bound import column_bound  # here: it builds CP-SAT models, whose module needs this one
 
-    value = _whole(column_bound(units, rules, seconds, seed, deterministic, stop))
-    if value < bound.value:
-        return PlanBound(value, f"{COLUMN_METHOD} (tighter than the {bound.method})", []), True
+    value = column_bound(units, rules, seconds, seed, deterministic, stop)
+    if math.isfinite(value) and _whole(value) < bound.value:
+        return PlanBound(_whole(value), f"{COLUMN_METHOD} (tighter than the {bound.method})", []), True
     return bound, True
 
 
@@ -150,8 +150,8 @@ def share_count(units: Units, rules: Rules) -> int:
 
 
 def _whole(bound: float) -> int:
-    """A bound on a count, rounded down (past float sums' rounding); a large number for inf."""
-    return int(math.floor(bound + 1e-9)) if math.isfinite(bound) else 2**62
+    """A bound on a count, rounded down (past float sums' rounding)."""
+    return int(math.floor(bound + 1e-9))
 
 
 def _parts(units: Units) -> list[np.ndarray]:

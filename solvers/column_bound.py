@@ -180,12 +180,8 @@ def exact_rounds(grower: Columns, columns: list[tuple[int, ...]], rounds: int, s
         value, duals = column_lp(columns, n) if columns else (0.0, np.zeros(n))
         theta, found = least_column(grower.units, grower.layout.rules, duals, seconds, seed, workers, deterministic)
         yield value, (value / min(1.0, theta) if theta > 0 else float("inf"))
-        new = [c for c in dict.fromkeys(found) if c not in known and duals[list(c)].sum() < 1 - 1e-6]
-        if not new:
+        if not _add_new(grower, columns, known, found, duals):
             return
-        _check(grower, new)
-        known.update(new)
-        columns += new
 
 
 def generate(grower: Columns, columns: list[tuple[int, ...]], rounds: int, tries: int):
@@ -197,26 +193,26 @@ def generate(grower: Columns, columns: list[tuple[int, ...]], rounds: int, tries
     known = set(columns)
     duals = np.zeros(n)  # the first round grows columns by population alone
     for _ in range(rounds + 1):
-        new = []
-        for unit in range(n):
-            for k in range(tries):
-                column = grower.grow(unit, duals, 0.5 if k else 0.0)
-                if column is not None and column not in known and duals[list(column)].sum() < 1 - 1e-6:
-                    known.add(column)
-                    new.append(column)
-        if not new:
+        grown = (grower.grow(unit, duals, 0.5 if k else 0.0) for unit in range(n) for k in range(tries))
+        if not _add_new(grower, columns, known, [c for c in grown if c is not None], duals):
             return
-        _check(grower, new)
-        columns += new
         value, duals = column_lp(columns, n)
         yield value
 
 
-def _check(grower: Columns, new: list[tuple[int, ...]]) -> None:
-    """Refuse a column that is not connected and compliant: the bound would not hold."""
+def _add_new(grower: Columns, columns: list, known: set, candidates, duals: np.ndarray) -> bool:
+    """Add to ``columns`` (and ``known``) the candidates not known yet with a dual sum under 1.
+
+    Returns whether any was added. A column that is not connected and compliant is refused: the
+    LP would no longer be a relaxation of the plans.
+    """
+    new = [c for c in dict.fromkeys(candidates) if c not in known and duals[list(c)].sum() < 1 - 1e-6]
     bad = [c for c in new if not grower.valid(list(c))]
     if bad:
         raise RuntimeError(f"column {bad[0]} is not connected and compliant; this is a bug: please report it")
+    known.update(new)
+    columns += new
+    return bool(new)
 
 
 def column_bound(units: Units, rules, seconds: float, seed: int = 0, deterministic: bool = False,

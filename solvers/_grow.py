@@ -31,6 +31,12 @@ class Region:
         self.members.add(u)
         self.totals = self.totals.plus(layout.unit_totals(u))
 
+    def clone(self) -> Region:
+        """An independent copy (its own set of members)."""
+        out = object.__new__(Region)
+        out.members, out.totals, out.group, out.lock = set(self.members), self.totals, self.group, self.lock
+        return out
+
     def absorb(self, other: Region) -> None:
         """Take every unit of ``other``."""
         self.members |= other.members

@@ -65,6 +65,15 @@ class Partition:
         lab, nb = self.label, self.layout.neighbors
         return sorted({lab[v] for u in self.regions[k].members for v in nb[u]} - {k})
 
+    @property
+    def next_id(self) -> int:
+        """The id the next region put in will get (ids only grow)."""
+        return self._next
+
+    def copy(self) -> Partition:
+        """An independent copy: the same regions, cloned, under new ids."""
+        return Partition(self.layout, [r.clone() for r in self.regions.values()])
+
     def labels(self) -> list[int]:
         """Region id of every unit."""
         return list(self.label)
@@ -181,18 +190,20 @@ def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:
 
 
 def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget,
-                  bound: int | None = None, patience: int = 400, on_better=None) -> Partition:
+                  bound: int | None = None, patience: int = 400, on_better=None,
+                  since: int | None = None) -> Partition:
     """Raise the number of regions by splits and rebuilds until ``budget`` or ``patience`` runs out.
 
     Stops early when the count reaches ``bound``. ``on_better(part)`` is called after each gain.
-    Each move spends its work on ``budget`` (see ``_budget``).
+    Each move spends its work on ``budget`` (see ``_budget``). With ``since``, moves start only
+    from regions with an id from ``since`` on (the ones built since then) and their neighbours.
     """
     idle = 0
     tries = 8
     while not budget.expired() and idle < patience:
         if bound is not None and len(part) >= bound:
             break
-        ids = sorted(k for k, r in part.regions.items() if movable(layout, r))
+        ids = sorted(k for k, r in near_regions(part, since) if movable(layout, r))
         if not ids:
             break
         k = ids[int(rng.integers(len(ids)))]
@@ -213,6 +224,15 @@ def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, bud
         else:
             idle += 1
     return part
+
+
+def near_regions(part: Partition, since: int | None):
+    """Regions (id, region) built from id ``since`` on, and their neighbours; every region when None."""
+    if since is None:
+        return part.regions.items()
+    new = [k for k in part.regions if k >= since]
+    ids = set(new).union(*(part.neighbours(k) for k in new))
+    return [(k, part.regions[k]) for k in ids]
 
 
 def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, budget: Budget,

@@ -17,7 +17,9 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    search is idle for ``patience`` moves, or time runs out. Then re-partition exactly, with
    CP-SAT, small groups of neighbouring regions whose units' shares allow one more plan
    (``_regroup``), and after each gain search locally again. Then restart from a fresh start
-   while restarts and time remain, keeping the best.
+   while restarts remain (default: none), keeping the best; then, while time remains, shake the
+   best plan (``_perturb``: dissolve a ball of neighbouring regions, grow it again, search around
+   it, keep any gain) until ``perturb_rounds`` rounds bring nothing (None: ``200 + 5 * plans``).
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
    between plans without changing their number (``_moves``).
 5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise
@@ -52,6 +54,7 @@ from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, improve_count
 from ._moves import polish, rank, values
+from ._perturb import perturb
 from ._regroup import group_shares, regroup
 from ._repair import repair, status_quo_partition
 from .base import Progress, Solver
@@ -64,7 +67,9 @@ log = logging.getLogger(__name__)
 class HeuristicSolver(Solver):
     """Fast constructive method plus local search; serves scratch, merge and repair modes.
 
-    Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (default 3),
+    Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (fresh
+    constructions and searches, default 1), ``perturb_rounds`` (idle rounds of ``_perturb`` before
+    it stops, None: ``200 + 5 * plans``; 0 turns the step off),
     ``patience`` (idle local-search moves before a restart, None: ``max(200, 30 * plans)``),
     ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
     0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
@@ -73,8 +78,8 @@ class HeuristicSolver(Solver):
     """
 
     name = "heuristic"
-    TUNING = {"starts": 8, "restarts": 3, "patience": None, "regroup_regions": 5, "regroup_time": 0.3,
-              "regroup_tries": 200}
+    TUNING = {"starts": 8, "restarts": 1, "patience": None, "regroup_regions": 5, "regroup_time": 0.3,
+              "regroup_tries": 200, "perturb_rounds": None}
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Search for a compliant plan; see the module docstring for the method."""
@@ -92,7 +97,7 @@ class HeuristicSolver(Solver):
             objectives.insert(0, "disruption")
         rng = np.random.default_rng(seed)
         opts = self.tuning
-        state = {"best": None, "stopped_by": None, "starts": 0, "bound_method": method}
+        state = {"best": None, "stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method}
 
         def report(part: Partition) -> None:
             if progress is not None:
@@ -139,7 +144,7 @@ class HeuristicSolver(Solver):
                                        "while keeping every current plan; try an exact solver (cpsat), or "
                                        "--mode merge to merge plans")
         part = polish(layout, part, objectives, self.problem.weights, rng, budget)
-        state = {"stopped_by": None, "starts": 0, "bound_method": method}
+        state = {"stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method}
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
     def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
@@ -158,7 +163,8 @@ class HeuristicSolver(Solver):
         objective = float(count) if objectives[0] == "max-plans" else rank(vals, objectives, problem.weights)[0]
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
-                   "stopped_by": state["stopped_by"], "starts": state["starts"], "seed": seed,
+                   "stopped_by": state["stopped_by"], "starts": state["starts"], "shakes": state["shakes"],
+                   "seed": seed,
                    "bound_method": state["bound_method"]}
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
@@ -208,13 +214,13 @@ class HeuristicSolver(Solver):
                 if budget.expired() and first is not None:
                     break
                 budget.spend(layout.n)
-                regions = grow(layout, set(range(layout.n)), rng, start=_copy(layout, locked),
+                regions = grow(layout, set(range(layout.n)), rng, start=[r.clone() for r in locked],
                                periphery=[1.0, 0.9, 0.7][k % 3], noise=[1.0, 0.3, 3.0][k % 3])
                 state["starts"] += 1
                 if totals_ok(layout, regions) and (first is None or len(regions) > len(first)):
                     first = Partition(layout, regions)
             if restart == 0 and best is not None and (first is None or len(best) >= len(first)):
-                first = Partition(layout, [_clone(r) for r in best.regions.values()])
+                first = best.copy()
             if first is None:
                 break
             report(first)
@@ -232,6 +238,13 @@ class HeuristicSolver(Solver):
                 state["stopped_by"] = "interrupted" if self.stop.is_set() else "time_limit"
                 break
             state["stopped_by"] = "patience"
+        rounds = opts["perturb_rounds"]
+        if best is not None and state["stopped_by"] == "patience" and (rounds is None or rounds > 0):
+            best, state["shakes"] = perturb(layout, best, rng, budget, bound,
+                                            idle_rounds=int(rounds or 200 + 5 * len(best)), on_better=report)
+            state["stopped_by"] = ("bound" if len(best) >= bound else
+                                   "patience" if not budget.expired() else
+                                   "interrupted" if self.stop.is_set() else "time_limit")
         return best
 
     def _regroup(self, layout, part, shares, rng, budget, bound, opts, report, tried, patience) -> Partition:
@@ -244,19 +257,6 @@ class HeuristicSolver(Solver):
             report(part)
             part = improve_count(layout, part, rng, budget, bound=bound, patience=patience, on_better=report)
         return part
-
-
-def _copy(layout, regions):
-    return [_clone(r) for r in regions]
-
-
-def _clone(region):
-    out = object.__new__(type(region))
-    out.members = set(region.members)
-    out.totals = region.totals
-    out.group = region.group
-    out.lock = region.lock
-    return out
 
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:

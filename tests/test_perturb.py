@@ -1,0 +1,94 @@
+"""The heuristic's iterated local search (``solvers._perturb``) and the focused local search under it."""
+
+import numpy as np
+import pytest
+
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers._budget import Budget
+from lombardy_districts.solvers._grow import Region, grow, totals_ok
+from lombardy_districts.solvers._layout import Layout
+from lombardy_districts.solvers._local import Partition, improve_count
+from lombardy_districts.solvers._perturb import perturb
+from lombardy_districts.solvers.heuristic import HeuristicSolver
+from lombardy_districts.solvers.units import Units
+from tests.exact_grids import most_plans, random_class_problem
+from tests.grids import grid_territory
+from tests.test_regroup import assert_valid, partition, setup
+
+
+def start(layout, seed):
+    """A compliant partition grown from seeds, or None."""
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        regions = grow(layout, set(range(layout.n)), rng)
+        if totals_ok(layout, regions):
+            return Partition(layout, regions)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_unit_stays_in_one_compliant_region_and_no_more_than_the_optimum(seed):
+    problem = random_class_problem(np.random.default_rng(seed), 3, 3)
+    units = Units.from_problem(problem)
+    layout = Layout(units, problem.rules)
+    part = start(layout, seed)
+    if part is None:
+        pytest.skip("no compliant start on this grid")
+    before = len(part)
+    out, _ = perturb(layout, part, np.random.default_rng(seed), Budget(5.0, deterministic=True), bound=99,
+                  idle_rounds=30)
+    assert_valid(layout, out, layout.n)
+    assert before <= len(out) <= most_plans(units, problem.rules)
+
+
+def test_same_seed_same_regions():
+    t = grid_territory(6, 8, population=np.random.default_rng(3).choice([300, 700, 1500], size=48).tolist())
+    _, layout = setup(t, Rules().with_floor(2500))
+    runs = []
+    for _ in range(2):
+        part = start(layout, 0)
+        out, _ = perturb(layout, part, np.random.default_rng(7), Budget(5.0, deterministic=True), bound=99,
+                      idle_rounds=40)
+        runs.append(sorted(sorted(r.members) for r in out.regions.values()))
+    assert runs[0] == runs[1]
+
+
+def test_a_shaken_strip_finds_the_pairs_the_input_missed():
+    # 1 x 12 strip, alternately 1,000 and 2,000, floor 3,000: the optimum is 6 pairs. The input has
+    # 4 regions of 4,000-5,000 (no split fits: each is under twice the floor).
+    t = grid_territory(1, 12, population=[1000, 2000] * 6)
+    _, layout = setup(t, Rules().with_floor(3000))
+    part = partition(layout, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    out, _ = perturb(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), bound=6,
+                  idle_rounds=200)
+    assert_valid(layout, out, 12)
+    assert len(out) == 6
+
+
+def test_the_search_starts_only_from_new_regions_and_their_neighbours():
+    # a 1 x 20 strip of 1,000s, floor 2,000, five regions of four cells: each could split in two
+    t = grid_territory(1, 20)
+    _, layout = setup(t, Rules().with_floor(2000))
+    part = partition(layout, [k // 4 for k in range(20)])
+    improve_count(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), patience=50,
+                  since=part.next_id)
+    assert len(part) == 5  # no region is new: nothing to start from
+    since = part.next_id
+    part.replace([0], [Region(layout, {0, 1, 2, 3})])  # the first region, built again
+    improve_count(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), patience=50,
+                  since=since)
+    assert_valid(layout, part, 20)
+    assert len(part) > 5
+
+
+def test_the_heuristic_shakes_once_its_search_is_idle():
+    t = grid_territory(4, 6, population=np.random.default_rng(1).choice([300, 700, 1500], size=24).tolist())
+    problem, _ = setup(t, Rules().with_floor(2500))
+    base = {"time_limit": 5, "seed": 0, "deterministic": True}
+    off = HeuristicSolver.from_problem(problem, {**base, "tuning": {"perturb_rounds": 0}}).solve()
+    on = HeuristicSolver.from_problem(problem, {**base, "tuning": {"perturb_rounds": 50}}).solve()
+    assert on.plan is not None and off.plan is not None
+    assert on.plan.violations(problem.rules) == []
+    assert len(on.plan) >= len(off.plan)
+    assert off.details["shakes"] == 0
+    assert 50 <= on.details["shakes"] and on.details["stopped_by"] == "patience"  # 50 idle rounds, then stop

@@ -70,7 +70,7 @@ class HeuristicSolver(Solver):
     Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (fresh
     constructions and searches, default 1), ``perturb_rounds`` (idle rounds of ``_perturb`` before
     it stops, None: ``200 + 5 * plans``; 0 turns the step off),
-    ``patience`` (idle local-search moves before a restart, None: ``max(200, 30 * plans)``),
+    ``patience`` (idle local-search moves before the search moves on, None: ``max(200, 30 * plans)``),
     ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
     0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
     ``regroup_tries`` (groups tried in vain before the step gives way to a restart, default 200;

@@ -235,6 +235,24 @@ def near_regions(part: Partition, since: int | None):
     return [(k, part.regions[k]) for k in ids]
 
 
+def regrow(layout: Layout, pool: set[int], rng: np.random.Generator, tries: int, beat=None):
+    """The best of ``tries`` compliant connected regrowths of ``pool``, and its key.
+
+    Regrowths rank by (regions, ``potential``); (None, ``beat``) when none ranks above ``beat``
+    (None: any will do).
+    """
+    best, best_key = None, beat
+    for _ in range(tries):
+        new = grow(layout, pool, rng, periphery=float(rng.choice([0.5, 0.9, 1.0])),
+                   noise=float(rng.choice([0.3, 1.0, 3.0])))
+        if not totals_ok(layout, new) or not all(layout.connected(r.members) for r in new):
+            continue
+        key = (len(new), potential(layout, new))
+        if best_key is None or key > best_key:
+            best, best_key = new, key
+    return best, best_key
+
+
 def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, budget: Budget,
              tries: int = 3) -> bool:
     """Dissolve region ``k`` and some neighbours, regrow them; True when the count went up."""
@@ -249,15 +267,7 @@ def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, 
     pool = set().union(*(r.members for r in old))
     budget.spend(len(pool) * tries)
     before = (len(old), potential(layout, old))
-    best, best_key = None, before
-    for _ in range(tries):
-        new = grow(layout, pool, rng, periphery=float(rng.choice([0.5, 0.9, 1.0])),
-                   noise=float(rng.choice([0.3, 1.0, 3.0])))
-        if not totals_ok(layout, new) or not all(layout.connected(r.members) for r in new):
-            continue
-        key = (len(new), potential(layout, new))
-        if key > best_key:
-            best, best_key = new, key
+    best, best_key = regrow(layout, pool, rng, tries, before)
     if best is None:
         return False
     part.replace(chosen, best)

@@ -5,7 +5,7 @@ the plan is a local optimum of those moves. A fresh construction rarely beats it
 it a little does. Each round:
 
 1. **Shake.** Pick a region at random, take the regions within one or ``HOPS`` steps of it, dissolve
-   them and grow their units again (``_grow.grow``, ``TRIES`` constructions, the one with the most
+   them and grow their units again (``_local.regrow``: ``TRIES`` constructions, the one with the most
    regions and, among those, the best ``_local.potential``).
 2. **Search around it** with the split and rebuild moves of ``_local.improve_count``, starting only
    from the new regions and their neighbours, until ``PATIENCE_PER_REGION`` idle moves per such
@@ -29,9 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._budget import Budget
-from ._grow import grow, totals_ok
 from ._layout import Layout
-from ._local import Partition, improve_count, movable, near_regions, potential
+from ._local import Partition, improve_count, movable, near_regions, regrow
 
 HOPS = 2
 """A shaken ball holds the regions within one or ``HOPS`` steps of its centre (chosen at random)."""
@@ -75,15 +74,7 @@ def _shaken(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
         return None
     pool = set().union(*(part.regions[k].members for k in chosen))
     budget.spend(len(pool) * TRIES)
-    best, best_key = None, None
-    for _ in range(TRIES):
-        new = grow(layout, pool, rng, periphery=float(rng.choice([0.5, 0.9, 1.0])),
-                   noise=float(rng.choice([0.3, 1.0, 3.0])))
-        if not totals_ok(layout, new) or not all(layout.connected(r.members) for r in new):
-            continue
-        key = (len(new), potential(layout, new))
-        if best_key is None or key > best_key:
-            best, best_key = new, key
+    best, _ = regrow(layout, pool, rng, TRIES)
     if best is None:
         return None
     since = part.next_id

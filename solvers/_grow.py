@@ -77,7 +77,7 @@ def grow(layout: Layout, pool: set[int], rng: np.random.Generator, start: list[R
     for region in start or []:
         free -= region.members
         regions.append(region)
-    free_degree = {u: sum(1 for v in layout.neighbors[u] if v in free) for u in free}
+    free_degree = {u: len([v for v in layout.neighbors[u] if v in free]) for u in free}
 
     def take(u: int) -> None:
         free.discard(u)
@@ -90,13 +90,13 @@ def grow(layout: Layout, pool: set[int], rng: np.random.Generator, start: list[R
             _grow_region(layout, region, free, take, rng, noise)
     if singletons:
         for u in sorted(free):
-            if layout.lock[u] is None and layout.complies(layout.unit_totals(u)):
+            if layout.lock[u] is None and layout.alone[u]:
                 take(u)
                 regions.append(Region(layout, {u}))
     while free:
         if rng.random() < periphery:
-            low = min(free_degree[u] for u in free)
-            choices = sorted(u for u in free if free_degree[u] == low)
+            low = min(map(free_degree.__getitem__, free))
+            choices = sorted([u for u in free if free_degree[u] == low])
         else:
             choices = sorted(free)
         seed = choices[int(rng.integers(len(choices)))]
@@ -110,26 +110,34 @@ def grow(layout: Layout, pool: set[int], rng: np.random.Generator, start: list[R
 def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, noise: float) -> None:
     """Add free neighbours until the region meets its floor or has none left."""
     frontier: dict[int, int] = {}
+    neighbors, group, lock = layout.neighbors, region.group, region.lock
+    pops, areas, mountains = layout.pop, layout.area, layout.mountain
+    ceiling, floor_of, uniform, lowest = layout.ceiling, layout.floor_of, layout.uniform, layout.lowest
+
+    groups, compatible = layout.group, layout.compatible
 
     def extend(u: int) -> None:
-        for v in layout.neighbors[u]:
-            if v in free and layout.compatible(v, region.group, region.lock):
+        for v in neighbors[u]:
+            if v in free and (groups[v] == group if lock is None else compatible(v, group, lock)):
                 frontier[v] = frontier.get(v, 0) + 1
 
     for u in region.members:
         extend(u)
-    while not layout.complies(region.totals) and frontier:
+    if layout.complies(region.totals):
+        return
+    while frontier:
         for v in [v for v in frontier if v not in free]:
             del frontier[v]
         if not frontier:
             break
+        t = region.totals
         best, best_key = None, None
-        for v, links in frontier.items():
-            t = region.totals.plus(layout.unit_totals(v))
-            if not layout.within_ceiling(t.pop):
+        for v, links in frontier.items():  # the totals with v, in plain ints: the hottest loop
+            pop = t.pop + pops[v]
+            if ceiling is not None and pop > ceiling:
                 continue
-            if t.pop >= layout.floor(t):
-                key = (0, t.pop, -links, v)
+            if pop >= (lowest if uniform else floor_of(pop, t.area + areas[v], t.mountain + mountains[v])):
+                key = (0, pop, -links, v)
             else:
                 key = (1, -(links + noise * rng.random()), 0, v)
             if best_key is None or key < best_key:
@@ -139,6 +147,8 @@ def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, nois
         del frontier[best]
         take(best)
         region.add(layout, best)
+        if best_key[0] == 0:  # the region now meets its floor, within the ceiling
+            return
         extend(best)
 
 

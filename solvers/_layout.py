@@ -16,7 +16,7 @@ from lombardy_districts.model.rules import Rules
 from .units import Units, reach
 
 
-@dataclass
+@dataclass(slots=True)
 class Totals:
     """Population, area and mountain area of a region (areas in units of 1/AREA_SCALE km2)."""
 
@@ -62,6 +62,8 @@ class Layout:
             weights[i][j] = weights[i].get(j, 0.0) + w
             weights[j][i] = weights[j].get(i, 0.0) + w
         self.collab = weights
+        self.alone = [self.complies(self.unit_totals(u)) for u in range(self.n)]
+        """Whether each unit meets its floor (and the ceiling) on its own."""
 
     def unit_totals(self, u: int) -> Totals:
         """Totals of one unit."""
@@ -74,9 +76,13 @@ class Layout:
 
     def floor(self, t: Totals) -> int:
         """Population floor of a region with totals ``t`` (``measures.ClassRule``)."""
+        return self.floor_of(t.pop, t.area, t.mountain)
+
+    def floor_of(self, pop: int, area: int, mountain: int) -> int:
+        """``floor`` from the three totals."""
         if self.uniform:
             return self.lowest
-        return self.floors[self.rule.classify(t.pop, t.area, t.mountain)]
+        return self.floors[self.rule.classify(pop, area, mountain)]
 
     def complies(self, t: Totals) -> bool:
         """Whether a (connected) region with totals ``t`` meets its floor and the ceiling."""

@@ -17,6 +17,11 @@ from ._budget import Budget
 from ._grow import Region, grow, totals_ok
 from ._layout import Layout, Totals
 
+PERIPHERY = (0.5, 0.9, 1.0)
+"""``grow``'s seeding choices, drawn at random by each regrowth ..."""
+NOISE = (0.3, 1.0, 3.0)
+"""... and its noise choices."""
+
 
 class Partition:
     """Regions by id with a unit -> region id index; regions are replaced, never edited in place."""
@@ -200,10 +205,12 @@ def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, bud
     """
     idle = 0
     tries = 8
+    ids, seen = [], -1
     while not budget.expired() and idle < patience:
         if bound is not None and len(part) >= bound:
             break
-        ids = sorted(k for k, r in near_regions(part, since) if movable(layout, r))
+        if part.next_id != seen:  # the moves below only ever replace regions, under new ids
+            ids, seen = sorted(k for k, r in near_regions(part, since) if movable(layout, r)), part.next_id
         if not ids:
             break
         k = ids[int(rng.integers(len(ids)))]
@@ -243,8 +250,8 @@ def regrow(layout: Layout, pool: set[int], rng: np.random.Generator, tries: int,
     """
     best, best_key = None, beat
     for _ in range(tries):
-        new = grow(layout, pool, rng, periphery=float(rng.choice([0.5, 0.9, 1.0])),
-                   noise=float(rng.choice([0.3, 1.0, 3.0])))
+        periphery = PERIPHERY[int(rng.integers(3))]  # the draws of rng.choice, without its overhead
+        new = grow(layout, pool, rng, periphery=periphery, noise=NOISE[int(rng.integers(3))])
         if not totals_ok(layout, new) or not all(layout.connected(r.members) for r in new):
             continue
         key = (len(new), potential(layout, new))

@@ -142,7 +142,7 @@ def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, nois
                 key = (1, -(links + noise * rng.random()), 0, v)
             if best_key is None or key < best_key:
                 best, best_key = v, key
-        if best is None:
+        if best is None or best_key is None:
             break
         del frontier[best]
         take(best)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
-from lombardy_districts.model.measures import ClassRule
+from lombardy_districts.model.measures import AREA_SCALE, ClassRule
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
@@ -166,6 +167,30 @@ def test_the_class_rule_is_exact_at_the_cut_off():
     assert rule.classify(1000, 10_001, 0) == "standard"
     assert rule.classify(100, 10_000, 5_000) == "low_density"  # exactly half mountain is not mountain
     assert rule.classify(100, 10_000, 5_001) == "mountain"
+
+
+def test_the_class_rule_in_plain_ints_is_the_rule_of_its_fractions():
+    # classify keeps the fractions' parts as ints for speed; read the rule off the fractions here
+    rng = random.Random(5)
+    for rules in (Rules(), Rules(mountain_area_share=0.37, high_density_min=712.3, low_density_max=149.9,
+                                 mountain_density_below=88.8)):
+        rule = ClassRule.of(rules)
+        for _ in range(3000):
+            # often exactly at a cut-off or one area unit off it, where a slip would show
+            density = rng.choice([rule.cap, rule.high, rule.low])
+            pop = rng.randrange(0, 10**4) * density.numerator
+            area = max(0, int(pop * AREA_SCALE / density) + rng.choice([-1, 0, 1, rng.randrange(-10**6, 10**6)]))
+            mountain = min(area, max(0, int(area * rule.share) + rng.choice([-1, 0, 1])))
+            density = Fraction(pop * AREA_SCALE, area) if area else Fraction(0)
+            if area and Fraction(mountain, area) > rule.share and density < rule.cap:
+                expected = "mountain"
+            elif density >= rule.high:
+                expected = "high_density"
+            elif density <= rule.low:
+                expected = "low_density"
+            else:
+                expected = "standard"
+            assert rule.classify(pop, area, mountain) == expected, (pop, area, mountain)
 
 
 @pytest.mark.parametrize("objective", ["collaboration", "compact", "disruption"])

@@ -97,22 +97,28 @@ class ClassRule:
         return cls(fraction(rules.mountain_area_share), fraction(rules.high_density_min),
                    fraction(rules.low_density_max), fraction(rules.mountain_density_below))
 
+    def __post_init__(self):
+        # the fractions' parts as plain ints: classify runs millions of times in the heuristic
+        object.__setattr__(self, "_terms", tuple(int(x) for f in (self.share, self.cap, self.high, self.low)
+                                                 for x in (f.numerator, f.denominator)))
+
     def mostly_mountain(self, area: int, mountain: int) -> bool:
         """Whether more than ``share`` of the area is mountain area."""
-        return self.share.denominator * int(mountain) > self.share.numerator * int(area)
+        share_num, share_den = self._terms[:2]
+        return share_den * int(mountain) > share_num * int(area)
 
     def classify(self, population: int, area: int, mountain: int) -> str:
         """Class of a plan with this population, area and mountain area (area units)."""
-        population, area, mountain = int(population), int(area), int(mountain)
-        people = population * AREA_SCALE
+        share_num, share_den, cap_num, cap_den, high_num, high_den, low_num, low_den = self._terms
+        people, area, mountain = int(population) * AREA_SCALE, int(area), int(mountain)
         # a plan with area holds mountain area only if area > 0, so the density below is defined
-        if self.mostly_mountain(area, mountain) and people * self.cap.denominator < self.cap.numerator * area:
+        if share_den * mountain > share_num * area and people * cap_den < cap_num * area:
             return "mountain"
         if area <= 0:  # no area: the density counts as 0
-            return "high_density" if self.high == 0 else "low_density"
-        if people * self.high.denominator >= self.high.numerator * area:
+            return "high_density" if high_num == 0 else "low_density"
+        if people * high_den >= high_num * area:
             return "high_density"
-        if people * self.low.denominator <= self.low.numerator * area:
+        if people * low_den <= low_num * area:
             return "low_density"
         return "standard"
 

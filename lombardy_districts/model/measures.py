@@ -22,7 +22,7 @@ copies for their searches, and the tests require those copies to agree with the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -87,6 +87,7 @@ class ClassRule:
     high: Fraction
     low: Fraction
     cap: Fraction
+    _terms: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, rules) -> ClassRule:

@@ -56,6 +56,7 @@ class Layout:
         self.floors = dict(rules.floors)
         self.uniform = len(set(self.floors.values())) == 1
         self.lowest = min(self.floors.values())
+        self.highest = max(self.floors.values())
         self.size = [len(m) for m in units.members]
         weights: list[dict[int, float]] = [{} for _ in range(self.n)]
         for (i, j), w in units.collaboration.items():
@@ -88,6 +89,8 @@ class Layout:
         """Whether a (connected) region with totals ``t`` meets its floor and the ceiling."""
         if self.ceiling is not None and t.pop > self.ceiling:
             return False
+        if t.pop < self.lowest or t.pop >= self.highest:  # no need to know the class
+            return t.pop >= self.lowest
         return t.pop >= self.floor(t)
 
     def within_ceiling(self, pop: int) -> bool:

@@ -8,7 +8,7 @@ from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._grow import Region, grow, totals_ok
 from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import Partition, improve_count
-from lombardy_districts.solvers._perturb import perturb
+from lombardy_districts.solvers._perturb import _centre, _spare, perturb
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.units import Units
 from tests.exact_grids import most_plans, random_class_problem
@@ -92,3 +92,17 @@ def test_the_heuristic_shakes_once_its_search_is_idle():
     assert len(on.plan) >= len(off.plan)
     assert off.details["shakes"] == 0
     assert 50 <= on.details["shakes"] and on.details["stopped_by"] == "patience"  # 50 idle rounds, then stop
+
+
+def test_balls_are_centred_where_population_is_spare():
+    # a 1 x 12 strip of 1,000s, floor 3,000, with a town of 5,000 (meets the floor alone) at the end:
+    # regions of 3,000 have no spare, one of 5,000 has 2,000, the town's region keeps its spare
+    t = grid_territory(1, 12, population=[1000] * 11 + [5000])
+    _, layout = setup(t, Rules().with_floor(3000))
+    part = partition(layout, [0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 3])
+    rng = np.random.default_rng(0)
+    drawn = [_centre(layout, part, rng) for _ in range(4000)]
+    counts = [drawn.count(k) for k in range(4)]
+    assert [_spare(layout, part.regions[k]) for k in range(4)] == [0, 0, 2000, 0]
+    # weights 60, 60, 2060, 60 (BASE_WEIGHT of a floor each, plus the spare)
+    assert counts[2] > 0.85 * 4000 and min(counts[0], counts[1], counts[3]) > 0

@@ -250,8 +250,8 @@ def regrow(layout: Layout, pool: set[int], rng: np.random.Generator, tries: int,
     """
     best, best_key = None, beat
     for _ in range(tries):
-        periphery = PERIPHERY[int(rng.integers(3))]  # the draws of rng.choice, without its overhead
-        new = grow(layout, pool, rng, periphery=periphery, noise=NOISE[int(rng.integers(3))])
+        periphery = PERIPHERY[int(rng.integers(len(PERIPHERY)))]  # the draws of rng.choice, without its cost
+        new = grow(layout, pool, rng, periphery=periphery, noise=NOISE[int(rng.integers(len(NOISE)))])
         if not totals_ok(layout, new) or not all(layout.connected(r.members) for r in new):
             continue
         key = (len(new), potential(layout, new))

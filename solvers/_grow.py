@@ -115,11 +115,9 @@ def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, nois
     ceiling, floor_of, uniform, lowest, highest = (layout.ceiling, layout.floor_of, layout.uniform, layout.lowest,
                                                    layout.highest)
 
-    groups, compatible = layout.group, layout.compatible
-
     def extend(u: int) -> None:
         for v in neighbors[u]:
-            if v in free and (groups[v] == group if lock is None else compatible(v, group, lock)):
+            if v in free and layout.compatible(v, group, lock):
                 frontier[v] = frontier.get(v, 0) + 1
 
     for u in region.members:

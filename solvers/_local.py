@@ -87,14 +87,15 @@ class Partition:
         return len(self.regions)
 
 
+def spare(layout: Layout, t: Totals) -> int:
+    """Population of a region with totals ``t`` above its floor, capped at the floor."""
+    floor = layout.floor(t)
+    return min(t.pop - floor, floor)
+
+
 def potential(layout: Layout, regions) -> float:
-    """Sum of squared spare population (capped at the floor): higher when spare is gathered."""
-    total = 0.0
-    for r in regions:
-        f = layout.floor(r.totals)
-        spare = min(r.totals.pop - f, f)
-        total += float(spare) * spare
-    return total
+    """Sum of squared ``spare`` population: higher when spare is gathered."""
+    return sum(float(s) * s for s in (spare(layout, r.totals) for r in regions))
 
 
 def movable(layout: Layout, region: Region) -> bool:
@@ -186,12 +187,7 @@ def _find(parent_of: dict[int, int], x: int) -> int:
 
 def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:
     """``potential`` of two regions given by their totals."""
-    out = 0.0
-    for t in (a, b):
-        f = layout.floor(t)
-        spare = min(t.pop - f, f)
-        out += float(spare) * spare
-    return out
+    return sum(float(s) * s for s in (spare(layout, a), spare(layout, b)))
 
 
 def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget,

@@ -37,7 +37,7 @@ import numpy as np
 from ._budget import Budget
 from ._grow import Region
 from ._layout import Layout
-from ._local import Partition, improve_count, movable, near_regions, regrow
+from ._local import Partition, improve_count, movable, near_regions, regrow, spare
 
 HOPS = 2
 """A shaken ball holds the regions within one or ``HOPS`` steps of its centre (chosen at random)."""
@@ -100,12 +100,11 @@ def _centre(layout: Layout, part: Partition, rng: np.random.Generator) -> int:
 
 
 def _spare(layout: Layout, region: Region) -> int:
-    """Population above the region's floor, capped at the floor; none when a split cannot free it.
+    """``_local.spare`` of the region; none when a split cannot free it.
 
     A region holding a unit that meets its floor alone keeps that unit's spare whatever is done
     around it, and a locked region stays as built.
     """
     if not movable(layout, region) or any(layout.alone[u] for u in region.members):
         return 0
-    floor = layout.floor(region.totals)
-    return min(region.totals.pop - floor, floor)
+    return spare(layout, region.totals)

@@ -73,8 +73,8 @@ class HeuristicSolver(Solver):
     ``patience`` (idle local-search moves before the search moves on, None: ``max(200, 30 * plans)``),
     ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
     0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
-    ``regroup_tries`` (groups tried in vain before the step gives way to the next one, default 50;
-    None: all of them; at 80,000 the 200 it was took the rest of a minute, so the shaking never ran).
+    ``regroup_tries`` (groups tried in vain before the step gives way to the next one, default 50,
+    so that the shaking gets time; None: all of them).
     """
 
     name = "heuristic"

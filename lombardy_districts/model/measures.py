@@ -110,10 +110,10 @@ class ClassRule:
 
     def classify(self, population: int, area: int, mountain: int) -> str:
         """Class of a plan with this population, area and mountain area (area units)."""
-        share_num, share_den, cap_num, cap_den, high_num, high_den, low_num, low_den = self._terms
+        _, _, cap_num, cap_den, high_num, high_den, low_num, low_den = self._terms
         people, area, mountain = int(population) * AREA_SCALE, int(area), int(mountain)
         # a plan with area holds mountain area only if area > 0, so the density below is defined
-        if share_den * mountain > share_num * area and people * cap_den < cap_num * area:
+        if self.mostly_mountain(area, mountain) and people * cap_den < cap_num * area:
             return "mountain"
         if area <= 0:  # no area: the density counts as 0
             return "high_density" if high_num == 0 else "low_density"

@@ -79,6 +79,14 @@ class Partition:
         """An independent copy: the same regions, cloned, under new ids."""
         return Partition(self.layout, [r.clone() for r in self.regions.values()])
 
+    @classmethod
+    def from_labels(cls, layout: Layout, labels: list[int]) -> Partition:
+        """The partition whose regions are the units of each label."""
+        groups: dict[int, set[int]] = {}
+        for u, k in enumerate(labels):
+            groups.setdefault(k, set()).add(u)
+        return cls(layout, [Region(layout, members) for _, members in sorted(groups.items())])
+
     def labels(self) -> list[int]:
         """Region id of every unit."""
         return list(self.label)

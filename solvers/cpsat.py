@@ -99,7 +99,7 @@ class CPSATSolver(Solver):
         setup = prepared(self.name, problem, start, tuning, warm_start, time_limit, seed, progress,
                          skip_candidates=lambda restricted, hint, fixed: lns.wanted(problem, tuning, restricted, fixed),
                          skip_warm_start=lambda options, units: merge_sets.wanted(problem, options, units),
-                         deterministic=deterministic, stop=self.stop)
+                         deterministic=deterministic, stop=self.stop, workers=workers)
         if isinstance(setup, SolveResult):
             return setup
         details = details_of(setup)

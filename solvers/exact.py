@@ -80,12 +80,12 @@ def labels_from_plan(units: Units, plan: Plan) -> list | None:
 
 def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit: float | None, seed: int,
             progress=None, skip_candidates=None, skip_warm_start=None, deterministic: bool = False,
-            stop: Stop | None = None) -> Setup:
+            stop: Stop | None = None, workers: int = 1) -> Setup:
     """Build the ``Setup`` of ``problem`` (see the module docstring); ``progress`` sees the warm start.
 
     ``options`` are the solver's tuning settings (``TUNING`` with the caller's changes);
     ``deterministic`` makes the heuristic warm start count work instead of time; ``stop`` ends
-    the warm start and every later stage early.
+    the warm start and every later stage early; ``workers`` are the warm start's processes.
 
     ``skip_candidates(restricted, hint, fixed)``, when given and true, leaves the candidate pairs
     of the whole model unbuilt (``Candidates.unbuilt``): a solver that searches neighbourhoods
@@ -110,7 +110,7 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
         searching = (skip_candidates is not None and problem.mode != "repair"
                      and skip_candidates(_restricted(opts, len(units)), None, {}))
         hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm, deterministic,
-                                      stop, searching)
+                                      stop, searching, workers)
 
     keep, fixed = list(range(len(units))), {}
     if problem.mode == "repair":
@@ -156,7 +156,7 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
-                 hint, bound, opts, notes, weight, count_range, warm, deterministic, stop)
+                 hint, bound, opts, notes, weight, count_range, warm, deterministic, stop, workers)
 
 
 def _restricted(opts: dict, size: int) -> bool:
@@ -183,13 +183,13 @@ def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=N
     if setup.hint is not None:
         return
     labels = _heuristic_labels(setup.problem, setup.units, time_limit, seed, setup.options, setup.notes,
-                               progress, setup.warm_start, setup.deterministic, setup.stop)
+                               progress, setup.warm_start, setup.deterministic, setup.stop, workers=setup.workers)
     if labels is not None:
         setup.hint = [labels[u] for u in setup.keep]
 
 
 def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None,
-                      deterministic=False, stop=None, searching=False) -> list | None:
+                      deterministic=False, stop=None, searching=False, workers=1) -> list | None:
     """The heuristic's plan as unit labels, or None; ``warm`` receives its ``budget`` and ``seconds`` used.
 
     ``searching``: the neighbourhood search follows (``lns``), which takes the heuristic's plan
@@ -201,7 +201,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
         limit = (time_limit or 60.0) * SEARCH_SHARE
     else:
         limit = min(MODEL_CAP, (time_limit or 60.0) * (MODEL_SHARE if share == "auto" else share))
-    options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=1, deterministic=deterministic)
+    options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=workers, deterministic=deterministic)
     try:
         result = HeuristicSolver.from_problem(problem, options, stop).solve(progress=progress)
     except Exception as exc:  # the warm start is a help, never a requirement

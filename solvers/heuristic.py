@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 import numpy as np
 
@@ -57,11 +58,19 @@ from ._moves import polish, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
 from ._repair import repair, status_quo_partition
+from ._workers import can_fork, side_by_side
 from .base import Progress, Solver
 from .bounds import problem_bound
 from .units import Units
 
 log = logging.getLogger(__name__)
+
+SIDE_BY_SIDE_UNITS = 150
+"""Several workers search side by side only on maps of at least this many units (else one does) ..."""
+FIRST_SHARE = 0.35
+"""... the share of the time each process then searches on its own seed ..."""
+ROUND_SECONDS = 10.0
+"""... and then the length of each round in which each shakes the best plan so far."""
 
 
 class HeuristicSolver(Solver):
@@ -197,6 +206,64 @@ class HeuristicSolver(Solver):
         return joined, Layout(joined, problem.rules), bound, method
 
     def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
+        """The partition with most plans: ``_search_one``, or with several workers ``_side_by_side``."""
+        if self.threads > 1 and layout.n >= SIDE_BY_SIDE_UNITS and not budget.deterministic and can_fork():
+            return self._side_by_side(layout, budget, bound, opts, state, report, seeds)
+        return self._search_one(layout, rng, budget, bound, opts, state, report, seeds)
+
+    def _side_by_side(self, layout, budget, bound, opts, state, report, seeds) -> Partition | None:
+        """``_search_one`` in ``workers`` processes at once, then rounds of shaking the best plan in each.
+
+        Each process first searches with a seed of its own for ``FIRST_SHARE`` of the time; then,
+        round after round of ``ROUND_SECONDS``, each shakes the best plan so far with a seed of its
+        own, until the time is up, the bound is met or ``perturb_rounds`` rounds bring nothing.
+        """
+        seed, workers, stop = self.options.seed, self.threads, self.stop
+        rounds = opts["perturb_rounds"]
+        shaking = rounds is None or rounds > 0
+        seconds = min(budget.seconds * FIRST_SHARE, _left(budget)) if shaking else _left(budget)
+        tasks = [partial(self._first_task, layout, seed, k, seconds, bound, opts, seeds) for k in range(workers)]
+        answers = [a for a in side_by_side(tasks, seconds, stop) if a is not None]
+        state["starts"] = sum(sub["starts"] for _, sub in answers)
+        state["shakes"] = sum(sub["shakes"] for _, sub in answers)
+        found = [(labels, sub) for labels, sub in answers if labels is not None]
+        if not found:
+            state["stopped_by"] = "interrupted" if stop.is_set() else "time_limit"
+            return None
+        labels, sub = max(found, key=lambda a: len(set(a[0])))
+        best = Partition.from_labels(layout, labels)
+        report(best)
+        state["stopped_by"] = sub["stopped_by"]
+        if state["stopped_by"] in ("bound", "patience"):  # met the bound, or shook until idle
+            return best
+        idle, most_idle = 0, int(rounds or 200 + 5 * len(best))
+        while shaking and len(best) < bound and idle < most_idle and _left(budget) > 1.0 and not stop.is_set():
+            seconds = min(ROUND_SECONDS, _left(budget))
+            shakes = [partial(_shake_task, layout, best, [seed, state["shakes"], k], seconds, bound, most_idle - idle)
+                      for k in range(workers)]
+            answers = [a for a in side_by_side(shakes, seconds, stop) if a is not None]
+            if not answers:
+                break
+            state["shakes"] += sum(done for _, done in answers)
+            labels = max((labels for labels, _ in answers), key=lambda a: len(set(a)))
+            if len(set(labels)) > len(best):
+                best, idle = Partition.from_labels(layout, labels), 0
+                report(best)
+            else:
+                idle += max(done for _, done in answers)
+        state["stopped_by"] = ("bound" if len(best) >= bound else
+                               "interrupted" if stop.is_set() else
+                               "time_limit" if _left(budget) <= 1.0 else "patience")
+        return best
+
+    def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, event) -> tuple[list[int] | None, dict]:
+        """A process's own search with seed ``[seed, k]`` (``_side_by_side``): its labels and record."""
+        sub = {"stopped_by": None, "starts": 0, "shakes": 0}
+        part = self._search_one(layout, np.random.default_rng([seed, k]), Budget(seconds, stop=event), bound, opts,
+                                sub, lambda part: None, seeds)
+        return None if part is None else part.labels(), sub
+
+    def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans."""
         starts = int(opts["starts"])
         restarts = int(opts["restarts"])
@@ -257,6 +324,17 @@ class HeuristicSolver(Solver):
             report(part)
             part = improve_count(layout, part, rng, budget, bound=bound, patience=patience, on_better=report)
         return part
+
+
+def _shake_task(layout, part, seed, seconds, bound, idle_rounds, event) -> tuple[list[int], int]:
+    """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``): its best labels and rounds."""
+    best, rounds = perturb(layout, part, np.random.default_rng(seed), Budget(seconds, stop=event), bound, idle_rounds)
+    return best.labels(), rounds
+
+
+def _left(budget: Budget) -> float:
+    """Seconds left on the wall clock of ``budget``."""
+    return budget.deadline - time.perf_counter()
 
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:

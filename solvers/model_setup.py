@@ -49,6 +49,8 @@ class Setup:
     """Whether the search counts work instead of time (``SolverOptions.deterministic``)."""
     stop: Stop = field(default_factory=Stop)
     """Set to end the search early (``model.stop.Stop``); every stage checks it."""
+    workers: int = 1
+    """Processes the heuristic warm start may use (``SolverOptions.workers``)."""
 
     @property
     def model_plan_range(self) -> tuple[int | None, int | None]:

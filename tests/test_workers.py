@@ -1,0 +1,98 @@
+"""Searches side by side in forked processes (``solvers._workers``) and the heuristic's use of them."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.stop import Stop
+from lombardy_districts.solvers._workers import can_fork, side_by_side
+from lombardy_districts.solvers.heuristic import SIDE_BY_SIDE_UNITS, HeuristicSolver
+from tests.grids import grid_territory
+from tests.test_regroup import setup
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="processes are forked only where fork exists")
+
+
+def stop_after(seconds: float) -> Stop:
+    stop = Stop()
+    timer = threading.Timer(seconds, stop.set, kwargs={"reason": "test"})
+    timer.daemon = True
+    timer.start()
+    return stop
+
+
+def test_each_task_answers_in_its_place_from_its_own_process():
+    tasks = [lambda event, k=k: (k, os.getpid()) for k in range(3)]
+    answers = side_by_side(tasks, 10.0)
+    assert [k for k, _ in answers] == [0, 1, 2]
+    pids = {pid for _, pid in answers}
+    assert len(pids) == 3 and os.getpid() not in pids
+
+
+def test_a_child_that_dies_answers_none_and_the_others_still_answer():
+    tasks = [lambda event: os._exit(3), lambda event: "done"]
+    assert side_by_side(tasks, 10.0) == [None, "done"]
+
+
+def test_a_stop_tells_every_child_to_answer_with_what_it_has():
+    def wait_for_stop(event):
+        for _ in range(300):  # 30 s at most
+            if event.is_set():
+                return "stopped"
+            time.sleep(0.1)
+        return "never stopped"
+
+    started = time.perf_counter()
+    assert side_by_side([wait_for_stop, wait_for_stop], 60.0, stop_after(0.5)) == ["stopped", "stopped"]
+    assert time.perf_counter() - started < 10
+
+
+def test_a_child_past_its_time_is_killed(monkeypatch):
+    monkeypatch.setattr("lombardy_districts.solvers._workers.GRACE", 0.5)
+    started = time.perf_counter()
+    assert side_by_side([lambda event: time.sleep(60), lambda event: 1], 0.5) == [None, 1]
+    assert time.perf_counter() - started < 10
+
+
+def big_grid():
+    """13 x 12 cells of 300 to 1,500 inhabitants, floor 2,500: enough units for side-by-side search."""
+    population = np.random.default_rng(5).choice([300, 700, 1500], size=156).tolist()
+    problem, _ = setup(grid_territory(13, 12, population=population), Rules().with_floor(2500))
+    assert len(problem.territory.municipalities) >= SIDE_BY_SIDE_UNITS
+    return problem
+
+
+@pytest.fixture(scope="module")
+def grid_problem():
+    return big_grid()
+
+
+def test_two_workers_search_side_by_side_and_their_plan_complies(grid_problem):
+    result = HeuristicSolver.from_problem(grid_problem, {"time_limit": 4, "seed": 0, "workers": 2}).solve()
+    plan = result.plan
+    assert plan is not None and plan.violations(grid_problem.rules) == []
+    assert sorted(plan.assignment.index) == sorted(grid_problem.territory.municipalities.index)
+    assert result.details["starts"] == 2 * HeuristicSolver.TUNING["starts"]  # each process made its own
+    one = HeuristicSolver.from_problem(grid_problem, {"time_limit": 4, "seed": 0, "workers": 1}).solve()
+    assert one.details["starts"] == HeuristicSolver.TUNING["starts"]
+    assert result.details["stopped_by"] in ("bound", "patience", "time_limit")
+
+
+def test_two_workers_stop_when_asked_and_hand_back_a_plan(grid_problem):
+    started = time.perf_counter()
+    result = HeuristicSolver.from_problem(grid_problem, {"time_limit": 60, "seed": 0, "workers": 2},
+                                          stop_after(2.0)).solve()
+    assert time.perf_counter() - started < 15, "the search went on after the stop"
+    assert result.details["stopped_by"] == "interrupted"
+    assert result.plan is not None and result.plan.violations(grid_problem.rules) == []
+
+
+def test_deterministic_runs_stay_in_one_process(grid_problem):
+    options = {"time_limit": 2, "seed": 0, "workers": 2, "deterministic": True}
+    runs = [HeuristicSolver.from_problem(grid_problem, options).solve() for _ in range(2)]
+    assert runs[0].details["starts"] == HeuristicSolver.TUNING["starts"]
+    assert runs[0].plan.assignment.equals(runs[1].plan.assignment)

@@ -3,7 +3,8 @@
 The heuristic is pure Python: one process uses one core. ``side_by_side`` runs several tasks at
 once in child processes started by ``fork`` (they share the parent's data, nothing is copied up
 front) and collects what each one answers. Where ``fork`` is not available (Windows, macOS's
-default), ``can_fork`` says so and the caller searches in one process.
+default), or in a daemon process (which may not have children), ``can_fork`` says so and the
+caller searches in one process.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ GRACE = 10.0
 
 
 def can_fork() -> bool:
-    """Whether child processes can be forked here."""
-    return "fork" in mp.get_all_start_methods()
+    """Whether child processes can be forked here (not in a daemon process, such as a Dask worker's)."""
+    return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
 def side_by_side(tasks: Sequence[Callable[[Any], Any]], seconds: float, stop: Stop | None = None) -> list[Any]:

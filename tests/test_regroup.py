@@ -7,7 +7,6 @@ from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers._budget import Budget
-from lombardy_districts.solvers._grow import Region
 from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import Partition, split
 from lombardy_districts.solvers._regroup import candidate_groups, group_shares, regroup
@@ -23,10 +22,7 @@ def setup(territory, rules):
 
 
 def partition(layout, labels):
-    groups: dict[int, set[int]] = {}
-    for u, lab in enumerate(labels):
-        groups.setdefault(lab, set()).add(u)
-    return Partition(layout, [Region(layout, m) for _, m in sorted(groups.items())])
+    return Partition.from_labels(layout, labels)
 
 
 def assert_valid(layout, part, n):

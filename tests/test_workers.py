@@ -1,5 +1,6 @@
 """Searches side by side in forked processes (``solvers._workers``) and the heuristic's use of them."""
 
+import multiprocessing
 import os
 import threading
 import time
@@ -56,6 +57,16 @@ def test_a_child_past_its_time_is_killed(monkeypatch):
     started = time.perf_counter()
     assert side_by_side([lambda event: time.sleep(60), lambda event: 1], 0.5) == [None, 1]
     assert time.perf_counter() - started < 10
+
+
+def test_a_daemon_process_searches_alone():
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=lambda: send.send(can_fork()), daemon=True)  # as a Dask worker runs
+    child.start()
+    assert receive.recv() is False
+    child.join()
+    assert can_fork()
 
 
 def big_grid():

@@ -166,8 +166,9 @@ def add_solver_options(parser: argparse.ArgumentParser) -> None:
                         help=f"seconds for the solver (default {DEFAULT_TIME_LIMIT:g})")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same plan")
     parser.add_argument("--workers", type=int, metavar="N",
-                        help="solver threads (default: 2 for cpsat, 1 for heuristic and pulp; CP-SAT's "
-                             "neighbourhood search and merge-mode set partitioning always run 1)")
+                        help="solver threads, and the heuristic's processes on maps of 150 units or more "
+                             "(default: 2 for cpsat and its heuristic warm start, 1 for heuristic and pulp; "
+                             "--deterministic runs use 1)")
     parser.add_argument("--deterministic", action="store_true",
                         help="count work instead of time (about the work of --time-limit seconds on the "
                              "reference machine), so the same seed gives the same plan on any machine; "

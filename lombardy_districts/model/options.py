@@ -272,8 +272,9 @@ class SolverOptions(_Options):
     ``solver``: ``cpsat``, ``heuristic``, ``pulp`` or an installed third-party solver.
     ``time_limit``: seconds (None: no limit). ``seed``: a whole number >= 0; the same seed gives the
     same plan when the run is ``deterministic`` (work counted instead of time, so any machine
-    gives the same answer; heuristic and cpsat, one thread). ``workers``: threads, None for each
-    solver's default (its ``WORKERS``: 2 for cpsat, 1 for the others). ``tuning``: expert settings
+    gives the same answer; heuristic and cpsat, one thread). ``workers``: threads (and the
+    heuristic's processes on large maps), None for each solver's default (its ``WORKERS``: 2 for
+    cpsat, whose heuristic warm start gets as many, 1 for the others). ``tuning``: expert settings
     of the chosen solver (each solver lists its own in ``TUNING``; unknown ones are refused when the
     solver is built).
     """

@@ -27,13 +27,15 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
-def side_by_side(tasks: Sequence[Callable[[Any], Any]], seconds: float, stop: Stop | None = None) -> list[Any]:
+def side_by_side(tasks: Sequence[Callable[[Any, Callable[[Any], None]], Any]], seconds: float,
+                 stop: Stop | None = None, heard: Callable[[int, Any], None] | None = None) -> list[Any]:
     """Run every task in a forked child, at once; their answers, None for a child that gave none.
 
-    Each task is called with an event that is set when ``stop`` is: the task ends its search on
-    it (give it to its ``Budget``) and answers with what it has. A child still running ``GRACE``
-    seconds after ``seconds`` is killed. Ctrl-C reaches the whole process group: the children
-    leave it to the parent, whose ``stop`` tells them.
+    Each task is called with an event and a function ``say``. The event is set when ``stop`` is:
+    the task ends its search on it (give it to its ``Budget``) and answers with what it has.
+    ``say(news)`` sends news on the way (progress): the parent calls ``heard(k, news)`` for task
+    ``k``. A child still running ``GRACE`` seconds after ``seconds`` is killed. Ctrl-C reaches
+    the whole process group: the children leave it to the parent, whose ``stop`` tells them.
     """
     ctx: Any = mp.get_context("fork")
     event = ctx.Event()
@@ -55,11 +57,17 @@ def side_by_side(tasks: Sequence[Callable[[Any], Any]], seconds: float, stop: St
                 if not ready:
                     break
                 for conn in ready:
-                    k = pending.pop(conn)
+                    k = pending[conn]
                     try:
-                        answers[k] = conn.recv()
+                        kind, message = conn.recv()
                     except EOFError:  # the child ended without an answer (killed, or out of memory)
-                        pass
+                        del pending[conn]
+                        continue
+                    if kind == "answer":
+                        answers[k] = message
+                        del pending[conn]
+                    elif heard is not None:
+                        heard(k, message)
     finally:
         for proc in procs:
             if proc.is_alive():
@@ -70,5 +78,6 @@ def side_by_side(tasks: Sequence[Callable[[Any], Any]], seconds: float, stop: St
 
 def _child(task, event, send) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    send.send(task(event))
+    answer = task(event, lambda news: send.send(("news", news)))
+    send.send(("answer", answer))
     send.close()

@@ -115,9 +115,12 @@ class HeuristicSolver(Solver):
         state = {"best": None, "stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method}
 
         def report(part: Partition) -> None:
+            tell(len(part))
+
+        def tell(plans: int) -> None:
             if progress is not None:
-                progress({"incumbent": float(len(part)), "bound": float(bound),
-                          "elapsed": time.perf_counter() - t0, "plans": len(part)})
+                progress({"incumbent": float(plans), "bound": float(bound),
+                          "elapsed": time.perf_counter() - t0, "plans": plans})
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
@@ -132,7 +135,7 @@ class HeuristicSolver(Solver):
             if given is not None:
                 candidates.append(given)
         if not candidates or "max-plans" in objectives[:1]:
-            best = self._search(layout, rng, budget, bound, opts, state, report, candidates)
+            best = self._search(layout, rng, budget, bound, opts, state, tell, candidates)
             if best is not None:
                 candidates.append(best)
         if not candidates:
@@ -211,13 +214,16 @@ class HeuristicSolver(Solver):
                                        "in one plan (this proves nothing: try an exact solver)")
         return joined, Layout(joined, problem.rules), bound, method
 
-    def _search(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
-        """The partition with most plans: ``_search_one``, or with several workers ``_side_by_side``."""
-        if self.threads > 1 and layout.n >= SIDE_BY_SIDE_UNITS and not budget.deterministic and can_fork():
-            return self._side_by_side(layout, budget, bound, opts, state, report, seeds)
-        return self._search_one(layout, rng, budget, bound, opts, state, report, seeds)
+    def _search(self, layout, rng, budget, bound, opts, state, tell, seeds) -> Partition | None:
+        """The partition with most plans: ``_search_one``, or with several workers ``_side_by_side``.
 
-    def _side_by_side(self, layout, budget, bound, opts, state, report, seeds) -> Partition | None:
+        ``tell(plans)`` hears of each better plan.
+        """
+        if self.threads > 1 and layout.n >= SIDE_BY_SIDE_UNITS and not budget.deterministic and can_fork():
+            return self._side_by_side(layout, budget, bound, opts, state, tell, seeds)
+        return self._search_one(layout, rng, budget, bound, opts, state, lambda part: tell(len(part)), seeds)
+
+    def _side_by_side(self, layout, budget, bound, opts, state, tell, seeds) -> Partition | None:
         """``_search_one`` in ``workers`` processes at once, then rounds of shaking the best plan in each.
 
         Each process first searches with a seed of its own for ``FIRST_SHARE`` of the time; then,
@@ -227,9 +233,16 @@ class HeuristicSolver(Solver):
         seed, workers, stop = self.options.seed, self.threads, self.stop
         rounds = opts["perturb_rounds"]
         shaking = rounds is None or rounds > 0
+        told = [0]
+
+        def heard(k: int, plans: int) -> None:  # the most plans any process has found so far
+            if plans > told[0]:
+                told[0] = plans
+                tell(plans)
+
         seconds = min(budget.seconds * FIRST_SHARE, _left(budget)) if shaking else _left(budget)
         tasks = [partial(self._first_task, layout, seed, k, seconds, bound, opts, seeds) for k in range(workers)]
-        answers = [a for a in side_by_side(tasks, seconds, stop) if a is not None]
+        answers = [a for a in side_by_side(tasks, seconds, stop, heard) if a is not None]
         state["starts"] = sum(sub["starts"] for _, sub in answers)
         state["shakes"] = sum(sub["shakes"] for _, sub in answers)
         found = [(labels, sub) for labels, sub in answers if labels is not None]
@@ -238,7 +251,6 @@ class HeuristicSolver(Solver):
             return None
         labels, sub = max(found, key=lambda a: len(set(a[0])))
         best = Partition.from_labels(layout, labels)
-        report(best)
         state["stopped_by"] = sub["stopped_by"]
         if state["stopped_by"] in ("bound", "patience"):  # met the bound, or shook until idle
             return best
@@ -247,14 +259,13 @@ class HeuristicSolver(Solver):
             seconds = min(ROUND_SECONDS, _left(budget))
             shakes = [partial(_shake_task, layout, best, [seed, state["shakes"], k], seconds, bound, most_idle - idle)
                       for k in range(workers)]
-            answers = [a for a in side_by_side(shakes, seconds, stop) if a is not None]
+            answers = [a for a in side_by_side(shakes, seconds, stop, heard) if a is not None]
             if not answers:
                 break
             state["shakes"] += sum(done for _, done in answers)
             labels = max((labels for labels, _ in answers), key=lambda a: len(set(a)))
             if len(set(labels)) > len(best):
                 best, idle = Partition.from_labels(layout, labels), 0
-                report(best)
             else:
                 idle += max(done for _, done in answers)
         state["stopped_by"] = ("bound" if len(best) >= bound else
@@ -262,11 +273,11 @@ class HeuristicSolver(Solver):
                                "time_limit" if _left(budget) <= 1.0 else "patience")
         return best
 
-    def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, event) -> tuple[list[int] | None, dict]:
+    def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, event, say) -> tuple[list[int] | None, dict]:
         """A process's own search with seed ``[seed, k]`` (``_side_by_side``): its labels and record."""
         sub = {"stopped_by": None, "starts": 0, "shakes": 0}
         part = self._search_one(layout, np.random.default_rng([seed, k]), Budget(seconds, stop=event), bound, opts,
-                                sub, lambda part: None, seeds)
+                                sub, lambda part: say(len(part)), seeds)
         return None if part is None else part.labels(), sub
 
     def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
@@ -332,9 +343,10 @@ class HeuristicSolver(Solver):
         return part
 
 
-def _shake_task(layout, part, seed, seconds, bound, idle_rounds, event) -> tuple[list[int], int]:
+def _shake_task(layout, part, seed, seconds, bound, idle_rounds, event, say) -> tuple[list[int], int]:
     """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``): its best labels and rounds."""
-    best, rounds = perturb(layout, part, np.random.default_rng(seed), Budget(seconds, stop=event), bound, idle_rounds)
+    best, rounds = perturb(layout, part, np.random.default_rng(seed), Budget(seconds, stop=event), bound, idle_rounds,
+                           on_better=lambda better: say(len(better)))
     return best.labels(), rounds
 
 

@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import threading
 import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ def stop_after(seconds: float) -> Stop:
 
 
 def test_each_task_answers_in_its_place_from_its_own_process():
-    tasks = [lambda event, k=k: (k, os.getpid()) for k in range(3)]
+    tasks = [lambda event, say, k=k: (k, os.getpid()) for k in range(3)]
     answers = side_by_side(tasks, 10.0)
     assert [k for k, _ in answers] == [0, 1, 2]
     pids = {pid for _, pid in answers}
@@ -35,12 +36,12 @@ def test_each_task_answers_in_its_place_from_its_own_process():
 
 
 def test_a_child_that_dies_answers_none_and_the_others_still_answer():
-    tasks = [lambda event: os._exit(3), lambda event: "done"]
+    tasks = [lambda event, say: os._exit(3), lambda event, say: "done"]
     assert side_by_side(tasks, 10.0) == [None, "done"]
 
 
 def test_a_stop_tells_every_child_to_answer_with_what_it_has():
-    def wait_for_stop(event):
+    def wait_for_stop(event, say):
         for _ in range(300):  # 30 s at most
             if event.is_set():
                 return "stopped"
@@ -52,10 +53,23 @@ def test_a_stop_tells_every_child_to_answer_with_what_it_has():
     assert time.perf_counter() - started < 10
 
 
+def test_news_from_each_child_reach_the_parent_on_the_way():
+    def count(event, say, k):
+        for i in range(3):
+            say(10 * k + i)
+        return "done"
+
+    heard = []
+    answers = side_by_side([partial(count, k=k) for k in range(2)], 10.0, heard=lambda k, news: heard.append((k, news)))
+    assert answers == ["done", "done"]
+    assert sorted(heard) == [(0, 0), (0, 1), (0, 2), (1, 10), (1, 11), (1, 12)]
+    assert [news for k, news in heard if k == 1] == [10, 11, 12]  # in the order said
+
+
 def test_a_child_past_its_time_is_killed(monkeypatch):
     monkeypatch.setattr("lombardy_districts.solvers._workers.GRACE", 0.5)
     started = time.perf_counter()
-    assert side_by_side([lambda event: time.sleep(60), lambda event: 1], 0.5) == [None, 1]
+    assert side_by_side([lambda event, say: time.sleep(60), lambda event, say: 1], 0.5) == [None, 1]
     assert time.perf_counter() - started < 10
 
 
@@ -83,11 +97,14 @@ def grid_problem():
 
 
 def test_two_workers_search_side_by_side_and_their_plan_complies(grid_problem):
-    result = HeuristicSolver.from_problem(grid_problem, {"time_limit": 4, "seed": 0, "workers": 2}).solve()
+    told = []
+    result = HeuristicSolver.from_problem(grid_problem, {"time_limit": 4, "seed": 0, "workers": 2}).solve(
+        progress=lambda info: told.append(info["plans"]))
     plan = result.plan
     assert plan is not None and plan.violations(grid_problem.rules) == []
     assert sorted(plan.assignment.index) == sorted(grid_problem.territory.municipalities.index)
     assert result.details["starts"] == 2 * HeuristicSolver.TUNING["starts"]  # each process made its own
+    assert told and told == sorted(set(told)) and told[-1] == len(plan)  # progress, never going down
     one = HeuristicSolver.from_problem(grid_problem, {"time_limit": 4, "seed": 0, "workers": 1}).solve()
     assert one.details["starts"] == HeuristicSolver.TUNING["starts"]
     assert result.details["stopped_by"] in ("bound", "patience", "time_limit")

@@ -313,7 +313,8 @@ def _report(rows: list[dict], args, command: str, load: tuple, started: datetime
     cpu = platform.processor() or platform.machine()
     machine = f"{cpu}, {mp.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     mode = ("deterministic (work counted, one thread: plans, bounds and gaps repeat on any machine)"
-            if args.deterministic else "wall clock (results depend on the machine and its load)")
+            if args.deterministic else "wall clock (results depend on the machine and its load), 2 workers "
+            "(CP-SAT's threads, the heuristic's processes)")
     methods = sorted({r["method"] for r in rows if r.get("method")})
     return (
         f"Command: `{command}`  \nMachine: {machine}; load average at start "

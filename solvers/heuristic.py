@@ -114,9 +114,6 @@ class HeuristicSolver(Solver):
         opts = self.tuning
         state = {"best": None, "stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method}
 
-        def report(part: Partition) -> None:
-            tell(len(part))
-
         def tell(plans: int) -> None:
             if progress is not None:
                 progress({"incumbent": float(plans), "bound": float(bound),

@@ -2,7 +2,6 @@
 
 import multiprocessing
 import os
-import threading
 import time
 from functools import partial
 
@@ -10,21 +9,13 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.stop import Stop
 from lombardy_districts.solvers._workers import can_fork, side_by_side
 from lombardy_districts.solvers.heuristic import SIDE_BY_SIDE_UNITS, HeuristicSolver
 from tests.grids import grid_territory
+from tests.test_interrupt import stop_after
 from tests.test_regroup import setup
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="processes are forked only where fork exists")
-
-
-def stop_after(seconds: float) -> Stop:
-    stop = Stop()
-    timer = threading.Timer(seconds, stop.set, kwargs={"reason": "test"})
-    timer.daemon = True
-    timer.start()
-    return stop
 
 
 def test_each_task_answers_in_its_place_from_its_own_process():

@@ -112,8 +112,7 @@ def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, nois
     frontier: dict[int, int] = {}
     neighbors, group, lock = layout.neighbors, region.group, region.lock
     pops, areas, mountains = layout.pop, layout.area, layout.mountain
-    ceiling, floor_of, uniform, lowest, highest = (layout.ceiling, layout.floor_of, layout.uniform, layout.lowest,
-                                                   layout.highest)
+    ceiling, meets_floor, uniform, lowest = layout.ceiling, layout.meets_floor, layout.uniform, layout.lowest
 
     def extend(u: int) -> None:
         for v in neighbors[u]:
@@ -135,8 +134,7 @@ def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, nois
             pop = t.pop + pops[v]
             if ceiling is not None and pop > ceiling:
                 continue
-            if pop >= lowest and (uniform or pop >= highest
-                                  or pop >= floor_of(pop, t.area + areas[v], t.mountain + mountains[v])):
+            if pop >= lowest if uniform else meets_floor(pop, t.area + areas[v], t.mountain + mountains[v]):
                 key = (0, pop, -links, v)
             else:
                 key = (1, -(links + noise * rng.random()), 0, v)

@@ -89,9 +89,17 @@ class Layout:
         """Whether a (connected) region with totals ``t`` meets its floor and the ceiling."""
         if self.ceiling is not None and t.pop > self.ceiling:
             return False
-        if t.pop < self.lowest or t.pop >= self.highest:  # no need to know the class
-            return t.pop >= self.lowest
-        return t.pop >= self.floor(t)
+        return self.meets_floor(t.pop, t.area, t.mountain)
+
+    def meets_floor(self, pop: int, area: int, mountain: int) -> bool:
+        """Whether a region with these totals has at least its class floor (ceiling aside).
+
+        The class is asked for only between the lowest and the highest floor: below, no class
+        complies; at or above, every class does (so never under a uniform floor).
+        """
+        if pop < self.lowest or pop >= self.highest:
+            return pop >= self.lowest
+        return pop >= self.floor_of(pop, area, mountain)
 
     def within_ceiling(self, pop: int) -> bool:
         """Whether a population respects the ceiling (always, without one)."""

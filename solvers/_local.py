@@ -15,7 +15,7 @@ import numpy as np
 
 from ._budget import Budget
 from ._grow import Region, grow, totals_ok
-from ._layout import Layout, Totals
+from ._layout import Layout, Totals, regions_of
 
 PERIPHERY = (0.5, 0.9, 1.0)
 """``grow``'s seeding choices, drawn at random by each regrowth ..."""
@@ -82,10 +82,7 @@ class Partition:
     @classmethod
     def from_labels(cls, layout: Layout, labels: list[int]) -> Partition:
         """The partition whose regions are the units of each label."""
-        groups: dict[int, set[int]] = {}
-        for u, k in enumerate(labels):
-            groups.setdefault(k, set()).add(u)
-        return cls(layout, [Region(layout, members) for _, members in sorted(groups.items())])
+        return cls(layout, [Region(layout, members) for _, members in sorted(regions_of(labels).items())])
 
     def labels(self) -> list[int]:
         """Region id of every unit."""

@@ -11,7 +11,7 @@ spare a unit it merges with the neighbour whose smaller side has the fewest muni
 from __future__ import annotations
 
 from ._grow import Region
-from ._layout import Layout
+from ._layout import Layout, regions_of
 from ._local import Partition
 from .units import reach
 
@@ -23,9 +23,7 @@ def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
     """
     sq = layout.units.status_quo
     assert sq is not None, "a status quo partition needs a status quo"
-    by_plan: dict[int, set[int]] = {}
-    for u in range(layout.n):
-        by_plan.setdefault(int(sq[u]), set()).add(u)
+    by_plan = regions_of([int(sq[u]) for u in range(layout.n)])
     regions: list[Region] = []
     main: list[int] = []
     for q in sorted(by_plan):

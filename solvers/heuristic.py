@@ -230,11 +230,12 @@ class HeuristicSolver(Solver):
         seed, workers, stop = self.options.seed, self.threads, self.stop
         rounds = opts["perturb_rounds"]
         shaking = rounds is None or rounds > 0
-        told = [0]
+        told = 0
 
         def heard(k: int, plans: int) -> None:  # the most plans any process has found so far
-            if plans > told[0]:
-                told[0] = plans
+            nonlocal told
+            if plans > told:
+                told = plans
                 tell(plans)
 
         seconds = min(budget.seconds * FIRST_SHARE, _left(budget)) if shaking else _left(budget)
@@ -251,10 +252,10 @@ class HeuristicSolver(Solver):
         state["stopped_by"] = sub["stopped_by"]
         if state["stopped_by"] in ("bound", "patience"):  # met the bound, or shook until idle
             return best
-        idle, most_idle = 0, int(rounds or 200 + 5 * len(best))
+        idle, most_idle, round_no = 0, int(rounds or 200 + 5 * len(best)), 0
         while shaking and len(best) < bound and idle < most_idle and _left(budget) > 1.0 and not stop.is_set():
-            seconds = min(ROUND_SECONDS, _left(budget))
-            shakes = [partial(_shake_task, layout, best, [seed, state["shakes"], k], seconds, bound, most_idle - idle)
+            seconds, round_no = min(ROUND_SECONDS, _left(budget)), round_no + 1
+            shakes = [partial(_shake_task, layout, best, [seed, round_no, k], seconds, bound, most_idle - idle)
                       for k in range(workers)]
             answers = [a for a in side_by_side(shakes, seconds, stop, heard) if a is not None]
             if not answers:

@@ -10,6 +10,7 @@ import pytest
 
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers._workers import can_fork, side_by_side
+from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.heuristic import SIDE_BY_SIDE_UNITS, HeuristicSolver
 from tests.grids import grid_territory
 from tests.test_interrupt import stop_after
@@ -115,3 +116,19 @@ def test_deterministic_runs_stay_in_one_process(grid_problem):
     runs = [HeuristicSolver.from_problem(grid_problem, options).solve() for _ in range(2)]
     assert runs[0].details["starts"] == HeuristicSolver.TUNING["starts"]
     assert runs[0].plan.assignment.equals(runs[1].plan.assignment)
+
+
+def test_cpsat_gives_its_workers_to_its_heuristic_warm_start(grid_problem, monkeypatch):
+    sides = []
+    original = HeuristicSolver._side_by_side
+
+    def spy(self, *args):
+        sides.append(self.threads)
+        return original(self, *args)
+
+    monkeypatch.setattr(HeuristicSolver, "_side_by_side", spy)
+    result = CPSATSolver.from_problem(grid_problem, {"time_limit": 6, "seed": 0}).solve()  # default: 2 workers
+    assert sides == [2]
+    assert result.plan is not None and result.plan.violations(grid_problem.rules) == []
+    CPSATSolver.from_problem(grid_problem, {"time_limit": 6, "seed": 0, "workers": 1}).solve()
+    assert sides == [2]  # one worker: the warm start searches in this process

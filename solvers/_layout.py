@@ -9,11 +9,15 @@ ceiling), and whether a set of units is connected.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.rules import Rules
 
 from .units import Units, reach
+
+if TYPE_CHECKING:  # Numba is imported only once a search needs it
+    from ._compiled import Arrays
 
 
 @dataclass(slots=True)
@@ -65,6 +69,8 @@ class Layout:
         self.collab = weights
         self.alone = [self.complies(self.unit_totals(u)) for u in range(self.n)]
         """Whether each unit meets its floor (and the ceiling) on its own."""
+        self.arrays: Arrays | None = None
+        """``_compiled.Arrays`` of this layout, once a search asks for them (``_local.compiled``)."""
 
     def unit_totals(self, u: int) -> Totals:
         """Totals of one unit."""

@@ -59,7 +59,7 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 from ._budget import Budget
 from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
-from ._local import Partition, improve_count
+from ._local import Partition, compiled, improve_count
 from ._moves import polish, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
@@ -228,6 +228,7 @@ class HeuristicSolver(Solver):
         own, until the time is up, the bound is met or ``perturb_rounds`` rounds bring nothing.
         """
         seed, workers, stop = self.options.seed, self.threads, self.stop
+        compiled(layout)  # once, here, rather than in every process
         rounds = opts["perturb_rounds"]
         shaking = rounds is None or rounds > 0
         told = 0

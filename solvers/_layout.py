@@ -55,6 +55,7 @@ class Layout:
         self.rule = ClassRule.of(rules)
         self.group = list(units.group) if units.group is not None else [None] * self.n
         self.lock = [units.locked.get(i) for i in range(self.n)]
+        self.locked = {u for u in range(self.n) if self.lock[u] is not None}
         self.exclusive = set(units.exclusive)
         self.ceiling = rules.ceiling
         self.floors = dict(rules.floors)

@@ -255,7 +255,7 @@ def regrow(layout: Layout, pool: set[int], rng: np.random.Generator, tries: int,
     (None: any will do). A pool of unlocked units goes to the compiled copy (``_compiled``),
     which gives what ``regrow_python`` gives, faster.
     """
-    if not any(layout.lock[u] is not None for u in pool):
+    if pool.isdisjoint(layout.locked):
         return compiled(layout).regrow(pool, rng, tries, PERIPHERY, NOISE, beat)
     return regrow_python(layout, pool, rng, tries, beat)
 

@@ -19,7 +19,7 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    (``_regroup``), and after each gain search locally again. Then restart from a fresh start
    while restarts remain (default: none), keeping the best; then, while time remains, shake the
    best plan (``_perturb``: dissolve a ball of neighbouring regions, grow it again, search around
-   it, keep any gain) until ``perturb_rounds`` rounds bring nothing (None: ``200 + 5 * plans``).
+   it, keep any gain) until ``perturb_rounds`` rounds bring nothing (None: ``IDLE_ROUNDS``).
    With several workers (``workers``; ``cpsat``'s warm start has 2) on a map of at least
    ``SIDE_BY_SIDE_UNITS`` units, as many forked processes search at once (``_side_by_side``):
    each with a seed of its own for ``FIRST_SHARE`` of the time, then in rounds of
@@ -77,6 +77,13 @@ FIRST_SHARE = 0.35
 """... the share of the time each process then searches on its own seed ..."""
 ROUND_SECONDS = 10.0
 """... and then the length of each round in which each shakes the best plan so far."""
+IDLE_ROUNDS = (1000, 25)
+"""Shaking stops after ``a + b * plans`` rounds that bring nothing (unless ``perturb_rounds`` says otherwise).
+
+Sized for the compiled regrowth (``_compiled``), about seven times as many rounds per second as
+the Python one, which stopped after ``200 + 5 * plans``: at 25,000 one process makes about 3,300
+rounds in 60 s, so a 60 s run there ends by its time limit.
+"""
 
 
 class HeuristicSolver(Solver):
@@ -84,7 +91,7 @@ class HeuristicSolver(Solver):
 
     Tuning settings: ``starts`` (constructions per restart, default 8), ``restarts`` (fresh
     constructions and searches, default 1), ``perturb_rounds`` (idle rounds of ``_perturb`` before
-    it stops, None: ``200 + 5 * plans``; 0 turns the step off),
+    it stops, None: ``IDLE_ROUNDS``; 0 turns the step off),
     ``patience`` (idle local-search moves before the search moves on, None: ``max(200, 30 * plans)``),
     ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
     0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
@@ -253,7 +260,7 @@ class HeuristicSolver(Solver):
         state["stopped_by"] = sub["stopped_by"]
         if state["stopped_by"] in ("bound", "patience"):  # met the bound, or shook until idle
             return best
-        idle, most_idle, round_no = 0, int(rounds or 200 + 5 * len(best)), 0
+        idle, most_idle, round_no = 0, idle_rounds(rounds, len(best)), 0
         while shaking and len(best) < bound and idle < most_idle and _left(budget) > 1.0 and not stop.is_set():
             seconds, round_no = min(ROUND_SECONDS, _left(budget)), round_no + 1
             shakes = [partial(_shake_task, layout, best, [seed, round_no, k], seconds, bound, most_idle - idle)
@@ -324,7 +331,7 @@ class HeuristicSolver(Solver):
         rounds = opts["perturb_rounds"]
         if best is not None and state["stopped_by"] == "patience" and (rounds is None or rounds > 0):
             best, state["shakes"] = perturb(layout, best, rng, budget, bound,
-                                            idle_rounds=int(rounds or 200 + 5 * len(best)), on_better=report)
+                                            idle_rounds=idle_rounds(rounds, len(best)), on_better=report)
             state["stopped_by"] = ("bound" if len(best) >= bound else
                                    "patience" if not budget.expired() else
                                    "interrupted" if self.stop.is_set() else "time_limit")
@@ -347,6 +354,11 @@ def _shake_task(layout, part, seed, seconds, bound, idle_rounds, event, say) -> 
     best, rounds = perturb(layout, part, np.random.default_rng(seed), Budget(seconds, stop=event), bound, idle_rounds,
                            on_better=lambda better: say(len(better)))
     return best.labels(), rounds
+
+
+def idle_rounds(rounds: int | None, plans: int) -> int:
+    """Rounds of shaking that bring nothing before it stops: ``rounds``, or ``IDLE_ROUNDS`` for ``plans`` plans."""
+    return int(rounds or IDLE_ROUNDS[0] + IDLE_ROUNDS[1] * plans)
 
 
 def _left(budget: Budget) -> float:

@@ -24,8 +24,8 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    ``SIDE_BY_SIDE_UNITS`` units, as many forked processes search at once (``_side_by_side``):
    each with a seed of its own for ``FIRST_SHARE`` of the time, then in rounds of
    ``ROUND_SECONDS`` in which each shakes the best plan so far. Measured at a uniform 25,000
-   floor, 60 s, seeds 0-3 (November 2026, the 2-core machine): 277, 277, 279, 278 plans with 2
-   workers, 276, 276, 276, 278 with one.
+   floor, 60 s, seeds 0-3 (30 November 2026, the 2-core machine, with the compiled regrowth):
+   278, 279, 279, 279 plans with 2 workers, 278, 278, 277, 279 with one.
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
    between plans without changing their number (``_moves``).
 5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise

@@ -5,7 +5,8 @@ The local search spends most of its time growing small pools again (``_grow.grow
 in the same order and with the same draws from the same ``numpy`` generator, so it returns the
 regions ``_local.regrow_python`` returns and leaves the generator in the same state
 (``tests/test_compiled.py`` holds the two together). Numba caches the machine code beside this
-file, so only the first run on a machine compiles (a few seconds).
+file, so only the first search on a machine compiles it (about 7 s). Totals are int64, far from
+overflow: a population times ``AREA_SCALE`` times a rule's denominator stays below 10^15.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from ._grow import Region
-from ._layout import Layout, Totals
+from ._layout import Layout
 
 CLASSES = ("mountain", "high_density", "low_density", "standard")
 # positions in the ``rule`` array
@@ -39,7 +40,8 @@ class Arrays:
         self.alone = np.array(layout.alone, dtype=np.bool_)
         codes: dict = {}
         self.group = np.array([codes.setdefault(g, len(codes)) for g in layout.group], dtype=np.int64)
-        terms = layout.rule._terms
+        rule = layout.rule
+        terms = [x for f in (rule.share, rule.cap, rule.high, rule.low) for x in (f.numerator, f.denominator)]
         self.rule = np.array([layout.uniform, layout.lowest, layout.highest,
                               -1 if layout.ceiling is None else layout.ceiling, AREA_SCALE, *terms,
                               *(layout.floors.get(c, layout.lowest) for c in CLASSES)], dtype=np.int64)
@@ -58,18 +60,10 @@ class Arrays:
         labels, key_count, key_value = self._call(units, rng, tries, periphery, noise, beat)
         if key_count < 0:
             return None, beat
-        layout = self.layout
         members: list[set[int]] = [set() for _ in range(key_count)]
         for u, k in zip(units.tolist(), labels.tolist()):
             members[k].add(u)
-        return [_region(layout, m) for m in members], (int(key_count), float(key_value))
-
-
-def _region(layout: Layout, members: set[int]) -> Region:
-    out = object.__new__(Region)
-    u = next(iter(members))
-    out.members, out.totals, out.group, out.lock = members, layout.totals(members), layout.group[u], None
-    return out
+        return [Region(self.layout, m) for m in members], (int(key_count), float(key_value))
 
 
 @njit(cache=True)
@@ -377,4 +371,4 @@ def _regrow(pool, ptr, idx, pop, area, mountain, alone, group, rule, rng, tries,
     return best, best_count, best_value
 
 
-__all__ = ["Arrays", "Totals"]
+__all__ = ["Arrays"]

@@ -101,6 +101,10 @@ class Budget:
             return True
         return False
 
+    def wall_left(self) -> float:
+        """Seconds left before the wall-clock deadline (negative once past it)."""
+        return self.deadline - time.perf_counter()
+
     @property
     def used_seconds(self) -> float:
         """Seconds of the time limit used: work over rate in deterministic mode, else wall time."""

@@ -27,7 +27,6 @@ are listed in a fixed order and CP-SAT runs one worker with its own seed and det
 from __future__ import annotations
 
 import logging
-import time
 
 from ortools.sat.python import cp_model
 
@@ -137,7 +136,7 @@ def solve_group(layout: Layout, problem: Problem, units: list[int], plans: int, 
     params.max_deterministic_time = float(sub_time)
     # the deterministic limit decides; the wall clock is a safety net, and the budget's own deadline
     params.max_time_in_seconds = max(0.1, min(10.0 * sub_time / GROUP_DETERMINISTIC_PER_SECOND,
-                                              budget.deadline - time.perf_counter()))
+                                              budget.wall_left()))
     params.num_workers = 1
     params.random_seed = int(seed)
     params.catch_sigint_signal = False

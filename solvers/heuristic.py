@@ -246,7 +246,7 @@ class HeuristicSolver(Solver):
                 told = plans
                 tell(plans)
 
-        seconds = min(budget.seconds * FIRST_SHARE, _left(budget)) if shaking else _left(budget)
+        seconds = min(budget.seconds * FIRST_SHARE, budget.wall_left()) if shaking else budget.wall_left()
         tasks = [partial(self._first_task, layout, seed, k, seconds, bound, opts, seeds) for k in range(workers)]
         answers = [a for a in side_by_side(tasks, seconds, stop, heard) if a is not None]
         state["starts"] = sum(sub["starts"] for _, sub in answers)
@@ -260,9 +260,9 @@ class HeuristicSolver(Solver):
         state["stopped_by"] = sub["stopped_by"]
         if state["stopped_by"] in ("bound", "patience"):  # met the bound, or shook until idle
             return best
-        idle, most_idle, round_no = 0, idle_rounds(rounds, len(best)), 0
-        while shaking and len(best) < bound and idle < most_idle and _left(budget) > 1.0 and not stop.is_set():
-            seconds, round_no = min(ROUND_SECONDS, _left(budget)), round_no + 1
+        idle, most_idle, round_no = 0, shaking_patience(rounds, len(best)), 0
+        while shaking and len(best) < bound and idle < most_idle and budget.wall_left() > 1.0 and not stop.is_set():
+            seconds, round_no = min(ROUND_SECONDS, budget.wall_left()), round_no + 1
             shakes = [partial(_shake_task, layout, best, [seed, round_no, k], seconds, bound, most_idle - idle)
                       for k in range(workers)]
             answers = [a for a in side_by_side(shakes, seconds, stop, heard) if a is not None]
@@ -276,7 +276,7 @@ class HeuristicSolver(Solver):
                 idle += max(done for _, done in answers)
         state["stopped_by"] = ("bound" if len(best) >= bound else
                                "interrupted" if stop.is_set() else
-                               "time_limit" if _left(budget) <= 1.0 else "patience")
+                               "time_limit" if budget.wall_left() <= 1.0 else "patience")
         return best
 
     def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, event, say) -> tuple[list[int] | None, dict]:
@@ -331,7 +331,7 @@ class HeuristicSolver(Solver):
         rounds = opts["perturb_rounds"]
         if best is not None and state["stopped_by"] == "patience" and (rounds is None or rounds > 0):
             best, state["shakes"] = perturb(layout, best, rng, budget, bound,
-                                            idle_rounds=idle_rounds(rounds, len(best)), on_better=report)
+                                            idle_rounds=shaking_patience(rounds, len(best)), on_better=report)
             state["stopped_by"] = ("bound" if len(best) >= bound else
                                    "patience" if not budget.expired() else
                                    "interrupted" if self.stop.is_set() else "time_limit")
@@ -356,14 +356,9 @@ def _shake_task(layout, part, seed, seconds, bound, idle_rounds, event, say) -> 
     return best.labels(), rounds
 
 
-def idle_rounds(rounds: int | None, plans: int) -> int:
+def shaking_patience(rounds: int | None, plans: int) -> int:
     """Rounds of shaking that bring nothing before it stops: ``rounds``, or ``IDLE_ROUNDS`` for ``plans`` plans."""
     return int(rounds or IDLE_ROUNDS[0] + IDLE_ROUNDS[1] * plans)
-
-
-def _left(budget: Budget) -> float:
-    """Seconds left on the wall clock of ``budget``."""
-    return budget.deadline - time.perf_counter()
 
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:

@@ -71,6 +71,8 @@ from .units import Units
 
 log = logging.getLogger(__name__)
 
+PREPARING = "preparing the search (a machine's first run compiles it: about 7 s)"
+"""The progress note before the search starts: Numba's compile, cached after the first run, is silent."""
 SIDE_BY_SIDE_UNITS = 150
 """Several workers search side by side only on maps of at least this many units (else one does) ..."""
 FIRST_SHARE = 0.35
@@ -139,6 +141,10 @@ class HeuristicSolver(Solver):
             if given is not None:
                 candidates.append(given)
         if not candidates or "max-plans" in objectives[:1]:
+            if progress is not None:
+                progress({"incumbent": None, "bound": float(bound), "elapsed": time.perf_counter() - t0,
+                          "plans": None, "note": PREPARING})
+            compiled(layout)  # here, before any side-by-side fork, rather than in every process
             best = self._search(layout, rng, budget, bound, opts, state, tell, candidates)
             if best is not None:
                 candidates.append(best)
@@ -235,7 +241,6 @@ class HeuristicSolver(Solver):
         own, until the time is up, the bound is met or ``perturb_rounds`` rounds bring nothing.
         """
         seed, workers, stop = self.options.seed, self.threads, self.stop
-        compiled(layout)  # once, here, rather than in every process
         rounds = opts["perturb_rounds"]
         shaking = rounds is None or rounds > 0
         told = 0

@@ -1,4 +1,4 @@
-"""Progress on the terminal: the solver's incumbent, bound and elapsed time."""
+"""Progress on the terminal: the solver's incumbent, bound and elapsed time, and its notes."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ class ProgressLine:
         self.last = 0.0
 
     def __call__(self, info: dict) -> None:
-        """Show one progress report (throttled)."""
+        """Show one progress report (throttled; a report with a ``note`` always shows)."""
         now = time.monotonic()
-        if now - self.last < (0.5 if self.tty else 10.0):
+        if now - self.last < (0.5 if self.tty else 10.0) and not info.get("note"):
             return
         self.last = now
         parts = [f"{info.get('elapsed', 0):6.1f} s"]
@@ -27,6 +27,8 @@ class ProgressLine:
             parts.append(f"incumbent {info['incumbent']:g}")
         if info.get("bound") is not None:
             parts.append(f"bound {info['bound']:g}")
+        if info.get("note"):
+            parts.append(info["note"])
         text = "solving: " + ", ".join(parts)
         self.stream.write(f"\r{text:<70}" if self.tty else text + "\n")
         self.stream.flush()

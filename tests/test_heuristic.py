@@ -1,8 +1,5 @@
-import io
-
 import pytest
 
-from lombardy_districts.cli.progress import ProgressLine
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
@@ -43,16 +40,6 @@ def test_the_first_report_says_the_search_is_being_prepared():
     HeuristicSolver.from_problem(problem(grid_territory(4, 4), 3000), {"seed": 0}).solve(progress=seen.append)
     assert seen[0]["note"] == PREPARING and seen[0]["plans"] is None and seen[0]["bound"] == 5
     assert len(seen) > 1 and all("note" not in report for report in seen[1:])
-
-
-def test_progress_line_shows_a_note_however_soon_it_comes():
-    out = io.StringIO()
-    line = ProgressLine(out)
-    line({"elapsed": 0.1, "plans": 3, "incumbent": 3.0, "bound": 5.0})
-    line({"elapsed": 0.2, "plans": 4, "incumbent": 4.0, "bound": 5.0})  # throttled: 10 s apart off a terminal
-    line({"elapsed": 0.3, "plans": None, "incumbent": None, "bound": 5.0, "note": PREPARING})
-    assert out.getvalue().splitlines() == ["solving:    0.1 s, 3 plans, incumbent 3, bound 5",
-                                           f"solving:    0.3 s, bound 5, {PREPARING}"]
 
 
 def test_a_big_municipality_is_a_plan_of_its_own():

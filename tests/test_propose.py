@@ -1,5 +1,6 @@
 """The propose API and command: options in, checked plan and files out."""
 
+import io
 import json
 
 import pandas as pd
@@ -7,9 +8,11 @@ import pytest
 
 import lombardy_districts as ld
 from lombardy_districts.cli import main
+from lombardy_districts.cli.progress import ProgressLine
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.solvers.bounds import SHARE_METHOD, SIMPLE_METHOD
+from lombardy_districts.solvers.heuristic import PREPARING
 from lombardy_districts.workflows.propose import _bound_source
 
 
@@ -187,3 +190,13 @@ def test_the_gap_sentence_says_what_each_bound_leaves_out():
     assert _bound_source(uniform) == "ignores whether a plan's municipalities touch"
     assert _bound_source(f"{SIMPLE_METHOD} (tighter than the {uniform})").startswith("counts the municipalities")
     assert _bound_source(f"{SHARE_METHOD} (tighter than the {uniform})").startswith("lets every municipality")
+
+
+def test_progress_line_shows_a_note_however_soon_it_comes():
+    out = io.StringIO()
+    line = ProgressLine(out)
+    line({"elapsed": 0.1, "plans": 3, "incumbent": 3.0, "bound": 5.0})
+    line({"elapsed": 0.2, "plans": 4, "incumbent": 4.0, "bound": 5.0})  # throttled: 10 s apart off a terminal
+    line({"elapsed": 0.3, "plans": None, "incumbent": None, "bound": 5.0, "note": PREPARING})
+    assert out.getvalue().splitlines() == ["solving:    0.1 s, 3 plans, incumbent 3, bound 5",
+                                           f"solving:    0.3 s, bound 5, {PREPARING}"]

@@ -10,6 +10,7 @@ import pytest
 
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
 from lombardy_districts.model.scorecard import evaluate
+from lombardy_districts.solvers.heuristic import PREPARING
 from lombardy_districts.studio.server import background as serve
 from lombardy_districts.studio.state import StudioState
 from lombardy_districts.workflows.inputs import load, read_inputs, read_plan
@@ -253,3 +254,11 @@ def test_the_scorecard_opens_with_the_headline_evaluate_prints(studio_page):
     assert shown[2].startswith(f"{name} (") and shown[2].endswith(f"moves from {HOSTILE} to North Lecco.")
     assert page.locator("#headline-words img").count() == 0 and page.evaluate("document.body.dataset.owned") is None
     assert opened.console_errors == []
+
+
+def test_the_running_job_line_shows_the_plans_and_the_solvers_note(studio_page):
+    _, open_page = studio_page
+    page = open_page().page
+    label = "(progress) => window.ldStudio.jobLabel({action: 'repair', elapsed: 3.2, progress})"
+    assert page.evaluate(label, {"plans": 12}) == "repair: 3 s, 12 plans"
+    assert page.evaluate(label, {"plans": None, "note": PREPARING}) == f"repair: 3 s, {PREPARING}"

@@ -557,12 +557,19 @@
   }
 
   // ----- the solver and its candidate -------------------------------------------------------------
+  function jobLabel(job) {
+    // the running job's line: action, seconds, plans so far and the solver's note (e.g. while it compiles)
+    const p = job.progress || {};
+    return job.action + ": " + job.elapsed.toFixed(0) + " s" + (p.plans ? ", " + p.plans + " plans" : "") +
+      (p.note ? ", " + p.note : "");
+  }
+
   function renderJob(job) {
     const running = job && job.state === "running";
     $("job").hidden = !running;
     document.querySelectorAll("button.solve").forEach((b) => { b.disabled = running; });
     if (running) {
-      $("job-label").textContent = job.action + ": " + job.elapsed.toFixed(0) + " s" + (job.progress.plans ? ", " + job.progress.plans + " plans" : "");
+      $("job-label").textContent = jobLabel(job);
       $("job-progress").value = job.time_limit ? Math.min(1, job.elapsed / job.time_limit) : 0;
       if (!jobTimer) { jobTimer = setInterval(pollJob, 400); }
     } else if (jobTimer) { clearInterval(jobTimer); jobTimer = null; }
@@ -726,7 +733,7 @@
   }
 
   window.ldStudio = {
-    map: () => map, territory: () => T, state: () => S,
+    map: () => map, territory: () => T, state: () => S, jobLabel,
     pointOf(code) {
       const i = T.codes.indexOf(code);
       const p = map.latLngToContainerPoint(T.points[i]);

@@ -350,8 +350,9 @@ METHODS = {
                    "connected plan that can hold it (contiguity and class rule, solvers/share_bound.py)",
     "class MIP + unit shares": "the class rule summed over the plans of each class, with each unit counting at "
                                "most its share of a compliant connected plan of its class (solvers/class_bound.py)",
-    "big units + components": "units that reach the lowest floor alone, plus what the rest of each "
-                              "connected part can hold",
+    "big units + components": "units that reach the lowest floor alone, and units set apart where they "
+                              "split a part into pieces that waste population, count one plan each; each "
+                              "connected piece left holds its population over the floor (solvers/_bound.py)",
     "capped population": "populations capped at the floor, over the floor (no contiguity)",
     "class MIP, no contiguity": "the class rule summed over the plans of each class (no contiguity)",
     "set partitioning": "LP of set partitioning over connected groups of plans (merge mode)",

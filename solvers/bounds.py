@@ -3,7 +3,7 @@
 - with one floor for every class, capped population over the floor, summed over the parts of
   the map; with class floors, the class rule summed over the plans of each class together with
   each unit's largest share of a plan of that class (``class_bound``), summed over the parts;
-- big units plus small components (``_bound.plan_bound``);
+- big units, cut units and small components (``_bound.plan_bound``);
 - each unit's largest share of a compliant connected plan (``share_bound``), which accounts for
   contiguity and the class rule;
 - on small maps with a gap left, the set-packing LP over every connected compliant group
@@ -32,7 +32,7 @@ from .share_bound import class_shares, share_bound
 from .units import Units
 
 SHARE_METHOD = "each unit's largest share of a compliant connected plan (contiguity and class rule)"
-SIMPLE_METHOD = "big units plus small components"
+SIMPLE_METHOD = "big units, cut units and small components"
 COLUMN_METHOD = "set-packing LP over connected compliant groups (column generation, exact pricing by CP-SAT)"
 COLUMN_UNITS = (20, 70)
 """``tighter_by_columns`` runs on maps of this many units (on Sondrio, 77, and Lecco, 84, it proved nothing in 10 s)."""

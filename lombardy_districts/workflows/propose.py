@@ -249,7 +249,8 @@ def _bound_source(method: str) -> str:
     if "without contiguity" in head:
         return "ignores whether a plan's municipalities touch"
     if "big units" in head:
-        return "counts the municipalities that reach a floor alone and what the rest of each connected part could hold"
+        return ("counts the municipalities that reach a floor alone (and a few that split the map) and what "
+                "the rest of each connected part could hold")
     return "lets every municipality count its share of the smallest compliant plan it could join"
 
 

@@ -94,7 +94,10 @@ def connected(block: list[int], neighbors: list[list[int]]) -> bool:
 
 
 def most_plans(units: Units, rules: Rules) -> int:
-    """The exact optimum: the most blocks of a partition into connected compliant plans (0: none)."""
+    """The exact optimum: the most blocks of a partition into connected compliant plans (0: none).
+
+    With hard boundaries (``units.group``), a block lies inside one group.
+    """
     rule = ClassRule.of(rules)
     best = 0
     for part in set_partitions(list(range(len(units)))):
@@ -104,7 +107,8 @@ def most_plans(units: Units, rules: Rules) -> int:
         for block in part:
             pop = int(units.population[block].sum())
             name = rule.classify(pop, int(units.area[block].sum()), int(units.mountain_area[block].sum()))
-            if pop < rules.floors[name] or not connected(block, units.neighbors):
+            crosses = units.group is not None and len({units.group[i] for i in block}) > 1
+            if pop < rules.floors[name] or crosses or not connected(block, units.neighbors):
                 ok = False
                 break
         if ok:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,26 @@ def test_the_simple_bound_is_never_below_the_exact_optimum(seed):
     floor = int(rng.choice([20_000, 25_000, 40_000]))
     layout, optimum = _case(rows, cols, population, floor)
     assert plan_bound(layout) >= optimum
+
+
+def test_a_hard_boundary_splits_a_component():
+    # 20,000 | 10,000 20,000 at 25,000: one plan at most on the right, none on the left (2 without the boundary)
+    problem = build_problem(grid(1, 3, [20_000, 10_000, 20_000]), floor=25_000)
+    units = Units.from_problem(problem)
+    assert plan_bound(Layout(units, problem.rules)) == 2
+    assert plan_bound(Layout(replace(units, group=np.array([0, 1, 1])), problem.rules)) == 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_with_hard_boundaries_the_simple_bound_is_never_below_the_exact_optimum(seed):
+    # a hard boundary between the left and right columns cuts paths: pieces and cut units change
+    rng = np.random.default_rng(100 + seed)
+    rows, cols = [(2, 4), (1, 8)][seed % 2]
+    problem = build_problem(grid(rows, cols, rng.integers(1, 30, rows * cols) * 1000), floor=25_000)
+    units = Units.from_problem(problem)
+    split = int(rng.integers(1, cols))
+    units = replace(units, group=np.array([int(i % cols >= split) for i in range(len(units))]))
+    assert plan_bound(Layout(units, problem.rules)) >= most_plans(units, problem.rules)
 
 
 def test_at_25000_on_lombardy_two_cut_units_lower_the_bound_to_291(lombardy):

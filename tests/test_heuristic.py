@@ -4,10 +4,7 @@ from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.solvers._bound import plan_bound
-from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers.heuristic import PREPARING, HeuristicSolver
-from lombardy_districts.solvers.units import Units
 from tests.grids import grid_territory
 
 
@@ -136,12 +133,6 @@ def test_a_plan_class_changes_as_it_grows():
     assert result.plan.violations(rules) == []
     assert len(result.plan) == 2
     assert list(result.plan.classes(rules).sort_values()) == ["mountain", "standard"]
-
-
-def test_simple_bound_counts_big_units_and_components():
-    t = grid_territory(1, 5, population=[10_000, 1000, 1000, 1000, 1000])
-    p = problem(t, 2000)
-    assert plan_bound(Layout(Units.from_problem(p), p.rules)) == 3
 
 
 @pytest.mark.slow

@@ -21,6 +21,12 @@ def _case(rows: int, cols: int, population, floor: int) -> tuple[Layout, int]:
     return Layout(units, problem.rules), most_plans(units, problem.rules)
 
 
+def test_a_big_unit_counts_one_plan_and_the_rest_its_population_over_the_floor():
+    # 10,000 alone, then 4,000 in a line at a 2,000 floor: 1 + 2 (moved here from test_heuristic)
+    layout, optimum = _case(1, 5, [10_000, 1000, 1000, 1000, 1000], 2000)
+    assert optimum == 3 and plan_bound(layout) == 3
+
+
 def test_a_unit_that_splits_its_component_into_wasteful_pieces_is_counted_apart():
     # 68,000 in one line counts two plans of 25,000; but the middle unit leaves two pieces of 24,000
     # on either side, and neither can be a plan without it: one plan at most

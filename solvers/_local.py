@@ -26,6 +26,10 @@ PERIPHERY = (0.5, 0.9, 1.0)
 """``grow``'s seeding choices, drawn at random by each regrowth ..."""
 NOISE = (0.3, 1.0, 3.0)
 """... and its noise choices."""
+SPLIT_TRIES = 8
+"""Random spanning trees a split tries ..."""
+REBUILD_TRIES = 3
+"""... and regrowths a rebuild tries."""
 
 
 class Partition:
@@ -113,7 +117,7 @@ def movable(layout: Layout, region: Region) -> bool:
     return region.lock is None
 
 
-def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int = 8) -> list[Region] | None:
+def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int = SPLIT_TRIES) -> list[Region] | None:
     """Cut ``region`` in two compliant connected parts along a random spanning tree, or None."""
     if region.totals.pop < 2 * layout.lowest or len(region.members) < 2:
         return None
@@ -210,7 +214,6 @@ def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, bud
     from regions with an id from ``since`` on (the ones built since then) and their neighbours.
     """
     idle = 0
-    tries = 8
     ids, seen = [], -1
     while not budget.expired() and idle < patience:
         if bound is not None and len(part) >= bound:
@@ -221,9 +224,9 @@ def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, bud
             break
         k = ids[int(rng.integers(len(ids)))]
         region = part.regions[k]
-        pieces = split(layout, region, rng, tries=tries)
+        pieces = split(layout, region, rng)
         if region.totals.pop >= 2 * layout.lowest:  # split only tries trees of regions this big
-            budget.spend(len(region.members) * (1 if pieces is not None else tries))
+            budget.spend(len(region.members) * (1 if pieces is not None else SPLIT_TRIES))
         if pieces is not None:
             part.replace([k], pieces)
             idle = 0
@@ -283,8 +286,17 @@ def regrow_python(layout: Layout, pool: set[int], rng: np.random.Generator, trie
     return best, best_key
 
 
+def distinct(rng: np.random.Generator, n: int, take: int) -> list[int]:
+    """``take`` distinct numbers below ``n`` drawn at random (a partial Fisher-Yates shuffle), sorted."""
+    order = list(range(n))
+    for i in range(take):
+        j = int(rng.integers(i, n))
+        order[i], order[j] = order[j], order[i]
+    return sorted(order[:take])
+
+
 def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, budget: Budget,
-             tries: int = 3) -> bool:
+             tries: int = REBUILD_TRIES) -> bool:
     """Dissolve region ``k`` and some neighbours, regrow them; True when the count went up."""
     region = part.regions[k]
     near = [j for j in part.neighbours(k)
@@ -292,7 +304,7 @@ def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, 
     if not near:
         return False
     take = int(rng.integers(1, min(len(near), 4) + 1))
-    chosen = [k] + [near[i] for i in sorted(rng.choice(len(near), size=take, replace=False))]
+    chosen = [k] + [near[i] for i in distinct(rng, len(near), take)]
     old = [part.regions[j] for j in chosen]
     pool = set().union(*(r.members for r in old))
     budget.spend(len(pool) * tries)

@@ -30,14 +30,28 @@ than anywhere: 40 s of shaking that plan reached 278 on 5 seeds of 8 (277 on the
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
+from typing import Any
 
 import numpy as np
 
 from ._budget import Budget
 from ._grow import Region
 from ._layout import Layout
-from ._local import Partition, improve_count, movable, near_regions, regrow, spare
+from ._local import (
+    NOISE,
+    PERIPHERY,
+    REBUILD_TRIES,
+    SPLIT_TRIES,
+    Partition,
+    compiled,
+    improve_count,
+    movable,
+    near_regions,
+    regrow,
+    spare,
+)
 
 HOPS = 2
 """A shaken ball holds the regions within one or ``HOPS`` steps of its centre (chosen at random)."""
@@ -50,13 +64,18 @@ BASE_WEIGHT = 0.02
 
 def perturb(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget, bound: int,
             idle_rounds: int, on_better=None) -> tuple[Partition, int]:
-    """The best partition found by shaking ``part`` round after round (see the module docstring), and the rounds."""
-    best, current = part, part.copy()
+    """The best partition found by shaking ``part`` round after round (see the module docstring), and the rounds.
+
+    Without locked units each round runs compiled (``_shaken_compiled``), on labels.
+    """
+    shake: Callable[..., Any] = _shaken if layout.locked else _shaken_compiled
+    start: Any = part if layout.locked else Labels.of(part)
+    best, current = start, start.copy()
     idle = rounds = 0
     while not budget.expired() and len(best) < bound and idle < idle_rounds:
         idle += 1
         rounds += 1
-        trial = _shaken(layout, current.copy(), rng, budget)
+        trial = shake(layout, current.copy(), rng, budget)
         if trial is None:
             continue
         if len(trial) > len(best):
@@ -67,7 +86,43 @@ def perturb(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
             current = trial
         elif rng.random() < 0.5:
             current = best.copy()
-    return best, rounds
+    if best is start:
+        return part, rounds
+    return (best.partition(layout) if isinstance(best, Labels) else best), rounds
+
+
+class Labels:
+    """A partition as a label array, the form the compiled rounds take and give (never changed in place)."""
+
+    __slots__ = ("labels", "count")
+
+    def __init__(self, labels: np.ndarray, count: int):
+        self.labels = labels
+        self.count = count
+
+    @classmethod
+    def of(cls, part: Partition) -> Labels:
+        return cls(np.array(part.labels(), dtype=np.int64), len(part))
+
+    def partition(self, layout: Layout) -> Partition:
+        return Partition.from_labels(layout, self.labels.tolist())
+
+    def copy(self) -> Labels:
+        return self
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def _shaken_compiled(layout: Layout, part: Labels, rng: np.random.Generator, budget: Budget) -> Labels | None:
+    """``_shaken``, compiled (``_compiled_shake``): the same round, with the same draws and work."""
+    from ._compiled_shake import ENOUGH, shaken
+
+    left = budget.allowance - budget.work if budget.deterministic else ENOUGH
+    labels, count, spent = shaken(compiled(layout), part.labels, rng, left, HOPS, TRIES, PATIENCE_PER_REGION,
+                                  BASE_WEIGHT, SPLIT_TRIES, REBUILD_TRIES, PERIPHERY, NOISE)
+    budget.spend(spent)
+    return None if labels is None else Labels(labels, count)
 
 
 def _shaken(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget) -> Partition | None:

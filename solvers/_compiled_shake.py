@@ -18,15 +18,17 @@ from ._compiled import LOWEST, Arrays, _complies, _floor, _regrow
 
 ENOUGH = 2**62
 """Work left for a round when the budget counts time, not work."""
+ROOM = 4
+"""Region ids a round has room for, per unit, before it renumbers them (at least 2)."""
 
 
 def shaken(arrays: Arrays, labels: np.ndarray, rng: np.random.Generator, left: int, hops: int, tries: int,
            patience_per_region: int, base_weight: float, split_tries: int, rebuild_tries: int,
-           periphery: tuple, noise: tuple) -> tuple[np.ndarray | None, int, int]:
+           periphery: tuple, noise: tuple, room: int = ROOM) -> tuple[np.ndarray | None, int, int]:
     """``_perturb._shaken`` of ``labels``: the new labels (None: no regrowth fits), their regions, the work."""
     out, ok, spent, count = _round(labels, arrays.graph, rng, left, hops, tries, patience_per_region, base_weight,
                             split_tries, rebuild_tries, np.array(periphery, dtype=np.float64),
-                            np.array(noise, dtype=np.float64))
+                            np.array(noise, dtype=np.float64), room)
     return (out if ok else None), int(count), int(spent)
 
 
@@ -350,12 +352,12 @@ def _improve(since, patience, split_tries, rebuild_tries, left, spent, s, g, rng
 
 @njit(cache=True)
 def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, split_tries, rebuild_tries,
-           periphery, noise):
+           periphery, noise, room):
     """``_perturb._shaken`` on a copy of ``labels`` (renumbered in order, as ``Partition.copy``)."""
     ptr, idx, pop, area, mountain, alone, group, rule = g
     gg = (ptr, idx, pop, area, mountain, alone, group, rule, periphery, noise)
     n = len(labels)
-    cap = 4 * n + 8
+    cap = room * n + 8
     label = np.empty(n, np.int64)
     tp, ta, tm = np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64)
     sz, grp, where = np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64)

@@ -1,0 +1,130 @@
+"""The compiled shaking round (``solvers._compiled_shake``) against its definition, ``_perturb._shaken``.
+
+Same partition, same generator, same work allowance: the same partition after the round, the same
+work counted, and the generator left in the same state (so a whole search shakes the same way
+either way). The rounds are chained: each starts from the plan the last one left.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers import _perturb
+from lombardy_districts.solvers._budget import Budget
+from lombardy_districts.solvers._grow import grow, totals_ok
+from lombardy_districts.solvers._layout import Layout
+from lombardy_districts.solvers._local import Partition
+from lombardy_districts.solvers._perturb import Labels, _shaken, _shaken_compiled, perturb
+from lombardy_districts.solvers.units import Units
+from lombardy_districts.workflows.propose import build_problem
+from tests.exact_grids import grid, random_class_problem
+from tests.grids import grid_territory
+from tests.test_regroup import assert_valid, setup
+
+
+def regions(labels):
+    out: dict = {}
+    for u, k in enumerate(labels):
+        out.setdefault(k, []).append(u)
+    return sorted(out.values())
+
+
+def budget(allowance):
+    b = Budget(3600.0, deterministic=True)  # a wall-clock net far away: the first round may wait for Numba's compile
+    b.allowance = allowance
+    return b
+
+
+IDS = {"most": 0}
+"""The most region ids a Python round used (``Partition.next_id`` after it), over the last ``same_rounds``."""
+
+
+def same_rounds(layout, seed, count, allowance=10**9, room=None, start=None):
+    """Chained rounds both ways from ``start`` (or a fresh construction); how many changed the plan (None: no start)."""
+    part = start or Partition(layout, grow(layout, set(range(layout.n)), np.random.default_rng(seed)))
+    if not totals_ok(layout, part.regions.values()):
+        return None
+    changed = 0
+    IDS["most"] = 0
+    for r in range(count):
+        rng_py, rng_jit = np.random.default_rng([seed, r]), np.random.default_rng([seed, r])
+        b_py, b_jit = budget(allowance), budget(allowance)
+        want = _shaken(layout, part.copy(), rng_py, b_py)
+        got = _shaken_compiled(layout, Labels.of(part), rng_jit, b_jit, **({} if room is None else {"room": room}))
+        assert b_jit.work == b_py.work
+        assert rng_jit.random() == rng_py.random()
+        if want is None:
+            assert got is None
+            continue
+        assert len(got) == len(want)
+        assert regions(got.labels.tolist()) == regions(want.labels())
+        assert_valid(layout, want, layout.n)
+        changed += regions(want.labels()) != regions(part.labels())
+        IDS["most"] = max(IDS["most"], want.next_id)
+        part = want
+    return changed
+
+
+def test_same_rounds_as_python_under_random_class_floors():
+    # some random cases have no compliant construction to start from; enough of them must have one
+    changed = []
+    for seed in range(12):
+        problem = random_class_problem(np.random.default_rng(seed), 8, 9)
+        changed.append(same_rounds(Layout(Units.from_problem(problem), problem.rules), seed, 6))
+    assert sum(c is not None for c in changed) >= 6
+    assert sum(c for c in changed if c) >= 6
+
+
+@pytest.mark.parametrize("ceiling", [None, 6000])
+def test_same_rounds_as_python_under_one_floor(ceiling):
+    pop = np.random.default_rng(3).choice([300, 700, 1500, 2600], size=100).tolist()
+    _, layout = setup(grid_territory(10, 10, population=pop), Rules().with_floor(2500).with_changes(ceiling=ceiling))
+    assert same_rounds(layout, 1, 12) >= 3
+
+
+def test_same_rounds_when_the_ids_are_renumbered(monkeypatch):
+    # room for 2 ids per unit: past n + 8 ids a round renumbers its regions, keeping their order
+    monkeypatch.setattr(_perturb, "PATIENCE_PER_REGION", 40)
+    pop = np.random.default_rng(4).choice([300, 700, 1500, 2600], size=100).tolist()
+    _, layout = setup(grid_territory(10, 10, population=pop), Rules().with_floor(2500))
+    assert same_rounds(layout, 2, 12, room=2) >= 3
+    assert IDS["most"] > 100 + 8  # so the compiled rounds did renumber
+
+
+def test_same_rounds_with_splits_between_equal_cuts():
+    # a 4 x 30 strip of 1,000 in ten regions of three columns (12,000 each) at a floor of 2,500: the
+    # search splits the big regions beside each shaken ball, and many cuts of a tree leave the same
+    # spare population (ties)
+    _, layout = setup(grid_territory(4, 30, population=[1000] * 120), Rules().with_floor(2500))
+    start = Partition.from_labels(layout, [(u % 30) // 3 for u in range(120)])
+    assert same_rounds(layout, 3, 6, start=start) >= 3
+
+
+def test_same_rounds_across_a_hard_boundary():
+    rng = np.random.default_rng(5)
+    problem = build_problem(grid(8, 8, (rng.integers(1, 30, 64) * 1000).tolist()), floor=25_000)
+    units = Units.from_problem(problem)
+    units = replace(units, group=np.array([int(i % 8 >= 3) for i in range(len(units))]))
+    layout = Layout(units, problem.rules)
+    assert same_rounds(layout, 3, 12) >= 3
+
+
+@pytest.mark.parametrize("allowance", [0, 400, 3000])
+def test_same_rounds_when_the_work_runs_out_inside_a_round(allowance):
+    pop = np.random.default_rng(6).choice([300, 700, 1500, 2600], size=100).tolist()
+    _, layout = setup(grid_territory(10, 10, population=pop), Rules().with_floor(2500))
+    assert same_rounds(layout, 4, 6, allowance=allowance) is not None
+
+
+def test_perturb_runs_compiled_rounds_only_without_locked_units():
+    # with a locked unit every round is Python's; the plan comes back as a Partition either way
+    pop = [1000] * 36
+    for rules in (Rules().with_floor(2500), Rules(locked_municipalities={"000001": "A"}).with_floor(2500)):
+        _, layout = setup(grid_territory(6, 6, population=pop), rules)
+        part = Partition(layout, grow(layout, set(range(36)), np.random.default_rng(0)))
+        best, rounds = perturb(layout, part, np.random.default_rng(1), budget(50_000), 12, 30)
+        assert isinstance(best, Partition) and rounds > 0
+        assert_valid(layout, best, 36)
+        assert len(best) >= len(part)

@@ -20,13 +20,15 @@ Stops at the budget, at ``bound`` regions, or after ``idle_rounds`` rounds witho
 Every choice comes from ``rng``, and work is spent on the ``Budget``, so a seed gives the same
 rounds. ``_shaken`` is the definition of a round; without locked units each round runs compiled
 (``_compiled_shake``, on labels: the same regions, draws and work), 3.5 to 7 times as fast on
-Lombardy (December 2026: 4 times at a uniform 25,000 floor, 7 under the shipped class rules). Measured at a uniform 25,000 floor, shaking the 276-plan benchmark plan for 90 s
-(November 2026, the 2-core machine): 277 after 0.7 s (seed 1) and 17.7 s (seed 0); with 3 idle
+Lombardy (December 2026: 4 times at a uniform 25,000 floor, 7 under the shipped class rules).
+
+Measured at a uniform 25,000 floor, shaking the 276-plan benchmark plan for 90 s (November 2026,
+the 2-core machine, Python rounds): 277 after 0.7 s (seed 1) and 17.7 s (seed 0); with 3 idle
 moves per region, 277 after 8.9 s (seed 0) and nothing (seed 1). Fresh restarts had found nothing
 after the first in 240 s. The whole ``cpsat`` pipeline at 25,000 with a 180 s limit finds 280, the
 last 133 s in (276 in 300 s before). Centring balls where population is spare (``_centre``) rather
 than anywhere: 40 s of shaking that plan reached 278 on 5 seeds of 8 (277 on the others), against
-1 of 8.
+1 of 8. With compiled rounds, 12 idle moves per region or 3 hops gave no more plans in 60 s.
 """
 
 from __future__ import annotations

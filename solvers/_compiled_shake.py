@@ -1,4 +1,4 @@
-"""A round of ``_perturb`` compiled with Numba, for layouts without locked units.
+"""A round of ``_perturb``, and ``_local.improve_count``, compiled with Numba, for layouts without locked units.
 
 ``_perturb._shaken`` (shake a ball of regions, then ``_local.improve_count`` around it with its
 split and rebuild moves) is where a long search spends its time, most of it in Python around the
@@ -32,10 +32,25 @@ def shaken(arrays: Arrays, labels: np.ndarray, rng: np.random.Generator, left: i
     return (out if ok else None), int(count), int(spent)
 
 
+def improved(arrays: Arrays, labels: np.ndarray, rng: np.random.Generator, left: int, bound: int, patience: int,
+             idle: int, moves: int, split_tries: int, rebuild_tries: int, periphery: tuple, noise: tuple,
+             room: int = ROOM) -> tuple[np.ndarray, int, int, int, bool]:
+    """``_local.improve_count_python`` of ``labels`` for ``moves`` moves at most, after ``idle`` idle ones.
+
+    The new labels, their regions, the work spent, the idle moves, and whether the search ended
+    (at ``left`` work, ``bound`` regions, ``patience`` idle moves), else its moves ran out.
+    """
+    out, count, spent, idle, ended = _improve_all(labels, arrays.graph, rng, left, bound, patience, idle, moves,
+                                                  split_tries, rebuild_tries, np.array(periphery, dtype=np.float64),
+                                                  np.array(noise, dtype=np.float64), room)
+    return out, int(count), int(spent), int(idle), bool(ended)
+
+
 def compile_now(arrays: Arrays) -> None:
     """Compile (or load from Numba's cache) ``shaken``'s code: a round that stops at once."""
-    shaken(arrays, np.zeros(len(arrays.pop), dtype=np.int64), np.random.default_rng(0), 0, 1, 0, 1, 0.0, 1, 1,
-           (1.0,), (1.0,))
+    zeros = np.zeros(len(arrays.pop), dtype=np.int64)
+    shaken(arrays, zeros, np.random.default_rng(0), 0, 1, 0, 1, 0.0, 1, 1, (1.0,), (1.0,))
+    improved(arrays, zeros, np.random.default_rng(0), 0, 1, 1, 0, 0, 1, 1, (1.0,), (1.0,))
 
 
 @njit(cache=True)
@@ -307,15 +322,23 @@ def _rebuild(k, tries, s, g, rng, w):
 
 
 @njit(cache=True)
-def _improve(since, patience, split_tries, rebuild_tries, left, spent, s, g, rng, w, ws):
-    """``_local.improve_count`` from the regions built since ``since`` (no bound); the work spent in all."""
+def _improve(since, patience, idle, moves, bound, split_tries, rebuild_tries, left, spent, s, g, rng, w, ws):
+    """``_local.improve_count_python`` from the regions built since ``since`` (0: all), ``moves`` moves at most.
+
+    The work spent in all, the idle moves, and whether the search ended (else its moves ran out).
+    """
     label, tp, ta, tm, sz, grp, live, stamp, meta, where = s
     ptr, idx, pop, area, mountain, alone, group, rule, periphery, noise = g
     ids, units, lab2, chosen = w[4], w[3], w[5], w[2]
     part = ws[14]
     n = len(label)
-    idle, seen, nids = 0, -1, 0
+    seen, nids, made = -1, 0, 0
     while spent < left and idle < patience:
+        if meta[1] >= bound:
+            break
+        if made == moves:
+            return spent, idle, False
+        made += 1
         if meta[0] + n > len(tp):
             since = _compact(since, label, tp, ta, tm, sz, grp, live, stamp, meta, where)
             seen = -1
@@ -347,15 +370,12 @@ def _improve(since, patience, split_tries, rebuild_tries, left, spent, s, g, rng
             idle = 0
         else:
             idle += 1
-    return spent
+    return spent, idle, True
 
 
 @njit(cache=True)
-def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, split_tries, rebuild_tries,
-           periphery, noise, room):
-    """``_perturb._shaken`` on a copy of ``labels`` (renumbered in order, as ``Partition.copy``)."""
-    ptr, idx, pop, area, mountain, alone, group, rule = g
-    gg = (ptr, idx, pop, area, mountain, alone, group, rule, periphery, noise)
+def _state(labels, idx, pop, area, mountain, group, room):
+    """A round's arrays: ``labels`` renumbered in order (as ``Partition.copy``), region totals, scratch space."""
     n = len(labels)
     cap = room * n + 8
     label = np.empty(n, np.int64)
@@ -382,6 +402,30 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
           np.empty(len(idx) + n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n + 1, np.int64),
           np.empty(2 * n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
           np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n, np.bool_))
+    return s, w, ws
+
+
+@njit(cache=True)
+def _improve_all(labels, g, rng, left, bound, patience, idle, moves, split_tries, rebuild_tries, periphery, noise,
+                 room):
+    """``_improve`` over every region of ``labels``: labels, regions, work, idle moves, whether it ended."""
+    ptr, idx, pop, area, mountain, alone, group, rule = g
+    s, w, ws = _state(labels, idx, pop, area, mountain, group, room)
+    spent, idle, ended = _improve(0, patience, idle, moves, bound, split_tries, rebuild_tries, left, 0, s,
+                                  (ptr, idx, pop, area, mountain, alone, group, rule, periphery, noise), rng, w, ws)
+    return s[0], s[8][1], spent, idle, ended
+
+
+@njit(cache=True)
+def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, split_tries, rebuild_tries,
+           periphery, noise, room):
+    """``_perturb._shaken`` on a copy of ``labels`` (renumbered in order, as ``Partition.copy``)."""
+    ptr, idx, pop, area, mountain, alone, group, rule = g
+    gg = (ptr, idx, pop, area, mountain, alone, group, rule, periphery, noise)
+    n = len(labels)
+    s, w, ws = _state(labels, idx, pop, area, mountain, group, room)
+    label, tp, ta, tm, sz, grp, live, stamp, meta, where = s
+    cap = len(tp)
     spent = 0
     # the centre: drawn with weight spare (none for a region holding a unit that meets its floor alone) + base
     held = np.zeros(cap, np.bool_)
@@ -435,8 +479,9 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
     since = meta[0]
     _replace(chosen, nc, units, m, lab, got, label, tp, ta, tm, sz, grp, live, meta, pop, area, mountain, group)
     patience = patience_per_region * _near(since, label, ptr, idx, stamp, meta, w[4])
-    spent = _improve(since, patience, split_tries, rebuild_tries, left, spent, s, gg, rng, w, ws)
+    spent, _, _ = _improve(since, patience, 0, ENOUGH, ENOUGH, split_tries, rebuild_tries, left, spent, s, gg, rng,
+                           w, ws)
     return label, True, spent, meta[1]
 
 
-__all__ = ["ENOUGH", "compile_now", "shaken"]
+__all__ = ["ENOUGH", "compile_now", "improved", "shaken"]

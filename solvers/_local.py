@@ -30,6 +30,8 @@ SPLIT_TRIES = 8
 """Random spanning trees a split tries ..."""
 REBUILD_TRIES = 3
 """... and regrowths a rebuild tries."""
+CHUNK = 500
+"""Moves the compiled ``improve_count`` makes between looks at the clock."""
 
 
 class Partition:
@@ -207,6 +209,35 @@ def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:
 def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget,
                   bound: int | None = None, patience: int = 400, on_better=None,
                   since: int | None = None) -> Partition:
+    """``improve_count_python``; without locked units and ``since``, compiled (``_compiled_shake.improved``).
+
+    The compiled moves are the same, with the same draws and work; they run ``CHUNK`` at a time,
+    between looks at the clock, and ``on_better`` hears of the gains after each chunk.
+    """
+    if layout.locked or since is not None:
+        return improve_count_python(layout, part, rng, budget, bound, patience, on_better, since)
+    from ._compiled_shake import ENOUGH, improved
+
+    labels, plans, idle, ran = np.array(part.labels(), dtype=np.int64), len(part), 0, False
+    while not budget.expired():
+        left = budget.allowance - budget.work if budget.deterministic else ENOUGH
+        labels, count, spent, idle, ended = improved(compiled(layout), labels, rng, left,
+                                                     ENOUGH if bound is None else bound, patience, idle, CHUNK,
+                                                     SPLIT_TRIES, REBUILD_TRIES, PERIPHERY, NOISE)
+        budget.spend(spent)
+        ran = True
+        if count > plans:
+            plans = count
+            if on_better:
+                on_better(Partition.from_labels(layout, labels.tolist()))
+        if ended:
+            break
+    return Partition.from_labels(layout, labels.tolist()) if ran else part
+
+
+def improve_count_python(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget,
+                         bound: int | None = None, patience: int = 400, on_better=None,
+                         since: int | None = None) -> Partition:
     """Raise the number of regions by splits and rebuilds until ``budget`` or ``patience`` runs out.
 
     Stops early when the count reaches ``bound``. ``on_better(part)`` is called after each gain.

@@ -1,4 +1,5 @@
-"""The compiled shaking round (``solvers._compiled_shake``) against its definition, ``_perturb._shaken``.
+"""The compiled shaking round (``solvers._compiled_shake``) against its definition, ``_perturb._shaken``,
+and the compiled ``_local.improve_count`` against ``improve_count_python``.
 
 Same partition, same generator, same work allowance: the same partition after the round, the same
 work counted, and the generator left in the same state (so a whole search shakes the same way
@@ -11,11 +12,11 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.solvers import _perturb
+from lombardy_districts.solvers import _local, _perturb
 from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._grow import grow, totals_ok
 from lombardy_districts.solvers._layout import Layout
-from lombardy_districts.solvers._local import Partition
+from lombardy_districts.solvers._local import Partition, improve_count, improve_count_python
 from lombardy_districts.solvers._perturb import Labels, _shaken, _shaken_compiled, perturb
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import build_problem
@@ -128,3 +129,47 @@ def test_perturb_runs_compiled_rounds_only_without_locked_units():
         assert isinstance(best, Partition) and rounds > 0
         assert_valid(layout, best, 36)
         assert len(best) >= len(part)
+
+
+def improve_cases():
+    """(layout, start partition, bound) for the compiled ``improve_count``."""
+    for seed in range(6):
+        problem = random_class_problem(np.random.default_rng(seed), 8, 9)
+        layout = Layout(Units.from_problem(problem), problem.rules)
+        yield layout, Partition(layout, grow(layout, set(range(layout.n)), np.random.default_rng(seed))), None
+    pop = np.random.default_rng(3).choice([300, 700, 1500, 2600], size=100).tolist()
+    _, layout = setup(grid_territory(10, 10, population=pop), Rules().with_floor(2500).with_changes(ceiling=6000))
+    start = Partition(layout, grow(layout, set(range(100)), np.random.default_rng(1)))
+    yield layout, start, None
+    _, layout = setup(grid_territory(4, 30, population=[1000] * 120), Rules().with_floor(2500))
+    start = Partition.from_labels(layout, [(u % 30) // 3 for u in range(120)])
+    yield layout, start, None
+    yield layout, start, len(start) + 1  # stops at the bound
+
+
+@pytest.mark.parametrize("chunk", [7, 500])
+@pytest.mark.parametrize("allowance", [2000, 10**9])
+def test_improve_count_compiled_as_python(monkeypatch, chunk, allowance):
+    # chunks of 7 moves: the compiled search stops and resumes often, as it does between looks at the clock
+    monkeypatch.setattr(_local, "CHUNK", chunk)
+    gained = 0
+    for layout, start, bound in improve_cases():
+        if not totals_ok(layout, start.regions.values()):
+            continue
+        heard_py: list[int] = []
+        heard_jit: list[int] = []
+        rng_py, rng_jit = np.random.default_rng(9), np.random.default_rng(9)
+        b_py, b_jit = budget(allowance), budget(allowance)
+        want = improve_count_python(layout, start.copy(), rng_py, b_py, bound=bound, patience=60,
+                                    on_better=lambda p, heard=heard_py: heard.append(len(p)))
+        got = improve_count(layout, start.copy(), rng_jit, b_jit, bound=bound, patience=60,
+                            on_better=lambda p, heard=heard_jit: heard.append(len(p)))
+        assert regions(got.labels()) == regions(want.labels())
+        assert b_jit.work == b_py.work
+        assert rng_jit.random() == rng_py.random()
+        assert heard_jit[-1:] == heard_py[-1:]  # the compiled one hears of gains after each chunk
+        if bound is not None:
+            assert len(got) == bound  # reached, and not passed
+        assert_valid(layout, got, layout.n)
+        gained += len(got) > len(start)
+    assert gained >= 3

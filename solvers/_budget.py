@@ -84,6 +84,11 @@ class Budget:
         self.wall_limit_hit = False
         self.stop = stop
 
+    def exclude(self, seconds: float) -> None:
+        """Leave ``seconds`` of set-up (a machine's first compile) out of the wall-clock allowance."""
+        self.start += seconds
+        self.deadline += seconds
+
     def spend(self, units: int) -> None:
         """Count ``units`` of work done."""
         self.work += units

@@ -148,6 +148,16 @@ def _compact(since, label, tp, ta, tm, sz, grp, live, stamp, meta, where):
 
 
 @njit(cache=True)
+def _shuffle(rng, n, take, out):
+    """``_local.shuffled``: its first ``take`` numbers into ``out``."""
+    for i in range(n):
+        out[i] = i
+    for i in range(min(n - 1, take)):
+        j = rng.integers(i, n)
+        out[i], out[j] = out[j], out[i]
+
+
+@njit(cache=True)
 def _find(parent, x):
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -158,7 +168,8 @@ def _find(parent, x):
 @njit(cache=True)
 def _tree(m, ne, rng, ea, eb, par, deg, start, adj, fill):
     """``_local._random_tree`` of ``m`` units, edges ``ea[:ne]``-``eb[:ne]``: lists ``adj[start[i]:start[i+1]]``."""
-    perm = rng.permutation(ne)
+    perm = ea[ne + m:]  # after the tree's edges
+    _shuffle(rng, ne, ne, perm)
     for i in range(m):
         par[i], deg[i] = i, 0
     nt = 0
@@ -295,11 +306,7 @@ def _rebuild(k, tries, s, g, rng, w):
     if nn == 0:
         return False, 0
     take = rng.integers(1, min(nn, 4) + 1)
-    for i in range(nn):
-        where[i] = i
-    for i in range(take):  # ``_local.distinct``
-        j = rng.integers(i, nn)
-        where[i], where[j] = where[j], where[i]
+    _shuffle(rng, nn, take, where)
     where[:take].sort()
     chosen[0] = k
     for i in range(take):
@@ -314,7 +321,7 @@ def _rebuild(k, tries, s, g, rng, w):
         value += float(s_) * s_
     m = _gather(inside, label, stamp, units)
     lab, count, _ = _regrow(units[:m], ptr, idx, pop, area, mountain, alone, group, rule, rng, tries, periphery,
-                            noise, True, c, value)
+                            noise, c > 0, c, value)  # c > 0: True, typed as a value (see ``_round``)
     if count < 0:
         return False, m * tries
     _replace(chosen, c, units, m, lab, count, label, tp, ta, tm, sz, grp, live, meta, pop, area, mountain, group)
@@ -383,9 +390,14 @@ def _state(labels, idx, pop, area, mountain, group, room):
     sz, grp, where = np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64)
     live, stamp = np.zeros(cap, np.bool_), np.full(cap, -1, np.int64)
     meta = np.zeros(3, np.int64)  # next id, live regions, last stamp
-    values = np.unique(labels)
+    seen = np.zeros(labels.max() + 1, np.int64)  # labels renumbered 0, 1, ... in order
     for u in range(n):
-        label[u] = np.searchsorted(values, labels[u])
+        seen[labels[u]] = 1
+    count = 0
+    for k in range(len(seen)):
+        count, seen[k] = count + seen[k], count
+    for u in range(n):
+        label[u] = seen[labels[u]]
     for u in range(n):
         r = label[u]
         tp[r] += pop[u]
@@ -394,7 +406,7 @@ def _state(labels, idx, pop, area, mountain, group, room):
         sz[r] += 1
         grp[r] = group[u]
         live[r] = True
-    meta[0] = meta[1] = len(values)
+    meta[0] = meta[1] = count
     s = (label, tp, ta, tm, sz, grp, live, stamp, meta, where)
     w = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(n + 1, np.int64), np.empty(n, np.int64),
          np.empty(cap, np.int64), np.empty(n, np.int64))
@@ -411,7 +423,8 @@ def _improve_all(labels, g, rng, left, bound, patience, idle, moves, split_tries
     """``_improve`` over every region of ``labels``: labels, regions, work, idle moves, whether it ended."""
     ptr, idx, pop, area, mountain, alone, group, rule = g
     s, w, ws = _state(labels, idx, pop, area, mountain, group, room)
-    spent, idle, ended = _improve(0, patience, idle, moves, bound, split_tries, rebuild_tries, left, 0, s,
+    spent, idle, ended = _improve(np.int64(0), patience, idle, moves, bound, split_tries, rebuild_tries, left,
+                                  np.int64(0), s,
                                   (ptr, idx, pop, area, mountain, alone, group, rule, periphery, noise), rng, w, ws)
     return s[0], s[8][1], spent, idle, ended
 
@@ -472,15 +485,16 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
     units = w[3]
     m = _gather(inside, label, stamp, units)
     spent += m * tries
+    # values, not constants, as arguments: a constant is typed as itself, and each typing compiles anew
     lab, got, _ = _regrow(units[:m], ptr, idx, pop, area, mountain, alone, group, rule, rng, tries, periphery, noise,
-                          False, 0, 0.0)
+                          m < 0, np.int64(0), 0.0)
     if got < 0:
         return label, False, spent, 0
     since = meta[0]
     _replace(chosen, nc, units, m, lab, got, label, tp, ta, tm, sz, grp, live, meta, pop, area, mountain, group)
     patience = patience_per_region * _near(since, label, ptr, idx, stamp, meta, w[4])
-    spent, _, _ = _improve(since, patience, 0, ENOUGH, ENOUGH, split_tries, rebuild_tries, left, spent, s, gg, rng,
-                           w, ws)
+    spent, _, _ = _improve(since, patience, np.int64(0), np.int64(ENOUGH), np.int64(ENOUGH), split_tries,
+                           rebuild_tries, left, spent, s, gg, rng, w, ws)
     return label, True, spent, meta[1]
 
 

@@ -139,7 +139,7 @@ def split(layout: Layout, region: Region, rng: np.random.Generator, tries: int =
 
 def _random_tree(members: list[int], edges: list[tuple[int, int]], rng: np.random.Generator) -> dict[int, list[int]]:
     """A random spanning tree (forest) of ``members``: Kruskal over the edges in random order."""
-    order = rng.permutation(len(edges))
+    order = shuffled(rng, len(edges))
     parent_of = {u: u for u in members}
     adj: dict[int, list[int]] = {u: [] for u in members}
     for e in order:
@@ -317,13 +317,17 @@ def regrow_python(layout: Layout, pool: set[int], rng: np.random.Generator, trie
     return best, best_key
 
 
-def distinct(rng: np.random.Generator, n: int, take: int) -> list[int]:
-    """``take`` distinct numbers below ``n`` drawn at random (a partial Fisher-Yates shuffle), sorted."""
+def shuffled(rng: np.random.Generator, n: int, take: int | None = None) -> list[int]:
+    """The first ``take`` (None: all) of 0 .. n-1 in random order.
+
+    A Fisher-Yates shuffle drawn with ``rng.integers``, which the compiled copy draws alike
+    (``rng.permutation`` would take Numba seconds more to compile).
+    """
     order = list(range(n))
-    for i in range(take):
+    for i in range(min(n - 1, n if take is None else take)):
         j = int(rng.integers(i, n))
         order[i], order[j] = order[j], order[i]
-    return sorted(order[:take])
+    return order if take is None else order[:take]
 
 
 def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, budget: Budget,
@@ -335,7 +339,7 @@ def _rebuild(layout: Layout, part: Partition, k: int, rng: np.random.Generator, 
     if not near:
         return False
     take = int(rng.integers(1, min(len(near), 4) + 1))
-    chosen = [k] + [near[i] for i in distinct(rng, len(near), take)]
+    chosen = [k] + [near[i] for i in sorted(shuffled(rng, len(near), take))]
     old = [part.regions[j] for j in chosen]
     pool = set().union(*(r.members for r in old))
     budget.spend(len(pool) * tries)

@@ -71,7 +71,7 @@ from .units import Units
 
 log = logging.getLogger(__name__)
 
-PREPARING = "preparing the search (a machine's first run compiles it: about 7 s)"
+PREPARING = "preparing the search (a machine's first run compiles it: about 40 s, not counted in the time limit)"
 """The progress note before the search starts: Numba's compile, cached after the first run, is silent."""
 SIDE_BY_SIDE_UNITS = 150
 """Several workers search side by side only on maps of at least this many units (else one does) ..."""
@@ -144,7 +144,9 @@ class HeuristicSolver(Solver):
             if progress is not None:
                 progress({"incumbent": None, "bound": float(bound), "elapsed": time.perf_counter() - t0,
                           "plans": None, "note": PREPARING})
+            ready = time.perf_counter()
             compiled(layout)  # here, before any side-by-side fork, rather than in every process
+            budget.exclude(time.perf_counter() - ready)  # set-up, as loading the map is
             best = self._search(layout, rng, budget, bound, opts, state, tell, candidates)
             if best is not None:
                 candidates.append(best)

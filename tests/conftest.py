@@ -1,4 +1,4 @@
-"""Shared fixtures: the real Lombardy territory, and tiny grids built in code."""
+"""Shared fixtures: the real Lombardy territory, tiny grids built in code, the heuristic compiled once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,25 @@ import pytest
 from shapely.geometry import box
 
 from lombardy_districts.model.territory import Territory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_search():
+    """Compile the heuristic's Numba code (or load it from Numba's cache) before any test runs.
+
+    A fresh clone compiles it once (about 40 s); every later process loads it from the cache. Tests
+    that stop a search after a few seconds, some in a process of their own, then measure the search,
+    not the compile.
+    """
+    from lombardy_districts.model.rules import Rules
+    from lombardy_districts.solvers._layout import Layout
+    from lombardy_districts.solvers._local import compiled
+    from lombardy_districts.solvers.units import Units
+    from lombardy_districts.workflows.propose import build_problem
+
+    problem = build_problem(Territory.from_geodataframe(grid_frame(2, 2, 1000), cache=False),
+                            rules=Rules().with_floor(2000))
+    compiled(Layout(Units.from_problem(problem), problem.rules))
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,9 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    each with a seed of its own for ``FIRST_SHARE`` of the time, then in rounds of
    ``ROUND_SECONDS`` in which each shakes the best plan so far. Measured at a uniform 25,000
    floor, 60 s, seeds 0-3 (30 November 2026, the 2-core machine, with the compiled regrowth):
-   278, 279, 279, 279 plans with 2 workers, 278, 278, 277, 279 with one.
+   278, 279, 279, 279 plans with 2 workers, 278, 278, 277, 279 with one; with the compiled
+   rounds (``_compiled_shake``, 1 December, about 15,500 rounds instead of 2,200): 279, 279, 278,
+   278 with 2 workers (80,000: 103, 102 on seeds 0-1).
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
    between plans without changing their number (``_moves``).
 5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise

@@ -58,6 +58,14 @@ def test_budget_counts_work_not_time():
     assert clock.expired() and "work_allowance" not in clock.record()
 
 
+def test_set_up_time_left_out_of_the_budget_moves_its_deadline():
+    clock = Budget(0.001)
+    time.sleep(0.01)
+    assert clock.expired()
+    clock.exclude(60.0)  # a first compile, say: the search still has its time
+    assert not clock.expired() and clock.wall_left() > 59.0 and clock.used_seconds < 0.0
+
+
 def test_grid_heuristic_same_seed_same_plan_on_a_busy_machine():
     # 12 x 12 grid, floor 5,000: the search stops on its work allowance, not by bound or patience
     territory = grid_territory(12, 12, population=list(range(500, 500 + 144 * 10, 10)))

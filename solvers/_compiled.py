@@ -5,7 +5,7 @@ The local search spends most of its time growing small pools again (``_grow.grow
 in the same order and with the same draws from the same ``numpy`` generator, so it returns the
 regions ``_local.regrow_python`` returns and leaves the generator in the same state
 (``tests/test_compiled.py`` holds the two together). Numba caches the machine code beside this
-file, so only the first search on a machine compiles it, with ``_compiled_shake`` (about 35 s,
+file, so only the first search on a machine compiles it, with ``_compiled_shake`` (about 40 s,
 left out of the run's time limit). Totals are int64, far from
 overflow: a population times ``AREA_SCALE`` times a rule's denominator stays below 10^15.
 """
@@ -86,6 +86,13 @@ def _floor(pop, area, mountain, rule):
     if people * rule[LOW_DEN] <= rule[LOW_NUM] * area:
         return rule[F_LOW]
     return rule[F_STANDARD]
+
+
+@njit(cache=True)
+def _spare(pop, area, mountain, rule):
+    """``_local.spare``: population above the floor, capped at the floor."""
+    f = _floor(pop, area, mountain, rule)
+    return min(pop - f, f)
 
 
 @njit(cache=True)
@@ -356,8 +363,7 @@ def _regrow(pool, ptr, idx, pop, area, mountain, alone, group, rule, rng, tries,
                 ok = False
                 break
             regions += 1
-            f = _floor(tp[r], ta[r], tm[r], rule)
-            s = min(tp[r] - f, f)
+            s = _spare(tp[r], ta[r], tm[r], rule)
             value += float(s) * s
         if not ok:
             continue

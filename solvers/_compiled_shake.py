@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._compiled import LOWEST, Arrays, _complies, _floor, _regrow
+from ._compiled import LOWEST, Arrays, _complies, _regrow, _spare
 
 ENOUGH = 2**62
 """Work left for a round when the budget counts time, not work."""
@@ -47,17 +47,10 @@ def improved(arrays: Arrays, labels: np.ndarray, rng: np.random.Generator, left:
 
 
 def compile_now(arrays: Arrays) -> None:
-    """Compile (or load from Numba's cache) ``shaken``'s code: a round that stops at once."""
+    """Compile (or load from Numba's cache) ``shaken`` and ``improved``: calls that stop at once."""
     zeros = np.zeros(len(arrays.pop), dtype=np.int64)
     shaken(arrays, zeros, np.random.default_rng(0), 0, 1, 0, 1, 0.0, 1, 1, (1.0,), (1.0,))
     improved(arrays, zeros, np.random.default_rng(0), 0, 1, 1, 0, 0, 1, 1, (1.0,), (1.0,))
-
-
-@njit(cache=True)
-def _spare(k, tp, ta, tm, rule):
-    """``_local.spare`` of region ``k``."""
-    f = _floor(tp[k], ta[k], tm[k], rule)
-    return min(tp[k] - f, f)
 
 
 @njit(cache=True)
@@ -230,8 +223,7 @@ def _best_cut(k, m, size, mem, parent, order, tp, ta, tm, pop, area, mountain, r
         bp, ba, bm = sp[x], sa[x], sm[x]
         cp, ca, cm = tp[k] - bp, ta[k] - ba, tm[k] - bm
         if _complies(bp, ba, bm, rule) and _complies(cp, ca, cm, rule):
-            f1, f2 = _floor(bp, ba, bm, rule), _floor(cp, ca, cm, rule)
-            s1, s2 = min(bp - f1, f1), min(cp - f2, f2)
+            s1, s2 = _spare(bp, ba, bm, rule), _spare(cp, ca, cm, rule)
             key = -(0.0 + float(s1) * s1 + float(s2) * s2)
             if best < 0 or key < best_key:
                 best, best_key = x, key
@@ -317,7 +309,7 @@ def _rebuild(k, tries, s, g, rng, w):
     value = 0.0
     for i in range(c):
         stamp[chosen[i]] = inside
-        s_ = _spare(chosen[i], tp, ta, tm, rule)
+        s_ = _spare(tp[chosen[i]], ta[chosen[i]], tm[chosen[i]], rule)
         value += float(s_) * s_
     m = _gather(inside, label, stamp, units)
     lab, count, _ = _regrow(units[:m], ptr, idx, pop, area, mountain, alone, group, rule, rng, tries, periphery,
@@ -408,6 +400,9 @@ def _state(labels, idx, pop, area, mountain, group, room):
         live[r] = True
     meta[0] = meta[1] = count
     s = (label, tp, ta, tm, sz, grp, live, stamp, meta, where)
+    # scratch: w = (ids / ball front, near / next hop, chosen ids, pool units, near(since) ids, split labels);
+    # ws = ``_split``'s (members, local index, edge ends a and b, union-find, degrees, tree lists' starts,
+    # tree lists, fill, parents, breadth-first order, subtree totals pop / area / mountain, first part)
     w = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(n + 1, np.int64), np.empty(n, np.int64),
          np.empty(cap, np.int64), np.empty(n, np.int64))
     ws = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(len(idx) + n, np.int64),
@@ -449,7 +444,7 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
     cum = np.empty(count, np.float64)
     acc = 0.0
     for k in range(count):
-        weight = (0 if held[k] else _spare(k, tp, ta, tm, rule)) + base_weight * rule[LOWEST]
+        weight = (0 if held[k] else _spare(tp[k], ta[k], tm[k], rule)) + base_weight * rule[LOWEST]
         acc = weight if k == 0 else acc + weight
         cum[k] = acc
     x = rng.random() * cum[count - 1]

@@ -119,16 +119,42 @@ def test_same_rounds_when_the_work_runs_out_inside_a_round(allowance):
     assert same_rounds(layout, 4, 6, allowance=allowance) is not None
 
 
-def test_perturb_runs_compiled_rounds_only_without_locked_units():
-    # with a locked unit every round is Python's; the plan comes back as a Partition either way
+def test_perturb_runs_compiled_rounds_only_without_locked_units(monkeypatch):
+    # without locks every round is compiled; with a locked unit every round is Python's, and the
+    # locked unit's plan keeps its label (the choice agreed with a mayor)
     pop = [1000] * 36
-    for rules in (Rules().with_floor(2500), Rules(locked_municipalities={"000001": "A"}).with_floor(2500)):
-        _, layout = setup(grid_territory(6, 6, population=pop), rules)
+    calls = []
+    real = _perturb._shaken_compiled
+    monkeypatch.setattr(_perturb, "_shaken_compiled", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for locked in ({}, {"000001": "A"}):
+        _, layout = setup(grid_territory(6, 6, population=pop), Rules(locked_municipalities=locked).with_floor(2500))
         part = Partition(layout, grow(layout, set(range(36)), np.random.default_rng(0)))
+        calls.clear()
         best, rounds = perturb(layout, part, np.random.default_rng(1), budget(50_000), 12, 30)
         assert isinstance(best, Partition) and rounds > 0
+        assert len(calls) == (0 if locked else rounds)
         assert_valid(layout, best, 36)
         assert len(best) >= len(part)
+        if locked:
+            assert next(r.lock for r in best.regions.values() if 0 in r.members) == "A"
+
+
+def test_perturb_with_compiled_rounds_gives_the_plan_of_python_rounds(monkeypatch):
+    # the whole loop (accepting, going back to the best) over compiled rounds, then over Python's
+    pop = np.random.default_rng(7).choice([300, 700, 1500, 2600], size=100).tolist()
+    _, layout = setup(grid_territory(10, 10, population=pop), Rules().with_floor(2500))
+    part = Partition(layout, grow(layout, set(range(100)), np.random.default_rng(2)))
+    b_jit, b_py = budget(200_000), budget(200_000)
+    got, rounds = perturb(layout, part, np.random.default_rng(3), b_jit, 100, 60)
+
+    def python_round(layout, labels, rng, budget):
+        trial = _shaken(layout, Partition.from_labels(layout, labels.labels.tolist()), rng, budget)
+        return None if trial is None else Labels.of(trial)
+
+    monkeypatch.setattr(_perturb, "_shaken_compiled", python_round)
+    want, rounds_py = perturb(layout, part, np.random.default_rng(3), b_py, 100, 60)
+    assert (regions(got.labels()), rounds, b_jit.work) == (regions(want.labels()), rounds_py, b_py.work)
+    assert rounds > 1 and len(got) > len(part)
 
 
 def improve_cases():

@@ -207,7 +207,9 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
     except Exception as exc:  # the warm start is a help, never a requirement
         notes.append(f"heuristic warm start failed: {exc}")
         return None
-    if warm is not None:  # deterministic mode: seconds of work, not of the wall clock
+    if warm is not None:
+        warm["compile_seconds"] = result.details.get("compile_seconds", 0.0)
+        # deterministic mode: seconds of work, not of the wall clock
         budget = result.details.get("budget")
         warm["seconds"] = (budget["work_units"] / budget["work_per_second"] if budget
                            else result.wall_time)
@@ -333,7 +335,7 @@ def details_of(setup: Setup) -> dict:
         "units": len(setup.units), "modelled_units": len(setup.model), "pairs": c.pairs,
         "candidate_roots": len(c.members_of), "candidates": c.note, "restricted": c.restricted,
         "plan_bound": setup.bound.value, "plan_bound_method": setup.bound.method,
-        "notes": list(setup.notes),
+        "notes": list(setup.notes), "compile_seconds": setup.warm_start.get("compile_seconds", 0.0),
     }
 
 

@@ -123,7 +123,8 @@ class HeuristicSolver(Solver):
             objectives.insert(0, "disruption")
         rng = np.random.default_rng(seed)
         opts = self.tuning
-        state = {"best": None, "stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method}
+        state = {"best": None, "stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method,
+                 "compile_seconds": 0.0}
 
         def tell(plans: int) -> None:
             if progress is not None:
@@ -148,7 +149,9 @@ class HeuristicSolver(Solver):
                           "plans": None, "note": PREPARING})
             ready = time.perf_counter()
             compiled(layout)  # here, before any side-by-side fork, rather than in every process
-            budget.exclude(time.perf_counter() - ready)  # set-up, as loading the map is
+            compiling = time.perf_counter() - ready
+            budget.exclude(compiling)  # set-up, as loading the map is
+            state["compile_seconds"] = compiling
             best = self._search(layout, rng, budget, bound, opts, state, tell, candidates)
             if best is not None:
                 candidates.append(best)
@@ -176,7 +179,7 @@ class HeuristicSolver(Solver):
                                        "while keeping every current plan; try an exact solver (cpsat), or "
                                        "--mode merge to merge plans")
         part = polish(layout, part, objectives, self.problem.weights, rng, budget)
-        state = {"stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method}
+        state = {"stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method, "compile_seconds": 0.0}
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
     def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
@@ -197,7 +200,7 @@ class HeuristicSolver(Solver):
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "shakes": state["shakes"],
                    "seed": seed,
-                   "bound_method": state["bound_method"]}
+                   "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1)}
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":

@@ -44,7 +44,7 @@ class Setup:
     disruption_weight: np.ndarray | None = None
     plan_range: tuple[int | None, int | None] = (None, None)
     warm_start: dict = field(default_factory=dict)
-    """The heuristic warm start's ``budget`` record and ``seconds`` of the time limit it used."""
+    """The heuristic warm start's ``budget`` record, ``seconds`` of the time limit it used and ``compile_seconds``."""
     deterministic: bool = False
     """Whether the search counts work instead of time (``SolverOptions.deterministic``)."""
     stop: Stop = field(default_factory=Stop)

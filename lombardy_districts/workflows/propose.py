@@ -221,6 +221,8 @@ def propose(
 
 LOOSE_GAP = 0.1
 """A proved bound this far above the plan is called loose in ``search_words``."""
+COMPILE_WORTH_SAYING = 5.0
+"""Seconds of compiling the search (a machine's first run) that ``search_words`` mentions."""
 
 
 def search_words(problem: Problem, result: SolveResult) -> list[str]:
@@ -237,6 +239,9 @@ def search_words(problem: Problem, result: SolveResult) -> list[str]:
         return out + [f"No plan was found: {r.message or r.status}."]
     out.append(_quality(problem, r, len(r.plan)))
     how = f"Found by the {r.solver} solver in {r.wall_time:,.1f} s"
+    compiling = r.details.get("compile_seconds", 0.0)
+    if compiling >= COMPILE_WORTH_SAYING:
+        how += f" ({compiling:,.0f} s of it compiling the search, which a machine does on its first run only)"
     if r.details.get("deterministic"):
         how += " of counted work (deterministic: the same seed gives the same plan on any machine)"
     out.append(how + ".")

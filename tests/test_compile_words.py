@@ -1,0 +1,31 @@
+"""The result line tells a first run's compile apart from the search."""
+
+import dataclasses
+import time
+
+import lombardy_districts as ld
+from lombardy_districts.solvers import heuristic
+from lombardy_districts.workflows.propose import COMPILE_WORTH_SAYING, search_words
+
+
+def test_the_result_line_says_how_long_a_first_run_compiled(make_grid, monkeypatch):
+    compiled = heuristic.compiled
+
+    def slow(layout):  # a compile that takes 0.3 s, as a machine's first one takes about 40
+        time.sleep(0.3)
+        return compiled(layout)
+
+    monkeypatch.setattr(heuristic, "compiled", slow)
+    territory = make_grid(3, 4, [10, 20, 10, 5, 10, 10, 30, 5, 20, 10, 10, 10])
+    for solver in ("heuristic", "cpsat"):
+        options = {"solver": solver, "time_limit": 5, "seed": 3}
+        if solver == "cpsat":  # the heuristic's warm start, where the compile is
+            options["tuning"] = {"heuristic_warm_start": True}
+        proposal = ld.propose(territory, floor=30, options=options)
+        result = proposal.result
+        assert 0.3 <= result.details["compile_seconds"] < COMPILE_WORTH_SAYING, solver
+        assert "compiling" not in " ".join(search_words(proposal.problem, result))
+    first_run = dataclasses.replace(result, details={**result.details, "compile_seconds": 38.2})
+    line = search_words(proposal.problem, first_run)[-1]
+    assert line.startswith("Found by the cpsat solver in ")
+    assert line.endswith(" s (38 s of it compiling the search, which a machine does on its first run only).")

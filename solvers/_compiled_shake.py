@@ -113,7 +113,7 @@ def _replace(chosen, c, units, m, lab, count, label, tp, ta, tm, sz, grp, live, 
 @njit(cache=True)
 def _gather(inside, label, stamp, units):
     """Units of the regions stamped ``inside``, in order, into ``units``; how many."""
-    m = 0
+    m = np.int64(0)
     for u in range(len(label)):
         if stamp[label[u]] == inside:
             units[m] = u
@@ -254,13 +254,13 @@ def _split(k, tries, label, tp, ta, tm, sz, ptr, idx, pop, area, mountain, rule,
     if tp[k] < 2 * rule[LOWEST] or sz[k] < 2:
         return False
     mem, at, ea, eb, par, deg, start, adj, fill, parent, order, sp, sa, sm, part = w
-    m = 0
+    m = np.int64(0)
     for u in range(len(label)):
         if label[u] == k:
             at[u] = m
             mem[m] = u
             m += 1
-    ne = 0
+    ne = np.int64(0)
     for i in range(m):
         u = mem[i]
         for e in range(ptr[u], ptr[u + 1]):
@@ -290,7 +290,7 @@ def _rebuild(k, tries, s, g, rng, w):
     c = _neighbours(inside, label, ptr, idx, stamp, meta, ids)
     stamp[k] = -1
     ids[:c].sort()
-    nn = 0
+    nn = np.int64(0)
     for i in range(c):
         if grp[ids[i]] == grp[k]:
             near[nn] = ids[i]
@@ -352,14 +352,14 @@ def _improve(since, patience, idle, moves, bound, split_tries, rebuild_tries, le
         if big:
             spent += sz[k] * (1 if split else split_tries)
         if split:
-            m = 0
+            m = np.int64(0)
             for u in range(n):
                 if label[u] == k:
                     units[m] = u
                     lab2[m] = 0 if part[u] else 1
                     m += 1
             chosen[0] = k
-            _replace(chosen, 1, units, m, lab2, 2, label, tp, ta, tm, sz, grp, live, meta, pop, area, mountain,
+            _replace(chosen, np.int64(1), units, m, lab2, np.int64(2), label, tp, ta, tm, sz, grp, live, meta, pop, area, mountain,
                      group)
             idle = 0
             continue
@@ -385,7 +385,7 @@ def _state(labels, idx, pop, area, mountain, group, room):
     seen = np.zeros(labels.max() + 1, np.int64)  # labels renumbered 0, 1, ... in order
     for u in range(n):
         seen[labels[u]] = 1
-    count = 0
+    count = np.int64(0)
     for k in range(len(seen)):
         count, seen[k] = count + seen[k], count
     for u in range(n):
@@ -468,7 +468,7 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
         for i in range(nf):
             inball[front[i]] = True
     chosen = w[2]
-    nc = 0
+    nc = np.int64(0)
     for k in range(count):
         if inball[k] and grp[k] == grp[centre]:
             chosen[nc] = k

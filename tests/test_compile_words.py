@@ -11,7 +11,7 @@ from lombardy_districts.workflows.propose import COMPILE_WORTH_SAYING, search_wo
 def test_the_result_line_says_how_long_a_first_run_compiled(make_grid, monkeypatch):
     compiled = heuristic.compiled
 
-    def slow(layout):  # a compile that takes 0.3 s, as a machine's first one takes about 40
+    def slow(layout):  # a compile that takes 0.3 s, as a machine's first one takes about 35
         time.sleep(0.3)
         return compiled(layout)
 

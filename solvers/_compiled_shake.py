@@ -359,8 +359,8 @@ def _improve(since, patience, idle, moves, bound, split_tries, rebuild_tries, le
                     lab2[m] = 0 if part[u] else 1
                     m += 1
             chosen[0] = k
-            _replace(chosen, np.int64(1), units, m, lab2, np.int64(2), label, tp, ta, tm, sz, grp, live, meta, pop, area, mountain,
-                     group)
+            _replace(chosen, np.int64(1), units, m, lab2, np.int64(2), label, tp, ta, tm, sz, grp, live, meta, pop,
+                     area, mountain, group)
             idle = 0
             continue
         gain, work = _rebuild(k, rebuild_tries, s, g, rng, w)

@@ -42,6 +42,8 @@ class Arrays:
         self.alone = np.array(layout.alone, dtype=np.bool_)
         codes: dict = {}
         self.group = np.array([codes.setdefault(g, len(codes)) for g in layout.group], dtype=np.int64)
+        for u in layout.locked:  # -(group + 1): the compiled rounds never move a region holding it
+            self.group[u] = -self.group[u] - 1
         rule = layout.rule
         terms = [x for f in (rule.share, rule.cap, rule.high, rule.low) for x in (f.numerator, f.denominator)]
         self.rule = np.array([layout.uniform, layout.lowest, layout.highest,

@@ -1,4 +1,4 @@
-"""A round of ``_perturb``, and ``_local.improve_count``, compiled with Numba, for layouts without locked units.
+"""A round of ``_perturb``, and ``_local.improve_count``, compiled with Numba.
 
 ``_perturb._shaken`` (shake a ball of regions, then ``_local.improve_count`` around it with its
 split and rebuild moves) is where a long search spends its time, most of it in Python around the
@@ -7,6 +7,8 @@ in the same order, the same draws from the same ``numpy`` generator and the same
 it returns the partition ``_shaken`` returns (``tests/test_compiled_shake.py`` holds the two
 together). Regions are ids in ``label``; ids only grow within a round, as in ``_local.Partition``,
 and are renumbered in order (``_compact``) when the arrays fill up, which keeps their order.
+A region holding a locked unit stays as built (``_local.movable``): ``Arrays`` stores such a unit's
+hard-boundary group ``g`` as ``-(g + 1)``, and a region's group is its members' least, so below 0.
 """
 
 from __future__ import annotations
@@ -344,6 +346,12 @@ def _improve(since, patience, idle, moves, bound, split_tries, rebuild_tries, le
         if meta[0] != seen:
             nids = _near(since, label, ptr, idx, stamp, meta, ids)
             seen = meta[0]
+            kept = np.int64(0)
+            for i in range(nids):  # movable only
+                if grp[ids[i]] >= 0:
+                    ids[kept] = ids[i]
+                    kept += 1
+            nids = kept
         if nids == 0:
             break
         k = ids[rng.integers(0, nids)]
@@ -396,7 +404,7 @@ def _state(labels, idx, pop, area, mountain, group, room):
         ta[r] += area[u]
         tm[r] += mountain[u]
         sz[r] += 1
-        grp[r] = group[u]
+        grp[r] = group[u] if sz[r] == 1 else min(grp[r], group[u])  # below 0: it holds a locked unit
         live[r] = True
     meta[0] = meta[1] = count
     s = (label, tp, ta, tm, sz, grp, live, stamp, meta, where)
@@ -444,7 +452,7 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
     cum = np.empty(count, np.float64)
     acc = 0.0
     for k in range(count):
-        weight = (0 if held[k] else _spare(tp[k], ta[k], tm[k], rule)) + base_weight * rule[LOWEST]
+        weight = (0 if held[k] or grp[k] < 0 else _spare(tp[k], ta[k], tm[k], rule)) + base_weight * rule[LOWEST]
         acc = weight if k == 0 else acc + weight
         cum[k] = acc
     x = rng.random() * cum[count - 1]
@@ -469,8 +477,9 @@ def _round(labels, g, rng, left, hops, tries, patience_per_region, base_weight, 
             inball[front[i]] = True
     chosen = w[2]
     nc = np.int64(0)
+    home = grp[centre] if grp[centre] >= 0 else -grp[centre] - 1
     for k in range(count):
-        if inball[k] and grp[k] == grp[centre]:
+        if inball[k] and grp[k] == home:  # movable (a region holding a locked unit has grp < 0), same group
             chosen[nc] = k
             nc += 1
     meta[2] += 1

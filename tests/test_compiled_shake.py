@@ -14,7 +14,7 @@ import pytest
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers import _local, _perturb
 from lombardy_districts.solvers._budget import Budget
-from lombardy_districts.solvers._grow import grow, totals_ok
+from lombardy_districts.solvers._grow import grow, lock_regions, totals_ok
 from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import Partition, improve_count, improve_count_python
 from lombardy_districts.solvers._perturb import Labels, _shaken, _shaken_compiled, perturb
@@ -112,6 +112,36 @@ def test_same_rounds_across_a_hard_boundary():
     assert same_rounds(layout, 3, 12) >= 3
 
 
+LOCKS = {"000012": "A", "000013": "A", "000045": "B", "000077": "C", "000078": "C", "000088": "D"}
+"""Locked municipalities on a 10 x 10 grid: two pairs that share a plan, two alone (codes are row-major)."""
+
+
+def locked_layout(seed, locks=LOCKS):
+    pop = np.random.default_rng(seed).choice([300, 700, 1500, 2600], size=100).tolist()
+    _, layout = setup(grid_territory(10, 10, population=pop), Rules(locked_municipalities=locks).with_floor(2500))
+    assert layout.locked
+    return layout
+
+
+def locked_start(layout, seed):
+    """A construction as the heuristic's: each lock label's units seeded in one region first."""
+    locked = lock_regions(layout)
+    assert locked is not None
+    return Partition(layout, grow(layout, set(range(layout.n)), np.random.default_rng(seed), start=locked))
+
+
+def test_same_rounds_with_locked_municipalities():
+    # a region holding a locked unit stays as built: never in a shaken ball, split or rebuilt, and
+    # never a ball's centre by its spare population (it may be the centre by the base weight)
+    changed = 0
+    for seed in range(4):
+        layout = locked_layout(seed)
+        part = locked_start(layout, seed)
+        assert sum(r.lock is not None for r in part.regions.values()) == 4
+        changed += same_rounds(layout, seed, 8, start=part) or 0
+    assert changed >= 6
+
+
 @pytest.mark.parametrize("allowance", [0, 400, 3000])
 def test_same_rounds_when_the_work_runs_out_inside_a_round(allowance):
     pop = np.random.default_rng(6).choice([300, 700, 1500, 2600], size=100).tolist()
@@ -119,20 +149,19 @@ def test_same_rounds_when_the_work_runs_out_inside_a_round(allowance):
     assert same_rounds(layout, 4, 6, allowance=allowance) is not None
 
 
-def test_perturb_runs_compiled_rounds_only_without_locked_units(monkeypatch):
-    # without locks every round is compiled; with a locked unit every round is Python's, and the
-    # locked unit's plan keeps its label (the choice agreed with a mayor)
+def test_perturb_runs_compiled_rounds_with_and_without_locked_units(monkeypatch):
+    # every round is compiled, and a locked unit's plan keeps its label (the choice agreed with a mayor)
     pop = [1000] * 36
     calls = []
     real = _perturb._shaken_compiled
     monkeypatch.setattr(_perturb, "_shaken_compiled", lambda *a, **k: calls.append(1) or real(*a, **k))
     for locked in ({}, {"000001": "A"}):
         _, layout = setup(grid_territory(6, 6, population=pop), Rules(locked_municipalities=locked).with_floor(2500))
-        part = Partition(layout, grow(layout, set(range(36)), np.random.default_rng(0)))
+        part = locked_start(layout, 0)
         calls.clear()
-        best, rounds = perturb(layout, part, np.random.default_rng(1), budget(50_000), 12, 30)
+        best, rounds = perturb(layout, part, np.random.default_rng(1), budget(50_000), 14, 30)  # 12 at most
         assert isinstance(best, Partition) and rounds > 0
-        assert len(calls) == (0 if locked else rounds)
+        assert len(calls) == rounds
         assert_valid(layout, best, 36)
         assert len(best) >= len(part)
         if locked:
@@ -171,6 +200,9 @@ def improve_cases():
     start = Partition.from_labels(layout, [(u % 30) // 3 for u in range(120)])
     yield layout, start, None
     yield layout, start, len(start) + 1  # stops at the bound
+    for seed in range(2):
+        layout = locked_layout(seed)
+        yield layout, locked_start(layout, seed), None
 
 
 @pytest.mark.parametrize("chunk", [7, 500])

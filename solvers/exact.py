@@ -335,7 +335,7 @@ def details_of(setup: Setup) -> dict:
         "units": len(setup.units), "modelled_units": len(setup.model), "pairs": c.pairs,
         "candidate_roots": len(c.members_of), "candidates": c.note, "restricted": c.restricted,
         "plan_bound": setup.bound.value, "plan_bound_method": setup.bound.method,
-        "notes": list(setup.notes), "compile_seconds": setup.warm_start.get("compile_seconds", 0.0),
+        "notes": list(setup.notes), "compile_seconds": setup.compile_seconds,
     }
 
 

@@ -53,6 +53,11 @@ class Setup:
     """Processes the heuristic warm start may use (``SolverOptions.workers``)."""
 
     @property
+    def compile_seconds(self) -> float:
+        """Seconds the warm start spent compiling the search (a machine's first run): not counted in the time limit."""
+        return float(self.warm_start.get("compile_seconds", 0.0))
+
+    @property
     def model_plan_range(self) -> tuple[int | None, int | None]:
         """``plan_range`` for the modelled units: minus the plans the fixed units keep."""
         fixed = len(set(self.fixed.values()))

@@ -207,15 +207,12 @@ def potential_pair(layout: Layout, a: Totals, b: Totals) -> float:
 
 
 def improve_count(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget,
-                  bound: int | None = None, patience: int = 400, on_better=None,
-                  since: int | None = None) -> Partition:
-    """``improve_count_python``; without ``since``, compiled (``_compiled_shake.improved``).
+                  bound: int | None = None, patience: int = 400, on_better=None) -> Partition:
+    """``improve_count_python``, compiled (``_compiled_shake.improved``).
 
     The compiled moves are the same, with the same draws and work; they run ``CHUNK`` at a time,
     between looks at the clock, and ``on_better`` hears of the gains after each chunk.
     """
-    if since is not None:
-        return improve_count_python(layout, part, rng, budget, bound, patience, on_better, since)
     from ._compiled_shake import ENOUGH, improved
 
     labels, plans, idle, ran = np.array(part.labels(), dtype=np.int64), len(part), 0, False

@@ -48,7 +48,7 @@ from ._local import (
     SPLIT_TRIES,
     Partition,
     compiled,
-    improve_count,
+    improve_count_python,
     movable,
     near_regions,
     regrow,
@@ -146,7 +146,7 @@ def _shaken(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
     since = part.next_id
     part.replace(chosen, best)
     patience = PATIENCE_PER_REGION * len(near_regions(part, since))
-    return improve_count(layout, part, rng, budget, patience=patience, since=since)
+    return improve_count_python(layout, part, rng, budget, patience=patience, since=since)
 
 
 def _centre(layout: Layout, part: Partition, rng: np.random.Generator) -> int:

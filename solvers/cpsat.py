@@ -129,8 +129,7 @@ class CPSATSolver(Solver):
             if self.stop.is_set():
                 details["notes"].append("stopped before the stage " + "+".join(names))
                 break
-            used = time.perf_counter() - start - setup.compile_seconds
-            left = None if time_limit is None else max(0.5, time_limit - used)
+            left = None if time_limit is None else max(0.5, time_limit - setup.used(start))
             if clock is not None:
                 left = clock.left()
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
@@ -257,8 +256,7 @@ class CPSATSolver(Solver):
                 setup.hint = answer.labels
             details["notes"].append("set partitioning over groups of plans did not prove the number of plans; "
                                     "the search goes on from its best plan")
-            used = time.perf_counter() - start - setup.compile_seconds
-            left = None if time_limit is None else max(1.0, time_limit - used)
+            left = None if time_limit is None else max(1.0, time_limit - setup.used(start))
             said = len(setup.notes)
             heuristic_hint(setup, left, seed, progress)
             details["notes"].extend(setup.notes[said:])

@@ -126,7 +126,8 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
     record = LnsRecord(start=_named(scores(units, labels, objectives), objectives))
     low, high = opts["lns_plans"]
     began = time.perf_counter()
-    deadline = None if time_limit is None else start + setup.compile_seconds + time_limit
+    origin = start + setup.compile_seconds  # the time limit leaves out a first compile
+    deadline = None if time_limit is None else origin + time_limit
     iterations = opts["lns_iterations"]
     if setup.deterministic:
         workers, record.deterministic = 1, True
@@ -137,7 +138,7 @@ def improve(setup: Setup, time_limit: float | None, seed: int, workers: int | No
         deadline = None
     if deadline is None and iterations is None:
         iterations = 200
-    safety = start + setup.compile_seconds + safety_seconds(NO_LIMIT if time_limit is None else time_limit)
+    safety = origin + safety_seconds(NO_LIMIT if time_limit is None else time_limit)
     next_label = max(labels) + 1
     settled: set[tuple[int, ...]] = set()
     while (iterations is None or record.iterations < iterations) and not setup.stop.is_set() and \

@@ -7,6 +7,7 @@ so that the heuristic's exact regrouping step (``_regroup``) can build the CP-SA
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,10 @@ class Setup:
     def compile_seconds(self) -> float:
         """Seconds the warm start spent compiling the search (a machine's first run): not counted in the time limit."""
         return float(self.warm_start.get("compile_seconds", 0.0))
+
+    def used(self, start: float) -> float:
+        """Seconds of the time limit used since ``start``, the first compile left out."""
+        return time.perf_counter() - start - self.compile_seconds
 
     @property
     def model_plan_range(self) -> tuple[int | None, int | None]:

@@ -74,8 +74,7 @@ class PulpSolver(Solver):
             if self.stop.is_set():  # CBC runs in its own process: a stop ends the search between stages
                 statuses.append("stopped")
                 break
-            used = time.perf_counter() - start - setup.compile_seconds  # a first compile is not counted
-            left = None if time_limit is None else max(1.0, time_limit - used)
+            left = None if time_limit is None else max(1.0, time_limit - setup.used(start))
             share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
             cap = setup.bound.value if names == ["max-plans"] else None
             status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)

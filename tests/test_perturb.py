@@ -7,7 +7,7 @@ from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._grow import Region, grow, totals_ok
 from lombardy_districts.solvers._layout import Layout
-from lombardy_districts.solvers._local import Partition, improve_count
+from lombardy_districts.solvers._local import Partition, improve_count_python
 from lombardy_districts.solvers._perturb import _centre, _spare, perturb
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.units import Units
@@ -70,13 +70,13 @@ def test_the_search_starts_only_from_new_regions_and_their_neighbours():
     t = grid_territory(1, 20)
     _, layout = setup(t, Rules().with_floor(2000))
     part = partition(layout, [k // 4 for k in range(20)])
-    improve_count(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), patience=50,
-                  since=part.next_id)
+    improve_count_python(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), patience=50,
+                         since=part.next_id)
     assert len(part) == 5  # no region is new: nothing to start from
     since = part.next_id
     part.replace([0], [Region(layout, {0, 1, 2, 3})])  # the first region, built again
-    improve_count(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), patience=50,
-                  since=since)
+    improve_count_python(layout, part, np.random.default_rng(0), Budget(5.0, deterministic=True), patience=50,
+                         since=since)
     assert_valid(layout, part, 20)
     assert len(part) > 5
 

@@ -1,6 +1,8 @@
-"""Errors raised by lombardy-districts. Each subclasses a built-in so callers can catch either."""
+"""Errors raised by lombardy-districts (each subclasses a built-in, so callers can catch either), and ``expect``."""
 
 from __future__ import annotations
+
+import os
 
 
 class InputError(ValueError):
@@ -31,3 +33,29 @@ class OutputError(OSError):
         self.path = None if path is None else str(path)
         self.reason = reason or message
         self.errno = errno
+
+
+FIXES = {
+    "Territory": "load() gives the region and load(selection=...) a part of it; a plan's own is plan.territory",
+    "Plan": "read one with read_plan(path, territory), or take a proposal's .plan",
+    "Rules": "Rules.default(), Rules.from_toml(path) or Rules.from_dict(table)",
+    "Collaboration": "leave it out (None) for the default ties: labour market areas and unions of municipalities",
+    "Problem": "build one with build_problem(territory, ...), or call propose(territory, ...)",
+}
+"""How to get each object of the Python API that ``expect`` asks for."""
+
+
+def expect(value, kind: type, name: str, optional: bool = False) -> None:
+    """Refuse a ``value`` that is not a ``kind`` (nor None, when ``optional``): say what it is and the fix.
+
+    The Python API's objects (a territory, a plan, rules, a problem) are easy to swap, or to give
+    as a path; this says so instead of an ``AttributeError`` deep inside.
+    """
+    if isinstance(value, kind) or (optional and value is None):
+        return
+    if isinstance(value, str | int | float | os.PathLike):
+        shown = f"{name} = {value!r} (a {type(value).__name__})"
+    else:
+        shown = f"{name} is a {type(value).__name__}"
+    allowed = f"a {kind.__name__}" + (" or None" if optional else "")
+    raise InputError(f"{shown}: expected {allowed}; fix: {FIXES[kind.__name__]}")

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
@@ -45,6 +45,7 @@ class Plan:
         names: Mapping[str, str] | None = None,
         parent: Plan | None = None,
     ):
+        expect(territory, Territory, "territory")
         series = pd.Series(assignment, dtype=object) if not isinstance(assignment, pd.Series) else assignment
         series = series.copy()
         series.index = series.index.astype(str)

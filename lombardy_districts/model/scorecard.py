@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.files import write_atomic, write_json
 from lombardy_districts.model import measures
 from lombardy_districts.model.changes import change_table, describe_changes
@@ -185,6 +185,10 @@ def evaluate(
     InputError
         When the status quo does not cover exactly the plan's municipalities.
     """
+    expect(plan, Plan, "plan")
+    expect(rules, Rules, "rules", optional=True)
+    expect(collaboration, Collaboration, "collaboration", optional=True)
+    expect(status_quo, Plan, "status_quo", optional=True)
     rules = Rules.default() if rules is None else rules
     if status_quo is not None:
         status_quo = _on_territory(status_quo, plan)

@@ -44,7 +44,7 @@ from functools import partial
 
 import pandas as pd
 
-from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.errors import InfeasibleError, InputError, expect
 from lombardy_districts.io.output_folder import writing_into
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, SolverOptions, number_problem
@@ -138,6 +138,7 @@ def frontier(
     InfeasibleError
         When the problem is proved infeasible, or the solver finds no compliant plan.
     """
+    expect(problem, Problem, "problem")
     options = SolverOptions.from_mapping(options)
     method = _method(method)
     if step is not None and (bad := number_problem("step", step, 1, MAX_PLANS, whole=True)):

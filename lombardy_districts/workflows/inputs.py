@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
 from lombardy_districts.model.collaboration import (
@@ -75,6 +75,7 @@ def _region(data: DataOptions) -> Territory:
 
 def read_plan(path, territory: Territory, column: str = "plan_id") -> Plan:
     """Read a ``municipality_code,plan_id[,plan_name]`` CSV over ``territory``."""
+    expect(territory, Territory, "territory")
     return Plan.from_csv(path, territory, column)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.output_folder import OutputFolder, writing_into
 from lombardy_districts.model.changes import identify
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
@@ -129,6 +129,10 @@ def build_problem(
     collaboration; repair: disruption then max-plans). ``min_plans`` and ``max_plans`` bound the
     number of area plans (both equal: exactly that many).
     """
+    expect(territory, Territory, "territory")
+    expect(status_quo, Plan, "status_quo", optional=True)
+    expect(rules, Rules, "rules", optional=True)
+    expect(collaboration, Collaboration, "collaboration", optional=True)
     rules = rules or Rules.default()
     if floor is not None:
         rules = rules.with_floor(floor)
@@ -159,6 +163,7 @@ def solve(
     ``stop``, when set during the search (Ctrl-C on the command line), ends it early: the result
     is the best plan found so far, with status ``interrupted``.
     """
+    expect(problem, Problem, "problem")
     options = SolverOptions.from_mapping(options)
     if options.deterministic and options.solver not in DETERMINISTIC_SOLVERS:
         raise InputError(f"deterministic mode with solver {options.solver!r}: allowed solvers: "

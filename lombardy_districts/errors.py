@@ -41,6 +41,7 @@ FIXES = {
     "Rules": "Rules.default(), Rules.from_toml(path) or Rules.from_dict(table)",
     "Collaboration": "leave it out (None) for the default ties: labour market areas and unions of municipalities",
     "Problem": "build one with build_problem(territory, ...), or call propose(territory, ...)",
+    "Scorecard": "evaluate(plan, rules) gives one, as does a proposal's .scorecard; None computes it",
 }
 """How to get each object of the Python API that ``expect`` asks for."""
 

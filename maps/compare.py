@@ -23,11 +23,12 @@ import folium
 import pandas as pd
 from folium.plugins import DualMap
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model import measures
 from lombardy_districts.model.changes import predecessors
 from lombardy_districts.model.collaboration import default_collaboration
+from lombardy_districts.model.plan import Plan
 
 from ._elements import MOVED, STATUS_QUO, HatchPatterns, Panel, TooltipsOnTop, add_css, esc, hatch_id, number
 from .colouring import colour_pair
@@ -119,6 +120,8 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
     with A as its status quo, so its headline counts the changes), both on the same
     collaboration ties: ``collaboration``, or else the labour-market proxy.
     """
+    expect(plan_a, Plan, "plan_a")
+    expect(plan_b, Plan, "plan_b")
     _check_same_municipalities(plan_a, plan_b)
     title_a, title_b = titles or ("Plan A", "Plan B")
     if collaboration is None:  # one set of ties for both sides (B's status quo would add its own)

@@ -30,10 +30,11 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
-from lombardy_districts.model.scorecard import KIND_LABELS, evaluate
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.scorecard import KIND_LABELS, Scorecard, evaluate
 
 from ._elements import (
     MOUNTAIN,
@@ -64,6 +65,8 @@ CLASS_LABELS = {"standard": "standard", "high_density": "high density", "mountai
 
 def resolve_scorecard(plan, scorecard=None, *, rules=None, collaboration=None, status_quo=None):
     """The given scorecard, or the evaluator's one for ``plan`` (the single judge of scores)."""
+    expect(plan, Plan, "plan")
+    expect(scorecard, Scorecard, "scorecard", optional=True)
     if scorecard is not None:
         return scorecard
     return evaluate(plan, rules=rules, collaboration=collaboration, status_quo=status_quo)

@@ -59,34 +59,6 @@ def test_api_bad_options(make_grid, kwargs, message):
         ld.propose(make_grid(2, 2, 10), **kwargs)
 
 
-def test_api_names_a_swapped_or_wrong_object_and_the_fix(make_grid, tmp_path):
-    """A territory, plan, rules or problem given in the wrong place, or as a path: said, not an AttributeError."""
-    territory = make_grid(2, 2, 10)
-    plan = ld.Plan(territory, {code: "A" for code in territory.codes})
-    path = tmp_path / "plan.csv"
-    plan.to_csv(path)
-    calls = [
-        (lambda: ld.evaluate(territory), "plan is a Territory: expected a Plan; fix: read one with read_plan"),
-        (lambda: ld.evaluate(str(path)), "plan = '.*plan.csv' \\(a str\\): expected a Plan"),
-        (lambda: ld.evaluate(plan, rules="rules.toml"), "rules = 'rules.toml' \\(a str\\): expected a Rules or None; "
-                                                      "fix: Rules.default\\(\\), Rules.from_toml\\(path\\)"),
-        (lambda: ld.evaluate(plan, status_quo=territory), "status_quo is a Territory: expected a Plan or None"),
-        (lambda: ld.evaluate(plan, collaboration=[]), "collaboration is a list: expected a Collaboration or None"),
-        (lambda: ld.propose(plan), "territory is a Plan: expected a Territory; fix: load\\(\\) gives the region"),
-        (lambda: ld.propose(territory, rules={"floors": {}}), "rules is a dict: expected a Rules or None"),
-        (lambda: ld.propose(territory, status_quo=path), r"status_quo = \w*Path\(.*plan.csv'\) \(a \w*Path\): "
-                                                         "expected a Plan"),
-        (lambda: ld.read_plan(territory, path), "territory = .*plan.csv.* expected a Territory"),
-        (lambda: ld.solve(territory), "problem is a Territory: expected a Problem; fix: build one with build_problem"),
-        (lambda: ld.frontier(plan), "problem is a Plan: expected a Problem"),
-        (lambda: ld.Plan({code: "A" for code in territory.codes}, territory),
-         "territory is a dict: expected a Territory"),
-    ]
-    for call, message in calls:
-        with pytest.raises(InputError, match=message):
-            call()
-
-
 def test_cli_propose_writes_every_file(lombardy, tmp_path, capsys):
     out = tmp_path / "sondrio"
     code = main(["propose", "--province", "Sondrio", "--floor", "25000", "--solver", "heuristic",

@@ -161,12 +161,14 @@ class Plan:
 
     def classes(self, rules: Rules) -> pd.Series:
         """Threshold class of each plan under ``rules`` (``measures.ClassRule``)."""
+        expect(rules, Rules, "rules")
         values = ClassRule.of(rules).classify_all(self.populations, self.area_units, self.mountain_units(rules))
         return pd.Series(values, index=self.plan_ids, name="class")
 
     def floors(self, rules: Rules) -> pd.Series:
         """Population floor of each plan under ``rules``."""
-        return pd.Series(rules.floor_of(self.classes(rules)), index=self.plan_ids, name="floor")
+        classes = self.classes(rules)
+        return pd.Series(rules.floor_of(classes), index=self.plan_ids, name="floor")
 
     @cached_property
     def cut_edges(self) -> list[tuple[str, str]]:

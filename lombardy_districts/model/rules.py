@@ -86,6 +86,9 @@ class Rules:
     def _number_problems(self) -> list[str]:
         """Every number in its allowed range (``options.MAX_POPULATION``, ``MAX_DENSITY``)."""
         problems = []
+        if not isinstance(self.floors, dict):
+            raise InputError(f"floors = {self.floors!r}: expected a table of floors by class, e.g. "
+                             f"{Rules().floors}; fix: give one floor per class, or use with_floor(floor)")
         if set(self.floors) != set(CLASSES):
             problems.append(f"floors must give exactly {', '.join(CLASSES)}; got {', '.join(self.floors)}")
         checks = [(f"floors.{name}", value, 0, MAX_POPULATION, True, " of inhabitants")
@@ -125,6 +128,9 @@ class Rules:
     @classmethod
     def from_dict(cls, raw: dict, source: str = "rules") -> Rules:
         """Build rules from the TOML structure (sections floors, classes, limits, boundaries, locked)."""
+        if not isinstance(raw, dict):
+            raise InputError(f"{source} = {raw!r}: expected a table of sections ({', '.join(_SECTIONS)}); "
+                             "fix: Rules.from_toml(path) reads a rules file")
         problems = []
         for section, value in raw.items():
             if section not in _SECTIONS:

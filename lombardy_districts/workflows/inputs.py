@@ -9,6 +9,7 @@ here, so a plan file is checked the same way whoever reads it.
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -147,6 +148,10 @@ def read_inputs(
     frames = {}
     for key, path in (plans or {}).items():
         if path is None:
+            continue
+        if not isinstance(path, str | os.PathLike):
+            problems.append(f"{key} is a {type(path).__name__}: expected the path of a plan CSV file; "
+                            "fix: write it with to_csv(path) (a Plan's), then give that path")
             continue
         try:
             frame = read_assignment_csv(path, plan_column, istat=region.istat)

@@ -214,6 +214,10 @@ def scenarios_from_dicts(tables: Iterable[Mapping | Scenario], base_dir=".", sou
     for i, table in enumerate(tables, 1):
         if isinstance(table, Scenario):
             table = {"name": table.name, **table.options}
+        if not isinstance(table, Mapping):
+            problems.append(f"{source}: scenario {i} is a {type(table).__name__}: expected a table of options or a "
+                            "Scenario; fix: read_scenarios(path) reads a scenario file")
+            continue
         names.append(table.get("name"))
         try:
             out.append(Scenario.from_dict(table, base_dir, where=f"{source}: scenario {i}", defaults=defaults))

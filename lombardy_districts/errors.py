@@ -1,4 +1,8 @@
-"""Errors raised by lombardy-districts (each subclasses a built-in, so callers can catch either), and ``expect``."""
+"""Errors raised by lombardy-districts, and the checks of an argument's kind that raise them.
+
+Each error subclasses a built-in, so callers can catch either. ``expect`` and ``expect_path`` refuse
+an object or a path given where another belongs, naming what was given and the fix.
+"""
 
 from __future__ import annotations
 
@@ -60,3 +64,10 @@ def expect(value, kind: type, name: str, optional: bool = False) -> None:
         shown = f"{name} is a {type(value).__name__}"
     allowed = f"a {kind.__name__}" + (" or None" if optional else "")
     raise InputError(f"{shown}: expected {allowed}; fix: {FIXES[kind.__name__]}")
+
+
+def expect_path(value, name: str, what: str, fix: str = "") -> None:
+    """Refuse a ``value`` that is not a path (a ``str`` or an ``os.PathLike``) of ``what``, saying what it is."""
+    if not isinstance(value, str | os.PathLike):
+        raise InputError(f"{name} is a {type(value).__name__}: expected the path of {what} (a str or a Path)"
+                         + (f"; fix: {fix}" if fix else ""))

@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
-from lombardy_districts.errors import InputError, expect
+from lombardy_districts.errors import InputError, expect, expect_path
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
@@ -443,6 +443,7 @@ def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collab
 
 def check_output_path(path) -> Path:
     """The output path, after checking its folder exists (raises InputError otherwise)."""
+    expect_path(path, "path", "the HTML file to write")
     path = Path(path)
     if path.is_dir():
         raise InputError(f"output {path} is a folder; give a file name such as {path / 'map.html'}")

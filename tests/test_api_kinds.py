@@ -44,7 +44,14 @@ CALLS = {
     "rules from a path": (lambda t, p, csv, d: ld.Rules.from_dict("rules.toml"),
                           "rules = 'rules.toml': expected a table of sections"),
     "studio of a plan object": (lambda t, p, csv, d: ld.studio(p, workspace=d / "studio", open_browser=False),
-                                "plan is a Plan: expected the path of a plan CSV file; fix: write it with to_csv"),
+                                r"plan is a Plan: expected the path of a plan CSV file \(a str or a Path\); "
+                                "fix: write it with to_csv"),
+    "write into a plan": (lambda t, p, csv, d: ld.propose(t, floor=10, options={"solver": "heuristic"}).write(p),
+                          r"out_dir is a Plan: expected the path of the output folder \(a str or a Path\)"),
+    "scenarios of a plan": (lambda t, p, csv, d: ld.read_scenarios(p),
+                            "path is a Plan: expected the path of a scenario file"),
+    "map into a territory": (lambda t, p, csv, d: write_plan_map(p, None, t),
+                             "path is a Territory: expected the path of the HTML file to write"),
     "one floor for all": (lambda t, p, csv, d: ld.Rules(floors=80_000),
                           "floors = 80000: expected a table of floors by class"),
 }

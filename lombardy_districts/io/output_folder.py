@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from lombardy_districts.errors import OutputError
+from lombardy_districts.errors import OutputError, expect_path
 from lombardy_districts.io.files import errors_naming, output_error, write_json
 
 try:  # POSIX; elsewhere folders are not locked (a warning says so)
@@ -180,6 +180,7 @@ class OutputFolder:
     """
 
     def __init__(self, path, *, marker: str | None = None, replace: bool = True, command: str | None = None):
+        expect_path(path, "out_dir", "the output folder")
         self.path = Path(path)
         self.marker = marker
         self.replace = replace

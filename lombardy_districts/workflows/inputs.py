@@ -9,13 +9,12 @@ here, so a plan file is checked the same way whoever reads it.
 from __future__ import annotations
 
 import logging
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from lombardy_districts.errors import InputError, expect
+from lombardy_districts.errors import InputError, expect, expect_path
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
 from lombardy_districts.model.collaboration import (
@@ -149,10 +148,7 @@ def read_inputs(
     for key, path in (plans or {}).items():
         if path is None:
             continue
-        if not isinstance(path, str | os.PathLike):
-            problems.append(f"{key} is a {type(path).__name__}: expected the path of a plan CSV file; "
-                            "fix: write it with to_csv(path) (a Plan's), then give that path")
-            continue
+        expect_path(path, key, "a plan CSV file", "write it with to_csv(path) (a Plan's), then give that path")
         try:
             frame = read_assignment_csv(path, plan_column, istat=region.istat)
         except InputError as exc:

@@ -46,7 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, expect_path
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
@@ -180,6 +180,7 @@ def read_scenarios(path) -> list[Scenario]:
         When the file is missing or not TOML, has unknown top-level keys, no scenarios, scenarios
         with the same name, or any unknown key or bad value (all reported together).
     """
+    expect_path(path, "path", "a scenario file (TOML)")
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -1,5 +1,7 @@
 """CSV files as office software writes them, and atomic writes."""
 
+import zipfile
+
 import pytest
 
 from lombardy_districts.errors import InputError
@@ -49,6 +51,19 @@ def test_write_atomic_leaves_no_partial_file(tmp_path):
         write_atomic(target, fail)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize("name, start", [("plan.xlsx", b"PK\x03\x04"), ("plan.xls", b"\xd0\xcf\x11\xe0\xa1\xb1")])
+def test_a_workbook_is_refused_with_the_way_to_save_it_as_csv(tmp_path, name, start):
+    path = tmp_path / name
+    if name.endswith("xlsx"):  # a real zip, as Excel writes one
+        with zipfile.ZipFile(path, "w") as book:
+            book.writestr("xl/workbook.xml", "<workbook/>")
+    else:
+        path.write_bytes(start + bytes(506))
+    with pytest.raises(InputError, match=f"plan file .*{name} is a spreadsheet workbook .*, not a CSV file; "
+                                         "fix: save the sheet as 'CSV UTF-8 \\(comma delimited\\)'"):
+        read_assignment_csv(path)
 
 
 def test_folder_instead_of_file(tmp_path):

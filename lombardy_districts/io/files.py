@@ -135,8 +135,12 @@ def read_csv_text(path, what: str) -> pd.DataFrame:
     """Read a CSV with every cell as text (empty cells as NA) and stripped column names.
 
     Accepts what office software writes: a UTF-8 byte-order mark, Windows-1252 text, and ``;`` as
-    the separator (Italian spreadsheets). ``what`` names the file in errors ("plan file", ...).
+    the separator (Italian spreadsheets); a workbook itself (.xlsx, .ods, .xls) is refused with the
+    way to save it as CSV. ``what`` names the file in errors ("plan file", ...).
     """
+    if _workbook(path):
+        raise InputError(f"{what} {path} is a spreadsheet workbook (Excel or LibreOffice), not a CSV file; "
+                         "fix: save the sheet as 'CSV UTF-8 (comma delimited)' and give that file")
     frame = None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -158,6 +162,19 @@ def read_csv_text(path, what: str) -> pd.DataFrame:
         raise InputError(f"{what} {path} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+WORKBOOK_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+"""The first bytes of a zip file (.xlsx, .ods) and of an OLE2 compound file (.xls)."""
+
+
+def _workbook(path) -> bool:
+    """Whether ``path`` starts like a spreadsheet workbook (False when it cannot be read: the caller says why)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) in WORKBOOK_STARTS
+    except OSError:
+        return False
 
 
 def _read(path, encoding: str, sep: str) -> pd.DataFrame:

@@ -80,3 +80,14 @@ def test_data_rebuilds_from_the_sources(tmp_path):
     assert done.returncode == 0, done.stderr
     for name in BUILT:
         assert (tmp_path / name).read_bytes() == (ROOT / "data" / name).read_bytes(), name
+
+
+def test_former_codes_lead_to_2023_codes(lombardy):
+    """``former_codes.csv`` (the 2017 codes that changed): none is a 2023 code, each leads to one."""
+    former = pd.read_csv(data_file("former_codes.csv"), dtype=str)
+    codes = set(lombardy.codes)
+    assert len(former) == 32 and former["former_code"].is_unique
+    assert not set(former["former_code"]) & codes
+    assert set(former["code_2023"]) <= codes
+    names = lombardy.municipalities["name"]
+    assert (former["name_2023"] == names.reindex(former["code_2023"]).values).all()

@@ -131,6 +131,10 @@ def test_user_collaboration_edges(run, tmp_path):
     (lambda p: write(p / "x.csv", ""), "is not a readable CSV"),
     (lambda p: write(p / "x.csv", "municipality_code,plan_id\nBergamo,a\n"), "must be ISTAT numbers"),
     (lambda p: p / "absent.csv", "absent.csv does not exist"),
+    # an old list (2017) with the codes of three municipalities merged in 2023, and Torre de' Busi's Lecco code
+    (lambda p: write(p / "x.csv", "municipality_code,plan_id\n012009,a\n012018,a\n012095,a\n097080,b\n"),
+     "Fix: use 2023 ISTAT codes (codes of before 2023: 012009 (Bardello), 012018 (Bregano), 012095 (Malgesso): "
+     "now 012144 (Bardello con Malgesso e Bregano); 097080 (Torre De' Busi): now 016215 (Torre de' Busi))."),
 ])
 def test_bad_plan_files(run, tmp_path, make, message):
     code, _, err = run(make(tmp_path))

@@ -140,3 +140,13 @@ def test_assignment_codes_of_user_data_are_kept_verbatim(tmp_path):
 def test_missing_assignment_file(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         read_assignment_csv(tmp_path / "none.csv")
+
+
+def test_codes_of_before_2023_are_named_with_what_they_became(lombardy, tmp_path):
+    path = tmp_path / "old.csv"
+    rows = [f"{code},a" for code in lombardy.codes if code != "012144"] + ["012009,a", "012018,a", "012095,a"]
+    path.write_text("municipality_code,plan_id\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=r"unknown municipality codes: 012009, 012018, 012095 .*; codes of before "
+                                         r"2023: 012009 \(Bardello\), 012018 \(Bregano\), 012095 \(Malgesso\): now "
+                                         r"012144 \(Bardello con Malgesso e Bregano\); fix: give each municipality"):
+        Plan.from_csv(path, lombardy)

@@ -7,7 +7,8 @@ Run from the repository root with the package installed (``pip install -e .``)::
 Writes ``data/lombardy_2023.csv`` (Lombardy, 1,504 municipalities, every attribute
 crosswalked to 2023 codes, plus the health protection agency, ``ats``) and
 ``data/italy_attributes.csv`` (every Italian 2023 code with the attributes whose source code
-still exists in 2023; used for other regions), then ``data/unions.csv``
+still exists in 2023; used for other regions), ``data/former_codes.csv`` (the 2017 codes that
+changed, and what each became), then ``data/unions.csv``
 (``build_unions.py``) and ``data/status_quo_example.csv`` with
 ``data/ambiti_other_groups.csv`` (``build_status_quo.py``), which read the new table.
 The package reads only these outputs, never the sources.
@@ -118,6 +119,20 @@ def _ats(sources: Path, table: pd.DataFrame) -> pd.Series:
     return table["code"].map(ats["ats_id"].map(ATS))
 
 
+def write_former_codes(cw: pd.DataFrame, table: pd.DataFrame, out: Path = HERE) -> None:
+    """``former_codes.csv``: each Lombardy code of 2017 that is no 2023 code, and the 2023 municipality it is part of.
+
+    The package names them when a plan file uses one (mergers and Torre de' Busi's move to Bergamo).
+    """
+    names = table.set_index("code")["name"]
+    changed = cw[cw["code_2017"] != cw["code_2023"]]
+    former = pd.DataFrame({"former_code": changed["code_2017"], "former_name": changed["name_2017"].str.title(),
+                           "code_2023": changed["code_2023"], "name_2023": changed["code_2023"].map(names)})
+    if former["name_2023"].isna().any() or former["former_code"].isin(names.index).any():
+        raise SystemExit(f"former codes that are 2023 codes, or 2023 codes unknown: {former.to_dict('records')}")
+    former.sort_values("former_code").to_csv(out / "former_codes.csv", index=False)
+
+
 def build(sources: Path, out: Path = HERE) -> None:
     """Write both tables into ``out`` from the sources folder."""
     gdf = italy_municipalities()
@@ -139,6 +154,7 @@ def build(sources: Path, out: Path = HERE) -> None:
     if len(missing):
         raise SystemExit(f"attributes missing for {list(missing['code'])}")
     table.sort_values("code").to_csv(out / "lombardy_2023.csv", index=False)
+    write_former_codes(cw, table, out)
 
     nat = _attributes(sources, set(base.index), crosswalk)
     nat = nat.drop(index=list(lom.index))

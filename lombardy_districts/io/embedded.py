@@ -38,6 +38,28 @@ def data_file(name: str):
     return files("lombardy_districts.data").joinpath(name)
 
 
+@lru_cache(maxsize=1)
+def _former_codes() -> pd.DataFrame:
+    return pd.read_csv(data_file("former_codes.csv"), dtype=str).set_index("former_code")
+
+
+def former_codes_note(codes) -> str:
+    """What became of those ``codes`` that were Lombardy codes before 2023 (``data/former_codes.csv``); "" if none.
+
+    E.g. "codes of before 2023: 012009 (Bardello), 012018 (Bregano): now 012144 (Bardello con Malgesso e
+    Bregano)". An old list of plans (2017, 2018) uses such codes.
+    """
+    table = _former_codes()
+    known = table.loc[[c for c in codes if c in table.index]]
+    if known.empty:
+        return ""
+    parts = []
+    for new, rows in known.groupby("code_2023", sort=True):
+        old = [f"{code} ({row.former_name})" for code, row in rows.iterrows()]
+        parts.append(f"{', '.join(old)}: now {new} ({rows['name_2023'].iloc[0]})")
+    return "codes of before 2023: " + "; ".join(parts)
+
+
 def _code(values) -> pd.Series:
     return pd.Series(values).astype(int).astype(str).str.zfill(6).values
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lombardy_districts.errors import InputError, expect
+from lombardy_districts.io.embedded import former_codes_note
 from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
@@ -59,8 +60,10 @@ class Plan:
         unknown = sorted(series.index.difference(codes))
         if unknown:
             kind = "codes are 2023 ISTAT codes" if territory.istat else "codes are compared as text, exactly as written"
+            former = former_codes_note(unknown) if territory.istat else ""
             problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
-                            f"{len(codes):,} municipalities; {kind})")
+                            f"{len(codes):,} municipalities; {kind})"
+                            + (f"; {former}; fix: give each municipality its 2023 code" if former else ""))
         missing = sorted(codes.difference(series.index))
         if missing:
             problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "

@@ -129,7 +129,10 @@ def test_user_collaboration_edges(run, tmp_path):
     (lambda p: write(p / "x.csv", "municipality_code,ambito\n016091,a\n"), "no plan_id column"),
     (lambda p: write(p / "x.csv", 'municipality_code,plan_id\n"016091,a\n'), "is not a readable CSV"),
     (lambda p: write(p / "x.csv", ""), "is not a readable CSV"),
-    (lambda p: write(p / "x.csv", "municipality_code,plan_id\nBergamo,a\n"), "must be ISTAT numbers"),
+    (lambda p: write(p / "x.csv", "municipality_code,plan_id\nBergamo,a\nsan pellegrino terme,a\nNowhere,b\n"),
+     "must be ISTAT numbers of up to 6 digits (row 2: 'Bergamo', row 3: 'san pellegrino terme', row 4: 'Nowhere'); "
+     "fix: write codes, not names: Bergamo is 016024 (Bergamo), san pellegrino terme is 016190 (San Pellegrino "
+     "Terme)"),
     (lambda p: p / "absent.csv", "absent.csv does not exist"),
     # an old list (2017) with the codes of three municipalities merged in 2023, and Torre de' Busi's Lecco code
     (lambda p: write(p / "x.csv", "municipality_code,plan_id\n012009,a\n012018,a\n012095,a\n097080,b\n"),

@@ -60,6 +60,22 @@ def former_codes_note(codes) -> str:
     return "codes of before 2023: " + "; ".join(parts)
 
 
+@lru_cache(maxsize=1)
+def _lombardy_names() -> dict[str, tuple[str, str]]:
+    table = pd.read_csv(data_file("lombardy_2023.csv"), dtype=str, usecols=["code", "name"])
+    return {_plain(name): (code, name) for code, name in zip(table["code"], table["name"])}
+
+
+def lombardy_codes_by_name(names) -> dict[str, str]:
+    """``name -> "016024 (Bergamo)"`` for those ``names`` that name a Lombardy municipality of 2023.
+
+    Case, accents, spaces and punctuation aside (the names are unique so written). A plan file
+    that lists names where codes belong is told each code.
+    """
+    known = _lombardy_names()
+    return {name: f"{known[_plain(name)][0]} ({known[_plain(name)][1]})" for name in names if _plain(name) in known}
+
+
 def _code(values) -> pd.Series:
     return pd.Series(values).astype(int).astype(str).str.zfill(6).values
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lombardy_districts.errors import InputError, expect
-from lombardy_districts.io.embedded import former_codes_note
+from lombardy_districts.io.embedded import former_codes_note, lombardy_codes_by_name
 from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
@@ -266,7 +266,8 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> p
     code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
     problems = []
     if code_col is None:
-        problems.append(f"{path}: no municipality_code column; columns found: {', '.join(frame.columns)}")
+        problems.append(f"{path}: no municipality_code column; columns found: {', '.join(frame.columns)}. "
+                        "Fix: name the column of municipality codes municipality_code.")
     if column not in frame.columns:
         problems.append(f"{path}: no {column} column; columns found: {', '.join(frame.columns)}. "
                         "Fix: name the plan column plan_id.")
@@ -277,7 +278,10 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> p
         bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
         if len(bad):
             rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
-            problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows})")
+            named = lombardy_codes_by_name(bad.head(5))
+            fix = ("; fix: write codes, not names: " + ", ".join(f"{k} is {v}" for k, v in named.items())
+                   if named else "")
+            problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows}){fix}")
         codes = codes.str.zfill(6)
     else:
         empty = frame.index[codes == ""]

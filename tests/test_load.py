@@ -114,3 +114,19 @@ def test_a_misspelt_option_is_refused_with_the_allowed_ones():
         load(provnce="Sondrio")
     with pytest.raises(InputError, match=r"studio: unknown option 'provnce'; allowed: .*province"):
         studio_prepare(provnce="Sondrio")
+
+
+def test_the_municipality_table_starts_a_plan_file(lombardy, lombardy_cache, tmp_path, capsys):
+    """``data --table``: every municipality once, plan_id empty; filled in, it is a plan file evaluate reads."""
+    from lombardy_districts.cli import main
+
+    path = tmp_path / "municipalities.csv"
+    assert main(["data", "--table", str(path), "--cache-dir", str(lombardy_cache)]) == 0
+    assert "wrote " in capsys.readouterr().err
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(table.columns[:4]) == ["municipality_code", "plan_id", "name", "province"]
+    assert sorted(table["municipality_code"]) == sorted(lombardy.codes) and (table["plan_id"] == "").all()
+    table["plan_id"] = table["province"]
+    table.to_csv(path, index=False)
+    assert main(["evaluate", str(path), "--cache-dir", str(lombardy_cache)]) == 0
+    assert capsys.readouterr().out.startswith("12 area plans for 9,950,742 inhabitants")

@@ -25,11 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def _run_data(args: argparse.Namespace) -> int:
-    summary = summarize(load(data_options(args)))
+    territory = load(data_options(args))
+    summary = summarize(territory)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         _print_summary(summary)
+    if args.table:
+        path = territory.to_csv(args.table)
+        print(f"wrote {path}: {len(territory.codes):,} municipalities; fill plan_id, save as CSV, then evaluate it",
+              file=sys.stderr)
     return 0
 
 
@@ -72,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="summarise the municipalities and their contiguity graph")
     add_data_options(data)
     data.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
+    data.add_argument("--table", metavar="CSV", help="also write the municipalities as a CSV (codes, names, "
+                      "population, attributes) with an empty plan_id column: the start of a plan file")
     data.set_defaults(run=_run_data)
     for command in (evaluate, frontier, maps, propose, studio, sweep):
         command.register(sub)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import load_municipalities
+from lombardy_districts.io.files import write_atomic
 from lombardy_districts.io.graph import DEFAULT_SNAP_M, contiguity_graph
 from lombardy_districts.model.measures import area_units
 from lombardy_districts.model.options import MAX_POPULATION
@@ -88,6 +89,16 @@ class Territory:
     def population(self) -> int:
         """Total population."""
         return int(self.municipalities["population"].sum())
+
+    def to_csv(self, path) -> Path:
+        """Write the municipalities as a table (no polygons), with an empty ``plan_id`` column to fill.
+
+        The start of a plan file: fill ``plan_id`` in a spreadsheet, save it as CSV and evaluate it.
+        Written atomically (``files.write_atomic``).
+        """
+        frame = self.municipalities.drop(columns="geometry").rename_axis("municipality_code").reset_index()
+        frame.insert(1, "plan_id", "")
+        return write_atomic(path, lambda p: frame.to_csv(p, index=False))
 
     def subset(self, codes: Iterable[str]) -> Territory:
         """The territory restricted to ``codes``, with its graph rebuilt (bridging any gaps)."""

@@ -150,3 +150,12 @@ def test_codes_of_before_2023_are_named_with_what_they_became(lombardy, tmp_path
                                          r"2023: 012009 \(Bardello\), 012018 \(Bregano\), 012095 \(Malgesso\): now "
                                          r"012144 \(Bardello con Malgesso e Bregano\); fix: give each municipality"):
         Plan.from_csv(path, lombardy)
+
+
+def test_a_name_where_a_code_belongs_is_answered_with_the_code(tmp_path):
+    """Names of the municipalities loaded (case, accents and spacing aside), not of any fixed list."""
+    path = tmp_path / "plan.csv"
+    path.write_text("municipality_code,plan_id\nsant angelo,a\nNowhere,a\nTwin,b\n")
+    names = pd.Series({"000001": "Sant'Àngelo", "000002": "Twin", "000003": "Twin"})
+    with pytest.raises(InputError, match=r"fix: write codes, not names: sant angelo is 000001 \(Sant'Àngelo\)$"):
+        read_assignment_csv(path, istat=True, names=names)  # "Twin" names two municipalities: no answer

@@ -60,27 +60,12 @@ def former_codes_note(codes) -> str:
     return "codes of before 2023: " + "; ".join(parts)
 
 
-@lru_cache(maxsize=1)
-def _lombardy_names() -> dict[str, tuple[str, str]]:
-    table = pd.read_csv(data_file("lombardy_2023.csv"), dtype=str, usecols=["code", "name"])
-    return {_plain(name): (code, name) for code, name in zip(table["code"], table["name"])}
-
-
-def lombardy_codes_by_name(names) -> dict[str, str]:
-    """``name -> "016024 (Bergamo)"`` for those ``names`` that name a Lombardy municipality of 2023.
-
-    Case, accents, spaces and punctuation aside (the names are unique so written). A plan file
-    that lists names where codes belong is told each code.
-    """
-    known = _lombardy_names()
-    return {name: f"{known[_plain(name)][0]} ({known[_plain(name)][1]})" for name in names if _plain(name) in known}
-
-
 def _code(values) -> pd.Series:
     return pd.Series(values).astype(int).astype(str).str.zfill(6).values
 
 
-def _plain(text: str) -> str:
+def plain_name(text: str) -> str:
+    """A name compared loosely: ASCII letters and digits only, lower case ("Ca' d'Andrea" -> "cadandrea")."""
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
@@ -160,9 +145,9 @@ def _resolve_region(region: str | int) -> str:
         return codes[key]
     aliases = {"lombardy": "lombardia", "piedmont": "piemonte", "tuscany": "toscana", "sicily": "sicilia",
                "sardinia": "sardegna", "aostavalley": "valledaosta", "apulia": "puglia"}
-    wanted = aliases.get(_plain(str(region)), _plain(str(region)))
+    wanted = aliases.get(plain_name(str(region)), plain_name(str(region)))
     for name in names:
-        if wanted in {_plain(name), _plain(name.split("/")[0])}:
+        if wanted in {plain_name(name), plain_name(name.split("/")[0])}:
             return name
     raise InputError(
         f"unknown region {region!r}; allowed: {', '.join(names)} (or their ISTAT codes 1-20). "
@@ -182,7 +167,7 @@ def load_municipalities(region: str | int = "lombardia", cache: bool | str | Pat
     """
     folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
     tables = [data_file("lombardy_2023.csv"), data_file("italy_attributes.csv")]
-    return cached_region(_plain(str(region)), tables, folder, lambda: _build_region(region))
+    return cached_region(plain_name(str(region)), tables, folder, lambda: _build_region(region))
 
 
 def _build_region(region: str | int) -> gpd.GeoDataFrame:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lombardy_districts.errors import InputError, expect
-from lombardy_districts.io.embedded import former_codes_note, lombardy_codes_by_name
+from lombardy_districts.io.embedded import former_codes_note, plain_name
 from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
@@ -87,7 +87,7 @@ class Plan:
     @classmethod
     def from_csv(cls, path, territory: Territory, column: str = "plan_id") -> Plan:
         """Read ``municipality_code,plan_id[,plan_name]`` (other code column names accepted: code)."""
-        frame = read_assignment_csv(path, column, istat=territory.istat)
+        frame = read_assignment_csv(path, column, istat=territory.istat, names=territory.municipalities["name"])
         names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
         return cls(
             territory,
@@ -254,12 +254,14 @@ class Plan:
         return not self.violations(rules, collaboration=collaboration)
 
 
-def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> pd.DataFrame:
+def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
+                        names: pd.Series | None = None) -> pd.DataFrame:
     """Read and check a ``municipality_code,plan_id[,plan_name]`` CSV.
 
     Codes are text exactly as written (surrounding spaces dropped). With ``istat`` (the embedded
     Italian data) they must be ISTAT numbers of up to 6 digits and are zero-padded to 6, as
-    spreadsheets drop leading zeros.
+    spreadsheets drop leading zeros; ``names`` (code -> name of the municipalities loaded) then
+    answer a name written where a code belongs with its code.
     """
     path = Path(path)
     frame = read_csv_text(path, "plan file")
@@ -278,7 +280,7 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> p
         bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
         if len(bad):
             rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
-            named = lombardy_codes_by_name(bad.head(5))
+            named = _codes_by_name(bad.head(5), names)
             fix = ("; fix: write codes, not names: " + ", ".join(f"{k} is {v}" for k, v in named.items())
                    if named else "")
             problems.append(f"{path}: municipality codes must be ISTAT numbers of up to 6 digits ({rows}){fix}")
@@ -296,6 +298,16 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False) -> p
     out = pd.DataFrame({"municipality_code": codes, "plan_id": frame[column].str.strip()})
     out["plan_name"] = frame["plan_name"].str.strip() if "plan_name" in frame.columns else np.nan
     return out
+
+
+def _codes_by_name(values, names: pd.Series | None) -> dict[str, str]:
+    """``value -> "016024 (Bergamo)"`` for the ``values`` that name one of ``names`` (``plain_name`` equal), once."""
+    if names is None:
+        return {}
+    keys = names.map(plain_name)
+    once = keys[~keys.duplicated(keep=False)]
+    found = pd.Series(once.index, index=once.values)
+    return {v: f"{found[plain_name(v)]} ({names[found[plain_name(v)]]})" for v in values if plain_name(v) in found}
 
 
 def _few(codes: list[str], territory: Territory | None = None) -> str:

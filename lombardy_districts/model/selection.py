@@ -19,7 +19,7 @@ import unicodedata
 import pandas as pd
 
 from lombardy_districts.errors import InputError
-from lombardy_districts.io.embedded import province_abbreviations
+from lombardy_districts.io.embedded import plain_name, province_abbreviations
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.territory import Territory
@@ -70,11 +70,6 @@ def select_territory(
     return part
 
 
-def _plain(text) -> str:
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
 CONNECTING_WORDS = ("e", "ed", "di", "del", "della", "dell", "and", "of")
 """Words left out when names are compared, so "Monza e Brianza" finds "Monza e della Brianza"."""
 PROVINCE_VARIANTS = {"mantua": "Mantova", "milan": "Milano", "monza": "Monza e della Brianza",
@@ -85,7 +80,7 @@ PROVINCE_VARIANTS = {"mantua": "Mantova", "milan": "Milano", "monza": "Monza e d
 
 
 def _loose(text) -> str:
-    """``_plain`` without connecting words: "Monza e Brianza" and "Monza e della Brianza" agree."""
+    """``plain_name`` without connecting words: "Monza e Brianza" and "Monza e della Brianza" agree."""
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
     words = "".join(ch if ch.isalnum() else " " for ch in ascii_text).split()
     return "".join(w for w in words if w not in CONNECTING_WORDS)
@@ -141,13 +136,13 @@ def _column_mask(gdf, column: str, values, problems: list[str]) -> pd.Series:
         problems.append(f"--select: unknown column {column!r}; allowed: {', '.join(allowed_columns)}")
         return pd.Series(True, index=gdf.index)
     present = gdf[column].astype(str)
-    by_key = {_plain(v): v for v in present.unique()}
+    by_key = {plain_name(v): v for v in present.unique()}
     wanted = []
     for raw in values:
         if raw in set(present):
             wanted.append(raw)
-        elif _plain(raw) in by_key:
-            wanted.append(by_key[_plain(raw)])
+        elif plain_name(raw) in by_key:
+            wanted.append(by_key[plain_name(raw)])
         else:
             shown = sorted(present.unique())
             more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""

@@ -150,7 +150,7 @@ def read_inputs(
             continue
         expect_path(path, key, "a plan CSV file", "write it with to_csv(path) (a Plan's), then give that path")
         try:
-            frame = read_assignment_csv(path, plan_column, istat=region.istat)
+            frame = read_assignment_csv(path, plan_column, istat=region.istat, names=region.municipalities["name"])
         except InputError as exc:
             problems += exc.problems
             continue

@@ -134,10 +134,10 @@ def test_user_collaboration_edges(run, tmp_path):
      "fix: write codes, not names: Bergamo is 016024 (Bergamo), san pellegrino terme is 016190 (San Pellegrino "
      "Terme)"),
     (lambda p: p / "absent.csv", "absent.csv does not exist"),
-    # an old list (2017) with the codes of three municipalities merged in 2023, and Torre de' Busi's Lecco code
-    (lambda p: write(p / "x.csv", "municipality_code,plan_id\n012009,a\n012018,a\n012095,a\n097080,b\n"),
-     "Fix: use 2023 ISTAT codes (codes of before 2023: 012009 (Bardello), 012018 (Bregano), 012095 (Malgesso): "
-     "now 012144 (Bardello con Malgesso e Bregano); 097080 (Torre De' Busi): now 016215 (Torre de' Busi))."),
+    # an old list (2017) with two parts of a municipality merged in 2023 in different plans
+    (lambda p: write(p / "x.csv", "municipality_code,plan_id\n012009,a\n012018,b\n012095,a\n097080,b\n"),
+     "012144 would be in plans a, b (codes of before 2023: 012009 (Bardello), 012018 (Bregano), 012095 "
+     "(Malgesso): now 012144 (Bardello con Malgesso e Bregano)). Fix: give its parts one plan"),
 ])
 def test_bad_plan_files(run, tmp_path, make, message):
     code, _, err = run(make(tmp_path))
@@ -216,3 +216,13 @@ def test_the_scorecard_says_why_each_plan_has_its_class(run, tmp_path):
     assert reasons["bg_seriate"] == "high density: 1,119 inhabitants per km2 (at least 1,000)"
     assert reasons["bg_valle_imagna"] == ("mountain: 86% of its area is in totally mountain municipalities, "
                                           "451 inhabitants per km2")
+
+
+def test_an_old_list_is_read_with_2023_codes(run, tmp_path, caplog):
+    """A list of 2017: three parts of a municipality merged in 2023 in one plan, a code changed with its province."""
+    old = write(tmp_path / "x.csv", "municipality_code,plan_id\n012009,a\n012018,a\n012095,a\n097080,b\n016024,b\n")
+    code, out, err = run(old)
+    assert code == 0, err
+    assert "(Bardello con Malgesso e Bregano); 097080 (Torre De' Busi): now 016215 (Torre de' Busi); read as the " \
+           "2023 municipalities" in caplog.text
+    assert out.startswith("2 area plans for 125,375 inhabitants")

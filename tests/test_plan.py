@@ -142,14 +142,37 @@ def test_missing_assignment_file(tmp_path):
         read_assignment_csv(tmp_path / "none.csv")
 
 
-def test_codes_of_before_2023_are_named_with_what_they_became(lombardy, tmp_path):
+def test_codes_of_before_2023_are_read_as_their_2023_municipality(lombardy, tmp_path, caplog):
+    """An old list (2017): the parts of a merged municipality in one plan, a code changed with its province."""
     path = tmp_path / "old.csv"
-    rows = [f"{code},a" for code in lombardy.codes if code != "012144"] + ["012009,a", "012018,a", "012095,a"]
+    rows = [f"{code},{'b' if code == '016024' else 'a'}" for code in lombardy.codes
+            if code not in ("012144", "016215")]
+    path.write_text("municipality_code,plan_id\n" + "\n".join(rows + ["012009,a", "012018,a", "012095,a", "097080,b",
+                                                                          "012144,a"]) + "\n")
+    plan = Plan.from_csv(path, lombardy)
+    assert plan.assignment["012144"] == "a" and plan.assignment["016215"] == "b"
+    assert "codes of before 2023: 012009 (Bardello), 012018 (Bregano), 012095 (Malgesso): now 012144 (Bardello " \
+           "con Malgesso e Bregano); 097080 (Torre De' Busi): now 016215 (Torre de' Busi); read as the 2023 " \
+           "municipalities" in caplog.text
+
+
+@pytest.mark.parametrize("rows, plans", [(["012009,a", "012018,b", "012095,a"], "a, b"),
+                                         (["012009,c", "012018,c", "012095,c", "012144,a"], "a, c")])
+def test_parts_of_a_merged_municipality_in_two_plans_are_refused(lombardy, tmp_path, rows, plans):
+    path = tmp_path / "old.csv"
     path.write_text("municipality_code,plan_id\n" + "\n".join(rows) + "\n")
-    with pytest.raises(InputError, match=r"unknown municipality codes: 012009, 012018, 012095 .*; codes of before "
-                                         r"2023: 012009 \(Bardello\), 012018 \(Bregano\), 012095 \(Malgesso\): now "
-                                         r"012144 \(Bardello con Malgesso e Bregano\); fix: give each municipality"):
-        Plan.from_csv(path, lombardy)
+    with pytest.raises(InputError, match=rf"012144 would be in plans {plans} \(codes of before 2023: 012009 "
+                                         r"\(Bardello\), 012018 \(Bregano\), 012095 \(Malgesso\): now 012144 "
+                                         r"\(Bardello con Malgesso e Bregano\)\)\. Fix: give its parts one plan"):
+        read_assignment_csv(path, istat=True)
+
+
+def test_codes_of_before_2023_in_a_plan_built_in_code_are_named(lombardy):
+    assignment = {code: "a" for code in lombardy.codes if code != "012144"} | {"012009": "a"}
+    with pytest.raises(InputError, match=r"unknown municipality codes: 012009 .*; codes of before 2023: 012009 "
+                                         r"\(Bardello\): now 012144 \(Bardello con Malgesso e Bregano\); fix: give "
+                                         r"each municipality"):
+        Plan(lombardy, assignment)
 
 
 def test_a_name_where_a_code_belongs_is_answered_with_the_code(tmp_path):

@@ -43,14 +43,22 @@ def _former_codes() -> pd.DataFrame:
     return pd.read_csv(data_file("former_codes.csv"), dtype=str).set_index("former_code")
 
 
+def former_codes(codes) -> pd.DataFrame:
+    """The rows of ``data/former_codes.csv`` for those ``codes`` that were Lombardy codes before 2023.
+
+    Indexed by ``former_code``, with ``former_name``, ``code_2023`` and ``name_2023``.
+    """
+    table = _former_codes()
+    return table.loc[[c for c in dict.fromkeys(codes) if c in table.index]]
+
+
 def former_codes_note(codes) -> str:
     """What became of those ``codes`` that were Lombardy codes before 2023 (``data/former_codes.csv``); "" if none.
 
     E.g. "codes of before 2023: 012009 (Bardello), 012018 (Bregano): now 012144 (Bardello con Malgesso e
     Bregano)". An old list of plans (2017, 2018) uses such codes.
     """
-    table = _former_codes()
-    known = table.loc[[c for c in codes if c in table.index]]
+    known = former_codes(codes)
     if known.empty:
         return ""
     parts = []

@@ -6,6 +6,7 @@ Derived values (populations, areas, cut edges, contiguity) are computed once and
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -15,13 +16,15 @@ import numpy as np
 import pandas as pd
 
 from lombardy_districts.errors import InputError, expect
-from lombardy_districts.io.embedded import former_codes_note, plain_name
+from lombardy_districts.io.embedded import former_codes, former_codes_note, plain_name
 from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import ClassRule, cut_edges, plan_count
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.model.together import split_groups, together_groups
+
+log = logging.getLogger(__name__)
 
 
 class Plan:
@@ -297,7 +300,32 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
         raise InputError(problems)
     out = pd.DataFrame({"municipality_code": codes, "plan_id": frame[column].str.strip()})
     out["plan_name"] = frame["plan_name"].str.strip() if "plan_name" in frame.columns else np.nan
-    return out
+    return _renew_former_codes(out, path) if istat else out
+
+
+def _renew_former_codes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Codes of before 2023 (an old list of plans) read as their 2023 municipality, said in a warning.
+
+    Refused when that would put one municipality in two plans: the parts of a merged municipality
+    in different plans, or a former code in another plan than the 2023 code beside it.
+    """
+    old = former_codes(frame["municipality_code"])
+    if old.empty:
+        return frame
+    renewed = frame["municipality_code"].map(old["code_2023"]).fillna(frame["municipality_code"])
+    frame = frame.assign(municipality_code=renewed)
+    touched = frame[frame["municipality_code"].isin(old["code_2023"])]
+    plans = touched.groupby("municipality_code")["plan_id"].unique().map(sorted)
+    split = plans[plans.map(len) > 1]
+    if len(split):
+        raise InputError([
+            f"{path}: {code} would be in plans {', '.join(ids)} "
+            f"({former_codes_note(old.index[old['code_2023'] == code])}). Fix: give its parts one plan: "
+            "they have been one municipality since 2023"
+            for code, ids in split.items()])
+    log.warning("%s: %s; read as the 2023 municipalities", path, former_codes_note(old.index))
+    first = ~frame["municipality_code"].duplicated() | ~frame["municipality_code"].isin(old["code_2023"])
+    return frame[first].reset_index(drop=True)
 
 
 def _codes_by_name(values, names: pd.Series | None) -> dict[str, str]:

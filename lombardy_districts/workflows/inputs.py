@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from lombardy_districts.errors import InputError, expect, expect_path
-from lombardy_districts.io.embedded import data_file, former_codes_note
+from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
 from lombardy_districts.model.collaboration import (
     RENAMED,
@@ -157,8 +157,7 @@ def read_inputs(
         unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
         if unknown:
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-            former = former_codes_note(unknown) if region.istat else ""
-            fix = (f"Fix: use 2023 ISTAT codes{f' ({former})' if former else ''}." if region.istat else
+            fix = ("Fix: use 2023 ISTAT codes." if region.istat else
                    "Codes are compared as text, exactly as written: leading zeros count.")
             problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
                             f"(not among the {len(region.codes):,} municipalities loaded). {fix}")

@@ -114,8 +114,9 @@ def test_read_assignment_csv_pads_istat_codes_and_accepts_code_column(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("municipality_code,ambito\n015146,1\n", r"no plan_id column; columns found: municipality_code, ambito"),
-    ("comune,plan_id\n015146,1\n", r"no municipality_code column; columns found: comune, plan_id\. Fix: name the column "
-                                    r"of municipality codes municipality_code"),
+    ("comune,plan_id\n015146,1\n",
+     r"no municipality_code column; columns found: comune, plan_id\. Fix: name the column of municipality codes "
+     r"municipality_code"),
     ("municipality_code,plan_id\nMilano,1\n", r"municipality codes must be ISTAT numbers .*row 2: 'Milano'"),
     ("municipality_code,plan_id\n015146,\n", r"empty plan_id on rows 2"),
     ("", r"is not a readable CSV"),

@@ -43,9 +43,9 @@ CALLS = {
                           "scenario 1 is a Territory: expected a table of options"),
     "rules from a path": (lambda t, p, csv, d: ld.Rules.from_dict("rules.toml"),
                           "rules = 'rules.toml': expected a table of sections"),
-    "studio of a plan object": (lambda t, p, csv, d: ld.studio(p, workspace=d / "studio", open_browser=False),
-                                r"plan is a Plan: expected the path of a plan CSV file \(a str or a Path\); "
-                                "fix: write it with to_csv"),
+    "studio of a territory": (lambda t, p, csv, d: ld.studio(t, workspace=d / "studio", open_browser=False),
+                              r"plan is a Territory: expected the path of a plan CSV file \(a str or a Path\); "
+                              "fix: write it with to_csv"),
     "write into a plan": (lambda t, p, csv, d: ld.propose(t, floor=10, options={"solver": "heuristic"}).write(p),
                           r"out_dir is a Plan: expected the path of the output folder \(a str or a Path\)"),
     "scenarios of a plan": (lambda t, p, csv, d: ld.read_scenarios(p),

@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
+from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.studio import prepare
 from lombardy_districts.studio.app import build_app
@@ -192,6 +193,16 @@ def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path)
     assert "sud" in opened["names"] and opened["steps"]["labels"][-1] == "open other.csv"
     too_big = studio.post("/api/upload?name=big.csv&version=1", content=b"x" * 5_000_001, headers=HEADERS)
     assert too_big.status_code == 413
+
+
+def test_plan_objects_from_a_notebook_open_as_files_do(lecco_sq, tmp_path):
+    territory = load(province="Lecco")
+    status_quo = Plan.from_csv(lecco_sq, territory)
+    plan = status_quo.reassign({territory.codes[0]: "south"})
+    state = prepare(plan, status_quo=status_quo, workspace=tmp_path)
+    assert state.session.assignment == dict(plan.assignment) and state.session.names["north"] == "North Lecco"
+    assert state.notice == "Started from the plan file." and (tmp_path / "given_plan.csv").exists()
+    assert state.status_quo.assignment.equals(status_quo.assignment)
 
 
 def test_the_session_reopens_as_it_was_left(lecco_sq, tmp_path):

@@ -44,12 +44,23 @@ def prepare(plan=None, *, status_quo=None, rules=None, collaboration=None, colla
     from lombardy_districts.workflows.inputs import data_and_selection, read_inputs
 
     data, selection = data_and_selection("studio", data, selection, options)
+    plan, status_quo = (_as_file(given, workspace, key) for key, given in (("plan", plan), ("status_quo", status_quo)))
     inputs = read_inputs(data, selection, {"plan": plan, "status_quo": status_quo}, rules=rules,
                          collaboration=collaboration, collaboration_weights=collaboration_weights)
     known = load_municipalities(data.region).index if data.municipalities is None else inputs.territory.codes
     solver = SolverOptions.from_mapping(solver or {"time_limit": 30.0, "workers": 1})
     return StudioState(inputs, Path(workspace), known_codes=known, solver=solver,
                        plan_source=Path(plan).name if plan else "")
+
+
+def _as_file(given, workspace, key: str):
+    """A ``Plan`` (from a notebook) written to the workspace as ``given_<key>.csv``: the studio opens files."""
+    from lombardy_districts.model.plan import Plan
+
+    if not isinstance(given, Plan):
+        return given
+    Path(workspace).mkdir(parents=True, exist_ok=True)
+    return given.to_csv(Path(workspace) / f"given_{key}.csv")
 
 
 def studio(plan=None, *, status_quo=None, rules=None, collaboration=None, collaboration_weights=None,
@@ -61,7 +72,8 @@ def studio(plan=None, *, status_quo=None, rules=None, collaboration=None, collab
     Parameters
     ----------
     plan, status_quo
-        Plan CSV files (``municipality_code,plan_id[,plan_name]``): the plan to start from, and the current
+        Plan CSV files (``municipality_code,plan_id[,plan_name]``), or ``Plan`` objects (written to the
+        workspace as ``given_plan.csv``, ``given_status_quo.csv``): the plan to start from, and the current
         plan that changes are measured against. Without a plan the studio starts from the status quo, or
         else from one area plan per province. A session saved in ``workspace`` for the same municipalities
         reopens as it was left (a ``plan`` given then opens as a new step).

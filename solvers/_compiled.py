@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._grow import Region
+from ._grow import CLASS_PULL, Region
 from ._layout import Layout
 
 CLASSES = ("mountain", "high_density", "low_density", "standard")
@@ -160,8 +160,10 @@ def _pick(r, size, units, links, alive, free, pop, area, mountain, rule, rng, no
             if best_cat > 0 or p < best_pop or (p == best_pop and (links[i] > best_links
                                                                   or (links[i] == best_links and v < best))):
                 best, best_cat, best_pop, best_links = v, 0, p, links[i]
-        else:  # key (1, -(links + noise * draw), 0, v)
+        else:  # key (1, -(links + noise * draw) + CLASS_PULL * (floor - pop) / lowest, 0, v)
             score = -(links[i] + noise * rng.random())
+            if not rule[UNIFORM]:
+                score += CLASS_PULL * (_floor(p, ta[r] + area[v], tm[r] + mountain[v], rule) - p) / rule[LOWEST]
             if best_cat > 1 or (best_cat == 1 and (score < best_score or (score == best_score and v < best))):
                 best, best_cat, best_score = v, 1, score
     return best, best_cat == 0

@@ -163,7 +163,8 @@ def _pick(r, size, units, links, alive, free, pop, area, mountain, rule, rng, no
         else:  # key (1, -(links + noise * draw) + CLASS_PULL * (floor - pop) / lowest, 0, v)
             score = -(links[i] + noise * rng.random())
             if not rule[UNIFORM]:
-                score += CLASS_PULL * (_floor(p, ta[r] + area[v], tm[r] + mountain[v], rule) - p) / rule[LOWEST]
+                missing = _floor(p, ta[r] + area[v], tm[r] + mountain[v], rule) - p
+                score += CLASS_PULL * missing / max(rule[LOWEST], 1)
             if best_cat > 1 or (best_cat == 1 and (score < best_score or (score == best_score and v < best))):
                 best, best_cat, best_score = v, 1, score
     return best, best_cat == 0

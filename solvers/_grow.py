@@ -164,7 +164,7 @@ def _score(layout: Layout, links: float, pop: int, area: int, mountain: int) -> 
     """
     if layout.uniform:
         return -links
-    return -links + CLASS_PULL * (layout.floor_of(pop, area, mountain) - pop) / layout.lowest
+    return -links + CLASS_PULL * (layout.floor_of(pop, area, mountain) - pop) / max(layout.lowest, 1)
 
 
 def merge_fragments(layout: Layout, regions: list[Region], rng: np.random.Generator) -> list[Region]:

@@ -53,6 +53,16 @@ def test_same_regions_as_python_under_class_floors(seed):
     assert found  # the check compared regions, not only two Nones
 
 
+def test_same_regions_as_python_with_a_class_floor_of_zero():
+    """Where the lowest floor is 0 (every mountain plan complies), the pull towards low floors divides by 1."""
+    problem = random_class_problem(np.random.default_rng(3), 6, 7)
+    rules = problem.rules.with_changes(floors={**problem.rules.floors, "mountain": 0})
+    layout = Layout(Units.from_problem(problem), rules)
+    rng = np.random.default_rng(7)
+    for k, pool in enumerate(pools(layout, rng, 6)):
+        assert_same(layout, pool, [3, k], 2, None)
+
+
 @pytest.mark.parametrize("ceiling", [None, 5000])
 def test_same_regions_as_python_under_one_floor_and_a_ceiling(ceiling):
     pop = np.random.default_rng(3).choice([300, 700, 1500, 2600], size=64).tolist()

@@ -139,6 +139,7 @@ def _grow_region(layout: Layout, region: Region, free: set[int], take, rng, nois
             pop = t.pop + pops[v]
             if ceiling is not None and pop > ceiling:
                 continue
+            key: tuple[int, float, int, int]
             if pop >= lowest if uniform else meets_floor(pop, t.area + areas[v], t.mountain + mountains[v]):
                 key = (0, pop, -links, v)
             else:

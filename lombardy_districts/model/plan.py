@@ -173,8 +173,7 @@ class Plan:
 
     def floors(self, rules: Rules) -> pd.Series:
         """Population floor of each plan under ``rules``."""
-        classes = self.classes(rules)
-        return pd.Series(rules.floor_of(classes), index=self.plan_ids, name="floor")
+        return pd.Series(rules.floor_of(self.classes(rules)), index=self.plan_ids, name="floor")
 
     @cached_property
     def cut_edges(self) -> list[tuple[str, str]]:

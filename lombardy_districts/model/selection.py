@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-import unicodedata
+import re
 
 import pandas as pd
 
@@ -81,8 +81,7 @@ PROVINCE_VARIANTS = {"mantua": "Mantova", "milan": "Milano", "monza": "Monza e d
 
 def _loose(text) -> str:
     """``plain_name`` without connecting words: "Monza e Brianza" and "Monza e della Brianza" agree."""
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text).split()
+    words = (plain_name(w) for w in re.split(r"[\W_]+", str(text)))
     return "".join(w for w in words if w not in CONNECTING_WORDS)
 
 

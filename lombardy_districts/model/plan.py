@@ -173,7 +173,8 @@ class Plan:
 
     def floors(self, rules: Rules) -> pd.Series:
         """Population floor of each plan under ``rules``."""
-        return pd.Series(rules.floor_of(self.classes(rules)), index=self.plan_ids, name="floor")
+        classes = self.classes(rules)  # first: it checks rules, which rules.floor_of would look up before
+        return pd.Series(rules.floor_of(classes), index=self.plan_ids, name="floor")
 
     @cached_property
     def cut_edges(self) -> list[tuple[str, str]]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix, hstack, identity
 
 from .model_setup import Setup
+from .set_partition import cover_matrix
 
 
 class Groups:
@@ -92,6 +93,31 @@ def _splittable(group: frozenset, compliant: set) -> bool:
         if part in compliant and group - part in compliant:
             return True
     return False
+
+
+def plan_bound(groups: Groups) -> int:
+    """An upper bound on the number of plans: the LP relaxation of step 1's model (``merge_sets``).
+
+    ``z_G`` per listed group, ``mu_i`` per unit in a plan of more than ``K = groups.size`` units;
+    each unit covered once, ``mu_i`` at most the sum of its neighbours' (a larger plan is
+    connected); maximise ``(K+1) sum z + sum mu``. An optimal partition is a solution worth at
+    least ``K+1`` per plan, so ``floor(LP / (K+1))`` bounds its plans. In the 274-plan merge, over
+    the 49,636 groups of up to 5 plans: 130, in under a second (the same as step 1 solved by CP-SAT
+    over the groups of up to 4 plans, which takes 11 s).
+    """
+    units, k = groups.units, groups.size
+    n, m = len(units), len(groups.columns)
+    cover = hstack([cover_matrix(groups.columns, n), identity(n)]).tocsr()
+    rows = [i for i in range(n) for _ in range(1 + len(units.neighbors[i]))]
+    cols = [m + j for i in range(n) for j in (i, *units.neighbors[i])]
+    vals = [v for i in range(n) for v in (1.0, *[-1.0] * len(units.neighbors[i]))]
+    connected = csr_matrix((vals, (rows, cols)), shape=(n, m + n))
+    cost = -np.concatenate([np.full(m, k + 1.0), np.ones(n)])
+    res = linprog(cost, A_ub=connected, b_ub=np.zeros(n), A_eq=cover, b_eq=np.ones(n), bounds=(0, None),
+                  method="highs")
+    if res.status != 0:
+        return n
+    return int(np.floor(-res.fun / (k + 1) + 1e-6))  # rounding errors may only raise the bound
 
 
 def larger_groups_excluded(groups: Groups, n: int, best: int) -> bool:

@@ -19,10 +19,12 @@ splitting it gives one plan more). This module lists those groups up to ``K`` un
 3. **Later objectives**, lexicographically, over listed groups with the plan count fixed.
 
 In wall-clock runs, once a size lists more than ``RELAXED_COLUMNS`` groups (49,636 of up to 5
-plans in the 274-plan merge), step 1 is not solved over them: HiGHS looks for a partition into
-them that meets step 1's bound (``_partition_meeting``), which proves the number of plans; when it
-finds none in two thirds of what is left of the time limit, step 2 goes on over the groups step 1
-modelled.
+plans in the 274-plan merge), step 1 is not solved over them: the LP relaxation of its model
+bounds the plans (``merge_groups.plan_bound``), and HiGHS looks for a partition into them that
+meets the bound (``_partition_meeting``), which proves the number of plans; when it finds none in
+two thirds of what is left of the time limit, step 2 goes on over the groups step 1 modelled.
+Above ``AHEAD_COLUMNS`` groups the next size is listed before step 1 is solved (listing is cheap
+next to step 1, 11 s over the 9,971 groups of up to 4 plans of that merge).
 
 It applies (``applies``) when max-plans is the first objective, without weights, plan-count
 options or locks; the compact model in ``cpsat_model`` handles every other case, and goes on
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from ._budget import CPSAT_DETERMINISTIC_PER_SECOND, refuse_invalid, safety_seconds
-from .merge_groups import Groups, larger_groups_excluded
+from .merge_groups import Groups, larger_groups_excluded, plan_bound
 from .model_data import integer_weights
 from .model_setup import Setup
 from .set_partition import partition_meeting
@@ -47,6 +49,10 @@ LATER = ("collaboration", "compact", "disruption")
 RELAXED_COLUMNS = 20_000
 """Wall-clock runs do not solve step 1 over more listed groups than this (the 274-plan merge has
 49,636 groups of up to 5 plans): HiGHS looks for a partition meeting the bound over them instead."""
+AHEAD_COLUMNS = 5_000
+"""Wall-clock runs with more listed groups than this list the next size too before solving step 1
+(the 274-plan merge: 9,971 groups of up to 4 plans, whose step 1 takes 11 s); when that passes
+``RELAXED_COLUMNS``, the LP bound over it (``merge_groups.plan_bound``) stands in for step 1."""
 
 
 def applies(setup: Setup) -> bool:
@@ -209,17 +215,19 @@ def _count_step(setup: Setup, groups: Groups, runner: _Stages, later: list, top:
         whole = previous if partition else whole
         proved = code == cp_model.OPTIMAL and partition
         excluded = proved and (not later or larger_groups_excluded(groups, n, len(previous)))
-        if not _list_more(groups, runner, code == cp_model.OPTIMAL and not excluded and groups.size < top):
+        if not _list_more(groups, runner, code == cp_model.OPTIMAL and not excluded and groups.size < top, top,
+                          best):
             break
     return _Step(m, z, mu, big, solver, k, previous, proved, excluded, whole)
 
 
-def _list_more(groups: Groups, runner: _Stages, wanted: bool) -> bool:
+def _list_more(groups: Groups, runner: _Stages, wanted: bool, top: int, best: dict) -> bool:
     """List the next size for step 1 when ``wanted`` and the last solve was quick; whether to solve it.
 
     Wall-clock runs also list it when the last solve was not quick, and keep it only when it holds
-    more than ``RELAXED_COLUMNS`` groups: step 1 is then skipped and ``_partition_meeting`` takes
-    them (listing is cheap next to the solves).
+    more than ``RELAXED_COLUMNS`` groups: step 1 is then skipped, the LP bound over them lowers
+    ``best["bound"]`` and ``_partition_meeting`` takes them (listing is cheap next to the solves).
+    Above ``AHEAD_COLUMNS`` groups they list two sizes at once.
     """
     if not wanted:
         return False
@@ -229,8 +237,13 @@ def _list_more(groups: Groups, runner: _Stages, wanted: bool) -> bool:
     count, size = len(groups.columns), groups.size
     if not groups.grow():
         return False
-    if runner.clock is None and len(groups.columns) > RELAXED_COLUMNS:
-        return False  # step 1 over this many groups costs more than it lowers the bound: step 2 takes them
+    wall = runner.clock is None
+    if wall and AHEAD_COLUMNS < len(groups.columns) <= RELAXED_COLUMNS and groups.size < top:
+        groups.grow()  # step 1 over this many groups would be slow: list the next size too
+    if wall and len(groups.columns) > RELAXED_COLUMNS:
+        # step 1 over this many groups costs more than it lowers the bound: step 2 takes them
+        best["bound"] = min(best["bound"], plan_bound(groups))
+        return False
     if not quick:
         groups.keep(count, size)
         return False

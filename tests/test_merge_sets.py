@@ -1,17 +1,20 @@
 """Merge mode by set partitioning over groups of plans (``solvers.merge_sets``)."""
 
 import random
+import time
 
+import numpy as np
 import pytest
 
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.stop import Stop
 from lombardy_districts.solvers import merge_groups, merge_sets
 from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.exact import prepare
 from lombardy_districts.solvers.pulp_mip import PulpSolver
-from tests.exact_grids import class_grid, grid, problem
+from tests.exact_grids import class_grid, grid, most_plans, problem, random_class_problem
 
 
 def merge_problem(territory, labels, rules, objectives=("max-plans", "collaboration"), **problem_fields):
@@ -172,3 +175,44 @@ def test_many_groups_go_to_the_partition_mip_and_the_answer_is_proved(monkeypatc
         assert result.status == "optimal" and result.objective == 3 and result.bound == 3
         assert result.plan.violations(p.rules) == []
     assert by_mip.details["objectives"] == usual.details["objectives"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_plan_bound_is_never_below_the_brute_force_optimum(seed):
+    # each of 9 municipalities its own plan, random populations, terrain and class floors
+    rp = random_class_problem(np.random.default_rng(seed), 3, 3)
+    p = merge_problem(rp.territory, "ABCDEFGHI", rp.rules)
+    setup = prepared(p)
+    best = most_plans(setup.model, rp.rules)
+    groups = merge_groups.Groups(setup, max_sets=10_000)
+    bounds = [merge_groups.plan_bound(groups)]
+    while groups.size < 5 and groups.grow():
+        bounds.append(merge_groups.plan_bound(groups))
+    assert all(b >= best for b in bounds), (bounds, best)
+    assert bounds[-1] <= bounds[0]
+
+
+def test_plan_bound_meets_the_optimum_of_a_line():
+    # four plans of 100 between two compliant ones (floor 400): at most 3 plans, whatever the size listed
+    territory = grid(1, 6, [600, 100, 100, 100, 100, 700])
+    groups = merge_groups.Groups(prepared(merge_problem(territory, "ABCDEF", Rules().with_floor(400))), 1000)
+    assert merge_groups.plan_bound(groups) == 4  # single units only: the four small ones count 1/2 each
+    groups.grow()
+    assert merge_groups.plan_bound(groups) == 3
+
+
+def test_a_large_listing_is_listed_ahead_and_bounded_by_its_lp(monkeypatch):
+    # above AHEAD_COLUMNS groups the next size is listed too; past RELAXED_COLUMNS step 1 is skipped
+    # and the LP over the listing gives the bound (3, the optimum) for HiGHS's partition to meet
+    territory = grid(1, 6, [600, 100, 100, 100, 100, 700])
+    groups = merge_groups.Groups(prepared(merge_problem(territory, "ABCDEF", Rules().with_floor(400))), 1000)
+    groups.grow()
+    monkeypatch.setattr(merge_sets, "AHEAD_COLUMNS", len(groups.columns) - 1)
+    runner = merge_sets._Stages(10, 0, None, time.perf_counter(), 1.0, Stop())
+    ahead = merge_groups.Groups(prepared(merge_problem(territory, "ABCDEF", Rules().with_floor(400))), 1000)
+    for _ in range(3):
+        ahead.grow()
+    monkeypatch.setattr(merge_sets, "RELAXED_COLUMNS", len(ahead.columns) - 1)
+    best = {"bound": 6}
+    assert not merge_sets._list_more(groups, runner, True, 6, best)
+    assert groups.size == 4 and best["bound"] == 3

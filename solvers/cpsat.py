@@ -48,6 +48,8 @@ Merge mode with max-plans first (``merge_sets.applies``): set partitioning over 
 compliant groups of status quo plans, with a proof that no larger group could do as well
 (``merge_sets``); when it cannot prove the number of plans in its share of the time
 (``merge_groups_share``), its bound and best plan go on to the model above or to the search below.
+When it proves the number of plans but not the later objectives (large merges, wall-clock runs), the
+search below improves them in the time left.
 
 Deterministic mode (option ``deterministic = True``): one worker and CP-SAT's deterministic time
 limit (``max_deterministic_time``, derived from the time limit by ``_budget``), the wall-clock
@@ -261,10 +263,13 @@ class CPSATSolver(Solver):
             heuristic_hint(setup, left, seed, progress)
             details["notes"].extend(setup.notes[said:])
             return None
-        full = full_labels(setup, answer.labels)
+        labels = answer.labels
+        if not answer.exact and clock is None:
+            labels = self._polish(setup, labels, details, time_limit, seed, progress, start)
+        full = full_labels(setup, labels)
         plan, violations = checked_plan(setup, full)
         elapsed = time.perf_counter() - start
-        if violations:  # never expected: every listed group complies
+        if violations:  # never expected: every listed group complies, and the search keeps compliance
             return rejected(self.name, violations, details, elapsed)
         values = objective_values(setup, full)
         status = "optimal" if answer.exact else "feasible"
@@ -274,6 +279,25 @@ class CPSATSolver(Solver):
         return SolveResult(self.name, status, plan, objective, objective, 0.0, elapsed,
                            message=f"{len(plan)} plans, {status} (set partitioning over groups of plans)",
                            details=details)
+
+
+    def _polish(self, setup, labels, details, time_limit, seed, progress, start):
+        """Labels improved in the later objectives by the neighbourhood search (``lns``), when it applies.
+
+        Used once the number of plans is proved and the later objectives are not (large merges), in
+        the time left. It accepts only lexicographically better plans, so the number of plans stays the proved one.
+        In the 274-plan merge it has about 15 s of the minute after the partition is proved.
+        """
+        hint = setup.hint
+        setup.hint = labels
+        if time_limit is None or time_limit - setup.used(start) < 1.0 or not lns.applies(setup):
+            setup.hint = hint
+            return labels
+        better, record = lns.improve(setup, time_limit, seed, self.threads, progress, start)
+        details["lns"] = record.to_dict()
+        details["notes"].append(f"large-neighbourhood search after the proof: {record.iterations} groups of "
+                                f"neighbouring plans re-solved exactly, {record.improvements} improvements")
+        return better
 
 
 def _capped(progress, cap):

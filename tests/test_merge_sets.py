@@ -216,3 +216,25 @@ def test_a_large_listing_is_listed_ahead_and_bounded_by_its_lp(monkeypatch):
     best = {"bound": 6}
     assert not merge_sets._list_more(groups, runner, True, 6, best)
     assert groups.size == 4 and best["bound"] == 3
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_later_objectives_left_unproved_are_improved_by_the_search(seed, monkeypatch):
+    # the number of plans proved, the collaboration stage cut short (as in the 274-plan merge): the
+    # neighbourhood search lifts collaboration to the optimum without losing a plan
+    territory, labels = random_merge_case(seed)
+    p = merge_problem(territory, labels, Rules().with_floor(300))
+    best = solve(p)
+
+    def cut_short(setup, groups, runner, model, chosen, answer):
+        answer.exact = False
+        return chosen
+
+    monkeypatch.setattr(merge_sets, "_later_stages", cut_short)
+    raw = solve(p, {"lns": False})
+    polished = solve(p, {"lns": True, "lns_iterations": 40})
+    assert "lns" in polished.details and "lns" not in raw.details
+    assert raw.details["objectives"]["collaboration"] < best.details["objectives"]["collaboration"]
+    assert polished.details["objectives"]["collaboration"] == best.details["objectives"]["collaboration"]
+    assert polished.objective == raw.objective == best.objective == polished.bound
+    assert polished.status == "feasible" and polished.plan.violations(p.rules) == []

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from lombardy_districts.model.stop import Stop
+from lombardy_districts.solvers import set_partition
 from lombardy_districts.solvers.set_partition import partition_meeting, useful_columns
 
 
@@ -82,3 +83,24 @@ def test_highs_prints_nothing_on_standard_output():
             "print(partition_meeting([(0, 1), (2,), (1, 2), (0,)], 3, 2, 5, 0, racers=2))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() in ("[0, 1]", "[2, 3]")
+
+
+@pytest.mark.parametrize("seed", [0, 25, 75, 109])  # instances whose LP leaves room: three steps each
+def test_the_race_tries_groups_of_low_reduced_cost_first_then_every_group_kept(seed, monkeypatch):
+    # restricted steps that find nothing (none there, or out of time) hand over to larger ones, and
+    # the last step runs over every group reduced-cost fixing keeps
+    columns = _instance(seed, count=40)
+    best = max(len(p) for p in _partitions(columns, 9))
+    sizes = []
+
+    def nothing_until_the_last(cols, n, target, seconds, seed, racers, stop):
+        sizes.append(len(cols))
+        if len(cols) < len(useful_columns(columns, 9, best)):
+            return None
+        return race(cols, n, target, seconds, seed, racers, stop)
+
+    race = set_partition._race
+    monkeypatch.setattr(set_partition, "_race", nothing_until_the_last)
+    found = partition_meeting(columns, 9, best, 20, seed)
+    assert found is not None and len(found) >= best
+    assert len(sizes) == 3 and sizes == sorted(set(sizes)) and sizes[-1] == len(useful_columns(columns, 9, best))

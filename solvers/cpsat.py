@@ -288,11 +288,10 @@ class CPSATSolver(Solver):
         the time left. It accepts only lexicographically better plans, so the number of plans stays the proved one.
         In the 274-plan merge it has about 15 s of the minute after the partition is proved.
         """
-        hint = setup.hint
-        setup.hint = labels
-        if time_limit is None or time_limit - setup.used(start) < 1.0 or not lns.applies(setup):
-            setup.hint = hint
+        if time_limit is None or time_limit - setup.used(start) < 1.0 or \
+                not lns.wanted(setup.problem, setup.options, setup.candidates.restricted, setup.fixed):
             return labels
+        setup.hint = labels  # the search starts from its hint
         better, record = lns.improve(setup, time_limit, seed, self.threads, progress, start)
         details["lns"] = record.to_dict()
         details["notes"].append(f"large-neighbourhood search after the proof: {record.iterations} groups of "

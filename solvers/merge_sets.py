@@ -360,6 +360,7 @@ def _relaxed_model(setup: Setup, groups: Groups, previous=None):
     """Step 1's model: ``z`` per listed group, ``mu`` per unit in a larger plan, ``big`` if any.
 
     Hinted with the groups ``previous`` chosen (column indices), else with the warm start.
+    ``merge_groups.plan_bound`` is its LP relaxation (cover and neighbour rows), written for scipy.
     """
     units, k = setup.model, groups.size
     n = len(units)

@@ -160,7 +160,7 @@ def _pick(r, size, units, links, alive, free, pop, area, mountain, rule, rng, no
             if best_cat > 0 or p < best_pop or (p == best_pop and (links[i] > best_links
                                                                   or (links[i] == best_links and v < best))):
                 best, best_cat, best_pop, best_links = v, 0, p, links[i]
-        else:  # key (1, -(links + noise * draw) + CLASS_PULL * (floor - pop) / lowest, 0, v)
+        else:  # key (1, -(links + noise * draw) + CLASS_PULL * (floor - pop) / max(lowest, 1), 0, v)
             score = -(links[i] + noise * rng.random())
             if not rule[UNIFORM]:
                 missing = _floor(p, ta[r] + area[v], tm[r] + mountain[v], rule) - p

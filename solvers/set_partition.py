@@ -55,7 +55,7 @@ def partition_meeting(columns: list[tuple[int, ...]], n: int, target: int, secon
     if costs is None:
         return None
     reduced, slack = costs
-    steps = [[c for c in range(len(columns)) if reduced[c] <= share * slack + SLACK] for share in (*LADDER, 1.0)]
+    steps = [_within(reduced, share * slack) for share in (*LADDER, 1.0)]
     steps = [keep for k, keep in enumerate(steps) if k == len(steps) - 1 or 0 < len(keep) < len(steps[k + 1])]
     stop = stop or Stop()
     deadline = time.monotonic() + seconds
@@ -73,12 +73,20 @@ def partition_meeting(columns: list[tuple[int, ...]], n: int, target: int, secon
 
 
 def useful_columns(columns: list[tuple[int, ...]], n: int, target: int) -> list[int]:
-    """The columns a partition into at least ``target`` of them may use (reduced-cost fixing, above)."""
+    """The columns a partition into at least ``target`` of them may use (reduced-cost fixing, above).
+
+    ``partition_meeting``'s last step runs over them; the earlier steps over fewer.
+    """
     costs = _reduced_costs(columns, n, target)
     if costs is None:
         return []
     reduced, slack = costs
-    return [c for c in range(len(columns)) if reduced[c] <= slack + SLACK]
+    return _within(reduced, slack)
+
+
+def _within(reduced: np.ndarray, limit: float) -> list[int]:
+    """Indices of the columns whose reduced cost is at most ``limit`` (``SLACK`` allowed for rounding)."""
+    return np.flatnonzero(reduced <= limit + SLACK).tolist()
 
 
 def _reduced_costs(columns: list[tuple[int, ...]], n: int, target: int) -> tuple[np.ndarray, float] | None:

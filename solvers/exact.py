@@ -34,7 +34,7 @@ TUNING = {
     "max_roots_per_unit": 40,
     "heuristic_warm_start": "auto",  # run the heuristic first when no warm start is given (see _wants_warm_start)
     "heuristic_share": "auto",     # share of the time limit the heuristic may use: a number (at most 30 s), or
-                                   # "auto": SEARCH_SHARE before the neighbourhood search, else MODEL_SHARE
+                                   # "auto": SEARCH_SHARE or PLANS_ONLY_SHARE before the search, else MODEL_SHARE
     "repair_depth": 1,             # repair mode models bad plans plus plans this many steps away
     "merge_groups": "auto",        # merge mode: set partitioning over groups of plans (merge_sets) when it applies
     "merge_group_size": 6,         # ... listing groups of up to this many plans
@@ -50,6 +50,12 @@ SEARCH_SHARE = 0.8
 """The heuristic's share before the neighbourhood search, without a cap. On the shipped rules
 (seeds 0-2, 60 s) the search added at most one plan to the heuristic's 24 s plan (145-147 plans),
 while the heuristic alone with 48 s found 147-148; with 180 s, 146 against 147."""
+PLANS_ONLY_SHARE = 0.95
+"""... when the number of plans is the only objective. The search then only looks for more plans,
+and found none in 11 runs after the heuristic's 48 s (2 December 2026, 60 s; shipped rules seeds 0-3,
+152, 153, 151, 149 plans; 80,000 seeds 1-3, 102 each); with 57 s the heuristic found 152, 153, 151,
+150 and 103, 102, 102. A later objective keeps ``SEARCH_SHARE``: with collaboration after the plans,
+the search's 12 s kept 2,433 of it (seed 0), its 3 s 2,380."""
 
 
 def plan_range(problem: Problem, units: int) -> tuple[int | None, int | None]:
@@ -194,11 +200,13 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
 
     ``searching``: the neighbourhood search follows (``lns``), which takes the heuristic's plan
     further by less than the heuristic itself does in the same seconds, so the heuristic gets
-    ``SEARCH_SHARE`` of the time when ``heuristic_share`` is "auto".
+    ``SEARCH_SHARE`` of the time when ``heuristic_share`` is "auto" (``PLANS_ONLY_SHARE`` when the
+    number of plans is the only objective).
     """
     share = opts["heuristic_share"]
     if share == "auto" and searching:
-        limit = (time_limit or 60.0) * SEARCH_SHARE
+        plans_only = tuple(problem.objectives) == ("max-plans",)
+        limit = (time_limit or 60.0) * (PLANS_ONLY_SHARE if plans_only else SEARCH_SHARE)
     else:
         limit = min(MODEL_CAP, (time_limit or 60.0) * (MODEL_SHARE if share == "auto" else share))
     options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=workers, deterministic=deterministic)

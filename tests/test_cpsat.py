@@ -4,7 +4,6 @@ import pytest
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.solvers import exact
 from lombardy_districts.solvers.cpsat import CPSATSolver
 from tests.exact_grids import class_grid, grid, problem
 
@@ -123,25 +122,3 @@ def test_fixed_number_of_plans_is_met_exactly():
         result = solve(problem(territory, rules, ("collaboration",), min_plans=k, max_plans=k))
         assert result.status == "optimal" and len(result.plan) == k
         assert result.plan.violations(rules) == []
-
-
-@pytest.mark.parametrize("objectives, weights, share", [
-    (("max-plans",), None, exact.PLANS_ONLY_SHARE),
-    (("max-plans", "collaboration"), None, exact.SEARCH_SHARE),
-    (("max-plans", "collaboration"), {"max-plans": 1.0, "collaboration": 0.1}, exact.SEARCH_SHARE),
-])
-def test_warm_start_before_the_search_gets_more_time_when_plans_are_the_only_objective(
-        monkeypatch, objectives, weights, share):
-    """The neighbourhood search only serves a later objective; the plans alone are the heuristic's job."""
-    asked = []
-
-    def solve(self, progress=None):
-        asked.append(self.options.time_limit)
-        raise RuntimeError("stop here")
-
-    monkeypatch.setattr(exact.HeuristicSolver, "solve", solve)
-    territory, rules = class_grid()
-    notes: list[str] = []
-    given = problem(territory, rules, objectives, weights=weights)
-    assert exact._heuristic_labels(given, None, 40.0, 0, dict(exact.TUNING), notes, searching=True) is None
-    assert asked == [pytest.approx(40.0 * share)] and "stop here" in notes[0]

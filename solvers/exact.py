@@ -207,8 +207,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
     """
     share = opts["heuristic_share"]
     if share == "auto" and searching:
-        plans_only = tuple(problem.objectives) == ("max-plans",)
-        limit = (time_limit or 60.0) * (PLANS_ONLY_SHARE if plans_only else SEARCH_SHARE)
+        limit = (time_limit or 60.0) * (PLANS_ONLY_SHARE if problem.plans_only else SEARCH_SHARE)
     else:
         limit = min(MODEL_CAP, (time_limit or 60.0) * (MODEL_SHARE if share == "auto" else share))
     options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=workers, deterministic=deterministic)

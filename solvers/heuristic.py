@@ -207,7 +207,7 @@ class HeuristicSolver(Solver):
                 details["stopped_by"] = "wall_safety_limit" if budget.wall_limit_hit else "work_budget"
         gap = relative_gap(count, bound) if objectives[0] == "max-plans" else None
         # the plan count is the whole objective and meets its proved bound: nothing could be better
-        proved = objectives == ["max-plans"] and not problem.weights and count >= bound
+        proved = problem.plans_only and count >= bound
         log.info("heuristic: %d plans (bound %d) in %.1f s, %d work units", count, bound, wall, budget.work)
         return SolveResult(self.name, "optimal" if proved else "feasible", plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,

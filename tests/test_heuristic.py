@@ -31,6 +31,17 @@ def test_returns_a_compliant_plan_with_the_hand_counted_optimum():
     assert result.bound == 5
 
 
+def test_only_a_plans_only_problem_is_proved_by_its_count():
+    # the count meets the bound, but a later objective (or repair's disruption first) is still open
+    t = grid_territory(4, 4)
+    sq = rows_plan(t, [f"R{i // 8}" for i in range(16)])
+    later = problem(t, 3000, objectives=("max-plans", "compact"))
+    repair = problem(t, 3000, status_quo=sq, mode="repair")
+    assert problem(t, 3000).plans_only and not later.plans_only and not repair.plans_only
+    assert solve(later).status == "feasible" and len(solve(later).plan) == 5
+    assert solve(repair).status == "feasible"
+
+
 def test_the_first_report_says_the_search_is_being_prepared():
     # Numba's first compile is silent for seconds: the report before it says why nothing else shows yet
     seen = []

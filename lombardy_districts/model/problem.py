@@ -95,6 +95,11 @@ class Problem:
         if problems:
             raise InputError(problems)
 
+    @property
+    def plans_only(self) -> bool:
+        """The number of plans is the whole objective (repair mode always puts disruption first)."""
+        return self.objectives == ("max-plans",) and self.mode != "repair"
+
 
 @dataclass(frozen=True)
 class SolveResult:

@@ -7,8 +7,8 @@
 - each unit's largest share of a compliant connected plan (``share_bound``), which accounts for
   contiguity and the class rule;
 - on small maps with a gap left, the set-packing LP over every connected compliant group
-  (``column_bound``, column generation with exact pricing): ``tighter_by_columns``, which CP-SAT
-  runs after a max-plans stage that proved nothing.
+  (``column_bound``, column generation with exact pricing): ``column_bound.tighter_by_columns``,
+  which CP-SAT runs after a max-plans stage that proved nothing.
 
 The bound holds for the full problem, whatever candidate restriction a solver uses.
 """
@@ -33,11 +33,6 @@ from .units import Units
 
 SHARE_METHOD = "each unit's largest share of a compliant connected plan (contiguity and class rule)"
 SIMPLE_METHOD = "big units, cut units and small components"
-COLUMN_METHOD = "set-packing LP over connected compliant groups (column generation, exact pricing by CP-SAT)"
-COLUMN_UNITS = (20, 70)
-"""``tighter_by_columns`` runs on maps of this many units (on Sondrio, 77, and Lecco, 84, it proved nothing in 10 s)."""
-COLUMN_SHARE, COLUMN_SECONDS = 0.15, 10.0
-"""... for this share of the time limit, at most this many seconds."""
 CLASS_SHARE_METHOD = ("class rule summed per class with each unit's largest share of a compliant connected "
                       "plan of its class (contiguity and class rule)")
 
@@ -113,43 +108,18 @@ def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = Non
         simple = plan_bound(Layout(units, rules))
         if simple < total:
             total, method = simple, f"{SIMPLE_METHOD} (tighter than the {method})"
-        share_total = _whole(float(shares.max(axis=1).sum()))
+        share_total = whole(float(shares.max(axis=1).sum()))
         if share_total < total:
             total, method = share_total, f"{SHARE_METHOD} (tighter than the {method})"
     return PlanBound(total, method, bad)
 
 
-def column_seconds(units: Units, time_limit: float | None) -> float:
-    """Seconds ``tighter_by_columns`` may take on ``units`` within ``time_limit`` (0: it does not run)."""
-    low, high = COLUMN_UNITS
-    if not low <= len(units) <= high:
-        return 0.0
-    return min(COLUMN_SECONDS, COLUMN_SHARE * (60.0 if time_limit is None else time_limit))
-
-
-def tighter_by_columns(bound: PlanBound, units: Units, rules: Rules, found: int, seconds: float, seed: int,
-                       deterministic: bool = False, stop=None) -> tuple[PlanBound, bool]:
-    """``bound``, or the column bound (``column_bound``) when lower; and whether that ran.
-
-    It runs for ``seconds`` only while ``bound`` is above ``found``, the number of plans of a plan
-    in hand: when the two meet there is nothing left to prove.
-    """
-    if seconds <= 0 or bound.value <= found or bound.infeasible_parts:
-        return bound, False
-    from .column_bound import column_bound  # here: it builds CP-SAT models, whose module needs this one
-
-    value = column_bound(units, rules, seconds, seed, deterministic, stop)
-    if math.isfinite(value) and _whole(value) < bound.value:
-        return PlanBound(_whole(value), f"{COLUMN_METHOD} (tighter than the {bound.method})", []), True
-    return bound, True
-
-
 def share_count(units: Units, rules: Rules) -> int:
     """``share_bound`` rounded down: at most this many plans can comply."""
-    return _whole(share_bound(units, rules))
+    return whole(share_bound(units, rules))
 
 
-def _whole(bound: float) -> int:
+def whole(bound: float) -> int:
     """A bound on a count, rounded down (past float sums' rounding)."""
     return int(math.floor(bound + 1e-9))
 

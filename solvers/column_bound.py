@@ -36,14 +36,22 @@ import numpy as np
 from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
+from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.stop import Stop
 
 from ._budget import refuse_invalid, safety_seconds
 from ._layout import Layout
+from .bounds import PlanBound, whole
 from .cpsat_model import add_class_floor
 from .model_data import ClassTerms
 from .set_partition import cover_matrix
 from .units import Units, reach
+
+COLUMN_METHOD = "set-packing LP over connected compliant groups (column generation, exact pricing by CP-SAT)"
+COLUMN_UNITS = (20, 70)
+"""``tighter_by_columns`` runs on maps of this many units (on Sondrio, 77, and Lecco, 84, it proved nothing in 10 s)."""
+COLUMN_SHARE, COLUMN_SECONDS = 0.15, 10.0
+"""... for this share of the time limit, at most this many seconds."""
 
 
 class Columns:
@@ -237,3 +245,26 @@ def column_bound(units: Units, rules, seconds: float, seed: int = 0, determinist
         if (stop is not None and stop.is_set()) or (not deterministic and time.perf_counter() > end):
             break
     return best
+
+
+def column_seconds(units: Units, time_limit: float | None) -> float:
+    """Seconds ``tighter_by_columns`` may take on ``units`` within ``time_limit`` (0: it does not run)."""
+    low, high = COLUMN_UNITS
+    if not low <= len(units) <= high:
+        return 0.0
+    return min(COLUMN_SECONDS, COLUMN_SHARE * (60.0 if time_limit is None else time_limit))
+
+
+def tighter_by_columns(bound: PlanBound, units: Units, rules: Rules, found: int, seconds: float, seed: int,
+                       deterministic: bool = False, stop=None) -> tuple[PlanBound, bool]:
+    """``bound``, or the column bound (``column_bound``) when lower; and whether that ran.
+
+    It runs for ``seconds`` only while ``bound`` is above ``found``, the number of plans of a plan
+    in hand: when the two meet there is nothing left to prove.
+    """
+    if seconds <= 0 or bound.value <= found or bound.infeasible_parts:
+        return bound, False
+    value = column_bound(units, rules, seconds, seed, deterministic, stop)
+    if math.isfinite(value) and whole(value) < bound.value:
+        return PlanBound(whole(value), f"{COLUMN_METHOD} (tighter than the {bound.method})", []), True
+    return bound, True

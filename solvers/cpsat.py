@@ -68,7 +68,7 @@ from lombardy_districts.model.problem import SolveResult, relative_gap
 from . import exact, lns, merge_sets
 from ._budget import CpsatClock
 from .base import Progress, Solver
-from .bounds import column_seconds, tighter_by_columns
+from .column_bound import column_seconds, tighter_by_columns
 from .cpsat_model import CpsatModel
 from .exact import (
     checked_plan,
@@ -174,7 +174,7 @@ class CPSATSolver(Solver):
     def _stage(self, built, names, share, time_limit, seed, workers, progress, start, clock):
         """One lexicographic stage: ``built.optimise``'s ``(status, answer, bound)``.
 
-        A max-plans stage keeps a reserve for ``bounds.tighter_by_columns``, which runs when the
+        A max-plans stage keeps a reserve for ``column_bound.tighter_by_columns``, which runs when the
         stage proves nothing. CP-SAT's bound is for its (maybe restricted) model; the separate plan
         bound holds for the full one.
         """
@@ -347,7 +347,7 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
 
 
 def _column_reserve(setup: Setup, time_limit: float | None) -> float:
-    """Seconds kept from the max-plans stage for ``bounds.tighter_by_columns`` (0: it does not apply).
+    """Seconds kept from the max-plans stage for ``column_bound.tighter_by_columns`` (0: it does not apply).
 
     It applies to the whole model (not restricted, nothing fixed) on maps of the size it can help.
     """

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from lombardy_districts.solvers import column_bound as cb
-from lombardy_districts.solvers.bounds import COLUMN_METHOD
 from lombardy_districts.solvers.cpsat import CPSATSolver, _column_reserve, _tighten_by_columns
 from lombardy_districts.solvers.exact import TUNING, prepare
 from lombardy_districts.workflows.propose import build_problem
@@ -81,7 +80,7 @@ def test_a_max_plans_stage_that_proves_nothing_takes_the_column_bound_when_it_is
     setup = prepare(problem, dict(TUNING), None, 20, 0)
     assert setup.bound.value == 10 and _column_reserve(setup, 20) == 3.0
     _tighten_by_columns(setup, found=5, seconds=3.0, seed=0, clock=None, stop=None)
-    assert setup.bound.value == 8 and setup.bound.method.startswith(COLUMN_METHOD)
+    assert setup.bound.value == 8 and setup.bound.method.startswith(cb.COLUMN_METHOD)
     optimum = CPSATSolver.from_problem(problem, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
     assert optimum.status == "optimal" and optimum.objective <= 8  # the bound holds
 
@@ -93,6 +92,6 @@ def test_propose_on_mantova_reports_the_column_bound(lombardy):
     seen: list[dict] = []
     result = CPSATSolver.from_problem(build_problem(mantova), {"time_limit": 60, "seed": 0}).solve(
         progress=seen.append)
-    assert result.bound == 11 and COLUMN_METHOD in result.details["bound_method"]
+    assert result.bound == 11 and cb.COLUMN_METHOD in result.details["bound_method"]
     assert seen[-1]["bound"] == 11  # the progress lines say so too
     assert result.plan.violations(build_problem(mantova).rules) == [] and 10 <= result.objective <= 11

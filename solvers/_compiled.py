@@ -51,9 +51,6 @@ class Arrays:
                               *(layout.floors.get(c, layout.lowest) for c in CLASSES)], dtype=np.int64)
         self.graph = (self.ptr, self.idx, self.pop, self.area, self.mountain, self.alone, self.group, self.rule)
         self._call(np.zeros(1, dtype=np.int64), np.random.default_rng(0), 0, (1.0,), (1.0,), None)  # compile now
-        from ._compiled_shake import compile_now
-
-        compile_now(self)
 
     def _call(self, units, rng, tries, periphery, noise, beat):
         count, value = (beat if beat is not None else (0, 0.0))

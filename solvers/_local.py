@@ -292,11 +292,17 @@ def regrow(layout: Layout, pool: set[int], rng: np.random.Generator, tries: int,
 
 
 def compiled(layout: Layout) -> Arrays:
-    """The layout's arrays for ``_compiled`` (built once; importing Numba waits until a search needs it)."""
+    """The layout's arrays for ``_compiled``, built once with every compiled function ready.
+
+    Building them compiles the functions (or loads them from Numba's cache); importing Numba waits
+    until a search needs it.
+    """
     if layout.arrays is None:
         from ._compiled import Arrays
+        from ._compiled_shake import compile_now
 
         layout.arrays = Arrays(layout)
+        compile_now(layout.arrays)
     return layout.arrays
 
 

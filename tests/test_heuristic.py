@@ -38,8 +38,8 @@ def test_only_a_plans_only_problem_is_proved_by_its_count():
     later = problem(t, 3000, objectives=("max-plans", "compact"))
     repair = problem(t, 3000, status_quo=sq, mode="repair")
     assert problem(t, 3000).plans_only and not later.plans_only and not repair.plans_only
-    assert solve(later).status == "feasible" and len(solve(later).plan) == 5
-    assert solve(repair).status == "feasible"
+    result = solve(later)
+    assert len(result.plan) == 5 == result.bound and result.status == "feasible"
 
 
 def test_the_first_report_says_the_search_is_being_prepared():

@@ -27,6 +27,7 @@ from lombardy_districts.model.options import (
 )
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.workflows.inputs import Inputs, problem_from_options, read_inputs
+from lombardy_districts.workflows.registry import solver_names
 
 
 def add_verbose_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -176,13 +177,21 @@ def add_solver_options(parser: argparse.ArgumentParser) -> None:
 
 
 def solver_options(args: argparse.Namespace, problems: list[str]) -> SolverOptions:
-    """The ``SolverOptions`` of ``add_solver_options``."""
+    """The ``SolverOptions`` of ``add_solver_options``; an unknown solver is refused before any data is read."""
+    solver = args.solver
+    if isinstance(solver, str) and solver not in solver_names():
+        problems.append(f"--solver {solver}: unknown solver; allowed: {', '.join(solver_names())}")
+        solver = DEFAULT_SOLVER
     try:
-        return SolverOptions(solver=args.solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
+        return SolverOptions(solver=solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
                              deterministic=args.deterministic)
     except InputError as exc:
         problems += [_as_flag(p) for p in exc.problems]
         return SolverOptions()
+
+
+FLAGS = {"objectives": "objective", "weights": "weight", "collaboration_weights": "collaboration-weight"}
+"""Option fields whose flag is not the field's name with dashes (the flag is repeated, or takes one name)."""
 
 
 def _as_flag(problem: str) -> str:
@@ -191,7 +200,7 @@ def _as_flag(problem: str) -> str:
     if not sep or not name.isidentifier():
         return problem
     value, _, why = rest.partition(":")
-    return f"--{name.replace('_', '-')} {value}:{why}"
+    return f"--{FLAGS.get(name, name.replace('_', '-'))} {value}:{why}"
 
 
 def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], problems: list[str]) -> Inputs:

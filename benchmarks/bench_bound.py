@@ -1,13 +1,15 @@
 """The proved upper bound on the number of plans alone, on the whole region: its value, method and time.
 
-    python benchmarks/bench_bound.py [--floor 25000 --floor 80000]
+    python benchmarks/bench_bound.py [--floor 25000 --floor 80000] [--zones province --zones ats]
 
 Prints one line per rule set: the shipped class rules, then each ``--floor`` (one floor for every
 class), with ``plan_count_bound``'s value, the time it took and the method that proved it, and under
 the class rules each relaxation on its own (unit shares, class sums, both together), so a change to
 one of them shows where the number moved, and where the unit shares come from: per class, the units
 whose largest share is in that class (ties to the first in ``CLASSES``), their population and the
-sum of their shares. No solver runs.
+sum of their shares. With ``--zones COLUMN`` (a column of the municipality table), the class MIP is
+also summed over that column's zones as if no plan could cross their borders: **not a bound** (plans
+do cross), but the lowest that summing the class rule zone by zone could bring it. No solver runs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def main() -> None:
     """Measure and print the bounds (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--floor", type=int, action="append", default=[], help="also a uniform floor")
+    parser.add_argument("--zones", action="append", default=[], metavar="COLUMN",
+                        help="also the class MIP summed over this column's zones, no plan across (not a bound)")
     args = parser.parse_args()
     territory = Territory.load()
     for floor in [None, *args.floor]:
@@ -51,6 +55,12 @@ def main() -> None:
                 mine = best == c
                 print(f"  largest share in a {name} plan: {int(mine.sum()):,} units, "
                       f"{int(units.population[mine].sum()):,} inhabitants, shares {shares[mine, c].sum():.1f}")
+            for column in args.zones:
+                zone = territory.municipalities.loc[list(units.ids), column].astype(str).to_numpy()
+                total = sum(class_rule_bound(units, problem.rules, np.flatnonzero(zone == z), shares)
+                            for z in sorted(set(zone)))
+                print(f"  class MIP summed over {len(set(zone))} zones of {column}, no plan across their borders "
+                      f"(not a bound): {total}", flush=True)
 
 
 if __name__ == "__main__":

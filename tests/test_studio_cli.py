@@ -20,10 +20,13 @@ def test_studio_is_part_of_the_python_api():
 
 
 def test_bad_options_are_reported_together(capsys):
-    assert main(["studio", "--port", "70000", "--select", "province", "--no-browser"]) == 2
+    assert main(["studio", "--port", "70000", "--select", "province", "--no-browser", "--solver", "gurobi",
+                 "--time-limit", "-1"]) == 2
     err = capsys.readouterr().err
     assert "error: --port 70000: must be between 1 and 65535" in err
     assert "error: --select 'province' must look like COLUMN=V1[,V2..]" in err
+    assert "error: --solver gurobi: unknown solver; allowed: cpsat, heuristic, pulp" in err
+    assert "error: --time-limit -1.0: must be a number of seconds above 0" in err
 
 
 def test_an_unknown_province_is_named_before_anything_starts(capsys, tmp_path):

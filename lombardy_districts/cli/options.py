@@ -156,7 +156,7 @@ def problem_options(args: argparse.Namespace, problems: list[str]) -> ProblemOpt
                               floor=args.floor, rules=args.rules, status_quo=args.status_quo,
                               collaboration=args.collaboration, collaboration_weights=kinds)
     except InputError as exc:
-        problems += [_as_flag(p) for p in exc.problems]
+        problems += [as_flag(p) for p in exc.problems]
         return ProblemOptions(mode=args.mode)
 
 
@@ -178,23 +178,27 @@ def add_solver_options(parser: argparse.ArgumentParser) -> None:
 
 def solver_options(args: argparse.Namespace, problems: list[str]) -> SolverOptions:
     """The ``SolverOptions`` of ``add_solver_options``; an unknown solver is refused before any data is read."""
-    solver = args.solver
-    if isinstance(solver, str) and solver not in solver_names():
-        problems.append(f"--solver {solver}: unknown solver; allowed: {', '.join(solver_names())}")
-        solver = DEFAULT_SOLVER
     try:
-        return SolverOptions(solver=solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                             deterministic=args.deterministic)
+        return SolverOptions(solver=known_solver(args.solver, problems), time_limit=args.time_limit, seed=args.seed,
+                             workers=args.workers, deterministic=args.deterministic)
     except InputError as exc:
-        problems += [_as_flag(p) for p in exc.problems]
+        problems += [as_flag(p) for p in exc.problems]
         return SolverOptions()
+
+
+def known_solver(name: str, problems: list[str]) -> str:
+    """``--solver``'s value if a solver has that name; else a problem for ``problems`` and the default solver."""
+    if name in solver_names():
+        return name
+    problems.append(f"--solver {name}: unknown solver; allowed: {', '.join(solver_names())}")
+    return DEFAULT_SOLVER
 
 
 FLAGS = {"objectives": "objective", "weights": "weight", "collaboration_weights": "collaboration-weight"}
 """Option fields whose flag is not the field's name with dashes (the flag is repeated, or takes one name)."""
 
 
-def _as_flag(problem: str) -> str:
+def as_flag(problem: str) -> str:
     """``time_limit = -1: ...`` -> ``--time-limit -1: ...`` (messages in the words the user typed)."""
     name, sep, rest = problem.partition(" = ")
     if not sep or not name.isidentifier():

@@ -12,8 +12,10 @@ from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
     add_selection_options,
+    as_flag,
     collaboration_weights,
     data_options,
+    known_solver,
     selection,
 )
 from lombardy_districts.errors import InputError
@@ -58,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         problems.append(f"--port {args.port}: must be between 1 and 65535")
     try:
-        solver = SolverOptions(solver=args.solver, time_limit=args.time_limit, workers=1)
+        solver = SolverOptions(solver=known_solver(args.solver, problems), time_limit=args.time_limit, workers=1)
     except InputError as exc:
-        problems += exc.problems
+        problems += [as_flag(p) for p in exc.problems]
         solver = None
     if problems:
         raise InputError(problems)

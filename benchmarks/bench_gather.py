@@ -1,20 +1,23 @@
 """Can one more plan be made by gathering spare population into one plan? A chain-move prototype.
 
-    python benchmarks/bench_gather.py PLAN.csv --floor 80000 [--targets 6] [--tries 5] [--seed 0] [--out NEW.csv]
+    python benchmarks/bench_gather.py PLAN.csv [--floor 80000] [--targets 6] [--tries 5] [--seed 0] [--out NEW.csv]
 
-Under one floor for every class, a plan with one plan fewer than possible has its spare population
-(population over the floor) spread over many plans, more than an exact re-solve of neighbouring plans
-can take in (``bench_local.py``). This prototype gathers it instead: a *target* plan is chosen (the
-plans with the most spare population, capped at the floor per municipality, in turn), and in passes
+A plan with one plan fewer than possible may have its spare population (population over the floor)
+spread over many plans, more than an exact re-solve of neighbouring plans can take in
+(``bench_local.py``). This prototype gathers it instead: a *target* plan is chosen (the plans with
+the most spare population, each municipality's capped at the plan's floor, in turn), and in passes
 every other plan, farthest from the target first (steps in the graph of plans), hands municipalities
-on its border to a neighbouring plan one step nearer the target, smallest first, as long as it keeps
-its floor and stays connected. Spare population flows inwards, plan to plan, until the target holds
-twice the floor; then random spanning trees of the target are cut where both sides meet the floor.
+on its border to a neighbouring plan one step nearer the target, smallest first, as long as both
+still comply (under the shipped class rules, or one ``--floor`` for every class: the class, and so
+the floor, of each plan is worked out from its totals) and the giver stays connected. Spare
+population flows inwards, plan to plan; after each pass random spanning trees of the target are cut
+where both sides comply.
 Ties between municipalities of one population are broken at random, and each target is tried
 ``--tries`` times from the original plan with other draws, as the result turns on them.
-A cut found is one plan more: the script checks that every plan meets the floor and is connected,
-prints it, and with ``--out`` writes the plan (check it with ``lombardy-districts evaluate NEW.csv
---floor F``). Nothing of this is in the solvers yet; it measures whether such a move would help.
+A cut found is one plan more: the script checks that every plan complies and is connected,
+prints it, and with ``--out`` writes the plan (check it with ``lombardy-districts evaluate NEW.csv``,
+with ``--floor F`` if given). Nothing of this is in the solvers yet; it measures whether such a move
+would help.
 """
 
 from __future__ import annotations
@@ -22,30 +25,43 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable, Collection
 
 import networkx as nx
 import pandas as pd
 
 from lombardy_districts import load
+from lombardy_districts.model.measures import ClassRule, area_units
+from lombardy_districts.model.rules import Rules
 
 SPLIT_TRIES = 300
 PASSES = 60
 
 
+Floor = Callable[[Collection], int]
+"""The floor of the plan that a set of municipalities would form (its class's)."""
+
+
 class Gathering:
     """A plan (municipality -> plan id) on ``graph`` whose plans hand municipalities towards one plan."""
 
-    def __init__(self, graph: nx.Graph, population: dict, plan: dict, floor: int, rng: random.Random):
+    def __init__(self, graph: nx.Graph, population: dict, plan: dict, floor: Floor, rng: random.Random,
+                 lowest: int = 0):
         self.graph, self.population, self.floor, self.rng = graph, population, floor, rng
+        self.lowest = lowest  # the lowest floor of any class: a plan splits only from twice that
         self.plan = dict(plan)
         self.members: dict = {}
         for unit, p in self.plan.items():
             self.members.setdefault(p, set()).add(unit)
         self.total = {p: sum(population[u] for u in units) for p, units in self.members.items()}
 
+    def complies(self, units: Collection) -> bool:
+        return sum(self.population[u] for u in units) >= self.floor(units)
+
     def spare(self, p) -> int:
-        """Population over the floor, each municipality's capped at the floor."""
-        return sum(min(self.population[u], self.floor) for u in self.members[p]) - self.floor
+        """Population over the plan's floor, each municipality's capped at that floor."""
+        floor = self.floor(self.members[p])
+        return sum(min(self.population[u], floor) for u in self.members[p]) - floor
 
     def distances(self, target) -> dict:
         """Steps from ``target`` in the graph of plans (plans sharing a border)."""
@@ -62,10 +78,9 @@ class Gathering:
             for q in sorted(dist, key=lambda q: -dist[q]):
                 if q != target:
                     moved += self._hand_on(q, dist)
-            if self.total[target] >= 2 * self.floor:
-                side = self.split(target)
-                if side is not None:
-                    return side
+            side = self.split(target)
+            if side is not None:
+                return side
             if not moved:
                 return None
         return None
@@ -76,7 +91,8 @@ class Gathering:
                         for v in self.graph[u] if dist.get(self.plan[v], -1) == dist[q] - 1)
         moved = 0
         for pop, _, u, p in nearer:
-            if self.plan[u] == q and self.total[q] - pop >= self.floor and self._connected_without(q, u):
+            if (self.plan[u] == q and self.complies(self.members[q] - {u}) and self.complies(self.members[p] | {u})
+                    and self._connected_without(q, u)):
                 self.members[q].discard(u)
                 self.members[p].add(u)
                 self.plan[u] = p
@@ -90,8 +106,10 @@ class Gathering:
         return bool(rest) and nx.is_connected(self.graph.subgraph(rest))
 
     def split(self, target) -> set | None:
-        """One side of a cut of a random spanning tree of ``target`` leaving both sides at the floor, or None."""
+        """One side of a cut of a random spanning tree of ``target`` leaving both sides compliant, or None."""
         sub = self.graph.subgraph(self.members[target])
+        if sub.number_of_edges() == 0 or self.total[target] < 2 * self.lowest:
+            return None
         for _ in range(SPLIT_TRIES):
             tree = nx.minimum_spanning_tree(nx.Graph((a, b, {"w": self.rng.random()}) for a, b in sub.edges),
                                             weight="w")
@@ -99,8 +117,7 @@ class Gathering:
                 tree.remove_edge(a, b)
                 side = nx.node_connected_component(tree, a)
                 tree.add_edge(a, b)
-                part = sum(self.population[u] for u in side)
-                if part >= self.floor and self.total[target] - part >= self.floor:
+                if self.complies(side) and self.complies(self.members[target] - side):
                     return set(side)
         return None
 
@@ -110,20 +127,34 @@ class Gathering:
         return {u: (name if u in side else p) for u, p in self.plan.items()}
 
 
-def complies(graph: nx.Graph, population: dict, plan: dict, floor: int) -> bool:
-    """Every plan meets ``floor`` and is connected."""
+def complies(graph: nx.Graph, population: dict, plan: dict, floor: Floor) -> bool:
+    """Every plan meets its ``floor`` and is connected."""
     groups: dict = {}
     for unit, p in plan.items():
         groups.setdefault(p, []).append(unit)
-    return all(sum(population[u] for u in units) >= floor and nx.is_connected(graph.subgraph(units))
+    return all(sum(population[u] for u in units) >= floor(units) and nx.is_connected(graph.subgraph(units))
                for units in groups.values())
+
+
+def class_floor(territory, rules: Rules) -> Floor:
+    """The floor of the class that ``rules`` give a set of the territory's municipalities."""
+    table = territory.municipalities
+    population = table["population"].to_dict()
+    area = dict(zip(table.index, area_units(table["area_km2"].to_numpy()).tolist()))
+    mountain = {c: area[c] if is_mountain else 0 for c, is_mountain in rules.counts_as_mountain(table).items()}
+    rule = ClassRule.of(rules)
+
+    def floor(units: Collection) -> int:
+        totals = (sum(population[u] for u in units), sum(area[u] for u in units), sum(mountain[u] for u in units))
+        return rules.floors[rule.classify(*totals)]
+    return floor
 
 
 def main() -> None:
     """Try each target and print what gathering gives (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("plan", help="a compliant plan CSV: municipality_code,plan_id")
-    parser.add_argument("--floor", type=int, required=True, help="one floor for every class")
+    parser.add_argument("--floor", type=int, help="one floor for every class instead of the shipped rules")
     parser.add_argument("--targets", type=int, default=6, help="try the plans with the most spare (default 6)")
     parser.add_argument("--tries", type=int, default=5, help="tries per target, with other draws (default 5)")
     parser.add_argument("--seed", type=int, default=0)
@@ -133,16 +164,19 @@ def main() -> None:
     population = territory.municipalities["population"].to_dict()
     plan = pd.read_csv(args.plan, dtype=str).set_index("municipality_code")["plan_id"]
     plan = plan.reindex(territory.municipalities.index).to_dict()
-    start = Gathering(territory.graph, population, plan, args.floor, random.Random(args.seed))
-    if not complies(territory.graph, population, plan, args.floor):
-        raise SystemExit(f"{args.plan}: not every plan meets {args.floor:,} and is connected")
+    rules = Rules.default() if args.floor is None else Rules.default().with_floor(args.floor)
+    floor = class_floor(territory, rules)
+    described = "shipped class rules" if args.floor is None else f"floor {args.floor:,}"
+    start = Gathering(territory.graph, population, plan, floor, random.Random(args.seed))
+    if not complies(territory.graph, population, plan, floor):
+        raise SystemExit(f"{args.plan}: not every plan complies ({described}) and is connected")
     targets = sorted(start.members, key=start.spare, reverse=True)[:args.targets]
-    print(f"{args.plan}: {len(start.members)} plans, floor {args.floor:,}; targets {', '.join(targets)}")
+    print(f"{args.plan}: {len(start.members)} plans, {described}; targets {', '.join(targets)}")
     for k, target in enumerate(targets):
         for attempt in range(args.tries):
             began = time.perf_counter()
-            run = Gathering(territory.graph, population, plan, args.floor,
-                            random.Random(args.seed * 1_000_003 + k * 1_009 + attempt))
+            run = Gathering(territory.graph, population, plan, floor,
+                            random.Random(args.seed * 1_000_003 + k * 1_009 + attempt), rules.lowest_floor)
             side = run.gather(target)
             seconds = time.perf_counter() - began
             if side is None:
@@ -150,9 +184,9 @@ def main() -> None:
                       f"({seconds:.1f} s)", flush=True)
                 continue
             new = run.with_new_plan(target, side)
-            assert complies(territory.graph, population, new, args.floor)
+            assert complies(territory.graph, population, new, floor)
             print(f"{target} try {attempt}: gathered {run.total[target]:,} inhabitants and split it: "
-                  f"{len(set(new.values()))} plans, all meet the floor and are connected ({seconds:.1f} s)", flush=True)
+                  f"{len(set(new.values()))} plans, all comply and are connected ({seconds:.1f} s)", flush=True)
             if args.out:
                 pd.Series(new, name="plan_id").rename_axis("municipality_code").to_csv(args.out)
                 print(f"written: {args.out}")

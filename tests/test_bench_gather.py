@@ -19,22 +19,22 @@ def test_spare_handed_along_a_chain_makes_one_plan_more():
     graph = nx.path_graph(12)
     population = {u: 10 for u in graph}
     plan = {u: "abc"[u // 4] for u in graph}
-    run = bench_gather.Gathering(graph, population, plan, 30, random.Random(0))
+    run = bench_gather.Gathering(graph, population, plan, lambda units: 30, random.Random(0))
     assert [run.spare(p) for p in "abc"] == [10, 10, 10]
     side = run.gather("c")
     assert side is not None and run.total == {"a": 30, "b": 30, "c": 60}
     new = run.with_new_plan("c", side)
     assert len(set(new.values())) == 4
-    assert bench_gather.complies(graph, population, new, 30)
+    assert bench_gather.complies(graph, population, new, lambda units: 30)
 
 
 def test_nothing_is_made_when_the_population_is_not_there():
     graph = nx.path_graph(6)
     population = {u: 10 for u in graph}
     plan = {u: "a" if u < 3 else "b" for u in graph}
-    run = bench_gather.Gathering(graph, population, plan, 25, random.Random(0))
+    run = bench_gather.Gathering(graph, population, plan, lambda units: 25, random.Random(0))
     assert run.gather("b") is None
-    assert bench_gather.complies(graph, population, run.plan, 25)  # every hand-on kept the floors
+    assert bench_gather.complies(graph, population, run.plan, lambda units: 25)  # every hand-on kept the floors
 
 
 def test_a_unit_that_would_cut_its_plan_stays():
@@ -43,7 +43,7 @@ def test_a_unit_that_would_cut_its_plan_stays():
     graph.add_edge(4, 5)
     population = {u: 10 for u in graph}
     plan = {0: "a", 1: "a", 2: "a", 3: "a", 4: "b", 5: "b"}
-    run = bench_gather.Gathering(graph, population, plan, 20, random.Random(0))
+    run = bench_gather.Gathering(graph, population, plan, lambda units: 20, random.Random(0))
     run.gather("b")
     assert run.plan[0] == "a"
-    assert bench_gather.complies(graph, population, run.plan, 20)
+    assert bench_gather.complies(graph, population, run.plan, lambda units: 20)

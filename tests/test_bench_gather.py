@@ -47,3 +47,18 @@ def test_a_unit_that_would_cut_its_plan_stays():
     run.gather("b")
     assert run.plan[0] == "a"
     assert bench_gather.complies(graph, population, run.plan, lambda units: 20)
+
+
+def test_the_class_floor_is_the_scorecards(lombardy):
+    # one definition of a plan's floor: the scorecard's; the prototype's, from totals, must agree
+    from lombardy_districts.model.plan import Plan
+    from lombardy_districts.model.rules import Rules
+    from lombardy_districts.model.scorecard import evaluate
+
+    rules = Rules.default()
+    plan = Plan.from_csv(Path(__file__).parents[1] / "benchmarks" / "plans" / "default-cpsat.csv", lombardy)
+    floor = bench_gather.class_floor(lombardy, rules)
+    table = evaluate(plan, rules).plans.set_index("plan_id")
+    for plan_id, members in plan.assignment.groupby(plan.assignment):
+        assert floor(list(members.index)) == table.loc[plan_id, "floor"]
+    assert set(table["floor"]) == {25_000, 80_000, 120_000}  # every class's floor was compared

@@ -14,8 +14,8 @@ population flows inwards, plan to plan; after each pass random spanning trees of
 where both sides comply.
 Ties between municipalities of one population are broken at random, and each target is tried
 ``--tries`` times from the original plan with other draws, as the result turns on them.
-A cut found is one plan more: the script checks that every plan complies and is connected,
-prints it, and with ``--out`` writes the plan (check it with ``lombardy-districts evaluate NEW.csv``,
+A cut found is one plan more: the script has the scorecard (``evaluate``) check that every plan
+complies, prints it, and with ``--out`` writes the plan (check it with ``lombardy-districts evaluate NEW.csv``,
 with ``--floor F`` if given). Nothing of this is in the solvers yet; it measures whether such a move
 would help.
 """
@@ -32,7 +32,9 @@ import pandas as pd
 
 from lombardy_districts import load
 from lombardy_districts.model.measures import ClassRule, area_units
+from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.scorecard import evaluate
 
 SPLIT_TRIES = 300
 PASSES = 60
@@ -110,9 +112,9 @@ class Gathering:
         sub = self.graph.subgraph(self.members[target])
         if sub.number_of_edges() == 0 or self.total[target] < 2 * self.lowest:
             return None
+        edges = sorted(tuple(sorted(edge)) for edge in sub.edges)  # a subgraph view's order follows a set's
         for _ in range(SPLIT_TRIES):
-            tree = nx.minimum_spanning_tree(nx.Graph((a, b, {"w": self.rng.random()}) for a, b in sub.edges),
-                                            weight="w")
+            tree = nx.minimum_spanning_tree(nx.Graph((a, b, {"w": self.rng.random()}) for a, b in edges), weight="w")
             for a, b in list(tree.edges):
                 tree.remove_edge(a, b)
                 side = nx.node_connected_component(tree, a)
@@ -127,13 +129,9 @@ class Gathering:
         return {u: (name if u in side else p) for u, p in self.plan.items()}
 
 
-def complies(graph: nx.Graph, population: dict, plan: dict, floor: Floor) -> bool:
-    """Every plan meets its ``floor`` and is connected."""
-    groups: dict = {}
-    for unit, p in plan.items():
-        groups.setdefault(p, []).append(unit)
-    return all(sum(population[u] for u in units) >= floor(units) and nx.is_connected(graph.subgraph(units))
-               for units in groups.values())
+def all_comply(territory, plan: dict, rules: Rules) -> bool:
+    """Every plan meets its class floor and is contiguous, by the scorecard."""
+    return bool(evaluate(Plan(territory, plan), rules).plans["compliant"].all())
 
 
 def class_floor(territory, rules: Rules) -> Floor:
@@ -168,7 +166,7 @@ def main() -> None:
     floor = class_floor(territory, rules)
     described = "shipped class rules" if args.floor is None else f"floor {args.floor:,}"
     start = Gathering(territory.graph, population, plan, floor, random.Random(args.seed))
-    if not complies(territory.graph, population, plan, floor):
+    if not all_comply(territory, plan, rules):
         raise SystemExit(f"{args.plan}: not every plan complies ({described}) and is connected")
     targets = sorted(start.members, key=start.spare, reverse=True)[:args.targets]
     print(f"{args.plan}: {len(start.members)} plans, {described}; targets {', '.join(targets)}")
@@ -184,7 +182,7 @@ def main() -> None:
                       f"({seconds:.1f} s)", flush=True)
                 continue
             new = run.with_new_plan(target, side)
-            assert complies(territory.graph, population, new, floor)
+            assert all_comply(territory, new, rules)
             print(f"{target} try {attempt}: gathered {run.total[target]:,} inhabitants and split it: "
                   f"{len(set(new.values()))} plans, all comply and are connected ({seconds:.1f} s)", flush=True)
             if args.out:

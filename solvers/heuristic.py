@@ -19,7 +19,9 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    (``_regroup``), and after each gain search locally again. Then restart from a fresh start
    while restarts remain (default: none), keeping the best; then, while time remains, shake the
    best plan (``_perturb``: dissolve a ball of neighbouring regions, grow it again, search around
-   it, keep any gain) until ``perturb_rounds`` rounds bring nothing (None: ``IDLE_ROUNDS``).
+   it, keep any gain; ``chain_share`` of that work goes to chain moves, ``_gather``, which hand
+   spare population region to region into one region and split it) until ``perturb_rounds``
+   rounds bring nothing (None: ``IDLE_ROUNDS``).
    With several workers (``workers``; ``cpsat``'s warm start has 2) on a map of at least
    ``SIDE_BY_SIDE_UNITS`` units, as many forked processes search at once (``_side_by_side``):
    each with a seed of its own for ``FIRST_SHARE`` of the time, then in rounds of
@@ -100,12 +102,14 @@ class HeuristicSolver(Solver):
     ``regroup_regions`` (largest group of regions the exact regrouping re-partitions, default 5;
     0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
     ``regroup_tries`` (groups tried in vain before the step gives way to the next one, default 50,
-    so that the shaking gets time; None: all of them).
+    so that the shaking gets time; None: all of them), ``chain_share`` (the share of the shaking's
+    work spent on chain moves, ``_gather``, default 0.2; 0 turns them off, 1 or more leaves no
+    shaking).
     """
 
     name = "heuristic"
     TUNING = {"starts": 8, "restarts": 1, "patience": None, "regroup_regions": 5, "regroup_time": 0.3,
-              "regroup_tries": 50, "perturb_rounds": None}
+              "regroup_tries": 50, "perturb_rounds": None, "chain_share": 0.2}
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Search for a compliant plan; see the module docstring for the method."""
@@ -275,7 +279,8 @@ class HeuristicSolver(Solver):
         idle, most_idle, round_no = 0, shaking_patience(rounds, len(best)), 0
         while shaking and len(best) < bound and idle < most_idle and budget.wall_left() > 1.0 and not stop.is_set():
             seconds, round_no = min(ROUND_SECONDS, budget.wall_left()), round_no + 1
-            shakes = [partial(_shake_task, layout, best, [seed, round_no, k], seconds, bound, most_idle - idle)
+            shakes = [partial(_shake_task, layout, best, [seed, round_no, k], seconds, bound, most_idle - idle,
+                              float(opts["chain_share"]))
                       for k in range(workers)]
             answers = [a for a in side_by_side(shakes, seconds, stop, heard) if a is not None]
             if not answers:
@@ -343,7 +348,8 @@ class HeuristicSolver(Solver):
         rounds = opts["perturb_rounds"]
         if best is not None and state["stopped_by"] == "patience" and (rounds is None or rounds > 0):
             best, state["shakes"] = perturb(layout, best, rng, budget, bound,
-                                            idle_rounds=shaking_patience(rounds, len(best)), on_better=report)
+                                            idle_rounds=shaking_patience(rounds, len(best)), on_better=report,
+                                            chain_share=float(opts["chain_share"]))
             state["stopped_by"] = ("bound" if len(best) >= bound else
                                    "patience" if not budget.expired() else
                                    "interrupted" if self.stop.is_set() else "time_limit")
@@ -361,10 +367,11 @@ class HeuristicSolver(Solver):
         return part
 
 
-def _shake_task(layout, part, seed, seconds, bound, idle_rounds, event, say) -> tuple[list[int], int]:
+def _shake_task(layout, part, seed, seconds, bound, idle_rounds, chain_share, event,
+                say) -> tuple[list[int], int]:
     """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``): its best labels and rounds."""
     best, rounds = perturb(layout, part, np.random.default_rng(seed), Budget(seconds, stop=event), bound, idle_rounds,
-                           on_better=lambda better: say(len(better)))
+                           on_better=lambda better: say(len(better)), chain_share=chain_share)
     return best.labels(), rounds
 
 

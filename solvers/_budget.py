@@ -8,7 +8,8 @@ same seed gives the same plan on any machine, busy or idle:
 - the heuristic counts work units (about one unit of work per municipality-level unit touched:
   a construction over ``n`` units spends ``n``, a failed split of a region spends its size
   times the trees tried, a rebuild spends its pool times the regrowths tried, a boundary move
-  spends the unit's neighbours) and stops after ``time_limit * HEURISTIC_WORK_PER_SECOND``;
+  spends the unit's neighbours, a chain move the units it looks at in each pass) and stops after
+  ``time_limit * HEURISTIC_WORK_PER_SECOND``;
 - CP-SAT runs one worker with ``max_deterministic_time = time_limit * CPSAT_DETERMINISTIC_PER_SECOND``
   (CP-SAT's own deterministic clock; ``num_workers > 1`` is not deterministic, and the
   ``interleave_search`` mode that would be is marked experimental by OR-Tools);

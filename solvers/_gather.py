@@ -16,8 +16,9 @@ chain move gathers it:
    a cut whose two sides comply is one region more. At most ``PASSES`` passes; a pass that moves
    nothing ends the move.
 
-Work is spent on the ``Budget`` (one unit per border unit looked at, a region's size per
-connectivity check, a region's size per spanning tree), so a seed gives the same moves.
+Work is spent on the ``Budget``, one unit per unit looked at (each region's units, once to find
+the distances and once to find its border, in every pass; a region's units per connectivity check
+and per spanning tree), so a seed gives the same moves.
 Measured as a prototype (``benchmarks/bench_gather.py``, December 2026): under the shipped class
 rules it found a 153rd plan from the benchmark's 152-plan plan in 1 try of 120 (4 of 120 from
 another 152-plan plan), at 80,000 a 103rd from two 102-plan plans; at 25,000 nothing.
@@ -47,7 +48,7 @@ def gather(layout: Layout, part: Partition, rng: np.random.Generator, budget: Bu
     if target is None:
         return None
     for _ in range(PASSES):
-        dist = _distances(layout, trial, target)
+        dist = _distances(layout, trial, target, budget)
         moved = 0
         for q in sorted(dist, key=lambda k: (-dist[k], k)):
             if q != target:
@@ -78,13 +79,14 @@ def _target(layout: Layout, part: Partition, rng: np.random.Generator) -> int | 
     return ids[int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right"))]
 
 
-def _distances(layout: Layout, part: Partition, target: int) -> dict[int, int]:
+def _distances(layout: Layout, part: Partition, target: int, budget: Budget) -> dict[int, int]:
     """Steps from ``target`` to each movable region of its group, through such regions."""
     group = part.regions[target].group
     dist, frontier = {target: 0}, [target]
     while frontier:
         ahead = []
         for k in frontier:
+            budget.spend(len(part.regions[k].members))
             for j in part.neighbours(k):
                 r = part.regions[j]
                 if j not in dist and movable(layout, r) and r.group == group:
@@ -99,7 +101,7 @@ def _hand_on(layout: Layout, part: Partition, q: int, dist: dict[int, int], rng:
     """Move region ``q``'s border units to regions one step nearer the target, smallest first; how many."""
     region, step = part.regions[q], dist[q] - 1
     border = sorted({u for u in region.members for v in layout.neighbors[u] if dist.get(part.label[v]) == step})
-    budget.spend(len(border))
+    budget.spend(len(region.members))
     noise = rng.random(len(border))
     moved = 0
     for _, _, u in sorted(zip([layout.pop[u] for u in border], noise.tolist(), border)):

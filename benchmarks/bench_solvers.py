@@ -332,9 +332,9 @@ def _report(rows: list[dict], args, command: str, load: tuple, started: datetime
         "(or of a helper process it starts, HiGHS searches in large merges, when larger). "
         f"Every row's plan is in {_shown(args.plans)}/SCENARIO-SOLVER.csv (municipality_code, plan_id), "
         "to check with any tool; "
-        "e.g. `lombardy-districts evaluate benchmarks/plans/25k-cpsat.csv --floor 25000`. A checker that joins "
-        "municipalities by shared boundaries only finds one plan of each file in two pieces: the one holding "
-        "Campione d'Italia, an exclave in Switzerland that the graph joins to Alta Valle Intelvi (its one bridge). "
+        "e.g. `lombardy-districts evaluate benchmarks/plans/25k-cpsat.csv --floor 25000`. The graph joins "
+        "Campione d'Italia, an exclave in Switzerland, to Alta Valle Intelvi (its one bridge), so a checker that "
+        "joins municipalities by shared boundaries only sees the plan holding it in two pieces. "
         "Bound methods: " + "; ".join(f"{m}: {METHODS.get(m.removesuffix(' + CP-SAT'), m)}" for m in methods)
         + " (+ CP-SAT: or CP-SAT's own bound, when lower).\n")
 

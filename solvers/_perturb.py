@@ -33,9 +33,11 @@ after the first in 240 s. The whole ``cpsat`` pipeline at 25,000 with a 180 s li
 last 133 s in (276 in 300 s before). Centring balls where population is spare (``_centre``) rather
 than anywhere: 40 s of shaking that plan reached 278 on 5 seeds of 8 (277 on the others), against
 1 of 8. With compiled rounds, 12 idle moves per region or 3 hops gave no more plans in 60 s.
-Under the shipped class rules, shaking the 152-plan benchmark plan for 60 s in one process (December
-2026, seeds 0-7): 153 on 2 seeds of 8 without chain moves; with a share of 0.2, 153 on 5 and 154 on 3;
-with 0.4, 153 on all 8.
+Under the shipped class rules, shaking the 152-plan benchmark plan of 1 December for 60 s in one
+process (``benchmarks/bench_gather.py``), seeds 0-3: 152, 153, 152, 153 plans without chain moves,
+153 on all four with a share of 0.2. Before chain moves counted every unit they look at (a share of
+0.2 then took about 45% of the time, 40% now), seeds 0-7: 153 on 2 seeds of 8 without, 153 on 5 and
+154 on 3 with 0.2, 153 on all 8 with 0.4.
 """
 
 from __future__ import annotations

@@ -7,13 +7,11 @@ from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers import _perturb
 from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._gather import capped_spare, gather
-from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import split
 from lombardy_districts.solvers._perturb import perturb
-from lombardy_districts.solvers.units import Units
-from tests.exact_grids import most_plans, random_class_problem
+from tests.exact_grids import most_plans
 from tests.grids import grid_territory
-from tests.test_perturb import start
+from tests.test_perturb import class_case, start
 from tests.test_regroup import assert_valid, partition, setup
 
 
@@ -58,28 +56,19 @@ def test_locked_regions_neither_give_nor_take():
 
 @pytest.mark.parametrize("seed", range(12))
 def test_every_unit_stays_in_one_compliant_region_and_no_more_than_the_optimum(seed):
-    problem = random_class_problem(np.random.default_rng(seed), 3, 3)
-    units = Units.from_problem(problem)
-    layout = Layout(units, problem.rules)
-    part = start(layout, seed)
-    if part is None:
-        pytest.skip("no compliant start on this grid")
+    units, layout, part = class_case(seed)
     for k in range(5):
         out = gather(layout, part, np.random.default_rng([seed, k]), budget())
         if out is None:
             assert all(capped_spare(layout, r.members, layout.floor(r.totals)) <= 0 for r in part.regions.values())
             continue
         assert_valid(layout, out, layout.n)
-        assert len(part) <= len(out) <= min(len(part) + 1, most_plans(units, problem.rules))
+        assert len(part) <= len(out) <= min(len(part) + 1, most_plans(units, layout.rules))
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_every_region_stays_connected_and_compliant_on_larger_grids(seed):
-    problem = random_class_problem(np.random.default_rng(seed), 8, 9)
-    layout = Layout(Units.from_problem(problem), problem.rules)
-    part = start(layout, seed)
-    if part is None:
-        pytest.skip("no compliant start on this grid")
+    _, layout, part = class_case(seed, 8, 9)
     for k in range(10):
         out = gather(layout, part, np.random.default_rng([seed, k]), budget())
         assert out is not None

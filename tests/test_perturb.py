@@ -26,19 +26,25 @@ def start(layout, seed):
     return None
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_every_unit_stays_in_one_compliant_region_and_no_more_than_the_optimum(seed):
-    problem = random_class_problem(np.random.default_rng(seed), 3, 3)
+def class_case(seed, rows=3, cols=3):
+    """Units, layout and a compliant start of ``random_class_problem`` on a grid (the test is skipped without one)."""
+    problem = random_class_problem(np.random.default_rng(seed), rows, cols)
     units = Units.from_problem(problem)
     layout = Layout(units, problem.rules)
     part = start(layout, seed)
     if part is None:
         pytest.skip("no compliant start on this grid")
+    return units, layout, part
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_unit_stays_in_one_compliant_region_and_no_more_than_the_optimum(seed):
+    units, layout, part = class_case(seed)
     before = len(part)
     out, _ = perturb(layout, part, np.random.default_rng(seed), Budget(5.0, deterministic=True), bound=99,
                   idle_rounds=30)
     assert_valid(layout, out, layout.n)
-    assert before <= len(out) <= most_plans(units, problem.rules)
+    assert before <= len(out) <= most_plans(units, layout.rules)
 
 
 def test_same_seed_same_regions():

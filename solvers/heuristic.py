@@ -103,8 +103,8 @@ class HeuristicSolver(Solver):
     0 turns the step off), ``regroup_time`` (CP-SAT deterministic seconds per group, default 0.3),
     ``regroup_tries`` (groups tried in vain before the step gives way to the next one, default 50,
     so that the shaking gets time; None: all of them), ``chain_share`` (the share of the shaking's
-    work spent on chain moves, ``_gather``, default 0.2; 0 turns them off, 1 or more leaves no
-    shaking).
+    work spent on chain moves, ``_gather``, default 0.2; 0 turns them off; from 1, every round
+    after the first is one).
     """
 
     name = "heuristic"

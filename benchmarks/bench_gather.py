@@ -22,7 +22,6 @@ import numpy as np
 
 from lombardy_districts import load
 from lombardy_districts.model.plan import Plan
-from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._layout import Layout
@@ -83,8 +82,7 @@ def main() -> None:
         print(f"chain share {share:g}: {', '.join(map(str, reached))} plans", flush=True)
     if args.out and best is not start:
         new = units.to_plan(problem, best.labels())
-        rules = Rules.default() if args.floor is None else Rules.default().with_floor(args.floor)
-        assert evaluate(new, rules).plans["compliant"].all()
+        assert evaluate(new, problem.rules).plans["compliant"].all()
         new.to_csv(args.out)
         print(f"written: {args.out} ({len(best)} plans, every one compliant by the scorecard)")
 

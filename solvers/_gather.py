@@ -30,7 +30,7 @@ import numpy as np
 
 from ._budget import Budget
 from ._layout import Layout
-from ._local import Partition, movable, shuffled, split
+from ._local import Partition, drawn, movable, shuffled, split
 
 PASSES = 60
 """Passes of one chain move at most ..."""
@@ -72,11 +72,9 @@ def capped_spare(layout: Layout, members, floor: int) -> int:
 def _target(layout: Layout, part: Partition, rng: np.random.Generator) -> int | None:
     """A movable region drawn with weight its capped spare population; None when none has any."""
     ids = sorted(k for k, r in part.regions.items() if movable(layout, r))
-    weights = np.array([max(0, capped_spare(layout, part.regions[k].members, layout.floor(part.regions[k].totals)))
-                        for k in ids], dtype=np.float64)
-    if not ids or weights.sum() <= 0:
-        return None
-    return ids[int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right"))]
+    weights = [max(0, capped_spare(layout, part.regions[k].members, layout.floor(part.regions[k].totals)))
+               for k in ids]
+    return drawn(ids, weights, rng) if sum(weights) > 0 else None
 
 
 def _distances(layout: Layout, part: Partition, target: int, budget: Budget) -> dict[int, int]:

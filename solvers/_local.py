@@ -11,6 +11,8 @@ Two moves, both keeping every region connected and compliant:
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -318,6 +320,12 @@ def regrow_python(layout: Layout, pool: set[int], rng: np.random.Generator, trie
         if best_key is None or key > best_key:
             best, best_key = new, key
     return best, best_key
+
+
+def drawn(ids: list[int], weights, rng: np.random.Generator) -> int:
+    """One of ``ids``, drawn at random with the given (non-negative, not all zero) weights."""
+    total = list(accumulate(weights))
+    return ids[min(bisect_right(total, rng.random() * total[-1]), len(ids) - 1)]
 
 
 def shuffled(rng: np.random.Generator, n: int, take: int | None = None) -> list[int]:

@@ -42,9 +42,6 @@ process (``benchmarks/bench_gather.py``), seeds 0-3: 152, 153, 152, 153 plans wi
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from itertools import accumulate
-
 import numpy as np
 
 from ._budget import Budget
@@ -58,6 +55,7 @@ from ._local import (
     SPLIT_TRIES,
     Partition,
     compiled,
+    drawn,
     improve_count_python,
     movable,
     near_regions,
@@ -175,8 +173,7 @@ def _shaken(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
 def _centre(layout: Layout, part: Partition, rng: np.random.Generator) -> int:
     """The region a shaken ball is centred on, drawn at random with weight ``_spare`` plus ``BASE_WEIGHT`` floors."""
     ids = sorted(part.regions)
-    weights = list(accumulate(_spare(layout, part.regions[k]) + BASE_WEIGHT * layout.lowest for k in ids))
-    return ids[min(bisect_right(weights, rng.random() * weights[-1]), len(ids) - 1)]
+    return drawn(ids, [_spare(layout, part.regions[k]) + BASE_WEIGHT * layout.lowest for k in ids], rng)
 
 
 def _spare(layout: Layout, region: Region) -> int:

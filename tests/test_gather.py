@@ -21,8 +21,8 @@ def budget() -> Budget:
 
 def test_spare_handed_along_a_chain_makes_one_region_more():
     # a strip of twelve cells of 1,000 in three regions of 4,000 under a floor of 3,000: 1,000 of
-    # spare in each. No region splits, and only the last (or the first) can reach 6,000: if the other
-    # end's spare passes through the middle region.
+    # spare in each. No region splits; the target (drawn among the three) splits once it holds
+    # 6,000, all the spare there is (for an end region, the far end's spare passes through the middle).
     _, layout = setup(grid_territory(1, 12), Rules().with_floor(3000))
     part = partition(layout, [0] * 4 + [1] * 4 + [2] * 4)
     rng = np.random.default_rng(0)

@@ -16,11 +16,12 @@ same seed gives the same plan on any machine, busy or idle:
 - the large-neighbourhood search re-solves ``time_limit * LNS_ITERATIONS_PER_SECOND`` groups.
 The time the heuristic warm start of ``cpsat`` counts (work / rate) is taken off the rest.
 
-The rates were measured once, on the 2-core development machine (November 2026): the heuristic
-did 1,912,484 units in a 60 s run on Lombardy at an 80,000 floor (31,900 a second; 31,000 to
-38,000 on single provinces); CP-SAT with one worker used 6.0 deterministic seconds in 23 to 26 s
-on Sondrio at 10,000; the search re-solved 72 groups in 56 s on Lombardy at 80,000 (14 in 6.9 s
-on Bergamo at 25,000). So
+The rates were measured on the 2-core development machine: the heuristic, one worker on the
+wall clock for 60 s on Lombardy (2 December 2026, compiled rounds and chain moves, seed 0), did
+1.37 million units a second at an 80,000 floor, 1.10 million at 25,000 and 0.98 million under the
+shipped class rules (``benchmarks/bench_rate.py``; 31,900 before its rounds were compiled); CP-SAT
+with one worker used 6.0 deterministic seconds in 23 to 26 s on Sondrio at 10,000; the search
+re-solved 72 groups in 56 s on Lombardy at 80,000 (14 in 6.9 s on Bergamo at 25,000). So
 ``--time-limit 60 --deterministic`` does about the work a 60 s run does there; a faster machine
 finishes sooner, a slower or busier one later. The wall-clock limit stays as a safety net at
 ``SAFETY_FACTOR`` times the time limit plus ``SAFETY_MARGIN`` seconds (``safety_seconds``): a run
@@ -32,8 +33,8 @@ from __future__ import annotations
 
 import time
 
-HEURISTIC_WORK_PER_SECOND = 32_000
-"""Heuristic work units per second of time limit (measured once; see the module docstring)."""
+HEURISTIC_WORK_PER_SECOND = 1_100_000
+"""Heuristic work units per second of time limit (measured; see the module docstring)."""
 
 CPSAT_DETERMINISTIC_PER_SECOND = 0.25
 """CP-SAT deterministic time per second of time limit, with one worker (measured once)."""

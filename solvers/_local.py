@@ -300,11 +300,12 @@ def compiled(layout: Layout) -> Arrays:
     until a search needs it.
     """
     if layout.arrays is None:
+        from . import _compiled_gather, _compiled_shake
         from ._compiled import Arrays
-        from ._compiled_shake import compile_now
 
         layout.arrays = Arrays(layout)
-        compile_now(layout.arrays)
+        _compiled_shake.compile_now(layout.arrays)
+        _compiled_gather.compile_now(layout.arrays)
     return layout.arrays
 
 

@@ -22,9 +22,10 @@ it a little does. Each round:
 
 Stops at the budget, at ``bound`` regions, or after ``idle_rounds`` rounds without a new best.
 Every choice comes from ``rng``, and work is spent on the ``Budget``, so a seed gives the same
-rounds. ``_shaken`` is the definition of a round; each round runs compiled (``_compiled_shake``, on
-labels: the same regions, draws and work), 3.5 to 7 times as fast on Lombardy (December 2026: 4 times
-at a uniform 25,000 floor, 7 under the shipped class rules; 10 times with three locked municipalities).
+rounds. ``_shaken`` is the definition of a round and ``_gather.gather`` of a chain move; both run
+compiled (``_compiled_shake``, ``_compiled_gather``, on labels: the same regions, draws and work).
+A round is 3.5 to 7 times as fast on Lombardy (December 2026: 4 times at a uniform 25,000 floor, 7
+under the shipped class rules; 10 times with three locked municipalities), a chain move 10 to 14 times.
 
 Measured at a uniform 25,000 floor, shaking the 276-plan benchmark plan for 90 s (November 2026,
 the 2-core machine, Python rounds): 277 after 0.7 s (seed 1) and 17.7 s (seed 0); with 3 idle
@@ -45,7 +46,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._budget import Budget
-from ._gather import gather
+from ._gather import PASSES
+from ._gather import SPLIT_TRIES as GATHER_SPLIT_TRIES
 from ._grow import Region
 from ._layout import Layout
 from ._local import (
@@ -77,7 +79,8 @@ def perturb(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
     """The best partition found by shaking ``part`` round after round (see the module docstring), and the rounds.
 
     Each round runs compiled (``_shaken_compiled``), on labels; with ``chain_share``, a round is a
-    chain move (``_gather``) instead whenever chain moves have spent less than that share of the work.
+    chain move (``_chained``, compiled too) instead whenever chain moves have spent less than that share
+    of the work.
     """
     start = Labels.of(part)
     best, current = start, start.copy()
@@ -143,9 +146,14 @@ def _shaken_compiled(layout: Layout, part: Labels, rng: np.random.Generator, bud
 
 
 def _chained(layout: Layout, part: Labels, rng: np.random.Generator, budget: Budget) -> Labels | None:
-    """``part`` after one chain move (``_gather.gather``), or None."""
-    moved = gather(layout, part.partition(layout), rng, budget)
-    return None if moved is None else Labels.of(moved)
+    """``part`` after one chain move (``_gather.gather``), compiled (``_compiled_gather``), or None."""
+    from ._compiled_gather import gathered
+    from ._compiled_shake import ENOUGH
+
+    left = budget.allowance - budget.work if budget.deterministic else ENOUGH
+    labels, count, spent = gathered(compiled(layout), part.labels, rng, left, PASSES, GATHER_SPLIT_TRIES)
+    budget.spend(spent)
+    return None if labels is None else Labels(labels, count)
 
 
 def _shaken(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget) -> Partition | None:

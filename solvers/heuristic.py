@@ -204,7 +204,8 @@ class HeuristicSolver(Solver):
                    "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "shakes": state["shakes"],
                    "seed": seed,
-                   "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1)}
+                   "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1),
+                   "work_units": budget.work}
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":

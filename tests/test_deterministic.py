@@ -91,7 +91,7 @@ def test_grid_cpsat_same_seed_same_plan_on_a_busy_machine():
     assert labels(again) == labels(first)
 
 
-@pytest.mark.parametrize("solver,time_limit", [("heuristic", 1.0), ("cpsat", 6.0)])
+@pytest.mark.parametrize("solver,time_limit", [("heuristic", 0.05), ("cpsat", 6.0)])
 def test_bergamo_same_seed_same_plan_on_a_busy_machine(lombardy, solver, time_limit):
     """Bergamo (243 municipalities) at 25,000: the heuristic, and CP-SAT's large-neighbourhood search.
 
@@ -116,6 +116,7 @@ def test_default_mode_is_not_marked_deterministic():
     territory = grid_territory(4, 4)
     result = solve(build_problem(territory, floor=3000), {"solver": "heuristic", "time_limit": 5}).result
     assert "deterministic" not in result.details and "budget" not in result.details
+    assert result.details["work_units"] > 0  # counted on the wall clock too (benchmarks/bench_rate.py)
 
 
 def test_bad_deterministic_values_are_refused_with_a_fix():

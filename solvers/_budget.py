@@ -18,7 +18,7 @@ The time the heuristic warm start of ``cpsat`` counts (work / rate) is taken off
 
 The rates were measured on the 2-core development machine: the heuristic, one worker on the
 wall clock for 60 s on Lombardy (2 December 2026, compiled rounds and chain moves, seed 0), did
-1.37 million units a second at an 80,000 floor, 1.10 million at 25,000 and 0.98 million under the
+1.41 million units a second at an 80,000 floor, 1.53 million at 25,000 and 2.20 million under the
 shipped class rules (``benchmarks/bench_rate.py``; 31,900 before its rounds were compiled); CP-SAT
 with one worker used 6.0 deterministic seconds in 23 to 26 s on Sondrio at 10,000; the search
 re-solved 72 groups in 56 s on Lombardy at 80,000 (14 in 6.9 s on Bergamo at 25,000). So
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time
 
-HEURISTIC_WORK_PER_SECOND = 1_100_000
+HEURISTIC_WORK_PER_SECOND = 1_500_000
 """Heuristic work units per second of time limit (measured; see the module docstring)."""
 
 CPSAT_DETERMINISTIC_PER_SECOND = 0.25

@@ -25,7 +25,7 @@ def gathered(arrays: Arrays, labels: np.ndarray, rng: np.random.Generator, left:
 
 
 def compile_now(arrays: Arrays) -> None:
-    """Compile (or load from Numba's cache) ``gathered``: a call on one region, which has no spare."""
+    """Compile (or load from Numba's cache) ``gathered``: a call with no passes, which moves nothing."""
     gathered(arrays, np.zeros(len(arrays.pop), dtype=np.int64), np.random.default_rng(0), 0, 0, 1)
 
 

@@ -128,7 +128,7 @@ class HeuristicSolver(Solver):
         rng = np.random.default_rng(seed)
         opts = self.tuning
         state = {"best": None, "stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method,
-                 "compile_seconds": 0.0}
+                 "compile_seconds": 0.0, "work": 0}  # work: counted in side-by-side processes
 
         def tell(plans: int) -> None:
             if progress is not None:
@@ -183,7 +183,8 @@ class HeuristicSolver(Solver):
                                        "while keeping every current plan; try an exact solver (cpsat), or "
                                        "--mode merge to merge plans")
         part = polish(layout, part, objectives, self.problem.weights, rng, budget)
-        state = {"stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method, "compile_seconds": 0.0}
+        state = {"stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method, "compile_seconds": 0.0,
+                 "work": 0}
         return self._result(layout, units, part, objectives, bound, state, budget, t0)
 
     def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
@@ -205,7 +206,7 @@ class HeuristicSolver(Solver):
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "shakes": state["shakes"],
                    "seed": seed,
                    "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1),
-                   "work_units": budget.work}
+                   "work_units": budget.work + state["work"]}
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":
@@ -268,6 +269,7 @@ class HeuristicSolver(Solver):
         answers = [a for a in side_by_side(tasks, seconds, stop, heard) if a is not None]
         state["starts"] = sum(sub["starts"] for _, sub in answers)
         state["shakes"] = sum(sub["shakes"] for _, sub in answers)
+        state["work"] = sum(sub["work"] for _, sub in answers)
         found = [(labels, sub) for labels, sub in answers if labels is not None]
         if not found:
             state["stopped_by"] = "interrupted" if stop.is_set() else "time_limit"
@@ -286,12 +288,13 @@ class HeuristicSolver(Solver):
             answers = [a for a in side_by_side(shakes, seconds, stop, heard) if a is not None]
             if not answers:
                 break
-            state["shakes"] += sum(done for _, done in answers)
-            labels = max((labels for labels, _ in answers), key=lambda a: len(set(a)))
+            state["shakes"] += sum(done for _, done, _ in answers)
+            state["work"] += sum(work for _, _, work in answers)
+            labels = max((labels for labels, _, _ in answers), key=lambda a: len(set(a)))
             if len(set(labels)) > len(best):
                 best, idle = Partition.from_labels(layout, labels), 0
             else:
-                idle += max(done for _, done in answers)
+                idle += max(done for _, done, _ in answers)
         state["stopped_by"] = ("bound" if len(best) >= bound else
                                "interrupted" if stop.is_set() else
                                "time_limit" if budget.wall_left() <= 1.0 else "patience")
@@ -300,8 +303,10 @@ class HeuristicSolver(Solver):
     def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, event, say) -> tuple[list[int] | None, dict]:
         """A process's own search with seed ``[seed, k]`` (``_side_by_side``): its labels and record."""
         sub = {"stopped_by": None, "starts": 0, "shakes": 0}
-        part = self._search_one(layout, np.random.default_rng([seed, k]), Budget(seconds, stop=event), bound, opts,
+        budget = Budget(seconds, stop=event)
+        part = self._search_one(layout, np.random.default_rng([seed, k]), budget, bound, opts,
                                 sub, lambda part: say(len(part)), seeds)
+        sub["work"] = budget.work
         return None if part is None else part.labels(), sub
 
     def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
@@ -369,11 +374,12 @@ class HeuristicSolver(Solver):
 
 
 def _shake_task(layout, part, seed, seconds, bound, idle_rounds, chain_share, event,
-                say) -> tuple[list[int], int]:
-    """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``): its best labels and rounds."""
-    best, rounds = perturb(layout, part, np.random.default_rng(seed), Budget(seconds, stop=event), bound, idle_rounds,
+                say) -> tuple[list[int], int, int]:
+    """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``): best labels, rounds, work."""
+    budget = Budget(seconds, stop=event)
+    best, rounds = perturb(layout, part, np.random.default_rng(seed), budget, bound, idle_rounds,
                            on_better=lambda better: say(len(better)), chain_share=chain_share)
-    return best.labels(), rounds
+    return best.labels(), rounds, budget.work
 
 
 def shaking_patience(rounds: int | None, plans: int) -> int:

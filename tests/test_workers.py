@@ -96,6 +96,7 @@ def test_two_workers_search_side_by_side_and_their_plan_complies(grid_problem):
     assert plan is not None and plan.violations(grid_problem.rules) == []
     assert sorted(plan.assignment.index) == sorted(grid_problem.territory.municipalities.index)
     assert result.details["starts"] == 2 * HeuristicSolver.TUNING["starts"]  # each process made its own
+    assert result.details["work_units"] >= 2 * len(grid_problem.territory.municipalities)  # both processes' work
     assert told and told == sorted(set(told)) and told[-1] == len(plan)  # progress, never going down
     one = HeuristicSolver.from_problem(grid_problem, {"time_limit": 4, "seed": 0, "workers": 1}).solve()
     assert one.details["starts"] == HeuristicSolver.TUNING["starts"]

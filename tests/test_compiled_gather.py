@@ -5,8 +5,6 @@ same work counted, and the generator left in the same state. The moves are chain
 from the plan the last one left, so later moves start from gathered plans.
 """
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -19,9 +17,9 @@ from lombardy_districts.solvers._local import Partition, compiled
 from lombardy_districts.solvers._perturb import Labels, perturb
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import build_problem
-from tests.exact_grids import grid, random_class_problem
+from tests.exact_grids import random_class_problem
 from tests.grids import grid_territory
-from tests.test_compiled_shake import budget, locked_layout, locked_start, regions
+from tests.test_compiled_shake import bordered_layout, budget, locked_layout, locked_start, regions
 from tests.test_regroup import assert_valid, partition, setup
 
 
@@ -90,11 +88,7 @@ def test_same_move_along_a_strip_splits_the_target():
 
 
 def test_same_moves_across_a_hard_boundary():
-    rng = np.random.default_rng(5)
-    problem = build_problem(grid(8, 8, (rng.integers(1, 30, 64) * 1000).tolist()), floor=25_000)
-    units = Units.from_problem(problem)
-    units = replace(units, group=np.array([int(i % 8 >= 3) for i in range(len(units))]))
-    layout = Layout(units, problem.rules)
+    layout = bordered_layout()
     changed, _ = same_moves(layout, 3, 12, grown(layout, 3))
     assert changed >= 3
 

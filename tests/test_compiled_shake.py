@@ -103,13 +103,17 @@ def test_same_rounds_with_splits_between_equal_cuts():
     assert same_rounds(layout, 3, 6, start=start) >= 3
 
 
-def test_same_rounds_across_a_hard_boundary():
+def bordered_layout():
+    """An 8 x 8 grid of random populations at a 25,000 floor, cut by a hard boundary after its third column."""
     rng = np.random.default_rng(5)
     problem = build_problem(grid(8, 8, (rng.integers(1, 30, 64) * 1000).tolist()), floor=25_000)
     units = Units.from_problem(problem)
     units = replace(units, group=np.array([int(i % 8 >= 3) for i in range(len(units))]))
-    layout = Layout(units, problem.rules)
-    assert same_rounds(layout, 3, 12) >= 3
+    return Layout(units, problem.rules)
+
+
+def test_same_rounds_across_a_hard_boundary():
+    assert same_rounds(bordered_layout(), 3, 12) >= 3
 
 
 LOCKS = {"000012": "A", "000013": "A", "000045": "B", "000077": "C", "000078": "C", "000088": "D"}

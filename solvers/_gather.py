@@ -20,9 +20,10 @@ This is the definition; the shaking runs its compiled copy (``_compiled_gather``
 regions, draws and work, 10 to 14 times as fast on Lombardy). Work is spent on the ``Budget``,
 one unit per unit looked at (each region's units, once to find the distances and once to find
 its border, in every pass; a region's units per connectivity check and per spanning tree), so a
-seed gives the same moves. Measured as a prototype (``benchmarks/bench_gather.py``, December 2026): under the shipped class
-rules it found a 153rd plan from the benchmark's 152-plan plan in 1 try of 120 (4 of 120 from
-another 152-plan plan), at 80,000 a 103rd from two 102-plan plans; at 25,000 nothing.
+seed gives the same moves. Measured as a prototype (``benchmarks/bench_gather.py``, December
+2026): under the shipped class rules it found a 153rd plan from the benchmark's 152-plan plan in 1
+try of 120 (4 of 120 from another 152-plan plan), at 80,000 a 103rd from two 102-plan plans; at
+25,000 nothing.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ The local search spends most of its time growing small pools again (``_grow.grow
 in the same order and with the same draws from the same ``numpy`` generator, so it returns the
 regions ``_local.regrow_python`` returns and leaves the generator in the same state
 (``tests/test_compiled.py`` holds the two together). Numba caches the machine code beside this
-file, so only the first search on a machine compiles it, with ``_compiled_shake`` (about 35 s,
-left out of the run's time limit). Counters and ids start as ``np.int64(0)``, not ``0``: Numba types a
-constant argument as itself and compiles the callee once more for it. Totals are int64, far from
+file, so only the first search on a machine compiles it, with ``_compiled_shake`` and
+``_compiled_gather`` (under a minute, left out of the run's time limit; see ``_local.compiled``).
+Counters and ids start as ``np.int64(0)``, not ``0``: Numba types a constant argument as itself
+and compiles the callee once more for it. Totals are int64, far from
 overflow: a population times ``AREA_SCALE`` times a rule's denominator stays below 10^15.
 """
 

@@ -27,6 +27,18 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
+def aside(task: Callable[..., Any], *args: Any) -> Any:
+    """``task(*args)`` started in a forked child, for what it leaves on disk (a cache); the process, or None.
+
+    None where ``can_fork`` says no: the caller then does without. Join the process before relying on it.
+    """
+    if not can_fork():
+        return None
+    proc = mp.get_context("fork").Process(target=task, args=args, daemon=True)
+    proc.start()
+    return proc
+
+
 def side_by_side(tasks: Sequence[Callable[[Any, Callable[[Any], None]], Any]], seconds: float,
                  stop: Stop | None = None, heard: Callable[[int, Any], None] | None = None) -> list[Any]:
     """Run every task in a forked child, at once; their answers, None for a child that gave none.

@@ -75,7 +75,7 @@ from .units import Units
 
 log = logging.getLogger(__name__)
 
-PREPARING = "preparing the search (a machine's first run compiles it: about 35 s, not counted in the time limit)"
+PREPARING = "preparing the search (a machine's first run compiles it: under a minute, not counted in the time limit)"
 """The progress note before the search starts: Numba's compile, cached after the first run, is silent."""
 SIDE_BY_SIDE_UNITS = 150
 """Several workers search side by side only on maps of at least this many units (else one does) ..."""

@@ -15,7 +15,7 @@ from lombardy_districts.model.territory import Territory
 def compiled_search():
     """Compile the heuristic's Numba code (or load it from Numba's cache) before any test runs.
 
-    A fresh clone compiles it once (about 35 s); every later process loads it from the cache. Tests
+    A fresh clone compiles it once (under a minute); every later process loads it from the cache. Tests
     that stop a search after a few seconds, some in a process of their own, then measure the search,
     not the compile.
     """

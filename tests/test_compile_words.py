@@ -10,7 +10,7 @@ from tests import unproved
 
 
 def slow_compile(monkeypatch, seconds: float) -> None:
-    """Make the heuristic's compile take ``seconds`` more, as a machine's first one takes about 35 s."""
+    """Make the heuristic's compile take ``seconds`` more, as a machine's first one takes under a minute."""
     compiled = heuristic.compiled
 
     def slow(layout):

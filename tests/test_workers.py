@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.solvers._workers import can_fork, side_by_side
+from lombardy_districts.solvers._workers import aside, can_fork, side_by_side
 from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.heuristic import SIDE_BY_SIDE_UNITS, HeuristicSolver
 from tests.grids import grid_territory
@@ -73,6 +73,21 @@ def test_a_daemon_process_searches_alone():
     assert receive.recv() is False
     child.join()
     assert can_fork()
+
+
+def test_a_task_aside_runs_in_a_child_of_its_own_and_leaves_its_file(tmp_path):
+    def write(path):
+        path.write_text(str(os.getpid()))
+
+    proc = aside(write, tmp_path / "pid.txt")
+    proc.join()
+    assert proc.exitcode == 0 and int((tmp_path / "pid.txt").read_text()) not in (0, os.getpid())
+
+
+def test_no_child_aside_where_none_can_be_forked(monkeypatch, tmp_path):
+    monkeypatch.setattr("lombardy_districts.solvers._workers.can_fork", lambda: False)
+    assert aside(lambda: (tmp_path / "x").write_text("x")) is None
+    assert not (tmp_path / "x").exists()
 
 
 def big_grid():

@@ -18,7 +18,9 @@ it a little does. Each round:
 3. **Accept.** More regions than the best so far: a new best. As many regions as the current
    plan: it becomes the current plan; one fewer is accepted too, once in ``1 / WORSE_ODDS``
    rounds, so that the search can leave a plateau; otherwise, every other time, the search goes
-   back to the best plan.
+   back to the best plan. As many regions as the best: it becomes the best, so going back
+   resumes the walk across the plateau from its latest plan rather than from the first one found
+   with that count (the way to one more region is a long walk through plans of equal count).
 
 Stops at the budget, at ``bound`` regions, or after ``idle_rounds`` rounds without a new best.
 Every choice comes from ``rng``, and work is spent on the ``Budget``, so a seed gives the same
@@ -101,6 +103,8 @@ def perturb(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
             best, idle = trial.copy(), 0
             if on_better:
                 on_better(best)
+        elif len(trial) == len(best):
+            best = trial.copy()
         if len(trial) >= len(current) - (1 if rng.random() < 1 / WORSE_ODDS else 0):
             current = trial
         elif rng.random() < 0.5:

@@ -252,6 +252,8 @@ class HeuristicSolver(Solver):
         Each process first searches with a seed of its own for ``FIRST_SHARE`` of the time; then,
         round after round of ``ROUND_SECONDS``, each shakes the best plan so far with a seed of its
         own, until the time is up, the bound is met or ``perturb_rounds`` rounds bring nothing.
+        A round's best plan has at least the plans of the one it shook (``perturb`` keeps the latest
+        plan of the best count), and the next round shakes it, so the walk is not sent back.
         """
         seed, workers, stop = self.options.seed, self.threads, self.stop
         rounds = opts["perturb_rounds"]
@@ -291,10 +293,8 @@ class HeuristicSolver(Solver):
             state["shakes"] += sum(done for _, done, _ in answers)
             state["work"] += sum(work for _, _, work in answers)
             labels = max((labels for labels, _, _ in answers), key=lambda a: len(set(a)))
-            if len(set(labels)) > len(best):
-                best, idle = Partition.from_labels(layout, labels), 0
-            else:
-                idle += max(done for _, done, _ in answers)
+            idle = 0 if len(set(labels)) > len(best) else idle + max(done for _, done, _ in answers)
+            best = Partition.from_labels(layout, labels)  # as many plans or more: the walk goes on from it
         state["stopped_by"] = ("bound" if len(best) >= bound else
                                "interrupted" if stop.is_set() else
                                "time_limit" if budget.wall_left() <= 1.0 else "patience")

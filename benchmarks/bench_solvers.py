@@ -293,6 +293,7 @@ def _run_all(scenarios: list[str], solvers: list[str], args) -> list[dict]:
         for name in solvers:
             print(f"{scenario}: {name} ...", flush=True)
             out_csv = args.plans / f"{scenario}-{name}.csv"
+            out_csv.unlink(missing_ok=True)  # a row without a plan leaves no older run's file behind
             row = _child(_run_solver, (name, scenario, args.time_limit, args.seed, out_csv, args.deterministic), wait)
             if row.get("error"):
                 print(row["error"], file=sys.stderr)
@@ -300,6 +301,7 @@ def _run_all(scenarios: list[str], solvers: list[str], args) -> list[dict]:
         if not args.skip_spopt and scenario in ("80k", "25k"):
             print(f"{scenario}: spopt MaxPHeuristic ...", flush=True)
             out_csv = args.plans / f"{scenario}-spopt.csv"
+            out_csv.unlink(missing_ok=True)
             row = _child(_run_spopt, (scenario, args.spopt_iterations, args.seed, out_csv), args.spopt_time_limit)
             if row.get("error"):
                 print(row["error"], file=sys.stderr)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers import _perturb
 from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._grow import Region, grow, totals_ok
 from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import Partition, improve_count_python
-from lombardy_districts.solvers._perturb import _centre, _spare, perturb
+from lombardy_districts.solvers._perturb import Labels, _centre, _spare, perturb
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.units import Units
 from tests.exact_grids import most_plans, random_class_problem
@@ -57,6 +58,17 @@ def test_same_seed_same_regions():
                       idle_rounds=40)
         runs.append(sorted(sorted(r.members) for r in out.regions.values()))
     assert runs[0] == runs[1]
+
+
+def test_the_walk_goes_on_from_the_latest_plan_with_the_best_count(monkeypatch):
+    # 2 x 2 cells of 1,000, floor 2,000: rows and columns both make 2 regions. Shaking the rows gives
+    # the columns (as many regions), then one region, then nothing: the search ends on the columns.
+    _, layout = setup(grid_territory(2, 2, population=[1000] * 4), Rules().with_floor(2000))
+    trials = iter([Labels(np.array([0, 1, 0, 1]), 2), Labels(np.array([0, 0, 0, 0]), 1)])
+    monkeypatch.setattr(_perturb, "_shaken_compiled", lambda layout, part, rng, budget: next(trials, None))
+    out, rounds = perturb(layout, partition(layout, [0, 0, 1, 1]), np.random.default_rng(0),
+                          Budget(5.0, deterministic=True), bound=3, idle_rounds=4)
+    assert rounds == 4 and sorted(sorted(r.members) for r in out.regions.values()) == [[0, 2], [1, 3]]
 
 
 def test_a_shaken_strip_finds_the_pairs_the_input_missed():

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.solvers._layout import regions_of
 from lombardy_districts.solvers._workers import aside, can_fork, side_by_side
 from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.heuristic import SIDE_BY_SIDE_UNITS, HeuristicSolver
+from lombardy_districts.solvers.units import Units
 from tests.grids import grid_territory
 from tests.test_interrupt import stop_after
 from tests.test_regroup import setup
@@ -148,3 +150,36 @@ def test_cpsat_gives_its_workers_to_its_heuristic_warm_start(grid_problem, monke
     assert result.plan is not None and result.plan.violations(grid_problem.rules) == []
     CPSATSolver.from_problem(grid_problem, {"time_limit": 6, "seed": 0, "workers": 1}).solve()
     assert sides == [2]  # one worker: the warm start searches in this process
+
+
+def test_each_round_of_shaking_goes_on_from_the_last_round_even_when_it_only_ties(monkeypatch, tmp_path):
+    # 12 x 14 cells of 1,000, floor 1,500: pairs across and pairs down make 84 plans each (bound 112).
+    # The first search gives the pairs across; a round turns them into the pairs down, as many plans;
+    # every later round must shake the pairs down, not go back to the pairs across.
+    problem, layout = setup(grid_territory(12, 14), Rules().with_floor(1500))
+    units = Units.from_problem(problem)
+    cells = [divmod(int(members[0]) - 1, 14) for members in units.members]
+    across = [r * 7 + c // 2 for r, c in cells]
+    down = [(r // 2) * 14 + c for r, c in cells]
+
+    def first(self, layout, seed, k, seconds, bound, opts, seeds, event, say):
+        return across, {"stopped_by": "time_limit", "starts": 0, "shakes": 0, "work": 0}
+
+    def shake(layout, part, seed, seconds, bound, idle_rounds, chain_share, event, say):
+        if regions(part.labels()) == regions(across):
+            return down, 1, 0
+        (tmp_path / f"round-{seed[1]}-{seed[2]}").write_text(" ".join(map(str, part.labels())))
+        return part.labels(), 1, 0
+
+    monkeypatch.setattr(HeuristicSolver, "_first_task", first)
+    monkeypatch.setattr("lombardy_districts.solvers.heuristic._shake_task", shake)
+    monkeypatch.setattr("lombardy_districts.solvers.heuristic.ROUND_SECONDS", 0.3)
+    result = HeuristicSolver.from_problem(problem, {"time_limit": 4, "seed": 0, "workers": 2}).solve()
+    later = [[int(x) for x in f.read_text().split()] for f in tmp_path.glob("round-*")]
+    assert later and all(regions(labels) == regions(down) for labels in later)
+    assert len(result.plan) == 84 and result.plan.violations(problem.rules) == []
+
+
+def regions(labels):
+    """The regions of a label list, as a set of sets of units."""
+    return {frozenset(members) for members in regions_of(labels).values()}

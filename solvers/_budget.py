@@ -91,6 +91,14 @@ class Budget:
         self.start += seconds
         self.deadline += seconds
 
+    def extend(self, seconds: float) -> None:
+        """Add ``seconds`` to the time limit: the share a later step was kept (``heuristic.POLISH_SHARE``)."""
+        before = self.wall_limit
+        self.seconds += seconds
+        self.allowance = int(round(self.seconds * self.rate))
+        self.wall_limit = safety_seconds(self.seconds) if self.deterministic else self.seconds
+        self.deadline += self.wall_limit - before
+
     def spend(self, units: int) -> None:
         """Count ``units`` of work done."""
         self.work += units

@@ -118,6 +118,11 @@ def _move_if_better(layout: Layout, part: Partition, u: int, vals: dict, shares,
     return None
 
 
+def polishes(objectives) -> bool:
+    """Whether ``polish`` has anything to improve: an objective other than the number of plans."""
+    return bool({SIGN[o][0] for o in objectives} - {"plans"})
+
+
 def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.Generator,
            budget: Budget, max_passes: int = 50) -> Partition:
     """Move single boundary units between regions while the objective improves.
@@ -127,8 +132,7 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
     ``budget`` runs out; each unit looked at spends its neighbours (plus its region when its
     removal is tested) on it.
     """
-    wanted = {SIGN[o][0] for o in objectives} - {"plans"}
-    if not wanted:
+    if not polishes(objectives):
         return part
     vals = values(layout, part)
     shares = overlaps(layout, part)

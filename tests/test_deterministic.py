@@ -12,7 +12,7 @@ import pytest
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.solvers._budget import HEURISTIC_WORK_PER_SECOND, Budget
+from lombardy_districts.solvers._budget import HEURISTIC_WORK_PER_SECOND, Budget, safety_seconds
 from lombardy_districts.workflows.propose import build_problem, solve
 from lombardy_districts.workflows.scenarios import Scenario
 from tests.grids import grid_territory
@@ -64,6 +64,20 @@ def test_set_up_time_left_out_of_the_budget_moves_its_deadline():
     assert clock.expired()
     clock.exclude(60.0)  # a first compile, say: the search still has its time
     assert not clock.expired() and clock.wall_left() > 59.0 and clock.used_seconds < 0.0
+
+
+def test_an_extended_budget_gives_the_kept_share_back_in_work_and_time():
+    work = Budget(0.05, deterministic=True, rate=20)
+    work.spend(1)
+    assert work.expired()
+    work.extend(0.05)  # one more unit, and a safety net that much later
+    assert not work.expired() and work.record()["work_allowance"] == 2
+    assert work.record()["wall_safety_limit_s"] == safety_seconds(0.1)
+    clock = Budget(0.001)
+    time.sleep(0.01)
+    assert clock.expired()
+    clock.extend(60.0)
+    assert not clock.expired() and clock.wall_left() > 59.0
 
 
 def test_grid_heuristic_same_seed_same_plan_on_a_busy_machine():

@@ -159,3 +159,32 @@ def test_lombardy_80k_floor_gives_at_least_95_plans(lombardy):
     assert len(result.plan) >= 95
     assert result.bound == 105
     assert seen and seen[-1]["plans"] <= len(result.plan)
+
+
+def test_a_search_that_runs_to_its_time_limit_still_polishes_the_later_objective():
+    # 64 cells of 500-1,500 with a 3,000 floor: the bound (20) is out of reach, so the search runs to
+    # the time limit; the share kept for polishing leaves no single move that keeps more collaboration.
+    import numpy as np
+
+    from lombardy_districts.solvers._budget import Budget
+    from lombardy_districts.solvers._layout import Layout
+    from lombardy_districts.solvers._moves import polish, values
+    from lombardy_districts.solvers.heuristic import _from_plan
+    from lombardy_districts.solvers.units import Units
+    from tests.exact_grids import collaboration_edges
+
+    rng = np.random.default_rng(1)
+    t = grid_territory(8, 8, population=rng.integers(500, 1500, 64).tolist())
+    pairs = [(i, j, int(rng.integers(0, 10))) for i in range(64) for j in (i + 1, i + 8)
+             if j < 64 and (j == i + 8 or j % 8)]
+    rules = Rules().with_floor(3000)
+    p = Problem(t, rules, collaboration_edges(t, pairs), objectives=("max-plans", "collaboration"))
+    units = Units.from_problem(p)
+    layout = Layout(units, rules)
+    for seed in range(3):
+        result = HeuristicSolver.from_problem(p, {"time_limit": 1, "seed": seed, "tuning": {
+            "perturb_rounds": 10**6, "patience": 10**6}}).solve()
+        assert result.details["stopped_by"] == "time_limit"
+        part = _from_plan(layout, units, result.plan)
+        again = polish(layout, part, ["max-plans", "collaboration"], None, np.random.default_rng(0), Budget(None))
+        assert values(layout, again)["collaboration"] == result.details["collaboration_kept"]

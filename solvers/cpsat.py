@@ -336,8 +336,9 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
             bound = min(bound, float(model_bound))
         details["bound_method"] = ("min of " if not restricted else "") + setup.bound.method + (
             " and the CP-SAT bound" if not restricted else "")
-        if bound <= objective and status == "feasible" and not setup.fixed:
-            status = "optimal"
+        later_proved = len(statuses) == len(problem.objectives) and all(s == "OPTIMAL" for s in statuses[1:])
+        if bound <= objective and status == "feasible" and not setup.fixed and later_proved:
+            status = "optimal"  # the plans meet their bound, and any later objective was proved too
         return objective, bound, status
     if restricted:
         details["bound_scope"] = "bound of the restricted model only"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from functools import partial
 
 from ortools.sat.python import cp_model
 
@@ -308,6 +309,8 @@ class CpsatModel:
         CP-SAT stops with OPTIMAL as soon as a solution reaches it.
         """
         expr, scale, sense = self._objective(names, weights)
+        if progress is not None and tuple(names) != ("max-plans",):  # say which objective the numbers are
+            progress = partial(_labelled, progress, "+".join(names))
         if cap is not None and sense > 0:
             self.m.add(expr <= math.floor(cap * scale))
         if sense > 0:
@@ -391,6 +394,10 @@ class CpsatModel:
                 for j in units.neighbors[i]:
                     if (i, j) in self.arcs:
                         self.m.add_hint(self.arcs[i, j], parent.get(i) == j)
+
+
+def _labelled(progress, objective: str, info: dict) -> None:
+    progress({**info, "objective": objective})
 
 
 def solution_callback(model: CpsatModel, scale: int, start: float, progress):

@@ -93,5 +93,7 @@ def test_propose_on_mantova_reports_the_column_bound(lombardy):
     result = CPSATSolver.from_problem(build_problem(mantova), {"time_limit": 60, "seed": 0}).solve(
         progress=seen.append)
     assert result.bound == 11 and cb.COLUMN_METHOD in result.details["bound_method"]
-    assert seen[-1]["bound"] == 11  # the progress lines say so too
+    plan_reports = [info for info in seen if "objective" not in info]  # not the collaboration stage's
+    assert plan_reports[-1]["bound"] == 11  # the progress lines say so too
+    assert {info["objective"] for info in seen if "objective" in info} <= {"collaboration"}
     assert result.plan.violations(build_problem(mantova).rules) == [] and 10 <= result.objective <= 11

@@ -122,3 +122,18 @@ def test_fixed_number_of_plans_is_met_exactly():
         result = solve(problem(territory, rules, ("collaboration",), min_plans=k, max_plans=k))
         assert result.status == "optimal" and len(result.plan) == k
         assert result.plan.violations(rules) == []
+
+
+def test_plans_that_meet_their_bound_are_optimal_only_when_the_later_objective_is_proved_too():
+    from lombardy_districts.solvers.cpsat import _summary
+    from lombardy_districts.solvers.exact import TUNING, full_labels, prepare
+
+    # 16 cells of 1,000, floor 3,000: the warm start meets the bound of 5
+    p = problem(grid(4, 4, [1000] * 16), Rules().with_floor(3000), ("max-plans", "collaboration"))
+    setup = prepare(p, dict(TUNING), None, 20, 0)
+    labels = full_labels(setup, setup.hint)
+    assert len(set(labels)) == setup.bound.value == 5
+    for statuses, status in ((["OPTIMAL", "FEASIBLE"], "feasible"), (["FEASIBLE"], "feasible"),
+                             (["FEASIBLE", "OPTIMAL"], "optimal"), (["LNS"], "feasible")):
+        objective, bound, got = _summary(setup, labels, p, statuses, {"max-plans": 5.0}, {})
+        assert (objective, bound, got) == (5, 5.0, status), statuses

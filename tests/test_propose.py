@@ -190,6 +190,12 @@ def test_the_gap_sentence_says_what_each_bound_leaves_out():
     assert _bound_source(f"{SHARE_METHOD} (tighter than the {uniform})").startswith("lets every municipality")
 
 
+def test_progress_line_names_a_later_objective_and_its_bound():
+    out = io.StringIO()
+    ProgressLine(out)({"elapsed": 20.0, "plans": 10, "incumbent": 78.0, "bound": 127.0, "objective": "collaboration"})
+    assert out.getvalue() == "solving:   20.0 s, 10 plans, collaboration 78 (bound 127)\n"
+
+
 def test_progress_line_shows_a_note_however_soon_it_comes():
     out = io.StringIO()
     line = ProgressLine(out)

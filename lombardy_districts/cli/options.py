@@ -138,8 +138,8 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
                              "plans; repair: move the fewest municipalities of the status quo")
     parser.add_argument("--status-quo", metavar="SQ.csv", help="current plan: municipality_code,plan_id[,plan_name]")
     parser.add_argument("--objective", metavar="NAME[,NAME..]",
-                        help=f"objectives in priority order, from {', '.join(OBJECTIVES)} (default: max-plans; "
-                             "merge: max-plans,collaboration; repair: disruption,max-plans)")
+                        help=f"objectives in priority order, from {', '.join(OBJECTIVES)} (default: "
+                             "max-plans,collaboration; repair: disruption,max-plans)")
     parser.add_argument("--weight", action="append", default=[], metavar="NAME=W",
                         help="optimise a weighted sum of the objectives instead of their order (repeatable)")
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")

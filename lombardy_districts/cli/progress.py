@@ -23,10 +23,14 @@ class ProgressLine:
         parts = [f"{info.get('elapsed', 0):6.1f} s"]
         if info.get("plans") is not None:
             parts.append(f"{info['plans']} plans")
-        if info.get("incumbent") is not None:
-            parts.append(f"incumbent {info['incumbent']:g}")
-        if info.get("bound") is not None:
-            parts.append(f"bound {info['bound']:g}")
+        bound = f"bound {info['bound']:g}" if info.get("bound") is not None else None
+        if info.get("objective") and info.get("incumbent") is not None:  # a later stage's, e.g. collaboration
+            parts.append(f"{info['objective']} {info['incumbent']:g}" + (f" ({bound})" if bound else ""))
+        else:
+            if info.get("incumbent") is not None:
+                parts.append(f"incumbent {info['incumbent']:g}")
+            if bound:
+                parts.append(bound)
         if info.get("note"):
             parts.append(info["note"])
         text = "solving: " + ", ".join(parts)

@@ -17,12 +17,13 @@ STATUSES = ("optimal", "feasible", "infeasible", "timeout", "interrupted")
 """A result's status; ``interrupted``: the search was stopped early (``model.stop.Stop``) and the plan is the
 best it had found."""
 DEFAULT_OBJECTIVES = {
-    "scratch": ("max-plans",),
+    "scratch": ("max-plans", "collaboration"),
     "merge": ("max-plans", "collaboration"),
     "repair": ("disruption", "max-plans"),
 }
-"""Objectives used when none are given: the least aggregation; in merge mode then the most ties kept;
-in repair mode the fewest municipalities moved first."""
+"""Objectives used when none are given: the least aggregation, then the most ties kept (among plans as
+many, the one that keeps more collaboration: it costs no plan); in repair mode the fewest municipalities
+moved first."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -125,7 +125,7 @@ def build_problem(
 ) -> Problem:
     """The problem ``propose`` solves; ``floor`` replaces every class floor (``--floor``).
 
-    ``objectives`` default by mode: ``DEFAULT_OBJECTIVES`` (scratch: max-plans; merge: max-plans then
+    ``objectives`` default by mode: ``DEFAULT_OBJECTIVES`` (scratch and merge: max-plans then
     collaboration; repair: disruption then max-plans). ``min_plans`` and ``max_plans`` bound the
     number of area plans (both equal: exactly that many).
     """

@@ -21,9 +21,9 @@ DEFAULT_OBJECTIVES = {
     "merge": ("max-plans", "collaboration"),
     "repair": ("disruption", "max-plans"),
 }
-"""Objectives used when none are given: the least aggregation, then the most ties kept (among plans as
-many, the one that keeps more collaboration: it costs no plan); in repair mode the fewest municipalities
-moved first."""
+"""Objectives used when none are given: the least aggregation, then the most ties kept (of plans with as
+many area plans, the one that keeps more collaboration); in repair mode the fewest municipalities moved
+first."""
 
 
 @dataclass(frozen=True, eq=False)

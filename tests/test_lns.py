@@ -54,7 +54,8 @@ def test_an_unknown_tuning_setting_is_refused_naming_the_allowed_ones():
 
 @pytest.mark.parametrize("lns, objectives, share", [
     (True, ("max-plans",), 0.95),  # the search would only look for more plans: the heuristic does it better
-    (True, ("max-plans", "collaboration"), 0.8),
+    (True, ("max-plans", "collaboration"), 0.95),  # the plans come first all the same
+    (True, ("collaboration", "max-plans"), 0.8),
     (False, ("max-plans",), 0.4),
 ])
 def test_the_heuristic_gets_most_of_the_time_when_the_search_follows(lns, objectives, share):

@@ -145,7 +145,10 @@ class HeuristicSolver(Solver):
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
-            return self._repair(layout, units, objectives, rng, budget, kept, bound, method, t0)
+            repaired = self._repair(layout, units, bound, t0)
+            if isinstance(repaired, SolveResult):
+                return repaired
+            return self._result(layout, units, repaired, objectives, rng, bound, state, budget, kept, t0)
         if units.status_quo is not None and objectives[0] == "disruption":
             part, _ = status_quo_partition(layout)
             part = repair(layout, part)
@@ -174,12 +177,10 @@ class HeuristicSolver(Solver):
                                wall_time=time.perf_counter() - t0)
         scored = [(rank(values(layout, p), objectives, problem.weights), i) for i, p in enumerate(candidates)]
         part = candidates[max(scored)[1]]
-        budget.extend(kept)
-        part = polish(layout, part, objectives, problem.weights, rng, budget)
-        return self._result(layout, units, part, objectives, bound, state, budget, t0)
+        return self._result(layout, units, part, objectives, rng, bound, state, budget, kept, t0)
 
-    def _repair(self, layout, units, objectives, rng, budget, kept, bound, method, t0) -> SolveResult:
-        """Repair mode: fix the status quo by moving municipalities, keeping every plan."""
+    def _repair(self, layout, units, bound, t0) -> Partition | SolveResult:
+        """Repair mode: the status quo fixed by moving municipalities, keeping every plan; or why not."""
         part, keep = status_quo_partition(layout)
         part = repair(layout, part, keep)
         short = [r for r in part.regions.values() if not layout.complies(r.totals)]
@@ -191,15 +192,13 @@ class HeuristicSolver(Solver):
                                message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
                                        "while keeping every current plan; try an exact solver (cpsat), or "
                                        "--mode merge to merge plans")
-        budget.extend(kept)
-        part = polish(layout, part, objectives, self.problem.weights, rng, budget)
-        state = {"stopped_by": None, "starts": 0, "shakes": 0, "bound_method": method, "compile_seconds": 0.0,
-                 "work": 0}
-        return self._result(layout, units, part, objectives, bound, state, budget, t0)
+        return part
 
-    def _result(self, layout, units, part, objectives, bound, state, budget, t0) -> SolveResult:
-        """The checked plan of ``part`` and the search record."""
+    def _result(self, layout, units, part, objectives, rng, bound, state, budget, kept, t0) -> SolveResult:
+        """``part`` polished in the ``kept`` seconds given back to ``budget``, checked, with the search record."""
         problem, seed = self.problem, self.options.seed
+        budget.extend(kept)
+        part = polish(layout, part, objectives, problem.weights, rng, budget)
         plan = units.to_plan(problem, part.labels())
         broken = plan.violations(problem.rules, collaboration=problem.collaboration)
         wall = time.perf_counter() - t0

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.rules import Rules
 
@@ -68,6 +70,10 @@ class Layout:
             weights[i][j] = weights[i].get(j, 0.0) + w
             weights[j][i] = weights[j].get(i, 0.0) + w
         self.collab = weights
+        self.tie_pairs = _pairs(weights)
+        """Each pair of units with collaboration ties once: arrays of units ``u < v`` and their weight."""
+        self.link_pairs = _pairs(self.links)
+        """Each pair of neighbouring units once: arrays of units ``u < v`` and their municipality-level edges."""
         self.alone = [self.complies(self.unit_totals(u)) for u in range(self.n)]
         """Whether each unit meets its floor (and the ceiling) on its own."""
         self.arrays: Arrays | None = None
@@ -147,3 +153,10 @@ def regions_of(labels: list[int]) -> dict[int, set[int]]:
     for u, lab in enumerate(labels):
         out.setdefault(lab, set()).add(u)
     return out
+
+
+def _pairs(table: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair ``u < v`` of ``table`` (per unit, neighbour -> value) once, as arrays ``u``, ``v``, value."""
+    rows = [(u, v, x) for u, row in enumerate(table) for v, x in row.items() if v > u]
+    return (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
+            np.array([r[2] for r in rows]))

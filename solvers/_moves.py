@@ -41,12 +41,23 @@ def _moved(share: dict[int, int]) -> int:
 
 def values(layout: Layout, part: Partition) -> dict[str, float]:
     """Every objective value of ``part``."""
-    lab = part.label
-    collab = layout.inner_collab + sum(
-        w for u in range(layout.n) for v, w in layout.collab[u].items() if v > u and lab[u] == lab[v])
-    cut = sum(c for u in range(layout.n) for v, c in layout.links[u].items() if v > u and lab[u] != lab[v])
-    moved = sum(_moved(share) for share in overlaps(layout, part).values())
-    return {"plans": len(part), "collaboration": float(collab), "cut": cut, "moved": moved}
+    return label_values(layout, np.asarray(part.label), len(part))
+
+
+def label_values(layout: Layout, labels: np.ndarray, count: int) -> dict[str, float]:
+    """Every objective value of the partition with these region ``labels`` (one per unit) and ``count`` regions."""
+    u, v, weight = layout.tie_pairs
+    collab = layout.inner_collab + float(weight[labels[u] == labels[v]].sum())
+    u, v, edges = layout.link_pairs
+    cut = int(edges[labels[u] != labels[v]].sum())
+    moved = 0
+    if layout.units.status_quo is not None:  # per status-quo plan, its municipalities outside its successor
+        plan = np.asarray(layout.units.status_quo, dtype=np.int64)
+        _, region = np.unique(labels, return_inverse=True)
+        table = np.zeros((int(plan.max()) + 1, int(region.max()) + 1), dtype=np.int64)
+        np.add.at(table, (plan, region), layout.size)
+        moved = int((table.sum(axis=1) - table.max(axis=1)).sum())
+    return {"plans": count, "collaboration": collab, "cut": cut, "moved": moved}
 
 
 def _moved_shift(share: dict[int, int], size: int, a: int, b: int) -> dict[int, int]:
@@ -149,3 +160,39 @@ def polish(layout: Layout, part: Partition, objectives, weights, rng: np.random.
         if not improved:
             break
     return part
+
+
+class Favourite:
+    """Of the partitions with the most regions offered, the one ``rank`` puts first (the later objectives).
+
+    The walk of ``_perturb`` crosses many plans with as many regions as its best and goes on from
+    the latest; offered each of them, this keeps the one that keeps, say, the most collaboration,
+    for ``polish`` to start from. Only when the plans come first and another objective follows
+    (``active``); otherwise offers are ignored. Offers never change the walk.
+    """
+
+    def __init__(self, layout: Layout, objectives, weights):
+        self.layout, self.objectives, self.weights = layout, list(objectives), weights
+        self.active = self.objectives[:1] == ["max-plans"] and polishes(self.objectives)
+        self.labels: np.ndarray | None = None
+        self.count = -1
+        self.key: tuple = ()
+
+    def offer(self, labels, count: int) -> None:
+        """Keep the partition with these region ``labels`` and ``count`` regions if it is the new favourite."""
+        if not self.active or count < max(self.count, 0):
+            return
+        labels = np.asarray(labels)
+        key = rank(label_values(self.layout, labels, count), self.objectives, self.weights)
+        if count > self.count or key > self.key:
+            self.labels, self.count, self.key = labels, count, key
+
+    def pick(self, part: Partition | None) -> Partition | None:
+        """The favourite, or ``part`` when ``rank`` puts it no lower (so with nothing else offered, ``part``)."""
+        if not self.active or self.labels is None:
+            return part
+        if part is not None:
+            key = rank(values(self.layout, part), self.objectives, self.weights)
+            if (len(part), key) >= (self.count, self.key):
+                return part
+        return Partition.from_labels(self.layout, self.labels.tolist())

@@ -21,6 +21,8 @@ it a little does. Each round:
    back to the best plan. As many regions as the best: it becomes the best, so going back
    resumes the walk across the plateau from its latest plan rather than from the first one found
    with that count (the way to one more region is a long walk through plans of equal count).
+   A ``favourite`` (``_moves.Favourite``) is offered every plan of the best count, so the later
+   objectives can choose among the plans the walk crossed without changing the walk.
 
 Stops at the budget, at ``bound`` regions, or after ``idle_rounds`` rounds without a new best.
 Every choice comes from ``rng``, and work is spent on the ``Budget``, so a seed gives the same
@@ -71,6 +73,7 @@ from ._local import (
     regrow,
     spare,
 )
+from ._moves import Favourite
 
 HOPS = 2
 """A shaken ball holds the regions within one or ``HOPS`` steps of its centre (chosen at random)."""
@@ -82,15 +85,18 @@ BASE_WEIGHT = 0.02
 
 
 def perturb(layout: Layout, part: Partition, rng: np.random.Generator, budget: Budget, bound: int,
-            idle_rounds: int, on_better=None, chain_share: float = 0.0) -> tuple[Partition, int]:
+            idle_rounds: int, on_better=None, chain_share: float = 0.0,
+            favourite: Favourite | None = None) -> tuple[Partition, int]:
     """The best partition found by shaking ``part`` round after round (see the module docstring), and the rounds.
 
     Each round runs compiled (``_shaken_compiled``), on labels; with ``chain_share``, a round is a
     chain move (``_chained``, compiled too) instead whenever chain moves have spent less than that share
-    of the work.
+    of the work. ``favourite`` is offered every plan with as many regions as the best or more.
     """
     start = Labels.of(part)
     best, current = start, start.copy()
+    if favourite is not None:
+        favourite.offer(start.labels, len(start))
     idle = rounds = 0
     began, chained = budget.work, 0
     while not budget.expired() and len(best) < bound and idle < idle_rounds:
@@ -104,6 +110,8 @@ def perturb(layout: Layout, part: Partition, rng: np.random.Generator, budget: B
             trial = _shaken_compiled(layout, current.copy(), rng, budget)
         if trial is None:
             continue
+        if favourite is not None and len(trial) >= len(best):
+            favourite.offer(trial.labels, len(trial))
         if len(trial) > len(best):
             best, idle = trial.copy(), 0
             if on_better:

@@ -32,7 +32,10 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
    278 with 2 workers (80,000: 103, 102, 102, 102).
 4. **Polish** the other objectives (collaboration, compact, disruption) by moving boundary units
    between plans without changing their number (``_moves``), in the ``POLISH_SHARE`` of the time
-   limit the search leaves for it.
+   limit the search leaves for it. The polish starts from the plan the later objectives rank first
+   among those with the most plans that the shaking met (``_moves.Favourite``; in every process),
+   not from the walk's latest: at 80,000 with collaboration second, seed 0, deterministic, 65.6%
+   of the collaboration kept instead of 60.9%, with the same 103 plans (3 December 2026).
 5. **Judge**: the municipality-level plan must pass ``plan.violations(rules) == []``; otherwise
    no plan is returned.
 
@@ -65,7 +68,7 @@ from ._budget import Budget
 from ._grow import Region, grow, lock_regions, totals_ok
 from ._layout import Layout
 from ._local import Partition, compiled, improve_count
-from ._moves import polish, polishes, rank, values
+from ._moves import Favourite, polish, polishes, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
 from ._repair import repair, status_quo_partition
@@ -167,7 +170,8 @@ class HeuristicSolver(Solver):
             compiling = time.perf_counter() - ready
             budget.exclude(compiling)  # set-up, as loading the map is
             state["compile_seconds"] = compiling
-            best = self._search(layout, rng, budget, bound, opts, state, tell, candidates)
+            favourite = Favourite(layout, objectives, problem.weights)
+            best = self._search(layout, rng, budget, bound, opts, state, tell, candidates, favourite)
             if best is not None:
                 candidates.append(best)
         if not candidates:
@@ -246,16 +250,20 @@ class HeuristicSolver(Solver):
                                        "in one plan (this proves nothing: try an exact solver)")
         return joined, Layout(joined, problem.rules), bound, method
 
-    def _search(self, layout, rng, budget, bound, opts, state, tell, seeds) -> Partition | None:
+    def _search(self, layout, rng, budget, bound, opts, state, tell, seeds, favourite) -> Partition | None:
         """The partition with most plans: ``_search_one``, or with several workers ``_side_by_side``.
 
-        ``tell(plans)`` hears of each better plan.
+        ``tell(plans)`` hears of each better plan. Of the plans with most regions the search met,
+        the one ``favourite`` (a ``Favourite``) keeps when the later objectives rank it first.
         """
         if self.threads > 1 and layout.n >= SIDE_BY_SIDE_UNITS and not budget.deterministic and can_fork():
-            return self._side_by_side(layout, budget, bound, opts, state, tell, seeds)
-        return self._search_one(layout, rng, budget, bound, opts, state, lambda part: tell(len(part)), seeds)
+            best = self._side_by_side(layout, budget, bound, opts, state, tell, seeds, favourite)
+        else:
+            best = self._search_one(layout, rng, budget, bound, opts, state, lambda part: tell(len(part)), seeds,
+                                    favourite)
+        return favourite.pick(best)
 
-    def _side_by_side(self, layout, budget, bound, opts, state, tell, seeds) -> Partition | None:
+    def _side_by_side(self, layout, budget, bound, opts, state, tell, seeds, favourite) -> Partition | None:
         """``_search_one`` in ``workers`` processes at once, then rounds of shaking the best plan in each.
 
         Each process first searches with a seed of its own for ``FIRST_SHARE`` of the time; then,
@@ -276,12 +284,15 @@ class HeuristicSolver(Solver):
                 tell(plans)
 
         seconds = min(budget.seconds * FIRST_SHARE, budget.wall_left()) if shaking else budget.wall_left()
-        tasks = [partial(self._first_task, layout, seed, k, seconds, bound, opts, seeds) for k in range(workers)]
+        tasks = [partial(self._first_task, layout, seed, k, seconds, bound, opts, seeds, favourite)
+                 for k in range(workers)]
         answers = [a for a in side_by_side(tasks, seconds, stop, heard) if a is not None]
         state["starts"] = sum(sub["starts"] for _, sub in answers)
         state["shakes"] = sum(sub["shakes"] for _, sub in answers)
         state["work"] = sum(sub["work"] for _, sub in answers)
         found = [(labels, sub) for labels, sub in answers if labels is not None]
+        for _, sub in found:
+            favourite.offer(*sub.get("favourite", ([], -1)))
         if not found:
             state["stopped_by"] = "interrupted" if stop.is_set() else "time_limit"
             return None
@@ -294,32 +305,42 @@ class HeuristicSolver(Solver):
         while shaking and len(best) < bound and idle < most_idle and budget.wall_left() > 1.0 and not stop.is_set():
             seconds, round_no = min(ROUND_SECONDS, budget.wall_left()), round_no + 1
             shakes = [partial(_shake_task, layout, best, [seed, round_no, k], seconds, bound, most_idle - idle,
-                              float(opts["chain_share"]))
+                              float(opts["chain_share"]), favourite)
                       for k in range(workers)]
             answers = [a for a in side_by_side(shakes, seconds, stop, heard) if a is not None]
             if not answers:
                 break
-            state["shakes"] += sum(done for _, done, _ in answers)
-            state["work"] += sum(work for _, _, work in answers)
-            labels = max((labels for labels, _, _ in answers), key=lambda a: len(set(a)))
-            idle = 0 if len(set(labels)) > len(best) else idle + max(done for _, done, _ in answers)
+            state["shakes"] += sum(done for _, done, _, _ in answers)
+            state["work"] += sum(work for _, _, work, _ in answers)
+            for _, _, _, kept in answers:
+                favourite.offer(*kept)
+            labels = max((labels for labels, _, _, _ in answers), key=lambda a: len(set(a)))
+            idle = 0 if len(set(labels)) > len(best) else idle + max(done for _, done, _, _ in answers)
             best = Partition.from_labels(layout, labels)  # as many plans or more: the walk goes on from it
         state["stopped_by"] = ("bound" if len(best) >= bound else
                                "interrupted" if stop.is_set() else
                                "time_limit" if budget.wall_left() <= 1.0 else "patience")
         return best
 
-    def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, event, say) -> tuple[list[int] | None, dict]:
-        """A process's own search with seed ``[seed, k]`` (``_side_by_side``): its labels and record."""
-        sub = {"stopped_by": None, "starts": 0, "shakes": 0}
+    def _first_task(self, layout, seed, k, seconds, bound, opts, seeds, favourite, event,
+                    say) -> tuple[list[int] | None, dict]:
+        """A process's own search with seed ``[seed, k]`` (``_side_by_side``): its labels and record.
+
+        The record holds the process's ``favourite`` as labels and count (``Favourite.offer``'s arguments).
+        """
+        sub: dict = {"stopped_by": None, "starts": 0, "shakes": 0}
         budget = Budget(seconds, stop=event)
         part = self._search_one(layout, np.random.default_rng([seed, k]), budget, bound, opts,
-                                sub, lambda part: say(len(part)), seeds)
+                                sub, lambda part: say(len(part)), seeds, favourite)
         sub["work"] = budget.work
+        sub["favourite"] = _offered(favourite)
         return None if part is None else part.labels(), sub
 
-    def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds) -> Partition | None:
-        """Multi-start construction plus split/rebuild local search; the partition with most plans."""
+    def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds, favourite=None) -> Partition | None:
+        """Multi-start construction plus split/rebuild local search; the partition with most plans.
+
+        ``favourite`` is offered the plans of the walk (``perturb``).
+        """
         starts = int(opts["starts"])
         restarts = int(opts["restarts"])
         locked = lock_regions(layout)
@@ -364,7 +385,7 @@ class HeuristicSolver(Solver):
         if best is not None and state["stopped_by"] == "patience" and (rounds is None or rounds > 0):
             best, state["shakes"] = perturb(layout, best, rng, budget, bound,
                                             idle_rounds=shaking_patience(rounds, len(best)), on_better=report,
-                                            chain_share=float(opts["chain_share"]))
+                                            chain_share=float(opts["chain_share"]), favourite=favourite)
             state["stopped_by"] = ("bound" if len(best) >= bound else
                                    "patience" if not budget.expired() else
                                    "interrupted" if self.stop.is_set() else "time_limit")
@@ -382,13 +403,21 @@ class HeuristicSolver(Solver):
         return part
 
 
-def _shake_task(layout, part, seed, seconds, bound, idle_rounds, chain_share, event,
-                say) -> tuple[list[int], int, int]:
-    """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``): best labels, rounds, work."""
+def _shake_task(layout, part, seed, seconds, bound, idle_rounds, chain_share, favourite, event,
+                say) -> tuple[list[int], int, int, tuple]:
+    """A process's round of shaking ``part`` with seed ``seed`` (``_side_by_side``).
+
+    Its best labels, rounds, work, and its ``favourite`` as ``Favourite.offer``'s arguments.
+    """
     budget = Budget(seconds, stop=event)
     best, rounds = perturb(layout, part, np.random.default_rng(seed), budget, bound, idle_rounds,
-                           on_better=lambda better: say(len(better)), chain_share=chain_share)
-    return best.labels(), rounds, budget.work
+                           on_better=lambda better: say(len(better)), chain_share=chain_share, favourite=favourite)
+    return best.labels(), rounds, budget.work, _offered(favourite)
+
+
+def _offered(favourite: Favourite) -> tuple[list[int], int]:
+    """``favourite``'s labels and count, to offer to the parent process's (none: an empty offer)."""
+    return ([], -1) if favourite.labels is None else (favourite.labels.tolist(), favourite.count)
 
 
 def shaking_patience(rounds: int | None, plans: int) -> int:

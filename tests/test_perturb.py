@@ -1,14 +1,18 @@
 """The heuristic's iterated local search (``solvers._perturb``) and the focused local search under it."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers import _perturb
 from lombardy_districts.solvers._budget import Budget
 from lombardy_districts.solvers._grow import Region, grow, totals_ok
 from lombardy_districts.solvers._layout import Layout
 from lombardy_districts.solvers._local import Partition, improve_count_python
+from lombardy_districts.solvers._moves import Favourite, values
 from lombardy_districts.solvers._perturb import Labels, _centre, _spare, perturb
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.units import Units
@@ -124,3 +128,48 @@ def test_balls_are_centred_where_population_is_spare():
     assert [_spare(layout, part.regions[k]) for k in range(4)] == [0, 0, 2000, 0]
     # weights 60, 60, 2060, 60 (BASE_WEIGHT of a floor each, plus the spare)
     assert counts[2] > 0.85 * 4000 and min(counts[0], counts[1], counts[3]) > 0
+
+
+def tied_layout(objectives=("max-plans", "collaboration")):
+    """2 x 2 cells of 1,000, floor 2,000 (rows or columns make 2 regions); cells 0 and 2 tied, weight 5.
+
+    The columns keep the tie, the rows cut it. Returns the layout and a ``Favourite`` for ``objectives``.
+    """
+    ties = Collaboration(pd.DataFrame([("000001", "000003", 5.0, "union")],
+                                      columns=["code_a", "code_b", "weight", "kind"]))
+    problem = Problem(grid_territory(2, 2, population=[1000] * 4), Rules().with_floor(2000), ties)
+    layout = Layout(Units.from_problem(problem), problem.rules)
+    return layout, Favourite(layout, objectives, None)
+
+
+def members(part):
+    return sorted(sorted(r.members) for r in part.regions.values())
+
+
+def test_the_favourite_is_the_plan_of_the_best_count_keeping_most_collaboration(monkeypatch):
+    # the walk shakes the rows into the columns, back into the rows, then into one region: it ends
+    # on the rows (the latest with 2 regions), and the favourite is the columns, which keep the tie
+    layout, favourite = tied_layout()
+    rows, columns = [0, 0, 1, 1], [0, 1, 0, 1]
+    trials = iter([Labels(np.array(columns), 2), Labels(np.array(rows), 2), Labels(np.array([0, 0, 0, 0]), 1)])
+    monkeypatch.setattr(_perturb, "_shaken_compiled", lambda layout, part, rng, budget: next(trials, None))
+    out, _ = perturb(layout, partition(layout, rows), np.random.default_rng(0), Budget(5.0, deterministic=True),
+                     bound=3, idle_rounds=4, favourite=favourite)
+    assert members(out) == [[0, 1], [2, 3]]  # the walk is unchanged
+    assert members(favourite.pick(out)) == [[0, 2], [1, 3]]
+    assert values(layout, favourite.pick(out))["collaboration"] == 5.0
+
+
+def test_a_favourite_needs_the_most_regions_and_a_later_objective():
+    layout, favourite = tied_layout()
+    rows = partition(layout, [0, 0, 1, 1])
+    favourite.offer([0, 0, 0, 0], 1)  # keeps the tie, one region
+    favourite.offer(rows.label, 2)  # more regions win, whatever they keep
+    favourite.offer([0, 0, 0, 0], 1)  # fewer regions: ignored
+    assert favourite.count == 2 and members(favourite.pick(None)) == [[0, 1], [2, 3]]
+    assert favourite.pick(rows) is rows  # ranked no lower than the favourite: the plan itself
+    favourite.offer([0, 1, 0, 1], 2)
+    assert members(favourite.pick(rows)) == [[0, 2], [1, 3]]
+    _, plans_only = tied_layout(("max-plans",))
+    plans_only.offer([0, 1, 0, 1], 2)  # nothing after the plans to choose by: offers are ignored
+    assert plans_only.labels is None and plans_only.pick(rows) is rows

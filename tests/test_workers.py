@@ -6,8 +6,11 @@ import time
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.solvers._layout import regions_of
 from lombardy_districts.solvers._workers import aside, can_fork, side_by_side
@@ -162,14 +165,14 @@ def test_each_round_of_shaking_goes_on_from_the_last_round_even_when_it_only_tie
     across = [r * 7 + c // 2 for r, c in cells]
     down = [(r // 2) * 14 + c for r, c in cells]
 
-    def first(self, layout, seed, k, seconds, bound, opts, seeds, event, say):
+    def first(self, layout, seed, k, seconds, bound, opts, seeds, favourite, event, say):
         return across, {"stopped_by": "time_limit", "starts": 0, "shakes": 0, "work": 0}
 
-    def shake(layout, part, seed, seconds, bound, idle_rounds, chain_share, event, say):
+    def shake(layout, part, seed, seconds, bound, idle_rounds, chain_share, favourite, event, say):
         if regions(part.labels()) == regions(across):
-            return down, 1, 0
+            return down, 1, 0, ([], -1)
         (tmp_path / f"round-{seed[1]}-{seed[2]}").write_text(" ".join(map(str, part.labels())))
-        return part.labels(), 1, 0
+        return part.labels(), 1, 0, ([], -1)
 
     monkeypatch.setattr(HeuristicSolver, "_first_task", first)
     monkeypatch.setattr("lombardy_districts.solvers.heuristic._shake_task", shake)
@@ -183,3 +186,35 @@ def test_each_round_of_shaking_goes_on_from_the_last_round_even_when_it_only_tie
 def regions(labels):
     """The regions of a label list, as a set of sets of units."""
     return {frozenset(members) for members in regions_of(labels).values()}
+
+
+@pytest.mark.parametrize("where", ["first search", "round of shaking"])
+def test_the_favourite_of_a_process_comes_back_to_the_parent(monkeypatch, where):
+    # 12 x 14 cells of 1,000, floor 1,500, each cell tied to the one below it: of the pairs across
+    # and the pairs down (84 plans each) the pairs down keep the ties. Every process's search ends
+    # on the pairs across, but met the pairs down on the way: the result is the pairs down.
+    territory = grid_territory(12, 14)
+    codes = territory.codes
+    ties = pd.DataFrame([(codes[r * 14 + c], codes[(r + 1) * 14 + c], 1.0, "union")
+                         for r in range(0, 12, 2) for c in range(14)], columns=["code_a", "code_b", "weight", "kind"])
+    problem = Problem(territory, Rules().with_floor(1500), Collaboration(ties),
+                      objectives=("max-plans", "collaboration"))
+    units = Units.from_problem(problem)
+    cells = [divmod(int(members[0]) - 1, 14) for members in units.members]
+    across = [r * 7 + c // 2 for r, c in cells]
+    down = [(r // 2) * 14 + c for r, c in cells]
+    first_offer = (down, 84) if where == "first search" else ([], -1)
+
+    def first(self, layout, seed, k, seconds, bound, opts, seeds, favourite, event, say):
+        stopped = "patience" if where == "first search" else "time_limit"
+        return across, {"stopped_by": stopped, "starts": 0, "shakes": 0, "work": 0, "favourite": first_offer}
+
+    def shake(layout, part, seed, seconds, bound, idle_rounds, chain_share, favourite, event, say):
+        return across, 1, 0, (down, 84)
+
+    monkeypatch.setattr(HeuristicSolver, "_first_task", first)
+    monkeypatch.setattr("lombardy_districts.solvers.heuristic._shake_task", shake)
+    monkeypatch.setattr("lombardy_districts.solvers.heuristic.ROUND_SECONDS", 0.3)
+    result = HeuristicSolver.from_problem(problem, {"time_limit": 2, "seed": 0, "workers": 2}).solve()
+    assert regions([result.plan.assignment[m[0]] for m in units.members]) == regions(down)
+    assert result.details["collaboration_kept"] == 84.0

@@ -292,7 +292,7 @@ class HeuristicSolver(Solver):
         state["work"] = sum(sub["work"] for _, sub in answers)
         found = [(labels, sub) for labels, sub in answers if labels is not None]
         for _, sub in found:
-            favourite.offer(*sub.get("favourite", ([], -1)))
+            favourite.offer(*sub["favourite"])
         if not found:
             state["stopped_by"] = "interrupted" if stop.is_set() else "time_limit"
             return None
@@ -336,7 +336,7 @@ class HeuristicSolver(Solver):
         sub["favourite"] = _offered(favourite)
         return None if part is None else part.labels(), sub
 
-    def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds, favourite=None) -> Partition | None:
+    def _search_one(self, layout, rng, budget, bound, opts, state, report, seeds, favourite) -> Partition | None:
         """Multi-start construction plus split/rebuild local search; the partition with most plans.
 
         ``favourite`` is offered the plans of the walk (``perturb``).

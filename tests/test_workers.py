@@ -166,7 +166,7 @@ def test_each_round_of_shaking_goes_on_from_the_last_round_even_when_it_only_tie
     down = [(r // 2) * 14 + c for r, c in cells]
 
     def first(self, layout, seed, k, seconds, bound, opts, seeds, favourite, event, say):
-        return across, {"stopped_by": "time_limit", "starts": 0, "shakes": 0, "work": 0}
+        return across, {"stopped_by": "time_limit", "starts": 0, "shakes": 0, "work": 0, "favourite": ([], -1)}
 
     def shake(layout, part, seed, seconds, bound, idle_rounds, chain_share, favourite, event, say):
         if regions(part.labels()) == regions(across):

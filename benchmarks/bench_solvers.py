@@ -98,12 +98,10 @@ def _setup(scenario: str):
 
 
 def _kept_share(plan, problem) -> float | None:
-    weights = problem.collaboration.weights()
-    total = sum(weights.values())
-    if not total:
-        return None
-    a = plan.assignment
-    return sum(w for (x, y), w in weights.items() if a[x] == a[y]) / total
+    """The scorecard's collaboration kept (``collaboration_retained``): one definition of the measure."""
+    from lombardy_districts.model.scorecard import evaluate
+
+    return evaluate(plan, problem.rules, problem.collaboration).summary["collaboration_retained"]
 
 
 def _run_solver(name, scenario, time_limit, seed, out_csv, deterministic, queue):

@@ -139,9 +139,13 @@ class Collaboration:
 
 
 def _pairs(graph, group: pd.Series, kind: str) -> pd.DataFrame:
-    rows = [(min(a, b), max(a, b)) for a, b in graph.edges
-            if a in group.index and b in group.index and pd.notna(group[a]) and group[a] == group[b]]
-    frame = pd.DataFrame(rows, columns=["code_a", "code_b"])
+    """Contiguity edges of ``graph`` whose ends have the same (not missing) value of ``group``, ends sorted."""
+    edges = pd.DataFrame(list(graph.edges), columns=["a", "b"], dtype=object)
+    ga, gb = edges["a"].map(group), edges["b"].map(group)
+    same = edges[(ga.notna() & (ga == gb)).to_numpy(dtype=bool)]
+    low = same["a"].where(same["a"] < same["b"], same["b"])
+    high = same["b"].where(same["a"] < same["b"], same["a"])
+    frame = pd.DataFrame({"code_a": low.to_numpy(), "code_b": high.to_numpy()})
     return frame.assign(weight=1.0, kind=kind)
 
 

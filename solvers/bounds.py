@@ -10,7 +10,11 @@
   (``column_bound``, column generation with exact pricing): ``column_bound.tighter_by_columns``,
   which CP-SAT runs after a max-plans stage that proved nothing.
 
-The bound holds for the full problem, whatever candidate restriction a solver uses.
+The bound holds for the full problem, whatever candidate restriction a solver uses. Repair mode
+(disruption first, a model restricted to the plans near the problems) gets the capped population over
+the lowest floor instead, unless it asks for a least number of plans (``problem_bound``): its searches
+never use the bound, and the class relaxations cost seconds (about 2.5 s on Lombardy) on every repair
+the studio asks for.
 """
 
 from __future__ import annotations
@@ -58,7 +62,10 @@ def problem_bound(problem: Problem, units: Units) -> PlanBound:
     seconds again.
     """
     if problem not in _BOUNDS:
-        _BOUNDS[problem] = plan_count_bound(units, problem.rules, problem_shares(problem, units))
+        if problem.mode == "repair" and problem.min_plans is None:  # the class bound's seconds buy nothing
+            _BOUNDS[problem] = plan_count_bound(units, problem.rules, by_class=False)
+        else:
+            _BOUNDS[problem] = plan_count_bound(units, problem.rules, problem_shares(problem, units))
     return _BOUNDS[problem]
 
 
@@ -72,7 +79,7 @@ def problem_shares(problem: Problem, units: Units) -> np.ndarray:
     return _SHARES[problem]
 
 
-def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = None) -> PlanBound:
+def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = None, by_class: bool = True) -> PlanBound:
     """Upper bound on the number of compliant plans, and the relaxation that proved it.
 
     Plans never span two parts (connected components of the unit graph after removing edges
@@ -84,12 +91,16 @@ def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = Non
     feasible solution proves the whole problem infeasible. The result is the least of this,
     ``_bound.plan_bound`` (big units plus small components) and ``share_count`` (contiguity and
     the class rule), so no solver reports a looser bound; ``method`` names the one used.
-    ``shares`` are ``share_bound.class_shares(units, rules)`` when the caller has them.
+    ``shares`` are ``share_bound.class_shares(units, rules)`` when the caller has them. With
+    ``by_class=False`` the lowest floor stands for every class (a plan of any class reaches it) and
+    neither the class MIP nor the shares are computed: a looser bound in milliseconds instead of
+    seconds, for repair mode (``problem_bound``).
     """
     parts = _parts(units)
     total, bad = 0, []
-    uniform = len(set(rules.floors.values())) == 1
-    shares = class_shares(units, rules) if shares is None else shares
+    uniform = len(set(rules.floors.values())) == 1 or not by_class
+    if by_class and shares is None:
+        shares = class_shares(units, rules)
     for part in parts:
         pop = units.population[part].astype(float)
         if uniform:
@@ -102,13 +113,14 @@ def plan_count_bound(units: Units, rules: Rules, shares: np.ndarray | None = Non
         if value < 1:
             bad.append(_describe(units, part, rules))
         total += value
-    method = (f"relaxation without contiguity, capped population / floor, summed over {len(parts)} part(s)"
+    lowest = "" if len(set(rules.floors.values())) == 1 else "lowest "
+    method = (f"relaxation without contiguity, capped population / {lowest}floor, summed over {len(parts)} part(s)"
               if uniform else f"{CLASS_SHARE_METHOD}, HiGHS dual bound summed over {len(parts)} part(s)")
     if not bad:  # the other two bounds are sometimes tighter
         simple = plan_bound(Layout(units, rules))
         if simple < total:
             total, method = simple, f"{SIMPLE_METHOD} (tighter than the {method})"
-        share_total = whole(float(shares.max(axis=1).sum()))
+        share_total = whole(float(shares.max(axis=1).sum())) if shares is not None else total
         if share_total < total:
             total, method = share_total, f"{SHARE_METHOD} (tighter than the {method})"
     return PlanBound(total, method, bad)

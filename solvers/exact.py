@@ -51,7 +51,7 @@ SEARCH_SHARE = 0.8
 (seeds 0-2, 60 s) the search added at most one plan to the heuristic's 24 s plan (145-147 plans),
 while the heuristic alone with 48 s found 147-148; with 180 s, 146 against 147."""
 PLANS_ONLY_SHARE = 0.95
-"""... when the number of plans comes first (``plans_first``). The search then only looks for more plans,
+"""... when the number of plans comes first (``Problem.plans_first``). The search then only looks for more plans,
 and found none in 11 runs after the heuristic's 48 s (2 December 2026, 60 s; shipped rules seeds 0-3,
 152, 153, 151, 149 plans; 80,000 seeds 1-3, 102 each); with 57 s the heuristic found 152, 153, 151,
 150 and 103, 102, 102. With collaboration after the plans, the search's 12 s kept 2,433 of it (seed 0),
@@ -59,12 +59,6 @@ its 3 s 2,380, but the plans come first: on 2 December, seed 0, 60 s, the 48 s h
 at 25,000 and 103 at 80,000 where the 57 s one found 282 and 104. On a province alone (Bergamo, 243
 municipalities; Pavia, 186; shipped rules, seeds 0-1) the plans were the same with either share
 (23 and 13), the search adding none in 21 to 67 groups."""
-
-
-def plans_first(problem: Problem) -> bool:
-    """The number of plans is the whole objective, or the first of lexicographic ones (not weighed against others)."""
-    return problem.plans_only or (problem.objectives[0] == "max-plans" and not problem.weights
-                                  and problem.mode != "repair")
 
 
 def plan_range(problem: Problem, units: int) -> tuple[int | None, int | None]:
@@ -214,7 +208,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
     """
     share = opts["heuristic_share"]
     if share == "auto" and searching:
-        limit = (time_limit or 60.0) * (PLANS_ONLY_SHARE if plans_first(problem) else SEARCH_SHARE)
+        limit = (time_limit or 60.0) * (PLANS_ONLY_SHARE if problem.plans_first else SEARCH_SHARE)
     else:
         limit = min(MODEL_CAP, (time_limit or 60.0) * (MODEL_SHARE if share == "auto" else share))
     options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=workers, deterministic=deterministic)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lombardy_districts.model.options import Selection
+from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import CLASSES, Rules
 from lombardy_districts.model.selection import select_territory
 from lombardy_districts.solvers.bounds import plan_count_bound, problem_bound, problem_shares, share_count
@@ -90,3 +91,31 @@ def test_the_bound_of_a_problem_is_computed_once_and_is_plan_count_bound(lombard
     assert np.array_equal(shares, class_shares(Units.from_problem(problem), problem.rules))
     other = build_problem(select_territory(lombardy, Selection(province=("Lodi",))), floor=25000)
     assert problem_bound(other, Units.from_problem(other)) is not first
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_quick_bound_without_classes_is_never_below_the_exact_optimum(seed):
+    # the lowest floor for every class: what problems whose first objective is not the count get
+    rng = np.random.default_rng(5000 + seed)
+    units, rules = random_class_case(rng, *SHAPES[seed % len(SHAPES)])
+    quick = plan_count_bound(units, rules, by_class=False)
+    assert quick.value >= most_plans(units, rules)
+    assert quick.value >= plan_count_bound(units, rules).value or quick.infeasible_parts
+
+
+def test_repair_mode_gets_the_quick_bound_unless_it_asks_for_a_least_number_of_plans(lombardy):
+    # repair puts disruption first on a restricted model and never uses the bound: seconds saved on
+    # every studio repair; every other problem, and a repair asking for at least N plans, the full one
+    territory = select_territory(lombardy, Selection(province=("Lodi",)))
+    status_quo = Plan(territory, territory.municipalities["labour_market_area"])
+    for mode, objectives, min_plans, by_class in [("scratch", None, None, True),
+                                                  ("scratch", "collaboration,max-plans", None, True),
+                                                  ("merge", None, None, True), ("repair", None, None, False),
+                                                  ("repair", None, 2, True)]:
+        problem = build_problem(territory, mode=mode, objectives=objectives, min_plans=min_plans,
+                                status_quo=None if mode == "scratch" else status_quo)
+        units = Units.from_problem(problem)
+        expected = plan_count_bound(units, problem.rules, by_class=by_class)
+        assert problem_bound(problem, units) == expected, (mode, objectives, min_plans)
+    full, quick = (plan_count_bound(units, Rules.default(), by_class=c) for c in (True, False))
+    assert full.value < quick.value and "lowest floor" in quick.method  # the two differ here

@@ -140,15 +140,13 @@ def test_plans_that_meet_their_bound_are_optimal_only_when_the_later_objective_i
 
 
 def test_the_warm_start_gets_the_plans_share_whenever_the_plans_come_first():
-    from lombardy_districts.solvers.exact import plans_first
-
     t, rules = grid(2, 2, [1000] * 4), Rules().with_floor(2000)
     sq = halves(t)
-    assert plans_first(problem(t, rules)) and plans_first(problem(t, rules, ("max-plans", "collaboration")))
-    assert not plans_first(problem(t, rules, ("collaboration", "max-plans")))
-    assert not plans_first(problem(t, rules, ("max-plans", "collaboration"), weights={"max-plans": 1.0,
-                                                                                       "collaboration": 1.0}))
-    assert not plans_first(problem(t, rules, ("max-plans",), status_quo=sq, mode="repair"))
+    assert problem(t, rules).plans_first and problem(t, rules, ("max-plans", "collaboration")).plans_first
+    assert not problem(t, rules, ("collaboration", "max-plans")).plans_first
+    assert not problem(t, rules, ("max-plans", "collaboration"),
+                       weights={"max-plans": 1.0, "collaboration": 1.0}).plans_first
+    assert not problem(t, rules, ("max-plans",), status_quo=sq, mode="repair").plans_first
 
 
 def halves(territory):

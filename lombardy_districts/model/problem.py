@@ -101,6 +101,11 @@ class Problem:
         """The number of plans is the whole objective (repair mode always puts disruption first)."""
         return self.objectives == ("max-plans",) and self.mode != "repair"
 
+    @property
+    def plans_first(self) -> bool:
+        """The number of plans is the whole objective, or the first of lexicographic ones (not weighed)."""
+        return self.plans_only or (self.objectives[0] == "max-plans" and not self.weights and self.mode != "repair")
+
 
 @dataclass(frozen=True)
 class SolveResult:

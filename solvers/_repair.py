@@ -1,19 +1,28 @@
 """Start from the status quo and fix it with as few moved municipalities as the greedy rule finds.
 
 A status-quo plan that is not connected is first cut into its connected pieces (and by hard
-boundaries); its largest piece carries on the plan. Then, smallest first, each region below its
-floor takes neighbouring units whose region can spare them (still connected and compliant
-afterwards), largest population first so that few municipalities move; when no neighbour can
-spare a unit it merges with the neighbour whose smaller side has the fewest municipalities. With
-``keep`` (repair mode: every current plan is kept), two regions that carry on plans never merge.
+boundaries); its largest piece carries on the plan. Then, smallest first (with ``keep``, the regions
+carrying on plans before the pieces cut off), each region below its floor takes neighbouring units
+whose region can spare them (still connected and compliant afterwards), the one leaving it least
+short of the floor of its class first (then the most populous, so that few municipalities move).
+When no neighbour can spare one, a **chain**: a neighbour gives it a unit and takes one from a
+region further on, up to ``CHAIN_DEPTH`` regions, each ending connected and compliant (the plans
+next to a short one are often at their own floor). When no chain is found either, it merges with
+the neighbour whose smaller side has the fewest municipalities. With ``keep`` (repair mode: every
+current plan is kept), two regions that carry on plans never merge.
 """
 
 from __future__ import annotations
 
 from ._grow import Region
-from ._layout import Layout, regions_of
+from ._layout import Layout, Totals, regions_of
 from ._local import Partition
 from .units import reach
+
+CHAIN_DEPTH = 3
+"""Regions a chain passes through at most (the short region not counted) ..."""
+CHAIN_BRANCH = 6
+"""... trying the most populous this many units at each step."""
 
 
 def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
@@ -50,19 +59,29 @@ def repair(layout: Layout, part: Partition, keep: set[int] | None = None) -> Par
     step helps any more (then some region is still below its floor).
     """
     keep = keep or set()
-    while True:
+    for _ in range(4 * layout.n + 1):  # every step adds to a short region or merges two: a cap, not a limit met
         short = [k for k, r in part.regions.items() if not layout.complies(r.totals)]
         if not short:
             return part
-        for k in sorted(short, key=lambda k: (part.regions[k].totals.pop, k)):
-            if _take_one(layout, part, k) or _merge_one(layout, part, k, keep):
+        for k in sorted(short, key=lambda k: (k not in keep, part.regions[k].totals.pop, k)):
+            if _take_one(layout, part, k) or _take_chain(layout, part, k) or _merge_one(layout, part, k, keep):
                 break
         else:
             return part
+    return part
+
+
+def shortfall(layout: Layout, t: Totals) -> int:
+    """Inhabitants a region with totals ``t`` lacks to reach the floor of its class (0 when it does)."""
+    return max(0, layout.floor(t) - t.pop)
 
 
 def _take_one(layout: Layout, part: Partition, k: int) -> bool:
-    """Move into region ``k`` the most populous neighbouring unit its region can spare."""
+    """Move into region ``k`` the neighbouring unit its region can spare that leaves ``k`` shortest of its floor.
+
+    Ties go to the most inhabitants per municipality: a unit that changes the region's class to a
+    higher floor (a dense town joining a sparse plan) is taken last.
+    """
     region = part.regions[k]
     options = []
     for u in region.members:
@@ -75,13 +94,59 @@ def _take_one(layout: Layout, part: Partition, k: int) -> bool:
                 continue
             if not layout.within_ceiling(region.totals.pop + layout.pop[v]):
                 continue
-            options.append((-layout.pop[v] / layout.size[v], v))
-    for _, v in sorted(set(options)):
+            options.append((shortfall(layout, region.totals.plus(layout.unit_totals(v))),
+                            -layout.pop[v] / layout.size[v], v))
+    for *_, v in sorted(set(options)):
         donor = part.regions[part.label[v]]
         if layout.connected(donor.members - {v}):
             part.move(v, k)
             return True
     return False
+
+
+def _take_chain(layout: Layout, part: Partition, k: int) -> bool:
+    """Give region ``k`` a unit through a chain of regions (module docstring); whether one was found."""
+    region = part.regions[k]
+    moves = _chain(layout, part, k, region.members, region.totals, CHAIN_DEPTH, {k})
+    for u, target in moves or []:
+        part.move(u, target)
+    return moves is not None
+
+
+def _chain(layout: Layout, part: Partition, k: int, members: set[int], totals: Totals, depth: int,
+           banned: set[int]) -> list[tuple[int, int]] | None:
+    """Moves ``(unit, region)`` that give region ``k`` (as ``members`` with ``totals``) one unit, or None.
+
+    The short region (``banned == {k}``) takes any unit with inhabitants; a region further on has
+    given a unit already, and must comply with the one it takes. The region giving the last unit
+    stays connected and compliant; no region is passed twice (``banned``). Deepest move first.
+    """
+    first = banned == {k}
+    region = part.regions[k]
+    options = set()
+    for u in members:
+        for v in layout.neighbors[u]:
+            j = part.label[v]
+            if j in banned or v in members or layout.lock[v] is not None or len(part.regions[j].members) == 1:
+                continue
+            if not layout.compatible(v, region.group, region.lock):
+                continue
+            after = totals.plus(layout.unit_totals(v))
+            if not layout.within_ceiling(after.pop) or (layout.pop[v] == 0 if first else not layout.complies(after)):
+                continue
+            options.add((shortfall(layout, after), -layout.pop[v], v, j))
+    for *_, v, j in sorted(options)[:CHAIN_BRANCH]:
+        donor = part.regions[j]
+        rest, left = donor.members - {v}, donor.totals.minus(layout.unit_totals(v))
+        if not layout.connected(rest):
+            continue
+        if layout.complies(left):
+            return [(v, k)]
+        if depth > 1:
+            further = _chain(layout, part, j, rest, left, depth - 1, banned | {j})
+            if further is not None:
+                return further + [(v, k)]
+    return None
 
 
 def _merge_one(layout: Layout, part: Partition, k: int, keep: set[int]) -> bool:

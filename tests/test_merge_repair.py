@@ -1,10 +1,13 @@
 """Merge mode (units = status quo plans) and repair mode (fewest municipalities moved)."""
 
+from pathlib import Path
+
 import pytest
 
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
@@ -77,6 +80,64 @@ def test_repair_keeps_every_plan_and_says_when_it_cannot(solver):
     assert result.plan is None and result.status in ("infeasible", "timeout")
     merged = problem(territory, Rules().with_floor(200), ("max-plans",), status_quo=sq, mode="merge")
     assert len(solver.from_problem(merged, {"time_limit": 20, "workers": 1}).solve().plan) == 3
+
+
+@pytest.mark.parametrize("solver", [HeuristicSolver, CPSATSolver])
+def test_repair_passes_a_unit_along_a_chain_when_no_neighbour_can_spare_one(solver):
+    # D (one cell) is short; its neighbour B is at the floor, C beyond has a cell to spare: B gives
+    # D a cell and takes one from C (2 moves), where taking from neighbours alone found nothing
+    territory = grid(1, 6, [100] * 6)
+    sq = status_quo(territory, ["D", "B", "B", "C", "C", "C"])
+    rules = Rules().with_floor(200)
+    p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair")
+    result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {}}).solve()
+    assert result.plan is not None and result.plan.violations(rules) == []
+    labels = list(result.plan.assignment)  # D, D, B, B, C, C under the solver's plan ids
+    assert [labels.index(x) for x in labels] == [0, 0, 2, 2, 4, 4]
+
+
+LOMBARDY_154 = Path(__file__).parent / "data" / "lombardy_154_plans.csv"
+"""A compliant 154-plan plan of Lombardy, shipped rules (``benchmarks/plans/default-cpsat.csv`` of 3 Dec 2026)."""
+EDITS = {
+    # Valfurva leaves Livigno's mountain plan; Solbiate Olona leaves Legnano's (now 1 short of
+    # 120,000); Montù Beccaria leaves Stradella's, which falls apart in two
+    "three": {"014073": "P044", "012122": "P002", "018100": "P126"},
+    # the city of Brescia joins the next plan; Guidizzolo joins a sparse plan and makes it dense
+    "six": {"019073": "P075", "020028": "P120", "016222": "P089", "020013": "P143", "017029": "P108",
+            "098053": "P067"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edits", EDITS)
+def test_the_heuristic_repairs_a_planners_edits_of_lombardy(lombardy, edits):
+    # a planner moves municipalities in the studio and asks for a repair: every current plan is
+    # kept, and moving the edited municipalities back is always a repair, so few moves suffice
+    assignment = Plan.from_csv(LOMBARDY_154, lombardy).assignment.copy()
+    for code, plan_id in EDITS[edits].items():
+        assignment[code] = plan_id
+    edited, rules = Plan(lombardy, assignment), Rules.default()
+    assert edited.violations(rules)
+    p = problem(lombardy, rules, ("disruption",), status_quo=edited, mode="repair")
+    result = HeuristicSolver.from_problem(p, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
+    assert result.plan is not None, result.message
+    assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
+    moved = evaluate(result.plan, rules, status_quo=edited).summary["municipalities_moved"]
+    assert 0 < moved <= len(EDITS[edits])
+
+
+@pytest.mark.slow
+def test_cpsat_repairs_edits_of_lombardy_from_the_heuristics_plan(lombardy):
+    # without the heuristic's repair as its first plan CP-SAT found none in 30 s
+    assignment = Plan.from_csv(LOMBARDY_154, lombardy).assignment.copy()
+    for code, plan_id in EDITS["three"].items():
+        assignment[code] = plan_id
+    edited, rules = Plan(lombardy, assignment), Rules.default()
+    p = problem(lombardy, rules, ("disruption",), status_quo=edited, mode="repair")
+    result = CPSATSolver.from_problem(p, {"time_limit": 10, "seed": 0, "workers": 2}).solve()
+    assert result.plan is not None, result.message
+    assert result.plan.violations(rules) == [] and result.objective <= 3
+    assert any(note.startswith("warm start: heuristic plan") for note in result.details["notes"])
 
 
 def test_repair_on_class_grid_agrees_between_solvers():

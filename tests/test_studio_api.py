@@ -165,6 +165,23 @@ def test_cancel_stops_the_solver_and_keeps_the_plan(studio):
     assert state["job"]["state"] == "cancelled" and state["version"] == 0
 
 
+def test_stop_ends_the_solver_and_its_best_plan_so_far_is_the_candidate(studio):
+    # Complete on Lecco would search for 120 s; Stop once it has a plan takes that plan at once
+    _post(studio, "/api/solve", {"action": "complete", "version": 0, "time_limit": 120})
+    deadline = time.monotonic() + 60
+    while not (studio.get("/api/job").json()["job"]["progress"].get("plans") or time.monotonic() > deadline):
+        time.sleep(0.3)
+    stopping = _post(studio, "/api/job/finish", {})
+    assert stopping["job"]["state"] == "running" and "best plan so far" in stopping["notice"]
+    asked = time.monotonic()
+    while (status := studio.get("/api/job").json())["job"]["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert status["job"]["state"] == "done", status["job"]["messages"]
+    assert time.monotonic() - asked < 30 and status["job"]["result"]["status"] == "interrupted"
+    assert status["candidate"]["scorecard"]["summary"]["non_compliant_plans"] == 0
+    assert _post(studio, "/api/job/finish", {}, 400)["error"] == ["no solver is running"]
+
+
 def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path):
     ws = studio.state_.workspace
     state = _post(studio, "/api/write", {"kind": "csv", "name": "mine"})

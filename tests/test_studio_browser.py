@@ -262,3 +262,18 @@ def test_the_running_job_line_shows_the_plans_and_the_solvers_note(studio_page):
     label = "(progress) => window.ldStudio.jobLabel({action: 'repair', elapsed: 3.2, progress})"
     assert page.evaluate(label, {"plans": 12}) == "repair: 3 s, 12 plans"
     assert page.evaluate(label, {"plans": None, "note": PREPARING}) == f"repair: 3 s, {PREPARING}"
+
+
+def test_stop_takes_the_searchs_best_plan_so_far_as_the_candidate(studio_page):
+    # Complete for 300 s; Stop once the job line shows plans: the candidate comes within seconds
+    _, open_page = studio_page
+    opened = open_page()
+    page = opened.page
+    page.locator("#time-limit").fill("300")
+    page.locator("#run-complete").click()
+    page.locator("#job-label", has_text="plans").wait_for(timeout=60000)
+    page.locator("#job-finish").click()
+    page.locator("#candidate").wait_for(state="visible", timeout=30000)
+    assert page.locator("#job").is_hidden() and "interrupted" in page.locator("#cand-title").inner_text()
+    assert page.evaluate("window.ldStudio.state().candidate.scorecard.summary.non_compliant_plans") == 0
+    assert opened.console_errors == []

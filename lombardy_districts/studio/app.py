@@ -154,6 +154,11 @@ async def cancel(request: Request) -> Response:
     return _json(_studio(request).cancel_job())
 
 
+async def finish(request: Request) -> Response:
+    """Stop the solver and take its best plan so far."""
+    return _json(_studio(request).finish_job())
+
+
 async def accept(request: Request) -> Response:
     """Make the candidate the current plan."""
     return _json(_studio(request).accept((await _body(request)).get("version")))
@@ -218,6 +223,7 @@ ROUTES = [
     Route("/api/state", get_state), Route("/api/edit", edit, methods=["POST"]),
     Route("/api/version", save_version, methods=["POST"]), Route("/api/solve", solve, methods=["POST"]),
     Route("/api/job", job), Route("/api/job/cancel", cancel, methods=["POST"]),
+    Route("/api/job/finish", finish, methods=["POST"]),
     Route("/api/candidate/accept", accept, methods=["POST"]),
     Route("/api/candidate/discard", discard, methods=["POST"]),
     Route("/api/upload", upload, methods=["POST"]), Route("/api/open", open_file, methods=["POST"]),

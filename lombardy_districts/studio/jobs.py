@@ -5,7 +5,9 @@ plan is ``Rules.locked_plans`` (kept exactly), a locked municipality ``Rules.loc
 (kept in its plan). The search runs in its own Python process (``python -m
 lombardy_districts.studio.jobs``, the problem sent pickled on its standard input), so the studio stays
 responsive, *Cancel* ends it at once, and it works the same from a script, a notebook or the command;
-progress and the answer come back as JSON lines on its standard output. The answer has the current
+progress and the answer come back as JSON lines on its standard output. *Stop* (``Job.finish``) writes
+``stop`` on that input instead: the search ends as Ctrl-C ends it on the command line, and its best
+plan so far comes back as the answer (status ``interrupted``). The answer has the current
 plan's ids and names, as ``solve`` gives them with a status quo (``model.changes.identify``: an
 unchanged or repaired plan keeps its id, a merger is ``a+b`` / "A + B", a plan continuing none ``new_N``).
 
@@ -37,6 +39,7 @@ from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.propose import build_problem, solve
 
 log = logging.getLogger(__name__)
@@ -75,8 +78,11 @@ def solver_problem(action: str, current: Plan, rules: Rules, collaboration: Coll
     return problem
 
 
-def work(problem: Problem, options: SolverOptions, put) -> None:
-    """Solve and report every step as ``put(kind, payload)``: progress, then done, infeasible or error."""
+def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None) -> None:
+    """Solve and report every step as ``put(kind, payload)``: progress, then done, infeasible or error.
+
+    ``stop``, when set, ends the search early with its best plan so far (``solve``).
+    """
     last = [0.0]
 
     def progress(info: dict) -> None:
@@ -86,7 +92,7 @@ def work(problem: Problem, options: SolverOptions, put) -> None:
             put("progress", {k: v for k, v in info.items() if isinstance(v, int | float | str | type(None))})
 
     try:
-        proposal = solve(problem, options, progress=progress)
+        proposal = solve(problem, options, progress=progress, stop=stop)
     except InfeasibleError as exc:
         put("infeasible", str(exc).splitlines())
         return
@@ -105,13 +111,20 @@ def work(problem: Problem, options: SolverOptions, put) -> None:
 def main() -> None:
     """The worker process: a pickled ``(problem, options)`` on standard input, JSON lines out."""
     problem, options = pickle.load(sys.stdin.buffer)
-    out = sys.stdout
+    out, stop = sys.stdout, Stop()
+
+    def listen() -> None:  # a line "stop" after the problem: end the search, keep its best plan
+        for line in sys.stdin.buffer:
+            if line.strip() == b"stop":
+                stop.set()
+
+    threading.Thread(target=listen, daemon=True).start()
 
     def put(kind: str, payload) -> None:
         out.write(json.dumps([kind, payload], default=str) + "\n")
         out.flush()
 
-    work(problem, options, put)
+    work(problem, options, put, stop)
 
 
 @dataclass
@@ -151,6 +164,7 @@ class Job:
         self._errors: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_errors, daemon=True).start()
+        self._sent = threading.Event()
         threading.Thread(target=self._send, args=(pickle.dumps((problem, options)),), daemon=True).start()
         log.info("studio: %s started (solver %s, %s s)", action, options.solver, options.time_limit)
 
@@ -158,9 +172,11 @@ class Job:
         try:
             assert self._process.stdin is not None
             self._process.stdin.write(data)
-            self._process.stdin.close()
+            self._process.stdin.flush()  # left open: *Stop* writes on it (``finish``)
         except OSError:
             pass  # the process ended first (cancelled); poll says so
+        finally:
+            self._sent.set()
 
     def _read(self) -> None:
         assert self._process.stdout is not None
@@ -210,6 +226,16 @@ class Job:
         if self.outcome is not None:
             self._process.poll()  # reap the finished process
 
+    def finish(self) -> None:
+        """End the search now and take its best plan so far as the answer (it comes back as ``done``)."""
+        if self.outcome is None and self._sent.wait(timeout=10):
+            try:
+                assert self._process.stdin is not None
+                self._process.stdin.write(b"stop\n")
+                self._process.stdin.flush()
+            except OSError:
+                pass  # the process has ended: poll says how
+
     def cancel(self) -> None:
         """End the search now; the current plan stays as it is."""
         if self.outcome is None:
@@ -217,6 +243,11 @@ class Job:
             self.outcome = Outcome("cancelled", [f"{self.action} cancelled; the plan is unchanged"])
 
     def _stop(self) -> None:
+        if self._process.stdin is not None and self._sent.is_set():
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
         if self._process.poll() is None:
             self._process.terminate()
             try:

@@ -262,6 +262,14 @@ class StudioState:
             job.outcome.assignment = None  # used once
         return {"job": job.to_json(), "candidate": self.candidate, "version": self.session.version}
 
+    def finish_job(self) -> dict:
+        """End the running job early: its best plan so far becomes the candidate, as a finished job's does."""
+        if self.job is None or not self.job.running:
+            raise EditRefused("no solver is running")
+        self.job.finish()
+        self.notice = f"{self.job.action.capitalize()} stopping: its best plan so far will be the candidate."
+        return self.state()
+
     def cancel_job(self) -> dict:
         """Stop the running job."""
         if self.job is None or not self.job.running:

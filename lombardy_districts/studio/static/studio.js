@@ -700,6 +700,7 @@
         .then((state) => { applyState(state); pollJob(); }).catch(ignoreHandled);
     }));
     $("job-cancel").addEventListener("click", () => post("api/job/cancel", {}).then(applyState).catch(ignoreHandled));
+    $("job-finish").addEventListener("click", () => post("api/job/finish", {}).then(applyState).catch(ignoreHandled));
     $("cand-accept").addEventListener("click", () => post("api/candidate/accept", {version: S.version}).then(applyState).catch(ignoreHandled));
     $("cand-discard").addEventListener("click", () => post("api/candidate/discard", {}).then(applyState).catch(ignoreHandled));
     $("write").addEventListener("click", () => post("api/write", {kind: $("file-kind").value, name: $("file-name").value})

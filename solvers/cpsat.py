@@ -81,6 +81,7 @@ from .exact import (
     stages_of,
 )
 from .model_setup import SENSE, Setup
+from .repair_zone import least_moves
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +181,13 @@ class CPSATSolver(Solver):
         """
         setup = built.setup
         cap = setup.bound.value if names == ["max-plans"] else None
+        floor = (least_moves(setup.problem, setup.units)
+                 if names == ["disruption"] and setup.problem.mode == "repair" and not setup.problem.weights else None)
         reserve = _column_reserve(setup, time_limit) if names == ["max-plans"] else 0.0
         if share is not None and reserve:
             share = max(0.5, share - reserve)
         status, answer, bound = built.optimise(names, setup.problem.weights, share, seed, workers,
-                                               _capped(progress, cap), start, clock, cap=cap)
+                                               _capped(progress, cap), start, clock, cap=cap, floor=floor)
         if reserve and answer is not None and status != "OPTIMAL" and not self.stop.is_set():
             found = int(built.stage_value)
             before = setup.bound.value

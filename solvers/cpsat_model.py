@@ -300,19 +300,23 @@ class CpsatModel:
             total += coef * expr
         return total, 1_000_000 / top, 1
 
-    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None, cap=None):
+    def optimise(self, names, weights, time_limit, seed, workers, progress, start, clock=None, cap=None,
+                 floor=None):
         """Solve one stage; returns (status name, root label per unit or None, bound in user units).
 
         With a ``CpsatClock``, ``time_limit`` is deterministic time, one worker searches
         and the wall clock stops the stage only at ``safety_seconds`` of its share. ``cap`` is a
         proved upper bound on the stage's objective (the number of plans): it enters the model, so
-        CP-SAT stops with OPTIMAL as soon as a solution reaches it.
+        CP-SAT stops with OPTIMAL as soon as a solution reaches it; ``floor``, likewise, a proved
+        lower bound on a minimised one (the municipalities a repair moves).
         """
         expr, scale, sense = self._objective(names, weights)
         if progress is not None and tuple(names) != ("max-plans",):  # say which objective the numbers are
             progress = partial(_labelled, progress, "+".join(names))
         if cap is not None and sense > 0:
             self.m.add(expr <= math.floor(cap * scale))
+        if floor is not None and sense < 0:
+            self.m.add(expr >= math.ceil(floor * scale))
         if sense > 0:
             self.m.maximize(expr)
         else:

@@ -22,6 +22,7 @@ from .bounds import problem_bound
 from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .model_setup import Setup
+from .repair_zone import changed_plans, repair_zone
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -232,54 +233,6 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
         return None
     notes.append(f"warm start: heuristic plan with {len(result.plan)} plans in {result.wall_time:.1f} s")
     return labels_from_plan(units, result.plan)
-
-
-def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
-    """Units of the status quo plans that break a rule, plus those ``depth`` plan-steps away.
-
-    A status quo plan holding part of a ``keep_together`` group that spans several plans breaks
-    the rule too, so every such group lies wholly inside the zone or wholly outside it.
-    """
-    sq, rules, plan_of = problem.status_quo, problem.rules, units.status_quo
-    assert sq is not None and plan_of is not None  # repair mode has a status quo (Problem checks it)
-    pops, floors = sq.populations, sq.floors(rules)
-    bad_ids = set(pops.index[pops < floors]) | set(sq.contiguous.index[~sq.contiguous])
-    if rules.ceiling is not None:
-        bad_ids |= set(pops.index[pops > rules.ceiling])
-    gdf = sq.territory.municipalities
-    for column in rules.hard_boundaries:
-        spans = gdf[column].groupby(sq.assignment).nunique()
-        bad_ids |= set(spans.index[spans > 1])
-    for code, plan_id in rules.locked_municipalities.items():
-        if code in sq.assignment.index and sq.assignment[code] != plan_id:
-            bad_ids.add(sq.assignment[code])
-    index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
-    bad = {index[p] for p in bad_ids if p in index}
-    for members in units.together:  # status quo plans that split a group keep_together keeps whole
-        plans = {int(plan_of[u]) for u in members}
-        if len(plans) > 1:
-            bad |= plans
-    for _ in range(depth):
-        near = set(bad)
-        for i, j in units.edges:
-            if plan_of[i] in bad or plan_of[j] in bad:
-                near.update((plan_of[i], plan_of[j]))
-        bad = near
-    return [u for u in range(len(units)) if plan_of[u] in bad]
-
-
-def changed_plans(units: Units, labels) -> list[int]:
-    """Units of the status quo plans that ``labels`` (a plan of every unit) changes: split, joined or moved."""
-    plan_of = units.status_quo
-    assert plan_of is not None  # repair mode has a status quo (Problem checks it)
-    labels_of: dict = {}
-    plans_of: dict = {}
-    for u, label in enumerate(labels):
-        labels_of.setdefault(int(plan_of[u]), set()).add(label)
-        plans_of.setdefault(label, set()).add(int(plan_of[u]))
-    changed = {int(plan_of[u]) for u, label in enumerate(labels)
-               if len(labels_of[int(plan_of[u])]) > 1 or len(plans_of[label]) > 1}
-    return [u for u in range(len(units)) if int(plan_of[u]) in changed]
 
 
 def full_labels(setup: Setup, model_labels) -> list:

@@ -340,7 +340,8 @@ class _Milp:
         log.info("pulp stage %s: %s", "+".join(names), status)
         if sol not in (1, 2):
             return status, None, None
-        value = lp.value(expr)
+        # CBC leaves a variable it never needed without a value, where lp.value gives None: count it 0
+        value = expr.constant + sum(coef * (var.varValue or 0.0) for var, coef in expr.items())
         self.stage = (expr, sense, value)
         c = self.setup.candidates
         labels = [max(c.roots_of[i], key=lambda r: self.x[i, r].value() or 0) for i in range(len(c.roots_of))]

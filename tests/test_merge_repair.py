@@ -111,17 +111,22 @@ EDITS = {
 }
 
 
+def _edited_lombardy(lombardy, edits: dict[str, str]):
+    """The 154-plan plan with ``edits`` (municipality -> plan) applied, the shipped rules, its repair problem."""
+    assignment = Plan.from_csv(LOMBARDY_154, lombardy).assignment.copy()
+    for code, plan_id in edits.items():
+        assignment[code] = plan_id
+    edited, rules = Plan(lombardy, assignment), Rules.default()
+    return edited, rules, problem(lombardy, rules, ("disruption",), status_quo=edited, mode="repair")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("edits", EDITS)
 def test_the_heuristic_repairs_a_planners_edits_of_lombardy(lombardy, edits):
     # a planner moves municipalities in the studio and asks for a repair: every current plan is
     # kept, and moving the edited municipalities back is always a repair, so few moves suffice
-    assignment = Plan.from_csv(LOMBARDY_154, lombardy).assignment.copy()
-    for code, plan_id in EDITS[edits].items():
-        assignment[code] = plan_id
-    edited, rules = Plan(lombardy, assignment), Rules.default()
+    edited, rules, p = _edited_lombardy(lombardy, EDITS[edits])
     assert edited.violations(rules)
-    p = problem(lombardy, rules, ("disruption",), status_quo=edited, mode="repair")
     result = HeuristicSolver.from_problem(p, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
     assert result.plan is not None, result.message
     assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
@@ -134,11 +139,7 @@ def test_the_heuristic_repairs_a_planners_edits_of_lombardy(lombardy, edits):
 def test_cpsat_repairs_edits_of_lombardy_from_the_heuristics_plan_and_proves_the_moves(lombardy, edits):
     # without the heuristic's repair as its first plan CP-SAT found no plan in 30 s; without
     # least_moves (3 and 5 here) it proved the 3 moves in 4.7 s and not the 5 in 9.6 s
-    assignment = Plan.from_csv(LOMBARDY_154, lombardy).assignment.copy()
-    for code, plan_id in EDITS[edits].items():
-        assignment[code] = plan_id
-    edited, rules = Plan(lombardy, assignment), Rules.default()
-    p = problem(lombardy, rules, ("disruption",), status_quo=edited, mode="repair")
+    _, rules, p = _edited_lombardy(lombardy, EDITS[edits])
     result = CPSATSolver.from_problem(p, {"time_limit": 10, "seed": 0, "workers": 2}).solve()
     assert result.plan is not None, result.message
     assert result.plan.violations(rules) == [] and result.objective <= len(EDITS[edits])

@@ -264,19 +264,22 @@ class StudioState:
 
     def finish_job(self) -> dict:
         """End the running job early: its best plan so far becomes the candidate, as a finished job's does."""
-        if self.job is None or not self.job.running:
-            raise EditRefused("no solver is running")
-        self.job.finish()
-        self.notice = f"{self.job.action.capitalize()} stopping: its best plan so far will be the candidate."
+        job = self._running_job()
+        job.finish()
+        self.notice = f"{job.action.capitalize()} stopping: its best plan so far will be the candidate."
         return self.state()
 
     def cancel_job(self) -> dict:
         """Stop the running job."""
+        job = self._running_job()
+        job.cancel()
+        self.notice = f"{job.action.capitalize()} cancelled; the plan is unchanged."
+        return self.state()
+
+    def _running_job(self) -> Job:
         if self.job is None or not self.job.running:
             raise EditRefused("no solver is running")
-        self.job.cancel()
-        self.notice = f"{self.job.action.capitalize()} cancelled; the plan is unchanged."
-        return self.state()
+        return self.job
 
     def _make_candidate(self, job: Job) -> dict:
         """The solver's plan beside the current one: its changes (``model.changes``) and matched colours.

@@ -22,7 +22,7 @@ from .units import reach
 CHAIN_DEPTH = 3
 """Regions a chain passes through at most (the short region not counted) ..."""
 CHAIN_BRANCH = 6
-"""... trying the most populous this many units at each step."""
+"""... trying this many units at each step (least shortfall left, then most populous)."""
 
 
 def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
@@ -77,7 +77,7 @@ def shortfall(layout: Layout, t: Totals) -> int:
 
 
 def _take_one(layout: Layout, part: Partition, k: int) -> bool:
-    """Move into region ``k`` the neighbouring unit its region can spare that leaves ``k`` shortest of its floor.
+    """Move into region ``k`` the neighbouring unit its region can spare that leaves ``k`` least short of its floor.
 
     Ties go to the most inhabitants per municipality: a unit that changes the region's class to a
     higher floor (a dense town joining a sparse plan) is taken last.

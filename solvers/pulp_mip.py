@@ -336,6 +336,8 @@ class _Milp:
                 raise
             return "stopped", None, None  # Ctrl-C reached CBC too (same process group) and it gave up
         sol = self.prob.sol_status
+        if sol == 0 and self.prob.status == lp.LpStatusInfeasible:
+            sol = -1  # CBC proved it infeasible; its solution status only says there is no solution
         status = {1: "optimal", 2: "feasible", -1: "infeasible"}.get(sol, "timeout")
         log.info("pulp stage %s: %s", "+".join(names), status)
         if sol not in (1, 2):

@@ -84,18 +84,9 @@ def _take_one(layout: Layout, part: Partition, k: int) -> bool:
     """
     region = part.regions[k]
     options = []
-    for u in region.members:
-        for v in layout.neighbors[u]:
-            j = part.label[v]
-            if j == k or layout.lock[v] is not None or not layout.compatible(v, region.group, region.lock):
-                continue
-            donor = part.regions[j]
-            if len(donor.members) == 1 or not layout.complies(donor.totals.minus(layout.unit_totals(v))):
-                continue
-            if not layout.within_ceiling(region.totals.pop + layout.pop[v]):
-                continue
-            options.append((shortfall(layout, region.totals.plus(layout.unit_totals(v))),
-                            -layout.pop[v] / layout.size[v], v))
+    for v, j, after in _offers(layout, part, k, region.members, region.totals, {k}):
+        if layout.complies(part.regions[j].totals.minus(layout.unit_totals(v))):
+            options.append((shortfall(layout, after), -layout.pop[v] / layout.size[v], v))
     for *_, v in sorted(set(options)):
         donor = part.regions[part.label[v]]
         if layout.connected(donor.members - {v}):
@@ -122,18 +113,9 @@ def _chain(layout: Layout, part: Partition, k: int, members: set[int], totals: T
     stays connected and compliant; no region is passed twice (``banned``). Deepest move first.
     """
     first = banned == {k}
-    region = part.regions[k]
     options = set()
-    for u in members:
-        for v in layout.neighbors[u]:
-            j = part.label[v]
-            if j in banned or v in members or layout.lock[v] is not None or len(part.regions[j].members) == 1:
-                continue
-            if not layout.compatible(v, region.group, region.lock):
-                continue
-            after = totals.plus(layout.unit_totals(v))
-            if not layout.within_ceiling(after.pop) or (layout.pop[v] == 0 if first else not layout.complies(after)):
-                continue
+    for v, j, after in _offers(layout, part, k, members, totals, banned):
+        if layout.pop[v] > 0 if first else layout.complies(after):
             options.add((shortfall(layout, after), -layout.pop[v], v, j))
     for *_, v, j in sorted(options)[:CHAIN_BRANCH]:
         donor = part.regions[j]
@@ -147,6 +129,25 @@ def _chain(layout: Layout, part: Partition, k: int, members: set[int], totals: T
             if further is not None:
                 return further + [(v, k)]
     return None
+
+
+def _offers(layout: Layout, part: Partition, k: int, members: set[int], totals: Totals, banned: set[int]):
+    """``(unit, its region, k's totals with it)`` for the units next to ``members`` that region ``k`` may take.
+
+    Not in a ``banned`` region, not locked, allowed in ``k`` (hard boundary, lock), not the last unit
+    of its region, and within the ceiling once taken.
+    """
+    region = part.regions[k]
+    for u in members:
+        for v in layout.neighbors[u]:
+            j = part.label[v]
+            if j in banned or v in members or layout.lock[v] is not None or len(part.regions[j].members) == 1:
+                continue
+            if not layout.compatible(v, region.group, region.lock):
+                continue
+            after = totals.plus(layout.unit_totals(v))
+            if layout.within_ceiling(after.pop):
+                yield v, j, after
 
 
 def _merge_one(layout: Layout, part: Partition, k: int, keep: set[int]) -> bool:

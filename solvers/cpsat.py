@@ -94,6 +94,10 @@ class CPSATSolver(Solver):
     WORKERS = 2
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
+        """Solve (``_solve_once``); a repair zone proved to hold no repair is widened to the whole map."""
+        return exact.widened(self, self._solve_once, warm_start, progress)
+
+    def _solve_once(self, warm_start, progress: Progress | None) -> SolveResult:
         """Solve; the time limit covers preparation, warm start and every lexicographic stage.
 
         It leaves out a machine's first compile of the heuristic's search (``Setup.compile_seconds``).
@@ -154,14 +158,8 @@ class CPSATSolver(Solver):
             statuses.append("WARM_START")
             details["notes"].append("CP-SAT found no solution in time; the warm start is returned")
         if answer is None:
-            first = statuses[0] if statuses else "UNKNOWN"
-            proven = first == "INFEASIBLE" and not setup.candidates.restricted
-            msg = ("no plan meets the rules (CP-SAT proved the model infeasible)" if proven else
-                   "no plan found within the time limit" if first != "INFEASIBLE" else
-                   "the restricted candidate model is infeasible (not proved for the full problem); "
-                   "set options restrict=False or raise max_plan_population")
-            return SolveResult(self.name, "infeasible" if proven else "timeout", None,
-                               bound=0.0 if proven else None, wall_time=elapsed, message=msg, details=details)
+            infeasible = bool(statuses) and statuses[0] == "INFEASIBLE"
+            return exact.no_plan(self.name, setup, infeasible, "CP-SAT", details, elapsed)
         labels = full_labels(setup, answer)
         plan, violations = checked_plan(setup, labels)
         if violations:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -131,8 +132,9 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
         plan_of = units.status_quo
         assert plan_of is not None  # repair mode has a status quo (Problem checks it)
         fixed = {u: f"sq{plan_of[u]}" for u in range(len(units)) if u not in inside}
-        notes.append(f"repair models {len(keep)} of {len(units)} units: the non-compliant plans and the "
-                     f"plans within {opts['repair_depth']} step(s) of them; other plans stay as they are")
+        if fixed:
+            notes.append(f"repair models {len(keep)} of {len(units)} units: the non-compliant plans and the "
+                         f"plans within {opts['repair_depth']} step(s) of them; other plans stay as they are")
     model = units.subset(keep) if fixed else units
     hint = None if hint_full is None else [hint_full[u] for u in keep]
 
@@ -305,6 +307,54 @@ def rejected(solver: str, violations: list[str], details: dict, elapsed: float) 
                        message="the model's answer failed the evaluator and was not returned: "
                                + "; ".join(violations[:3]))
 
+
+def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: dict, elapsed: float) -> SolveResult:
+    """The result when the model gave no plan; ``infeasible``: ``engine`` proved the model has none.
+
+    The proof holds for the problem only when the model is the whole problem: no candidate
+    restriction and no plans left fixed outside a repair zone. Otherwise the status is ``timeout``
+    and the message names the fix.
+    """
+    if not infeasible:
+        message, status = "no plan found within the time limit", "timeout"
+    elif setup.candidates.restricted:
+        message, status = ("the restricted candidate model is infeasible (not proved for the full problem); "
+                           "set options restrict=False or raise max_plan_population"), "timeout"
+    elif setup.fixed:
+        details[ZONE_WITHOUT_REPAIR] = True
+        message, status = (f"no repair within repair_depth={setup.options['repair_depth']} plan-steps of the "
+                           f"non-compliant plans ({len(setup.model)} of {len(setup.units)} units) meets the rules "
+                           f"({engine} proved it for that zone only)"), "timeout"
+    else:
+        message, status = f"no plan meets the rules ({engine} proved the model infeasible)", "infeasible"
+    return SolveResult(solver, status, None, bound=0.0 if status == "infeasible" else None, wall_time=elapsed,
+                       message=message, details=details)
+
+
+ZONE_WITHOUT_REPAIR = "zone_without_repair"
+"""Key of ``SolveResult.details``: true when the model proved that its repair zone holds no repair."""
+WHOLE_MAP = 10**9
+"""A ``repair_depth`` that reaches every plan."""
+
+
+def widened(solver, solve_once, warm_start, progress) -> SolveResult:
+    """``solve_once(warm_start, progress)``; when it proved its repair zone holds no repair, the whole map.
+
+    The zone (``repair_depth``) keeps a repair's model small; a repair that needs plans further
+    away is still looked for, in the time left (the whole limit again in a deterministic run).
+    """
+    start = time.perf_counter()
+    result = solve_once(warm_start, progress)
+    if not result.details.get(ZONE_WITHOUT_REPAIR):
+        return result
+    limit, options = solver.options.time_limit, solver.options
+    left = limit if limit is None or options.deterministic else limit - (time.perf_counter() - start)
+    if solver.stop.is_set() or (left is not None and left < 1.0):
+        return replace(result, message=result.message + "; no time was left to model the whole map: raise time_limit")
+    wide = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": WHOLE_MAP})
+    again = type(solver)(solver.problem, wide, solver.stop).solve(warm_start, progress)
+    again.details["notes"].insert(0, result.message + "; the whole map was modelled next")
+    return replace(again, wall_time=time.perf_counter() - start)
 
 
 def details_of(setup: Setup) -> dict:

@@ -59,6 +59,10 @@ class PulpSolver(Solver):
     TUNING = {**exact.TUNING, "restrict": False}
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
+        """Solve (``_solve_once``); a repair zone proved to hold no repair is widened to the whole map."""
+        return exact.widened(self, self._solve_once, warm_start, progress)
+
+    def _solve_once(self, warm_start, progress: Progress | None) -> SolveResult:
         """Solve with CBC; ``progress`` is called once per lexicographic stage."""
         start = time.perf_counter()
         problem = self.problem
@@ -92,11 +96,7 @@ class PulpSolver(Solver):
             statuses.append("warm_start")
             details["notes"].append("CBC found no solution in time; the warm start is returned")
         if answer is None:
-            proven = statuses[0] == "infeasible" and not setup.candidates.restricted
-            return SolveResult(self.name, "infeasible" if proven else "timeout", None,
-                               bound=0.0 if proven else None, wall_time=elapsed, details=details,
-                               message="no plan meets the rules (CBC proved the model infeasible)" if proven
-                               else "no plan found within the time limit")
+            return exact.no_plan(self.name, setup, statuses[0] == "infeasible", "CBC", details, elapsed)
         labels = full_labels(setup, answer)
         plan, violations = checked_plan(setup, labels)
         if violations:

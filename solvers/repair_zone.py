@@ -51,6 +51,8 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
         for i, j in units.edges:
             if plan_of[i] in bad or plan_of[j] in bad:
                 near.update((plan_of[i], plan_of[j]))
+        if near == bad:
+            break
         bad = near
     return [u for u in range(len(units)) if plan_of[u] in bad]
 

@@ -99,6 +99,33 @@ def test_repair_passes_a_unit_along_a_chain_when_no_neighbour_can_spare_one(solv
     assert [labels.index(x) for x in labels] == [0, 0, 2, 2, 4, 4]
 
 
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_a_repair_zone_without_a_repair_is_widened_to_the_whole_map(solver):
+    # D is short and B, the one plan within one step, is at the floor: the zone {D, B} has no
+    # repair, the whole line has one (the chain above), found once the zone is proved empty
+    territory = grid(1, 6, [100] * 6)
+    sq = status_quo(territory, ["D", "B", "B", "C", "C", "C"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    tuning = {"heuristic_warm_start": False, "repair_depth": 1}
+    result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": tuning}).solve()
+    assert result.status == "optimal" and result.objective == 2
+    assert "no repair within repair_depth=1" in result.details["notes"][0]
+    assert "the whole map was modelled next" in result.details["notes"][0]
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_map(solver):
+    # C and D are short and the line holds 600 for four plans of 200: no repair at any depth
+    territory = grid(1, 6, [100] * 6)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}}).solve()
+    assert result.plan is None and result.status == "infeasible" and result.bound == 0.0
+    # the zone's model alone ({B, C, D}) proves nothing for the whole map, and does not say it does
+    zone = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}})
+    result = zone._solve_once(None, None)
+    assert result.plan is None and result.status == "timeout" and result.bound is None
+    assert "proved it for that zone only" in result.message
 LOMBARDY_154 = Path(__file__).parent / "data" / "lombardy_154_plans.csv"
 """A compliant 154-plan plan of Lombardy, shipped rules (``benchmarks/plans/default-cpsat.csv`` of 3 Dec 2026)."""
 EDITS = {

@@ -126,6 +126,8 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     result = zone._solve_once(None, None)
     assert result.plan is None and result.status == "timeout" and result.bound is None
     assert "proved it for that zone only" in result.message
+
+
 LOMBARDY_154 = Path(__file__).parent / "data" / "lombardy_154_plans.csv"
 """A compliant 154-plan plan of Lombardy, shipped rules (``benchmarks/plans/default-cpsat.csv`` of 3 Dec 2026)."""
 EDITS = {

@@ -354,7 +354,8 @@ def widened(solver, solve_once, warm_start, progress) -> SolveResult:
     wide = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": WHOLE_MAP})
     again = type(solver)(solver.problem, wide, solver.stop).solve(warm_start, progress)
     again.details["notes"].insert(0, result.message + "; the whole map was modelled next")
-    return replace(again, wall_time=time.perf_counter() - start)
+    message = again.message if again.plan is not None else f"{result.message}; on the whole map: {again.message}"
+    return replace(again, wall_time=time.perf_counter() - start, message=message)
 
 
 def details_of(setup: Setup) -> dict:

@@ -121,6 +121,9 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
     result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}}).solve()
     assert result.plan is None and result.status == "infeasible" and result.bound == 0.0
+    assert result.message.startswith("no repair within repair_depth=1")
+    engine = "CP-SAT" if solver is CPSATSolver else "CBC"
+    assert result.message.endswith(f"on the whole map: no plan meets the rules ({engine} proved the model infeasible)")
     # the zone's model alone ({B, C, D}) proves nothing for the whole map, and does not say it does
     zone = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}})
     result = zone._solve_once(None, None)

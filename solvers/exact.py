@@ -138,20 +138,17 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     model = units.subset(keep) if fixed else units
     hint = None if hint_full is None else [hint_full[u] for u in keep]
 
-    restrict = _restricted(opts, len(model))
-    max_pop, max_roots = None, None
-    if restrict:
-        max_pop = opts["max_plan_population"]
-        if max_pop is None:
-            max_pop = rules.ceiling or int(opts["plan_population_factor"] * max(rules.floors.values()))
-        max_roots = opts["max_roots_per_unit"]
-    elif rules.ceiling is not None:
-        max_pop = rules.ceiling  # exact: no plan may exceed it
-    if skip_candidates is not None and hint is not None and skip_candidates(bool(restrict), hint, fixed):
+    if skip_candidates is not None and hint is not None and skip_candidates(_restricted(opts, len(model)), hint,
+                                                                             fixed):
         candidates = Candidates.unbuilt(len(model), "not built: each neighbourhood builds its own, all pairs")
     else:
-        candidates = build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint,
-                                      population_limit_is_rule=max_pop is not None and max_pop == rules.ceiling)
+        try:
+            candidates = _candidates(model, rules, opts, hint)
+        except InfeasibleError as exc:
+            if not fixed:
+                raise
+            reason = str(exc).split(" Fix:")[0].rstrip(".")  # its fix is for the whole map
+            raise ZoneWithoutRepair(f"{zone_words(opts, model, units)} meets the rules: {reason}") from exc
     weight = None
     if model.status_quo is not None:
         weight = np.array([len(m) for m in model.members], dtype=np.int64)
@@ -171,6 +168,20 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
                  hint, bound, opts, notes, weight, count_range, warm, deterministic, stop, workers)
+
+
+def _candidates(model: Units, rules, opts: dict, hint) -> Candidates:
+    """The candidate pairs of ``model``: all of them, or restricted (option ``restrict``) on large models."""
+    max_pop, max_roots = None, None
+    if _restricted(opts, len(model)):
+        max_pop = opts["max_plan_population"]
+        if max_pop is None:
+            max_pop = rules.ceiling or int(opts["plan_population_factor"] * max(rules.floors.values()))
+        max_roots = opts["max_roots_per_unit"]
+    elif rules.ceiling is not None:
+        max_pop = rules.ceiling  # exact: no plan may exceed it
+    return build_candidates(model, rules.lowest_floor, max_pop, max_roots, hint,
+                            population_limit_is_rule=max_pop is not None and max_pop == rules.ceiling)
 
 
 def _restricted(opts: dict, size: int) -> bool:
@@ -294,6 +305,9 @@ def prepared(solver: str, problem: Problem, start: float, *args, **kwargs) -> Se
         setup = prepare(problem, *args, **kwargs)
     except InfeasibleError as exc:
         return SolveResult(solver, "infeasible", None, wall_time=time.perf_counter() - start, message=str(exc))
+    except ZoneWithoutRepair as exc:
+        return SolveResult(solver, "timeout", None, wall_time=time.perf_counter() - start, message=str(exc),
+                           details={ZONE_WITHOUT_REPAIR: True, "notes": []})
     if setup.bound.infeasible_parts:
         return SolveResult(solver, "infeasible", None, bound=0.0, wall_time=time.perf_counter() - start,
                            message="; ".join(setup.bound.infeasible_parts), details=details_of(setup))
@@ -308,6 +322,16 @@ def rejected(solver: str, violations: list[str], details: dict, elapsed: float) 
                                + "; ".join(violations[:3]))
 
 
+class ZoneWithoutRepair(Exception):
+    """Repair mode: the zone's units alone hold no repair (raised by ``prepare``); the whole map may."""
+
+
+def zone_words(options: dict, model: Units, units: Units) -> str:
+    """How a message names a repair zone: "no repair within ... (n of m units)"."""
+    return (f"no repair within repair_depth={options['repair_depth']} plan-steps of the non-compliant plans "
+            f"({len(model)} of {len(units)} units, the other plans fixed)")
+
+
 def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: dict, elapsed: float) -> SolveResult:
     """The result when the model gave no plan; ``infeasible``: ``engine`` proved the model has none.
 
@@ -317,14 +341,13 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
     """
     if not infeasible:
         message, status = "no plan found within the time limit", "timeout"
+    elif setup.fixed:
+        details[ZONE_WITHOUT_REPAIR] = True
+        message = f"{zone_words(setup.options, setup.model, setup.units)} meets the rules ({engine} proved it)"
+        status = "timeout"
     elif setup.candidates.restricted:
         message, status = ("the restricted candidate model is infeasible (not proved for the full problem); "
                            "set options restrict=False or raise max_plan_population"), "timeout"
-    elif setup.fixed:
-        details[ZONE_WITHOUT_REPAIR] = True
-        message, status = (f"no repair within repair_depth={setup.options['repair_depth']} plan-steps of the "
-                           f"non-compliant plans ({len(setup.model)} of {len(setup.units)} units) meets the rules "
-                           f"({engine} proved it for that zone only)"), "timeout"
     else:
         message, status = f"no plan meets the rules ({engine} proved the model infeasible)", "infeasible"
     return SolveResult(solver, status, None, bound=0.0 if status == "infeasible" else None, wall_time=elapsed,
@@ -353,7 +376,7 @@ def widened(solver, solve_once, warm_start, progress) -> SolveResult:
         return replace(result, message=result.message + "; no time was left to model the whole map: raise time_limit")
     wide = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": WHOLE_MAP})
     again = type(solver)(solver.problem, wide, solver.stop).solve(warm_start, progress)
-    again.details["notes"].insert(0, result.message + "; the whole map was modelled next")
+    again.details.setdefault("notes", []).insert(0, result.message + "; the whole map was modelled next")
     message = again.message if again.plan is not None else f"{result.message}; on the whole map: {again.message}"
     return replace(again, wall_time=time.perf_counter() - start, message=message)
 

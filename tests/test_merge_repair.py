@@ -100,16 +100,18 @@ def test_repair_passes_a_unit_along_a_chain_when_no_neighbour_can_spare_one(solv
 
 
 @pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
-def test_a_repair_zone_without_a_repair_is_widened_to_the_whole_map(solver):
+@pytest.mark.parametrize("depth", [0, 1])
+def test_a_repair_zone_without_a_repair_is_widened_to_the_whole_map(solver, depth):
     # D is short and B, the one plan within one step, is at the floor: the zone {D, B} has no
-    # repair, the whole line has one (the chain above), found once the zone is proved empty
+    # repair (the model proves it), nor has {D} alone (no plan reaches the floor there); the whole
+    # line has one (the chain above), found once the zone is shown empty
     territory = grid(1, 6, [100] * 6)
     sq = status_quo(territory, ["D", "B", "B", "C", "C", "C"])
     p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
-    tuning = {"heuristic_warm_start": False, "repair_depth": 1}
+    tuning = {"heuristic_warm_start": False, "repair_depth": depth}
     result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": tuning}).solve()
     assert result.status == "optimal" and result.objective == 2
-    assert "no repair within repair_depth=1" in result.details["notes"][0]
+    assert f"no repair within repair_depth={depth}" in result.details["notes"][0]
     assert "the whole map was modelled next" in result.details["notes"][0]
 
 
@@ -128,7 +130,7 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     zone = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}})
     result = zone._solve_once(None, None)
     assert result.plan is None and result.status == "timeout" and result.bound is None
-    assert "proved it for that zone only" in result.message
+    assert "the other plans fixed) meets the rules (" in result.message
 
 
 LOMBARDY_154 = Path(__file__).parent / "data" / "lombardy_154_plans.csv"

@@ -356,29 +356,36 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
 
 ZONE_WITHOUT_REPAIR = "zone_without_repair"
 """Key of ``SolveResult.details``: true when the model proved that its repair zone holds no repair."""
-WHOLE_MAP = 10**9
-"""A ``repair_depth`` that reaches every plan."""
 
 
 def widened(solver, solve_once, warm_start, progress) -> SolveResult:
-    """``solve_once(warm_start, progress)``; when it proved its repair zone holds no repair, the whole map.
+    """``solve_once(warm_start, progress)``, widening a repair zone shown to hold no repair.
 
-    The zone (``repair_depth``) keeps a repair's model small; a repair that needs plans further
-    away is still looked for, in the time left (the whole limit again in a deterministic run).
+    The zone (``repair_depth`` plan-steps around the plans that break a rule) keeps a repair's
+    model small. When the model shows that it holds no repair, the depth goes from d to 2 d + 1 and
+    the search runs again in the time left (the whole limit again in a deterministic run), until a
+    repair is found or the zone is the whole map, whose answer (a plan or a proof) is the problem's.
     """
     start = time.perf_counter()
-    result = solve_once(warm_start, progress)
-    if not result.details.get(ZONE_WITHOUT_REPAIR):
+    options, depth = solver.options, solver.tuning["repair_depth"]
+    result, said, depths = solve_once(warm_start, progress), [], []
+    while result.details.get(ZONE_WITHOUT_REPAIR):
+        said.append(result.message)
+        limit = options.time_limit
+        left = limit if limit is None or options.deterministic else limit - (time.perf_counter() - start)
+        if solver.stop.is_set() or (left is not None and left < 1.0):
+            return replace(result, message="; ".join(said) + "; no time was left to widen the zone: raise time_limit",
+                           wall_time=time.perf_counter() - start)
+        depth = 2 * depth + 1
+        depths.append(str(depth))
+        wider = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": depth})
+        result = type(solver)(solver.problem, wider, solver.stop)._solve_once(warm_start, progress)
+    if not said:
         return result
-    limit, options = solver.options.time_limit, solver.options
-    left = limit if limit is None or options.deterministic else limit - (time.perf_counter() - start)
-    if solver.stop.is_set() or (left is not None and left < 1.0):
-        return replace(result, message=result.message + "; no time was left to model the whole map: raise time_limit")
-    wide = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": WHOLE_MAP})
-    again = type(solver)(solver.problem, wide, solver.stop).solve(warm_start, progress)
-    again.details.setdefault("notes", []).insert(0, result.message + "; the whole map was modelled next")
-    message = again.message if again.plan is not None else f"{result.message}; on the whole map: {again.message}"
-    return replace(again, wall_time=time.perf_counter() - start, message=message)
+    result.details.setdefault("notes", [])[:0] = [f"{m}; the zone was widened" for m in said]
+    message = result.message if result.plan is not None else (
+        f"{said[0]}; with the zone widened (repair_depth {', '.join(depths)}): {result.message}")
+    return replace(result, wall_time=time.perf_counter() - start, message=message)
 
 
 def details_of(setup: Setup) -> dict:

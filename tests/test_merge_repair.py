@@ -112,7 +112,7 @@ def test_a_repair_zone_without_a_repair_is_widened_to_the_whole_map(solver, dept
     result = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": tuning}).solve()
     assert result.status == "optimal" and result.objective == 2
     assert f"no repair within repair_depth={depth}" in result.details["notes"][0]
-    assert "the whole map was modelled next" in result.details["notes"][0]
+    assert result.details["notes"][0].endswith("; the zone was widened")
 
 
 @pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
@@ -125,7 +125,7 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     assert result.plan is None and result.status == "infeasible" and result.bound == 0.0
     assert result.message.startswith("no repair within repair_depth=1")
     engine = "CP-SAT" if solver is CPSATSolver else "CBC"
-    assert result.message.endswith(f"on the whole map: no plan meets the rules ({engine} proved the model infeasible)")
+    assert result.message.endswith(f"(repair_depth 3): no plan meets the rules ({engine} proved the model infeasible)")
     # the zone's model alone ({B, C, D}) proves nothing for the whole map, and does not say it does
     zone = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}})
     result = zone._solve_once(None, None)

@@ -81,7 +81,7 @@ from .exact import (
     stages_of,
 )
 from .model_setup import SENSE, Setup
-from .repair_zone import least_moves
+from .repair_zone import least_moves, widened
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ class CPSATSolver(Solver):
     WORKERS = 2
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
-        """Solve (``_solve_once``); a repair zone proved to hold no repair is widened to the whole map."""
-        return exact.widened(self, self._solve_once, warm_start, progress)
+        """Solve (``_solve_once``); a repair zone shown to hold no repair is widened (``repair_zone.widened``)."""
+        return widened(self, self._solve_once, warm_start, progress)
 
     def _solve_once(self, warm_start, progress: Progress | None) -> SolveResult:
         """Solve; the time limit covers preparation, warm start and every lexicographic stage.

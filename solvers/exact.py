@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from .bounds import problem_bound
 from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .model_setup import Setup
-from .repair_zone import changed_plans, repair_zone
+from .repair_zone import ZONE_WITHOUT_REPAIR, ZoneWithoutRepair, changed_plans, repair_zone, zone_words
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -322,16 +321,6 @@ def rejected(solver: str, violations: list[str], details: dict, elapsed: float) 
                                + "; ".join(violations[:3]))
 
 
-class ZoneWithoutRepair(Exception):
-    """Repair mode: the zone's units alone hold no repair (raised by ``prepare``); the whole map may."""
-
-
-def zone_words(options: dict, model: Units, units: Units) -> str:
-    """How a message names a repair zone: "no repair within ... (n of m units)"."""
-    return (f"no repair within repair_depth={options['repair_depth']} plan-steps of the non-compliant plans "
-            f"({len(model)} of {len(units)} units, the other plans fixed)")
-
-
 def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: dict, elapsed: float) -> SolveResult:
     """The result when the model gave no plan; ``infeasible``: ``engine`` proved the model has none.
 
@@ -352,40 +341,6 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
         message, status = f"no plan meets the rules ({engine} proved the model infeasible)", "infeasible"
     return SolveResult(solver, status, None, bound=0.0 if status == "infeasible" else None, wall_time=elapsed,
                        message=message, details=details)
-
-
-ZONE_WITHOUT_REPAIR = "zone_without_repair"
-"""Key of ``SolveResult.details``: true when the model proved that its repair zone holds no repair."""
-
-
-def widened(solver, solve_once, warm_start, progress) -> SolveResult:
-    """``solve_once(warm_start, progress)``, widening a repair zone shown to hold no repair.
-
-    The zone (``repair_depth`` plan-steps around the plans that break a rule) keeps a repair's
-    model small. When the model shows that it holds no repair, the depth goes from d to 2 d + 1 and
-    the search runs again in the time left (the whole limit again in a deterministic run), until a
-    repair is found or the zone is the whole map, whose answer (a plan or a proof) is the problem's.
-    """
-    start = time.perf_counter()
-    options, depth = solver.options, solver.tuning["repair_depth"]
-    result, said, depths = solve_once(warm_start, progress), [], []
-    while result.details.get(ZONE_WITHOUT_REPAIR):
-        said.append(result.message)
-        limit = options.time_limit
-        left = limit if limit is None or options.deterministic else limit - (time.perf_counter() - start)
-        if solver.stop.is_set() or (left is not None and left < 1.0):
-            return replace(result, message="; ".join(said) + "; no time was left to widen the zone: raise time_limit",
-                           wall_time=time.perf_counter() - start)
-        depth = 2 * depth + 1
-        depths.append(str(depth))
-        wider = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": depth})
-        result = type(solver)(solver.problem, wider, solver.stop)._solve_once(warm_start, progress)
-    if not said:
-        return result
-    result.details.setdefault("notes", [])[:0] = [f"{m}; the zone was widened" for m in said]
-    message = result.message if result.plan is not None else (
-        f"{said[0]}; with the zone widened (repair_depth {', '.join(depths)}): {result.message}")
-    return replace(result, wall_time=time.perf_counter() - start, message=message)
 
 
 def details_of(setup: Setup) -> dict:

@@ -48,6 +48,7 @@ from .exact import (
 )
 from .model_data import integer_weights
 from .model_setup import SENSE, Setup
+from .repair_zone import widened
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ class PulpSolver(Solver):
     TUNING = {**exact.TUNING, "restrict": False}
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
-        """Solve (``_solve_once``); a repair zone proved to hold no repair is widened to the whole map."""
-        return exact.widened(self, self._solve_once, warm_start, progress)
+        """Solve (``_solve_once``); a repair zone shown to hold no repair is widened (``repair_zone.widened``)."""
+        return widened(self, self._solve_once, warm_start, progress)
 
     def _solve_once(self, warm_start, progress: Progress | None) -> SolveResult:
         """Solve with CBC; ``progress`` is called once per lexicographic stage."""

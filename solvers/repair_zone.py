@@ -1,10 +1,13 @@
-"""Repair mode's zone and bound: which status quo plans must change, and how few units a repair moves."""
+"""Repair mode's zone: which status quo plans must change, how few units move, widening a zone without a repair."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import networkx as nx
 
-from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.problem import Problem, SolveResult
 
 from .units import Units
 
@@ -90,3 +93,47 @@ def changed_plans(units: Units, labels) -> list[int]:
     changed = {int(plan_of[u]) for u, label in enumerate(labels)
                if len(labels_of[int(plan_of[u])]) > 1 or len(plans_of[label]) > 1}
     return [u for u in range(len(units)) if int(plan_of[u]) in changed]
+
+
+class ZoneWithoutRepair(Exception):
+    """Repair mode: the zone's units alone hold no repair (raised by ``prepare``); the whole map may."""
+
+
+def zone_words(options: dict, model: Units, units: Units) -> str:
+    """How a message names a repair zone: "no repair within ... (n of m units)"."""
+    return (f"no repair within repair_depth={options['repair_depth']} plan-steps of the non-compliant plans "
+            f"({len(model)} of {len(units)} units, the other plans fixed)")
+
+
+ZONE_WITHOUT_REPAIR = "zone_without_repair"
+"""Key of ``SolveResult.details``: true when the model proved that its repair zone holds no repair."""
+
+
+def widened(solver, solve_once, warm_start, progress) -> SolveResult:
+    """``solve_once(warm_start, progress)``, widening a repair zone shown to hold no repair.
+
+    The zone (``repair_depth`` plan-steps around the plans that break a rule) keeps a repair's
+    model small. When the model shows that it holds no repair, the depth goes from d to 2 d + 1 and
+    the search runs again in the time left (the whole limit again in a deterministic run), until a
+    repair is found or the zone is the whole map, whose answer (a plan or a proof) is the problem's.
+    """
+    start = time.perf_counter()
+    options, depth = solver.options, solver.tuning["repair_depth"]
+    result, said, depths = solve_once(warm_start, progress), [], []
+    while result.details.get(ZONE_WITHOUT_REPAIR):
+        said.append(result.message)
+        limit = options.time_limit
+        left = limit if limit is None or options.deterministic else limit - (time.perf_counter() - start)
+        if solver.stop.is_set() or (left is not None and left < 1.0):
+            return replace(result, message="; ".join(said) + "; no time was left to widen the zone: raise time_limit",
+                           wall_time=time.perf_counter() - start)
+        depth = 2 * depth + 1
+        depths.append(str(depth))
+        wider = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": depth})
+        result = type(solver)(solver.problem, wider, solver.stop)._solve_once(warm_start, progress)
+    if not said:
+        return result
+    result.details.setdefault("notes", [])[:0] = [f"{m}; the zone was widened" for m in said]
+    message = result.message if result.plan is not None else (
+        f"{said[0]}; with the zone widened (repair_depth {', '.join(depths)}): {result.message}")
+    return replace(result, wall_time=time.perf_counter() - start, message=message)

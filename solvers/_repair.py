@@ -1,7 +1,8 @@
 """Start from the status quo and fix it with as few moved municipalities as the greedy rule finds.
 
 A status-quo plan that is not connected is first cut into its connected pieces (and by hard
-boundaries); its largest piece carries on the plan. Then, smallest first (with ``keep``, the regions
+boundaries); its largest piece carries on the plan. A piece that one unit of a neighbouring region
+joins back to it (the region can spare the unit) is joined back first. Then, smallest first (with ``keep``, the regions
 carrying on plans before the pieces cut off), each region below its floor takes neighbouring units
 whose region can spare them (still connected and compliant afterwards), the one leaving it least
 short of the floor of its class first (then the most populous, so that few municipalities move).
@@ -59,6 +60,7 @@ def repair(layout: Layout, part: Partition, keep: set[int] | None = None) -> Par
     step helps any more (then some region is still below its floor).
     """
     keep = keep or set()
+    _reunite(layout, part, keep)
     for _ in range(4 * layout.n + 1):  # every step adds to a short region or merges two: a cap, not a limit met
         short = [k for k, r in part.regions.items() if not layout.complies(r.totals)]
         if not short:
@@ -69,6 +71,40 @@ def repair(layout: Layout, part: Partition, keep: set[int] | None = None) -> Par
         else:
             return part
     return part
+
+
+def _reunite(layout: Layout, part: Partition, keep: set[int]) -> None:
+    """Join each piece cut off a plan back to it through a unit next to both, when that unit's region can spare it.
+
+    A planner who moves the one municipality that held a plan together cuts the plan in two; taking
+    that municipality back (or another joining the pieces) is one move, where the greedy steps below
+    grow the pieces apart and may turn the plan into a class of higher floor.
+    """
+    sq = layout.units.status_quo
+    assert sq is not None, "reuniting pieces needs a status quo"
+    main_of = {int(sq[next(iter(part.regions[k].members))]): k for k in keep}
+    for p in sorted(set(part.regions) - keep):
+        piece = part.regions[p]
+        k = main_of.get(int(sq[next(iter(piece.members))]))
+        if k is None:
+            continue
+        region = part.regions[k]
+        near_piece = {v for u in piece.members for v in layout.neighbors[u]}
+        options = []
+        for v, j, after in _offers(layout, part, k, region.members, region.totals, {k, p}):
+            joined = after.plus(piece.totals)
+            if v in near_piece and layout.within_ceiling(joined.pop) and layout.complies(
+                    part.regions[j].totals.minus(layout.unit_totals(v))):
+                options.append((shortfall(layout, joined), layout.size[v], v))
+        for *_, v in sorted(set(options)):
+            j = part.label[v]
+            if layout.connected(part.regions[j].members - {v}):
+                part.move(v, k)
+                if layout.joined(part.regions[k], piece) is None:
+                    part.move(v, j)
+                    continue
+                part.merge(k, p)
+                break
 
 
 def shortfall(layout: Layout, t: Totals) -> int:

@@ -139,7 +139,7 @@ class CPSATSolver(Solver):
             left = None if time_limit is None else max(0.5, time_limit - setup.used(start))
             if clock is not None:
                 left = clock.left()
-            share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
+            share = exact.stage_share(problem, k, len(stages), left)
             status, stage_answer, bound = self._stage(built, names, share, time_limit, seed, workers, progress,
                                                       start, clock)
             statuses.append(status)

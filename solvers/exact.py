@@ -354,6 +354,18 @@ def details_of(setup: Setup) -> dict:
     }
 
 
+def stage_share(problem: Problem, k: int, stages: int, left: float | None) -> float | None:
+    """Seconds for stage ``k`` of ``stages`` when ``left`` remain: an even share of them, all for the last.
+
+    A repair's first stage (the fewest moves) may take all of them: it is the repair, and a repair
+    found late beats none (the first stage with no answer ends the search). The later stages get
+    what it leaves.
+    """
+    if left is None or k == stages - 1 or (problem.mode == "repair" and k == 0):
+        return left
+    return left / (stages - k)
+
+
 def stages_of(problem: Problem) -> list[list[str]]:
     """Objectives solved one after another (lexicographic), or all at once when weighted."""
     return [list(problem.objectives)] if problem.weights else [[o] for o in problem.objectives]

@@ -80,7 +80,7 @@ class PulpSolver(Solver):
                 statuses.append("stopped")
                 break
             left = None if time_limit is None else max(1.0, time_limit - setup.used(start))
-            share = left if left is None or k == len(stages) - 1 else left / (len(stages) - k)
+            share = exact.stage_share(problem, k, len(stages), left)
             cap = setup.bound.value if names == ["max-plans"] else None
             status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)
             statuses.append(status)

@@ -7,7 +7,7 @@ carrying on plans before the pieces cut off), each region below its floor takes 
 whose region can spare them (still connected and compliant afterwards), the one leaving it least
 short of the floor of its class first (then the most populous, so that few municipalities move).
 When no neighbour can spare one, a **chain**: a neighbour gives it a unit and takes one from a
-region further on, up to ``CHAIN_DEPTH`` regions, each ending connected and compliant (the plans
+region further on, up to a few regions (``CHAINS``), each ending connected and compliant (the plans
 next to a short one are often at their own floor). When no chain is found either, it merges with
 the neighbour whose smaller side has the fewest municipalities. With ``keep`` (repair mode: every
 current plan is kept), two regions that carry on plans never merge.
@@ -20,10 +20,14 @@ from ._layout import Layout, Totals, regions_of
 from ._local import Partition
 from .units import reach
 
-CHAIN_DEPTH = 3
-"""Regions a chain passes through at most (the short region not counted) ..."""
-CHAIN_BRANCH = 6
-"""... trying this many units at each step (least shortfall left, then most populous)."""
+CHAINS = ((3, 6), (6, 12))
+"""(depth, branch) of each attempt: a chain passes through at most ``depth`` regions (the short
+region not counted), trying ``branch`` units at each step (least shortfall left, then most
+populous). The wider attempt runs only when the first leaves a region short: with 20 municipalities
+moved out of a 154-plan plan of Lombardy (seeds 8-23, ``benchmarks/bench_repair.py``), 6 of 16 are
+repaired with the first, 8 with the second (3 December)."""
+CHAIN_STEPS = 20_000
+"""Units one chain search may try: branch ** depth bounds it too, but 12 ** 6 would take minutes."""
 
 
 def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
@@ -53,11 +57,13 @@ def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
     return part, set(main)
 
 
-def repair(layout: Layout, part: Partition, keep: set[int] | None = None) -> Partition:
+def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain: tuple[int, int] = CHAINS[0]
+           ) -> Partition:
     """Fix every region below its floor by taking units from neighbours or by merging.
 
-    Regions in ``keep`` never merge with each other. Returns when every region complies or no
-    step helps any more (then some region is still below its floor).
+    Regions in ``keep`` never merge with each other; ``chain`` is the (depth, branch) of the chain
+    moves (``CHAINS``). Returns when every region complies or no step helps any more (then some
+    region is still below its floor).
     """
     keep = keep or set()
     _reunite(layout, part, keep)
@@ -66,7 +72,7 @@ def repair(layout: Layout, part: Partition, keep: set[int] | None = None) -> Par
         if not short:
             return part
         for k in sorted(short, key=lambda k: (k not in keep, part.regions[k].totals.pop, k)):
-            if _take_one(layout, part, k) or _take_chain(layout, part, k) or _merge_one(layout, part, k, keep):
+            if _take_one(layout, part, k) or _take_chain(layout, part, k, chain) or _merge_one(layout, part, k, keep):
                 break
         else:
             return part
@@ -131,29 +137,34 @@ def _take_one(layout: Layout, part: Partition, k: int) -> bool:
     return False
 
 
-def _take_chain(layout: Layout, part: Partition, k: int) -> bool:
+def _take_chain(layout: Layout, part: Partition, k: int, chain: tuple[int, int]) -> bool:
     """Give region ``k`` a unit through a chain of regions (module docstring); whether one was found."""
     region = part.regions[k]
-    moves = _chain(layout, part, k, region.members, region.totals, CHAIN_DEPTH, {k})
+    moves = _chain(layout, part, k, region.members, region.totals, chain, {k}, [CHAIN_STEPS])
     for u, target in moves or []:
         part.move(u, target)
     return moves is not None
 
 
-def _chain(layout: Layout, part: Partition, k: int, members: set[int], totals: Totals, depth: int,
-           banned: set[int]) -> list[tuple[int, int]] | None:
+def _chain(layout: Layout, part: Partition, k: int, members: set[int], totals: Totals, chain: tuple[int, int],
+           banned: set[int], steps: list[int]) -> list[tuple[int, int]] | None:
     """Moves ``(unit, region)`` that give region ``k`` (as ``members`` with ``totals``) one unit, or None.
 
     The short region (``banned == {k}``) takes any unit with inhabitants; a region further on has
     given a unit already, and must comply with the one it takes. The region giving the last unit
     stays connected and compliant; no region is passed twice (``banned``). Deepest move first.
+    ``steps`` (one number, shared by the whole search) is the units it may still try.
     """
     first = banned == {k}
     options = set()
     for v, j, after in _offers(layout, part, k, members, totals, banned):
         if layout.pop[v] > 0 if first else layout.complies(after):
             options.add((shortfall(layout, after), -layout.pop[v], v, j))
-    for *_, v, j in sorted(options)[:CHAIN_BRANCH]:
+    depth, branch = chain
+    for *_, v, j in sorted(options)[:branch]:
+        if steps[0] <= 0:
+            return None
+        steps[0] -= 1
         donor = part.regions[j]
         rest, left = donor.members - {v}, donor.totals.minus(layout.unit_totals(v))
         if not layout.connected(rest):
@@ -161,7 +172,7 @@ def _chain(layout: Layout, part: Partition, k: int, members: set[int], totals: T
         if layout.complies(left):
             return [(v, k)]
         if depth > 1:
-            further = _chain(layout, part, j, rest, left, depth - 1, banned | {j})
+            further = _chain(layout, part, j, rest, left, (depth - 1, branch), banned | {j}, steps)
             if further is not None:
                 return further + [(v, k)]
     return None

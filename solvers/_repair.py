@@ -5,7 +5,8 @@ boundaries); its largest piece carries on the plan. A piece that one unit of a n
 joins back to it (the region can spare the unit) is joined back first. Then, smallest first (with ``keep``, the regions
 carrying on plans before the pieces cut off), each region below its floor takes neighbouring units
 whose region can spare them (still connected and compliant afterwards), the one leaving it least
-short of the floor of its class first (then the most populous, so that few municipalities move).
+short of the floor of its class first (then the most populous, so that few municipalities move);
+or, when losing a unit gives it a class of lower floor that it meets, gives that unit to a neighbour.
 When no neighbour can spare one, a **chain**: a neighbour gives it a unit and takes one from a
 region further on, up to a few regions (``CHAINS``), each ending connected and compliant (the plans
 next to a short one are often at their own floor). When no chain is found either, it merges with
@@ -72,7 +73,8 @@ def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain:
         if not short:
             return part
         for k in sorted(short, key=lambda k: (k not in keep, part.regions[k].totals.pop, k)):
-            if _take_one(layout, part, k) or _take_chain(layout, part, k, chain) or _merge_one(layout, part, k, keep):
+            if (_take_one(layout, part, k) or _give_one(layout, part, k) or _take_chain(layout, part, k, chain)
+                    or _merge_one(layout, part, k, keep)):
                 break
         else:
             return part
@@ -133,6 +135,34 @@ def _take_one(layout: Layout, part: Partition, k: int) -> bool:
         donor = part.regions[part.label[v]]
         if layout.connected(donor.members - {v}):
             part.move(v, k)
+            return True
+    return False
+
+
+def _give_one(layout: Layout, part: Partition, k: int) -> bool:
+    """Move out of region ``k`` a unit whose leaving makes it comply (lower floor) to a neighbour that still complies.
+
+    A dense town moved into a sparse plan can make it a standard one of higher floor: giving the
+    town away is then the repair. The least populous such unit goes.
+    """
+    region = part.regions[k]
+    if len(region.members) == 1:
+        return False
+    options = []
+    for v in region.members:
+        if layout.lock[v] is not None:
+            continue
+        left = region.totals.minus(layout.unit_totals(v))
+        if not layout.complies(left):
+            continue
+        for j in sorted({part.label[w] for w in layout.neighbors[v]} - {k}):
+            other = part.regions[j]
+            if layout.compatible(v, other.group, other.lock) and layout.complies(
+                    other.totals.plus(layout.unit_totals(v))):
+                options.append((layout.pop[v], v, j))
+    for _, v, j in sorted(options):
+        if layout.connected(region.members - {v}):
+            part.move(v, j)
             return True
     return False
 

@@ -164,6 +164,12 @@ EDITS = {
                "016190": "P082", "017171": "P119", "017189": "P103", "017195": "P102", "018048": "P067",
                "018094": "P128", "018137": "P121", "097028": "P148", "097037": "P148", "097038": "P150",
                "097046": "P094", "098017": "P077", "108034": "P028"},
+    # 20 moves drawn with seed 23: a plan pushed to a higher floor's class by a town it received
+    # complies once it gives a municipality away (_repair._give_one)
+    "give": {"012036": "P002", "012042": "P017", "012060": "P004", "013114": "P022", "014021": "P034",
+             "015204": "P047", "016111": "P073", "016164": "P043", "017064": "P101", "017071": "P095",
+             "017198": "P038", "017203": "P112", "019023": "P138", "019063": "P098", "020045": "P142",
+             "097013": "P082", "097082": "P148", "097084": "P026", "108018": "P015", "108023": "P036"},
 }
 
 
@@ -187,7 +193,7 @@ def test_the_heuristic_repairs_a_planners_edits_of_lombardy(lombardy, edits):
     assert result.plan is not None, result.message
     assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
     moved = evaluate(result.plan, rules, status_quo=edited).summary["municipalities_moved"]
-    assert 0 < moved <= len(EDITS[edits]) + (edits == "twenty")  # greedy: 19 moves where undoing the 18 edits would do
+    assert 0 < moved <= len(EDITS[edits]) + 1  # undoing the edits would do; the greedy moved 19 for 18, 21 for 20
 
 
 @pytest.mark.slow

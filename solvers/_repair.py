@@ -22,19 +22,22 @@ from ._local import Partition
 from .units import reach
 
 CHAINS = ((3, 6), (6, 12))
-"""(depth, branch) of each attempt: a chain passes through at most ``depth`` regions (the short
-region not counted), trying ``branch`` units at each step (least shortfall left, then most
-populous). The wider attempt runs only when the first leaves a region short: with 20 municipalities
-moved out of a 154-plan plan of Lombardy (seeds 8-23, ``benchmarks/bench_repair.py``), 6 of 16 are
-repaired with the first, 8 with the second (3 December)."""
+"""(depth, branch) of the chain moves: a chain passes through at most ``depth`` regions (the short
+region not counted), trying ``branch`` units at each step (least shortfall left, then most populous)."""
+ATTEMPTS = ((CHAINS[0], False), (CHAINS[1], False), (CHAINS[1], True))
+"""(chain, ``by_population``) of each attempt at a repair, the next only when one leaves a plan short.
+With 20 municipalities moved out of a 154-plan plan of Lombardy (seeds 8-23,
+``benchmarks/bench_repair.py``), 7 of 16 are repaired by the first, 9 with the second, 11 with the
+third; with 30 (seeds 0-7), 2, 5 and 5 of 8 (3 December)."""
 CHAIN_STEPS = 20_000
 """Units one chain search may try: branch ** depth bounds it too, but 12 ** 6 would take minutes."""
 
 
-def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
+def status_quo_partition(layout: Layout, by_population: bool = False) -> tuple[Partition, set[int]]:
     """Regions = connected pieces of each status-quo plan within one hard-boundary group.
 
-    Also returns the ids of the regions that carry on a plan: each plan's largest piece.
+    Also returns the ids of the regions that carry on a plan: each plan's largest piece, in
+    municipalities (fewest moved) or ``by_population`` (the piece nearest its floor).
     """
     sq = layout.units.status_quo
     assert sq is not None, "a status quo partition needs a status quo"
@@ -49,7 +52,8 @@ def status_quo_partition(layout: Layout) -> tuple[Partition, set[int]]:
                 piece = reach(layout.neighbors, min(rest), rest)
                 rest -= piece
                 pieces.append(piece)
-        biggest = max(pieces, key=lambda p: (sum(layout.size[u] for u in p), -min(p)))
+        weight = layout.pop if by_population else layout.size
+        biggest = max(pieces, key=lambda p: (sum(weight[u] for u in p), -min(p)))
         for piece in pieces:
             if piece is biggest:
                 main.append(len(regions))

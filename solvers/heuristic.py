@@ -71,7 +71,7 @@ from ._local import Partition, compiled, improve_count
 from ._moves import Favourite, polish, polishes, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
-from ._repair import CHAINS, repair, status_quo_partition
+from ._repair import ATTEMPTS, repair, status_quo_partition
 from ._workers import can_fork, side_by_side
 from .base import Progress, Solver
 from .bounds import problem_bound
@@ -185,8 +185,8 @@ class HeuristicSolver(Solver):
 
     def _repair(self, layout, units, bound, t0) -> Partition | SolveResult:
         """Repair mode: the status quo fixed by moving municipalities, keeping every plan; or why not."""
-        for chain in CHAINS:  # the wider chains only when the first attempt leaves a plan short
-            part, keep = status_quo_partition(layout)
+        for chain, by_population in ATTEMPTS:  # the next attempt only when one leaves a plan short
+            part, keep = status_quo_partition(layout, by_population)
             part = repair(layout, part, keep, chain)
             short = [r for r in part.regions.values() if not layout.complies(r.totals)]
             if not short:

@@ -159,7 +159,7 @@ EDITS = {
     "ten": {"012034": "P019", "015009": "P015", "016065": "P092", "017063": "P045", "017088": "P114",
             "018096": "P126", "019088": "P133", "020042": "P140", "097091": "P152", "098057": "P067"},
     # 20 moves drawn with seed 16 by benchmarks/bench_repair.py (18 municipalities end elsewhere):
-    # the first chains leave a plan short, the wider ones (_repair.CHAINS) repair it
+    # the first chains leave a plan short, the wider ones (_repair.ATTEMPTS) repair it
     "twenty": {"012026": "P014", "012049": "P002", "012055": "P008", "016015": "P043", "016048": "P043",
                "016190": "P082", "017171": "P119", "017189": "P103", "017195": "P102", "018048": "P067",
                "018094": "P128", "018137": "P121", "097028": "P148", "097037": "P148", "097038": "P150",
@@ -194,6 +194,20 @@ def test_the_heuristic_repairs_a_planners_edits_of_lombardy(lombardy, edits):
     assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
     moved = evaluate(result.plan, rules, status_quo=edited).summary["municipalities_moved"]
     assert 0 < moved <= len(EDITS[edits]) + 1  # undoing the edits would do; the greedy moved 19 for 18, 21 for 20
+
+
+@pytest.mark.slow
+def test_the_heuristic_keeps_the_most_populous_piece_of_a_cut_plan_when_the_largest_fails(lombardy):
+    # 20 moves drawn with seed 12 by benchmarks/bench_repair.py: with each cut plan carried on by its
+    # piece of most municipalities no attempt repairs it; by its most populous piece, one does
+    edits = {"012030": "P010", "012046": "P002", "013007": "P022", "013065": "P027", "013223": "P023",
+             "014051": "P045", "014055": "P043", "016012": "P037", "017019": "P097", "017080": "P095",
+             "017161": "P097", "017200": "P137", "018119": "P122", "018141": "P132", "020010": "P112",
+             "097036": "P029", "098046": "P067", "108016": "P152", "108023": "P153", "108024": "P036"}
+    edited, rules, p = _edited_lombardy(lombardy, edits)
+    result = HeuristicSolver.from_problem(p, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
+    assert result.plan is not None, result.message
+    assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
 
 
 @pytest.mark.slow

@@ -325,8 +325,8 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
     """The result when the model gave no plan; ``infeasible``: ``engine`` proved the model has none.
 
     The proof holds for the problem only when the model is the whole problem: no candidate
-    restriction and no plans left fixed outside a repair zone. Otherwise the status is ``timeout``
-    and the message names the fix.
+    restriction and no plans left fixed outside a repair zone. Otherwise the status is ``timeout``:
+    a repair zone is then widened (``repair_zone.widened``); a restricted model's message names the fix.
     """
     if not infeasible:
         message, status = "no plan found within the time limit", "timeout"

@@ -95,7 +95,7 @@ class CPSATSolver(Solver):
 
     def solve(self, warm_start=None, progress: Progress | None = None) -> SolveResult:
         """Solve (``_solve_once``); a repair zone shown to hold no repair is widened (``repair_zone.widened``)."""
-        return widened(self, self._solve_once, warm_start, progress)
+        return widened(self, warm_start, progress)
 
     def _solve_once(self, warm_start, progress: Progress | None) -> SolveResult:
         """Solve; the time limit covers preparation, warm start and every lexicographic stage.

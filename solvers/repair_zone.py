@@ -109,17 +109,19 @@ ZONE_WITHOUT_REPAIR = "zone_without_repair"
 """Key of ``SolveResult.details``: true when the model proved that its repair zone holds no repair."""
 
 
-def widened(solver, solve_once, warm_start, progress) -> SolveResult:
-    """``solve_once(warm_start, progress)``, widening a repair zone shown to hold no repair.
+def widened(solver, warm_start, progress) -> SolveResult:
+    """``solver._solve_once(warm_start, progress)``, widening a repair zone shown to hold no repair.
 
     The zone (``repair_depth`` plan-steps around the plans that break a rule) keeps a repair's
     model small. When the model shows that it holds no repair, the depth goes from d to 2 d + 1 and
     the search runs again in the time left (the whole limit again in a deterministic run), until a
     repair is found or the zone is the whole map, whose answer (a plan or a proof) is the problem's.
+    A zone is only shown empty when there was no warm start (with one, the zone takes in its
+    changes), so the wider searches skip the heuristic's repair, which does not depend on the zone.
     """
     start = time.perf_counter()
     options, depth = solver.options, solver.tuning["repair_depth"]
-    result, said, depths = solve_once(warm_start, progress), [], []
+    result, said, depths = solver._solve_once(warm_start, progress), [], []
     while result.details.get(ZONE_WITHOUT_REPAIR):
         said.append(result.message)
         limit = options.time_limit
@@ -129,7 +131,8 @@ def widened(solver, solve_once, warm_start, progress) -> SolveResult:
                            wall_time=time.perf_counter() - start)
         depth = 2 * depth + 1
         depths.append(str(depth))
-        wider = replace(options, time_limit=left, tuning={**options.tuning, "repair_depth": depth})
+        wider = replace(options, time_limit=left,
+                        tuning={**options.tuning, "repair_depth": depth, "heuristic_warm_start": False})
         result = type(solver)(solver.problem, wider, solver.stop)._solve_once(warm_start, progress)
     if not said:
         return result

@@ -127,6 +127,10 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     assert result.message.startswith("no repair within repair_depth=1")
     engine = "CP-SAT" if solver is CPSATSolver else "CBC"
     assert result.message.endswith(f"(repair_depth 3): no plan meets the rules ({engine} proved the model infeasible)")
+    # with the heuristic's warm start (which finds no repair either), the wider zone does not run it again
+    once = solver.from_problem(p, {"time_limit": 20, "workers": 1}).solve()
+    assert once.status == "infeasible" and once.message == result.message
+    assert not any("warm start" in note for note in once.details["notes"][1:])
     # the zone's model alone ({B, C, D}) proves nothing for the whole map, and does not say it does
     zone = solver.from_problem(p, {"time_limit": 20, "workers": 1, "tuning": {"heuristic_warm_start": False}})
     result = zone._solve_once(None, None)

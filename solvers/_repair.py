@@ -2,16 +2,17 @@
 
 A status-quo plan that is not connected is first cut into its connected pieces (and by hard
 boundaries); its largest piece carries on the plan. A piece that one unit of a neighbouring region
-joins back to it (the region can spare the unit) is joined back first. Then, smallest first (with ``keep``, the regions
-carrying on plans before the pieces cut off), each region below its floor takes neighbouring units
-whose region can spare them (still connected and compliant afterwards), the one leaving it least
-short of the floor of its class first (then the most populous, so that few municipalities move);
-or, when losing a unit gives it a class of lower floor that it meets, gives that unit to a neighbour.
-When no neighbour can spare one, a **chain**: a neighbour gives it a unit and takes one from a
-region further on, up to a few regions (``CHAINS``), each ending connected and compliant (the plans
-next to a short one are often at their own floor). When no chain is found either, it merges with
-the neighbour whose smaller side has the fewest municipalities. With ``keep`` (repair mode: every
-current plan is kept), two regions that carry on plans never merge.
+joins back to it (the region can spare the unit) is joined back first. Then, smallest first (with
+``keep``, the regions carrying on plans before the pieces cut off), each region below its floor takes
+neighbouring units whose region can spare them (still connected and compliant afterwards), the one
+leaving it least short of the floor of its class first (then the most populous, so that few
+municipalities move); or, when losing a unit gives it a class of lower floor that it meets, gives
+that unit to a neighbour. When no neighbour can spare one, a **chain**: a neighbour gives it a unit
+and takes one from a region further on, up to a few regions (``CHAINS``), each ending connected and
+compliant (the plans next to a short one are often at their own floor). When no chain is found
+either, it merges with the neighbour whose smaller side has the fewest municipalities. With ``keep``
+(repair mode: every current plan is kept), two regions that carry on plans never merge. Repair mode
+makes up to three attempts (``ATTEMPTS``), each only when the one before leaves a plan short.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _reunite(layout: Layout, part: Partition, keep: set[int]) -> None:
     for p in sorted(set(part.regions) - keep):
         piece = part.regions[p]
         k = main_of.get(int(sq[next(iter(piece.members))]))
-        if k is None:
+        if k is None or layout.joined(part.regions[k], piece) is None:  # apart by a hard boundary or a lock
             continue
         region = part.regions[k]
         near_piece = {v for u in piece.members for v in layout.neighbors[u]}
@@ -112,9 +113,6 @@ def _reunite(layout: Layout, part: Partition, keep: set[int]) -> None:
             j = part.label[v]
             if layout.connected(part.regions[j].members - {v}):
                 part.move(v, k)
-                if layout.joined(part.regions[k], piece) is None:
-                    part.move(v, j)
-                    continue
                 part.merge(k, p)
                 break
 

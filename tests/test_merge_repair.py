@@ -176,6 +176,9 @@ EDITS = {
              "097013": "P082", "097082": "P148", "097084": "P026", "108018": "P015", "108023": "P036"},
 }
 
+GREEDY_MOVES = {"twenty": 19, "give": 21}
+"""Moves the heuristic's repair needs where undoing the edits (18 and 20 moves) would need fewer."""
+
 
 def _edited_lombardy(lombardy, edits: dict[str, str]):
     """The 154-plan plan with ``edits`` (municipality -> plan) applied, the shipped rules, its repair problem."""
@@ -197,7 +200,7 @@ def test_the_heuristic_repairs_a_planners_edits_of_lombardy(lombardy, edits):
     assert result.plan is not None, result.message
     assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
     moved = evaluate(result.plan, rules, status_quo=edited).summary["municipalities_moved"]
-    assert 0 < moved <= len(EDITS[edits]) + 1  # undoing the edits would do; the greedy moved 19 for 18, 21 for 20
+    assert 0 < moved <= GREEDY_MOVES.get(edits, len(EDITS[edits]))
 
 
 @pytest.mark.slow

@@ -194,6 +194,10 @@ def test_progress_line_names_a_later_objective_and_its_bound():
     out = io.StringIO()
     ProgressLine(out)({"elapsed": 20.0, "plans": 10, "incumbent": 78.0, "bound": 127.0, "objective": "collaboration"})
     assert out.getvalue() == "solving:   20.0 s, 10 plans, collaboration 78 (bound 127)\n"
+    # before a stage's first plan its bound says whose it is (a repair's moves, not the plan count)
+    out = io.StringIO()
+    ProgressLine(out)({"elapsed": 0.7, "plans": None, "incumbent": None, "bound": 3.0, "objective": "disruption"})
+    assert out.getvalue() == "solving:    0.7 s, disruption bound 3\n"
 
 
 def test_progress_line_shows_a_note_however_soon_it_comes():

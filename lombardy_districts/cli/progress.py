@@ -24,8 +24,11 @@ class ProgressLine:
         if info.get("plans") is not None:
             parts.append(f"{info['plans']} plans")
         bound = f"bound {info['bound']:g}" if info.get("bound") is not None else None
-        if info.get("objective") and info.get("incumbent") is not None:  # a later stage's, e.g. collaboration
-            parts.append(f"{info['objective']} {info['incumbent']:g}" + (f" ({bound})" if bound else ""))
+        if info.get("objective"):  # a stage's other than the plan count, e.g. collaboration, disruption
+            if info.get("incumbent") is not None:
+                parts.append(f"{info['objective']} {info['incumbent']:g}" + (f" ({bound})" if bound else ""))
+            elif bound:
+                parts.append(f"{info['objective']} {bound}")
         else:
             if info.get("incumbent") is not None:
                 parts.append(f"incumbent {info['incumbent']:g}")

@@ -138,13 +138,13 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     assert "the other plans fixed) meets the rules (" in result.message
 
 
-def test_a_repairs_first_stage_may_take_all_the_time_left():
+def test_a_repairs_first_stage_may_take_all_the_time_left_and_the_later_a_quarter():
     territory = grid(1, 4, [100] * 4)
     sq = status_quo(territory, ["A", "A", "B", "B"])
     rules = Rules().with_floor(200)
     repair = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
     scratch = problem(territory, rules, ("max-plans", "collaboration"))
-    assert [exact.stage_share(repair, k, 2, 30.0) for k in (0, 1)] == [30.0, 30.0]
+    assert [exact.stage_share(repair, k, 2, 30.0) for k in (0, 1)] == [30.0, 7.5]
     assert [exact.stage_share(scratch, k, 2, 30.0) for k in (0, 1)] == [15.0, 30.0]
     assert exact.stage_share(scratch, 0, 3, 30.0) == 10.0 and exact.stage_share(repair, 0, 2, None) is None
 

@@ -22,7 +22,14 @@ from .bounds import problem_bound
 from .heuristic import HeuristicSolver
 from .model_data import Candidates, ClassTerms, build_candidates, coarse_weights_note
 from .model_setup import Setup
-from .repair_zone import ZONE_WITHOUT_REPAIR, ZoneWithoutRepair, changed_plans, repair_zone, zone_words
+from .repair_zone import (
+    ZONE_WITHOUT_REPAIR,
+    ZoneWithoutRepair,
+    changed_plans,
+    repair_zone,
+    unrepaired_words,
+    zone_words,
+)
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -329,7 +336,9 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
     a repair zone is then widened (``repair_zone.widened``); a restricted model's message names the fix.
     """
     if not infeasible:
-        message, status = "no plan found within the time limit", "timeout"
+        status = "timeout"
+        message = ("no plan found within the time limit" if setup.problem.mode != "repair"
+                   else unrepaired_words(setup.problem, setup.units))
     elif setup.fixed:
         details[ZONE_WITHOUT_REPAIR] = True
         message = f"{zone_words(setup.options, setup.model, setup.units)} meets the rules ({engine} proved it)"

@@ -95,6 +95,21 @@ def changed_plans(units: Units, labels) -> list[int]:
     return [u for u in range(len(units)) if int(plan_of[u]) in changed]
 
 
+def unrepaired_words(problem: Problem, units: Units) -> str:
+    """The message of a repair that found nothing in time: the plans that break a rule, and what to try."""
+    sq = problem.status_quo
+    assert sq is not None  # repair mode has a status quo (Problem checks it)
+    ids = sorted(sq.assignment.unique())
+    names = [sq.name(ids[k]) for k in sorted(bad_plans(problem, units))]
+    shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+    return (f"no repair found within the time limit for {shown} (the plans that break a rule); "
+            "undo some edits, allow more time, or merge plans (--mode merge)")
+
+
+SHOWN = 8
+"""Plans a message names before "and N more"."""
+
+
 class ZoneWithoutRepair(Exception):
     """Repair mode: the zone's units alone hold no repair (raised by ``prepare``); the whole map may."""
 

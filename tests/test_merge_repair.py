@@ -13,7 +13,7 @@ from lombardy_districts.solvers import exact
 from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
-from lombardy_districts.solvers.repair_zone import bad_plans, least_moves
+from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, unrepaired_words
 from lombardy_districts.solvers.units import Units
 from tests.exact_grids import class_grid, grid, problem
 
@@ -136,6 +136,17 @@ def test_a_repair_without_a_repair_anywhere_is_proved_infeasible_on_the_whole_ma
     result = zone._solve_once(None, None)
     assert result.plan is None and result.status == "timeout" and result.bound is None
     assert "the other plans fixed) meets the rules (" in result.message
+
+
+def test_a_repair_found_in_no_time_names_the_plans_that_break_a_rule():
+    # ten one-cell plans below the floor and one that meets it: the message names eight, then counts
+    territory = grid(1, 12, [100] * 12)
+    sq = status_quo(territory, [*"ABCDEFGHIJ", "K", "K"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    words = unrepaired_words(p, Units.from_problem(p))
+    names = ", ".join(sq.name(plan) for plan in "ABCDEFGH")  # a plan's name: its largest municipality's
+    assert words.startswith(f"no repair found within the time limit for {names} and 2 more "
+                            "(the plans that break a rule); undo some edits")
 
 
 def test_a_repairs_first_stage_may_take_all_the_time_left_and_the_later_a_quarter():

@@ -81,7 +81,7 @@ from .exact import (
     stages_of,
 )
 from .model_setup import SENSE, Setup
-from .repair_zone import least_moves, widened
+from .repair_zone import widened
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +179,7 @@ class CPSATSolver(Solver):
         """
         setup = built.setup
         cap = setup.bound.value if names == ["max-plans"] else None
-        floor = (least_moves(setup.problem, setup.units)
-                 if names == ["disruption"] and setup.problem.mode == "repair" and not setup.problem.weights else None)
+        floor = exact.moves_bound(setup) if names == ["disruption"] else None
         reserve = _column_reserve(setup, time_limit) if names == ["max-plans"] else 0.0
         if share is not None and reserve:
             share = max(0.5, share - reserve)
@@ -341,11 +340,12 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
         if bound <= objective and status == "feasible" and not setup.fixed and later_proved:
             status = "optimal"  # the plans meet their bound, and any later objective was proved too
         return objective, bound, status
+    moves = exact.moves_bound(setup)  # a repair's least moves: a proof for the whole map
     if restricted:
-        details["bound_scope"] = "bound of the restricted model only"
+        details.setdefault("bound_scope", "bound of the restricted model only")
         details["restricted_bound"] = model_bound
-        return objective, None, status
-    return objective, model_bound, status
+        return objective, moves, status
+    return objective, model_bound if moves is None or model_bound is None else max(moves, model_bound), status
 
 
 def _column_reserve(setup: Setup, time_limit: float | None) -> float:

@@ -26,6 +26,7 @@ from .repair_zone import (
     ZONE_WITHOUT_REPAIR,
     ZoneWithoutRepair,
     changed_plans,
+    least_moves,
     repair_zone,
     unrepaired_words,
     zone_words,
@@ -350,6 +351,18 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
         message, status = f"no plan meets the rules ({engine} proved the model infeasible)", "infeasible"
     return SolveResult(solver, status, None, bound=0.0 if status == "infeasible" else None, wall_time=elapsed,
                        message=message, details=details)
+
+
+def moves_bound(setup: Setup) -> float | None:
+    """A repair's proved least number of municipalities moved, for the whole map (``repair_zone.least_moves``).
+
+    None unless the fewest moves are the first objective of a repair, unweighted. It holds however
+    small the zone the model covers, so a repair that meets it is proved to move the fewest.
+    """
+    problem = setup.problem
+    if problem.mode != "repair" or problem.weights or problem.objectives[0] != "disruption":
+        return None
+    return float(least_moves(problem, setup.units))
 
 
 def details_of(setup: Setup) -> dict:

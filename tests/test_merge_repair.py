@@ -1,5 +1,6 @@
 """Merge mode (units = status quo plans) and repair mode (fewest municipalities moved)."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.problem import SolveResult
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.solvers import exact
@@ -15,6 +17,7 @@ from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
 from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, unrepaired_words
 from lombardy_districts.solvers.units import Units
+from lombardy_districts.workflows.propose import search_words
 from tests.exact_grids import class_grid, grid, problem
 
 
@@ -72,6 +75,30 @@ def test_repair_leaves_far_plans_alone_and_says_so():
     assert result.objective == 1 and result.plan.violations(rules) == []
     assert result.status == "feasible" and "repair models" in " ".join(result.details["notes"])
     assert len(set(result.plan.assignment[sq.members["A"]])) == 1
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_a_repair_meeting_the_least_moves_is_proved_for_the_whole_map(solver):
+    # the zone is D and C only (B and A stay fixed), yet one move is the least any repair needs
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    assert result.objective == 1 and result.bound == 1 and result.gap == 0
+    assert search_words(p, result)[0] == "Proved best: this plan moves the fewest municipalities possible."
+
+
+def test_a_repair_not_proved_in_its_zone_is_not_called_proved():
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    plan = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "C"])
+    unproved = SolveResult("cpsat", "feasible", plan, 1.0, None, None, 1.0,
+                           details={"bound_scope": "bound of the restricted model only"})
+    assert search_words(p, unproved)[0] == ("This plan moves the fewest municipalities the search could find; "
+                                            "not proved best.")
+    zone = replace(unproved, details={"bound_scope": "optimal for the restricted model only"})
+    assert search_words(p, zone)[0].startswith("Proved best for the part of the map the solver looked at")
 
 
 @pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver, HeuristicSolver])

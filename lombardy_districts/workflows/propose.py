@@ -289,8 +289,8 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
                 "what can be reached.")
     what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
             "compact": "cuts the fewest borders between municipalities"}[first]
-    if r.details.get("bound_scope"):  # e.g. repair mode, which models only the plans near the problems
-        return f"Proved best for the part of the map the solver looked at: this plan {what} possible there."
-    if r.status == "optimal":
+    if r.status == "optimal" or r.gap == 0:  # e.g. a repair meeting the least moves any repair needs
         return f"Proved best: this plan {what} possible{among}."
+    if r.details.get("bound_scope") == "optimal for the restricted model only":  # e.g. a repair's zone
+        return f"Proved best for the part of the map the solver looked at: this plan {what} possible there."
     return f"This plan {what} the search could find{among}; not proved best."

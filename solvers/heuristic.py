@@ -5,7 +5,9 @@ How it works (every random choice comes from ``numpy.random.default_rng(seed)``)
 1. **Check** the problem with ``lombardy_districts.feasibility.check_feasible``; a problem proved
    infeasible returns status ``infeasible`` with the reason, and no plan.
 2. **Start.** In ``repair`` mode, or when ``disruption`` is the first objective, start from the
-   status quo and repair it (``_repair``). Otherwise grow regions from several seeds
+   status quo and repair it (``_repair``; in repair mode also in a random order of the short plans,
+   ``_repair.RESTARTS`` times, keeping the repair that moves fewest, unless one moves as few as any
+   repair must). Otherwise grow regions from several seeds
    (``_grow``: each region adds the neighbour that completes its floor with the least spare
    population, else the best-connected one; leftovers below the floor merge into neighbours)
    and keep the start with the most plans. A compliant ``warm_start`` plan competes too.
@@ -71,10 +73,11 @@ from ._local import Partition, compiled, improve_count
 from ._moves import Favourite, polish, polishes, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
-from ._repair import ATTEMPTS, repair, status_quo_partition
+from ._repair import ATTEMPTS, RESTARTS, repair, status_quo_partition
 from ._workers import can_fork, side_by_side
 from .base import Progress, Solver
 from .bounds import problem_bound
+from .repair_zone import least_moves
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -148,7 +151,7 @@ class HeuristicSolver(Solver):
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
-            repaired = self._repair(layout, units, bound, t0)
+            repaired = self._repair(layout, units, bound, t0, rng, objectives, budget)
             if isinstance(repaired, SolveResult):
                 return repaired
             return self._result(layout, units, repaired, objectives, rng, bound, state, budget, kept, t0)
@@ -183,23 +186,49 @@ class HeuristicSolver(Solver):
         part = candidates[max(scored)[1]]
         return self._result(layout, units, part, objectives, rng, bound, state, budget, kept, t0)
 
-    def _repair(self, layout, units, bound, t0) -> Partition | SolveResult:
-        """Repair mode: the status quo fixed by moving municipalities, keeping every plan; or why not."""
+    def _repair(self, layout, units, bound, t0, rng, objectives, budget) -> Partition | SolveResult:
+        """Repair mode: the status quo fixed by moving municipalities, keeping every plan; or why not.
+
+        The ``ATTEMPTS`` in turn until one repairs; then up to ``RESTARTS`` more, each with the
+        settings of an attempt and the short plans fixed in a random order. Each repair is polished
+        (``polish``) and the one the objectives rank first kept, until one moves as few as any
+        repair must (``least_moves``, here only a reason to stop: with ``keep_together`` groups it
+        counts them approximately).
+        """
+        best, key, short = None, None, []  # short: the plans the last attempt left below their floor
+
+        def offer(part):
+            nonlocal best, key
+            part = polish(layout, part, objectives, self.problem.weights, rng, budget)
+            mine = rank(values(layout, part), objectives, self.problem.weights)
+            if key is None or mine > key:
+                best, key = part, mine
+
         for chain, by_population in ATTEMPTS:  # the next attempt only when one leaves a plan short
             part, keep = status_quo_partition(layout, by_population)
             part = repair(layout, part, keep, chain)
             short = [r for r in part.regions.values() if not layout.complies(r.totals)]
             if not short:
+                offer(part)
                 break
-        if short:
-            sq = self.problem.status_quo
-            assert sq is not None  # repair mode has one (Problem checks it)
-            names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
-            return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
-                               message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
-                                       "while keeping every current plan; try an exact solver (cpsat), or "
-                                       "--mode merge to merge plans")
-        return part
+        least = least_moves(self.problem, units)
+        for k in range(RESTARTS):
+            if best is not None and values(layout, best)["moved"] <= least or budget.expired():
+                break
+            chain, by_population = ATTEMPTS[k % len(ATTEMPTS)]
+            part, keep = status_quo_partition(layout, by_population)
+            part = repair(layout, part, keep, chain, rng)
+            if all(layout.complies(r.totals) for r in part.regions.values()):
+                offer(part)
+        if best is not None:
+            return best
+        sq = self.problem.status_quo
+        assert sq is not None  # repair mode has one (Problem checks it)
+        names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
+        return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
+                           message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
+                                   "while keeping every current plan; try an exact solver (cpsat), or "
+                                   "--mode merge to merge plans")
 
     def _result(self, layout, units, part, objectives, rng, bound, state, budget, kept, t0) -> SolveResult:
         """``part`` polished in the ``kept`` seconds given back to ``budget``, checked, with the search record."""

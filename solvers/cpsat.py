@@ -345,7 +345,8 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
         details.setdefault("bound_scope", "bound of the restricted model only")
         details["restricted_bound"] = model_bound
         return objective, moves, status
-    return objective, model_bound if moves is None or model_bound is None else max(moves, model_bound), status
+    proved = [b for b in (moves, model_bound) if b is not None]
+    return objective, max(proved) if proved else None, status
 
 
 def _column_reserve(setup: Setup, time_limit: float | None) -> float:

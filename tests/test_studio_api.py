@@ -140,6 +140,9 @@ def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
     candidate = status["candidate"]
     assert candidate["scorecard"]["summary"]["non_compliant_plans"] == 0
     assert set(candidate["names"]) >= {"north", "south"}  # the repaired plans keep their ids
+    # how good the repair is, as propose says it (search_words): proved or not, then by what
+    quality, how = candidate["words"]
+    assert "moves the fewest municipalities" in quality and how.startswith("Found by the ")
     # the changes are model.changes': its rows (a repair merges no plan) and its sentences
     rows = candidate["change_table"]
     assert rows and {r["change"] for r in rows} <= {"move", "split"}

@@ -136,6 +136,7 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#run-repair").click()
     page.locator("#candidate").wait_for(state="visible", timeout=90000)
     assert page.locator("#cand-map").is_visible()
+    assert "Found by the " in page.locator("#cand-words").inner_text()  # how good the plan is, in words
     assert "move from Small" in page.locator("#cand-changes").inner_text() or \
         "Small" in page.locator("#cand-changes").inner_text()
     page.locator("#cand-accept").click()

@@ -40,7 +40,7 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.stop import Stop
-from lombardy_districts.workflows.propose import build_problem, solve
+from lombardy_districts.workflows.propose import build_problem, search_words, solve
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None
         put("error", [f"the solver failed: {type(exc).__name__}: {exc}"])
         return
     plan = proposal.plan  # with the current plan's ids and names (``changes.identify``, as ``propose`` gives them)
-    put("done", {"result": proposal.result.to_dict(),
+    put("done", {"result": proposal.result.to_dict(), "words": search_words(problem, proposal.result),
                  "assignment": None if plan is None else plan.assignment.to_dict(),
                  "names": None if plan is None else plan.names})
 
@@ -129,13 +129,17 @@ def main() -> None:
 
 @dataclass
 class Outcome:
-    """How a job ended: ``state`` done / infeasible / error / cancelled, the messages, the plan found and its names."""
+    """How a job ended: ``state`` done / infeasible / error / cancelled, the messages, the plan found and its names.
+
+    ``words``: how good the plan is, as ``propose`` says it (``search_words``: "Proved best: ...").
+    """
 
     state: str
     messages: list[str]
     result: dict | None = None
     assignment: dict | None = None
     names: dict | None = None
+    words: list[str] | None = None
 
 
 class Job:
@@ -219,7 +223,8 @@ class Job:
                     why = payload["result"].get("message") or status
                     self.outcome = Outcome("error", [f"no plan found: {why}"], payload["result"])
                 else:
-                    self.outcome = Outcome("done", [], payload["result"], payload["assignment"], payload["names"])
+                    self.outcome = Outcome("done", [], payload["result"], payload["assignment"], payload["names"],
+                                           payload["words"])
                 log.info("studio: %s finished (%s)", self.action, status)
             else:
                 self.outcome = Outcome(kind, list(payload))

@@ -303,7 +303,8 @@ class StudioState:
                 "assignment": [assignment[c] for c in self.territory.codes],
                 "names": {r["plan_id"]: r["name"] for r in card["plans"]}, "colours": colours,
                 "current_colours": self.colours, "explicit_names": names, "scorecard": card, "changes": said,
-                "change_table": _plain(table.to_dict(orient="records")), "result": outcome.result}
+                "change_table": _plain(table.to_dict(orient="records")), "result": outcome.result,
+                "words": outcome.words or []}
 
     def accept(self, version: object) -> dict:
         """Make the candidate the current plan (one step of the history)."""

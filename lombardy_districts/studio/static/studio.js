@@ -603,6 +603,7 @@
       return;
     }
     $("cand-title").textContent = c.action + " (" + (c.result ? c.result.status + ", " + c.result.wall_time_s + " s" : "") + ")";
+    $("cand-words").textContent = c.words.join(" ");
     const table = $("cand-compare");
     table.textContent = "";
     const head = document.createElement("tr");

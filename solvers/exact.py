@@ -123,12 +123,14 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
     if warm_start is not None and hint_full is None:
         notes.append("warm start ignored: it splits a unit")
     # Even 77 municipalities (Sondrio) can leave CP-SAT without a first solution for seconds; the
-    # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better.
-    if hint_full is None and _wants_warm_start(problem, opts, units, skip_warm_start):
+    # heuristic gives one at once, and CP-SAT falls back on it when it finds nothing better. A
+    # repair's given plan is the heuristic's fallback: the heuristic's own repair moves fewer.
+    given = warm_start if problem.mode == "repair" else None
+    if (hint_full is None or given is not None) and _wants_warm_start(problem, opts, units, skip_warm_start):
         searching = (skip_candidates is not None and problem.mode != "repair"
                      and skip_candidates(_restricted(opts, len(units)), None, {}))
         hint_full = _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress, warm, deterministic,
-                                      stop, searching, workers)
+                                      stop, searching, workers, given) or hint_full
 
     keep, fixed = list(range(len(units))), {}
     if problem.mode == "repair":
@@ -221,8 +223,10 @@ def heuristic_hint(setup: Setup, time_limit: float | None, seed: int, progress=N
 
 
 def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=None, warm=None,
-                      deterministic=False, stop=None, searching=False, workers=1) -> list | None:
+                      deterministic=False, stop=None, searching=False, workers=1, given=None) -> list | None:
     """The heuristic's plan as unit labels, or None; ``warm`` receives its ``budget`` and ``seconds`` used.
+
+    ``given``: the heuristic's own warm start (a repair's plan to fall back on).
 
     ``searching``: the neighbourhood search follows (``lns``), which takes the heuristic's plan
     further by less than the heuristic itself does in the same seconds, so the heuristic gets
@@ -236,7 +240,7 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
         limit = min(MODEL_CAP, (time_limit or 60.0) * (MODEL_SHARE if share == "auto" else share))
     options = SolverOptions("heuristic", time_limit=limit, seed=seed, workers=workers, deterministic=deterministic)
     try:
-        result = HeuristicSolver.from_problem(problem, options, stop).solve(progress=progress)
+        result = HeuristicSolver.from_problem(problem, options, stop).solve(given, progress)
     except Exception as exc:  # the warm start is a help, never a requirement
         notes.append(f"heuristic warm start failed: {exc}")
         return None

@@ -151,7 +151,7 @@ class HeuristicSolver(Solver):
 
         candidates = []
         if problem.mode == "repair":  # every current plan is kept: only moves, never a merger of two plans
-            repaired = self._repair(layout, units, bound, t0, rng, objectives, budget)
+            repaired = self._repair(layout, units, bound, t0, rng, objectives, budget, warm_start, state)
             if isinstance(repaired, SolveResult):
                 return repaired
             return self._result(layout, units, repaired, objectives, rng, bound, state, budget, kept, t0)
@@ -186,14 +186,16 @@ class HeuristicSolver(Solver):
         part = candidates[max(scored)[1]]
         return self._result(layout, units, part, objectives, rng, bound, state, budget, kept, t0)
 
-    def _repair(self, layout, units, bound, t0, rng, objectives, budget) -> Partition | SolveResult:
+    def _repair(self, layout, units, bound, t0, rng, objectives, budget, warm_start, state
+                ) -> Partition | SolveResult:
         """Repair mode: the status quo fixed by moving municipalities, keeping every plan; or why not.
 
         The ``ATTEMPTS`` in turn until one repairs; then up to ``RESTARTS`` more, each with the
         settings of an attempt and the short plans fixed in a random order. Each repair is polished
         (``polish``) and the one the objectives rank first kept, until one moves as few as any
         repair must (``least_moves``, here only a reason to stop: with ``keep_together`` groups it
-        counts them approximately).
+        counts them approximately). When none repairs, a ``warm_start`` that complies and keeps
+        every plan is the answer (``_repair_fallback``; ``state["fallback"]`` says so).
         """
         best, key, short = None, None, []  # short: the plans the last attempt left below their floor
 
@@ -222,6 +224,10 @@ class HeuristicSolver(Solver):
                 offer(part)
         if best is not None:
             return best
+        fallback = _repair_fallback(self.problem, layout, units, warm_start)
+        if fallback is not None:
+            state["fallback"] = True
+            return fallback
         sq = self.problem.status_quo
         assert sq is not None  # repair mode has one (Problem checks it)
         names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
@@ -252,6 +258,9 @@ class HeuristicSolver(Solver):
                    "seed": seed,
                    "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1),
                    "work_units": budget.work + state["work"]}
+        if state.get("fallback"):
+            details["notes"] = ["no repair by moves from the current plan was found; this one starts from the plan "
+                                "given to fall back on and moves municipalities back where the rules allow"]
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":
@@ -455,6 +464,18 @@ def _offered(favourite: Favourite) -> tuple[list[int], int]:
 def shaking_patience(rounds: int | None, plans: int) -> int:
     """Rounds of shaking that bring nothing before it stops: ``rounds``, or ``IDLE_ROUNDS`` for ``plans`` plans."""
     return int(rounds or IDLE_ROUNDS[0] + IDLE_ROUNDS[1] * plans)
+
+
+def _repair_fallback(problem, layout: Layout, units: Units, plan) -> Partition | None:
+    """A repair's fallback: ``plan`` (e.g. the studio's last complying step) when it complies and keeps every plan.
+
+    The polish that follows moves its municipalities back to the current plans where the rules allow.
+    """
+    if plan is None or set(plan.plan_ids) != set(problem.status_quo.plan_ids):
+        return None
+    if plan.violations(problem.rules, status_quo=problem.status_quo, collaboration=problem.collaboration):
+        return None
+    return _from_plan(layout, units, plan)
 
 
 def _from_plan(layout: Layout, units: Units, plan) -> Partition | None:

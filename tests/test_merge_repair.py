@@ -262,6 +262,33 @@ def test_the_heuristic_keeps_the_most_populous_piece_of_a_cut_plan_when_the_larg
 
 
 @pytest.mark.slow
+def test_a_repair_that_finds_none_by_moves_falls_back_on_a_complying_plan_given(lombardy):
+    # 20 moves drawn with seed 13: a plan left at 24,000 of its 80,000 among plans at their floors;
+    # no attempt repairs it, but the plan before the edits complies (the studio's last complying
+    # step): the answer starts from it and moves municipalities back where the rules allow
+    edits = {"013111": "P026", "014021": "P034", "015139": "P062", "016017": "P045", "016038": "P081",
+             "016089": "P078", "016093": "P084", "016131": "P074", "016174": "P068", "017035": "P045",
+             "018014": "P121", "018016": "P126", "018030": "P127", "018064": "P128", "019066": "P075",
+             "019105": "P134", "097053": "P035", "108012": "P056", "108035": "P030", "108045": "P028"}
+    edited, rules, p = _edited_lombardy(lombardy, edits)
+    before = Plan.from_csv(LOMBARDY_154, lombardy)
+    options = {"time_limit": 20, "seed": 0, "workers": 1}
+    alone = HeuristicSolver.from_problem(p, options).solve()
+    assert alone.plan is None and "could not repair" in alone.message
+    result = HeuristicSolver.from_problem(p, options).solve(warm_start=before)
+    assert result.plan is not None and result.plan.violations(rules) == [] and len(result.plan) == len(edited)
+    assert "falls back" not in result.message and "plan given to fall back on" in result.details["notes"][0]
+    assert evaluate(result.plan, rules, status_quo=edited).summary["municipalities_moved"] <= len(edits)
+    # a plan to fall back on that breaks a rule (here, the edited one itself) is not taken
+    broken = HeuristicSolver.from_problem(p, options).solve(warm_start=edited)
+    assert broken.plan is None
+    # CP-SAT gives the plan to the heuristic as its fallback, and starts from the heuristic's answer
+    exact = CPSATSolver.from_problem(p, {**options, "time_limit": 8}).solve(warm_start=before)
+    assert exact.plan is not None and exact.plan.violations(rules) == []
+    assert evaluate(exact.plan, rules, status_quo=edited).summary["municipalities_moved"] <= len(edits)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("edits", ["three", "six"])
 def test_cpsat_repairs_edits_of_lombardy_from_the_heuristics_plan_and_proves_the_moves(lombardy, edits):
     # without the heuristic's repair as its first plan CP-SAT found no plan in 30 s; without

@@ -12,6 +12,7 @@ from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.studio import prepare
 from lombardy_districts.studio.app import build_app
+from lombardy_districts.studio.jobs import solver_problem
 from lombardy_districts.studio.state import StudioState
 from lombardy_districts.workflows.inputs import load, read_inputs, read_plan
 from tests.conftest import grid_frame
@@ -151,6 +152,42 @@ def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
     accepted = _post(studio, "/api/candidate/accept", {"version": 0})
     assert accepted["scorecard"]["summary"]["non_compliant_plans"] == 0 and accepted["candidate"] is None
     assert accepted["steps"]["labels"] == ["accept repair"]
+
+
+def _repaired(studio):
+    """Run Repair and wait for it; the job status with its candidate."""
+    state = _post(studio, "/api/solve", {"action": "repair", "version": studio.state_.session.version,
+                                         "time_limit": 3})
+    assert state["job"]["state"] == "running"
+    deadline = time.monotonic() + 60
+    while True:
+        status = studio.get("/api/job").json()
+        if status["job"]["state"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert status["job"]["state"] == "done", status["job"]["messages"]
+    return status
+
+
+def test_a_repair_falls_back_on_the_latest_complying_step_that_keeps_the_locks(studio):
+    state = studio.state_
+    s = state.session
+
+    def problem(locked=None):
+        return solver_problem("repair", s.plan(), state.rules, state.collaboration, set(), locked or {})
+
+    assert s.plan().violations(state.rules) and state._complying_step(problem()) is None
+    _repaired(studio)
+    accepted = _post(studio, "/api/candidate/accept", {"version": s.version})
+    assert accepted["scorecard"]["summary"]["non_compliant_plans"] == 0
+    complying = dict(s.assignment)
+    code, target = _neighbour_in_other_plan(state)
+    _post(studio, "/api/edit", {"op": "move", "codes": [code], "plan": target, "version": s.version})
+    assert state._complying_step(problem()).assignment.to_dict() == complying
+    # locked where the planner put it, the municipality rules that step out: only a later one may do
+    _post(studio, "/api/edit", {"op": "lock", "codes": [code], "version": s.version})
+    found = state._complying_step(problem({code: target}))
+    assert found is None or found.assignment[code] == target
 
 
 def test_an_infeasible_request_gets_the_command_line_explanation(studio):

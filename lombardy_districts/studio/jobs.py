@@ -78,10 +78,12 @@ def solver_problem(action: str, current: Plan, rules: Rules, collaboration: Coll
     return problem
 
 
-def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None) -> None:
+def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None,
+         warm_start: Plan | None = None) -> None:
     """Solve and report every step as ``put(kind, payload)``: progress, then done, infeasible or error.
 
-    ``stop``, when set, ends the search early with its best plan so far (``solve``).
+    ``stop``, when set, ends the search early with its best plan so far (``solve``); ``warm_start``
+    is ``solve``'s (a repair's plan to fall back on).
     """
     last = [0.0]
 
@@ -92,7 +94,7 @@ def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None
             put("progress", {k: v for k, v in info.items() if isinstance(v, int | float | str | type(None))})
 
     try:
-        proposal = solve(problem, options, progress=progress, stop=stop)
+        proposal = solve(problem, options, progress=progress, stop=stop, warm_start=warm_start)
     except InfeasibleError as exc:
         put("infeasible", str(exc).splitlines())
         return
@@ -109,8 +111,8 @@ def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None
 
 
 def main() -> None:
-    """The worker process: a pickled ``(problem, options)`` on standard input, JSON lines out."""
-    problem, options = pickle.load(sys.stdin.buffer)
+    """The worker process: a pickled ``(problem, options, warm_start)`` on standard input, JSON lines out."""
+    problem, options, warm_start = pickle.load(sys.stdin.buffer)
     out, stop = sys.stdout, Stop()
 
     def listen() -> None:  # a line "stop" after the problem: end the search, keep its best plan
@@ -124,7 +126,7 @@ def main() -> None:
         out.write(json.dumps([kind, payload], default=str) + "\n")
         out.flush()
 
-    work(problem, options, put, stop)
+    work(problem, options, put, stop, warm_start)
 
 
 @dataclass
@@ -157,7 +159,8 @@ class Job:
         The session version the job started from (its answer applies to that plan only).
     """
 
-    def __init__(self, action: str, problem: Problem, options: SolverOptions, version: int):
+    def __init__(self, action: str, problem: Problem, options: SolverOptions, version: int,
+                 warm_start: Plan | None = None):
         self.action, self.options, self.version = action, options, version
         self._queue: queue.Queue = queue.Queue()
         self._process = subprocess.Popen([sys.executable, "-m", "lombardy_districts.studio.jobs"],
@@ -169,7 +172,7 @@ class Job:
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_errors, daemon=True).start()
         self._sent = threading.Event()
-        threading.Thread(target=self._send, args=(pickle.dumps((problem, options)),), daemon=True).start()
+        threading.Thread(target=self._send, args=(pickle.dumps((problem, options, warm_start)),), daemon=True).start()
         log.info("studio: %s started (solver %s, %s s)", action, options.solver, options.time_limit)
 
     def _send(self, data: bytes) -> None:

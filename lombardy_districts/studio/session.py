@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +126,14 @@ class Session:
     def locked(self, code: str) -> bool:
         """Whether a municipality may not move (locked itself, or in a locked plan)."""
         return code in self.locked_municipalities or self.assignment[code] in self.locked_plans
+
+    def earlier(self) -> Iterator[dict[str, str]]:
+        """The plan (municipality code -> plan id) before each step of the history that undo reaches, latest first."""
+        assignment = dict(self.assignment)
+        for change in reversed(self.history[:self.cursor]):
+            for code, move in change.moves.items():
+                assignment[code] = move[0]
+            yield dict(assignment)
 
     def steps(self) -> dict:
         """What undo and redo would do, and the labels of the history."""

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 SESSIONS = ".studio"
 """Workspace folder holding the session journals (one per set of municipalities)."""
+FALLBACK_STEPS = 50
+"""Steps of the history a repair looks back through for a complying plan to fall back on."""
 
 
 def start_plan(inputs: Inputs) -> tuple[Plan, str]:
@@ -247,9 +249,26 @@ class StudioState:
             "solver": solver or self.solver.solver, "time_limit": time_limit or self.solver.time_limit,
             "seed": self.solver.seed, "workers": self.solver.workers})
         self.candidate = None
-        self.job = Job(action, problem, options, s.version)
+        fallback = self._complying_step(problem) if action == "repair" else None
+        self.job = Job(action, problem, options, s.version, fallback)
         self.notice = f"{action.capitalize()} started."
         return self.state()
+
+    def _complying_step(self, problem) -> Plan | None:
+        """What a repair falls back on when it finds no repair by moves: an earlier step's plan, or None.
+
+        The latest of the last ``FALLBACK_STEPS`` steps of the history whose plan complies with the
+        rules and locks of ``problem`` and has the same plans.
+        """
+        ids = set(self.session.assignment.values())
+        for k, assignment in enumerate(self.session.earlier()):
+            if k >= FALLBACK_STEPS:
+                break
+            plan = Plan(self.territory, assignment)
+            if set(assignment.values()) == ids and not plan.violations(
+                    problem.rules, status_quo=problem.status_quo, collaboration=problem.collaboration):
+                return plan
+        return None
 
     def job_status(self) -> dict:
         """The job's progress; when it has just found a plan, that plan becomes the candidate."""

@@ -154,6 +154,7 @@ def solve(
     *,
     progress: Callable[[dict], None] | None = None,
     stop: Stop | None = None,
+    warm_start: Plan | None = None,
 ) -> Proposal:
     """Check feasibility, run the solver ``options`` name, and score its plan with the evaluator.
 
@@ -161,7 +162,9 @@ def solve(
     "time_limit": 30, "seed": 1, "deterministic": True}``; unknown keys are refused. With a status
     quo, the plan's area plans take the current plans' ids and names (``changes.identify``).
     ``stop``, when set during the search (Ctrl-C on the command line), ends it early: the result
-    is the best plan found so far, with status ``interrupted``.
+    is the best plan found so far, with status ``interrupted``. ``warm_start``: a compliant plan
+    the solver may start from (in repair mode, one to fall back on when its own repair fails,
+    such as the studio's last complying step).
     """
     expect(problem, Problem, "problem")
     options = SolverOptions.from_mapping(options)
@@ -171,7 +174,7 @@ def solve(
     engine = solver_class(options.solver).from_problem(problem, options, stop)
     check_feasible(problem)
     start = time.perf_counter()
-    result = engine.solve(progress=progress)
+    result = engine.solve(warm_start=warm_start, progress=progress)
     log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
     if stop is not None and stop.is_set():
         result = replace(result, status="interrupted", details={**result.details, "status_when_stopped": result.status,

@@ -41,6 +41,18 @@ def test_every_edit_undoes_and_redoes_in_order(grid):
     assert s.steps()["labels"] == ["move M2 to M3", "rename M2 to East", "new plan new-1 with M1", "lock North-west"]
 
 
+def test_earlier_gives_the_plan_before_each_step_undo_reaches(grid):
+    s = _start(grid)
+    plans = [dict(s.assignment)]
+    s.move(["000002"], "B", 0)
+    plans.append(dict(s.assignment))
+    s.move(["000005"], "B", 1)
+    plans.append(dict(s.assignment))
+    s.move(["000001"], "B", 2)
+    s.undo(3)  # the undone step is not an earlier plan
+    assert list(s.earlier()) == [plans[1], plans[0]] and s.assignment == plans[2]
+
+
 def test_labels_name_the_municipalities_and_plans(grid):
     s = _start(grid)
     s.move(["000002", "000005"], "B", 0)

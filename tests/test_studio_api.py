@@ -128,32 +128,6 @@ def test_versions_new_plan_merge_and_restore(studio):
     assert state["steps"]["labels"][-1] == "restore version start"
 
 
-def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
-    state = _post(studio, "/api/solve", {"action": "repair", "version": 0, "time_limit": 3})
-    assert state["job"]["state"] == "running"
-    deadline = time.monotonic() + 60
-    while True:
-        status = studio.get("/api/job").json()
-        if status["job"]["state"] != "running" or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-    assert status["job"]["state"] == "done", status["job"]["messages"]
-    candidate = status["candidate"]
-    assert candidate["scorecard"]["summary"]["non_compliant_plans"] == 0
-    assert set(candidate["names"]) >= {"north", "south"}  # the repaired plans keep their ids
-    # how good the repair is, as propose says it (search_words): proved or not, then by what
-    quality, how = candidate["words"]
-    assert "moves the fewest municipalities" in quality and how.startswith("Found by the ")
-    # the changes are model.changes': its rows (a repair merges no plan) and its sentences
-    rows = candidate["change_table"]
-    assert rows and {r["change"] for r in rows} <= {"move", "split"}
-    assert len(candidate["changes"]) == len(rows)
-    assert sum(r["population_moved"] for r in rows) == candidate["scorecard"]["summary"]["population_moved"]
-    accepted = _post(studio, "/api/candidate/accept", {"version": 0})
-    assert accepted["scorecard"]["summary"]["non_compliant_plans"] == 0 and accepted["candidate"] is None
-    assert accepted["steps"]["labels"] == ["accept repair"]
-
-
 def _repaired(studio):
     """Run Repair and wait for it; the job status with its candidate."""
     state = _post(studio, "/api/solve", {"action": "repair", "version": studio.state_.session.version,
@@ -167,6 +141,23 @@ def _repaired(studio):
         time.sleep(0.3)
     assert status["job"]["state"] == "done", status["job"]["messages"]
     return status
+
+
+def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
+    candidate = _repaired(studio)["candidate"]
+    assert candidate["scorecard"]["summary"]["non_compliant_plans"] == 0
+    assert set(candidate["names"]) >= {"north", "south"}  # the repaired plans keep their ids
+    # how good the repair is, as propose says it (search_words): proved or not, then by what
+    quality, how = candidate["words"]
+    assert "moves the fewest municipalities" in quality and how.startswith("Found by the ")
+    # the changes are model.changes': its rows (a repair merges no plan) and its sentences
+    rows = candidate["change_table"]
+    assert rows and {r["change"] for r in rows} <= {"move", "split"}
+    assert len(candidate["changes"]) == len(rows)
+    assert sum(r["population_moved"] for r in rows) == candidate["scorecard"]["summary"]["population_moved"]
+    accepted = _post(studio, "/api/candidate/accept", {"version": 0})
+    assert accepted["scorecard"]["summary"]["non_compliant_plans"] == 0 and accepted["candidate"] is None
+    assert accepted["steps"]["labels"] == ["accept repair"]
 
 
 def test_a_repair_falls_back_on_the_latest_complying_step_that_keeps_the_locks(studio):

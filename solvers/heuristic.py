@@ -233,8 +233,8 @@ class HeuristicSolver(Solver):
         names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
         return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
                            message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
-                                   "while keeping every current plan; try an exact solver (cpsat), or "
-                                   "--mode merge to merge plans")
+                                   "while keeping every current plan; try an exact solver (cpsat), a complying "
+                                   "plan to fall back on (--warm-start), or --mode merge to merge plans")
 
     def _result(self, layout, units, part, objectives, rng, bound, state, budget, kept, t0) -> SolveResult:
         """``part`` polished in the ``kept`` seconds given back to ``budget``, checked, with the search record."""

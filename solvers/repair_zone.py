@@ -103,7 +103,8 @@ def unrepaired_words(problem: Problem, units: Units) -> str:
     names = [sq.name(ids[k]) for k in sorted(bad_plans(problem, units))]
     shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
     return (f"no repair found within the time limit for {shown} (the plans that break a rule); "
-            "undo some edits, allow more time, or merge plans (--mode merge)")
+            "undo some edits, allow more time, give a complying plan to fall back on (--warm-start), "
+            "or merge plans (--mode merge)")
 
 
 SHOWN = 8

@@ -2,6 +2,7 @@
 
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -168,6 +169,39 @@ def test_repair_keeps_every_plan_id_and_lists_the_moves(lombardy, tmp_path, caps
     assert set(changes["change"]) == {"move"} and set(changes["to_plan"]) == {"bg_seriate"}
     assert changes["municipalities"].sum() == summary["municipalities_moved"] > 0
     assert changes["population_moved"].sum() == summary["population_moved"]
+
+
+def test_a_warm_start_is_refused_unless_it_is_a_complying_plan_of_the_same_municipalities(make_grid):
+    territory = make_grid(1, 4, 10)
+    options = {"solver": "heuristic", "time_limit": 5}
+    short = ld.Plan(territory, dict(zip(territory.codes, "AABC")))  # B and C have 10 of 20
+    with pytest.raises(InputError, match=r"the warm start plan breaks 2 rule\(s\): plan B .* below the .* floor"):
+        ld.propose(territory, floor=20, options=options, warm_start=short)
+    other = ld.Plan(make_grid(1, 2, 10), dict.fromkeys(make_grid(1, 2, 10).codes, "A"))
+    with pytest.raises(InputError, match="covers other municipalities than the problem"):
+        ld.propose(territory, floor=20, options=options, warm_start=other)
+    given = ld.Plan(territory, dict(zip(territory.codes, "AABB")))
+    assert len(ld.propose(territory, floor=20, options=options, warm_start=given).plan) == 2
+
+
+def test_cli_repair_falls_back_on_the_warm_start(lombardy, tmp_path, capsys):
+    # the 20-edit draw of seed 13 (tests/test_merge_repair.py): no repair by moves is found, but the plan
+    # before the edits complies, and the repair starts from it
+    before = Path(__file__).parent / "data" / "lombardy_154_plans.csv"
+    plan = pd.read_csv(before, dtype=str)
+    edits = {"013111": "P026", "014021": "P034", "015139": "P062", "016017": "P045", "016038": "P081",
+             "016089": "P078", "016093": "P084", "016131": "P074", "016174": "P068", "017035": "P045",
+             "018014": "P121", "018016": "P126", "018030": "P127", "018064": "P128", "019066": "P075",
+             "019105": "P134", "097053": "P035", "108012": "P056", "108035": "P030", "108045": "P028"}
+    plan["plan_id"] = [edits.get(c, p) for c, p in zip(plan["municipality_code"], plan["plan_id"])]
+    edited = tmp_path / "edited.csv"
+    plan.to_csv(edited, index=False)
+    args = ["propose", "--mode", "repair", "--status-quo", str(edited), "--solver", "heuristic", "--no-map"]
+    assert main([*args, "--out", str(tmp_path / "alone")]) == 1
+    assert "could not repair" in capsys.readouterr().err
+    assert main([*args, "--warm-start", str(before), "--out", str(tmp_path / "fallback")]) == 0
+    summary = json.loads((tmp_path / "fallback" / "scorecard.json").read_text())["summary"]
+    assert summary["non_compliant_plans"] == 0 and 0 < summary["municipalities_moved"] <= len(edits)
 
 
 def test_a_status_quo_missing_a_municipality_is_an_error_naming_it(lombardy, tmp_path, capsys):

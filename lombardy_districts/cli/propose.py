@@ -2,7 +2,7 @@
 
 ``lombardy-districts propose [--mode scratch|merge|repair] [--status-quo SQ.csv]
 [--objective NAME[,NAME..]] [--floor N] [--rules R.toml] [--solver cpsat|pulp|heuristic]
-[--time-limit S] [--seed N] [--workers N] [--deterministic] --out DIR``
+[--time-limit S] [--seed N] [--workers N] [--deterministic] [--warm-start PLAN.csv] --out DIR``
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from lombardy_districts.cli.progress import ProgressLine
 from lombardy_districts.io.output_folder import OutputFolder
 from lombardy_districts.model.changes import CHANGE_NOTES
 from lombardy_districts.workflows.export import parse_formats
+from lombardy_districts.workflows.inputs import read_plan
 from lombardy_districts.workflows.propose import MARKER, solve
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     add_problem_options(parser)
     add_solver_options(parser)
+    parser.add_argument("--warm-start", metavar="PLAN.csv",
+                        help="a complying plan to start from (municipality_code,plan_id): the search goes on "
+                             "from it; in repair mode, what the repair falls back on when it finds none by moves")
     parser.add_argument("--no-map", action="store_true", help="do not write map.html")
     parser.add_argument("--format", metavar="FMT[,FMT]",
                         help="also write the dissolved area plans with their scores: gpkg (DIR/plans.gpkg, "
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """
     formats = parse_formats(args.format)
     problem, options = problem_and_solver(args)
+    warm = None if args.warm_start is None else read_plan(args.warm_start, problem.territory)
     # checked and locked before the solve: a folder that cannot be written fails now, not after it;
     # committed when the block ends, so a second Ctrl-C (which quits at once) leaves it as it was
     with OutputFolder(args.out, marker=MARKER) as out:
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         def work(stop):
             progress = ProgressLine()
             try:
-                proposal = solve(problem, options, progress=progress, stop=stop)
+                proposal = solve(problem, options, progress=progress, stop=stop, warm_start=warm)
             finally:
                 progress.close()
             return proposal, proposal.write(out, maps=not args.no_map, formats=formats)

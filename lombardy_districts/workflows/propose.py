@@ -162,9 +162,10 @@ def solve(
     "time_limit": 30, "seed": 1, "deterministic": True}``; unknown keys are refused. With a status
     quo, the plan's area plans take the current plans' ids and names (``changes.identify``).
     ``stop``, when set during the search (Ctrl-C on the command line), ends it early: the result
-    is the best plan found so far, with status ``interrupted``. ``warm_start``: a compliant plan
-    the solver may start from (in repair mode, one to fall back on when its own repair fails,
-    such as the studio's last complying step).
+    is the best plan found so far, with status ``interrupted``. ``warm_start``: a complying plan of
+    the same municipalities to start from (refused, saying why, otherwise): the heuristic keeps the
+    better of it and its own search, CP-SAT searches on from it; in repair mode it is what the
+    repair falls back on when it finds none by moves (the studio gives its last complying step).
     """
     expect(problem, Problem, "problem")
     options = SolverOptions.from_mapping(options)
@@ -173,6 +174,8 @@ def solve(
                          f"{', '.join(DETERMINISTIC_SOLVERS)}; pick one of them or drop --deterministic")
     engine = solver_class(options.solver).from_problem(problem, options, stop)
     check_feasible(problem)
+    if warm_start is not None:
+        _check_warm_start(warm_start, problem)
     start = time.perf_counter()
     result = engine.solve(warm_start=warm_start, progress=progress)
     log.info("%s: %s in %.1f s", options.solver, result.status, time.perf_counter() - start)
@@ -189,6 +192,20 @@ def solve(
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
         card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)
     return Proposal(problem, result, card)
+
+
+def _check_warm_start(plan: Plan, problem: Problem) -> None:
+    """Refuse a warm start that is not a complying plan of the problem's municipalities, saying why."""
+    expect(plan, Plan, "warm_start")
+    codes = set(problem.territory.codes)
+    if set(plan.assignment.index) != codes:
+        raise InputError("the warm start plan covers other municipalities than the problem "
+                         f"({len(plan.assignment):,} against {len(codes):,}); give a plan of the same municipalities")
+    broken = plan.violations(problem.rules, status_quo=problem.status_quo, collaboration=problem.collaboration)
+    if broken:
+        raise InputError([f"the warm start plan breaks {len(broken)} rule(s): " + "; ".join(broken[:3]),
+                          "fix: give a plan that complies (evaluate shows what breaks), or repair it with "
+                          "--mode repair --status-quo PLAN.csv"])
 
 
 def named_after_status_quo(plan: Plan, problem: Problem) -> Plan:
@@ -214,17 +231,19 @@ def propose(
     options: SolverOptions | Mapping | None = None,
     progress: Callable[[dict], None] | None = None,
     stop: Stop | None = None,
+    warm_start: Plan | None = None,
 ) -> Proposal:
     """Propose a compliant plan: ``build_problem`` then ``solve`` (the ``propose`` command's options).
 
     ``options`` says how to search (``SolverOptions``: solver, time limit, seed, workers,
     deterministic mode), e.g. ``options={"solver": "heuristic", "time_limit": 5, "seed": 1}``;
-    ``stop`` (a ``Stop``, set from another thread) ends the search early, keeping its best plan.
+    ``stop`` (a ``Stop``, set from another thread) ends the search early, keeping its best plan;
+    ``warm_start`` is a complying plan to start from (``solve``).
     """
     problem = build_problem(territory, mode=mode, status_quo=status_quo, objectives=objectives,
                             weights=weights, rules=rules, floor=floor, collaboration=collaboration,
                             min_plans=min_plans, max_plans=max_plans)
-    return solve(problem, options, progress=progress, stop=stop)
+    return solve(problem, options, progress=progress, stop=stop, warm_start=warm_start)
 
 
 LOOSE_GAP = 0.1

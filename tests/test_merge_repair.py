@@ -19,6 +19,7 @@ from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, unrep
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import search_words
 from tests.exact_grids import class_grid, grid, problem
+from tests.lombardy_edits import NO_REPAIR_BY_MOVES
 
 
 def status_quo(territory, labels):
@@ -263,13 +264,9 @@ def test_the_heuristic_keeps_the_most_populous_piece_of_a_cut_plan_when_the_larg
 
 @pytest.mark.slow
 def test_a_repair_that_finds_none_by_moves_falls_back_on_a_complying_plan_given(lombardy):
-    # 20 moves drawn with seed 13: a plan left at 24,000 of its 80,000 among plans at their floors;
-    # no attempt repairs it, but the plan before the edits complies (the studio's last complying
+    # no attempt repairs these edits, but the plan before them complies (the studio's last complying
     # step): the answer starts from it and moves municipalities back where the rules allow
-    edits = {"013111": "P026", "014021": "P034", "015139": "P062", "016017": "P045", "016038": "P081",
-             "016089": "P078", "016093": "P084", "016131": "P074", "016174": "P068", "017035": "P045",
-             "018014": "P121", "018016": "P126", "018030": "P127", "018064": "P128", "019066": "P075",
-             "019105": "P134", "097053": "P035", "108012": "P056", "108035": "P030", "108045": "P028"}
+    edits = NO_REPAIR_BY_MOVES
     edited, rules, p = _edited_lombardy(lombardy, edits)
     before = Plan.from_csv(LOMBARDY_154, lombardy)
     options = {"time_limit": 20, "seed": 0, "workers": 1}

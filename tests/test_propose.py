@@ -16,6 +16,7 @@ from lombardy_districts.solvers.bounds import SHARE_METHOD, SIMPLE_METHOD
 from lombardy_districts.solvers.heuristic import PREPARING
 from lombardy_districts.workflows.propose import _bound_source
 from tests import unproved
+from tests.lombardy_edits import NO_REPAIR_BY_MOVES
 
 
 def test_api_proposal_is_compliant_and_reproducible(make_grid):
@@ -185,14 +186,10 @@ def test_a_warm_start_is_refused_unless_it_is_a_complying_plan_of_the_same_munic
 
 
 def test_cli_repair_falls_back_on_the_warm_start(lombardy, tmp_path, capsys):
-    # the 20-edit draw of seed 13 (tests/test_merge_repair.py): no repair by moves is found, but the plan
-    # before the edits complies, and the repair starts from it
+    # no repair by moves is found for these edits, but the plan before them complies: the repair starts from it
     before = Path(__file__).parent / "data" / "lombardy_154_plans.csv"
     plan = pd.read_csv(before, dtype=str)
-    edits = {"013111": "P026", "014021": "P034", "015139": "P062", "016017": "P045", "016038": "P081",
-             "016089": "P078", "016093": "P084", "016131": "P074", "016174": "P068", "017035": "P045",
-             "018014": "P121", "018016": "P126", "018030": "P127", "018064": "P128", "019066": "P075",
-             "019105": "P134", "097053": "P035", "108012": "P056", "108035": "P030", "108045": "P028"}
+    edits = NO_REPAIR_BY_MOVES
     plan["plan_id"] = [edits.get(c, p) for c, p in zip(plan["municipality_code"], plan["plan_id"])]
     edited = tmp_path / "edited.csv"
     plan.to_csv(edited, index=False)

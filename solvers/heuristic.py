@@ -194,17 +194,20 @@ class HeuristicSolver(Solver):
         settings of an attempt and the short plans fixed in a random order. Each repair is polished
         (``polish``) and the one the objectives rank first kept, until one moves as few as any
         repair must (``least_moves``, here only a reason to stop: with ``keep_together`` groups it
-        counts them approximately). When none repairs, a ``warm_start`` that complies and keeps
-        every plan is the answer (``_repair_fallback``; ``state["fallback"]`` says so).
+        counts them approximately). A ``warm_start`` that complies and keeps every plan
+        (``_repair_fallback``) is polished and offered too, unless a repair already meets the least
+        moves: it is the answer when no attempt repairs, or when it moves fewer (``state["fallback"]``).
         """
         best, key, short = None, None, []  # short: the plans the last attempt left below their floor
 
-        def offer(part):
+        def offer(part) -> bool:
             nonlocal best, key
             part = polish(layout, part, objectives, self.problem.weights, rng, budget)
             mine = rank(values(layout, part), objectives, self.problem.weights)
             if key is None or mine > key:
                 best, key = part, mine
+                return True
+            return False
 
         for chain, by_population in ATTEMPTS:  # the next attempt only when one leaves a plan short
             part, keep = status_quo_partition(layout, by_population)
@@ -222,12 +225,11 @@ class HeuristicSolver(Solver):
             part = repair(layout, part, keep, chain, rng)
             if all(layout.complies(r.totals) for r in part.regions.values()):
                 offer(part)
+        fallback = _repair_fallback(self.problem, layout, units, warm_start)
+        if fallback is not None and (best is None or values(layout, best)["moved"] > least):
+            state["fallback"] = offer(fallback)
         if best is not None:
             return best
-        fallback = _repair_fallback(self.problem, layout, units, warm_start)
-        if fallback is not None:
-            state["fallback"] = True
-            return fallback
         sq = self.problem.status_quo
         assert sq is not None  # repair mode has one (Problem checks it)
         names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
@@ -259,8 +261,9 @@ class HeuristicSolver(Solver):
                    "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1),
                    "work_units": budget.work + state["work"]}
         if state.get("fallback"):
-            details["notes"] = ["no repair by moves from the current plan was found; this one starts from the plan "
-                                "given to fall back on and moves municipalities back where the rules allow"]
+            details["notes"] = ["this repair starts from the plan given to fall back on and moves municipalities "
+                                "back where the rules allow: it moves fewer than any the heuristic found from the "
+                                "current plan, if it found one"]
         if self.options.deterministic:
             details.update(deterministic=True, budget=budget.record())
             if details["stopped_by"] == "time_limit":

@@ -260,6 +260,12 @@ def test_the_heuristic_keeps_the_most_populous_piece_of_a_cut_plan_when_the_larg
     result = HeuristicSolver.from_problem(p, {"time_limit": 20, "seed": 0, "workers": 1}).solve()
     assert result.plan is not None, result.message
     assert result.plan.violations(rules) == [] and len(result.plan) == len(edited)
+    # that repair moves many more than the edits; given the plan before them, it moves fewer
+    moved = evaluate(result.plan, rules, status_quo=edited).summary["municipalities_moved"]
+    before = Plan.from_csv(LOMBARDY_154, lombardy)
+    fallback = HeuristicSolver.from_problem(p, {"time_limit": 20, "seed": 0, "workers": 1}).solve(warm_start=before)
+    assert fallback.plan is not None and fallback.plan.violations(rules) == []
+    assert evaluate(fallback.plan, rules, status_quo=edited).summary["municipalities_moved"] <= len(edits) < moved
 
 
 @pytest.mark.slow

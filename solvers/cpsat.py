@@ -179,7 +179,7 @@ class CPSATSolver(Solver):
         """
         setup = built.setup
         cap = setup.bound.value if names == ["max-plans"] else None
-        floor = exact.moves_bound(setup) if names == ["disruption"] else None
+        floor = setup.least_moves if names == ["disruption"] else None
         reserve = _column_reserve(setup, time_limit) if names == ["max-plans"] else 0.0
         if share is not None and reserve:
             share = max(0.5, share - reserve)
@@ -340,7 +340,7 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
         if bound <= objective and status == "feasible" and not setup.fixed and later_proved:
             status = "optimal"  # the plans meet their bound, and any later objective was proved too
         return objective, bound, status
-    moves = exact.moves_bound(setup)  # a repair's least moves: a proof for the whole map
+    moves = setup.least_moves  # a repair's least moves: a proof for the whole map
     if restricted:
         details.setdefault("bound_scope", "bound of the restricted model only")
         details["restricted_bound"] = model_bound

@@ -176,7 +176,8 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
             hint = None
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
-                 hint, bound, opts, notes, weight, count_range, warm, deterministic, stop, workers)
+                 hint, bound, opts, notes, weight, count_range, warm, deterministic, stop, workers,
+                 moves_bound(problem, units))
 
 
 def _candidates(model: Units, rules, opts: dict, hint) -> Candidates:
@@ -357,16 +358,15 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
                        message=message, details=details)
 
 
-def moves_bound(setup: Setup) -> float | None:
+def moves_bound(problem: Problem, units: Units) -> float | None:
     """A repair's proved least number of municipalities moved, for the whole map (``repair_zone.least_moves``).
 
     None unless the fewest moves are the first objective of a repair, unweighted. It holds however
     small the zone the model covers, so a repair that meets it is proved to move the fewest.
     """
-    problem = setup.problem
     if problem.mode != "repair" or problem.weights or problem.objectives[0] != "disruption":
         return None
-    return float(least_moves(problem, setup.units))
+    return float(least_moves(problem, units))
 
 
 def details_of(setup: Setup) -> dict:

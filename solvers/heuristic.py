@@ -470,13 +470,13 @@ def shaking_patience(rounds: int | None, plans: int) -> int:
 
 
 def _repair_fallback(problem, layout: Layout, units: Units, plan) -> Partition | None:
-    """A repair's fallback: ``plan`` (e.g. the studio's last complying step) when it complies and keeps every plan.
+    """A repair's fallback: ``plan`` (e.g. the studio's last complying step) when it may be a starting point.
 
-    The polish that follows moves its municipalities back to the current plans where the rules allow.
+    ``Problem.warm_start_problems`` says whether (``propose.solve`` refuses it otherwise; a solver
+    called directly ignores it). The polish that follows moves its municipalities back to the
+    current plans where the rules allow.
     """
-    if plan is None or set(plan.plan_ids) != set(problem.status_quo.plan_ids):
-        return None
-    if plan.violations(problem.rules, status_quo=problem.status_quo, collaboration=problem.collaboration):
+    if plan is None or problem.warm_start_problems(plan):
         return None
     return _from_plan(layout, units, plan)
 

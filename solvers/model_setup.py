@@ -52,6 +52,8 @@ class Setup:
     """Set to end the search early (``model.stop.Stop``); every stage checks it."""
     workers: int = 1
     """Processes the heuristic warm start may use (``SolverOptions.workers``)."""
+    least_moves: float | None = None
+    """A repair's proved least number of municipalities moved (``exact.moves_bound``), else None."""
 
     @property
     def compile_seconds(self) -> float:

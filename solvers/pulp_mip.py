@@ -112,7 +112,7 @@ class PulpSolver(Solver):
             objective = sum(problem.weights.get(o, 1.0) * SENSE[o] * values[o] for o in problem.objectives)
         else:
             objective = values[problem.objectives[0]]
-        bound = objective if optimal and not restricted else exact.moves_bound(setup)
+        bound = objective if optimal and not restricted else setup.least_moves
         if problem.objectives[0] == "max-plans" and not problem.weights and bound is None:
             bound = float(setup.bound.value if setup.plan_range[1] is None
                           else min(setup.bound.value, setup.plan_range[1]))

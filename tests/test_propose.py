@@ -176,13 +176,18 @@ def test_a_warm_start_is_refused_unless_it_is_a_complying_plan_of_the_same_munic
     territory = make_grid(1, 4, 10)
     options = {"solver": "heuristic", "time_limit": 5}
     short = ld.Plan(territory, dict(zip(territory.codes, "AABC")))  # B and C have 10 of 20
-    with pytest.raises(InputError, match=r"the warm start plan breaks 2 rule\(s\): plan B .* below the .* floor"):
+    with pytest.raises(InputError, match=r"the warm start plan cannot be used \(2 problem\(s\)\): plan B .* below "
+                                         r"the .* floor"):
         ld.propose(territory, floor=20, options=options, warm_start=short)
     other = ld.Plan(make_grid(1, 2, 10), dict.fromkeys(make_grid(1, 2, 10).codes, "A"))
     with pytest.raises(InputError, match="covers other municipalities than the problem"):
         ld.propose(territory, floor=20, options=options, warm_start=other)
     given = ld.Plan(territory, dict(zip(territory.codes, "AABB")))
     assert len(ld.propose(territory, floor=20, options=options, warm_start=given).plan) == 2
+    # a repair keeps every current plan: a plan to start from with other plans is refused too
+    with pytest.raises(InputError, match=r"a repair keeps every current plan, and it differs in plans \['A'\]"):
+        ld.propose(territory, mode="repair", status_quo=short, floor=20, options=options,
+                   warm_start=ld.Plan(territory, dict(zip(territory.codes, "CCBB"))))
 
 
 def test_cli_repair_falls_back_on_the_warm_start(lombardy, tmp_path, capsys):

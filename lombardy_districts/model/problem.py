@@ -106,6 +106,23 @@ class Problem:
         """The number of plans is the whole objective, or the first of lexicographic ones (not weighed)."""
         return self.plans_only or (self.objectives[0] == "max-plans" and not self.weights and self.mode != "repair")
 
+    def warm_start_problems(self, plan: Plan) -> list[str]:
+        """Why ``plan`` cannot be a solver's starting point (empty when it can), one readable line each.
+
+        It must cover the same municipalities and comply with the rules and locks; in repair mode,
+        which keeps every current plan, it must also have the status quo's plans.
+        """
+        codes = set(self.territory.codes)
+        if set(plan.assignment.index) != codes:
+            return [f"it covers other municipalities than the problem ({len(plan.assignment):,} against "
+                    f"{len(codes):,}); give a plan of the same municipalities"]
+        out = plan.violations(self.rules, status_quo=self.status_quo, collaboration=self.collaboration)
+        if self.mode == "repair" and self.status_quo is not None:
+            other = set(plan.plan_ids) ^ set(self.status_quo.plan_ids)
+            if other:
+                out.append(f"a repair keeps every current plan, and it differs in plans {sorted(other)[:5]}")
+        return out
+
 
 @dataclass(frozen=True)
 class SolveResult:

@@ -256,20 +256,20 @@ class StudioState:
         return self.state()
 
     def _complying_step(self, problem) -> Plan | None:
-        """What a repair falls back on when it finds no repair by moves: an earlier step's plan, or None.
+        """What a repair may start from (``--warm-start``): an earlier step's plan, or None.
 
-        The latest of the last ``FALLBACK_STEPS`` steps of the history whose plan complies with the
-        rules and locks of ``problem`` and has the same plans.
+        The latest of the last ``FALLBACK_STEPS`` steps of the history whose plan the repair
+        ``problem`` can start from (``Problem.warm_start_problems``: it complies with the rules and
+        locks and has the same plans).
         """
-        ids, seen = set(self.session.assignment.values()), self.session.assignment
+        seen = self.session.assignment
         for k, assignment in enumerate(self.session.earlier()):
             if k >= FALLBACK_STEPS:
                 break
             if assignment == seen:  # a step that moved nothing (a lock, a name)
                 continue
             seen, plan = assignment, Plan(self.territory, assignment)
-            if set(assignment.values()) == ids and not plan.violations(
-                    problem.rules, status_quo=problem.status_quo, collaboration=problem.collaboration):
+            if not problem.warm_start_problems(plan):
                 return plan
         return None
 

@@ -195,17 +195,13 @@ def solve(
 
 
 def _check_warm_start(plan: Plan, problem: Problem) -> None:
-    """Refuse a warm start that is not a complying plan of the problem's municipalities, saying why."""
+    """Refuse a warm start that ``Problem.warm_start_problems`` rules out, saying why."""
     expect(plan, Plan, "warm_start")
-    codes = set(problem.territory.codes)
-    if set(plan.assignment.index) != codes:
-        raise InputError("the warm start plan covers other municipalities than the problem "
-                         f"({len(plan.assignment):,} against {len(codes):,}); give a plan of the same municipalities")
-    broken = plan.violations(problem.rules, status_quo=problem.status_quo, collaboration=problem.collaboration)
+    broken = problem.warm_start_problems(plan)
     if broken:
-        raise InputError([f"the warm start plan breaks {len(broken)} rule(s): " + "; ".join(broken[:3]),
-                          "fix: give a plan that complies (evaluate shows what breaks), or repair it with "
-                          "--mode repair --status-quo PLAN.csv"])
+        raise InputError([f"the warm start plan cannot be used ({len(broken)} problem(s)): " + "; ".join(broken[:3]),
+                          "fix: give a complying plan of the same municipalities (evaluate shows what breaks), "
+                          "or repair it with --mode repair --status-quo PLAN.csv"])
 
 
 def named_after_status_quo(plan: Plan, problem: Problem) -> Plan:

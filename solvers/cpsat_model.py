@@ -258,7 +258,24 @@ class CpsatModel:
                 self.kept.append(k)
             if repair:
                 self._keep_every_plan(owners, members)
+            self._hint_kept(owners, members)
         return self.kept
+
+    def _hint_kept(self, owners, members) -> None:
+        """Hint each owner as the warm start's plan holding most of its status quo plan, and ``k_i``."""
+        if self.setup.hint is None or self.kept is None:
+            return
+        w = self.setup.disruption_weight
+        self._hinted_members(0)  # builds _hint_plans
+        root_of = {u: r for r, group in self._hint_plans.items() for u in group}
+        for q, units in members.items():
+            held: dict = {}
+            for i in units:
+                held[root_of[i]] = held.get(root_of[i], 0) + (1 if w is None else int(w[i]))
+            owner = max(sorted(held), key=lambda r: held[r])
+            self.m.add_hint(owners[q], owner)
+            for i in units:
+                self.m.add_hint(self.kept[i], root_of[i] == owner)
 
     def _keep_every_plan(self, owners, members) -> None:
         """Repair mode: distinct owners, each holding at least as much of its plan as any other plan."""

@@ -13,6 +13,7 @@ from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.solvers import exact
 from lombardy_districts.solvers.cpsat import CPSATSolver
+from lombardy_districts.solvers.cpsat_model import CpsatModel
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
 from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, unrepaired_words
@@ -65,6 +66,20 @@ def test_repair_moves_fewest_municipalities(solver):
     assert result.objective == 1
     assert result.plan.violations(rules) == []
     assert len(result.plan) == 4  # C keeps its identity and takes one cell of A
+
+
+def test_cpsat_is_given_a_repair_as_a_whole_solution():
+    # the warm start hints every variable, the successors and kept municipalities too: CP-SAT then
+    # takes it as its first plan at once (on a 20-edit Lombardy repair, 0.3 s instead of 2.7 s)
+    territory = grid(3, 3, [100] * 9)
+    sq = status_quo(territory, ["A", "A", "B", "A", "A", "B", "C", "D", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    repaired = status_quo(territory, ["A", "A", "B", "C", "A", "B", "C", "D", "D"])
+    setup = exact.prepare(p, {**exact.TUNING, "heuristic_warm_start": False}, repaired, 10, 0)
+    built = CpsatModel(setup)
+    proto = built.m.proto
+    free = {k for k, v in enumerate(proto.variables) if list(v.domain)[0] != list(v.domain)[-1]}
+    assert free and free <= set(proto.solution_hint.vars)
 
 
 def test_repair_leaves_far_plans_alone_and_says_so():

@@ -140,8 +140,9 @@ class CPSATSolver(Solver):
             if clock is not None:
                 left = clock.left()
             share = exact.stage_share(problem, k, len(stages), left)
+            cap = exact.plan_cap(setup, names, values.get("disruption"))
             status, stage_answer, bound = self._stage(built, names, share, time_limit, seed, workers, progress,
-                                                      start, clock)
+                                                      start, clock, cap)
             statuses.append(status)
             if clock is not None:
                 details["budget"] = clock.record()
@@ -170,15 +171,14 @@ class CPSATSolver(Solver):
                            message=f"{len(plan)} plans, {status}", details=details)
 
 
-    def _stage(self, built, names, share, time_limit, seed, workers, progress, start, clock):
-        """One lexicographic stage: ``built.optimise``'s ``(status, answer, bound)``.
+    def _stage(self, built, names, share, time_limit, seed, workers, progress, start, clock, cap):
+        """One lexicographic stage: ``built.optimise``'s ``(status, answer, bound)``; ``cap``: ``exact.plan_cap``.
 
         A max-plans stage keeps a reserve for ``column_bound.tighter_by_columns``, which runs when the
         stage proves nothing. CP-SAT's bound is for its (maybe restricted) model; the separate plan
         bound holds for the full one.
         """
         setup = built.setup
-        cap = setup.bound.value if names == ["max-plans"] else None
         floor = setup.least_moves if names == ["disruption"] else None
         reserve = _column_reserve(setup, time_limit) if names == ["max-plans"] else 0.0
         if share is not None and reserve:
@@ -318,8 +318,9 @@ def _summary(setup: Setup, labels, problem, statuses, bounds, details):
     all_optimal = all(s == "OPTIMAL" for s in statuses) and len(statuses) == len(
         [1] if problem.weights else problem.objectives)
     restricted = setup.candidates.restricted or bool(setup.fixed)
-    status = "optimal" if all_optimal and not restricted else "feasible"
-    if all_optimal and restricted:
+    whole_map = exact.repair_proved(setup, values)
+    status = "optimal" if (all_optimal and not restricted) or whole_map else "feasible"
+    if all_optimal and restricted and not whole_map:
         details["bound_scope"] = "optimal for the restricted model only"
     first = problem.objectives[0]
     if problem.weights:

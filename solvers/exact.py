@@ -27,6 +27,7 @@ from .repair_zone import (
     ZoneWithoutRepair,
     changed_plans,
     least_moves,
+    new_plans_bound,
     repair_zone,
     unrepaired_words,
     zone_words,
@@ -175,9 +176,10 @@ def prepare(problem: Problem, options: dict, warm_start: Plan | None, time_limit
         if (low is not None and count < low) or (high is not None and count > high):
             notes.append(f"warm start ignored: it has {count} plans, outside the {low}..{high} asked")
             hint = None
+    least = moves_bound(problem, units)
     return Setup(problem, units, model, keep, fixed, ClassTerms.from_units(model, rules), candidates,
                  hint, bound, opts, notes, weight, count_range, warm, deterministic, stop, workers,
-                 moves_bound(problem, units))
+                 least, None if least is None else repair_plans(problem, units))
 
 
 def _candidates(model: Units, rules, opts: dict, hint) -> Candidates:
@@ -369,6 +371,46 @@ def moves_bound(problem: Problem, units: Units) -> float | None:
     return float(least_moves(problem, units))
 
 
+def repair_plans(problem: Problem, units: Units) -> int:
+    """A repair's proved most plans on the whole map once it moves its least units (``moves_bound``).
+
+    Every current plan is kept, and ``repair_zone.new_plans_bound`` bounds the new ones.
+    """
+    assert units.status_quo is not None  # repair mode has a status quo (Problem checks it)
+    return len(set(units.status_quo.tolist())) + new_plans_bound(problem, units)
+
+
+def plan_cap(setup: Setup, names: list[str], moves: float | None) -> float | None:
+    """A proved upper bound on a max-plans stage's objective (the plans ``setup.model`` holds), else None.
+
+    The plan bound; and in a repair whose earlier stage moved no more than its least moves
+    (``moves``), ``Setup.repair_plans`` less the plans outside the model.
+    """
+    if names != ["max-plans"]:
+        return None
+    cap = float(setup.bound.value)
+    if setup.repair_plans is not None and moves is not None and setup.least_moves is not None \
+            and moves <= setup.least_moves:
+        assert setup.units.status_quo is not None and setup.model.status_quo is not None
+        outside = len(set(setup.units.status_quo.tolist())) - len(set(setup.model.status_quo.tolist()))
+        cap = min(cap, float(setup.repair_plans - outside))
+    return cap
+
+
+def repair_proved(setup: Setup, values: dict[str, float]) -> bool:
+    """Whether a repair's answer (``objective_values``) is proved best on the whole map, however small its zone.
+
+    It moves the least units (``Setup.least_moves``) and, when max-plans follows as the last
+    objective, has the most plans those moves allow (``Setup.repair_plans``).
+    """
+    if setup.least_moves is None or values["disruption"] > setup.least_moves:
+        return False
+    later = list(setup.problem.objectives[1:])
+    if later == ["max-plans"]:
+        return setup.repair_plans is not None and values["max-plans"] >= setup.repair_plans
+    return not later
+
+
 def details_of(setup: Setup) -> dict:
     """The ``SolveResult.details`` every exact solver starts from: model size, candidates, bound, notes."""
     c = setup.candidates
@@ -390,7 +432,8 @@ def stage_share(problem: Problem, k: int, stages: int, left: float | None) -> fl
     A repair's first stage (the fewest moves) may take all of them: it is the repair, and a repair
     found late beats none (the first stage with no answer ends the search). Its later stages share
     a quarter of what it leaves (``REPAIR_LATER_SHARE``): with the moves fixed they have never added
-    a plan on Lombardy, yet seldom prove it, and a planner waits for the repair.
+    a plan on Lombardy, and a planner waits for the repair (``plan_cap`` proves them at once when the
+    moves are the least).
     """
     if left is None:
         return left

@@ -54,6 +54,8 @@ class Setup:
     """Processes the heuristic warm start may use (``SolverOptions.workers``)."""
     least_moves: float | None = None
     """A repair's proved least number of municipalities moved (``exact.moves_bound``), else None."""
+    repair_plans: int | None = None
+    """A repair's proved most plans on the whole map once it moves ``least_moves`` (``exact.repair_plans``)."""
 
     @property
     def compile_seconds(self) -> float:

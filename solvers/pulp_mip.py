@@ -74,19 +74,21 @@ class PulpSolver(Solver):
         details = details_of(setup)
         model = _Milp(setup, pulp)
         stages = stages_of(problem)
-        statuses, answer = [], None
+        statuses, answer, moves = [], None, None
         for k, names in enumerate(stages):
             if self.stop.is_set():  # CBC runs in its own process: a stop ends the search between stages
                 statuses.append("stopped")
                 break
             left = None if time_limit is None else max(1.0, time_limit - setup.used(start))
             share = exact.stage_share(problem, k, len(stages), left)
-            cap = setup.bound.value if names == ["max-plans"] else None
+            cap = exact.plan_cap(setup, names, moves)
             status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)
             statuses.append(status)
             if labels is None:
                 break
             answer = labels
+            if names == ["disruption"]:
+                moves = value
             if progress is not None:
                 progress({"incumbent": value, "bound": value if status == "optimal" else None,
                           "elapsed": time.perf_counter() - start, "plans": len(set(labels))})
@@ -107,7 +109,7 @@ class PulpSolver(Solver):
         details["stage_status"] = statuses
         restricted = setup.candidates.restricted or bool(setup.fixed)
         optimal = all(s == "optimal" for s in statuses) and len(statuses) == len(stages)
-        status = "optimal" if optimal and not restricted else "feasible"
+        status = "optimal" if (optimal and not restricted) or exact.repair_proved(setup, values) else "feasible"
         if problem.weights:
             objective = sum(problem.weights.get(o, 1.0) * SENSE[o] * values[o] for o in problem.objectives)
         else:

@@ -9,6 +9,7 @@ import networkx as nx
 
 from lombardy_districts.model.problem import Problem, SolveResult
 
+from .model_data import ClassTerms
 from .units import Units
 
 
@@ -79,6 +80,70 @@ def least_moves(problem: Problem, units: Units) -> int:
     touching.add_edges_from((int(plan_of[i]), int(plan_of[j])) for i, j in units.edges
                             if plan_of[i] != plan_of[j] and plan_of[i] in bad and plan_of[j] in bad)
     return len(bad) - len(nx.max_weight_matching(touching, maxcardinality=True))
+
+
+NEW_PLAN_SETS = 20_000
+"""Most candidate new plans ``new_plans_bound`` lists in one piece before it bounds them by population."""
+
+
+def new_plans_bound(problem: Problem, units: Units) -> int:
+    """A proved upper bound on the plans a repair moving ``least_moves`` units adds to the current ones.
+
+    A new plan is no status quo plan's successor, so its units all moved. With the least moves,
+    ``least_moves``'s count is exact: every moved unit is charged to a bad plan, and a charged plan
+    whose units do not go to the uncharged ones is charged one unit. So a new plan takes at most one
+    unit from each bad plan and none from others: it is a connected set of bad plans' units, no two of
+    one plan, that complies. In each connected piece of those units, such sets are listed (up to
+    ``NEW_PLAN_SETS``) and bound the piece's new plans by the fewer of them and of the bad plans
+    they hold; past that, by the plans with a unit that complies alone plus the largest units
+    touching another bad plan over the lowest floor. Nor are there more new plans than bad plans
+    holding any of these units.
+    """
+    plan_of = units.status_quo
+    assert plan_of is not None  # repair mode has a status quo (Problem checks it)
+    bad = bad_plans(problem, units)
+    pieces = nx.Graph()
+    pieces.add_nodes_from(u for u in range(len(units)) if int(plan_of[u]) in bad)
+    pieces.add_edges_from((i, j) for i, j in units.edges if i in pieces and j in pieces and plan_of[i] != plan_of[j])
+    terms, pop = ClassTerms.from_units(units, problem.rules), units.population
+
+    def complies(members) -> bool:
+        return int(pop[list(members)].sum()) >= terms.floors[terms.classify(members)]
+
+    count, holders = 0, set()  # holders: the bad plans that could give a unit to a new plan
+    for piece in nx.connected_components(pieces):
+        sets = _distinct_plan_sets(pieces, piece, plan_of)
+        if sets is not None:
+            plans = [{int(plan_of[u]) for u in members} for members in sets if complies(members)]
+            held = set().union(*plans)
+            count += min(len(plans), len(held))
+            holders |= held
+            continue
+        alone = {int(plan_of[u]) for u in piece if complies([u])}
+        shared: dict[int, int] = {}
+        for u in piece:
+            if pieces.degree(u):
+                shared[int(plan_of[u])] = max(shared.get(int(plan_of[u]), 0), int(pop[u]))
+        count += len(alone) + sum(shared.values()) // problem.rules.lowest_floor
+        holders |= alone | set(shared)
+    return min(count, len(holders))
+
+
+def _distinct_plan_sets(graph: nx.Graph, piece, plan_of) -> list[frozenset] | None:
+    """Connected sets of ``piece``'s units in ``graph``, no two of one plan; None past ``NEW_PLAN_SETS``."""
+    seen = {frozenset([u]) for u in piece}
+    todo = list(seen)
+    while todo:
+        members = todo.pop()
+        plans = {plan_of[u] for u in members}
+        for u in members:
+            for v in graph[u]:
+                if plan_of[v] not in plans and (bigger := members | {v}) not in seen:
+                    seen.add(bigger)
+                    todo.append(bigger)
+                    if len(seen) > NEW_PLAN_SETS:
+                        return None
+    return list(seen)
 
 
 def changed_plans(units: Units, labels) -> list[int]:

@@ -16,7 +16,7 @@ from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.cpsat_model import CpsatModel
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
-from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, unrepaired_words
+from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, new_plans_bound, unrepaired_words
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import search_words
 from tests.exact_grids import class_grid, grid, problem
@@ -89,7 +89,8 @@ def test_repair_leaves_far_plans_alone_and_says_so():
     p = problem(territory, rules, ("disruption",), status_quo=sq, mode="repair")
     result = CPSATSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
     assert result.objective == 1 and result.plan.violations(rules) == []
-    assert result.status == "feasible" and "repair models" in " ".join(result.details["notes"])
+    # the zone leaves A and B out, and one move is the least any repair needs: proved all the same
+    assert result.status == "optimal" and "repair models" in " ".join(result.details["notes"])
     assert len(set(result.plan.assignment[sq.members["A"]])) == 1
 
 
@@ -101,7 +102,10 @@ def test_a_repair_meeting_the_least_moves_is_proved_for_the_whole_map(solver):
     p = problem(territory, Rules().with_floor(200), ("disruption", "max-plans"), status_quo=sq, mode="repair")
     result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
     assert result.objective == 1 and result.bound == 1 and result.gap == 0
-    assert search_words(p, result)[0] == "Proved best: this plan moves the fewest municipalities possible."
+    # and D, 100 inhabitants, can give no new plan: none of the repairs moving one has more plans
+    assert result.status == "optimal"
+    assert search_words(p, result)[0] == ("Proved best: this plan moves the fewest municipalities possible, "
+                                          "and of those that move as few, none has more area plans.")
 
 
 def test_a_repair_not_proved_in_its_zone_is_not_called_proved():
@@ -355,6 +359,59 @@ def test_least_moves_is_never_above_the_fewest_moves_of_the_independent_model(se
     proved = {independent.status, found.status} == {"optimal"}
     assert proved or independent.objective == found.objective == 0  # or nothing to repair
     assert independent.objective >= bound and found.objective == independent.objective
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_a_repair_that_meets_both_bounds_is_proved_on_the_whole_map(solver):
+    # A (units 0 and 2) is in two pieces: one move fixes it, and the piece moved may stay a plan of
+    # its own; with that one move no more than one new plan is possible, so the answer is proved
+    # although the zone leaves plan D out
+    territory = grid(1, 6, [300, 300, 300, 300, 100, 100])
+    sq = status_quo(territory, ["A", "B", "A", "C", "D", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    units = Units.from_problem(p)
+    assert least_moves(p, units) == 1 and new_plans_bound(p, units) == 1
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    assert result.objective == 1 and len(result.plan) == 5 and result.plan.violations(p.rules) == []
+    assert result.details["modelled_units"] < 6 and result.status == "optimal"
+    assert "none has more area plans" in search_words(p, result)[0]
+
+
+def test_a_new_plan_of_one_unit_must_meet_its_own_class_floor():
+    # X (units 7 and 15, dense towns of 1,200 and 1,100) is in two pieces; either alone is a high
+    # density plan short of its 1,500, though above the lowest floor (300): no new plan can form
+    territory, rules = class_grid()
+    sq = status_quo(territory, ["M", "M", "S", "S", "M", "M", "S", "X", "M", "M", "S", "S", "M", "M", "S", "X"])
+    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    units = Units.from_problem(p)
+    assert least_moves(p, units) == 1 and new_plans_bound(p, units) == 0 and exact.repair_plans(p, units) == 3
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_new_plans_bound_is_never_below_the_plans_of_a_least_moves_repair(seed, monkeypatch):
+    # random status quos (plans split, short) on small grids, the floor the third largest unit so
+    # that new plans can form (seeds 0, 5 and 13 add one with the least moves): PuLP's proved
+    # optimum with the bound left out of its model; CP-SAT, given it, finds the same
+    rng = np.random.default_rng(seed)
+    rows, cols = [(3, 3), (2, 4), (2, 5)][seed % 3]
+    population = rng.integers(20, 300, rows * cols)
+    territory = grid(rows, cols, population)
+    plans = int(rng.integers(2, 4))
+    sq = status_quo(territory, [f"p{x}" for x in rng.integers(0, plans, rows * cols)])
+    p = problem(territory, Rules().with_floor(int(np.sort(population)[-3])), ("disruption", "max-plans"),
+                status_quo=sq, mode="repair")
+    units = Units.from_problem(p)
+    options = {"time_limit": 30, "workers": 1, "tuning": {"repair_depth": 6}}
+    found = CPSATSolver.from_problem(p, options).solve()
+    monkeypatch.setattr(exact, "plan_cap", lambda setup, names, moves: None)
+    independent = PulpSolver.from_problem(p, options).solve()
+    if independent.status == "infeasible":
+        assert found.status == "infeasible"
+        return
+    plans = independent.details["objectives"]["max-plans"]
+    if independent.objective == least_moves(p, units):
+        assert plans <= exact.repair_plans(p, units)
+    assert (found.objective, found.details["objectives"]["max-plans"]) == (independent.objective, plans)
 
 
 def test_repair_on_class_grid_agrees_between_solvers():

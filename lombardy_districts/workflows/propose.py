@@ -308,7 +308,10 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
     what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
             "compact": "cuts the fewest borders between municipalities"}[first]
     if r.status == "optimal" or r.gap == 0:  # e.g. a repair meeting the least moves any repair needs
-        return f"Proved best: this plan {what} possible{among}."
+        text = f"Proved best: this plan {what} possible{among}"
+        if r.status == "optimal" and first == "disruption" and problem.objectives[1:] == ("max-plans",):
+            text += ", and of those that move as few, none has more area plans"
+        return text + "."
     if r.details.get("bound_scope") == "optimal for the restricted model only":  # e.g. a repair's zone
         return f"Proved best for the part of the map the solver looked at: this plan {what} possible there."
     return f"This plan {what} the search could find{among}; not proved best."

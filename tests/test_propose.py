@@ -29,6 +29,16 @@ def test_api_proposal_is_compliant_and_reproducible(make_grid):
     assert 2 <= len(first.plan) <= 150 // 30
 
 
+def test_solve_without_a_scorecard_still_checks_the_plan(make_grid):
+    # the studio scores the plan itself: solve leaves the scorecard out, not the check
+    territory = make_grid(3, 4, [10, 20, 10, 5, 10, 10, 30, 5, 20, 10, 10, 10])
+    problem = ld.build_problem(territory, floor=30)
+    options = {"solver": "heuristic", "time_limit": 5, "seed": 3}
+    bare, full = ld.solve(problem, options, score=False), ld.solve(problem, options)
+    assert bare.scorecard is None and full.scorecard is not None
+    assert bare.plan.assignment.equals(full.plan.assignment)
+
+
 def test_api_refuses_an_impossible_floor_before_solving(make_grid):
     territory = make_grid(2, 2, 10)
     with pytest.raises(InfeasibleError, match="40"):

@@ -160,6 +160,21 @@ def test_repair_runs_in_the_background_and_its_candidate_is_accepted(studio):
     assert accepted["steps"]["labels"] == ["accept repair"]
 
 
+def test_a_worker_waits_for_the_next_job_with_its_imports_done(studio):
+    # the server warms the studio before the first page: the first job takes the worker started then,
+    # and a new one waits once the job is over
+    state = studio.state_
+    state.warm()
+    waiting = state.spare._process
+    assert waiting is not None and waiting.poll() is None
+    _repaired(studio)
+    assert state.job._process is waiting
+    following = state.spare._process
+    assert following is not None and following is not waiting and following.poll() is None
+    state.close()  # the server shuts down: no worker is left behind
+    assert state.spare._process is None and following.poll() is not None
+
+
 def test_a_repair_falls_back_on_the_latest_complying_step_that_keeps_the_locks(studio):
     state = studio.state_
     s = state.session

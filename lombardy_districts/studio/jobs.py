@@ -41,6 +41,7 @@ from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.propose import build_problem, search_words, solve
+from lombardy_districts.workflows.registry import BUILT_IN, solver_class
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None
             put("progress", {k: v for k, v in info.items() if isinstance(v, int | float | str | type(None))})
 
     try:
-        proposal = solve(problem, options, progress=progress, stop=stop, warm_start=warm_start)
+        proposal = solve(problem, options, progress=progress, stop=stop, warm_start=warm_start, score=False)
     except InfeasibleError as exc:
         put("infeasible", str(exc).splitlines())
         return
@@ -111,7 +112,12 @@ def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None
 
 
 def main() -> None:
-    """The worker process: a pickled ``(problem, options, warm_start)`` on standard input, JSON lines out."""
+    """The worker process: a pickled ``(problem, options, warm_start)`` on standard input, JSON lines out.
+
+    The solvers are imported first, before the problem comes (``Spare`` starts a worker ahead).
+    """
+    for name in BUILT_IN:
+        solver_class(name)
     problem, options, warm_start = pickle.load(sys.stdin.buffer)
     out, stop = sys.stdout, Stop()
 
@@ -127,6 +133,46 @@ def main() -> None:
         out.flush()
 
     work(problem, options, put, stop, warm_start)
+
+
+def worker() -> subprocess.Popen:
+    """A new worker process (``main``), waiting for its problem."""
+    return subprocess.Popen([sys.executable, "-m", "lombardy_districts.studio.jobs"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+class Spare:
+    """One worker started ahead of the next job, so that its imports (about 1.7 s) are done before it is asked.
+
+    ``ready`` starts it when none waits (the studio calls it when it is idle: before the first page
+    and after each job); ``take`` hands it to a job, or a new worker when none waits.
+    """
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+
+    def ready(self) -> None:
+        """Start a worker unless one already waits."""
+        if self._process is None or self._process.poll() is not None:
+            self._process = worker()
+
+    def take(self) -> subprocess.Popen:
+        """The waiting worker, or a new one."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return worker()
+        return process
+
+    def close(self) -> None:
+        """Stop the waiting worker (the studio is shutting down)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+        if process is not None:
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 @dataclass
@@ -157,14 +203,17 @@ class Job:
         Solver, time limit, seed, workers.
     version
         The session version the job started from (its answer applies to that plan only).
+    warm_start
+        ``solve``'s (a repair's plan to fall back on).
+    process
+        A waiting worker (``Spare.take``); a new one when None.
     """
 
     def __init__(self, action: str, problem: Problem, options: SolverOptions, version: int,
-                 warm_start: Plan | None = None):
+                 warm_start: Plan | None = None, process: subprocess.Popen | None = None):
         self.action, self.options, self.version = action, options, version
         self._queue: queue.Queue = queue.Queue()
-        self._process = subprocess.Popen([sys.executable, "-m", "lombardy_districts.studio.jobs"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._process = process if process is not None else worker()
         self.started = time.monotonic()
         self.progress: dict = {}
         self.outcome: Outcome | None = None

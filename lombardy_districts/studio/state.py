@@ -22,7 +22,7 @@ from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.studio import files
-from lombardy_districts.studio.jobs import Job, solver_problem
+from lombardy_districts.studio.jobs import Job, Spare, solver_problem
 from lombardy_districts.studio.live import LiveScore
 from lombardy_districts.studio.payload import territory_payload
 from lombardy_districts.studio.session import EditRefused, Session
@@ -145,6 +145,7 @@ class StudioState:
         self._card: tuple[int, Scorecard] | None = None
         self._colour_version = -1
         self.job: Job | None = None
+        self.spare = Spare()
         self.candidate: dict | None = None
         self._payload: dict | None = None
         self._payload_bytes: tuple[bytes, bytes] | None = None
@@ -164,9 +165,10 @@ class StudioState:
         return self._payload_bytes
 
     def warm(self) -> None:
-        """Compute what the first page load asks for, before anyone asks."""
+        """Compute what the first page load asks for, before anyone asks, and start the solver's worker."""
         self.payload_bytes()
         self.state()
+        self.spare.ready()
 
     def scorecard(self) -> Scorecard:
         """The live scorecard of the current plan (cached per version)."""
@@ -251,7 +253,7 @@ class StudioState:
             "seed": self.solver.seed, "workers": self.solver.workers})
         self.candidate = None
         fallback = self._complying_step(problem) if action == "repair" else None
-        self.job = Job(action, problem, options, s.version, fallback)
+        self.job = Job(action, problem, options, s.version, fallback, self.spare.take())
         self.notice = f"{action.capitalize()} started."
         return self.state()
 
@@ -282,6 +284,8 @@ class StudioState:
         if job.outcome is not None and job.outcome.state == "done" and job.outcome.assignment is not None:
             self.candidate = self._make_candidate(job)
             job.outcome.assignment = None  # used once
+        if job.outcome is not None:
+            self.spare.ready()  # the next job's worker, while the planner looks at this one's answer
         return {"job": job.to_json(), "candidate": self.candidate, "version": self.session.version}
 
     def finish_job(self) -> dict:
@@ -389,6 +393,7 @@ class StudioState:
         return write_plans(plan, card, path)
 
     def close(self) -> None:
-        """Stop a running solver (the server is shutting down)."""
+        """Stop a running solver and the waiting worker (the server is shutting down)."""
         if self.job is not None:
             self.job.close()
+        self.spare.close()

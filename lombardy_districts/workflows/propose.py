@@ -155,6 +155,7 @@ def solve(
     progress: Callable[[dict], None] | None = None,
     stop: Stop | None = None,
     warm_start: Plan | None = None,
+    score: bool = True,
 ) -> Proposal:
     """Check feasibility, run the solver ``options`` name, and score its plan with the evaluator.
 
@@ -166,6 +167,8 @@ def solve(
     the same municipalities to start from (refused, saying why, otherwise): the heuristic keeps the
     better of it and its own search, CP-SAT searches on from it; in repair mode it is what the
     repair falls back on when it finds none by moves (the studio gives its last complying step).
+    ``score=False`` leaves the scorecard out (None) for a caller that scores the plan itself (the
+    studio, about 1 s on the whole region); the plan is still checked against the rules.
     """
     expect(problem, Problem, "problem")
     options = SolverOptions.from_mapping(options)
@@ -190,7 +193,8 @@ def solve(
         problems = result.plan.violations(problem.rules, collaboration=problem.collaboration)
         if problems:  # the evaluator is the judge: a solver bug must never reach the user as a plan
             raise RuntimeError(f"solver {options.solver} returned a plan the evaluator rejects: {problems[:3]}")
-        card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)
+        if score:
+            card = evaluate(result.plan, problem.rules, problem.collaboration, problem.status_quo)
     return Proposal(problem, result, card)
 
 

@@ -337,18 +337,22 @@ def test_least_moves_counts_the_bad_plans_less_a_matching_of_touching_ones():
     assert least_moves(p, Units.from_problem(p)) == 2  # B and E, apart
 
 
+def _random_repair(seed: int, populations, plan_counts, floor, objectives):
+    """A repair of a random status quo (plans split, short) on a small grid; ``floor(populations, plans)``."""
+    rng = np.random.default_rng(seed)
+    rows, cols = [(3, 3), (2, 4), (2, 5)][seed % 3]
+    population = rng.integers(*populations, rows * cols)
+    territory = grid(rows, cols, population)
+    plans = int(rng.integers(*plan_counts))
+    sq = status_quo(territory, [f"p{x}" for x in rng.integers(0, plans, rows * cols)])
+    return problem(territory, Rules().with_floor(floor(population, plans)), objectives, status_quo=sq, mode="repair")
+
+
 @pytest.mark.parametrize("seed", range(15))
 def test_least_moves_is_never_above_the_fewest_moves_of_the_independent_model(seed):
     # random status quos (plans split, short) on small grids: PuLP's proved optimum, which does not
     # use the bound, is at least the bound, and CP-SAT, which does, finds the same optimum
-    rng = np.random.default_rng(seed)
-    rows, cols = [(3, 3), (2, 4), (2, 5)][seed % 3]
-    population = rng.integers(50, 200, rows * cols)
-    territory = grid(rows, cols, population)
-    plans = int(rng.integers(3, 5))
-    sq = status_quo(territory, [f"p{x}" for x in rng.integers(0, plans, rows * cols)])
-    p = problem(territory, Rules().with_floor(int(population.sum() / (plans + 1))), ("disruption",),
-                status_quo=sq, mode="repair")
+    p = _random_repair(seed, (50, 200), (3, 5), lambda pop, plans: int(pop.sum() / (plans + 1)), ("disruption",))
     bound = least_moves(p, Units.from_problem(p))
     options = {"time_limit": 30, "workers": 1, "tuning": {"repair_depth": 6}}
     independent = PulpSolver.from_problem(p, options).solve()
@@ -392,14 +396,7 @@ def test_new_plans_bound_is_never_below_the_plans_of_a_least_moves_repair(seed, 
     # random status quos (plans split, short) on small grids, the floor the third largest unit so
     # that new plans can form (seeds 0, 5 and 13 add one with the least moves): PuLP's proved
     # optimum with the bound left out of its model; CP-SAT, given it, finds the same
-    rng = np.random.default_rng(seed)
-    rows, cols = [(3, 3), (2, 4), (2, 5)][seed % 3]
-    population = rng.integers(20, 300, rows * cols)
-    territory = grid(rows, cols, population)
-    plans = int(rng.integers(2, 4))
-    sq = status_quo(territory, [f"p{x}" for x in rng.integers(0, plans, rows * cols)])
-    p = problem(territory, Rules().with_floor(int(np.sort(population)[-3])), ("disruption", "max-plans"),
-                status_quo=sq, mode="repair")
+    p = _random_repair(seed, (20, 300), (2, 4), lambda pop, plans: int(np.sort(pop)[-3]), ("disruption", "max-plans"))
     units = Units.from_problem(p)
     options = {"time_limit": 30, "workers": 1, "tuning": {"repair_depth": 6}}
     found = CPSATSolver.from_problem(p, options).solve()

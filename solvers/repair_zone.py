@@ -61,25 +61,69 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
     return [u for u in range(len(units)) if plan_of[u] in bad]
 
 
-def least_moves(problem: Problem, units: Units) -> int:
-    """A proved lower bound on the units any repair moves: ``|bad| - nu``, ``nu`` a maximum matching of bad plans.
+def changes_needed(problem: Problem, units: Units) -> dict[int, int]:
+    """Bad plan (``bad_plans``) -> the fewest units it must gain or lose: 2 when one unit is not enough, else 1.
 
-    Every bad plan (``bad_plans``) must gain or lose a unit. Charge each moved unit to its old plan
-    when that plan is bad, else to its new plan. A bad plan charged nothing lost no unit and kept
-    all of its own; it gained a unit ``w`` next to one of its own (its region is connected), so the
-    old plan of ``w`` touches it and is bad (else ``w`` is charged to it). Each such plan is thus
-    paired with a bad neighbouring plan charged with a unit of its own, distinct units for distinct
-    plans; choosing one per charged plan is a matching of touching bad plans, so at least
-    ``|bad| - nu`` units move.
+    A bad plan must change: its successor (the plan holding most of it) differs from it. One change
+    is a neighbouring unit gained or one of its units lost; when no such plan meets the floor of its
+    class (other rules left aside, so 1 is never said wrongly), it needs at least 2.
     """
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
-    bad = bad_plans(problem, units)
-    touching = nx.Graph()
-    touching.add_nodes_from(bad)
-    touching.add_edges_from((int(plan_of[i]), int(plan_of[j])) for i, j in units.edges
-                            if plan_of[i] != plan_of[j] and plan_of[i] in bad and plan_of[j] in bad)
-    return len(bad) - len(nx.max_weight_matching(touching, maxcardinality=True))
+    terms, pop = ClassTerms.from_units(units, problem.rules), units.population
+
+    def meets(members: list[int]) -> bool:
+        return int(pop[members].sum()) >= terms.floors[terms.classify(members)]
+
+    need = {}
+    for q in bad_plans(problem, units):
+        own = [u for u in range(len(units)) if plan_of[u] == q]
+        near = {v for u in own for v in units.neighbors[u] if plan_of[v] != q}
+        one = (meets(own) or any(meets([*own, v]) for v in near)
+               or any(meets([w for w in own if w != v]) for v in own if len(own) > 1))
+        need[q] = 1 if one else 2
+    return need
+
+
+def least_moves(problem: Problem, units: Units) -> int:
+    """A proved lower bound on the units any repair moves: ``sum(c) - nu``.
+
+    Each bad plan q needs ``c_q`` changes (``changes_needed``): units its successor gains, or units
+    of q it does not hold, all moved units. Keep ``c_q`` of them per plan, gains first, nearest to
+    q's own units first (the k-th is at most k steps from them), then losses. A moved unit is a
+    loss of its old plan and a gain of the plan whose successor it joins, so it is a kept change of
+    at most two bad plans p and q, and then one of p's units lies within ``max(c_p, c_q)`` steps of
+    one of q's. Such units form a b-matching (each plan q in at most ``c_q`` of them) of the bad
+    plans within those steps of each other; ``nu`` is the largest. With ``x`` units kept twice and
+    ``y`` once, ``sum(c) <= 2 x + y``, so at least ``x + y >= sum(c) - nu`` units move. With every
+    ``c_q`` 1 this is the bad plans less a maximum matching of touching ones.
+    """
+    plan_of = units.status_quo
+    assert plan_of is not None  # repair mode has a status quo (Problem checks it)
+    need = changes_needed(problem, units)
+    copies = nx.Graph()  # b-matching as a matching: c_q copies of each plan, copies of near plans all joined
+    copies.add_nodes_from((q, k) for q, c in need.items() for k in range(c))
+    for q, c in need.items():
+        for v, steps in _within(units, [u for u in range(len(units)) if plan_of[u] == q], 2).items():
+            p = int(plan_of[v])
+            if p != q and p in need and steps <= max(c, need[p]):
+                copies.add_edges_from(((q, a), (p, b)) for a in range(c) for b in range(need[p]))
+    return sum(need.values()) - len(nx.max_weight_matching(copies, maxcardinality=True))
+
+
+def _within(units: Units, sources: list[int], steps: int) -> dict[int, int]:
+    """Units at most ``steps`` steps from ``sources`` -> their steps."""
+    dist = dict.fromkeys(sources, 0)
+    frontier = list(sources)
+    for step in range(1, steps + 1):
+        reached = []
+        for u in frontier:
+            for v in units.neighbors[u]:
+                if v not in dist:
+                    dist[v] = step
+                    reached.append(v)
+        frontier = reached
+    return dist
 
 
 NEW_PLAN_SETS = 20_000
@@ -89,56 +133,56 @@ NEW_PLAN_SETS = 20_000
 def new_plans_bound(problem: Problem, units: Units) -> int:
     """A proved upper bound on the plans a repair moving ``least_moves`` units adds to the current ones.
 
-    A new plan is no status quo plan's successor, so its units all moved. With the least moves,
-    ``least_moves``'s count is exact: every moved unit is charged to a bad plan, and a charged plan
-    whose units do not go to the uncharged ones is charged one unit. So a new plan takes at most one
-    unit from each bad plan and none from others: it is a connected set of bad plans' units, no two of
-    one plan, that complies. In each connected piece of those units, such sets are listed (up to
-    ``NEW_PLAN_SETS``) and bound the piece's new plans by the fewer of them and of the bad plans
-    they hold; past that, by the plans with a unit that complies alone plus the largest units
-    touching another bad plan over the lowest floor. Nor are there more new plans than bad plans
-    holding any of these units.
+    A new plan is no status quo plan's successor, so its units all moved, each a change of its old
+    plan only. With the least moves, ``least_moves``'s count is exact: every moved unit is a kept
+    change of a bad plan. So a new plan holds units of bad plans only, at most ``c_q`` of plan q
+    (``changes_needed``): a connected set of such units that complies. In each connected piece of
+    those units, such sets are listed (up to ``NEW_PLAN_SETS``) and bound the piece's new plans by
+    the fewer of them and of the units their plans can give; past that, by the population the
+    plans can give over the lowest floor. Nor are there more new plans than units all bad plans
+    holding any of these sets can give.
     """
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
-    bad = bad_plans(problem, units)
+    need = changes_needed(problem, units)
     pieces = nx.Graph()
-    pieces.add_nodes_from(u for u in range(len(units)) if int(plan_of[u]) in bad)
-    pieces.add_edges_from((i, j) for i, j in units.edges if i in pieces and j in pieces and plan_of[i] != plan_of[j])
+    pieces.add_nodes_from(u for u in range(len(units)) if int(plan_of[u]) in need)
+    pieces.add_edges_from((i, j) for i, j in units.edges if i in pieces and j in pieces
+                          and (plan_of[i] != plan_of[j] or need[int(plan_of[i])] > 1))
     terms, pop = ClassTerms.from_units(units, problem.rules), units.population
 
     def complies(members) -> bool:
-        return int(pop[list(members)].sum()) >= terms.floors[terms.classify(members)]
+        members = list(members)
+        return int(pop[members].sum()) >= terms.floors[terms.classify(members)]
 
     count, holders = 0, set()  # holders: the bad plans that could give a unit to a new plan
     for piece in nx.connected_components(pieces):
-        sets = _distinct_plan_sets(pieces, piece, plan_of)
+        sets = _capped_sets(pieces, piece, plan_of, need)
         if sets is not None:
-            plans = [{int(plan_of[u]) for u in members} for members in sets if complies(members)]
-            held = set().union(*plans)
-            count += min(len(plans), len(held))
+            held = {int(plan_of[u]) for members in sets if complies(members) for u in members}
+            count += min(sum(1 for members in sets if complies(members)), sum(need[q] for q in held))
             holders |= held
             continue
-        alone = {int(plan_of[u]) for u in piece if complies([u])}
-        shared: dict[int, int] = {}
+        largest: dict[int, list[int]] = {}
         for u in piece:
-            if pieces.degree(u):
-                shared[int(plan_of[u])] = max(shared.get(int(plan_of[u]), 0), int(pop[u]))
-        count += len(alone) + sum(shared.values()) // problem.rules.lowest_floor
-        holders |= alone | set(shared)
-    return min(count, len(holders))
+            largest.setdefault(int(plan_of[u]), []).append(int(pop[u]))
+        count += sum(sum(sorted(p)[-need[q]:]) for q, p in largest.items()) // problem.rules.lowest_floor
+        holders |= set(largest)
+    return min(count, sum(need[q] for q in holders))
 
 
-def _distinct_plan_sets(graph: nx.Graph, piece, plan_of) -> list[frozenset] | None:
-    """Connected sets of ``piece``'s units in ``graph``, no two of one plan; None past ``NEW_PLAN_SETS``."""
+def _capped_sets(graph: nx.Graph, piece, plan_of, need) -> list[frozenset] | None:
+    """Connected sets of ``piece``'s units in ``graph``, at most ``need[q]`` of plan q; None past ``NEW_PLAN_SETS``."""
     seen = {frozenset([u]) for u in piece}
     todo = list(seen)
     while todo:
         members = todo.pop()
-        plans = {plan_of[u] for u in members}
+        held: dict = {}
+        for u in members:
+            held[plan_of[u]] = held.get(plan_of[u], 0) + 1
         for u in members:
             for v in graph[u]:
-                if plan_of[v] not in plans and (bigger := members | {v}) not in seen:
+                if held.get(plan_of[v], 0) < need[int(plan_of[v])] and (bigger := members | {v}) not in seen:
                     seen.add(bigger)
                     todo.append(bigger)
                     if len(seen) > NEW_PLAN_SETS:

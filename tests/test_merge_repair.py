@@ -16,7 +16,13 @@ from lombardy_districts.solvers.cpsat import CPSATSolver
 from lombardy_districts.solvers.cpsat_model import CpsatModel
 from lombardy_districts.solvers.heuristic import HeuristicSolver
 from lombardy_districts.solvers.pulp_mip import PulpSolver
-from lombardy_districts.solvers.repair_zone import bad_plans, least_moves, new_plans_bound, unrepaired_words
+from lombardy_districts.solvers.repair_zone import (
+    bad_plans,
+    changes_needed,
+    least_moves,
+    new_plans_bound,
+    unrepaired_words,
+)
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import search_words
 from tests.exact_grids import class_grid, grid, problem
@@ -406,6 +412,44 @@ def test_new_plans_bound_is_never_below_the_plans_of_a_least_moves_repair(seed, 
         assert found.status == "infeasible"
         return
     plans = independent.details["objectives"]["max-plans"]
+    if independent.objective == least_moves(p, units):
+        assert plans <= exact.repair_plans(p, units)
+    assert (found.objective, found.details["objectives"]["max-plans"]) == (independent.objective, plans)
+
+
+def test_a_plan_no_one_unit_can_fix_needs_two_moves():
+    # B (100) needs 200 more: no neighbour (100) brings it to the floor of 300, so it gains two
+    territory = grid(1, 9, [100] * 9)
+    sq = status_quo(territory, ["A", "A", "A", "A", "B", "C", "C", "C", "C"])
+    p = problem(territory, Rules().with_floor(300), ("disruption",), status_quo=sq, mode="repair")
+    units = Units.from_problem(p)
+    assert list(changes_needed(p, units).values()) == [2] and least_moves(p, units) == 2
+    result = PulpSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    assert result.objective == 2 and result.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", [2, 8, 11, 17, 20, 26, 30, 32, 38])
+def test_least_moves_and_new_plans_hold_where_plans_need_two_changes(seed, monkeypatch):
+    # small plans drawn rarely, so that some need two units: PuLP's optimum without either bound
+    # moves no fewer than least_moves, and with as few has no more plans than repair_plans;
+    # CP-SAT, given both, finds the same
+    rng = np.random.default_rng(seed)
+    rows, cols = [(3, 3), (2, 4), (3, 4)][seed % 3]
+    population = rng.integers(50, 150, rows * cols)
+    territory = grid(rows, cols, population)
+    labels = [str(x) for x in rng.choice(["a", "b", "c", "d"], size=rows * cols, p=[0.4, 0.4, 0.1, 0.1])]
+    p = problem(territory, Rules().with_floor(int(population.sum() / 4.5)), ("disruption", "max-plans"),
+                status_quo=status_quo(territory, labels), mode="repair")
+    units = Units.from_problem(p)
+    assert 2 in changes_needed(p, units).values()
+    options = {"time_limit": 30, "workers": 1, "tuning": {"repair_depth": 6}}
+    found = CPSATSolver.from_problem(p, options).solve()
+    monkeypatch.setattr(exact, "plan_cap", lambda setup, names, moves: None)
+    monkeypatch.setattr(exact, "moves_bound", lambda problem, units: None)
+    independent = PulpSolver.from_problem(p, options).solve()
+    assert independent.status == found.status == "optimal"
+    plans = independent.details["objectives"]["max-plans"]
+    assert independent.objective >= least_moves(p, units)
     if independent.objective == least_moves(p, units):
         assert plans <= exact.repair_plans(p, units)
     assert (found.objective, found.details["objectives"]["max-plans"]) == (independent.objective, plans)

@@ -183,8 +183,9 @@ class CPSATSolver(Solver):
         reserve = _column_reserve(setup, time_limit) if names == ["max-plans"] else 0.0
         if share is not None and reserve:
             share = max(0.5, share - reserve)
-        status, answer, bound = built.optimise(names, setup.problem.weights, share, seed, workers,
-                                               _capped(progress, cap), start, clock, cap=cap, floor=floor)
+        told = _capped(exact.whole_map_progress(setup, progress, names), cap)
+        status, answer, bound = built.optimise(names, setup.problem.weights, share, seed, workers, told, start,
+                                               clock, cap=cap, floor=floor)
         if reserve and answer is not None and status != "OPTIMAL" and not self.stop.is_set():
             found = int(built.stage_value)
             before = setup.bound.value

@@ -391,10 +391,24 @@ def plan_cap(setup: Setup, names: list[str], moves: float | None) -> float | Non
     cap = float(setup.bound.value)
     if setup.repair_plans is not None and moves is not None and setup.least_moves is not None \
             and moves <= setup.least_moves:
-        assert setup.units.status_quo is not None and setup.model.status_quo is not None
-        outside = len(set(setup.units.status_quo.tolist())) - len(set(setup.model.status_quo.tolist()))
-        cap = min(cap, float(setup.repair_plans - outside))
+        cap = min(cap, float(setup.repair_plans - setup.plans_outside))
     return cap
+
+
+def whole_map_progress(setup: Setup, progress, names: list[str]):
+    """``progress`` told the whole map's number of plans, where the model leaves ``Setup.plans_outside`` out.
+
+    Every stage's ``plans``; a max-plans stage's incumbent and bound too.
+    """
+    outside = setup.plans_outside
+    if progress is None or not outside:
+        return progress
+    keys = ("plans", "incumbent", "bound") if names == ["max-plans"] else ("plans",)
+
+    def report(info: dict) -> None:
+        progress({**info, **{key: info[key] + outside for key in keys if info.get(key) is not None}})
+
+    return report
 
 
 def repair_proved(setup: Setup, values: dict[str, float]) -> bool:

@@ -67,8 +67,13 @@ class Setup:
         return time.perf_counter() - start - self.compile_seconds
 
     @property
+    def plans_outside(self) -> int:
+        """Plans of the units the model leaves as they are (a repair's zone leaves far plans out)."""
+        return len(set(self.fixed.values()))
+
+    @property
     def model_plan_range(self) -> tuple[int | None, int | None]:
         """``plan_range`` for the modelled units: minus the plans the fixed units keep."""
-        fixed = len(set(self.fixed.values()))
+        fixed = self.plans_outside
         low, high = self.plan_range
         return (None if low is None else max(0, low - fixed), None if high is None else high - fixed)

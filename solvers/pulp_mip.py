@@ -89,9 +89,11 @@ class PulpSolver(Solver):
             answer = labels
             if names == ["disruption"]:
                 moves = value
-            if progress is not None:
-                progress({"incumbent": value, "bound": value if status == "optimal" else None,
-                          "elapsed": time.perf_counter() - start, "plans": len(set(labels))})
+            told = exact.whole_map_progress(setup, progress, names)
+            if told is not None:  # a stage other than the plan count says which (as CP-SAT's reports do)
+                named = {} if names == ["max-plans"] else {"objective": "+".join(names)}
+                told({"incumbent": value, "bound": value if status == "optimal" else None,
+                      "elapsed": time.perf_counter() - start, "plans": len(set(labels)), **named})
             model.fix(value)
         elapsed = time.perf_counter() - start
         if answer is None and setup.hint is not None and statuses[0] != "infeasible":

@@ -101,6 +101,22 @@ def test_repair_leaves_far_plans_alone_and_says_so():
 
 
 @pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
+def test_a_repairs_progress_counts_the_plans_of_the_whole_map(solver):
+    # the zone is D and C only: A and B, left as they are, still count among the plans reported
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    seen = []
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve(progress=seen.append)
+    assert result.details["modelled_units"] < 8 and len(result.plan) == 4
+    assert seen and {info["plans"] for info in seen if info.get("plans") is not None} == {4}
+    # the plan count's stage reports its incumbent and bound for the whole map too; the moves' stage says so
+    counts = [info for info in seen if info.get("objective") is None and info.get("incumbent") is not None]
+    assert counts and all(info["incumbent"] == info["bound"] == 4 for info in counts)
+    assert any(info.get("objective") == "disruption" and info["incumbent"] == 1 for info in seen)
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver])
 def test_a_repair_meeting_the_least_moves_is_proved_for_the_whole_map(solver):
     # the zone is D and C only (B and A stay fixed), yet one move is the least any repair needs
     territory = grid(1, 8, [100] * 8)

@@ -2,6 +2,7 @@
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -244,6 +245,23 @@ def test_progress_line_names_a_later_objective_and_its_bound():
     out = io.StringIO()
     ProgressLine(out)({"elapsed": 0.7, "plans": None, "incumbent": None, "bound": 3.0, "objective": "disruption"})
     assert out.getvalue() == "solving:    0.7 s, disruption bound 3\n"
+
+
+def test_progress_line_shows_a_report_it_held_back_when_its_turn_comes():
+    # a plan found just after a bound is shown once its turn comes, not at the next report, which
+    # CP-SAT may not send for a long while (a repair showed "disruption bound 0" for 17 s)
+    out = io.StringIO()
+    line = ProgressLine(out)
+    line.throttle.every = 0.2
+    line({"elapsed": 1.0, "plans": None, "incumbent": None, "bound": 0.0, "objective": "disruption"})
+    line({"elapsed": 1.1, "plans": 10, "incumbent": 5.0, "bound": 3.0, "objective": "disruption"})
+    assert len(out.getvalue().splitlines()) == 1
+    deadline = time.monotonic() + 10
+    while len(out.getvalue().splitlines()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert out.getvalue().splitlines() == ["solving:    1.0 s, disruption bound 0",
+                                           "solving:    1.1 s, 10 plans, disruption 5 (bound 3)"]
+    line.close()
 
 
 def test_progress_line_shows_a_note_however_soon_it_comes():

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import sys
-import time
+
+from lombardy_districts.workflows.throttle import Throttle
 
 
 class ProgressLine:
-    """Incumbent, bound and elapsed time on stderr: one updating line on a terminal, else every 10 s."""
+    """Incumbent, bound and elapsed time on stderr: one updating line on a terminal, else every 10 s.
+
+    A report that comes sooner is held and shown when its turn comes (``Throttle``); a report with a
+    ``note`` shows at once.
+    """
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
-        self.last = 0.0
+        self.throttle = Throttle(self._show, 0.5 if self.tty else 10.0, urgent=lambda info: bool(info.get("note")))
 
     def __call__(self, info: dict) -> None:
-        """Show one progress report (throttled; a report with a ``note`` always shows)."""
-        now = time.monotonic()
-        if now - self.last < (0.5 if self.tty else 10.0) and not info.get("note"):
-            return
-        self.last = now
+        """Show one progress report (throttled)."""
+        self.throttle(info)
+
+    def _show(self, info: dict) -> None:
         parts = [f"{info.get('elapsed', 0):6.1f} s"]
         if info.get("plans") is not None:
             parts.append(f"{info['plans']} plans")
@@ -41,6 +45,7 @@ class ProgressLine:
         self.stream.flush()
 
     def close(self) -> None:
-        """End the updating line."""
-        if self.tty and self.last:
+        """End the updating line; a report still held is dropped (the answer follows)."""
+        self.throttle.close()
+        if self.tty and self.throttle.last:
             self.stream.write("\n")

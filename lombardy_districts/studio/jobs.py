@@ -42,6 +42,7 @@ from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.stop import Stop
 from lombardy_districts.workflows.propose import build_problem, search_words, solve
 from lombardy_districts.workflows.registry import BUILT_IN, solver_class
+from lombardy_districts.workflows.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +87,14 @@ def work(problem: Problem, options: SolverOptions, put, stop: Stop | None = None
     ``stop``, when set, ends the search early with its best plan so far (``solve``); ``warm_start``
     is ``solve``'s (a repair's plan to fall back on).
     """
-    last = [0.0]
-
-    def progress(info: dict) -> None:
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY:
-            last[0] = now
-            put("progress", {k: v for k, v in info.items() if isinstance(v, int | float | str | type(None))})
-
+    progress = Throttle(lambda info: put("progress", {k: v for k, v in info.items()
+                                                      if isinstance(v, int | float | str | type(None))}),
+                        PROGRESS_EVERY)
     try:
-        proposal = solve(problem, options, progress=progress, stop=stop, warm_start=warm_start, score=False)
+        try:
+            proposal = solve(problem, options, progress=progress, stop=stop, warm_start=warm_start, score=False)
+        finally:
+            progress.close()  # no progress line after the answer
     except InfeasibleError as exc:
         put("infeasible", str(exc).splitlines())
         return

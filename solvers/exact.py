@@ -27,6 +27,7 @@ from .repair_zone import (
     ZoneWithoutRepair,
     changed_plans,
     least_moves,
+    locks_elsewhere,
     new_plans_bound,
     repair_zone,
     unrepaired_words,
@@ -363,10 +364,12 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
 def moves_bound(problem: Problem, units: Units) -> float | None:
     """A repair's proved least number of municipalities moved, for the whole map (``repair_zone.least_moves``).
 
-    None unless the fewest moves are the first objective of a repair, unweighted. It holds however
-    small the zone the model covers, so a repair that meets it is proved to move the fewest.
+    None unless the fewest moves are the first objective of a repair, unweighted, with no
+    municipality locked to another plan (``repair_zone.locks_elsewhere``). It holds however small
+    the zone the model covers, so a repair that meets it is proved to move the fewest.
     """
-    if problem.mode != "repair" or problem.weights or problem.objectives[0] != "disruption":
+    if problem.mode != "repair" or problem.weights or problem.objectives[0] != "disruption" \
+            or locks_elsewhere(problem):
         return None
     return float(least_moves(problem, units))
 

@@ -61,6 +61,18 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
     return [u for u in range(len(units)) if plan_of[u] in bad]
 
 
+def locks_elsewhere(problem: Problem) -> bool:
+    """Whether a municipality is locked to another plan than its status quo plan's.
+
+    The models read such a lock as the id its plan will carry, which may move nobody (the plan
+    holding it takes that id), so ``least_moves`` proves nothing then.
+    """
+    sq = problem.status_quo
+    assert sq is not None  # repair mode has a status quo (Problem checks it)
+    return any(code in sq.assignment.index and sq.assignment[code] != plan_id
+               for code, plan_id in problem.rules.locked_municipalities.items())
+
+
 def changes_needed(problem: Problem, units: Units) -> dict[int, int]:
     """Bad plan (``bad_plans``) -> the fewest units it must gain or lose: 2 when one unit is not enough, else 1.
 

@@ -152,16 +152,20 @@ class CpsatModel:
 
     def _hinted_members(self, r):
         """Members of the warm start's plan rooted at ``r`` ([] when r is no root there), or None."""
-        hint = self.setup.hint
-        if hint is None:
+        if self.setup.hint is None:
             return None
-        if not hasattr(self, "_hint_plans"):
-            rank = self.setup.candidates.rank
+        return self._hint_plans().get(r, [])
+
+    def _hint_plans(self) -> dict:
+        """The warm start's plans: root (its member ranked first) -> members; computed once."""
+        if not hasattr(self, "_hint_roots"):
+            hint, rank = self.setup.hint, self.setup.candidates.rank
+            assert hint is not None
             groups: dict = {}
             for u, lab in enumerate(hint):
                 groups.setdefault(lab, []).append(u)
-            self._hint_plans = {min(g, key=lambda u: rank[u]): g for g in groups.values()}
-        return self._hint_plans.get(r, [])
+            self._hint_roots = {min(g, key=lambda u: rank[u]): g for g in groups.values()}
+        return self._hint_roots
 
     def add_ceiling(self):
         """No plan above the ceiling."""
@@ -266,8 +270,7 @@ class CpsatModel:
         if self.setup.hint is None or self.kept is None:
             return
         w = self.setup.disruption_weight
-        self._hinted_members(0)  # builds _hint_plans
-        root_of = {u: r for r, group in self._hint_plans.items() for u in group}
+        root_of = {u: r for r, group in self._hint_plans().items() for u in group}
         for q, units in members.items():
             held: dict = {}
             for i in units:
@@ -391,11 +394,7 @@ class CpsatModel:
         if hint is None:
             return
         units, c = self.setup.model, self.setup.candidates
-        groups: dict = {}
-        for u, lab in enumerate(hint):
-            groups.setdefault(lab, []).append(u)
-        for members in groups.values():
-            root = min(members, key=lambda u: c.rank[u])
+        for root, members in self._hint_plans().items():
             inside = set(members)
             for i in members:
                 for r in c.roots_of[i]:

@@ -27,7 +27,6 @@ from .repair_zone import (
     ZoneWithoutRepair,
     changed_plans,
     least_moves,
-    locks_elsewhere,
     new_plans_bound,
     repair_zone,
     unrepaired_words,
@@ -364,12 +363,10 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
 def moves_bound(problem: Problem, units: Units) -> float | None:
     """A repair's proved least number of municipalities moved, for the whole map (``repair_zone.least_moves``).
 
-    None unless the fewest moves are the first objective of a repair, unweighted, with no
-    municipality locked to another plan (``repair_zone.locks_elsewhere``). It holds however small
-    the zone the model covers, so a repair that meets it is proved to move the fewest.
+    None unless the fewest moves are the first objective of a repair, unweighted. It holds however
+    small the zone the model covers, so a repair that meets it is proved to move the fewest.
     """
-    if problem.mode != "repair" or problem.weights or problem.objectives[0] != "disruption" \
-            or locks_elsewhere(problem):
+    if problem.mode != "repair" or problem.weights or problem.objectives[0] != "disruption":
         return None
     return float(least_moves(problem, units))
 
@@ -392,7 +389,7 @@ def plan_cap(setup: Setup, names: list[str], moves: float | None) -> float | Non
     if names != ["max-plans"]:
         return None
     cap = float(setup.bound.value)
-    if setup.repair_plans is not None and moves is not None and setup.least_moves is not None \
+    if setup.least_moves is not None and setup.repair_plans is not None and moves is not None \
             and moves <= setup.least_moves:
         cap = min(cap, float(setup.repair_plans - setup.plans_outside))
     return cap

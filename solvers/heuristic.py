@@ -77,7 +77,7 @@ from ._repair import ATTEMPTS, RESTARTS, repair, status_quo_partition
 from ._workers import can_fork, side_by_side
 from .base import Progress, Solver
 from .bounds import problem_bound
-from .repair_zone import least_moves, locks_elsewhere
+from .repair_zone import least_moves
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ class HeuristicSolver(Solver):
             if not short:
                 offer(part)
                 break
-        least = 0 if locks_elsewhere(self.problem) else least_moves(self.problem, units)
+        least = least_moves(self.problem, units)
         for k in range(RESTARTS):
             if best is not None and values(layout, best)["moved"] <= least or budget.expired():
                 break

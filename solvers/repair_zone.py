@@ -9,7 +9,7 @@ import networkx as nx
 
 from lombardy_districts.model.problem import Problem, SolveResult
 
-from .model_data import ClassTerms
+from ._layout import Layout
 from .units import Units
 
 
@@ -61,11 +61,11 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
     return [u for u in range(len(units)) if plan_of[u] in bad]
 
 
-def locks_elsewhere(problem: Problem) -> bool:
+def _locks_elsewhere(problem: Problem) -> bool:
     """Whether a municipality is locked to another plan than its status quo plan's.
 
     The models read such a lock as the id its plan will carry, which may move nobody (the plan
-    holding it takes that id), so ``least_moves`` proves nothing then.
+    holding it takes that id).
     """
     sq = problem.status_quo
     assert sq is not None  # repair mode has a status quo (Problem checks it)
@@ -78,15 +78,12 @@ def changes_needed(problem: Problem, units: Units) -> dict[int, int]:
 
     A bad plan must change: its successor (the plan holding most of it) differs from it. One change
     is a neighbouring unit gained or one of its units lost; when no such plan meets the floor of its
-    class (other rules left aside, so 1 is never said wrongly), it needs at least 2.
+    class and the ceiling (contiguity and the other rules left aside, so 1 is never said wrongly),
+    it needs at least 2.
     """
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
-    terms, pop = ClassTerms.from_units(units, problem.rules), units.population
-
-    def meets(members: list[int]) -> bool:
-        return int(pop[members].sum()) >= terms.floors[terms.classify(members)]
-
+    meets = _complies(problem, units)
     need = {}
     for q in bad_plans(problem, units):
         own = [u for u in range(len(units)) if plan_of[u] == q]
@@ -108,10 +105,13 @@ def least_moves(problem: Problem, units: Units) -> int:
     one of q's. Such units form a b-matching (each plan q in at most ``c_q`` of them) of the bad
     plans within those steps of each other; ``nu`` is the largest. With ``x`` units kept twice and
     ``y`` once, ``sum(c) <= 2 x + y``, so at least ``x + y >= sum(c) - nu`` units move. With every
-    ``c_q`` 1 this is the bad plans less a maximum matching of touching ones.
+    ``c_q`` 1 this is the bad plans less a maximum matching of touching ones. 0 when a municipality
+    is locked to another plan than its own: the models let the plan holding it take that plan's id.
     """
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
+    if _locks_elsewhere(problem):
+        return 0
     need = changes_needed(problem, units)
     copies = nx.Graph()  # b-matching as a matching: c_q copies of each plan, copies of near plans all joined
     copies.add_nodes_from((q, k) for q, c in need.items() for k in range(c))
@@ -121,6 +121,12 @@ def least_moves(problem: Problem, units: Units) -> int:
             if p != q and p in need and steps <= max(c, need[p]):
                 copies.add_edges_from(((q, a), (p, b)) for a in range(c) for b in range(need[p]))
     return sum(need.values()) - len(nx.max_weight_matching(copies, maxcardinality=True))
+
+
+def _complies(problem: Problem, units: Units):
+    """Whether a set of units meets the floor of its class and the ceiling (``Layout.complies``)."""
+    layout = Layout(units, problem.rules)
+    return lambda members: layout.complies(layout.totals(members))
 
 
 def _within(units: Units, sources: list[int], steps: int) -> dict[int, int]:
@@ -161,12 +167,7 @@ def new_plans_bound(problem: Problem, units: Units) -> int:
     pieces.add_nodes_from(u for u in range(len(units)) if int(plan_of[u]) in need)
     pieces.add_edges_from((i, j) for i, j in units.edges if i in pieces and j in pieces
                           and (plan_of[i] != plan_of[j] or need[int(plan_of[i])] > 1))
-    terms, pop = ClassTerms.from_units(units, problem.rules), units.population
-
-    def complies(members) -> bool:
-        members = list(members)
-        return int(pop[members].sum()) >= terms.floors[terms.classify(members)]
-
+    complies, pop = _complies(problem, units), units.population
     count, holders = 0, set()  # holders: the bad plans that could give a unit to a new plan
     for piece in nx.connected_components(pieces):
         sets = _capped_sets(pieces, piece, plan_of, need)

@@ -348,13 +348,13 @@ def test_cpsat_repairs_edits_of_lombardy_from_the_heuristics_plan_and_proves_the
 
 def test_a_municipality_locked_to_another_plan_gives_no_least_moves_proof():
     # cell 2 is locked to A but lies in B. The models read the lock as the id its plan will carry,
-    # so B's plan, named A, holds it without a move; the least moves (1, from B alone) would rule
-    # that answer out. So no proof is claimed from them, and both solvers agree
+    # so B's plan, named A, holds it without a move; the least moves from B alone (1) would rule
+    # that answer out. So they are 0, and both solvers agree
     territory = grid(1, 8, [100] * 8)
     sq = status_quo(territory, ["A", "A", "B", "B", "B", "C", "C", "C"])
     rules = Rules(locked_municipalities={territory.codes[2]: "A"}).with_floor(200)
     p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
-    assert exact.moves_bound(p, Units.from_problem(p)) is None
+    assert least_moves(p, Units.from_problem(p)) == 0
     options = {"time_limit": 30, "workers": 1}
     a, b = (s.from_problem(p, options).solve() for s in (CPSATSolver, PulpSolver))
     assert a.objective == b.objective == 0

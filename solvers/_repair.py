@@ -47,12 +47,11 @@ CHAIN_STEPS = 20_000
 def status_quo_partition(layout: Layout, by_population: bool = False) -> tuple[Partition, set[int]]:
     """Regions = connected pieces of each status-quo plan within one hard-boundary group.
 
-    Also returns the ids of the regions that carry on a plan: each plan's largest piece, in
-    municipalities (fewest moved) or ``by_population`` (the piece nearest its floor).
+    A unit locked to another current plan (``Units.lock_plan``) starts in that plan. Also returns
+    the ids of the regions that carry on a plan: each plan's largest piece, in municipalities
+    (fewest moved) or ``by_population`` (the piece nearest its floor).
     """
-    sq = layout.units.status_quo
-    assert sq is not None, "a status quo partition needs a status quo"
-    by_plan = regions_of([int(sq[u]) for u in range(layout.n)])
+    by_plan = regions_of([_home(layout, u) for u in range(layout.n)])
     regions: list[Region] = []
     main: list[int] = []
     for q in sorted(by_plan):
@@ -71,6 +70,13 @@ def status_quo_partition(layout: Layout, by_population: bool = False) -> tuple[P
             regions.append(Region(layout, piece))
     part = Partition(layout, regions)  # region ids follow the order given
     return part, set(main)
+
+
+def _home(layout: Layout, u: int) -> int:
+    """The current plan unit ``u`` starts in: its own, or the one its lock names (``Units.lock_plan``)."""
+    sq = layout.units.status_quo
+    assert sq is not None, "a repair needs a status quo"
+    return layout.units.lock_plan.get(u, int(sq[u]))
 
 
 def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain: tuple[int, int] = CHAINS[0],
@@ -107,12 +113,10 @@ def _reunite(layout: Layout, part: Partition, keep: set[int]) -> None:
     that municipality back (or another joining the pieces) is one move, where the greedy steps below
     grow the pieces apart and may turn the plan into a class of higher floor.
     """
-    sq = layout.units.status_quo
-    assert sq is not None, "reuniting pieces needs a status quo"
-    main_of = {int(sq[next(iter(part.regions[k].members))]): k for k in keep}
+    main_of = {_home(layout, next(iter(part.regions[k].members))): k for k in keep}
     for p in sorted(set(part.regions) - keep):
         piece = part.regions[p]
-        k = main_of.get(int(sq[next(iter(piece.members))]))
+        k = main_of.get(_home(layout, next(iter(piece.members))))
         if k is None or layout.joined(part.regions[k], piece) is None:  # apart by a hard boundary or a lock
             continue
         region = part.regions[k]

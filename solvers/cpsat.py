@@ -22,7 +22,8 @@ Number of plans (``add_plan_count``, options ``plans`` / ``min_plans`` / ``max_p
     ``min_plans <= sum_r y[r] <= max_plans`` (``plans = k`` sets both to k).
 Ceiling (``add_ceiling``): ``P[r] <= ceiling``. Hard boundaries and exclusive locks: pairs
     not in the candidate set; locked municipalities (``add_locks``): equal ``lab`` within a
-    label, ``AllDifferent`` across labels. Groups kept whole (``keep_together``, ``add_together``):
+    label, ``AllDifferent`` across labels; in repair mode a label that is a current plan's id also
+    ``lab == owner`` of that plan (``_kept``). Groups kept whole (``keep_together``, ``add_together``):
     neighbouring members are one unit (``units``); the units of one ``Units.together`` set have
     equal ``lab``, and contiguity then brings the municipalities between them into the plan.
 Objectives (``objective_terms``):

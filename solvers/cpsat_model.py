@@ -242,7 +242,8 @@ class CpsatModel:
         Several status quo plans may share a successor (a merger moves nobody); minimising the
         units not kept makes each owner the plan holding most of its plan (``measures.moved``).
         In repair mode every plan is kept: owners are all different, and each is the plan
-        holding most of its status quo plan, so the successors the scorecard finds are these.
+        holding most of its status quo plan, so the successors the scorecard finds are these; a
+        unit locked to a current plan is in that plan's owner (``Units.lock_plan``).
         """
         if self.kept is None:
             units, c = self.setup.model, self.setup.candidates
@@ -262,6 +263,8 @@ class CpsatModel:
                 self.kept.append(k)
             if repair:
                 self._keep_every_plan(owners, members)
+                for u, q in units.lock_plan.items():  # a lock names the current plan whose successor holds it
+                    self.m.add(self.lab[u] == owners[q])
             self._hint_kept(owners, members)
         return self.kept
 

@@ -23,7 +23,8 @@ Objectives: max-plans ``sum y``; collaboration ``sum w s`` and compact ``sum c (
     the municipality edges behind a unit edge) with ``s_ij <= 1 - x[i,r] + x[j,r]`` both ways;
     disruption ``sum_i w_i (1 - sum_r k[i,r])`` with ``h[r,q]`` (plan r continues status quo plan
     q, its successor; ``h <= y``, ``sum_r h <= 1``, several q may share one r),
-    ``k[i,r] <= x[i,r]``, ``k[i,r] <= h[r, sq(i)]``. Lexicographic by fixing each stage's value.
+    ``k[i,r] <= x[i,r]``, ``k[i,r] <= h[r, sq(i)]``; in repair mode a unit locked to current plan
+    q has ``x[i,r] <= h[r,q]``. Lexicographic by fixing each stage's value.
 """
 
 from __future__ import annotations
@@ -285,6 +286,9 @@ class _Milp:
                 self.kept.append(lp.lpSum(ks))
             if repair:
                 self._owner_holds_most(sq)
+                for u, q in units.lock_plan.items():  # a lock names the current plan whose successor holds it
+                    for r in c.roots_of[u]:
+                        self.prob += self.x[u, r] <= h.get((r, q), 0)
         return self.kept
 
     def _owner_holds_most(self, sq) -> None:

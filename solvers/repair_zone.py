@@ -16,8 +16,10 @@ from .units import Units
 def bad_plans(problem: Problem, units: Units) -> set[int]:
     """The status quo plans (indices in ``units.status_quo``) that break a rule, and so must change.
 
-    Below their floor or above the ceiling, not contiguous, across a hard boundary, missing a
-    municipality locked to them, or holding part of a ``keep_together`` group that spans several plans.
+    Below their floor or above the ceiling, not contiguous, across a hard boundary, holding a
+    municipality locked to another current plan or missing one locked to them, or holding part of a
+    ``keep_together`` group that spans several plans. (A lock to a label that names no current plan
+    only asks that the plan holding the municipality carry that label.)
     """
     sq, rules, plan_of = problem.status_quo, problem.rules, units.status_quo
     assert sq is not None and plan_of is not None  # repair mode has a status quo (Problem checks it)
@@ -29,9 +31,10 @@ def bad_plans(problem: Problem, units: Units) -> set[int]:
     for column in rules.hard_boundaries:
         spans = gdf[column].groupby(sq.assignment).nunique()
         bad_ids |= set(spans.index[spans > 1])
-    for code, plan_id in rules.locked_municipalities.items():
-        if code in sq.assignment.index and sq.assignment[code] != plan_id:
-            bad_ids.add(sq.assignment[code])
+    current = set(sq.assignment)
+    for code, plan_id in rules.locked_municipalities.items():  # the plan it leaves and the plan it joins
+        if code in sq.assignment.index and plan_id in current and sq.assignment[code] != plan_id:
+            bad_ids |= {sq.assignment[code], plan_id}
     index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
     bad = {index[p] for p in bad_ids if p in index}
     for members in units.together:  # status quo plans that split a group keep_together keeps whole
@@ -61,32 +64,28 @@ def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
     return [u for u in range(len(units)) if plan_of[u] in bad]
 
 
-def _locks_elsewhere(problem: Problem) -> bool:
-    """Whether a municipality is locked to another plan than its status quo plan's.
-
-    The models read such a lock as the id its plan will carry, which may move nobody (the plan
-    holding it takes that id).
-    """
-    sq = problem.status_quo
-    assert sq is not None  # repair mode has a status quo (Problem checks it)
-    return any(code in sq.assignment.index and sq.assignment[code] != plan_id
-               for code, plan_id in problem.rules.locked_municipalities.items())
-
-
 def changes_needed(problem: Problem, units: Units) -> dict[int, int]:
-    """Bad plan (``bad_plans``) -> the fewest units it must gain or lose: 2 when one unit is not enough, else 1.
+    """Bad plan (``bad_plans``) -> the fewest units it must gain or lose.
 
-    A bad plan must change: its successor (the plan holding most of it) differs from it. One change
-    is a neighbouring unit gained or one of its units lost; when no such plan meets the floor of its
-    class and the ceiling (contiguity and the other rules left aside, so 1 is never said wrongly),
-    it needs at least 2.
+    A bad plan must change: its successor (the plan holding most of it) differs from it. Units
+    locked to another current plan (``Units.lock_plan``) are ``f`` changes it cannot avoid: those
+    it loses and those it gains. It needs ``f`` when the plan they leave meets the floor of its class
+    and the ceiling, else ``f + 1``. With no such unit, one change is a neighbouring unit gained or
+    one of its units lost; when no such plan meets the floor and the ceiling, it needs at least 2.
+    Contiguity and the other rules are left aside, so no count is ever too high.
     """
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
     meets = _complies(problem, units)
+    moving = {u: q for u, q in units.lock_plan.items() if q != plan_of[u]}
     need = {}
     for q in bad_plans(problem, units):
         own = [u for u in range(len(units)) if plan_of[u] == q]
+        forced = {u for u, target in moving.items() if q in (target, plan_of[u])}
+        if forced:
+            after = [u for u in own if u not in forced] + [u for u in forced if moving[u] == q]
+            need[q] = len(forced) + (0 if meets(after) else 1)
+            continue
         near = {v for u in own for v in units.neighbors[u] if plan_of[v] != q}
         one = (meets(own) or any(meets([*own, v]) for v in near)
                or any(meets([w for w in own if w != v]) for v in own if len(own) > 1))
@@ -105,18 +104,17 @@ def least_moves(problem: Problem, units: Units) -> int:
     one of q's. Such units form a b-matching (each plan q in at most ``c_q`` of them) of the bad
     plans within those steps of each other; ``nu`` is the largest. With ``x`` units kept twice and
     ``y`` once, ``sum(c) <= 2 x + y``, so at least ``x + y >= sum(c) - nu`` units move. With every
-    ``c_q`` 1 this is the bad plans less a maximum matching of touching ones. 0 when a municipality
-    is locked to another plan than its own: the models let the plan holding it take that plan's id.
+    ``c_q`` 1 this is the bad plans less a maximum matching of touching ones. A municipality
+    locked to another plan is a change of both plans (``bad_plans``), as it moves from one to the other.
     """
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
-    if _locks_elsewhere(problem):
-        return 0
     need = changes_needed(problem, units)
     copies = nx.Graph()  # b-matching as a matching: c_q copies of each plan, copies of near plans all joined
     copies.add_nodes_from((q, k) for q, c in need.items() for k in range(c))
+    reach = max(need.values(), default=0)
     for q, c in need.items():
-        for v, steps in _within(units, [u for u in range(len(units)) if plan_of[u] == q], 2).items():
+        for v, steps in _within(units, [u for u in range(len(units)) if plan_of[u] == q], reach).items():
             p = int(plan_of[v])
             if p != q and p in need and steps <= max(c, need[p]):
                 copies.add_edges_from(((q, a), (p, b)) for a in range(c) for b in range(need[p]))

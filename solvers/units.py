@@ -18,7 +18,7 @@ keeps in one plan (``model.together``) is handled here, once for every solver:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -67,6 +67,9 @@ class Units:
         Locked labels whose plan takes no other unit (``locked.plans`` in the rules).
     together
         Sets of two or more units (disjoint, sorted) that must share a plan (``keep_together``).
+    lock_plan
+        Repair mode: unit -> the status quo plan (index, as in ``status_quo``) its lock names. The
+        unit must end in that plan's successor: a lock to another current plan moves it there.
     """
 
     ids: list[str]
@@ -85,6 +88,7 @@ class Units:
     locked: dict[int, str]
     exclusive: frozenset[str]
     together: tuple[tuple[int, ...], ...] = ()
+    lock_plan: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -128,7 +132,7 @@ class Units:
             neighbors[j].append(i)
 
         collab, inner = _unit_ties(problem.collaboration, code_to_unit)
-        status_quo = None
+        status_quo, lock_plan = None, dict[int, int]()
         if sq is not None:
             sq_ids = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
             status_quo = np.array([sq_ids[sq.assignment[m[0]]] for m in members])
@@ -136,6 +140,8 @@ class Units:
         if boundary is not None:
             group = boundary.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index().to_numpy()
         locked, exclusive = _locks(rules, sq, code_to_unit)
+        if problem.mode == "repair":
+            lock_plan = {u: sq_ids[label] for u, label in locked.items() if label in sq_ids}
         return cls(
             ids=ids, members=members,
             population=sums["population"].to_numpy(dtype=np.int64),
@@ -144,7 +150,7 @@ class Units:
             neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
             inner_collaboration=inner, inner_edges=inner_edges,
             status_quo=status_quo, group=group, locked=locked, exclusive=frozenset(exclusive),
-            together=together_sets(groups, code_to_unit),
+            together=together_sets(groups, code_to_unit), lock_plan=lock_plan,
         )
 
     def subset(self, keep) -> Units:
@@ -176,6 +182,7 @@ class Units:
             exclusive=self.exclusive,
             together=tuple(t for t in (tuple(sorted(new[u] for u in s if u in new)) for s in self.together)
                            if len(t) > 1),
+            lock_plan={new[u]: q for u, q in self.lock_plan.items() if u in new},
         )
 
     def joined(self) -> Units | None:
@@ -234,6 +241,9 @@ class Units:
         locked: dict[int, str] = {}
         for u, label in self.locked.items():
             locked.setdefault(new[of[u]], label)
+        lock_plan: dict[int, int] = {}
+        for u, q in self.lock_plan.items():
+            lock_plan.setdefault(new[of[u]], q)
         first = [part[0] for part in parts]
         status_quo = None
         sq = self.status_quo
@@ -250,7 +260,7 @@ class Units:
             neighbors=neighbors, edges=edges, edge_count=edge_count, collaboration=collab,
             inner_collaboration=inner, inner_edges=inner_edges,
             status_quo=status_quo, group=None if self.group is None else self.group[first],
-            locked=locked, exclusive=self.exclusive,
+            locked=locked, exclusive=self.exclusive, lock_plan=lock_plan,
         )
 
     def to_plan(self, problem: Problem, labels) -> Plan:

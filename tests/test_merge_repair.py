@@ -346,18 +346,33 @@ def test_cpsat_repairs_edits_of_lombardy_from_the_heuristics_plan_and_proves_the
     assert result.details["stage_status"][0] == "OPTIMAL"
 
 
-def test_a_municipality_locked_to_another_plan_gives_no_least_moves_proof():
-    # cell 2 is locked to A but lies in B. The models read the lock as the id its plan will carry,
-    # so B's plan, named A, holds it without a move; the least moves from B alone (1) would rule
-    # that answer out. So they are 0, and both solvers agree
+@pytest.mark.parametrize("solver", [HeuristicSolver, CPSATSolver, PulpSolver])
+def test_a_municipality_locked_to_another_current_plan_moves_into_it(solver):
+    # cell 2 lies in B and is locked to A: it moves into A's successor (one move), where the models
+    # once read the lock as the id B's plan would carry and moved nobody
     territory = grid(1, 8, [100] * 8)
     sq = status_quo(territory, ["A", "A", "B", "B", "B", "C", "C", "C"])
     rules = Rules(locked_municipalities={territory.codes[2]: "A"}).with_floor(200)
     p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
-    assert least_moves(p, Units.from_problem(p)) == 0
-    options = {"time_limit": 30, "workers": 1}
-    a, b = (s.from_problem(p, options).solve() for s in (CPSATSolver, PulpSolver))
-    assert a.objective == b.objective == 0
+    units = Units.from_problem(p)
+    assert units.lock_plan == {2: 0} and bad_plans(p, units) == {0, 1} and least_moves(p, units) == 1
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    assert result.plan is not None, result.message
+    a = result.plan.assignment
+    assert a.iloc[2] == a.iloc[0] == a.iloc[1] != a.iloc[3]
+    assert evaluate(result.plan, rules, status_quo=sq).summary["municipalities_moved"] == 1
+
+
+def test_a_lock_to_a_label_of_no_current_plan_only_names_the_plan():
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "B", "C", "C", "C"])
+    rules = Rules(locked_municipalities={territory.codes[2]: "X"}).with_floor(200)
+    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    units = Units.from_problem(p)
+    assert units.lock_plan == {} and bad_plans(p, units) == set() and least_moves(p, units) == 0
+    for solver in (CPSATSolver, PulpSolver):
+        result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+        assert result.objective == 0 and result.plan is not None and result.plan.assignment.iloc[2] == "X"
 
 
 def test_least_moves_counts_the_bad_plans_less_a_matching_of_touching_ones():
@@ -373,15 +388,24 @@ def test_least_moves_counts_the_bad_plans_less_a_matching_of_touching_ones():
     assert least_moves(p, Units.from_problem(p)) == 2  # B and E, apart
 
 
-def _random_repair(seed: int, populations, plan_counts, floor, objectives):
-    """A repair of a random status quo (plans split, short) on a small grid; ``floor(populations, plans)``."""
+def _random_repair(seed: int, populations, plan_counts, floor, objectives, lock: bool = False):
+    """A repair of a random status quo (plans split, short) on a small grid; ``floor(populations, plans)``.
+
+    With ``lock``, one municipality is locked to another current plan than its own.
+    """
     rng = np.random.default_rng(seed)
     rows, cols = [(3, 3), (2, 4), (2, 5)][seed % 3]
     population = rng.integers(*populations, rows * cols)
     territory = grid(rows, cols, population)
     plans = int(rng.integers(*plan_counts))
-    sq = status_quo(territory, [f"p{x}" for x in rng.integers(0, plans, rows * cols)])
-    return problem(territory, Rules().with_floor(floor(population, plans)), objectives, status_quo=sq, mode="repair")
+    labels = [f"p{x}" for x in rng.integers(0, plans, rows * cols)]
+    sq = status_quo(territory, labels)
+    rules = Rules().with_floor(floor(population, plans))
+    if lock:
+        cell = int(rng.integers(rows * cols))
+        others = sorted(set(labels) - {labels[cell]})
+        rules = replace(rules, locked_municipalities={territory.codes[cell]: others[int(rng.integers(len(others)))]})
+    return problem(territory, rules, objectives, status_quo=sq, mode="repair")
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -445,6 +469,35 @@ def test_new_plans_bound_is_never_below_the_plans_of_a_least_moves_repair(seed, 
     if independent.objective == least_moves(p, units):
         assert plans <= exact.repair_plans(p, units)
     assert (found.objective, found.details["objectives"]["max-plans"]) == (independent.objective, plans)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_repair_bounds_hold_with_a_municipality_locked_to_another_plan(seed, monkeypatch):
+    # random repairs where one municipality must move into another current plan: PuLP's proved
+    # optimum, without the new-plans cap, against both bounds; CP-SAT, given them, finds the same,
+    # and the locked municipality ends in the successor of the plan it is locked to (or in a plan
+    # holding as many of its municipalities)
+    p = _random_repair(seed, (20, 300), (2, 4), lambda pop, plans: int(np.sort(pop)[-3]),
+                       ("disruption", "max-plans"), lock=True)
+    units = Units.from_problem(p)
+    options = {"time_limit": 30, "workers": 1, "tuning": {"repair_depth": 6}}
+    found = CPSATSolver.from_problem(p, options).solve()
+    monkeypatch.setattr(exact, "plan_cap", lambda setup, names, moves: None)
+    independent = PulpSolver.from_problem(p, options).solve()
+    if independent.status == "infeasible":
+        assert found.status == "infeasible"
+        return
+    assert independent.status == found.status == "optimal"
+    assert independent.objective >= least_moves(p, units) >= 1
+    plans = independent.details["objectives"]["max-plans"]
+    if independent.objective == least_moves(p, units):
+        assert plans <= exact.repair_plans(p, units)
+    assert (found.objective, found.details["objectives"]["max-plans"]) == (independent.objective, plans)
+    (code, target), = p.rules.locked_municipalities.items()
+    old = p.status_quo.assignment
+    for result in (found, independent):
+        held = result.plan.assignment[old.index[old == target]].value_counts()
+        assert held[result.plan.assignment[code]] == held.max()
 
 
 def test_a_plan_no_one_unit_can_fix_needs_two_moves():

@@ -79,6 +79,24 @@ def _home(layout: Layout, u: int) -> int:
     return layout.units.lock_plan.get(u, int(sq[u]))
 
 
+def honours_locks(layout: Layout, part: Partition) -> bool:
+    """Whether each unit locked to a current plan (``Units.lock_plan``) is in that plan's successor.
+
+    That is a region holding as much of the plan as any region, as the models' owner
+    (``measures.successors`` breaks a tie by population).
+    """
+    sq = layout.units.status_quo
+    assert sq is not None, "a repair needs a status quo"
+    for u, q in layout.units.lock_plan.items():
+        held: dict[int, int] = {}
+        for v in range(layout.n):
+            if sq[v] == q:
+                held[part.label[v]] = held.get(part.label[v], 0) + layout.size[v]
+        if held.get(part.label[u], 0) < max(held.values()):
+            return False
+    return True
+
+
 def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain: tuple[int, int] = CHAINS[0],
            rng: np.random.Generator | None = None) -> Partition:
     """Fix every region below its floor by taking units from neighbours or by merging.

@@ -73,7 +73,7 @@ from ._local import Partition, compiled, improve_count
 from ._moves import Favourite, polish, polishes, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
-from ._repair import ATTEMPTS, RESTARTS, repair, status_quo_partition
+from ._repair import ATTEMPTS, RESTARTS, honours_locks, repair, status_quo_partition
 from ._workers import can_fork, side_by_side
 from .base import Progress, Solver
 from .bounds import problem_bound
@@ -197,6 +197,8 @@ class HeuristicSolver(Solver):
         counts them approximately). A ``warm_start`` that complies and keeps every plan
         (``_repair_fallback``) is polished and offered too, unless a repair already meets the least
         moves: it is the answer when no attempt repairs, or when it moves fewer (``state["fallback"]``).
+        A repair that leaves a municipality locked to a current plan outside that plan's successor
+        (``honours_locks``) is not taken.
         """
         best, key, short = None, None, []  # short: the plans the last attempt left below their floor
 
@@ -204,7 +206,7 @@ class HeuristicSolver(Solver):
             nonlocal best, key
             part = polish(layout, part, objectives, self.problem.weights, rng, budget)
             mine = rank(values(layout, part), objectives, self.problem.weights)
-            if key is None or mine > key:
+            if honours_locks(layout, part) and (key is None or mine > key):
                 best, key = part, mine
                 return True
             return False

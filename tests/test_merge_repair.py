@@ -476,7 +476,7 @@ def test_the_repair_bounds_hold_with_a_municipality_locked_to_another_plan(seed,
     # random repairs where one municipality must move into another current plan: PuLP's proved
     # optimum, without the new-plans cap, against both bounds; CP-SAT, given them, finds the same,
     # and the locked municipality ends in the successor of the plan it is locked to (or in a plan
-    # holding as many of its municipalities)
+    # holding as many of its municipalities), in their plans and in the heuristic's when it has one
     p = _random_repair(seed, (20, 300), (2, 4), lambda pop, plans: int(np.sort(pop)[-3]),
                        ("disruption", "max-plans"), lock=True)
     units = Units.from_problem(p)
@@ -495,7 +495,8 @@ def test_the_repair_bounds_hold_with_a_municipality_locked_to_another_plan(seed,
     assert (found.objective, found.details["objectives"]["max-plans"]) == (independent.objective, plans)
     (code, target), = p.rules.locked_municipalities.items()
     old = p.status_quo.assignment
-    for result in (found, independent):
+    heuristic = HeuristicSolver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    for result in (found, independent) + ((heuristic,) if heuristic.plan is not None else ()):
         held = result.plan.assignment[old.index[old == target]].value_counts()
         assert held[result.plan.assignment[code]] == held.max()
 

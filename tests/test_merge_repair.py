@@ -24,7 +24,7 @@ from lombardy_districts.solvers.repair_zone import (
     unrepaired_words,
 )
 from lombardy_districts.solvers.units import Units
-from lombardy_districts.workflows.propose import search_words
+from lombardy_districts.workflows.propose import build_problem, search_words
 from tests.exact_grids import class_grid, grid, problem
 from tests.lombardy_edits import NO_REPAIR_BY_MOVES
 
@@ -586,3 +586,14 @@ def test_merge_of_about_a_hundred_plans_is_proved_optimal():
     assert result.status == "optimal" and result.objective == result.bound == 82
     assert result.details["merge_groups"]["larger_groups_excluded"] is True
     assert result.plan.violations(rules) == []
+
+
+def test_a_repair_lock_to_no_current_plan_is_warned_of_with_the_near_ids(caplog):
+    territory = grid(1, 4, [100] * 4)
+    sq = status_quo(territory, ["north", "north", "south", "south"])
+    rules = Rules(locked_municipalities={territory.codes[2]: "nort", territory.codes[3]: "south"})
+    with caplog.at_level("WARNING"):
+        build_problem(territory, mode="repair", status_quo=sq, rules=rules)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"locked.municipalities: {territory.codes[2]} = 'nort' names no current plan, so it only gives that id "
+        f"to the plan holding {territory.codes[2]}; did you mean 'north'?"]

@@ -11,6 +11,7 @@ The same options as the command line::
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -110,6 +111,18 @@ class Proposal:
         return written
 
 
+def _warn_new_lock_labels(rules: Rules, status_quo: Plan) -> None:
+    """Warn of repair locks to ids of no current plan: likely a typo, as such a lock only names a plan."""
+    current = set(status_quo.plan_ids)
+    for code, plan_id in sorted(rules.locked_municipalities.items()):
+        if plan_id not in current:
+            near = sorted({c for c in current if plan_id.lower() in c.lower()}
+                          | set(difflib.get_close_matches(plan_id, sorted(current), n=3)))[:3]
+            log.warning("locked.municipalities: %s = %r names no current plan, so it only gives that id to the "
+                        "plan holding %s%s", code, plan_id, code,
+                        f"; did you mean {' or '.join(map(repr, near))}?" if near else "")
+
+
 def build_problem(
     territory: Territory,
     *,
@@ -143,6 +156,8 @@ def build_problem(
     if collaboration is None:
         collaboration = default_collaboration(territory, status_quo)
     check_kinds(rules.keep_together, collaboration)  # a misspelt kind is an input error, not infeasibility
+    if mode == "repair" and status_quo is not None:
+        _warn_new_lock_labels(rules, status_quo)
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
                    objectives=tuple(objectives), weights=dict(weights) if weights else None,
                    min_plans=min_plans, max_plans=max_plans)

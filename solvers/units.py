@@ -140,6 +140,8 @@ class Units:
         if boundary is not None:
             group = boundary.groupby(code_to_unit).agg(lambda s: "+".join(sorted(set(s)))).sort_index().to_numpy()
         locked, exclusive = _locks(rules, sq, code_to_unit)
+        if problem.mode == "merge":
+            _join_locked_plans(locked, sq, code_to_unit)
         if problem.mode == "repair":
             lock_plan = {u: sq_ids[label] for u, label in locked.items() if label in sq_ids}
         return cls(
@@ -328,6 +330,20 @@ def _locks(rules, sq, code_to_unit: pd.Series) -> tuple[dict[int, str], set[str]
             for code in sq.members.get(plan_id, []):
                 locked[int(code_to_unit[code])] = plan_id
     return locked, exclusive
+
+
+def _join_locked_plans(locked: dict[int, str], sq, code_to_unit: pd.Series) -> None:
+    """Merge mode: a unit locked to another current plan shares the plan of that plan's largest part.
+
+    Its municipalities cannot move, so its plan merges with that plan, which carries the lock's id
+    (``Units.to_plan``) as the plan holding most of it. In place; a part locked already keeps its label.
+    """
+    plans_of = sq.assignment.groupby(code_to_unit).agg(set)  # unit -> the current plans of its municipalities
+    members = sq.members
+    for u, label in list(locked.items()):
+        if label in members and label not in plans_of[u]:
+            parts = code_to_unit[members[label]].value_counts()
+            locked.setdefault(int(min(parts.index[parts == parts.max()])), label)
 
 
 def _connected_parts(status_quo: Plan, graph) -> pd.Series:

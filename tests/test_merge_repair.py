@@ -597,3 +597,17 @@ def test_a_repair_lock_to_no_current_plan_is_warned_of_with_the_near_ids(caplog)
     assert [r.getMessage() for r in caplog.records] == [
         f"locked.municipalities: {territory.codes[2]} = 'nort' names no current plan, so it only gives that id "
         f"to the plan holding {territory.codes[2]}; did you mean 'north'?"]
+
+
+@pytest.mark.parametrize("solver", [CPSATSolver, PulpSolver, HeuristicSolver])
+def test_a_merge_joins_a_plan_whose_municipality_is_locked_to_another_plan(solver):
+    # cell 2 of B is locked to A: no municipality moves in a merge, so B merges with A, and the
+    # merged plan carries A's id; C stays alone
+    territory = grid(1, 6, [100] * 6)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C"])
+    rules = Rules(locked_municipalities={territory.codes[2]: "A"}).with_floor(200)
+    p = problem(territory, rules, ("max-plans",), status_quo=sq, mode="merge")
+    result = solver.from_problem(p, {"time_limit": 30, "workers": 1}).solve()
+    assert result.plan is not None, result.message
+    a = result.plan.assignment
+    assert a.iloc[0] == a.iloc[1] == a.iloc[2] == a.iloc[3] == "A" != a.iloc[4] == a.iloc[5]

@@ -24,7 +24,7 @@ from lombardy_districts.solvers.repair_zone import (
     unrepaired_words,
 )
 from lombardy_districts.solvers.units import Units
-from lombardy_districts.workflows.propose import build_problem, search_words
+from lombardy_districts.workflows.propose import build_problem, search_words, solve
 from tests.exact_grids import class_grid, grid, problem
 from tests.lombardy_edits import NO_REPAIR_BY_MOVES
 
@@ -611,3 +611,16 @@ def test_a_merge_joins_a_plan_whose_municipality_is_locked_to_another_plan(solve
     assert result.plan is not None, result.message
     a = result.plan.assignment
     assert a.iloc[0] == a.iloc[1] == a.iloc[2] == a.iloc[3] == "A" != a.iloc[4] == a.iloc[5]
+
+
+def test_a_proposal_names_the_plan_a_municipality_is_locked_into_after_it():
+    # the officer's reading: cell 2 moves into A, which keeps its id; B keeps its own, and no id
+    # is taken twice ("A#2" was the real A when the lock named B's plan)
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "B", "C", "C", "C"])
+    rules = Rules(locked_municipalities={territory.codes[2]: "A"}).with_floor(200)
+    p = build_problem(territory, mode="repair", status_quo=sq, rules=rules)
+    proposal = solve(p, {"solver": "cpsat", "time_limit": 30, "workers": 1})
+    a = proposal.plan.assignment
+    assert list(a) == ["A", "A", "A", "B", "B", "C", "C", "C"]
+    assert proposal.scorecard.summary["municipalities_moved"] == 1

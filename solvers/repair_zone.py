@@ -222,9 +222,14 @@ def unrepaired_words(problem: Problem, units: Units) -> str:
     ids = sorted(sq.assignment.unique())
     names = [sq.name(ids[k]) for k in sorted(bad_plans(problem, units))]
     shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
-    return (f"no repair found within the time limit for {shown} (the plans that break a rule); "
+    moving = [f"{code} into {plan_id}" for code, plan_id in sorted(problem.rules.locked_municipalities.items())
+              if plan_id in ids and code in sq.assignment.index and sq.assignment[code] != plan_id]
+    locks = (f"; the locks that move municipalities into other plans ({', '.join(moving[:SHOWN])}) may be "
+             "what no repair can meet: check them" if moving else "")
+    why = "the plans that break a rule or that a lock changes" if moving else "the plans that break a rule"
+    return (f"no repair found within the time limit for {shown} ({why}); "
             "undo some edits, allow more time, give a complying plan to fall back on (--warm-start), "
-            "or merge plans (--mode merge)")
+            f"or merge plans (--mode merge){locks}")
 
 
 SHOWN = 8

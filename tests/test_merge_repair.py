@@ -216,6 +216,13 @@ def test_a_repair_found_in_no_time_names_the_plans_that_break_a_rule():
     names = ", ".join(sq.name(plan) for plan in "ABCDEFGH")  # a plan's name: its largest municipality's
     assert words.startswith(f"no repair found within the time limit for {names} and 2 more "
                             "(the plans that break a rule); undo some edits")
+    # a lock into another plan is named, as what may make the repair impossible
+    p = problem(territory, replace(p.rules, locked_municipalities={territory.codes[10]: "A"}), ("disruption",),
+                status_quo=sq, mode="repair")
+    words = unrepaired_words(p, Units.from_problem(p))
+    assert "(the plans that break a rule or that a lock changes)" in words
+    assert words.endswith(f"; the locks that move municipalities into other plans ({territory.codes[10]} into A) "
+                          "may be what no repair can meet: check them")
 
 
 def test_a_repairs_first_stage_may_take_all_the_time_left_and_the_later_a_quarter():

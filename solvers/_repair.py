@@ -85,16 +85,14 @@ def honours_locks(layout: Layout, part: Partition) -> bool:
     That is a region holding as much of the plan as any region, as the models' owner
     (``measures.successors`` breaks a tie by population).
     """
-    sq = layout.units.status_quo
+    sq, lock_plan = layout.units.status_quo, layout.units.lock_plan
     assert sq is not None, "a repair needs a status quo"
-    for u, q in layout.units.lock_plan.items():
-        held: dict[int, int] = {}
-        for v in range(layout.n):
-            if sq[v] == q:
-                held[part.label[v]] = held.get(part.label[v], 0) + layout.size[v]
-        if held.get(part.label[u], 0) < max(held.values()):
-            return False
-    return True
+    held: dict[int, dict[int, int]] = {q: {} for q in set(lock_plan.values())}  # plan -> region -> its units there
+    for v in range(layout.n):
+        if int(sq[v]) in held:
+            regions = held[int(sq[v])]
+            regions[part.label[v]] = regions.get(part.label[v], 0) + layout.size[v]
+    return all(held[q].get(part.label[u], 0) == max(held[q].values()) for u, q in lock_plan.items())
 
 
 def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain: tuple[int, int] = CHAINS[0],

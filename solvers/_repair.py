@@ -47,11 +47,11 @@ CHAIN_STEPS = 20_000
 def status_quo_partition(layout: Layout, by_population: bool = False) -> tuple[Partition, set[int]]:
     """Regions = connected pieces of each status-quo plan within one hard-boundary group.
 
-    A unit locked to another current plan (``Units.lock_plan``) starts in that plan. Also returns
+    A unit locked to another current plan starts in that plan (``_homes``). Also returns
     the ids of the regions that carry on a plan: each plan's largest piece, in municipalities
     (fewest moved) or ``by_population`` (the piece nearest its floor).
     """
-    by_plan = regions_of([_home(layout, u) for u in range(layout.n)])
+    by_plan = regions_of(_homes(layout))
     regions: list[Region] = []
     main: list[int] = []
     for q in sorted(by_plan):
@@ -72,11 +72,36 @@ def status_quo_partition(layout: Layout, by_population: bool = False) -> tuple[P
     return part, set(main)
 
 
-def _home(layout: Layout, u: int) -> int:
-    """The current plan unit ``u`` starts in: its own, or the one its lock names (``Units.lock_plan``)."""
+def _homes(layout: Layout) -> list[int]:
+    """The current plan each unit starts in: its own, or the one its lock names (``Units.lock_plan``).
+
+    A unit locked to a plan it does not touch starts there with the fewest units of a path to that
+    plan (free units of its hard-boundary group), so that the plan can reach it; none if no path.
+    """
     sq = layout.units.status_quo
     assert sq is not None, "a repair needs a status quo"
-    return layout.units.lock_plan.get(u, int(sq[u]))
+    home = [layout.units.lock_plan.get(u, int(sq[u])) for u in range(layout.n)]
+    for u, q in sorted(layout.units.lock_plan.items()):
+        joined = reach(layout.neighbors, u, {v for v in range(layout.n) if home[v] == q})
+        if any(sq[v] == q for v in joined):
+            continue
+        came = {u: u}
+        frontier = [u]
+        while frontier and not any(sq[v] == q for v in frontier):
+            step = []
+            for v in frontier:
+                for w in sorted(layout.neighbors[v]):
+                    free = layout.lock[w] is None or sq[w] == q
+                    if w not in came and free and layout.group[w] == layout.group[u]:
+                        came[w] = v
+                        step.append(w)
+            frontier = step
+        ends = [v for v in frontier if sq[v] == q]
+        if ends:
+            v = came[min(ends)]
+            while v != u:
+                home[v], v = q, came[v]
+    return home
 
 
 def honours_locks(layout: Layout, part: Partition) -> bool:
@@ -129,10 +154,11 @@ def _reunite(layout: Layout, part: Partition, keep: set[int]) -> None:
     that municipality back (or another joining the pieces) is one move, where the greedy steps below
     grow the pieces apart and may turn the plan into a class of higher floor.
     """
-    main_of = {_home(layout, next(iter(part.regions[k].members))): k for k in keep}
+    home = _homes(layout)
+    main_of = {home[next(iter(part.regions[k].members))]: k for k in keep}
     for p in sorted(set(part.regions) - keep):
         piece = part.regions[p]
-        k = main_of.get(_home(layout, next(iter(piece.members))))
+        k = main_of.get(home[next(iter(piece.members))])
         if k is None or layout.joined(part.regions[k], piece) is None:  # apart by a hard boundary or a lock
             continue
         region = part.regions[k]

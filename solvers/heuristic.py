@@ -235,10 +235,12 @@ class HeuristicSolver(Solver):
         sq = self.problem.status_quo
         assert sq is not None  # repair mode has one (Problem checks it)
         names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
+        what = (f"repair {', '.join(names)} by moving municipalities" if names
+                else "bring the municipalities locked to other current plans into them")  # all short plans met
         return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
-                           message=f"the heuristic could not repair {', '.join(names)} by moving municipalities "
-                                   "while keeping every current plan; try an exact solver (cpsat), a complying "
-                                   "plan to fall back on (--warm-start), or --mode merge to merge plans")
+                           message=f"the heuristic could not {what} while keeping every current plan; try an "
+                                   "exact solver (cpsat), a complying plan to fall back on (--warm-start), or "
+                                   "--mode merge to merge plans")
 
     def _result(self, layout, units, part, objectives, rng, bound, state, budget, kept, t0) -> SolveResult:
         """``part`` polished in the ``kept`` seconds given back to ``budget``, checked, with the search record."""

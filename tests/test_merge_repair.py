@@ -614,3 +614,25 @@ def test_a_proposal_names_the_plan_a_municipality_is_locked_into_after_it():
     a = proposal.plan.assignment
     assert list(a) == ["A", "A", "A", "B", "B", "C", "C", "C"]
     assert proposal.scorecard.summary["municipalities_moved"] == 1
+
+
+def test_the_heuristic_reaches_a_plan_that_a_locked_municipality_does_not_touch():
+    # cell 4 (C) is locked to A, two cells away: the heuristic starts it in A with the B cells
+    # between them (3 moves, CP-SAT's proved optimum), where it used to find no repair
+    territory = grid(2, 6, [100] * 12)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C", "A", "A", "B", "B", "C", "C"])
+    rules = Rules(locked_municipalities={territory.codes[4]: "A"}).with_floor(200)
+    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    options = {"time_limit": 20, "workers": 1}
+    heuristic, exact_ = (s.from_problem(p, options).solve() for s in (HeuristicSolver, CPSATSolver))
+    assert exact_.status == "optimal" and exact_.objective == 3
+    assert heuristic.plan is not None, heuristic.message
+    a = heuristic.plan.assignment
+    assert a.iloc[4] == a.iloc[0]
+    assert evaluate(heuristic.plan, rules, status_quo=sq).summary["municipalities_moved"] == 3
+    # with B's cells locked where they are, no path is free: the heuristic says what it could not do
+    rules = replace(rules, locked_municipalities={**rules.locked_municipalities, territory.codes[2]: "B",
+                                                  territory.codes[3]: "B", territory.codes[8]: "B"})
+    p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
+    result = HeuristicSolver.from_problem(p, options).solve()
+    assert result.plan is None and "could not bring the municipalities locked to other current plans" in result.message

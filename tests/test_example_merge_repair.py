@@ -62,3 +62,19 @@ def test_repair_of_the_example(example):
     # two of Terre del Serio's five members are in Romano, three in Treviglio: one side moves, and Seriate
     # still grows; the heuristic's repair (CP-SAT's warm start) moves 5, CP-SAT has not found fewer
     assert summary["municipalities_moved"] <= 5 and summary["collaboration_retained_by_kind"]["union"] == 1.0
+
+
+def test_a_lock_to_another_plan_in_the_example(example):
+    # the README's lock: Dalmine (016091) locked to Isola Bergamasca moves into it in a repair (and
+    # Dalmine's plan, short of 120,000, takes a municipality back); in a merge their plans merge
+    territory, sq = example
+    rules = Rules.default().with_changes(locked_municipalities={"016091": "bg_isola_bergamasca"})
+    repair = ld.propose(territory, mode="repair", status_quo=sq, rules=rules, options={"time_limit": 20})
+    isola = sq.assignment[sq.assignment == "bg_isola_bergamasca"].index
+    assert repair.plan.assignment["016091"] == "bg_isola_bergamasca"
+    assert (repair.plan.assignment[isola] == "bg_isola_bergamasca").mean() > 0.5
+    assert repair.plan.violations(rules) == [] and len(repair.plan) == 10
+    assert 3 <= repair.scorecard.summary["municipalities_moved"] <= 4
+    merge = ld.propose(territory, mode="merge", status_quo=sq, rules=rules, options={"time_limit": 30})
+    assert merge.result.status == "optimal" and len(merge.plan) == 8
+    assert merged(merge.plan, sq) == [["bg_dalmine", "bg_isola_bergamasca", "bg_seriate"]]

@@ -24,6 +24,7 @@ import numpy as np
 from ._grow import Region
 from ._layout import Layout, Totals, regions_of
 from ._local import Partition
+from .repair_zone import moving_locks
 from .units import reach
 
 CHAINS = ((3, 6), (6, 12))
@@ -81,7 +82,7 @@ def _homes(layout: Layout) -> list[int]:
     sq = layout.units.status_quo
     assert sq is not None, "a repair needs a status quo"
     home = [layout.units.lock_plan.get(u, int(sq[u])) for u in range(layout.n)]
-    for u, q in sorted(layout.units.lock_plan.items()):
+    for u, q in sorted(moving_locks(layout.units).items()):
         joined = reach(layout.neighbors, u, {v for v in range(layout.n) if home[v] == q})
         if any(sq[v] == q for v in joined):
             continue

@@ -31,17 +31,22 @@ def bad_plans(problem: Problem, units: Units) -> set[int]:
     for column in rules.hard_boundaries:
         spans = gdf[column].groupby(sq.assignment).nunique()
         bad_ids |= set(spans.index[spans > 1])
-    current = set(sq.assignment)
-    for code, plan_id in rules.locked_municipalities.items():  # the plan it leaves and the plan it joins
-        if code in sq.assignment.index and plan_id in current and sq.assignment[code] != plan_id:
-            bad_ids |= {sq.assignment[code], plan_id}
     index = {p: k for k, p in enumerate(sorted(sq.assignment.unique()))}
     bad = {index[p] for p in bad_ids if p in index}
+    for u, q in moving_locks(units).items():  # the plan it leaves and the plan it joins
+        bad |= {int(plan_of[u]), q}
     for members in units.together:  # status quo plans that split a group keep_together keeps whole
         plans = {int(plan_of[u]) for u in members}
         if len(plans) > 1:
             bad |= plans
     return bad
+
+
+def moving_locks(units: Units) -> dict[int, int]:
+    """Units locked to another current plan than their own -> that plan (``Units.lock_plan``): they must move."""
+    plan_of = units.status_quo
+    assert plan_of is not None  # repair mode has a status quo (Problem checks it)
+    return {u: q for u, q in units.lock_plan.items() if q != plan_of[u]}
 
 
 def repair_zone(problem: Problem, units: Units, depth: int) -> list[int]:
@@ -77,7 +82,7 @@ def changes_needed(problem: Problem, units: Units) -> dict[int, int]:
     plan_of = units.status_quo
     assert plan_of is not None  # repair mode has a status quo (Problem checks it)
     meets = _complies(problem, units)
-    moving = {u: q for u, q in units.lock_plan.items() if q != plan_of[u]}
+    moving = moving_locks(units)
     need = {}
     for q in bad_plans(problem, units):
         own = [u for u in range(len(units)) if plan_of[u] == q]
@@ -222,8 +227,7 @@ def unrepaired_words(problem: Problem, units: Units) -> str:
     ids = sorted(sq.assignment.unique())
     names = [sq.name(ids[k]) for k in sorted(bad_plans(problem, units))]
     shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
-    moving = [f"{code} into {plan_id}" for code, plan_id in sorted(problem.rules.locked_municipalities.items())
-              if plan_id in ids and code in sq.assignment.index and sq.assignment[code] != plan_id]
+    moving = [f"{units.ids[u]} into {ids[q]}" for u, q in sorted(moving_locks(units).items())]
     locks = (f"; the locks that move municipalities into other plans ({', '.join(moving[:SHOWN])}) may be "
              "what no repair can meet: check them" if moving else "")
     why = "the plans that break a rule or that a lock changes" if moving else "the plans that break a rule"

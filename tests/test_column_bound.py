@@ -61,7 +61,9 @@ def test_exact_rounds_give_bounds_that_end_at_the_lp_over_every_block(seed):
     best = most_plans(units, rules)
     assert set(columns) <= set(every)
     assert all(bound >= full_packing - 1e-6 >= best - 1e-6 for _, bound in rounds)  # every bound is a bound
-    assert abs(rounds[-1][1] - full_packing) < 1e-6  # pricing proved the LP over every block
+    # pricing proved the LP over every block, up to the duals' rounding down to whole millionths
+    # (theta understated by at most one millionth per unit; CP-SAT's threads decide which duals)
+    assert abs(rounds[-1][1] - full_packing) <= full_packing * len(units) / cb.SCALE
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -105,20 +105,26 @@ def _homes(layout: Layout) -> list[int]:
     return home
 
 
-def honours_locks(layout: Layout, part: Partition) -> bool:
-    """Whether each unit locked to a current plan (``Units.lock_plan``) is in that plan's successor.
+def keeps_every_plan(layout: Layout, part: Partition) -> bool:
+    """Whether ``part`` reads as a repair: no region continues two current plans, locks kept.
 
-    That is a region holding as much of the plan as any region, as the models' owner
-    (``measures.successors`` breaks a tie by population).
+    No region is the successor of two current plans, and each unit locked to a current plan
+    (``Units.lock_plan``) is in that plan's successor. A successor holds most of the plan: most
+    municipalities, then most inhabitants (``measures.successors``, as ``Units.heir_weights`` in the
+    models); regions tied on both may each be it.
     """
-    sq, lock_plan = layout.units.status_quo, layout.units.lock_plan
+    sq = layout.units.status_quo
     assert sq is not None, "a repair needs a status quo"
-    held: dict[int, dict[int, int]] = {q: {} for q in set(lock_plan.values())}  # plan -> region -> its units there
+    held: dict[int, dict[int, tuple[int, int]]] = {}  # current plan -> region -> (municipalities, inhabitants)
     for v in range(layout.n):
-        if int(sq[v]) in held:
-            regions = held[int(sq[v])]
-            regions[part.label[v]] = regions.get(part.label[v], 0) + layout.size[v]
-    return all(held[q].get(part.label[u], 0) == max(held[q].values()) for u, q in lock_plan.items())
+        regions = held.setdefault(int(sq[v]), {})
+        size, pop = regions.get(part.label[v], (0, 0))
+        regions[part.label[v]] = (size + layout.size[v], pop + layout.pop[v])
+    heirs = {q: {r for r, key in regions.items() if key == max(regions.values())} for q, regions in held.items()}
+    sole = [next(iter(h)) for h in heirs.values() if len(h) == 1]
+    if len(sole) != len(set(sole)):
+        return False
+    return all(part.label[u] in heirs[q] for u, q in layout.units.lock_plan.items())
 
 
 def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain: tuple[int, int] = CHAINS[0],

@@ -284,9 +284,14 @@ class CpsatModel:
                 self.m.add_hint(self.kept[i], root_of[i] == owner)
 
     def _keep_every_plan(self, owners, members) -> None:
-        """Repair mode: distinct owners, each holding at least as much of its plan as any other plan."""
-        w, c, kept_of = self.setup.disruption_weight, self.setup.candidates, self.kept
-        assert w is not None and kept_of is not None
+        """Repair mode: distinct owners, each holding at least as much of its plan as any other plan.
+
+        "As much" is measured as the scorecard does: municipalities, then inhabitants (``Units.heir_weights``),
+        so each owner is the plan's successor and a repair never reads as a merger.
+        """
+        c, kept_of = self.setup.candidates, self.kept
+        w = self.setup.model.heir_weights()
+        assert kept_of is not None
         self.m.add_all_different(owners.values())
         for units in members.values():
             kept = sum(int(w[i]) * kept_of[i] for i in units)

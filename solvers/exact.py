@@ -354,6 +354,10 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
     elif setup.candidates.restricted:
         message, status = ("the restricted candidate model is infeasible (not proved for the full problem); "
                            "set options restrict=False or raise max_plan_population"), "timeout"
+    elif setup.problem.mode == "repair":
+        message, status = (f"no repair by moving municipalities meets the rules and keeps every current plan, each "
+                           f"with most of its municipalities ({engine} proved it); merge plans (--mode merge)"), \
+            "infeasible"
     else:
         message, status = f"no plan meets the rules ({engine} proved the model infeasible)", "infeasible"
     return SolveResult(solver, status, None, bound=0.0 if status == "infeasible" else None, wall_time=elapsed,

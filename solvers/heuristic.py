@@ -73,11 +73,11 @@ from ._local import Partition, compiled, improve_count
 from ._moves import Favourite, polish, polishes, rank, values
 from ._perturb import perturb
 from ._regroup import group_shares, regroup
-from ._repair import ATTEMPTS, RESTARTS, honours_locks, repair, status_quo_partition
+from ._repair import ATTEMPTS, RESTARTS, keeps_every_plan, repair, status_quo_partition
 from ._workers import can_fork, side_by_side
 from .base import Progress, Solver
 from .bounds import problem_bound
-from .repair_zone import least_moves
+from .repair_zone import least_moves, moving_locks
 from .units import Units
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,8 @@ class HeuristicSolver(Solver):
         counts them approximately). A ``warm_start`` that complies and keeps every plan
         (``_repair_fallback``) is polished and offered too, unless a repair already meets the least
         moves: it is the answer when no attempt repairs, or when it moves fewer (``state["fallback"]``).
-        A repair that leaves a municipality locked to a current plan outside that plan's successor
-        (``honours_locks``) is not taken.
+        A repair in which a region continues two current plans, or that leaves a municipality locked
+        to a current plan outside that plan's successor (``keeps_every_plan``), is not taken.
         """
         best, key, short = None, None, []  # short: the plans the last attempt left below their floor
 
@@ -206,7 +206,7 @@ class HeuristicSolver(Solver):
             nonlocal best, key
             part = polish(layout, part, objectives, self.problem.weights, rng, budget)
             mine = rank(values(layout, part), objectives, self.problem.weights)
-            if honours_locks(layout, part) and (key is None or mine > key):
+            if keeps_every_plan(layout, part) and (key is None or mine > key):
                 best, key = part, mine
                 return True
             return False
@@ -235,10 +235,15 @@ class HeuristicSolver(Solver):
         sq = self.problem.status_quo
         assert sq is not None  # repair mode has one (Problem checks it)
         names = sorted({sq.name(sq.assignment[units.members[next(iter(r.members))][0]]) for r in short})
-        what = (f"repair {', '.join(names)} by moving municipalities" if names
-                else "bring the municipalities locked to other current plans into them")  # all short plans met
+        if names:
+            what = f"repair {', '.join(names)} by moving municipalities while keeping every current plan"
+        else:  # every attempt met the floors, but read as a merger or left a lock unkept
+            what = ("keep every current plan: each repair it found left one plan holding most of the "
+                    "municipalities of two current plans (a merger)")
+            if moving_locks(units):
+                what += " or a locked municipality outside the plan its lock names"
         return SolveResult(self.name, "timeout", None, bound=float(bound), wall_time=time.perf_counter() - t0,
-                           message=f"the heuristic could not {what} while keeping every current plan; try an "
+                           message=f"the heuristic could not {what}; try an "
                                    "exact solver (cpsat), a complying plan to fall back on (--warm-start), or "
                                    "--mode merge to merge plans")
 

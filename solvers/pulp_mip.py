@@ -292,9 +292,13 @@ class _Milp:
         return self.kept
 
     def _owner_holds_most(self, sq) -> None:
-        """Repair mode: each plan's owner holds at least as much of it as any other plan (its successor)."""
-        w, c, lp, kept_of = self.setup.disruption_weight, self.setup.candidates, self.pulp, self.kept
-        assert w is not None and kept_of is not None
+        """Repair mode: each plan's owner holds at least as much of it as any other plan (its successor).
+
+        Measured as the scorecard does, municipalities then inhabitants (``Units.heir_weights``).
+        """
+        c, lp, kept_of = self.setup.candidates, self.pulp, self.kept
+        w = self.setup.model.heir_weights()
+        assert kept_of is not None
         for q in set(sq):
             units = [i for i in range(len(sq)) if sq[i] == q]
             kept = lp.lpSum(int(w[i]) * kept_of[i] for i in units)

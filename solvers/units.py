@@ -93,6 +93,22 @@ class Units:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def heir_weights(self) -> np.ndarray:
+        """Per unit, ``W * municipalities + population``, ``W`` one more than its current plan's population.
+
+        Summed over the units of a current plan that a new plan holds, they compare as (municipalities,
+        inhabitants): the new plan with the largest sum is the current plan's successor, as
+        ``measures.successors`` decides (its last tie-break, the lowest plan id, is left out).
+        """
+        sq = self.status_quo
+        assert sq is not None, "successors need a status quo"
+        plan = np.asarray(sq, dtype=np.int64)
+        people = np.asarray(self.population, dtype=np.int64)
+        totals = np.zeros(int(plan.max()) + 1 if len(plan) else 0, dtype=np.int64)
+        np.add.at(totals, plan, people)
+        size = np.array([len(m) for m in self.members], dtype=np.int64)
+        return (totals[plan] + 1) * size + people
+
     @classmethod
     def from_problem(cls, problem: Problem) -> Units:
         """Build the unit view of ``problem`` (merge mode contracts the status quo's plans).

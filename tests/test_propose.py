@@ -199,6 +199,13 @@ def test_a_warm_start_is_refused_unless_it_is_a_complying_plan_of_the_same_munic
     with pytest.raises(InputError, match=r"a repair keeps every current plan, and it differs in plans \['A'\]"):
         ld.propose(territory, mode="repair", status_quo=short, floor=20, options=options,
                    warm_start=ld.Plan(territory, dict(zip(territory.codes, "CCBB"))))
+    # ... and so is one with the same plans of which one holds most of two current plans (the
+    # scorecard's successor rule; B and C tie on the current B, and the lower id, B, takes it)
+    territory = make_grid(1, 6, 10)
+    short = ld.Plan(territory, dict(zip(territory.codes, "AAABBC")))
+    with pytest.raises(InputError, match=r"its plan B holds most of the municipalities of B, C \(a merger\)"):
+        ld.propose(territory, mode="repair", status_quo=short, floor=20, options=options,
+                   warm_start=ld.Plan(territory, dict(zip(territory.codes, "AACCBB"))))
 
 
 def test_cli_repair_falls_back_on_the_warm_start(lombardy, tmp_path, capsys):

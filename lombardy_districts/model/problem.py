@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.collaboration import Collaboration
+from lombardy_districts.model.measures import successors
 from lombardy_districts.model.options import MAX_PLANS, number_problem, weights_problems
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
@@ -110,7 +111,8 @@ class Problem:
         """Why ``plan`` cannot be a solver's starting point (empty when it can), one readable line each.
 
         It must cover the same municipalities and comply with the rules and locks; in repair mode,
-        which keeps every current plan, it must also have the status quo's plans.
+        which keeps every current plan, it must also have the status quo's plans, each the successor
+        of one current plan (``measures.successors``).
         """
         codes = set(self.territory.codes)
         if set(plan.assignment.index) != codes:
@@ -121,6 +123,12 @@ class Problem:
             other = set(plan.plan_ids) ^ set(self.status_quo.plan_ids)
             if other:
                 out.append(f"a repair keeps every current plan, and it differs in plans {sorted(other)[:5]}")
+            heirs = successors(self.status_quo.assignment, plan.assignment,
+                               self.territory.municipalities["population"])
+            for new, before in heirs.groupby(heirs).groups.items():
+                if len(before) > 1:
+                    out.append(f"a repair keeps every current plan, and its plan {new} holds most of the "
+                               f"municipalities of {', '.join(sorted(before))} (a merger)")
         return out
 
 

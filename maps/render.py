@@ -270,7 +270,10 @@ def headline_title(title: str | None, summary: dict) -> str:
     """The headline panel's title, readable while folded: ``"status quo: 8 area plans, 1 not compliant"``."""
     s = summary or {}
     bad = s.get("non_compliant_plans", 0) or 0
-    text = f"{number(s.get('plans'))} area plans, " + (f"{number(bad)} not compliant" if bad else "all compliant")
+    broken = len(s.get("violations") or [])
+    text = f"{number(s.get('plans'))} area plans, " + (
+        f"{number(bad)} not compliant" if bad else f"each at its floor, {number(broken)} other rule(s) broken"
+        if broken else "all compliant")
     return f"{title}: {text}" if title else text
 
 

@@ -194,6 +194,16 @@ def test_check_exits_non_zero_when_a_plan_does_not_comply(run, tmp_path):
     write(tmp_path / "merged.csv", sq.to_csv(index=False))
     code, _, err = run(tmp_path / "merged.csv", "--check")
     assert code == 0, err
+    # every plan meets its floor, but a rule of the rules file is broken: the headline and --check say so
+    rules = write(tmp_path / "lock.toml", '[locked]\nmunicipalities = { "016091" = "bg_seriate" }\n')
+    code, out, err = run(tmp_path / "merged.csv", "--rules", rules, "--check")
+    assert code == 1 and "9 area plans for 1,255,452 inhabitants: each meets its floor, but 1 other rule is " \
+        "broken (municipality 016091 is locked to plan bg_seriate but is in bg_dalmine)." in out
+    assert "check failed: 1 rule(s) of the whole plan are broken (municipality 016091" in err
+    # a hard boundary the table has no column for is refused, as propose refuses it
+    rules = write(tmp_path / "hard.toml", '[boundaries]\nhard = ["provincia"]\n')
+    code, _, err = run(tmp_path / "merged.csv", "--rules", rules, "--check")
+    assert code == 2 and "hard boundary column 'provincia' is not in the municipality table" in errors(err)
 
 
 def test_verbose_after_the_command_and_version(run, capsys, caplog):

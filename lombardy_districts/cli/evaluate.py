@@ -73,9 +73,11 @@ def run(args: argparse.Namespace) -> int:
         log.info("plans table written to %s", args.csv)
     for path in write_formats(plan, card, args.out, formats).values():
         print(f"written: {path}")
-    if args.check and card.summary["non_compliant_plans"]:
-        print(f"check failed: {card.summary['non_compliant_plans']} of {card.summary['plans']} area plans "
-              "do not comply", file=sys.stderr)
+    bad, broken = card.summary["non_compliant_plans"], card.summary["violations"]
+    if args.check and broken:
+        what = (f"{bad} of {card.summary['plans']} area plans do not comply" if bad
+                else f"{len(broken)} rule(s) of the whole plan are broken ({broken[0]})")
+        print(f"check failed: {what}", file=sys.stderr)
         return 1
     return 0
 

@@ -58,7 +58,7 @@ def _reasons(problem: Problem) -> list[str]:
         for code in pop.index[pop > rules.ceiling]:
             out.append(f"{_name(gdf, code)} alone has {pop[code]:,} inhabitants, above the ceiling of "
                        f"{rules.ceiling:,}; raise limits.ceiling")
-    out += _boundary_columns(gdf, rules.hard_boundaries)
+    out += boundary_column_problems(gdf, rules.hard_boundaries)
     group = _groups(gdf, rules.hard_boundaries)
     if group is not None:
         sums = pop.groupby(group).sum()
@@ -75,7 +75,7 @@ def _reasons(problem: Problem) -> list[str]:
     return out
 
 
-def _boundary_columns(gdf: pd.DataFrame, columns) -> list[str]:
+def boundary_column_problems(gdf: pd.DataFrame, columns) -> list[str]:
     """Hard-boundary columns must exist and have a value for every municipality."""
     out = []
     for column in columns:

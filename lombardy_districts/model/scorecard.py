@@ -427,7 +427,12 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
     s = summary
     n, bad = s["plans"], s["non_compliant_plans"]
     first = f"{_count(n, 'area plan')} for {s['population']:,} inhabitants: "
-    if bad == 0:
+    broken = s.get("violations") or []
+    if bad == 0 and broken:  # every plan meets its floor, but a rule of the whole plan is broken
+        more = f"; and {len(broken) - 1} more" if len(broken) > 1 else ""
+        first += (f"{'each meets its floor' if n > 1 else 'it meets its floor'}, but "
+                  f"{_count(len(broken), 'other rule is', 'other rules are')} broken ({broken[0]}{more}).")
+    elif bad == 0:
         first += "all comply." if n > 1 else "it complies."
     else:
         worst = plans[~plans["compliant"]].sort_values("margin")

@@ -23,6 +23,7 @@ from lombardy_districts.model.collaboration import (
     default_collaboration,
     read_collaboration_csv,
 )
+from lombardy_districts.model.feasibility import boundary_column_problems
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection
 from lombardy_districts.model.plan import Plan, read_assignment_csv
 from lombardy_districts.model.problem import Problem
@@ -169,6 +170,7 @@ def read_inputs(
         problems += exc.problems
     else:
         problems += locked_code_problems(found_rules, region)
+        problems += boundary_column_problems(region.municipalities, found_rules.hard_boundaries)
     if problems:
         raise InputError(problems)
 

@@ -27,7 +27,7 @@ CLASS_CUTS = {"high_density_min": 1000.0, "low_density_max": 150.0}
 def _cases():
     """(name, territory, rules, problem keywords): extreme values that pass validation."""
     territory, _ = class_grid()
-    big = grid(2, 3, [10**8, 2 * 10**8, 10**8, 3 * 10**8, 10**8, 2 * 10**8])  # 900 million inhabitants
+    big = grid(2, 3, [10**9, 2 * 10**9, 10**9, 3 * 10**9, 10**9, 2 * 10**9])  # 9 billion inhabitants
     ties = collaboration_edges(territory, [(0, 1, MAX_WEIGHT), (2, 3, 1e-6), (4, 5, MAX_WEIGHT), (10, 11, 0.5)])
     heavy = ties.with_kind_weights({"test": MAX_WEIGHT})  # pairs weighing 10^12
     return [
@@ -40,9 +40,9 @@ def _cases():
         ("density cut-offs at the ends", territory,
          Rules(floors=FLOORS, high_density_min=float(MAX_DENSITY), low_density_max=0.0), {}),
         ("a mountain share of 0.999", territory, Rules(floors=FLOORS, mountain_area_share=0.999, **CLASS_CUTS), {}),
-        ("900 million inhabitants", big,
-         Rules(floors={"standard": 3 * 10**8, "high_density": MAX_POPULATION, "mountain": 10**8,
-                       "low_density": 2 * 10**8}), {}),
+        ("9 billion inhabitants", big,
+         Rules(floors={"standard": 3 * 10**9, "high_density": MAX_POPULATION, "mountain": 10**9,
+                       "low_density": 2 * 10**9}), {}),
         ("weights a trillion apart", territory, Rules(floors=FLOORS, **CLASS_CUTS),
          {"objectives": ("max-plans", "collaboration"), "weights": {"max-plans": MAX_WEIGHT, "collaboration": 1e-6}}),
         ("collaboration ties of 10^12", territory, Rules(floors=FLOORS, **CLASS_CUTS),
@@ -88,7 +88,7 @@ def test_a_floor_above_everyone_is_proved_infeasible_by_both_exact_solvers_and_t
     ("--time-limit", "inf", "--time-limit inf: must be a number of seconds above 0"),
     ("--workers", "1000", "--workers 1000: must be a whole number of solver threads from 1 to 128"),
     ("--floor", "100000000000000000000", "--floor 100000000000000000000: must be a whole number of inhabitants "
-                                         "from 0 to 1,000,000,000"),
+                                         "from 0 to 10,000,000,000"),
     ("--weight", "max-plans=nan", "--weight 'max-plans=nan' must look like NAME=W"),
     ("--weight", "max-plans=1e308", "--weight 'max-plans=1e308' must look like NAME=W, e.g. collaboration=2, with "
                                     "a number from 0 to 1,000,000"),
@@ -110,7 +110,7 @@ def test_the_command_line_refuses_extreme_numbers(tmp_path, capsys, flag, value,
 
 @pytest.mark.parametrize("text, message", [
     ("[floors]\nstandard = 100000000000000000000", "floors.standard = 100000000000000000000: must be a whole number "
-                                                   "of inhabitants from 0 to 1,000,000,000"),
+                                                   "of inhabitants from 0 to 10,000,000,000"),
     ("[classes]\nhigh_density_min = nan", "classes.high_density_min = nan: must be a number"),
 ])
 def test_evaluate_refuses_extreme_numbers_in_a_rules_file(tmp_path, capsys, text, message):
@@ -130,7 +130,7 @@ def test_scenario_files_refuse_extreme_numbers_naming_the_scenario(tmp_path):
     with pytest.raises(InputError) as info:
         read_scenarios(path)
     text = "\n".join(info.value.problems)
-    for expected in ("floor = 1e+20: must be a whole number of inhabitants from 0 to 1,000,000,000",
+    for expected in ("floor = 1e+20: must be a whole number of inhabitants from 0 to 10,000,000,000",
                      "seed = -1: must be a whole number from 0 to 2,147,483,647",
                      "time_limit = nan: must be a number of seconds above 0",
                      "workers = 1000: must be a whole number of solver threads from 1 to 128",
@@ -141,8 +141,8 @@ def test_scenario_files_refuse_extreme_numbers_naming_the_scenario(tmp_path):
 
 
 def test_a_population_beyond_the_limit_is_refused():
-    with pytest.raises(InputError, match=r"population: 2,000,000,000 inhabitants in all; at most 1,000,000,000"):
-        grid(1, 2, [10**9, 10**9])
+    with pytest.raises(InputError, match=r"population: 20,000,000,000 inhabitants in all; at most 10,000,000,000"):
+        grid(1, 2, [10**10, 10**10])
 
 
 def test_expert_tuning_numbers_and_map_tolerances_are_checked_too(tmp_path, capsys):

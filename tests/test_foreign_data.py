@@ -7,6 +7,7 @@ The territories are small grids of cells placed where the data of a real user wo
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -236,3 +237,14 @@ def test_a_solver_that_reaches_the_bound_stops_and_says_optimal(tmp_path):
         result = ld.propose(territory, floor=100_000, options={"solver": solver, "time_limit": 60}).result
         assert result.objective == result.bound == 6 and result.wall_time < 30, solver
     assert nx.is_connected(territory.graph)
+
+
+def test_the_readmes_africa_example_loads(tmp_path, capsys):
+    # the README's "Your own data" example: 51 countries, 1.2 billion people (refused before 3 December,
+    # when the population limit was a billion)
+    africa = Path(__file__).parents[1] / "examples" / "africa"
+    args = ["--municipalities", africa / "countries.geojson", "--population", africa / "population.csv",
+            "--code-column", "iso_a3", "--snap", "5000", "--cache-dir", tmp_path]
+    assert main(["data", *map(str, args)]) == 0
+    out = capsys.readouterr().out
+    assert "51 municipalities" in out and "1,219,176,238" in out

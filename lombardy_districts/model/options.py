@@ -35,7 +35,7 @@ CONTIGUITY = ("rook", "queen")
 DEFAULT_SOLVER = "cpsat"
 DEFAULT_TIME_LIMIT = 60.0
 
-MAX_POPULATION = 1_000_000_000
+MAX_POPULATION = 10_000_000_000
 """Largest floor or ceiling, and largest population of a territory, in inhabitants."""
 MAX_DENSITY = 100_000
 """Largest density cut-off of the class rule, in inhabitants per km2."""

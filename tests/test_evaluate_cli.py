@@ -1,5 +1,6 @@
 import json
 import logging
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -236,3 +237,16 @@ def test_an_old_list_is_read_with_2023_codes(run, tmp_path, caplog):
     assert "(Bardello con Malgesso e Bregano); 097080 (Torre De' Busi): now 016215 (Torre de' Busi); read as the " \
            "2023 municipalities" in caplog.text
     assert out.startswith("2 area plans for 125,375 inhabitants")
+
+
+def test_plans_cut_by_the_selection_and_plans_named_twice_are_warned_of(run, tmp_path, caplog):
+    # a whole-region plan scored on one province: the plans across its border count only their part
+    # inside, which the warning says (before, they were just marked short of their floors)
+    whole = Path(__file__).parent / "data" / "lombardy_154_plans.csv"
+    code, out, _ = run(whole, "--province", "BG")
+    assert code == 0 and "16 plan(s) reach outside the selected municipalities" in caplog.text
+    assert "P063 (1 of 14 municipalities inside)" in caplog.text
+    sq = pd.read_csv(EXAMPLE, dtype=str)
+    sq.loc[sq.index[0], "plan_name"] = "Another name"
+    code, _, _ = run(write(tmp_path / "names.csv", sq.to_csv(index=False)))
+    assert code == 0 and "1 plan(s) have more than one plan_name" in caplog.text

@@ -161,10 +161,32 @@ def plan_for(territory: Territory, frame: pd.DataFrame, known_codes, what: str =
     outside = frame[~inside & frame["municipality_code"].isin(set(known_codes))]
     if len(outside):
         log.info("%s: %d rows outside the selected municipalities ignored", what, len(outside))
+        _warn_cut_plans(frame[inside], outside, what)
     frame = frame.drop(index=outside.index)
-    names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
+    named = frame.dropna(subset=["plan_name"])
+    several = named.groupby("plan_id")["plan_name"].unique()
+    several = several[several.map(len) > 1]
+    if len(several):
+        shown = "; ".join(f"{p}: {', '.join(map(repr, n[:3]))}" for p, n in several.head(5).items())
+        log.warning("%s: %d plan(s) have more than one plan_name (%s); each keeps its first", what,
+                    len(several), shown)
+    names = named.drop_duplicates("plan_id")
     try:
         return Plan(territory, pd.Series(frame["plan_id"].values, index=frame["municipality_code"].values),
                     dict(zip(names["plan_id"], names["plan_name"])))
     except InputError as exc:
         raise InputError([f"{what}: {p}" for p in exc.problems]) from None
+
+
+def _warn_cut_plans(inside: pd.DataFrame, outside: pd.DataFrame, what: str) -> None:
+    """Warn of plans with municipalities on both sides of the selection: they are scored on their part inside."""
+    cut = sorted(set(inside["plan_id"]) & set(outside["plan_id"]))
+    if not cut:
+        return
+    held = inside["plan_id"].value_counts()
+    total = held.add(outside["plan_id"].value_counts(), fill_value=0)
+    shown = ", ".join(f"{p} ({held[p]} of {int(total[p])} municipalities inside)" for p in cut[:5])
+    more = f" and {len(cut) - 5} more" if len(cut) > 5 else ""
+    log.warning("%s: %d plan(s) reach outside the selected municipalities and count only their part inside, "
+                "so their population and floor are not the whole plan's: %s%s. Leave out the selection to "
+                "score whole plans", what, len(cut), shown, more)

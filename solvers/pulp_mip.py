@@ -37,6 +37,7 @@ import pulp
 from lombardy_districts.model.problem import SolveResult, relative_gap
 
 from . import exact
+from ._cbc import timed_cbc
 from .base import Progress, Solver
 from .exact import (
     checked_plan,
@@ -340,8 +341,8 @@ class _Milp:
                 self.prob += expr <= cap * scale
         self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
         self.prob.setObjective(expr)
-        solver = lp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=workers or 1,
-                                 options=[f"randomCbcSeed {int(seed) % (2**31 - 1) + 1}"])  # CBC: 1 to 2^31-1
+        solver = timed_cbc(lp, time_limit, self.setup.stop, threads=workers or 1,
+                           options=[f"randomCbcSeed {int(seed) % (2**31 - 1) + 1}"])  # CBC: 1 to 2^31-1
         try:
             self.prob.solve(solver)
         except lp.PulpSolverError:

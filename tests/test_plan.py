@@ -65,6 +65,10 @@ def test_every_municipality_exactly_once(grid):
     assert problems[0] == "municipalities assigned more than once: 000001"
     assert problems[1].startswith("unknown municipality codes: 999999")
     assert problems[2].startswith("municipalities with no plan (2): 000005 M5, 000006 M6. Fix:")
+    # a municipality mapped to no plan id is not a plan of its own (nor left out of the count)
+    for empty in (None, float("nan"), ""):
+        with pytest.raises(InputError, match=r"empty plan id \(None, NaN or \"\"\): 000001 M1\. Fix: give each"):
+            Plan(grid, {c: empty if c == "000001" else "a" for c in grid.codes})
 
 
 def test_plans_never_change_in_place(grid):

@@ -61,7 +61,7 @@ def test_api_refuses_an_impossible_floor_before_solving(make_grid):
         ({"weights": {"max-plans": float("nan")}}, "weights.max-plans = nan: must be a number from 0 to 1,000,000"),
         ({"weights": {"max-plans": 1e308}}, "weights.max-plans = 1e\\+308: must be a number from 0 to 1,000,000"),
         ({"floor": 10**20}, "floor = 100000000000000000000: must be a whole number of inhabitants from 0 to "
-                            "1,000,000,000"),
+                            "10,000,000,000"),
         ({"min_plans": 10**7}, "min_plans = 10000000: must be a whole number of area plans from 1 to 1,000,000"),
         ({"options": {"seed": 1, "time_limt": 5}}, "unknown solver option 'time_limt'; allowed: solver, time_limit"),
         ({"floor": -1}, "floor = -1"),
@@ -279,3 +279,16 @@ def test_progress_line_shows_a_note_however_soon_it_comes():
     line({"elapsed": 0.3, "plans": None, "incumbent": None, "bound": 5.0, "note": PREPARING})
     assert out.getvalue().splitlines() == ["solving:    0.1 s, 3 plans, incumbent 3, bound 5",
                                            f"solving:    0.3 s, bound 5, {PREPARING}"]
+
+
+def test_python_callers_get_the_rules_checks_of_the_command_line(make_grid, caplog):
+    # a hard boundary the table lacks is an input error, not "no plan can meet the rules"; a lock on
+    # a municipality outside the territory is said to do nothing (the command line refuses codes
+    # unknown to the region, and badly written ISTAT codes, before this)
+    territory = make_grid(1, 4, 10)
+    options = {"solver": "heuristic", "time_limit": 2}
+    with pytest.raises(InputError, match="hard boundary column 'atss' is not in the municipality table"):
+        ld.propose(territory, floor=20, rules=ld.Rules(hard_boundaries=("atss",)), options=options)
+    ld.propose(territory, floor=20, rules=ld.Rules(locked_municipalities={"999999": "a"}), options=options)
+    assert "locked.municipalities: 999999 not among the 4 municipalities worked on: that lock does nothing" \
+        in caplog.text

@@ -63,18 +63,19 @@ plans = ["bg_dalmine", 7]
     ("[classes]\nmountain_share = 0.3", r"unknown key classes.mountain_share"),
     ("[limits]\nmax = 3", r"unknown key limits.max; allowed: ceiling"),
     ("floors = 3", r"\[floors\] must be a table"),
-    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number of inhabitants from 0 to 1,000,000,000"),
+    ("[floors]\nstandard = -5", r"floors.standard = -5: must be a whole number of inhabitants from 0 to "
+                                r"10,000,000,000"),
     # extreme numbers: refused at the door with the allowed range (issue 15)
     ("[floors]\nstandard = 1000000000000000", r"floors.standard = 1000000000000000: must be a whole number of "
-                                              r"inhabitants from 0 to 1,000,000,000"),
+                                              r"inhabitants from 0 to 10,000,000,000"),
     ("[floors]\nstandard = 100000000000000000000", r"floors.standard = 100000000000000000000: must be"),
     ("[floors]\nstandard = nan", r"floors.standard = nan: must be a whole number"),
     ("[classes]\nhigh_density_min = nan", r"classes.high_density_min = nan: must be a number of inhabitants per "
                                           r"km2 from 0 to 100,000"),
     ("[classes]\nlow_density_max = inf", r"classes.low_density_max = inf: must be a number"),
     ("[classes]\nmountain_area_share = nan", r"classes.mountain_area_share = nan: must be a number from 0 up to"),
-    ("[limits]\nceiling = 10000000000", r"limits.ceiling = 10000000000: must be a whole number of inhabitants "
-                                        r"from 1 to 1,000,000,000"),
+    ("[limits]\nceiling = 100000000000", r"limits.ceiling = 100000000000: must be a whole number of inhabitants "
+                                        r"from 1 to 10,000,000,000"),
     ("[floors]\nstandard = 80000.5", r"floors.standard = 80000.5"),
     ("[floors]\nmountain = \"many\"", r"floors.mountain = 'many'"),
     ("[classes]\nmountain_area_share = 1.5",
@@ -204,7 +205,7 @@ def test_rules_file_that_is_not_text(tmp_path):
 def test_locked_codes_are_istat_codes_only_for_the_embedded_data():
     from dataclasses import replace
 
-    from lombardy_districts.workflows.inputs import locked_code_problems
+    from lombardy_districts.model.feasibility import locked_code_problems
 
     rules = Rules(locked_municipalities={"15146": "milano", "Ashe": "north"})  # any text is a code in itself
     user = grid_territory(1, 2)

@@ -196,7 +196,7 @@ def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
         read_scenarios(path)
     text = str(info.value)
     assert "scenario 1 'x': unknown key 'flor'; allowed: name, unset, rules, floor" in text
-    assert "scenario 1 'x': floor = -1: must be a whole number of inhabitants from 0 to 1,000,000,000" in text
+    assert "scenario 1 'x': floor = -1: must be a whole number of inhabitants from 0 to 10,000,000,000" in text
     assert "scenario 1 'x': mode = 'split': allowed: scratch, merge, repair" in text
     assert "scenario 1 'x': time_limit = 0: must be a number of seconds above 0 and at most 1,000,000" in text
     assert "missing.csv does not exist" in text

@@ -31,6 +31,8 @@ import pandas as pd
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.problem import Problem
+from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.territory import Territory
 from lombardy_districts.model.together import TogetherGroup, together_groups
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,27 @@ def _reasons(problem: Problem) -> list[str]:
     out += _components(problem, group, exclusive)
     out += _together(problem, group, exclusive)
     return out
+
+
+def locked_code_problems(rules: Rules, region: Territory, unknown_too: bool = True) -> list[str]:
+    """Codes of ``locked.municipalities`` that are not municipalities of the region loaded.
+
+    For the embedded Italian data the keys must be 6-digit ISTAT codes written as strings. With
+    ``unknown_too`` False only that form is checked (``region`` may then be part of the region).
+    """
+    codes = list(rules.locked_municipalities)
+    if region.istat:
+        bad = [c for c in codes if not (c.isdigit() and len(c) == 6)]
+        if bad:
+            return [f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes written as strings, "
+                    "e.g. \"015146\" = \"milano\""]
+    if not unknown_too:
+        return []
+    unknown = sorted(set(codes) - set(region.codes))
+    if unknown:
+        return [f"locked.municipalities: {', '.join(unknown[:10])} not among the {len(region.codes):,} "
+                "municipalities loaded (codes are compared as text, exactly as written)"]
+    return []
 
 
 def boundary_column_problems(gdf: pd.DataFrame, columns) -> list[str]:

@@ -53,8 +53,13 @@ class Plan:
         series = pd.Series(assignment, dtype=object) if not isinstance(assignment, pd.Series) else assignment
         series = series.copy()
         series.index = series.index.astype(str)
-        series = series.astype(str)
         problems = []
+        blank = series.index[series.isna().to_numpy() | (series.astype(object) == "").to_numpy()]
+        if len(blank):
+            known = territory if blank.isin(territory.municipalities.index).all() else None
+            problems.append(f"municipalities with an empty plan id (None, NaN or \"\"): "
+                            f"{_few(sorted(blank), known)}. Fix: give each a plan id")
+        series = series.astype(str)
         codes = territory.municipalities.index
         doubled = sorted(series.index[series.index.duplicated()].unique())
         if doubled:

@@ -23,7 +23,7 @@ from lombardy_districts.model.collaboration import (
     default_collaboration,
     read_collaboration_csv,
 )
-from lombardy_districts.model.feasibility import boundary_column_problems
+from lombardy_districts.model.feasibility import boundary_column_problems, locked_code_problems
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection
 from lombardy_districts.model.plan import Plan, read_assignment_csv
 from lombardy_districts.model.problem import Problem
@@ -187,24 +187,6 @@ def read_inputs(
                                 known_codes=region.codes)
     assert found_rules is not None
     return Inputs(territory, found_rules, found, edges)
-
-
-def locked_code_problems(rules: Rules, region: Territory) -> list[str]:
-    """Codes of ``locked.municipalities`` that are not municipalities of the region loaded.
-
-    For the embedded Italian data the keys must be 6-digit ISTAT codes written as strings.
-    """
-    codes = list(rules.locked_municipalities)
-    if region.istat:
-        bad = [c for c in codes if not (c.isdigit() and len(c) == 6)]
-        if bad:
-            return [f"locked.municipalities has keys {bad!r}; must be 6-digit ISTAT codes written as strings, "
-                    "e.g. \"015146\" = \"milano\""]
-    unknown = sorted(set(codes) - set(region.codes))
-    if unknown:
-        return [f"locked.municipalities: {', '.join(unknown[:10])} not among the {len(region.codes):,} "
-                "municipalities loaded (codes are compared as text, exactly as written)"]
-    return []
 
 
 def _territory(region: Territory, selection: Selection, frames: dict) -> Territory:

@@ -22,7 +22,7 @@ from lombardy_districts.errors import InputError, expect
 from lombardy_districts.io.output_folder import OutputFolder, writing_into
 from lombardy_districts.model.changes import identify
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
-from lombardy_districts.model.feasibility import check_feasible
+from lombardy_districts.model.feasibility import boundary_column_problems, check_feasible, locked_code_problems
 from lombardy_districts.model.options import SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.problem import DEFAULT_OBJECTIVES, Problem, SolveResult
@@ -156,6 +156,15 @@ def build_problem(
     if collaboration is None:
         collaboration = default_collaboration(territory, status_quo)
     check_kinds(rules.keep_together, collaboration)  # a misspelt kind is an input error, not infeasibility
+    problems = locked_code_problems(rules, territory, unknown_too=False)
+    problems += boundary_column_problems(territory.municipalities, rules.hard_boundaries)
+    if problems:
+        raise InputError(problems)
+    outside = sorted(set(rules.locked_municipalities) - set(territory.codes))
+    if outside:
+        log.warning("locked.municipalities: %s not among the %d municipalities worked on: %s nothing here",
+                    ", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""),
+                    len(territory.codes), "that lock does" if len(outside) == 1 else "those locks do")
     if mode == "repair" and status_quo is not None:
         _warn_new_lock_labels(rules, status_quo)
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,

@@ -292,3 +292,16 @@ def test_python_callers_get_the_rules_checks_of_the_command_line(make_grid, capl
     ld.propose(territory, floor=20, rules=ld.Rules(locked_municipalities={"999999": "a"}), options=options)
     assert "locked.municipalities: 999999 not among the 4 municipalities worked on: that lock does nothing" \
         in caplog.text
+
+
+def test_a_status_quo_of_the_same_municipalities_in_another_order_is_read_over_the_territory(make_grid):
+    territory = make_grid(1, 4, 10)
+    reordered = territory.subset(list(reversed(territory.codes)))
+    sq = ld.Plan(reordered, dict(zip(reordered.codes, "BBAA")))
+    result = ld.propose(territory, mode="merge", status_quo=sq, floor=20, options={"solver": "heuristic",
+                                                                                   "time_limit": 2})
+    assert result.plan is not None and len(result.plan) == 2
+    other = ld.Plan(territory.subset(territory.codes[:3]), dict.fromkeys(territory.codes[:3], "A"))
+    with pytest.raises(InputError, match=r"the status quo has no plan for 1 municipalities of the territory: "
+                                         r"000004[\s\S]*Fix: give a status quo over exactly"):
+        ld.propose(territory, mode="merge", status_quo=other, floor=20, options={"solver": "heuristic"})

@@ -89,6 +89,29 @@ class Plan:
     def __repr__(self) -> str:
         return f"<Plan {len(self)} area plans over {len(self.assignment)} municipalities>"
 
+    def over(self, territory: Territory, what: str = "the territory") -> Plan:
+        """The plan read over ``territory``, which must hold the same municipalities (in any order).
+
+        A status quo read on another ``Territory`` object than the plan or problem it goes with is
+        re-read this way; ``what`` names that other side in the error.
+        """
+        if territory is self.territory:
+            return self
+        ours, theirs = set(territory.codes), set(self.assignment.index)
+        if ours != theirs:
+            extra, missing = sorted(theirs - ours), sorted(ours - theirs)
+            problems = []
+            if missing:
+                problems.append(f"the status quo has no plan for {len(missing)} municipalities of {what}: "
+                                f"{_few(missing)}")
+            if extra:
+                problems.append(f"the status quo lists {len(extra)} municipalities {what} does not cover: "
+                                f"{_few(extra)}")
+            problems.append("Fix: give a status quo over exactly the municipalities worked on "
+                            "(or select them with --within-status-quo).")
+            raise InputError(problems)
+        return Plan(territory, self.assignment, self.names)
+
     def __len__(self) -> int:
         return plan_count(self.assignment)
 

@@ -84,8 +84,10 @@ class Problem:
                 "pass --status-quo SQ.csv"
             )
         if self.status_quo is not None and self.status_quo.territory is not self.territory:
-            if list(self.status_quo.assignment.index) != self.territory.codes:
-                problems.append("the status quo does not cover the same municipalities as the territory")
+            try:  # the same municipalities read on another Territory (in another order, say): re-read here
+                object.__setattr__(self, "status_quo", self.status_quo.over(self.territory))
+            except InputError as exc:
+                problems += exc.problems
         for name in ("min_plans", "max_plans"):
             value = getattr(self, name)
             if value is not None and (problem := number_problem(name, value, 1, MAX_PLANS, whole=True,

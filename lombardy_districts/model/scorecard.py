@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from lombardy_districts.errors import InputError, expect
+from lombardy_districts.errors import expect
 from lombardy_districts.io.files import write_atomic, write_json
 from lombardy_districts.model import measures
 from lombardy_districts.model.changes import change_table, describe_changes
@@ -191,7 +191,7 @@ def evaluate(
     expect(status_quo, Plan, "status_quo", optional=True)
     rules = Rules.default() if rules is None else rules
     if status_quo is not None:
-        status_quo = _on_territory(status_quo, plan)
+        status_quo = status_quo.over(plan.territory, "the plan")
     if collaboration is None:
         collaboration = default_collaboration(plan.territory, status_quo)
     codes = plan.assignment.index
@@ -216,26 +216,6 @@ def evaluate(
         100 * (summary["collaboration_retained"] or 0),
     )
     return Scorecard(plans, summary, tuple(lines), table)
-
-
-def _on_territory(status_quo: Plan, plan: Plan) -> Plan:
-    """The status quo re-read over the plan's territory (same codes required)."""
-    ours, theirs = set(plan.assignment.index), set(status_quo.assignment.index)
-    if ours != theirs:
-        extra, missing = sorted(theirs - ours), sorted(ours - theirs)
-        problems = []
-        if missing:
-            problems.append(f"the status quo has no plan for {len(missing)} municipalities of the plan: "
-                            f"{_few(missing)}")
-        if extra:
-            problems.append(f"the status quo lists {len(extra)} municipalities the plan does not cover: "
-                            f"{_few(extra)}")
-        problems.append("Fix: give a status quo over exactly the municipalities evaluated "
-                        "(or select them with --within-status-quo).")
-        raise InputError(problems)
-    if status_quo.territory is plan.territory:
-        return status_quo
-    return Plan(plan.territory, status_quo.assignment, status_quo.names)
 
 
 def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:

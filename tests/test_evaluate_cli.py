@@ -250,3 +250,15 @@ def test_plans_cut_by_the_selection_and_plans_named_twice_are_warned_of(run, tmp
     sq.loc[sq.index[0], "plan_name"] = "Another name"
     code, _, _ = run(write(tmp_path / "names.csv", sq.to_csv(index=False)))
     assert code == 0 and "1 plan(s) have more than one plan_name" in caplog.text
+
+
+def test_an_empty_province_is_refused_and_a_closed_pipe_ends_quietly(run, monkeypatch, capsys):
+    code, _, err = run(EXAMPLE, "--province", "")
+    assert code == 2 and "--province '' names no province" in errors(err)
+
+    def closed(args):
+        raise BrokenPipeError(32, "Broken pipe")  # what printing into `| head` raises once head has quit
+
+    monkeypatch.setattr("lombardy_districts.cli.evaluate.run", closed)
+    assert main(["evaluate", EXAMPLE]) == 141  # 128 + SIGPIPE, as a shell tool that stops there
+    assert capsys.readouterr().err == ""

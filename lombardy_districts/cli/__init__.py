@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -107,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into a reader that has stopped (head): quietly, as shell tools
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        except (AttributeError, OSError, ValueError):  # stdout is no file (captured)
+            pass
+        return 141
     except OutputError as exc:  # a file or folder that cannot be written; nothing good was lost
         print(f"error: {exc}", file=sys.stderr)
         return 3

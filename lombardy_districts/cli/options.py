@@ -93,7 +93,12 @@ def selection(args: argparse.Namespace, problems: list[str]) -> Selection:
             continue
         column = column.strip()
         select[column] = select.get(column, ()) + tuple(v.strip() for v in values.split(",") if v.strip())
-    return Selection(province=args.province or (), select=select, within_status_quo=args.within_status_quo)
+    province = args.province
+    if province is not None and not [p for p in province.split(",") if p.strip()]:
+        problems.append(f"--province {province!r} names no province; give names or ISTAT codes such as "
+                        "Bergamo,BS or 016, or leave out --province for the whole region")
+        province = None
+    return Selection(province=province or (), select=select, within_status_quo=args.within_status_quo)
 
 
 def add_collaboration_options(parser: argparse.ArgumentParser) -> None:

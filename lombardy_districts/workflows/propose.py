@@ -294,7 +294,8 @@ def search_words(problem: Problem, result: SolveResult) -> list[str]:
     if compiling >= COMPILE_WORTH_SAYING:
         how += f" ({compiling:,.0f} s of it compiling the search, which a machine does on its first run only)"
     if r.details.get("deterministic"):
-        how += " of counted work (deterministic: the same seed gives the same plan on any machine)"
+        how += (" (deterministic: the search counted its work instead of the time, so the same seed gives the "
+                "same plan on any machine; only the seconds differ)")
     out.append(how + ".")
     return out
 

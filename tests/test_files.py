@@ -15,6 +15,7 @@ from lombardy_districts.model.plan import read_assignment_csv
         "\ufeffmunicipality_code,plan_id,plan_name\n15146,a,Città\n".encode(),  # Excel's UTF-8 with BOM
         "municipality_code;plan_id;plan_name\n015146;a;Città\n".encode(),  # Italian Excel: semicolons
         "municipality_code,plan_id,plan_name\n015146,a,Città\n".encode("cp1252"),  # Windows text
+        "municipality_code\tplan_id\tplan_name\n015146\ta\tCittà\n".encode(),  # tab-separated (a copied sheet)
     ],
 )
 def test_office_csv_files_are_read(tmp_path, raw):

@@ -134,8 +134,8 @@ def _sync(path: Path) -> None:
 def read_csv_text(path, what: str) -> pd.DataFrame:
     """Read a CSV with every cell as text (empty cells as NA) and stripped column names.
 
-    Accepts what office software writes: a UTF-8 byte-order mark, Windows-1252 text, and ``;`` as
-    the separator (Italian spreadsheets); a workbook itself (.xlsx, .ods, .xls) is refused with the
+    Accepts what office software writes: a UTF-8 byte-order mark, Windows-1252 text, and ``;`` (Italian
+    spreadsheets) or a tab as the separator; a workbook itself (.xlsx, .ods, .xls) is refused with the
     way to save it as CSV. ``what`` names the file in errors ("plan file", ...).
     """
     if _workbook(path):
@@ -145,8 +145,9 @@ def read_csv_text(path, what: str) -> pd.DataFrame:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             frame = _read(path, encoding, ",")
-            if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
-                frame = _read(path, encoding, ";")
+            for other in (";", "\t"):  # one column holding the separator: another one was used
+                if len(frame.columns) == 1 and other in str(frame.columns[0]):
+                    frame = _read(path, encoding, other)
             break
         except FileNotFoundError:
             raise InputError(f"{what} {path} does not exist") from None

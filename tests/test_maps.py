@@ -210,6 +210,10 @@ def test_map_and_compare_commands(lombardy, tmp_path, capsys):
     compared = (tmp_path / "c.html").read_text()
     assert "<title>lodi_province vs lodi_lma</title>" in compared
     assert len(re.findall(r"map_\w+\.sync\(map_\w+\)", compared)) == 2  # each map follows the other
+    # --within-status-quo: the municipalities plan A lists (it asked for a --status-quo compare lacks)
+    within = ["--cache-dir", str(tmp_path / "cache"), "--within-status-quo"]
+    assert main(["compare", str(sq), str(plan), "-o", str(tmp_path / "w.html"), *within]) == 0
+    assert "<title>lodi_province vs lodi_lma</title>" in (tmp_path / "w.html").read_text()
 
 
 def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):

@@ -55,7 +55,7 @@ def register(subparsers) -> None:
     _common(two)
     add_collaboration_options(two)
     add_data_options(two)
-    add_selection_options(two)
+    add_selection_options(two, within="only the municipalities plan A lists")
     two.set_defaults(run=run_compare, status_quo=None)
 
 
@@ -97,8 +97,10 @@ def run_compare(args: argparse.Namespace) -> int:
     """``compare``: score both plans and write the side-by-side page."""
     from lombardy_districts.maps.compare import write_comparison  # folium, as in run_map
 
-    inputs = _load(args, {"plan_a": args.plan_a, "plan_b": args.plan_b})
-    plans = inputs.plans
+    # --within-status-quo: plan A, "e.g. the status quo", gives the municipalities worked on
+    first = "status_quo" if args.within_status_quo else "plan_a"
+    inputs = _load(args, {first: args.plan_a, "plan_b": args.plan_b})
+    plans = {**inputs.plans, "plan_a": inputs.plans[first]}
     titles = (args.title_a or Path(args.plan_a).stem, args.title_b or Path(args.plan_b).stem)
     if titles[0] == titles[1]:
         titles = (f"A: {titles[0]}", f"B: {titles[1]}")

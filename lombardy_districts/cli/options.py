@@ -71,16 +71,16 @@ def data_options(args: argparse.Namespace) -> DataOptions:
                        cache=False if args.no_cache else (args.cache_dir or True))
 
 
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--province``, ``--select`` and ``--within-status-quo`` to ``parser``."""
+def add_selection_options(parser: argparse.ArgumentParser,
+                          within: str = "only the municipalities listed in the --status-quo file") -> None:
+    """Add ``--province``, ``--select`` and ``--within-status-quo`` (help ``within``) to ``parser``."""
     group = parser.add_argument_group("part of the region")
     group.add_argument("--province", metavar="NAME[,NAME..]",
                        help="only these provinces (names or ISTAT codes, comma-separated)")
     group.add_argument("--select", metavar="COLUMN=V1[,V2..]", action="append", default=[],
                        help="only municipalities whose COLUMN is one of the values (repeatable; "
                             "e.g. labour_market_area=Bergamo)")
-    group.add_argument("--within-status-quo", action="store_true",
-                       help="only the municipalities listed in the --status-quo file")
+    group.add_argument("--within-status-quo", action="store_true", help=within)
 
 
 def selection(args: argparse.Namespace, problems: list[str]) -> Selection:

@@ -73,6 +73,16 @@ def test_municipality_above_the_ceiling():
         check_feasible(problem(t, rules))
 
 
+def test_a_current_plan_above_the_ceiling_in_merge_mode():
+    # merge mode keeps current plans whole, so one above the ceiling is named (it used to be blamed on the floor)
+    t = grid_territory(1, 4)
+    rules = Rules().with_floor(1000).with_changes(ceiling=1500)
+    p = Problem(t, rules, Collaboration.combine(), status_quo=strip_plan(t, "AABC"), mode="merge")
+    with pytest.raises(InfeasibleError, match=r"1 current plan\(s\) alone have more inhabitants than the ceiling "
+                                              r"of 1,500: A \(M1, 2,000\); merge mode keeps current plans whole"):
+        check_feasible(p)
+
+
 def test_every_reason_is_reported_at_once():
     t = grid_territory(1, 3, population=[1000, 9000, 1000], province=["A", "B", "B"])
     rules = Rules().with_floor(2000).with_changes(ceiling=5000, hard_boundaries=("province",))

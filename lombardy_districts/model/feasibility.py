@@ -60,6 +60,16 @@ def _reasons(problem: Problem) -> list[str]:
         for code in pop.index[pop > rules.ceiling]:
             out.append(f"{_name(gdf, code)} alone has {pop[code]:,} inhabitants, above the ceiling of "
                        f"{rules.ceiling:,}; raise limits.ceiling")
+        sq = problem.status_quo
+        if problem.mode == "merge" and sq is not None:  # merge mode keeps each current plan whole
+            pops = sq.populations
+            big = pops[pops > rules.ceiling].sort_values(ascending=False)
+            if len(big):
+                shown = ", ".join(f"{p} ({sq.name(p)}, {int(v):,})" for p, v in big.head(5).items())
+                more = f" and {len(big) - 5} more" if len(big) > 5 else ""
+                out.append(f"{len(big)} current plan(s) alone have more inhabitants than the ceiling of "
+                           f"{rules.ceiling:,}: {shown}{more}; merge mode keeps current plans whole: raise "
+                           "limits.ceiling, or use --mode repair or scratch")
     out += boundary_column_problems(gdf, rules.hard_boundaries)
     group = _groups(gdf, rules.hard_boundaries)
     if group is not None:

@@ -262,3 +262,9 @@ def test_an_empty_province_is_refused_and_a_closed_pipe_ends_quietly(run, monkey
     monkeypatch.setattr("lombardy_districts.cli.evaluate.run", closed)
     assert main(["evaluate", EXAMPLE]) == 141  # 128 + SIGPIPE, as a shell tool that stops there
     assert capsys.readouterr().err == ""
+
+
+def test_another_regions_codes_are_said_to_be_so(run, tmp_path):
+    plan = write(tmp_path / "piemonte.csv", "municipality_code,plan_id\n001272,a\n001001,a\n")
+    code, _, err = run(plan)
+    assert code == 2 and "Their provinces (001) are not in the region loaded" in errors(err)

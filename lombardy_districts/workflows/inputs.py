@@ -160,6 +160,12 @@ def read_inputs(
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             fix = ("Fix: use 2023 ISTAT codes." if region.istat else
                    "Codes are compared as text, exactly as written: leading zeros count.")
+            ours = set(region.municipalities["province_code"]) if "province_code" in region.municipalities else set()
+            elsewhere = sorted({c[:3] for c in unknown} - ours) if region.istat else []
+            if elsewhere and len(elsewhere) == len({c[:3] for c in unknown}):  # all in other provinces
+                fix = (f"Their provinces ({', '.join(elsewhere[:5])}) are not in the region loaded: if they are "
+                       "another region's municipalities, load it with --region NAME (Python: load(region=NAME)); "
+                       "else use 2023 ISTAT codes.")
             problems.append(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} "
                             f"(not among the {len(region.codes):,} municipalities loaded). {fix}")
         frames[key] = (path, frame)

@@ -305,3 +305,10 @@ def test_a_status_quo_of_the_same_municipalities_in_another_order_is_read_over_t
     with pytest.raises(InputError, match=r"the status quo has no plan for 1 municipalities of the territory: "
                                          r"000004[\s\S]*Fix: give a status quo over exactly"):
         ld.propose(territory, mode="merge", status_quo=other, floor=20, options={"solver": "heuristic"})
+
+
+def test_a_territory_and_a_proposal_print_in_one_line(make_grid):
+    territory = make_grid(1, 4, 10)
+    assert repr(territory) == "<Territory of 4 municipalities, 40 inhabitants>"
+    proposal = ld.propose(territory, floor=20, options={"solver": "heuristic", "time_limit": 1})
+    assert repr(proposal).startswith("<Proposal: 2 area plans, ") and "\n" not in repr(proposal)

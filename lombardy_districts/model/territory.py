@@ -22,7 +22,7 @@ from lombardy_districts.model.options import MAX_POPULATION
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Territory:
     """Municipalities (GeoDataFrame indexed by code, in a projected CRS in metres) and their contiguity graph.
 
@@ -39,6 +39,10 @@ class Territory:
     istat: bool = False
     source_crs: str | None = None
     cache: bool | str | Path = field(default=True, compare=False)
+
+    def __repr__(self) -> str:
+        people = int(self.municipalities["population"].sum())
+        return f"<Territory of {len(self.municipalities):,} municipalities, {people:,} inhabitants>"
 
     @classmethod
     def load(cls, region: str = "lombardia", kind: str = "rook", cache: bool | str | Path = True,

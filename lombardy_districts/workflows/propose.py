@@ -42,13 +42,18 @@ MARKER = "result.json"
 """The file of an output folder written last: its presence means the other files are complete."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Proposal:
     """A solver's answer: the plan (None when none was found), its scorecard and the search record."""
 
     problem: Problem
     result: SolveResult
     scorecard: Scorecard | None
+
+    def __repr__(self) -> str:
+        r = self.result
+        plans = "no plan" if self.plan is None else f"{len(self.plan)} area plans"
+        return f"<Proposal: {plans}, {r.status} ({r.solver}, {r.wall_time:.1f} s)>"
 
     @property
     def plan(self) -> Plan | None:

@@ -122,7 +122,8 @@ def test_read_assignment_csv_pads_istat_codes_and_accepts_code_column(tmp_path):
      r"no municipality_code column; columns found: comune, plan_id\. Fix: name the column of municipality codes "
      r"municipality_code"),
     ("municipality_code,plan_id\nMilano,1\n", r"municipality codes must be ISTAT numbers .*row 2: 'Milano'"),
-    ("municipality_code,plan_id\n015146,\n", r"empty plan_id on rows 2"),
+    ("municipality_code,plan_id\n015146,\n", r"empty plan_id on 1 of its 1 rows \(2\)\. Fix: give each"),
+    ("municipality_code,plan_id\n", r"no rows below its header; write one row per municipality"),
     ("", r"is not a readable CSV"),
     ('municipality_code,plan_id\n"015146,1\n', r"is not a readable CSV"),
 ])

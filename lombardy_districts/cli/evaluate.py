@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     if formats and not args.out:
         raise InputError(f"--format {args.format} needs --out DIR, the folder to write plans.{formats[0]} in")
+    if args.out and not formats:
+        raise InputError(f"--out {args.out} writes the plan in the formats of --format (e.g. --format gpkg,geojson); "
+                         "give one, or --json/--csv for the scorecard")
     inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, [])
     plan, status_quo = inputs.plans["plan"], inputs.plans.get("status_quo")
     card = evaluate(plan, inputs.rules, inputs.collaboration, status_quo)

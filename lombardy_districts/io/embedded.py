@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import unicodedata
 import warnings
@@ -157,8 +158,10 @@ def _resolve_region(region: str | int) -> str:
     for name in names:
         if wanted in {plain_name(name), plain_name(name.split("/")[0])}:
             return name
+    near = difflib.get_close_matches(wanted, [plain_name(n.split("/")[0]) for n in names], n=1, cutoff=0.7)
+    hint = next((f"did you mean {n}? " for n in names if near and plain_name(n.split("/")[0]) == near[0]), "")
     raise InputError(
-        f"unknown region {region!r}; allowed: {', '.join(names)} (or their ISTAT codes 1-20). "
+        f"unknown region {region!r}; {hint}allowed: {', '.join(names)} (or their ISTAT codes 1-20). "
         "Fix: pass one of these names to --region."
     )
 

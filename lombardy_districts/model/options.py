@@ -19,6 +19,7 @@ arithmetic cannot overflow.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from collections.abc import Mapping
@@ -229,8 +230,9 @@ class ProblemOptions(_Options):
                 objectives = ()
             bad = [o for o in objectives if o not in OBJECTIVES]
             if bad or not objectives:
-                problems.append(f"objectives = {self.objectives!r}: allowed objectives: {', '.join(OBJECTIVES)} "
-                                "(a list or a comma-separated string)")
+                named = unknown_objectives(bad)
+                problems.append(f"objectives = {self.objectives!r}: " + (f"{named}; " if named else "")
+                                + f"allowed objectives: {', '.join(OBJECTIVES)} (a list or a comma-separated string)")
             object.__setattr__(self, "objectives", objectives)
         problems += weights_problems("weights", self.weights, OBJECTIVES)
         problems += weights_problems("collaboration_weights", self.collaboration_weights, None)
@@ -308,3 +310,9 @@ class SolverOptions(_Options):
         if not isinstance(self.tuning, Mapping):
             problems.append(f"tuning = {self.tuning!r}: must be a table of solver settings")
         _raise(problems, "solver")
+
+
+def unknown_objectives(bad) -> str:
+    """``"unknown 'colaboration' (did you mean 'collaboration'?)"`` for each name of ``bad``."""
+    near = [difflib.get_close_matches(str(o), OBJECTIVES, n=1) for o in bad]
+    return "; ".join(f"unknown {o!r}" + (f" (did you mean {n[0]!r}?)" if n else "") for o, n in zip(bad, near))

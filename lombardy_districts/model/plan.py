@@ -323,7 +323,12 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
     empty = frame[column].isna()
     if empty.any():
         rows = ", ".join(str(i + 2) for i in frame.index[empty][:5])
-        problems.append(f"{path}: empty {column} on rows {rows}")
+        more = f" and {int(empty.sum()) - 5} more" if empty.sum() > 5 else ""
+        problems.append(f"{path}: empty {column} on {int(empty.sum()):,} of its {len(frame):,} rows ({rows}{more}). "
+                        f"Fix: give each municipality a plan id, or delete its row to work on the others")
+    if len(frame) == 0 and not problems:
+        problems.append(f"{path}: no rows below its header; write one row per municipality "
+                        f"(municipality_code,{column})")
     if problems:
         raise InputError(problems)
     out = pd.DataFrame({"municipality_code": codes, "plan_id": frame[column].str.strip()})

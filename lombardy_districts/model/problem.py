@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.measures import successors
-from lombardy_districts.model.options import MAX_PLANS, number_problem, weights_problems
+from lombardy_districts.model.options import MAX_PLANS, number_problem, unknown_objectives, weights_problems
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.territory import Territory
@@ -69,7 +69,7 @@ class Problem:
             problems.append(f"mode {self.mode!r} is unknown; allowed: {', '.join(MODES)}")
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         if bad:
-            problems.append(f"objective(s) {bad} unknown; allowed: {', '.join(OBJECTIVES)}")
+            problems.append(f"objectives: {unknown_objectives(bad)}; allowed: {', '.join(OBJECTIVES)}")
         if not self.objectives:
             problems.append(f"at least one objective is needed; allowed: {', '.join(OBJECTIVES)}")
         if self.weights is not None:

@@ -122,7 +122,7 @@ def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
             wanted.append(lookup[key])
             continue
         allowed = ", ".join(sorted(names.unique()))
-        close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.7)  # not Torino -> Sondrio (0.62)
         hint = f"did you mean {lookup[close[0]]}? " if close else ""
         problems.append(f"--province {raw!r} is not a province of this territory; {hint}allowed: {allowed} "
                         "(or their ISTAT codes or official abbreviations, e.g. BG, MB)")

@@ -62,7 +62,7 @@ def test_every_municipality_exactly_once(grid):
         Plan(grid, pd.Series(["a", "a", "b", "c", "c", "c"],
                              index=["000001", "000001", "000002", "000003", "000004", "999999"]))
     problems = info.value.problems
-    assert problems[0] == "municipalities assigned more than once: 000001"
+    assert problems[0] == "municipalities assigned more than once: 000001 (plans a)"
     assert problems[1].startswith("unknown municipality codes: 999999")
     assert problems[2].startswith("municipalities with no plan (2): 000005 M5, 000006 M6. Fix:")
     # a municipality mapped to no plan id is not a plan of its own (nor left out of the count)

@@ -72,9 +72,11 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     """The command's inputs (``read_inputs``), checking the output path and tolerance with them."""
     problems: list[str] = []
     output = Path(args.output)
-    if output.is_dir() or not output.parent.exists():
-        problems.append(f"output {output}: its folder does not exist or it is a folder; "
-                        "give a file path such as out/map.html in an existing folder")
+    if output.is_dir():
+        problems.append(f"output {output} is a folder; give a file path such as {output / 'map.html'}")
+    elif not output.parent.exists():
+        problems.append(f"output {output}: its folder {output.parent} does not exist; create it "
+                        f"(mkdir -p {output.parent}) or give a file in an existing folder")
     if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
         problems.append(bad.replace(" = ", " ", 1))
     return read_command_inputs(args, paths, problems)

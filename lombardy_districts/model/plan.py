@@ -63,7 +63,9 @@ class Plan:
         codes = territory.municipalities.index
         doubled = sorted(series.index[series.index.duplicated()].unique())
         if doubled:
-            problems.append(f"municipalities assigned more than once: {_few(doubled)}")
+            where = [f"{c} (plans {', '.join(sorted(set(map(str, series[c]))))})" for c in doubled[:10]]
+            problems.append(f"municipalities assigned more than once: {_few(where)}"
+                            + (f" and {len(doubled) - 10} more" if len(doubled) > 10 else ""))
         # Index.difference, not Python sets: the studio builds a plan after every edit, and iterating text is slow
         unknown = sorted(series.index.difference(codes))
         if unknown:

@@ -148,7 +148,7 @@ def evaluate(
         Floors and class rule; ``Rules.default()`` when None.
     collaboration
         Collaboration edges; when None, ``default_collaboration(plan.territory, status_quo)``
-        (labour-market proxy edges, plus same-current-plan edges when a status quo is given).
+        (same-union and labour-market proxy edges, plus same-current-plan edges when a status quo is given).
         Edges with an end outside the plan's territory are ignored.
     status_quo
         The current plan over the same municipalities, to measure change.

@@ -322,3 +322,13 @@ def test_misspelt_names_get_a_suggestion_and_far_ones_none(make_grid):
     with pytest.raises(InputError) as info:
         ld.load(province="Torino")  # no Lombard province is near it (Sondrio was offered)
     assert "did you mean" not in str(info.value)
+
+
+def test_load_within_a_status_quo_file_as_the_command_line_does():
+    # the README's example list covers 238 municipalities: read over just those, as --within-status-quo does
+    from lombardy_districts.io.embedded import data_file
+
+    path = data_file("status_quo_example.csv")
+    territory = ld.load(status_quo=path, within_status_quo=True)
+    assert len(territory.codes) == 238
+    assert len(ld.read_plan(path, territory)) == 10

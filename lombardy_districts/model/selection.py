@@ -58,7 +58,8 @@ def select_territory(
         keep &= _column_mask(gdf, column, values, problems)
     if selection.within_status_quo:
         if status_quo_frame is None:
-            problems.append("--within-status-quo needs a status quo. Fix: add --status-quo SQ.csv.")
+            problems.append("--within-status-quo needs a status quo. Fix: add --status-quo SQ.csv (Python: "
+                            "load(status_quo=PATH, within_status_quo=True)).")
         else:
             keep &= gdf.index.isin(status_quo_frame["municipality_code"])
     if problems:

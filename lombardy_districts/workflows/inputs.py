@@ -36,14 +36,21 @@ log = logging.getLogger(__name__)
 
 
 def load(data: DataOptions | Mapping | None = None, selection: Selection | Mapping | None = None,
-         **options) -> Territory:
+         status_quo: str | Path | None = None, **options) -> Territory:
     """Load a territory: an Italian region of the embedded data, or your own files, or part of either.
 
     ``options`` are the fields of ``DataOptions`` and ``Selection`` given by name, e.g.
     ``load(province="Sondrio")`` or ``load(municipalities="units.gpkg", population="pop.csv")``.
+    ``status_quo`` (a plan CSV) serves ``within_status_quo=True``: just the municipalities it lists,
+    as ``--status-quo SQ.csv --within-status-quo`` does.
     """
     data, selection = data_and_selection("load", data, selection, options)
-    return select_territory(_region(data), selection)
+    region = _region(data)
+    frame = None
+    if status_quo is not None:
+        expect_path(status_quo, "status_quo", "a plan CSV file", "give the path of the current plans' CSV")
+        frame = read_assignment_csv(status_quo, istat=region.istat, names=region.municipalities["name"])
+    return select_territory(region, selection, frame)
 
 
 def data_and_selection(caller: str, data: DataOptions | Mapping | None, selection: Selection | Mapping | None,

@@ -130,3 +130,7 @@ def test_the_municipality_table_starts_a_plan_file(lombardy, lombardy_cache, tmp
     table.to_csv(path, index=False)
     assert main(["evaluate", str(path), "--cache-dir", str(lombardy_cache)]) == 0
     assert capsys.readouterr().out.startswith("12 area plans for 9,950,742 inhabitants")
+    # one province's table (data takes the selection options)
+    assert main(["data", "--province", "Lodi", "--table", str(path), "--cache-dir", str(lombardy_cache)]) == 0
+    assert capsys.readouterr().out.startswith("Lombardia: 60 municipalities, 227,495 inhabitants")
+    assert len(pd.read_csv(path, dtype=str)) == 60

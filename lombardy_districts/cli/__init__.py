@@ -17,7 +17,13 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from lombardy_districts.cli import evaluate, frontier, maps, propose, studio, sweep
-from lombardy_districts.cli.options import add_data_options, add_verbose_option, data_options
+from lombardy_districts.cli.options import (
+    add_data_options,
+    add_selection_options,
+    add_verbose_option,
+    data_options,
+    selection,
+)
 from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
 from lombardy_districts.model.summary import summarize
 from lombardy_districts.workflows.inputs import load
@@ -26,7 +32,11 @@ log = logging.getLogger(__name__)
 
 
 def _run_data(args: argparse.Namespace) -> int:
-    territory = load(data_options(args))
+    problems: list[str] = []
+    part = selection(args, problems)
+    if problems:
+        raise InputError(problems)
+    territory = load(data_options(args), part)
     summary = summarize(territory)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -77,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     data = sub.add_parser("data", help="summarise the municipalities and their contiguity graph")
     add_data_options(data)
+    add_selection_options(data, within=None)
     data.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")
     data.add_argument("--table", metavar="CSV", help="also write the municipalities as a CSV (codes, names, "
                       "population, attributes) with an empty plan_id column: the start of a plan file")

@@ -72,15 +72,16 @@ def data_options(args: argparse.Namespace) -> DataOptions:
 
 
 def add_selection_options(parser: argparse.ArgumentParser,
-                          within: str = "only the municipalities listed in the --status-quo file") -> None:
-    """Add ``--province``, ``--select`` and ``--within-status-quo`` (help ``within``) to ``parser``."""
+                          within: str | None = "only the municipalities listed in the --status-quo file") -> None:
+    """Add ``--province``, ``--select`` and ``--within-status-quo`` (help ``within``; None: not offered)."""
     group = parser.add_argument_group("part of the region")
     group.add_argument("--province", metavar="NAME[,NAME..]",
                        help="only these provinces (names or ISTAT codes, comma-separated)")
     group.add_argument("--select", metavar="COLUMN=V1[,V2..]", action="append", default=[],
                        help="only municipalities whose COLUMN is one of the values (repeatable; "
                             "e.g. labour_market_area=Bergamo)")
-    group.add_argument("--within-status-quo", action="store_true", help=within)
+    if within is not None:
+        group.add_argument("--within-status-quo", action="store_true", help=within)
 
 
 def selection(args: argparse.Namespace, problems: list[str]) -> Selection:
@@ -98,7 +99,8 @@ def selection(args: argparse.Namespace, problems: list[str]) -> Selection:
         problems.append(f"--province {province!r} names no province; give names or ISTAT codes such as "
                         "Bergamo,BS or 016, or leave out --province for the whole region")
         province = None
-    return Selection(province=province or (), select=select, within_status_quo=args.within_status_quo)
+    return Selection(province=province or (), select=select,
+                     within_status_quo=getattr(args, "within_status_quo", False))
 
 
 def add_collaboration_options(parser: argparse.ArgumentParser) -> None:

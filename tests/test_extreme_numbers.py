@@ -96,7 +96,8 @@ def test_a_floor_above_everyone_is_proved_infeasible_by_both_exact_solvers_and_t
      "--collaboration-weight 'labour_market=1e308' must look like KIND=W, e.g. labour_market=0.5, with a number "
      "from 0 to 1,000,000"),
     ("--solver", "gurobi", "--solver gurobi: unknown solver; allowed: cpsat, heuristic, pulp"),
-    ("--objective", "plans", "--objective 'plans': allowed objectives: max-plans, collaboration"),
+    ("--objective", "plans", "--objective 'plans': unknown 'plans' (did you mean 'max-plans'?); allowed objectives: "
+                             "max-plans, collaboration"),
 ])
 def test_the_command_line_refuses_extreme_numbers(tmp_path, capsys, flag, value, message):
     code = main(["propose", "--province", "Lodi", "--solver", "heuristic", "--out", str(tmp_path / "out"),

@@ -50,7 +50,7 @@ def test_api_refuses_an_impossible_floor_before_solving(make_grid):
     "kwargs, message",
     [
         ({"mode": "merge"}, "needs a status quo"),
-        ({"objectives": "max-plans,happiness"}, r"objective\(s\) \['happiness'\] unknown"),
+        ({"objectives": "max-plans,happiness"}, r"objectives: unknown 'happiness'; allowed: max-plans"),
         ({"options": {"solver": "magic"}}, "unknown solver 'magic'; allowed: cpsat, heuristic, pulp"),
         ({"options": {"time_limit": 0}}, "time_limit = 0: must be a number of seconds above 0 and at most 1,000,000"),
         # extreme numbers are refused with the allowed range (issue 15)

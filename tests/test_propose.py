@@ -332,3 +332,10 @@ def test_load_within_a_status_quo_file_as_the_command_line_does():
     territory = ld.load(status_quo=path, within_status_quo=True)
     assert len(territory.codes) == 238
     assert len(ld.read_plan(path, territory)) == 10
+
+
+def test_a_plan_of_another_province_read_from_python_says_so(tmp_path):
+    path = tmp_path / "piemonte.csv"
+    path.write_text("municipality_code,plan_id\n001272,a\n001001,a\n")
+    with pytest.raises(InputError, match=r"their provinces are not in it: for another province or region, load"):
+        ld.read_plan(path, ld.load(province="Sondrio"))

@@ -70,6 +70,10 @@ class Plan:
         unknown = sorted(series.index.difference(codes))
         if unknown:
             kind = "codes are 2023 ISTAT codes" if territory.istat else "codes are compared as text, exactly as written"
+            gdf = territory.municipalities
+            if territory.istat and "province_code" in gdf and not {c[:3] for c in unknown} & set(gdf["province_code"]):
+                kind += ("; their provinces are not in it: for another province or region, load that part "
+                         "(load(province=...) or load(region=...))")
             former = former_codes_note(unknown) if territory.istat else ""
             problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
                             f"{len(codes):,} municipalities; {kind})"

@@ -8,6 +8,7 @@ of those simplified polygons. Coordinates are rounded to 5 decimals (about 1 m),
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -95,7 +96,9 @@ def _to_display(series: gpd.GeoSeries) -> gpd.GeoSeries:
 def feature_collection(geometries: gpd.GeoSeries, properties: pd.DataFrame | None = None) -> dict:
     """GeoJSON FeatureCollection: one feature per geometry with its row of ``properties``.
 
-    Each feature gets ``id`` = its index value (as a string) so styles can be looked up.
+    Each feature gets ``id`` = its index value (as a string) so styles can be looked up. Text
+    values are HTML-escaped: Leaflet's tooltips and popups insert them as HTML, and a plan name is
+    the user's text (a name with ``<img onerror=...>`` ran as script in a saved map).
     """
     props = properties.reindex(geometries.index) if properties is not None else None
     features = []
@@ -114,4 +117,6 @@ def _plain(value):
         return None
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
     return value

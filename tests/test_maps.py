@@ -148,6 +148,18 @@ def test_plan_map_is_standalone_html_with_every_part(tiny, tmp_path):
     assert "Tiny <test>" not in html  # escaped in the page title and the headline panel
 
 
+def test_a_plan_name_in_a_saved_map_is_text_never_script(tiny, tmp_path):
+    # Leaflet puts tooltip and popup fields in as HTML: a name with markup ran as script in a saved map
+    plan = tiny_plan_a(tiny)
+    evil = '<img src=x onerror="document.title=1"></script>'
+    plan = Plan(tiny, plan.assignment, {**plan.names, "W": evil})
+    for out in (write_plan_map(plan, None, tmp_path / "map.html", rules=tiny_rules()),
+                write_comparison(plan, tiny_plan_b(tiny), tmp_path / "compare.html", rules=tiny_rules())):
+        html = out.read_text()
+        assert "<img src=x" not in html and "</script>\"" not in html
+        assert "\\u0026lt;img src=x onerror=\\u0026quot;document.title=1" in html  # &lt;img ... in the JSON
+
+
 def test_write_plan_map_into_a_missing_folder_says_so(tiny, tmp_path):
     plan = tiny_plan_a(tiny)
     with pytest.raises(InputError, match="output folder .*missing.* does not exist"):

@@ -205,6 +205,13 @@ def test_an_infeasible_request_gets_the_command_line_explanation(studio):
     assert any("unlock it" in line for line in refused["error"]) or s.locked_plans
 
 
+def test_a_time_limit_out_of_range_is_refused(studio):
+    for seconds in (0, -5, 99999, "30"):
+        refused = _post(studio, "/api/solve", {"action": "complete", "version": 0, "time_limit": seconds}, 400)
+        assert "give a number of seconds from 1 to 3600" in refused["error"][0]
+    assert studio.get("/api/state").json()["time_limit"] == studio.state_.solver.time_limit
+
+
 def test_cancel_stops_the_solver_and_keeps_the_plan(studio):
     _post(studio, "/api/solve", {"action": "complete", "version": 0, "time_limit": 60})
     state = _post(studio, "/api/job/cancel", {})

@@ -132,6 +132,10 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     # Repair with a short time limit, then accept: every plan complies, the locked plan is kept
     south = set(state.session.members("south"))
     assert page.locator("#plan-table tr.bad").count() == 1  # the small plan
+    assert page.locator("#time-limit").input_value() == "3"  # the studio's own time limit, not the page's 30
+    page.locator("#time-limit").fill("0")  # 0 ran the default without a word
+    page.locator("#run-repair").click()
+    page.wait_for_function("() => document.querySelector('#message').textContent.includes('from 1 to 3600')")
     page.locator("#time-limit").fill("3")
     page.locator("#run-repair").click()
     page.locator("#candidate").wait_for(state="visible", timeout=90000)

@@ -99,6 +99,9 @@ def _plain(value):
     return None if isinstance(value, float) and value != value else value
 
 
+MAX_STUDIO_SECONDS = 3600
+"""Longest time limit a button runs (the page's field allows as much)."""
+
 class StudioState:
     """Everything one studio serves (see the module docstring).
 
@@ -204,6 +207,7 @@ class StudioState:
             "notice": self.notice,
             "has_status_quo": self.status_quo is not None,
             "floors": self.rules.floors,
+            "time_limit": self.solver.time_limit,
         }
 
     # ----- edits -----------------------------------------------------------------------------------
@@ -242,8 +246,9 @@ class StudioState:
         """Run Complete, Repair or Merge on the current plan in the background."""
         s = self.session
         s.check_version(page_version(version))
-        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)):
-            raise EditRefused(f"time limit {time_limit!r}: give a number of seconds > 0")
+        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)
+                                       or not 0 < time_limit <= MAX_STUDIO_SECONDS):
+            raise EditRefused(f"time limit {time_limit!r}: give a number of seconds from 1 to {MAX_STUDIO_SECONDS}")
         if self.job is not None and self.job.running:
             raise EditRefused(f"{self.job.action} is still running; wait for it or cancel it first")
         problem = solver_problem(action, s.plan(), self.rules, self.collaboration, s.locked_plans,

@@ -697,7 +697,12 @@
     $("select-plan").addEventListener("click", () => { selected = new Set(); S.assignment.forEach((p, i) => { if (p === cardPlan) { selected.add(i); } }); refreshSelection(); });
     $("keep-version").addEventListener("click", () => post("api/version", {name: $("version-name").value}).then(applyState).catch(ignoreHandled));
     document.querySelectorAll("button.solve").forEach((b) => b.addEventListener("click", () => {
-      post("api/solve", {action: b.dataset.action, version: S.version, time_limit: Number($("time-limit").value) || null})
+      const field = $("time-limit");
+      if (!field.checkValidity()) {  // 0, text or above 3600 used to run the default without a word
+        show([`the time limit must be a whole number of seconds from ${field.min} to ${field.max}`], true);
+        return;
+      }
+      post("api/solve", {action: b.dataset.action, version: S.version, time_limit: Number(field.value)})
         .then((state) => { applyState(state); pollJob(); }).catch(ignoreHandled);
     }));
     $("job-cancel").addEventListener("click", () => post("api/job/cancel", {}).then(applyState).catch(ignoreHandled));
@@ -724,6 +729,7 @@
       buildMap();
       window.ldStartTimes.map = performance.now() - started;
       wire();
+      if (state.time_limit) { $("time-limit").value = Math.round(state.time_limit); }  // the studio's --time-limit
       applyState(state);
       window.ldStartTimes.state = performance.now() - started;
     } catch (err) { ignoreHandled(err); return; }

@@ -148,6 +148,17 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     assert page.locator("#plan-table tr.bad").count() == 0
     assert set(state.session.members("south")) == south
 
+    # an edit while the solver runs: its answer is for the plan before it, so it is marked and cannot be accepted
+    page.locator("#time-limit").fill("4")
+    page.locator("#run-complete").click()
+    page.locator("#plan-table tr[data-plan='north']").click()
+    page.locator("#rename-text").fill("North, renamed while the solver ran")
+    page.locator("#rename").click()
+    page.locator("#candidate").wait_for(state="visible", timeout=90000)
+    assert page.locator("#cand-stale").is_visible() and page.locator("#cand-accept").is_disabled()
+    page.locator("#cand-discard").click()
+    page.wait_for_function("() => window.ldStudio.state().candidate === null")
+
     # save as CSV in the workspace, and reload it with evaluate
     page.locator("#file-name").fill("agreed")
     page.locator("#file-kind").select_option("csv")

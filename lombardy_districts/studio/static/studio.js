@@ -588,12 +588,22 @@
         drawMunicipalities(S);
         renderPlanTable();
         renderCandidate();
-        show(["The solver has an answer: compare it on the right, then accept or discard it."]);
+        show([data.candidate.version === data.version
+          ? "The solver has an answer: compare it on the right, then accept or discard it."
+          : "The solver has an answer, but for the plan before your last edits: run it again, or discard it."]);
       }
     }
   }
 
+  function markStale() {
+    // an answer computed before the planner's later edits no longer fits the plan: it cannot be accepted
+    const stale = !!S.candidate && S.candidate.version !== S.version;
+    $("cand-accept").disabled = stale;
+    $("cand-stale").hidden = !stale;
+  }
+
   function renderCandidate() {
+    markStale();
     const c = S.candidate;
     $("candidate").hidden = !c;
     $("cand-map").hidden = !c;
@@ -661,7 +671,7 @@
     changed("versions", JSON.stringify(S.versions), renderVersions);
     changed("files", JSON.stringify(S.files), renderFiles);
     renderJob(S.job);
-    if (candidateChanged) { renderCandidate(); }
+    if (candidateChanged) { renderCandidate(); } else { markStale(); }
     if (S.notice && !pending) { show([S.notice]); } else if (S.notice) { show([S.notice]); }
   }
 

@@ -126,6 +126,8 @@ def test_versions_new_plan_merge_and_restore(studio):
     state = _post(studio, "/api/edit", {"op": "restore_version", "name": "start", "version": 2})
     assert state["scorecard"]["summary"]["plans"] == 2 and state["versions"][0]["name"] == "start"
     assert state["steps"]["labels"][-1] == "restore version start"
+    again = _post(studio, "/api/version", {"name": "start"})  # a name kept again replaces the version, and says so
+    assert again["notice"] == "Version 'start' kept, replacing the one kept at step 0."
 
 
 def _repaired(studio):
@@ -239,6 +241,9 @@ def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path)
     ws = studio.state_.workspace
     state = _post(studio, "/api/write", {"kind": "csv", "name": "mine"})
     assert state["written"] == "mine.csv" and (ws / "mine.csv").exists()
+    assert state["notice"] == "Wrote mine.csv in the workspace."
+    again = _post(studio, "/api/write", {"kind": "csv", "name": "mine"})  # it used to replace it without a word
+    assert again["notice"] == "Wrote mine.csv in the workspace, replacing the file of that name."
     territory = studio.state_.territory
     saved = read_plan(ws / "mine.csv", territory)
     assert saved.assignment.to_dict() == studio.state_.session.assignment

@@ -196,7 +196,6 @@ async def write(request: Request) -> Response:
     body = await _body(request)
     plan, card = await run_in_threadpool(state.snapshot)
     path = await run_in_threadpool(state.write, body.get("kind"), body.get("name"), plan, card)
-    state.notice = f"Wrote {path.name} in the workspace."
     return _json({**state.state(), "written": path.name})
 
 

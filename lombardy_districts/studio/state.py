@@ -237,8 +237,11 @@ class StudioState:
 
     def save_version(self, name: object) -> dict:
         """Keep the current plan as a named version."""
+        before = dict(self.session.versions)
         name = self.session.save_version(page_text(name, "version name"))
-        self.notice = f"Version {name!r} kept."
+        old = before.get(name)
+        self.notice = (f"Version {name!r} kept" + (f", replacing the one kept at step {old['version']}" if old else "")
+                       + ".")
         return self.state()
 
     # ----- solver ----------------------------------------------------------------------------------
@@ -382,7 +385,10 @@ class StudioState:
         return plan, evaluate(plan, self.rules, self.collaboration, self.status_quo)
 
     def write(self, kind: object, name: object, plan: Plan, card: Scorecard) -> Path:
-        """Write the plan as ``csv``, ``gpkg``, ``geojson`` or an offline ``html`` map into the workspace."""
+        """Write the plan as ``csv``, ``gpkg``, ``geojson`` or an offline ``html`` map into the workspace.
+
+        The notice says so, and whether it replaced a file of that name.
+        """
         from lombardy_districts.maps.render import write_plan_map
         from lombardy_districts.workflows.export import write_plans
 
@@ -390,12 +396,17 @@ class StudioState:
             raise InputError(f"unknown format {kind!r}; allowed: {', '.join(files.EXPORTS)}")
         kind = str(kind)
         path = files.workspace_path(self.workspace, page_text(name, "file name"), files.EXPORTS[kind])
+        replaced = path.exists()
         if kind == "csv":
-            return files.save_plan_csv(self.workspace, path.name, plan)
-        if kind == "html":  # written atomically, with its scripts inside
-            return write_plan_map(plan, card, path, rules=self.rules, status_quo=self.status_quo,
+            path = files.save_plan_csv(self.workspace, path.name, plan)
+        elif kind == "html":  # written atomically, with its scripts inside
+            path = write_plan_map(plan, card, path, rules=self.rules, status_quo=self.status_quo,
                                   collaboration=self.collaboration, title=path.stem)
-        return write_plans(plan, card, path)
+        else:
+            path = write_plans(plan, card, path)
+        self.notice = f"Wrote {path.name} in the workspace" + (", replacing the file of that name." if replaced
+                                                               else ".")
+        return path
 
     def close(self) -> None:
         """Stop a running solver and the waiting worker (the server is shutting down)."""

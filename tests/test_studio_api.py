@@ -78,8 +78,10 @@ def test_move_undo_redo_and_the_scorecard_follows(studio):
     assert moved["scorecard"]["summary"]["violations"] == card.summary["violations"]
     undone = _post(studio, "/api/edit", {"op": "undo", "version": 1})
     assert {r["plan_id"]: r["population"] for r in undone["scorecard"]["plans"]} == before
+    assert undone["notice"].startswith("Undone: move ")  # it said "Move ...", the step just undone
     redone = _post(studio, "/api/edit", {"op": "redo", "version": 2})
     assert {r["plan_id"]: r["population"] for r in redone["scorecard"]["plans"]} == after
+    assert redone["notice"].startswith("Redone: move ")
 
 
 def test_a_stale_edit_from_a_second_tab_is_refused_with_the_latest_state(studio):

@@ -232,7 +232,9 @@ class StudioState:
         if kind not in actions:
             raise EditRefused(f"unknown edit {kind!r}; allowed: {', '.join(actions)}")
         change = actions[kind]()
-        self.notice = change.label[:1].upper() + change.label[1:] + "."
+        done = {"undo": "Undone: ", "redo": "Redone: "}.get(str(kind), "")  # the label says what the step did
+        label = done + change.label if done else change.label[:1].upper() + change.label[1:]
+        self.notice = label + "."
         return self.state()
 
     def save_version(self, name: object) -> dict:

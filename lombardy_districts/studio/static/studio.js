@@ -18,6 +18,7 @@
   let pending = null;   // timing of the edit being made (for the benchmark)
   let jobTimer = null;
   const patterns = {};
+  let solving = false;  // an api/solve request on its way
   window.ldTimings = [];
 
   // ----- server ---------------------------------------------------------------------------------
@@ -42,6 +43,7 @@
   const get = (path) => call("GET", path);
 
   async function edit(op, clearSelection) {
+    if (pending) { return; }  // a double click: the first request is still on its way (the second read as another tab's)
     pending = {start: performance.now(), op: op.op};
     try {
       const state = await post("api/edit", Object.assign({version: S.version}, op));
@@ -712,8 +714,10 @@
         show([`the time limit must be a whole number of seconds from ${field.min} to ${field.max}`], true);
         return;
       }
+      if (solving) { return; }  // a double click: the job is being started
+      solving = true;
       post("api/solve", {action: b.dataset.action, version: S.version, time_limit: Number(field.value)})
-        .then((state) => { applyState(state); pollJob(); }).catch(ignoreHandled);
+        .then((state) => { applyState(state); pollJob(); }).catch(ignoreHandled).finally(() => { solving = false; });
     }));
     $("job-cancel").addEventListener("click", () => post("api/job/cancel", {}).then(applyState).catch(ignoreHandled));
     $("job-finish").addEventListener("click", () => post("api/job/finish", {}).then(applyState).catch(ignoreHandled));

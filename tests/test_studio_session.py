@@ -58,6 +58,8 @@ def test_labels_name_the_municipalities_and_plans(grid):
     s.move(["000002", "000005"], "B", 0)
     s.rename("B", "East", 1)
     assert [c.label for c in s.history] == ["move M2, M5 to M3", "rename M2 to East"]
+    with pytest.raises(EditRefused, match="is already called 'East'"):  # no empty "rename East to East" step
+        s.rename("B", "East", 2)
 
 
 def test_a_new_edit_after_undo_drops_the_undone_steps(grid):

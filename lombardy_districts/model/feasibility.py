@@ -230,7 +230,8 @@ def _locked_plans(problem: Problem, group) -> tuple[dict[str, list[str]], list[s
         floor = rules.floors[cls]
         if p < floor:
             out.append(f"{label} has {p:,} inhabitants, below its {cls} floor of {floor:,}; "
-                       "unlock it (remove it from locked.plans) so it can grow")
+                       "unlock it (Unlock in the studio, or remove it from locked.plans in a rules file) so it "
+                       "can grow")
         if rules.ceiling is not None and p > rules.ceiling:
             out.append(f"{label} has {p:,} inhabitants, above the ceiling of {rules.ceiling:,}")
         if group is not None and group[members].nunique() > 1:

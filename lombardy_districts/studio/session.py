@@ -197,6 +197,8 @@ class Session:
         self._existing(plan_id)
         self._unlocked_plan(plan_id)
         name = clean_name(name, "plan name")
+        if name == self._name(plan_id):
+            raise EditRefused(f"{self._label(plan_id)} is already called {name!r}")
         return self._do(Change(f"rename {self._name(plan_id)} to {name}", names={plan_id: (self.names.get(plan_id),
                                                                                        name)}))
 

@@ -445,11 +445,11 @@ def write_plan_map(plan, scorecard, path, *, rules=None, status_quo=None, collab
 
 
 def check_output_path(path) -> Path:
-    """The output path, after checking its folder exists (raises InputError otherwise)."""
+    """The output path, after checking it names a file (raises InputError otherwise); a missing folder is created."""
     expect_path(path, "path", "the HTML file to write")
     path = Path(path)
     if path.is_dir():
         raise InputError(f"output {path} is a folder; give a file name such as {path / 'map.html'}")
-    if not path.parent.exists():
-        raise InputError(f"output folder {path.parent} does not exist; create it or choose another -o path")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(f"output {path}: {path.parent} is a file, not a folder; choose another -o path")
     return path

@@ -160,10 +160,13 @@ def test_a_plan_name_in_a_saved_map_is_text_never_script(tiny, tmp_path):
         assert "\\u0026lt;img src=x onerror=\\u0026quot;document.title=1" in html  # &lt;img ... in the JSON
 
 
-def test_write_plan_map_into_a_missing_folder_says_so(tiny, tmp_path):
+def test_write_plan_map_creates_a_missing_folder_and_refuses_a_file_as_folder(tiny, tmp_path):
     plan = tiny_plan_a(tiny)
-    with pytest.raises(InputError, match="output folder .*missing.* does not exist"):
-        write_plan_map(plan, evaluate(plan, tiny_rules()), tmp_path / "missing" / "map.html")
+    out = write_plan_map(plan, evaluate(plan, tiny_rules()), tmp_path / "new" / "deeper" / "map.html")
+    assert out.is_file() and "<html" in out.read_text().lower()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="file, not a folder"):
+        write_plan_map(plan, None, tmp_path / "file" / "map.html")
 
 
 def test_comparison_of_plans_over_different_municipalities_is_refused(tiny, tmp_path):
@@ -229,6 +232,7 @@ def test_map_and_compare_commands(lombardy, tmp_path, capsys):
 
 
 def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):
+    (tmp_path / "no").write_text("a file where a folder should be")
     code_ = main(["map", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "no" / "m.html"),
                   "--rules", str(tmp_path / "r.toml"), "--cache-dir", str(tmp_path / "cache")])
     err = capsys.readouterr().err

@@ -74,9 +74,8 @@ def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     output = Path(args.output)
     if output.is_dir():
         problems.append(f"output {output} is a folder; give a file path such as {output / 'map.html'}")
-    elif not output.parent.exists():
-        problems.append(f"output {output}: its folder {output.parent} does not exist; create it "
-                        f"(mkdir -p {output.parent}) or give a file in an existing folder")
+    elif output.parent.exists() and not output.parent.is_dir():
+        problems.append(f"output {output}: {output.parent} is a file, not a folder; give a path in a folder")
     if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
         problems.append(bad.replace(" = ", " ", 1))
     return read_command_inputs(args, paths, problems)

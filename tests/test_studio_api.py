@@ -265,9 +265,12 @@ def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path)
     assert refused.status_code == 400
     assert refused.json()["error"][0].startswith("bad.csv: unknown municipality codes 999999")
     assert str(ws) not in refused.text
+    listed = [f["name"] for f in studio.get("/api/state").json()["files"]]
+    assert "uploads/bad.csv" not in listed and not list((ws / "uploads").iterdir())  # a refused file is not kept
     good = (ws / "mine.csv").read_text().replace("south", "sud")
     opened = studio.post("/api/upload?name=other.csv&version=0", content=good, headers=HEADERS).json()
     assert "sud" in opened["names"] and opened["steps"]["labels"][-1] == "open other.csv"
+    assert "uploads/other.csv" in [f["name"] for f in opened["files"]]
     too_big = studio.post("/api/upload?name=big.csv&version=1", content=b"x" * 5_000_001, headers=HEADERS)
     assert too_big.status_code == 413
 

@@ -168,6 +168,12 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     card = evaluate(saved, state.rules, state.collaboration, state.status_quo)
     assert card.summary["non_compliant_plans"] == 0
     assert saved.assignment.to_dict() == state.session.assignment
+    assert page.locator("#message").inner_text().startswith("Wrote agreed.csv")
+    # a reload does not replay the last action's words as if it had just happened
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    reloaded = f"Reloaded: the plan as you left it (version {state.session.version})."
+    assert page.locator("#message").inner_text() == reloaded
     page.screenshot(path=str(tmp_path / "studio.png"))
     assert opened.console_errors == []
     assert opened.blocked_besides_tiles() == []

@@ -3,7 +3,7 @@
 A file name from the page is a plain name (letters, digits, spaces and ``- _ . ( ) +``), never a path:
 ``../x.csv``, ``/etc/passwd`` or ``a/b.csv`` are refused with a message saying what is allowed. Files
 are written atomically (a temporary file beside the target, then a rename), so a reader never sees
-half a file. Uploads are capped at ``MAX_UPLOAD`` bytes and kept under ``uploads/``.
+half a file. Uploads are capped at ``MAX_UPLOAD`` bytes and kept under ``uploads/`` when they read as a plan.
 """
 
 from __future__ import annotations
@@ -64,17 +64,24 @@ def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, k
         raise InputError(f"{name}: {len(data):,} bytes is more than the {MAX_UPLOAD:,} accepted; a plan file "
                          "lists municipality_code,plan_id[,plan_name] and is far smaller")
     path = workspace_path(workspace, name, ".csv", UPLOADS)
-    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    staged = path.with_name(f".{path.name}.upload")  # hidden: a file that fails to read is not kept or listed
+    write_atomic(staged, lambda tmp: tmp.write_bytes(data))
     try:
-        frame = read_assignment_csv(path)
+        frame = read_assignment_csv(staged)
         unknown = sorted(set(frame["municipality_code"]) - set(known_codes))
         if unknown:
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-            raise InputError(f"{path}: unknown municipality codes {', '.join(unknown[:10])}{more} (not among "
+            raise InputError(f"{staged}: unknown municipality codes {', '.join(unknown[:10])}{more} (not among "
                              f"the {len(known_codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
-        return plan_for(territory, frame, known_codes, what=str(path))
+        plan = plan_for(territory, frame, known_codes, what=str(staged))
     except InputError as exc:
-        raise InputError([p.replace(str(path), path.name) for p in exc.problems]) from None
+        staged.unlink(missing_ok=True)
+        raise InputError([p.replace(str(staged), path.name) for p in exc.problems]) from None
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    staged.replace(path)
+    return plan
 
 
 def list_files(workspace: Path) -> list[dict]:

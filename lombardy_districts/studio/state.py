@@ -120,6 +120,16 @@ class StudioState:
         How the plan file was named on the command line (for the history's label).
     """
 
+    @property
+    def notice(self) -> str:
+        """The last action's words for the page's message line."""
+        return self._notice
+
+    @notice.setter
+    def notice(self, text: str) -> None:
+        self._notice = text
+        self.notices += 1  # the page shows a notice once, and not again after a reload
+
     def __init__(self, inputs: Inputs, workspace: Path, known_codes=None, solver: SolverOptions | None = None,
                  plan_source: str = ""):
         self.inputs = inputs
@@ -135,6 +145,7 @@ class StudioState:
         reopened = self.journal.exists()
         plan, what = start_plan(inputs)
         self.session = Session(self.territory, plan.assignment, plan.names, self.journal, source=what)
+        self.notices = 0
         self.notice = (f"Reopened your session ({len(self.session.history)} steps)." if reopened
                        else f"Started from {what}.")
         if reopened and "plan" in inputs.plans:
@@ -144,6 +155,7 @@ class StudioState:
                 self.notice += f" Opened {plan_source or 'the plan file'} as a new step (undo to go back)."
             except EditRefused:
                 pass  # the plan file is the current plan already
+        self.start_notices = self.notices
         self.colours: dict[str, str] = {}
         self._card: tuple[int, Scorecard] | None = None
         self._colour_version = -1
@@ -205,6 +217,8 @@ class StudioState:
             "job": None if self.job is None else self.job.to_json(),
             "candidate": self.candidate,
             "notice": self.notice,
+            "notices": self.notices,  # how many notices so far: the page shows each once
+            "started": self.notices == self.start_notices,  # no action since the studio started
             "has_status_quo": self.status_quo is not None,
             "floors": self.rules.floors,
             "time_limit": self.solver.time_limit,

@@ -674,9 +674,11 @@
     changed("files", JSON.stringify(S.files), renderFiles);
     renderJob(S.job);
     if (candidateChanged) { renderCandidate(); } else { markStale(); }
-    if (S.notice && !pending) { show([S.notice]); } else if (S.notice) { show([S.notice]); }
+    if (S.notice && S.notices !== shownNotices) { show([S.notice]); }  // once: polls and reloads do not repeat it
+    shownNotices = S.notices;
   }
 
+  let shownNotices = -1;
   const shownKeys = {};
   function changed(part, key, render) {
     // a part of the side panel is rebuilt only when what it shows has changed
@@ -744,6 +746,10 @@
       window.ldStartTimes.map = performance.now() - started;
       wire();
       if (state.time_limit) { $("time-limit").value = Math.round(state.time_limit); }  // the studio's --time-limit
+      if (!state.started) {  // a reload: the last notice is old news
+        shownNotices = state.notices;
+        show([`Reloaded: the plan as you left it (version ${state.version}).`]);
+      }
       applyState(state);
       window.ldStartTimes.state = performance.now() - started;
     } catch (err) { ignoreHandled(err); return; }

@@ -334,7 +334,7 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
         items.append((line_swatch(STATUS_QUO, "dashed", 3), "Status quo plan border (layer)"))
     if bridges:
         named = "; ".join(f"{b['from_name']} - {b['to_name']}, {b['distance_m']:,.0f} m" for b in bridges[:3])
-        more = f"; and {len(bridges) - 3} more" if len(bridges) > 3 else ""
+        more = f"; and {len(bridges) - 3:,} more" if len(bridges) > 3 else ""
         items.append((line_swatch(BRIDGE, "dashed", 3),
                       f"Bridge: a join without a shared boundary ({named}{more}); a plan holding one is "
                       "contiguous only through it"))

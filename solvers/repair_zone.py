@@ -226,7 +226,7 @@ def unrepaired_words(problem: Problem, units: Units) -> str:
     assert sq is not None  # repair mode has a status quo (Problem checks it)
     ids = sorted(sq.assignment.unique())
     names = [sq.name(ids[k]) for k in sorted(bad_plans(problem, units))]
-    shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+    shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN:,} more" if len(names) > SHOWN else "")
     moving = [f"{units.ids[u]} into {ids[q]}" for u, q in sorted(moving_locks(units).items())]
     locks = (f"; the locks that move municipalities into other plans ({', '.join(moving[:SHOWN])}) may be "
              "what no repair can meet: check them" if moving else "")

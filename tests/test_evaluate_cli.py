@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from lombardy_districts.cli import main
+from lombardy_districts.cli.evaluate import bridge_advice
 from lombardy_districts.io.embedded import data_file
 
 EXAMPLE = str(data_file("status_quo_example.csv"))
@@ -53,7 +54,7 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     code, out, err = run(EXAMPLE, "--status-quo", EXAMPLE, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
     assert code == 0, err
     # regression number: 1,504 municipalities of Lombardy in 2023 (ISTAT; data/README.md)
-    assert "lists 238 of the 1504 municipalities: working on just these" in caplog.text
+    assert "lists 238 of the 1,504 municipalities: working on just these" in caplog.text
     lines = out.splitlines()
     # plain words first: plans and compliance, then what changed (nothing: the plan is the status quo)
     # regression number: the 10 plans of data/status_quo_example.csv, 2023 population
@@ -268,3 +269,12 @@ def test_another_regions_codes_are_said_to_be_so(run, tmp_path):
     plan = write(tmp_path / "piemonte.csv", "municipality_code,plan_id\n001272,a\n001001,a\n")
     code, _, err = run(plan)
     assert code == 2 and "Their provinces (001) are not in the region loaded" in errors(err)
+
+
+def test_bridge_advice_tells_digitising_gaps_from_separate_pieces():
+    exclave = bridge_advice([721.0])  # Campione d'Italia
+    assert "--snap METRES" in exclave and "touch" not in exclave
+    pieces = bridge_advice([20_843.0])  # two pieces of a selection, 21 km apart
+    assert "--snap" not in pieces and "select municipalities that touch" in pieces
+    both = bridge_advice([3.0, 5_196.0])
+    assert "--snap METRES" in both and "select municipalities that touch" in both

@@ -62,7 +62,7 @@ def _print_summary(s: dict) -> None:
               f"{o['area_m2']:,.4g} m2")
     if s["bridges"]:
         print("  a bridge joins parts that share no boundary; plans may use it (see the README's contiguity rule). "
-              "If these are digitising gaps, try --snap METRES or --contiguity queen")
+              + evaluate.bridge_advice([b["distance_m"] for b in s["bridges"]]))
     labels = {"degurba": {"1": "1 densely populated", "2": "2 intermediate", "3": "3 thinly populated"}}
     for key, title in (("altimetric_zone", "altimetric zone"), ("mountain_status", "legal mountain status"),
                        ("degurba", "degree of urbanisation"), ("province", "province")):
@@ -106,12 +106,23 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _PlainFormatter(logging.Formatter):
+    """``warning: message``, as the command's own ``error:`` lines read."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {super().format(record)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # "warning: ..." beside the "error: ..." lines; -v and -vv name the module too
+    handler = logging.StreamHandler()
+    verbose = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(verbose if args.verbose else _PlainFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
     try:
         return int(args.run(args) or 0)
     except (InputError, GraphError, InfeasibleError) as exc:

@@ -116,7 +116,7 @@ def print_scorecard(card: Scorecard, search: list[str] | None = None) -> None:
         shown = "; ".join(f"{u['union']} ({', '.join(u['municipalities'][:4])}"
                           f"{' ...' if len(u['municipalities']) > 4 else ''}) between {', '.join(u['plans'])}"
                           for u in s["unions_split_list"][:5])
-        more = f"; and {s['unions_split'] - 5} more" if s["unions_split"] > 5 else ""
+        more = f"; and {s['unions_split'] - 5:,} more" if s["unions_split"] > 5 else ""
         print(f"unions of municipalities split: {s['unions_split']}: {shown}{more}")
     if s["ties_broken"]:
         print(_ties_line(s))
@@ -164,5 +164,19 @@ def print_bridges(bridges: list[dict]) -> None:
         print(f"bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart, "
               f"{where}")
     print(f"note: {_count(len(bridges), 'bridge')} joined parts of the territory that share no boundary; a plan "
-          "holding one is contiguous only through it. If they are digitising gaps or slivers, try --snap METRES "
-          "or --contiguity queen")
+          f"holding one is contiguous only through it. {bridge_advice([b['distance_m'] for b in bridges])}")
+
+
+GAP_M = 1000.0
+"""Bridges up to this long may be digitising gaps or an exclave; longer ones join separate pieces of a selection."""
+
+
+def bridge_advice(distances: list[float]) -> str:
+    """What to do about bridges this long (metres): snapping for gaps, one connected selection for pieces."""
+    advice = []
+    if any(d <= GAP_M for d in distances):
+        advice.append("A bridge under 1 km may be a digitising gap or sliver: try --snap METRES or --contiguity queen.")
+    if any(d > GAP_M for d in distances):
+        advice.append("A bridge over 1 km joins separate pieces of the selection, and a plan across it is not one "
+                      "territory: select municipalities that touch (--province, --select), or run each piece apart.")
+    return " ".join(advice)

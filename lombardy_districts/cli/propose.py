@@ -127,7 +127,7 @@ def _print_bridges(graph) -> None:
         return
     joins = "; ".join(f"{a} - {b} ({graph.edges[a, b].get('distance', 0.0):,.0f} m apart)"
                       for a, b in graph.graph["bridges"][:10])
-    more = f" and {len(graph.graph['bridges']) - 10} more" if len(graph.graph["bridges"]) > 10 else ""
+    more = f" and {len(graph.graph['bridges']) - 10:,} more" if len(graph.graph["bridges"]) > 10 else ""
     print(f"contiguity ({graph.graph.get('kind', 'rook')}, snapping tolerance {graph.graph.get('snap', 0):g} m) "
           f"needs {len(graph.graph['bridges'])} bridge(s) between parts that share no boundary: {joins}{more}",
           file=sys.stderr)

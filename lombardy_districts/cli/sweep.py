@@ -82,7 +82,7 @@ def _stopped_summary(scenarios, table: pd.DataFrame) -> str:
     """How many scenarios finished, were interrupted, or did not run; and how to finish them."""
     interrupted = int((table["status"] == "interrupted").sum())
     not_run = [s.name for s in scenarios if s.name not in set(table["name"])]
-    names = ", ".join(not_run[:5]) + (f" and {len(not_run) - 5} more" if len(not_run) > 5 else "")
+    names = ", ".join(not_run[:5]) + (f" and {len(not_run) - 5:,} more" if len(not_run) > 5 else "")
     return (f"{len(table) - interrupted} finished, {interrupted} interrupted (their best plan kept), "
             f"{len(not_run)} not run{f' ({names})' if not_run else ''}; the same command runs the "
             "interrupted and the others again, and skips the finished ones")

@@ -166,7 +166,7 @@ def _describe(components: list[set], gdf: gpd.GeoDataFrame) -> str:
     lines = []
     for comp in sorted(components, key=len):
         shown = ", ".join(f"{names[c]} ({c})" for c in sorted(comp)[:5])
-        more = f" and {len(comp) - 5} more" if len(comp) > 5 else ""
+        more = f" and {len(comp) - 5:,} more" if len(comp) > 5 else ""
         lines.append(f"{len(comp)} municipalities: {shown}{more}")
     return "; ".join(lines)
 
@@ -242,7 +242,7 @@ def _warn_overlaps(overlaps: list, snap: float) -> None:
     if not overlaps:
         return
     shown = ", ".join(f"{a} and {b} ({area:,.4g} m2)" for a, b, area in overlaps[:5])
-    more = f" and {len(overlaps) - 5} more" if len(overlaps) > 5 else ""
+    more = f" and {len(overlaps) - 5:,} more" if len(overlaps) > 5 else ""
     log.warning("%d pair(s) of polygons overlap where they should only touch (wider than the snapping tolerance "
                 "of %g m), so they are not counted as neighbours: %s%s. Fix: repair the polygons, or raise the "
                 "snapping tolerance (--snap METRES)", len(overlaps), snap, shown, more)

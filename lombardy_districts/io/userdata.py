@@ -57,7 +57,7 @@ def _polygonal(geom):
 
 def _few(items) -> str:
     items = [str(i) for i in items]
-    return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+    return ", ".join(items[:8]) + (f" and {len(items) - 8:,} more" if len(items) > 8 else "")
 
 
 def _check_codes(codes: pd.Series, where: str, problems: list[str]) -> None:

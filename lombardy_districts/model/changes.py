@@ -168,7 +168,7 @@ def _merger(rows: list[dict], to_plan: str, plans: pd.DataFrame | None) -> str:
 
 def _move(r: dict) -> str:
     names = r["names"].split("; ")
-    shown = _and(names[:NAMES_SHOWN] + ([f"{len(names) - NAMES_SHOWN} more"] if len(names) > NAMES_SHOWN else []))
+    shown = _and(names[:NAMES_SHOWN] + ([f"{len(names) - NAMES_SHOWN:,} more"] if len(names) > NAMES_SHOWN else []))
     people = f"{int(r['population']):,} inhabitants"
     one = len(names) == 1
     if r["change"] == "split":

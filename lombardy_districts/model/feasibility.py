@@ -66,7 +66,7 @@ def _reasons(problem: Problem) -> list[str]:
             big = pops[pops > rules.ceiling].sort_values(ascending=False)
             if len(big):
                 shown = ", ".join(f"{p} ({sq.name(p)}, {int(v):,})" for p, v in big.head(5).items())
-                more = f" and {len(big) - 5} more" if len(big) > 5 else ""
+                more = f" and {len(big) - 5:,} more" if len(big) > 5 else ""
                 out.append(f"{len(big)} current plan(s) alone have more inhabitants than the ceiling of "
                            f"{rules.ceiling:,}: {shown}{more}; merge mode keeps current plans whole: raise "
                            "limits.ceiling, or use --mode repair or scratch")
@@ -199,7 +199,7 @@ def _name(gdf: pd.DataFrame, code: str) -> str:
 def _names(gdf: pd.DataFrame, codes, limit: int = 5) -> str:
     codes = sorted(codes)
     shown = ", ".join(_name(gdf, c) for c in codes[:limit])
-    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
+    return shown + (f" and {len(codes) - limit:,} more" if len(codes) > limit else "")
 
 
 def _locked_plans(problem: Problem, group) -> tuple[dict[str, list[str]], list[str]]:

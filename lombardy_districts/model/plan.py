@@ -65,7 +65,7 @@ class Plan:
         if doubled:
             where = [f"{c} (plans {', '.join(sorted(set(map(str, series[c]))))})" for c in doubled[:10]]
             problems.append(f"municipalities assigned more than once: {_few(where)}"
-                            + (f" and {len(doubled) - 10} more" if len(doubled) > 10 else ""))
+                            + (f" and {len(doubled) - 10:,} more" if len(doubled) > 10 else ""))
         # Index.difference, not Python sets: the studio builds a plan after every edit, and iterating text is slow
         unknown = sorted(series.index.difference(codes))
         if unknown:
@@ -329,7 +329,7 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
     empty = frame[column].isna()
     if empty.any():
         rows = ", ".join(str(i + 2) for i in frame.index[empty][:5])
-        more = f" and {int(empty.sum()) - 5} more" if empty.sum() > 5 else ""
+        more = f" and {int(empty.sum()) - 5:,} more" if empty.sum() > 5 else ""
         problems.append(f"{path}: empty {column} on {int(empty.sum()):,} of its {len(frame):,} rows ({rows}{more}). "
                         f"Fix: give each municipality a plan id, or delete its row to work on the others")
     if len(frame) == 0 and not problems:
@@ -381,4 +381,4 @@ def _few(codes: list[str], territory: Territory | None = None) -> str:
     if territory is not None:
         names = territory.municipalities["name"]
         codes = [f"{c} {names[c]}" for c in codes]
-    return ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+    return ", ".join(codes[:10]) + (f" and {len(codes) - 10:,} more" if len(codes) > 10 else "")

@@ -409,7 +409,7 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
     first = f"{_count(n, 'area plan')} for {s['population']:,} inhabitants: "
     broken = s.get("violations") or []
     if bad == 0 and broken:  # every plan meets its floor, but a rule of the whole plan is broken
-        more = f"; and {len(broken) - 1} more" if len(broken) > 1 else ""
+        more = f"; and {len(broken) - 1:,} more" if len(broken) > 1 else ""
         first += (f"{'each meets its floor' if n > 1 else 'it meets its floor'}, but "
                   f"{_count(len(broken), 'other rule is', 'other rules are')} broken ({broken[0]}{more}).")
     elif bad == 0:
@@ -417,7 +417,7 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
     else:
         worst = plans[~plans["compliant"]].sort_values("margin")
         named = "; ".join(f"{r['name']} is {_shortfall(r)}" for r in worst.head(3).to_dict("records"))
-        more = f"; and {bad - 3} more" if bad > 3 else ""
+        more = f"; and {bad - 3:,} more" if bad > 3 else ""
         first += (f"{s['compliant_plans']} comply, {bad} {'does' if bad == 1 else 'do'} not, with "
                   f"{s['population_non_compliant']:,} inhabitants ({named}{more}).")
     out = [first]
@@ -440,7 +440,7 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
                    f"of {s['collaboration_total']:,g}; {kinds or 'no kind has weight'}).")
     if s.get("unions_split"):
         names = "; ".join(u["union"] for u in s["unions_split_list"][:3])
-        more = f" and {s['unions_split'] - 3} more" if s["unions_split"] > 3 else ""
+        more = f" and {s['unions_split'] - 3:,} more" if s["unions_split"] > 3 else ""
         out.append(f"{_count(s['unions_split'], 'union')} of municipalities split between plans: {names}{more}.")
     return out
 
@@ -495,4 +495,4 @@ def _jsonable(value):
 
 
 def _few(codes: list[str]) -> str:
-    return ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+    return ", ".join(codes[:10]) + (f" and {len(codes) - 10:,} more" if len(codes) > 10 else "")

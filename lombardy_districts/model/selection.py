@@ -145,7 +145,7 @@ def _column_mask(gdf, column: str, values, problems: list[str]) -> pd.Series:
             wanted.append(by_key[plain_name(raw)])
         else:
             shown = sorted(present.unique())
-            more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""
+            more = f" and {len(shown) - 20:,} more" if len(shown) > 20 else ""
             problems.append(f"--select: no municipality has {column} = {raw!r}; values present: "
                             f"{', '.join(shown[:20])}{more}")
     return present.isin(wanted)
@@ -187,7 +187,7 @@ def _warn_cut_plans(inside: pd.DataFrame, outside: pd.DataFrame, what: str) -> N
     held = inside["plan_id"].value_counts()
     total = held.add(outside["plan_id"].value_counts(), fill_value=0)
     shown = ", ".join(f"{p} ({held[p]} of {int(total[p])} municipalities inside)" for p in cut[:5])
-    more = f" and {len(cut) - 5} more" if len(cut) > 5 else ""
+    more = f" and {len(cut) - 5:,} more" if len(cut) > 5 else ""
     log.warning("%s: %d plan(s) reach outside the selected municipalities and count only their part inside, "
                 "so their population and floor are not the whole plan's: %s%s. Leave out the selection to "
                 "score whole plans", what, len(cut), shown, more)

@@ -58,7 +58,7 @@ class TogetherGroup:
     def describe(self, names: pd.Series, limit: int = 6) -> str:
         """``label`` with its municipalities by name (``names``: code -> name)."""
         shown = [f"{names.get(c, c)}" for c in self.members[:limit]]
-        more = f" and {len(self.members) - limit} more" if len(self.members) > limit else ""
+        more = f" and {len(self.members) - limit:,} more" if len(self.members) > limit else ""
         return f"{self.label} ({', '.join(shown)}{more})"
 
 

@@ -70,7 +70,7 @@ def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, k
         frame = read_assignment_csv(staged)
         unknown = sorted(set(frame["municipality_code"]) - set(known_codes))
         if unknown:
-            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            more = f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
             raise InputError(f"{staged}: unknown municipality codes {', '.join(unknown[:10])}{more} (not among "
                              f"the {len(known_codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
         plan = plan_for(territory, frame, known_codes, what=str(staged))

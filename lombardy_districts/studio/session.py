@@ -369,7 +369,7 @@ class Session:
         names = self.territory.municipalities["name"]
         codes = list(codes)
         shown = ", ".join(str(names[c]) for c in codes[:3])
-        return shown + (f" and {len(codes) - 3} more" if len(codes) > 3 else "")
+        return shown + (f" and {len(codes) - 3:,} more" if len(codes) > 3 else "")
 
     def _are(self, codes) -> str:
         codes = list(codes)

@@ -164,7 +164,7 @@ def read_inputs(
             continue
         unknown = sorted(set(frame["municipality_code"]) - set(region.codes))
         if unknown:
-            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            more = f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
             fix = ("Fix: use 2023 ISTAT codes." if region.istat else
                    "Codes are compared as text, exactly as written: leading zeros count.")
             ours = set(region.municipalities["province_code"]) if "province_code" in region.municipalities else set()
@@ -221,16 +221,16 @@ def _territory(region: Territory, selection: Selection, frames: dict) -> Territo
         return region
     names = region.municipalities["name"]
     shown = ", ".join(f"{c} {names[c]}" for c in missing[:10]) + (
-        f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        f" and {len(missing) - 10:,} more" if len(missing) > 10 else "")
     if key == "status_quo":
         raise InputError(
             f"{path}: the status quo has no plan for {len(missing):,} of the {len(region.codes):,} "
             f"municipalities: {shown}. Fix: give every municipality its current plan, or say that you "
             f"mean part of the region: --within-status-quo (just the {len(listed):,} municipalities it "
             "lists), --province or --select")
-    log.warning("%s lists %d of the %d municipalities: working on just these; not listed: %s (use --province, "
-                "--select or --within-status-quo to choose another part)", path, len(listed), len(region.codes),
-                shown)
+    log.warning("%s lists %s of the %s municipalities: working on just these; not listed: %s (use --province, "
+                "--select or --within-status-quo to choose another part)", path, f"{len(listed):,}",
+                f"{len(region.codes):,}", shown)
     return region.subset(sorted(listed))
 
 

@@ -168,7 +168,7 @@ def build_problem(
     outside = sorted(set(rules.locked_municipalities) - set(territory.codes))
     if outside:
         log.warning("locked.municipalities: %s not among the %d municipalities worked on: %s nothing here",
-                    ", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""),
+                    ", ".join(outside[:10]) + (f" and {len(outside) - 10:,} more" if len(outside) > 10 else ""),
                     len(territory.codes), "that lock does" if len(outside) == 1 else "those locks do")
     if mode == "repair" and status_quo is not None:
         _warn_new_lock_labels(rules, status_quo)

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 
 WIDTH, HEIGHT = 640, 380
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 20, 50
-COLOURS = {"optimal": "#1f77b4", "proved": "#1f77b4", "heuristic": "#ff7f0e", "feasible": "#ff7f0e"}
+COLOURS = {"optimal": "#1f77b4", "proved": "#1f77b4", "optimal among mergers": "#7fb8e0", "heuristic": "#ff7f0e",
+           "feasible": "#ff7f0e"}
 
 
 def tradeoff_svg(
@@ -31,7 +32,8 @@ def tradeoff_svg(
     points
         Dicts with ``x`` and ``y`` (numbers; points with a missing value are left out), and
         optionally ``label`` (shown beside the point), ``tooltip``, ``href`` (the point links
-        there) and ``kind`` (a key of ``COLOURS``: ``optimal`` filled blue, ``heuristic`` orange).
+        there) and ``kind`` (a key of ``COLOURS``: ``optimal`` filled blue, ``optimal among mergers`` light
+        blue, ``heuristic`` orange).
     x_label, y_label
         Axis titles.
     y_percent

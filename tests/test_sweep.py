@@ -12,7 +12,7 @@ from lombardy_districts import sweep
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.stop import Stop
-from lombardy_districts.workflows.scenarios import Scenario, read_scenarios
+from lombardy_districts.workflows.scenarios import KEYS, Scenario, read_scenarios
 from tests import unproved
 
 SONDRIO = """
@@ -67,6 +67,8 @@ def test_sweep_writes_every_scenario_and_records_the_failure(sondrio_sweep):
     assert ok.loc["collab-30k", "objectives"] == "max-plans,collaboration"
     assert ok.loc["impossible", "status"] == "failed"
     assert "below the lowest floor of 900,000" in ok.loc["impossible", "error"]
+    assert "\n" not in ok.loc["impossible", "error"]  # one line per cell, for cut and grep
+    assert ok.loc["impossible", "error"].startswith("InfeasibleError: no plan can meet the rules: the territory has")
     for name in ("floor-25k", "collab-30k"):
         assert {"plan.csv", "scorecard.json", "result.json", "map.html", "plans.gpkg"} <= {
             p.name for p in (out / name).iterdir()}
@@ -195,7 +197,7 @@ def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
     with pytest.raises(InputError) as info:
         read_scenarios(path)
     text = str(info.value)
-    assert "scenario 1 'x': unknown key 'flor'; allowed: name, unset, rules, floor" in text
+    assert "scenario 1 'x': unknown key 'flor' (did you mean 'floor'?); allowed: name, unset, rules, floor" in text
     assert "scenario 1 'x': floor = -1: must be a whole number of inhabitants from 0 to 10,000,000,000" in text
     assert "scenario 1 'x': mode = 'split': allowed: scratch, merge, repair" in text
     assert "scenario 1 'x': time_limit = 0: must be a number of seconds above 0 and at most 1,000,000" in text
@@ -206,6 +208,31 @@ def test_bad_scenarios_name_the_scenario_and_the_key(tmp_path):
     assert "name = 'a b'" in text
     with pytest.raises(InputError, match=r"unknown top-level key 'scenarios'"):
         read_scenarios(_write(tmp_path, '[[scenarios]]\nname = "a"\n', "t.toml"))
+    with pytest.raises(InputError, match=r"scenario 1: no name: give each scenario a name"):
+        read_scenarios(_write(tmp_path, '[[scenario]]\nfloor = 1\n', "u.toml"))
+
+
+def test_a_bad_default_is_named_once_at_defaults_with_a_suggestion(tmp_path):
+    path = _write(tmp_path, '[defaults]\nsolvr = "heuristic"\nsolver = "heuristc"\n'
+                            '[[scenario]]\nname = "a"\n[[scenario]]\nname = "b"\n[[scenario]]\nname = "c"\n')
+    with pytest.raises(InputError) as info:
+        read_scenarios(path)
+    problems = info.value.problems
+    assert problems[0] == (f"{path}: [defaults]: unknown key 'solvr' (did you mean 'solver'?); allowed: name, unset, "
+                           + ", ".join(KEYS))
+    assert problems[1].startswith(f"{path}: [defaults]: solver = 'heuristc': allowed: ")
+    assert problems[1].endswith("(did you mean 'heuristic'?)")
+    assert len(problems) == 2  # not once per scenario
+
+
+def test_a_misspelt_province_is_refused_before_any_scenario_runs(tmp_path):
+    scenarios = [Scenario.from_dict({"name": "ok", "province": "Lodi"}),
+                 Scenario.from_dict({"name": "typo", "province": "Lodii", "floor": 25000})]
+    with pytest.raises(InputError) as info:
+        sweep(scenarios, tmp_path / "out")
+    assert info.value.problems[0].startswith("scenario 'typo': province = 'Lodii' is not a province of this "
+                                             "territory; did you mean Lodi?")
+    assert not (tmp_path / "out").exists()
     with pytest.raises(InputError, match="does not exist"):
         read_scenarios(tmp_path / "nope.toml")
 
@@ -303,3 +330,13 @@ def test_rules_in_force_are_the_rules_the_problem_uses(tmp_path, options):
         options = {**options, "rules": str(Path(__file__).parents[1] / "data" / "rules.toml")}
     scenario = Scenario.from_dict({"name": "r", "province": "Sondrio", **options})
     assert scenario.rules_in_force() == scenario.problem().rules
+
+
+def test_the_command_says_each_scenario_as_it_ends(tmp_path, capsys):
+    path = _write(tmp_path, '[defaults]\nprovince = "Lodi"\nsolver = "heuristic"\ntime_limit = 2\n'
+                            'deterministic = true\n[[scenario]]\nname = "a"\n'
+                            '[[scenario]]\nname = "b"\nfloor = 500000\n')
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--no-map"]) == 1
+    err = capsys.readouterr().err
+    assert "[1/2] a: feasible" in err or "[1/2] a: optimal" in err
+    assert "[2/2] b: failed" in err

@@ -39,9 +39,10 @@ def register(subparsers) -> None:
         "frontier", help="trade-off between the number of area plans and the collaboration they keep",
         description="Find the most area plans that can all comply, then for each smaller number the compliant "
                     "plan keeping the most collaboration: by default CP-SAT groups the area plans of the "
-                    "max-plans plan into exactly that many (optimal among mergers of the max-plans plan when "
-                    "proved), warm-started by greedy merges of adjacent plans (--method greedy: merges only). "
-                    "Each point says whether it is proved optimal or heuristic. --time-limit applies to the "
+                    "max-plans plan into exactly that many, warm-started by greedy merges of adjacent plans "
+                    "(--method greedy: merges only). Each point says whether it is optimal, optimal among "
+                    "mergers (of the max-plans plan's area plans; a plan splitting one may do better) or "
+                    "heuristic. --time-limit applies to the "
                     "first solve and to each point, --budget to all points together. Writes DIR/frontier.csv, "
                     "DIR/frontier.html and DIR/k<N>/plan.csv. --objective is ignored: the frontier uses "
                     "max-plans then collaboration. Ctrl-C (or SIGTERM) stops the search and writes the "
@@ -82,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(info: dict) -> None:
         kept = info["collaboration_retained"]
-        print(f"  [{info['done']:>3}/{info['total']}] {info['plans']:>4} plans: "
+        plans = f"{info['plans']:>4} plan{'' if info['plans'] == 1 else 's'}"
+        print(f"  [{info['done']:>3}/{info['total']}] {plans}: "
               f"{'-' if kept is None else f'{kept:.1%}'} collaboration retained ({info['proof']}, "
               f"{info['method']}) {info['elapsed']:.0f} s", file=sys.stderr)
 

@@ -172,7 +172,9 @@ def add_solver_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver", default=DEFAULT_SOLVER, help=f"cpsat, pulp or heuristic (default {DEFAULT_SOLVER})")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="S",
                         help=f"seconds for the solver (default {DEFAULT_TIME_LIMIT:g})")
-    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same plan")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed (default 0); with --deterministic the same seed gives the same plan, "
+                             "without it the plan also depends on timing")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="solver threads, and the heuristic's processes on maps of 150 units or more "
                              "(default: 2 for cpsat and its heuristic warm start, 1 for heuristic and pulp; "

@@ -11,6 +11,7 @@ import sys
 
 import pandas as pd
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from lombardy_districts.cli.interrupt import EXIT_CODES, until_stopped
 from lombardy_districts.errors import InputError
@@ -47,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     if args.scheduler and args.executor != "dask":
         raise InputError(f"--scheduler {args.scheduler} needs --executor dask")
-    bar = tqdm(total=len(scenarios), unit="scenario", file=sys.stderr, dynamic_ncols=True)
+    # a bar on a terminal only (a log gets the lines), shown after a second (not before a refusal)
+    bar = tqdm(total=len(scenarios), unit="scenario", file=sys.stderr, dynamic_ncols=True, delay=1.0, disable=None)
 
     def progress(info: dict) -> None:
-        bar.set_postfix_str(f"{info['name']}: {'skipped, ' if info['skipped'] else ''}{info['status']}")
+        said = f"{info['name']}: {'skipped, finished before: ' if info['skipped'] else ''}{info['status']}"
+        bar.write(f"[{info['done']}/{info['total']}] {said}", file=sys.stderr)
+        bar.set_postfix_str(said)
         bar.update(1)
 
     def work(stop):
@@ -58,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
                      progress=progress, formats=formats, maps=not args.no_map, stop=stop)
 
     try:
-        table, stopped_by = until_stopped(work, keeps=KEEPS)
+        with logging_redirect_tqdm():  # warnings above the bar, not glued to it
+            table, stopped_by = until_stopped(work, keeps=KEEPS)
     finally:
         bar.close()
     for row in table.itertuples():

@@ -16,10 +16,10 @@ How it is built:
    CP-SAT groups the area plans of P into exactly k compliant area plans keeping the most
    collaboration (merge mode with P as status quo, option plans = k), warm-started from the
    previous point merged greedily (or the greedy chain's plan with k plans, whichever keeps more),
-   so every point has a compliant answer even when CP-SAT runs out of time. A point is optimal
-   when CP-SAT proves it: optimal among mergers of the max-plans plan, i.e. no plan made by
-   joining whole area plans of P does better; a plan that splits an area plan of P is not
-   considered. Otherwise the point is heuristic. Below the fewest plans the greedy merges reach,
+   so every point has a compliant answer even when CP-SAT runs out of time. A point CP-SAT proves
+   is "optimal among mergers" (``MERGERS``) of the max-plans plan: no plan made by joining whole
+   area plans of P does better; a plan that splits an area plan of P is not considered, and may
+   do better. Otherwise the point is heuristic. Below the fewest plans the greedy merges reach,
    CP-SAT also tries one plan fewer at a time, until it proves no merger complies or finds none.
    With a long range only every step-th k is solved (plus both ends); time_limit applies to each
    point and budget to all of them: once spent, the remaining points are the greedy ones. With
@@ -63,9 +63,12 @@ COLUMNS = ["plans", "collaboration_retained", "municipalities_moved", "populatio
 COLUMN_NOTES = (
     "method: how the point was found (solver NAME: the first solve, most plans; cpsat merge: CP-SAT grouping "
     "the area plans of the max-plans plan into exactly that many; merge: greedy merging of two adjacent area "
-    "plans). proof: optimal when proved best - for cpsat merge points, optimal among mergers of the max-plans "
-    "plan (plans splitting one of its area plans are not considered); heuristic otherwise."
+    "plans). proof: optimal when proved best; optimal among mergers for cpsat merge points proved best among "
+    "the plans that join whole area plans of the max-plans plan (a plan splitting one of them may keep more "
+    "collaboration); heuristic otherwise."
 )
+MERGERS = "optimal among mergers"
+"""The proof of a CP-SAT merge point proved best among mergers of the max-plans plan only."""
 
 METHODS = ("auto", "exact", "greedy")
 FULL_RANGE_POINTS = 40
@@ -315,7 +318,7 @@ def _solve_point(problem, base, k, warm, options: SolverOptions, left, stop: Sto
     worse = warm is not None and kept_weight(warm, problem) > kept_weight(result.plan, problem)
     if worse and result.status != "optimal":
         return _point(warm, problem, "merge", "heuristic"), used
-    proof = "optimal" if result.status == "optimal" else "heuristic"
+    proof = MERGERS if result.status == "optimal" else "heuristic"
     return _point(result.plan, problem, "cpsat merge", proof), used
 
 
@@ -487,10 +490,10 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None, stoppe
         "max-width:60em}</style></head><body><h1>Trade-off frontier</h1>"
         f"{stopped}<p>From {points[0].plans} area plans (the most found that all comply) down to {points[-1].plans}. "
         "Each point is the best compliant plan found with that many area plans for keeping collaboration. "
-        "Blue points are proved optimal; orange points are heuristic (good, not proved best). "
-        "A point found by CP-SAT merges (method <i>cpsat merge</i>) is optimal among mergers of the max-plans "
-        "plan: no plan made by joining whole area plans of the first point keeps more collaboration; plans "
-        "that split one of its area plans are not considered.</p>"
+        "Dark blue points are proved optimal; light blue points are <i>optimal among mergers</i>: found by "
+        "CP-SAT merges (method <i>cpsat merge</i>), no plan made by joining whole area plans of the first point "
+        "keeps more collaboration, but a plan that splits one of its area plans may; orange points are "
+        "heuristic (good, not proved best).</p>"
         f"<h2>Collaboration retained</h2>{chart}{moved}<h2>Table</h2>"
         f"{shown.to_html(index=False, na_rep='', escape=True)}<p>{html.escape(COLUMN_NOTES)}</p>"
         f"<h2>Method</h2><pre>{method.strip()}</pre></body></html>\n"

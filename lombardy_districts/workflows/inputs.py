@@ -45,7 +45,7 @@ def load(data: DataOptions | Mapping | None = None, selection: Selection | Mappi
     as ``--status-quo SQ.csv --within-status-quo`` does.
     """
     data, selection = data_and_selection("load", data, selection, options)
-    region = _region(data)
+    region = region_of(data)
     frame = None
     if status_quo is not None:
         expect_path(status_quo, "status_quo", "a plan CSV file", "give the path of the current plans' CSV")
@@ -73,7 +73,8 @@ def _fields(options) -> dict:
     return {f.name: getattr(options, f.name) for f in fields(options)}
 
 
-def _region(data: DataOptions) -> Territory:
+def region_of(data: DataOptions) -> Territory:
+    """The whole territory the data options load, before any selection."""
     if data.municipalities is not None:
         gdf = read_municipalities(data.municipalities, data.population, code_column=data.code_column,
                                   name_column=data.name_column, population_column=data.population_column)
@@ -151,7 +152,7 @@ def read_inputs(
     """
     problems = list(problems or [])
     selection = selection or Selection()
-    region = _region(data)
+    region = region_of(data)
     frames = {}
     for key, path in (plans or {}).items():
         if path is None:

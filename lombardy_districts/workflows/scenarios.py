@@ -39,6 +39,7 @@ at once.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import tomllib
@@ -50,10 +51,12 @@ from lombardy_districts.errors import InputError, expect_path
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
+from lombardy_districts.model.selection import select_territory
 from lombardy_districts.workflows.inputs import (
     default_rules_table,
     merge_tables,
     problem_from_options,
+    region_of,
     rules_from,
 )
 from lombardy_districts.workflows.registry import solver_names
@@ -88,11 +91,12 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, raw: Mapping, base_dir=".", where: str = "scenario",
-                  defaults: Mapping | None = None) -> Scenario:
+                  defaults: Mapping | None = None, defaults_where: str = "[defaults]") -> Scenario:
         """Check a table of options (``name`` plus ``KEYS``); paths are taken relative to ``base_dir``.
 
         ``defaults`` are options the scenario starts from (a scenario file's ``[defaults]``); the
-        scenario's own values replace them, and its ``unset`` list drops some of them.
+        scenario's own values replace them, and its ``unset`` list drops some of them. A problem
+        with an inherited value names ``defaults_where``, not the scenario.
 
         Raises
         ------
@@ -104,7 +108,8 @@ class Scenario:
         label = f"{where} {name!r}" if isinstance(name, str) else where
         problems = []
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-            problems.append(f"{label}: name = {name!r}: give each scenario a name of letters, digits, '_', '-' "
+            given = "no name" if name is None else f"name = {name!r}"
+            problems.append(f"{label}: {given}: give each scenario a name of letters, digits, '_', '-' "
                             "or '.' (it becomes a folder name), e.g. name = \"floor-25k\"")
         for key in _unset(raw.pop("unset", []), label, problems):
             if key not in defaults:
@@ -115,13 +120,15 @@ class Scenario:
         source = {key: "the scenario" if key in raw else "[defaults]" for key in merged}
         options = {}
         for key, value in merged.items():
+            at = label if source[key] == "the scenario" else defaults_where
             if key not in KEYS:
-                problems.append(f"{label}: unknown key {key!r}; allowed: name, unset, {', '.join(KEYS)}")
+                problems.append(f"{at}: unknown key {key!r}{_did_you_mean(key, KEYS)}; allowed: name, unset, "
+                                f"{', '.join(KEYS)}")
                 continue
             try:
                 options[key] = _check(key, value, Path(base_dir))
             except ValueError as exc:
-                problems.append(f"{label}: {key} = {value!r}: {exc}")
+                problems.append(f"{at}: {key} = {value!r}: {exc}")
         if "floor" in options and isinstance(options.get("rules"), Mapping) and "floors" in options["rules"]:
             problems.append(f"{label}: floor = {options['floor']} (from {source['floor']}) and rules.floors (from "
                             f"{source['rules']}) conflict: floor replaces every class floor. Fix: keep one of them, "
@@ -221,9 +228,10 @@ def scenarios_from_dicts(tables: Iterable[Mapping | Scenario], base_dir=".", sou
             continue
         names.append(table.get("name"))
         try:
-            out.append(Scenario.from_dict(table, base_dir, where=f"{source}: scenario {i}", defaults=defaults))
+            out.append(Scenario.from_dict(table, base_dir, where=f"{source}: scenario {i}", defaults=defaults,
+                                          defaults_where=f"{source}: [defaults]"))
         except InputError as exc:
-            problems += exc.problems
+            problems += [p for p in exc.problems if p not in problems]  # a bad default is said once
     seen: dict[str, int] = {}
     for name in names:
         if isinstance(name, str):
@@ -233,6 +241,33 @@ def scenarios_from_dicts(tables: Iterable[Mapping | Scenario], base_dir=".", sou
     if problems:
         raise InputError(problems)
     return out
+
+
+def selection_problems(scenarios: Iterable[Scenario]) -> list[str]:
+    """Unknown provinces and column values of the scenarios' selections, before any scenario runs.
+
+    Each scenario's data is loaded once per set of data options; data that fails to load is left
+    for the scenario's own run to report.
+    """
+    regions: dict = {}
+    problems = []
+    for scenario in scenarios:
+        chosen = scenario.selection
+        if not chosen.province and not chosen.select:
+            continue
+        if scenario.data not in regions:
+            try:
+                regions[scenario.data] = region_of(scenario.data)
+            except InputError:
+                regions[scenario.data] = None
+        if regions[scenario.data] is None:
+            continue
+        try:
+            select_territory(regions[scenario.data], Selection(province=chosen.province, select=chosen.select))
+        except InputError as exc:
+            problems += [f"scenario {scenario.name!r}: " + p.replace("--province ", "province = ", 1)
+                         .replace("--select: ", "select: ", 1) for p in exc.problems]
+    return problems
 
 
 def _check(key: str, value, base: Path):
@@ -262,10 +297,16 @@ def _check(key: str, value, base: Path):
         return {c: [v.strip() for v in vs.split(",") if v.strip()] if isinstance(vs, str) else vs
                 for c, vs in value.items()}
     if key == "solver" and value not in solver_names():
-        raise ValueError(f"allowed: {', '.join(solver_names())}")
+        hint = _did_you_mean(value, solver_names()) if isinstance(value, str) else ""
+        raise ValueError(f"allowed: {', '.join(solver_names())}{hint}")
     if key in ("weights", "collaboration_weights") and isinstance(value, dict):
         return {k: float(w) if isinstance(w, int) and not isinstance(w, bool) else w for k, w in value.items()}
     return value
+
+
+def _did_you_mean(word: str, allowed) -> str:
+    close = difflib.get_close_matches(word, list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _flat(value):

@@ -64,7 +64,13 @@ from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.model.stop import Stop, put_stop_file, stop_when_file
 from lombardy_districts.workflows.export import parse_formats
 from lombardy_districts.workflows.propose import MARKER, solve
-from lombardy_districts.workflows.scenarios import KEYS, Scenario, read_scenarios, scenarios_from_dicts
+from lombardy_districts.workflows.scenarios import (
+    KEYS,
+    Scenario,
+    read_scenarios,
+    scenarios_from_dicts,
+    selection_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +140,7 @@ def sweep(
         problems.append(f"executor = {executor!r}: allowed: {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
         problems.append(f"scheduler = {scheduler!r} needs executor = \"dask\" (--executor dask)")
+    problems += selection_problems(scenarios)
     if problems:
         raise InputError(problems)
     out = Path(out_dir)
@@ -251,7 +258,8 @@ def run_scenario(scenario: Scenario, folder, formats: Iterable[str] = (), maps: 
                 "row": _jsonable(row)})
     except Exception as exc:  # recorded, never raised: the sweep goes on; the folder is as it was
         log.warning("scenario %s failed: %s: %s", scenario.name, type(exc).__name__, exc)
-        row = {**scenario.row(), "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+        said = _one_line(str(exc))  # one line per CSV cell
+        row = {**scenario.row(), "status": "failed", "error": f"{type(exc).__name__}: {said}",
                "wall_time_s": round(time.perf_counter() - start, 3)}  # no scores of a plan not written
     return row
 
@@ -411,6 +419,14 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
+
+
+def _one_line(text: str) -> str:
+    """A message of several lines ("...:" then "- ..." items) as one: "...: a; b"."""
+    lines = [line.strip().removeprefix("- ") for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} {'; '.join(lines[1:])}"
+    return "; ".join(lines)
 
 
 def _has_plan(row: Mapping | None) -> bool:

@@ -93,6 +93,11 @@ def test_index_has_the_gallery_and_the_tradeoff_chart(sondrio_sweep):
     assert 'href="floor-25k/map.html"' in page and 'href="collab-30k/map.html"' in page
     assert "<svg" in page and "collaboration retained" in page
     assert "impossible" in page and "900,000" in page  # the failure is shown, not hidden
+    # what each scenario changed: the options that differ between them, not those they share
+    assert '<td data-sort="floor=25000">floor=25000</td>' in page
+    assert "rules={&quot;floors&quot;: {&quot;low_density&quot;: 30000, &quot;mountain&quot;: 30000}}; " \
+           "objectives=max-plans,collaboration" in page
+    assert "province=" not in page and "beside the first scenario (floor-25k)" in page
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no CDN
 
 

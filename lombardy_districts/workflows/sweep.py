@@ -321,13 +321,16 @@ def write_index(out_dir, scenarios: list[Scenario], rows: Mapping[str, dict]) ->
     section = (
         '<section class="ld-tradeoff"><h2>Trade-off: more area plans or more collaboration kept</h2>'
         "<p>Each point is a scenario. Up and to the right is better on both counts; a planner picks a "
-        "point on the outer edge. Click a point to open its map.</p>"
+        "point on the outer edge. Click a point to open its map. A scenario's <i>compare</i> page sets it beside "
+        f"its status quo, or else beside the first scenario ({html.escape(scenarios[0].name)}).</p>"
         + tradeoff_svg(points, title="number of area plans against collaboration retained")
         + _failed_html(done) + "</section>"
     )
+    settings = _differing_options(scenarios)
     entries = [{"name": r["name"], "map": out / r["name"] / "map.html",
                 "compare": out / r["name"] / "compare.html" if (out / r["name"] / "compare.html").exists() else None,
-                "scores": {k: r.get(k) for k in (*SCORES, "status", "wall_time_s") if r.get(k) is not None}}
+                "scores": {"settings": settings.get(r["name"], ""),
+                           **{k: r.get(k) for k in (*SCORES, "status", "wall_time_s") if r.get(k) is not None}}}
                for r in done if _has_plan(r) and (out / r["name"] / "map.html").exists()]
     path = out / "index.html"
 
@@ -419,6 +422,20 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
+
+
+def _differing_options(scenarios: list[Scenario]) -> dict[str, str]:
+    """Per scenario, the options whose values differ between scenarios, as ``key=value; ...``."""
+    keys = [k for k in KEYS if len({json.dumps(_jsonable(s.options.get(k)), sort_keys=True) for s in scenarios}) > 1]
+    return {s.name: "; ".join(f"{k}={_flat_value(s.options[k])}" for k in keys if k in s.options) for s in scenarios}
+
+
+def _flat_value(value) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, Mapping):
+        return json.dumps(_jsonable(value), sort_keys=True)
+    return str(value)
 
 
 def _one_line(text: str) -> str:

@@ -278,3 +278,16 @@ def test_bridge_advice_tells_digitising_gaps_from_separate_pieces():
     assert "--snap" not in pieces and "select municipalities that touch" in pieces
     both = bridge_advice([3.0, 5_196.0])
     assert "--snap METRES" in both and "select municipalities that touch" in both
+
+
+def test_a_command_line_mistake_is_one_error_line_with_a_suggestion(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["propos"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "usage:" not in err
+    assert err.splitlines() == ["error: argument COMMAND: invalid choice: 'propos' (choose from 'data', 'evaluate', "
+                                "'frontier', 'map', 'compare', 'propose', 'studio', 'sweep'); did you mean propose?",
+                                "See: lombardy-districts --help"]
+    with pytest.raises(SystemExit):
+        main(["frontier", "--out", "x", "--time-limit", "abc"])
+    assert capsys.readouterr().err.splitlines()[-1] == "See: lombardy-districts frontier --help"

@@ -10,9 +10,11 @@ written (a full disk, no permission, a folder in use by another run), the previo
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
+import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -76,9 +78,20 @@ def _print_summary(s: dict) -> None:
         print(f"local labour market areas (ISTAT SLL 2011): {s['labour_market_areas']}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes print one ``error:`` line and where to look, not the whole usage."""
+
+    def error(self, message: str):
+        wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if wrong:
+            close = difflib.get_close_matches(wrong[1], re.findall(r"'([^']*)'", wrong[2]), n=1)
+            message += f"; did you mean {close[0]}?" if close else ""
+        self.exit(2, f"error: {message}\nSee: {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with commands registered by installed packages."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lombardy-districts",
         description="Propose area social plans (ambiti) whose populations meet the regional floors.",
     )

@@ -66,6 +66,7 @@ def test_lock_labels_are_kept_and_ids_stay_unique(line):
     plan = identify(solver_plan(line, ["c", "c", "c", "c", "q", "q"]), sq, locked={"c"})
     assert sorted(plan.plan_ids) == ["c", "c#2"]
     assert len(plan) == 2
+    assert plan.name("c#2") == f"{sq.name('c')} (2)" != plan.name("c")  # two plans, two names
 
 
 def test_change_table_lists_merges_moves_and_splits(line):

@@ -87,11 +87,12 @@ def test_refusals_say_why(grid):
     s.lock_municipalities(["000002"], True, 0)
     with pytest.raises(EditRefused, match="M2 is locked"):
         s.move(["000002"], "B", 1)
-    with pytest.raises(EditRefused, match="M2 is locked in plan A"):
-        s.merge("B", "A", 1)
+    s.lock_municipalities(["000003"], True, 1)
+    with pytest.raises(EditRefused, match="M3 is locked in plan B"):  # B, the smaller, would move into A
+        s.merge("A", "B", 2)
     with pytest.raises(EditRefused, match="no version named 'x'; versions: none yet"):
-        s.restore_version("x", 1)
-    assert s.version == 1  # nothing refused changed anything
+        s.restore_version("x", 2)
+    assert s.version == 2  # nothing refused changed anything
 
 
 def test_names_are_cleaned_and_bounded():
@@ -160,3 +161,19 @@ def test_file_names_from_the_page_stay_in_the_workspace(tmp_path, name):
 def test_a_plain_name_gets_its_ending(tmp_path):
     assert workspace_path(tmp_path, "Bergamo v2 (agreed)", ".csv") == (tmp_path / "Bergamo v2 (agreed).csv").resolve()
     assert workspace_path(tmp_path, "plan.CSV", ".csv").name == "plan.CSV"
+
+
+def test_a_merge_keeps_the_larger_plan_whichever_card_it_starts_from(grid):
+    s = _start(grid)
+    s.new_plan(["000001"], 0, name="Small")
+    before_a = len(s.members("A"))
+    s.merge("new-1", "A", 1)  # from the small plan's card: A, the larger, continues
+    assert "new-1" not in s.assignment.values() and len(s.members("A")) == before_a + 1
+    assert s.names["A"] == "West" and s.steps()["labels"][-1] == "merge Small into West"
+
+
+def test_a_name_another_plan_has_is_refused(grid):
+    s = _start(grid)
+    with pytest.raises(EditRefused, match="plan A .*is already called 'West'; give each plan its own name"):
+        s.rename("B", "West", 0)
+    assert s.version == 0

@@ -77,6 +77,8 @@ def identify(plan: Plan, status_quo: Plan, locked: Iterable[str] = ()) -> Plan:
         while ids[p] in used:
             k += 1
             ids[p] = f"{base}#{k}"
+        if k > 1:  # and its name too: two plans called "Seriate" left a planner asking which
+            names[p] = f"{names[p]} ({k})"
         used.add(ids[p])
     assignment = plan.assignment.map(ids)
     return Plan(plan.territory, assignment, {ids[p]: names[p] for p in plan.plan_ids}, parent=plan)

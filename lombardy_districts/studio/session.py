@@ -175,13 +175,25 @@ class Session:
         return self._do(Change(f"new plan {plan_id} with {self._few(codes)}", moves, names))
 
     def merge(self, keep: str, other: str, version: int) -> Change:
-        """Merge plan ``other`` into plan ``keep`` (which keeps its id and name)."""
+        """Merge two plans; the larger keeps its id and name (more municipalities, then more people).
+
+        As the scorecard reads a merger: the plan holding most of the two continues, so merging a
+        small new plan with Lodi from the small plan's card still gives Lodi, not a renamed new plan.
+        """
         self.check_version(version)
         for plan_id in (keep, other):
             self._existing(plan_id)
             self._unlocked_plan(plan_id)
         if keep == other:
             raise EditRefused(f"cannot merge {self._label(keep)} with itself; pick another plan")
+        population = self.territory.municipalities["population"]
+
+        def size(plan_id: str) -> tuple[int, int]:
+            members = self.members(plan_id)
+            return len(members), int(population[members].sum())
+
+        if size(other) > size(keep):
+            keep, other = other, keep
         codes = self.members(other)
         locked = [c for c in codes if c in self.locked_municipalities]
         if locked:
@@ -199,6 +211,8 @@ class Session:
         name = clean_name(name, "plan name")
         if name == self._name(plan_id):
             raise EditRefused(f"{self._label(plan_id)} is already called {name!r}")
+        if twin := next((p for p in set(self.assignment.values()) if p != plan_id and self._name(p) == name), None):
+            raise EditRefused(f"{self._label(twin)} is already called {name!r}; give each plan its own name")
         return self._do(Change(f"rename {self._name(plan_id)} to {name}", names={plan_id: (self.names.get(plan_id),
                                                                                        name)}))
 

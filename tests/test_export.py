@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pytest
 
@@ -44,6 +46,7 @@ def test_geopackage_and_geojson_read_back_in_their_crs(halves, tmp_path):
     assert geojson.crs.to_epsg() == 4326
     minx, miny, maxx, maxy = geojson.total_bounds
     assert -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90  # degrees, not metres
+    assert json.loads((tmp_path / "plans.geojson").read_text())["name"] == "plans"  # the layer QGIS shows
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != STATE]  # no temporary files
     assert [p.name for p in (tmp_path / STATE).iterdir()] == ["files.json"]  # what the run wrote; nothing staged
 

@@ -67,7 +67,7 @@ def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, k
     staged = path.with_name(f".{path.name}.upload")  # hidden: a file that fails to read is not kept or listed
     write_atomic(staged, lambda tmp: tmp.write_bytes(data))
     try:
-        frame = read_assignment_csv(staged)
+        frame = read_assignment_csv(staged, istat=territory.istat, names=territory.municipalities["name"])
         unknown = sorted(set(frame["municipality_code"]) - set(known_codes))
         if unknown:
             more = f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""

@@ -86,7 +86,7 @@ def write_plans(plan: Plan, scorecard: Scorecard, path, *, frame: gpd.GeoDataFra
     driver, crs = FORMATS[fmt]
     crs = crs or plan.territory.output_crs
     frame = (plans_geodataframe(plan, scorecard) if frame is None else frame).to_crs(crs)
-    options = {"layer": LAYER} if driver == "GPKG" else {}
+    options = {"layer": LAYER}  # GeoJSON too: its "name", which QGIS shows, was the temporary file's
 
     def write(tmp: Path) -> None:
         staged = tmp.with_suffix(f".{fmt}")  # OGR wants the right extension and creates the file itself

@@ -717,6 +717,8 @@
         return;
       }
       if (solving) { return; }  // a double click: the job is being started
+      if (S.candidate && !window.confirm(`Start ${b.dataset.action}? The ${S.candidate.action} candidate on screen `
+          + "will be discarded (Accept it first to keep it).")) { return; }
       solving = true;
       post("api/solve", {action: b.dataset.action, version: S.version, time_limit: Number(field.value)})
         .then((state) => { applyState(state); pollJob(); }).catch(ignoreHandled).finally(() => { solving = false; });

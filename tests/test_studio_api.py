@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
+from lombardy_districts.model.changes import CHANGE_COLUMNS
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
@@ -249,8 +251,11 @@ def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path)
     territory = studio.state_.territory
     saved = read_plan(ws / "mine.csv", territory)
     assert saved.assignment.to_dict() == studio.state_.session.assignment
-    for kind, name in (("geojson", "mine.geojson"), ("gpkg", "mine.gpkg"), ("html", "mine.html")):
+    for kind, name in (("geojson", "mine.geojson"), ("gpkg", "mine.gpkg"), ("html", "mine.html"),
+                       ("changes", "mine-changes.csv")):
         assert _post(studio, "/api/write", {"kind": kind, "name": "mine"})["written"] == name
+    changes = pd.read_csv(ws / "mine-changes.csv", dtype=str)  # propose's changes.csv: every change, not five
+    assert list(changes.columns) == CHANGE_COLUMNS and read_plan(ws / "mine.csv", territory) is not None
     assert "shipped with lombardy-districts" in (ws / "mine.html").read_text()
     assert studio.get("/files/mine.csv").text.startswith("municipality_code,plan_id,plan_name")
     # paths from the page never leave the workspace

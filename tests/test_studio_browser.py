@@ -5,6 +5,7 @@ Skipped locally when Chromium or Playwright is missing; failing in CI (see ``tes
 
 from __future__ import annotations
 
+import re
 import time
 
 import networkx as nx
@@ -157,6 +158,7 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#time-limit").fill("4")
     page.locator("#run-complete").click()
     page.locator("#plan-table tr[data-plan='north']").click()
+    assert re.search(r"\d\.\d\d Polsby-Popper", page.locator("#card-table").inner_text())  # compactness, as evaluate
     page.locator("#rename-text").fill("North, renamed while the solver ran")
     page.locator("#rename").click()
     page.locator("#candidate").wait_for(state="visible", timeout=90000)

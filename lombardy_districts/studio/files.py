@@ -19,7 +19,7 @@ from lombardy_districts.model.territory import Territory
 
 MAX_UPLOAD = 5_000_000
 """Largest plan file accepted from the page, in bytes (a whole-region plan is about 40 kB)."""
-EXPORTS = {"csv": ".csv", "gpkg": ".gpkg", "geojson": ".geojson", "html": ".html"}
+EXPORTS = {"csv": ".csv", "gpkg": ".gpkg", "geojson": ".geojson", "html": ".html", "changes": ".csv"}
 """What the studio writes, by format, with the file name ending each needs."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()+-]{0,99}")
 UPLOADS = "uploads"

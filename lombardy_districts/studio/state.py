@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from lombardy_districts.errors import InputError
+from lombardy_districts.io.files import write_atomic
 from lombardy_districts.maps.colouring import colour_graph, colour_pair
 from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.options import SolverOptions
@@ -401,7 +402,7 @@ class StudioState:
         return plan, evaluate(plan, self.rules, self.collaboration, self.status_quo)
 
     def write(self, kind: object, name: object, plan: Plan, card: Scorecard) -> Path:
-        """Write the plan as ``csv``, ``gpkg``, ``geojson`` or an offline ``html`` map into the workspace.
+        """Write the plan as ``csv``, ``gpkg``, ``geojson``, an offline ``html`` map, or its ``changes``.
 
         The notice says so, and whether it replaced a file of that name.
         """
@@ -411,9 +412,18 @@ class StudioState:
         if kind not in files.EXPORTS:
             raise InputError(f"unknown format {kind!r}; allowed: {', '.join(files.EXPORTS)}")
         kind = str(kind)
-        path = files.workspace_path(self.workspace, page_text(name, "file name"), files.EXPORTS[kind])
+        name = page_text(name, "file name")
+        if kind == "changes" and not name.strip().lower().removesuffix(".csv").endswith("changes"):
+            name = f"{name.strip().removesuffix('.csv')}-changes"  # "plan" must not overwrite plan.csv
+        path = files.workspace_path(self.workspace, name, files.EXPORTS[kind])
         replaced = path.exists()
-        if kind == "csv":
+        if kind == "changes":  # every change from the status quo, as propose's changes.csv
+            if card.changes is None:
+                raise InputError("the changes are from the status quo, and this studio has none; start it with "
+                                 "--status-quo SQ.csv")
+            table = card.changes
+            path = write_atomic(path, lambda tmp: table.to_csv(tmp, index=False))
+        elif kind == "csv":
             path = files.save_plan_csv(self.workspace, path.name, plan)
         elif kind == "html":  # written atomically, with its scripts inside
             path = write_plan_map(plan, card, path, rules=self.rules, status_quo=self.status_quo,

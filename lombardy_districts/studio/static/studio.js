@@ -390,7 +390,8 @@
     klass.title = r.class_reason;
     cell(tr, fmt(r.floor), "num");
     cell(tr, signed(r.margin), "num margin");
-    cell(tr, r.contiguous ? "yes" : "NO", "num");
+    const contig = cell(tr, r.contiguous ? (r.bridges ? "bridge" : "yes") : "NO", "num");
+    if (r.bridges) { contig.title = "contiguous only through a bridge: parts that share no border (see the plan card)"; }
     const total = r.collaboration_kept + r.collaboration_cut;
     cell(tr, total > 0 ? pct(r.collaboration_kept / total) : "-", "num");
     if (S.has_status_quo) { cell(tr, fmt(r.moved_in), "num"); }
@@ -482,6 +483,7 @@
      ["Class", r.class_reason], ["Population floor", fmt(r.floor)], ["Margin over floor", signed(r.margin)],
      ["Contiguous", r.contiguous ? (r.bridges ? "yes, through " + r.bridges + " bridge(s): parts that share no border" : "yes") : "no"],
      ["Collaboration kept", fmt(r.collaboration_kept, 1) + " of " + fmt(total, 1) + (total > 0 ? " (" + pct(r.collaboration_kept / total) + ")" : "")],
+     ["Compactness", r.polsby_popper == null ? "-" : r.polsby_popper.toFixed(2) + " Polsby-Popper (1 a disc, 0.79 a square, near 0 long or ragged)"],
      ["Locked", lockedPlans.has(r.plan_id) ? "yes" : "no"]].forEach(([k, v]) => {
       const tr = document.createElement("tr"); cell(tr, k); cell(tr, v); table.appendChild(tr);
     });

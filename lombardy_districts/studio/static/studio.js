@@ -320,7 +320,7 @@
     ];
     if (s.collaboration_by_kind && s.collaboration_by_kind.union) { rows.push(["Unions of municipalities split", fmt(s.unions_split)]); }
     if (s.municipalities_moved !== undefined) {
-      rows.push(["Moved from the status quo", fmt(s.municipalities_moved) + " municipalities, " + fmt(s.population_moved) + " people"]);
+      rows.push(["Moved from the status quo", fmt(s.municipalities_moved) + (s.municipalities_moved === 1 ? " municipality, " : " municipalities, ") + fmt(s.population_moved) + " people"]);
       rows.push(["Plans merged / split", fmt(s.plans_merged) + " / " + fmt(s.plans_split)]);
     }
     return rows;
@@ -407,7 +407,7 @@
     const order = rows.map((r) => r.plan_id).join("\n");
     if (order !== tableOrder) {
       const head = document.createElement("tr");
-      ["", "Area plan", "Population", "Class", "Floor", "Margin", "Contig.", "Collab. kept"].concat(S.has_status_quo ? ["Moved in"] : [])
+      ["", "Area plan", "People", "Class", "Floor", "Margin", "Contig.", "Collab. kept"].concat(S.has_status_quo ? ["Moved in"] : [])
         .forEach((h, i) => { const th = document.createElement("th"); th.textContent = h; if (i > 1 && i !== 3) { th.className = "num"; } head.appendChild(th); });
       const frag = document.createDocumentFragment();
       frag.appendChild(head);

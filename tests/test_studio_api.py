@@ -9,12 +9,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from lombardy_districts.model.changes import CHANGE_COLUMNS
+from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.studio import prepare
 from lombardy_districts.studio.app import build_app
 from lombardy_districts.studio.jobs import solver_problem
+from lombardy_districts.studio.payload import territory_payload
 from lombardy_districts.studio.state import StudioState
 from lombardy_districts.workflows.inputs import load, read_inputs, read_plan
 from tests.conftest import grid_frame
@@ -401,3 +403,10 @@ def test_a_merge_is_named_as_propose_names_it_keeps_its_colour_and_the_locks(tmp
         undone = _post(client, "/api/edit", {"op": "undo", "version": 2})
         assert set(undone["names"]) == {"W", "C", "E"} and undone["locked_plans"] == ["E"]
     state.close()
+
+
+def test_the_page_gets_the_bridges_to_draw(lombardy):
+    como = lombardy.select("province", ["Como"])
+    payload = territory_payload(como, default_collaboration(como), None)
+    (i, j, metres), = payload["bridges"]  # Campione d'Italia, the exclave, and its one bridge
+    assert {payload["codes"][i], payload["codes"][j]} == {"013040", "013253"} and 600 < metres < 900

@@ -61,6 +61,8 @@ def territory_payload(territory: Territory, collaboration: Collaboration, status
                  zip(ties["code_a"], ties["code_b"], ties["kind"])],
         "status_quo": None if status_quo is None else [str(status_quo.assignment[c]) for c in codes],
         "status_quo_names": None if status_quo is None else {p: status_quo.name(p) for p in status_quo.plan_ids},
+        "bridges": [[index[u], index[v], round(float(d.get("distance", 0.0)))]
+                    for u, v, d in territory.graph.edges(data=True) if d.get("bridge")],
         "bounds": geometry.bounds,
     }
     log.info("studio: %d municipalities, %d shared borders, %d ties to draw", len(codes), len(edges),

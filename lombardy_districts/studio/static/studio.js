@@ -180,6 +180,11 @@
       polys.push(poly);
     }
     borderGroup = L.featureGroup().addTo(map);
+    (T.bridges || []).forEach(([i, j, metres]) => {  // joins of parts that share no border, as the maps draw them
+      L.polyline([T.points[i], T.points[j]], {color: "#e67e00", weight: 2.5, dashArray: "6 5"})
+        .bindTooltip(`bridge: ${T.names[i]} - ${T.names[j]}, ${fmt(metres)} m apart (they share no border)`)
+        .addTo(map);
+    });
     // optional layers are filled the first time they are switched on
     const overlays = {};
     if (T.status_quo) {

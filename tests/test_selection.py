@@ -4,9 +4,11 @@ import pandas as pd
 import pytest
 
 from lombardy_districts.cli.options import add_selection_options, selection
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.selection import plan_for, select_territory
+from lombardy_districts.solvers.units import Units
+from lombardy_districts.workflows.propose import build_problem, solve
 from tests.grids import grid_territory
 
 
@@ -104,3 +106,22 @@ def test_plan_for_drops_rows_outside_the_selection_only(grid):
         plan_for(part, frame([("000001", "a")]), grid.codes, what="status quo")
     with pytest.raises(InputError, match="plan: unknown municipality codes: 999999"):
         plan_for(part, frame([("000001", "a"), ("000002", "a"), ("999999", "a")]), grid.codes)
+
+
+def test_pieces_of_a_selection_are_kept_apart_and_an_exclave_is_not_a_piece(lombardy):
+    assert lombardy.select("province", ["Como"]).pieces is None  # Campione's bridge is the region's own
+    two = lombardy.select("province", ["Lodi", "Sondrio"])  # far apart: one long bridge joins them
+    pieces = two.pieces
+    assert pieces is not None and pieces.nunique() == 2
+    assert pieces.groupby(two.municipalities["province"]).nunique().eq(1).all()  # a piece is a province
+    problem = build_problem(two, floor=25_000)
+    units = Units.from_problem(problem)  # the solvers see the pieces as across a hard boundary
+    assert units.group is not None and len(set(units.group)) == 2
+    proposal = solve(problem, {"solver": "heuristic", "time_limit": 3, "deterministic": True, "seed": 0})
+    provinces = two.municipalities["province"].groupby(proposal.plan.assignment).nunique()
+    assert (provinces == 1).all()  # no plan across the bridge
+    assert proposal.scorecard.summary["non_compliant_plans"] == 0
+    lonely = lombardy.subset([*lombardy.select("province", ["Lodi"]).codes, "014001"])  # Lodi and a Sondrio village
+    with pytest.raises(InfeasibleError, match=r"piece 1 of the selection \(.*\(014001\)\) has .* inhabitants, below "
+                                              "the lowest floor of 25,000"):
+        solve(build_problem(lonely, floor=25_000), {"solver": "heuristic", "time_limit": 3})

@@ -177,6 +177,7 @@ def bridge_advice(distances: list[float]) -> str:
     if any(d <= GAP_M for d in distances):
         advice.append("A bridge under 1 km may be a digitising gap or sliver: try --snap METRES or --contiguity queen.")
     if any(d > GAP_M for d in distances):
-        advice.append("A bridge over 1 km joins separate pieces of the selection, and a plan across it is not one "
-                      "territory: select municipalities that touch (--province, --select), or run each piece apart.")
+        advice.append("A bridge over 1 km joins separate pieces of the selection: proposals keep the pieces apart, "
+                      "and a plan across one is not one territory; to work on one, select municipalities that touch "
+                      "(--province, --select).")
     return " ".join(advice)

@@ -79,6 +79,14 @@ def _reasons(problem: Problem) -> list[str]:
                 out.append(f"hard boundary group {label} has {int(value):,} inhabitants, below the lowest "
                            f"floor of {low:,}; drop the hard boundary {', '.join(rules.hard_boundaries)} "
                            "or lower the floors")
+    pieces = problem.territory.pieces
+    if pieces is not None:  # the solvers keep the pieces of a selection apart (Territory.pieces)
+        for label, value in pop.groupby(pieces).sum().items():
+            if value < low:
+                out.append(f"{label} of the selection ({_names(gdf, pieces.index[pieces == label])}) has "
+                           f"{int(value):,} inhabitants, below the lowest floor of {low:,}: the selection is in "
+                           "pieces that do not touch, and no plan runs across two; select municipalities that "
+                           "touch, or run each piece apart")
     exclusive, lock_out = _locked_plans(problem, group)
     out += lock_out
     out += _locks(problem, group, exclusive)

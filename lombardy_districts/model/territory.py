@@ -115,7 +115,28 @@ class Territory:
         gdf = self.municipalities.loc[codes]
         graph = contiguity_graph(gdf, kind=self.graph.graph.get("kind", "rook"), cache=self.cache,
                                  snap=self.graph.graph.get("snap", DEFAULT_SNAP_M))
+        for a, b in graph.graph.get("bridges", []):  # a join the selection made, not an exclave of the whole
+            whole = self.graph.get_edge_data(a, b)
+            if whole is None or not whole.get("bridge") or whole.get("selection"):
+                graph.edges[a, b]["selection"] = True
         return Territory(gdf, graph, istat=self.istat, source_crs=self.source_crs, cache=self.cache)
+
+    @cached_property
+    def pieces(self) -> pd.Series | None:
+        """Municipality code -> piece label when a selection left the territory in pieces, else None.
+
+        A selection of municipalities that do not all touch (two provinces apart, the plans of a
+        partial status quo) is joined by bridges kilometres long so the graph stays connected; no
+        plan should run across one, so the solvers keep each piece apart, as across a hard
+        boundary. Bridges of the whole region (an exclave such as Campione d'Italia) join no pieces.
+        """
+        cut = [(a, b) for a, b, d in self.graph.edges(data=True) if d.get("selection")]
+        if not cut:
+            return None
+        joined = nx.restricted_view(self.graph, [], cut)
+        label = {code: f"piece {k + 1}" for k, part in enumerate(
+            sorted(nx.connected_components(joined), key=lambda c: min(c))) for code in part}
+        return pd.Series(label).reindex(self.municipalities.index)
 
     def select(self, column: str, values: Iterable[str]) -> Territory:
         """The municipalities whose ``column`` (e.g. province) is one of ``values``."""

@@ -306,3 +306,26 @@ def test_stop_takes_the_searchs_best_plan_so_far_as_the_candidate(studio_page):
     assert page.locator("#job").is_hidden() and "interrupted" in page.locator("#cand-title").inner_text()
     assert page.evaluate("window.ldStudio.state().candidate.scorecard.summary.non_compliant_plans") == 0
     assert opened.console_errors == []
+
+
+def test_a_whole_labour_market_area_or_union_is_selected_at_once(studio_page):
+    state, open_page = studio_page
+    page = open_page().page
+    code = _border_municipality(state, "south", "north")
+    _click(page, code)
+    assert page.locator("#sel-count").inner_text().startswith("1 municipality")
+    gdf = state.territory.municipalities
+    area = gdf["labour_market_area"] == gdf.at[code, "labour_market_area"]
+    page.locator("#grow-by").select_option("labour_market_area")
+    page.locator("#grow").click()
+    assert page.locator("#sel-count").inner_text().startswith(f"{int(area.sum())} municipalit")
+    assert "union of municipalities" in page.locator("#grow-by").inner_text()
+    ties = state.collaboration.restrict(state.territory.codes).weighted()
+    unions = nx.Graph(list(zip(*[ties.loc[ties["kind"] == "union", c] for c in ("code_a", "code_b")])))
+    member = sorted(unions.nodes)[0]
+    page.locator("#clear-sel").click()
+    _click(page, member)
+    page.locator("#grow-by").select_option("union")
+    page.locator("#grow").click()
+    assert page.locator("#sel-count").inner_text().startswith(f"{len(nx.node_connected_component(unions, member))} "
+                                                              "municipalit")

@@ -21,6 +21,10 @@ from lombardy_districts.model.territory import Territory
 log = logging.getLogger(__name__)
 
 
+GROUP_COLUMNS = ("province", "labour_market_area", "ats")
+"""Columns whose groups the page can select whole (with the unions, from the collaboration ties)."""
+
+
 def territory_payload(territory: Territory, collaboration: Collaboration, status_quo: Plan | None,
                       tolerance_m: float = DEFAULT_TOLERANCE_M) -> dict:
     """Everything the page needs to draw the territory, as plain JSON.
@@ -61,6 +65,7 @@ def territory_payload(territory: Territory, collaboration: Collaboration, status
                  zip(ties["code_a"], ties["code_b"], ties["kind"])],
         "status_quo": None if status_quo is None else [str(status_quo.assignment[c]) for c in codes],
         "status_quo_names": None if status_quo is None else {p: status_quo.name(p) for p in status_quo.plan_ids},
+        "groups": {column: gdf[column].astype(str).tolist() for column in GROUP_COLUMNS if column in gdf.columns},
         "bridges": [[index[u], index[v], round(float(d.get("distance", 0.0)))]
                     for u, v, d in territory.graph.edges(data=True) if d.get("bridge")],
         "bounds": geometry.bounds,

@@ -464,6 +464,19 @@
     return Array.from(plans);
   }
 
+  function growSelection(key) {
+    // every municipality of the selected ones' provinces (say), or of their unions (along union ties)
+    if (key === "union") {
+      const k = T.kinds.indexOf("union"), next = T.codes.map(() => []);
+      T.ties.forEach(([a, b, kk]) => { if (kk === k) { next[a].push(b); next[b].push(a); } });
+      const todo = Array.from(selected);
+      while (todo.length) { next[todo.pop()].forEach((j) => { if (!selected.has(j)) { selected.add(j); todo.push(j); } }); }
+      return;
+    }
+    const values = new Set(Array.from(selected).map((i) => T.groups[key][i]));
+    T.groups[key].forEach((v, i) => { if (values.has(v)) { selected.add(i); } });
+  }
+
   function renderSelection() {
     const items = Array.from(selected);
     $("selection").hidden = items.length === 0;
@@ -712,6 +725,10 @@
     $("lock-sel").addEventListener("click", () => edit({op: "lock", codes: Array.from(selected).map((i) => T.codes[i])}));
     $("unlock-sel").addEventListener("click", () => edit({op: "unlock", codes: Array.from(selected).map((i) => T.codes[i])}));
     $("clear-sel").addEventListener("click", () => { selected = new Set(); refreshSelection(); });
+    const groupLabels = {province: "province", labour_market_area: "labour market area", ats: "health agency (ATS)"};
+    Object.keys(T.groups || {}).forEach((key) => $("grow-by").add(new Option(groupLabels[key] || key, key)));
+    if (T.kinds.includes("union")) { $("grow-by").add(new Option("union of municipalities", "union")); }
+    $("grow").addEventListener("click", () => { growSelection($("grow-by").value); refreshSelection(); });
     $("rename").addEventListener("click", () => edit({op: "rename", plan: cardPlan, name: $("rename-text").value}));
     $("merge").addEventListener("click", () => edit({op: "merge", plan: cardPlan, other: $("merge-with").value}));
     $("lock-plan").addEventListener("click", () => edit({op: lockedPlans.has(cardPlan) ? "unlock_plan" : "lock_plan", plan: cardPlan}));

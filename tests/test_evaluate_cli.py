@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from lombardy_districts.cli import main
-from lombardy_districts.cli.evaluate import bridge_advice
 from lombardy_districts.io.embedded import data_file
 
 EXAMPLE = str(data_file("status_quo_example.csv"))
@@ -271,13 +270,15 @@ def test_another_regions_codes_are_said_to_be_so(run, tmp_path):
     assert code == 2 and "Their provinces (001) are not in the region loaded" in errors(err)
 
 
-def test_bridge_advice_tells_digitising_gaps_from_separate_pieces():
-    exclave = bridge_advice([721.0])  # Campione d'Italia
-    assert "--snap METRES" in exclave and "touch" not in exclave
-    pieces = bridge_advice([20_843.0])  # two pieces of a selection, 21 km apart
-    assert "--snap" not in pieces and "select municipalities that touch" in pieces
-    both = bridge_advice([3.0, 5_196.0])
-    assert "--snap METRES" in both and "select municipalities that touch" in both
+def test_bridge_notes_tell_the_pieces_of_a_selection_from_the_region_s_exclave(run, capsys):
+    # the example's ten plans lie in four pieces, joined by bridges of 5 to 21 km that the selection made
+    code, out, err = run(EXAMPLE)
+    assert code == 0, err
+    assert out.count("\nbridge: ") == 3 and "proposals keep the pieces apart" in out and "--snap" not in out
+    # the whole region's one bridge, Campione d'Italia's (721 m), may be a gap for all the data knows
+    assert main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert "Campione d'Italia (013040)" in out and "--snap METRES" in out and "pieces" not in out
 
 
 def test_a_command_line_mistake_is_one_error_line_with_a_suggestion(capsys):

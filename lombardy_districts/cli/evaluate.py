@@ -164,20 +164,20 @@ def print_bridges(bridges: list[dict]) -> None:
         print(f"bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart, "
               f"{where}")
     print(f"note: {_count(len(bridges), 'bridge')} joined parts of the territory that share no boundary; a plan "
-          f"holding one is contiguous only through it. {bridge_advice([b['distance_m'] for b in bridges])}")
+          f"holding one is contiguous only through it. {bridge_advice(bridges)}")
 
 
 GAP_M = 1000.0
-"""Bridges up to this long may be digitising gaps or an exclave; longer ones join separate pieces of a selection."""
+"""Bridges of the data up to this long may be digitising gaps; longer ones join an island or exclave."""
 
 
-def bridge_advice(distances: list[float]) -> str:
-    """What to do about bridges this long (metres): snapping for gaps, one connected selection for pieces."""
+def bridge_advice(bridges: list[dict]) -> str:
+    """What to do about these bridges (``distance_m``, ``selection``): snap a gap, or select what touches."""
     advice = []
-    if any(d <= GAP_M for d in distances):
+    if any(not b.get("selection") and b["distance_m"] <= GAP_M for b in bridges):
         advice.append("A bridge under 1 km may be a digitising gap or sliver: try --snap METRES or --contiguity queen.")
-    if any(d > GAP_M for d in distances):
-        advice.append("A bridge over 1 km joins separate pieces of the selection: proposals keep the pieces apart, "
+    if any(b.get("selection") for b in bridges):
+        advice.append("A bridge the selection made joins separate pieces of it: proposals keep the pieces apart, "
                       "and a plan across one is not one territory; to work on one, select municipalities that touch "
                       "(--province, --select).")
     return " ".join(advice)

@@ -302,6 +302,7 @@ def bridges_used(plan: Plan) -> list[dict]:
         pa, pb = plan.assignment[a], plan.assignment[b]
         out.append({"from": a, "from_name": str(names[a]), "to": b, "to_name": str(names[b]),
                     "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1),
+                    "selection": bool(graph.edges[a, b].get("selection")),  # joins pieces of a selection
                     "plan_id": pa if pa == pb else None})
     return out
 

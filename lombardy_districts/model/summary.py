@@ -20,7 +20,8 @@ def summarize(territory: Territory) -> dict:
 
     bridges = [
         {"from": a, "from_name": names[a], "to": b, "to_name": names[b],
-         "distance_m": round(graph.edges[a, b].get("distance", 0.0), 1)}
+         "distance_m": round(graph.edges[a, b].get("distance", 0.0), 1),
+         "selection": bool(graph.edges[a, b].get("selection"))}
         for a, b in graph.graph.get("bridges", [])
     ]
     regions = sorted(gdf["region"].dropna().unique()) if "region" in gdf else []

@@ -91,7 +91,8 @@ class LiveScore:
         graph = territory.graph
         self.bridges = [(self.index[a], self.index[b], {
             "from": a, "from_name": str(gdf.at[a, "name"]), "to": b, "to_name": str(gdf.at[b, "name"]),
-            "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1)}) for a, b in graph.graph.get(
+            "distance_m": round(float(graph.edges[a, b].get("distance", 0.0)), 1),
+            "selection": bool(graph.edges[a, b].get("selection"))}) for a, b in graph.graph.get(
                 "bridges", [])]
         self.note = COLLABORATION_NOTE if "labour_market_area" in gdf.columns else NO_LABOUR_MARKET_NOTE
         self.kind_weight = {k: collaboration.weight_of(k) for k in self.kinds}

@@ -426,16 +426,9 @@ def _watch_parent(parent: int) -> None:
 
 def _differing_options(scenarios: list[Scenario]) -> dict[str, str]:
     """Per scenario, the options whose values differ between scenarios, as ``key=value; ...``."""
-    keys = [k for k in KEYS if len({json.dumps(_jsonable(s.options.get(k)), sort_keys=True) for s in scenarios}) > 1]
-    return {s.name: "; ".join(f"{k}={_flat_value(s.options[k])}" for k in keys if k in s.options) for s in scenarios}
-
-
-def _flat_value(value) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(map(str, value))
-    if isinstance(value, Mapping):
-        return json.dumps(_jsonable(value), sort_keys=True)
-    return str(value)
+    rows = {s.name: s.row() for s in scenarios}
+    keys = [k for k in KEYS if len({row[k] for row in rows.values()}) > 1]
+    return {name: "; ".join(f"{k}={row[k]}" for k in keys if row[k] is not None) for name, row in rows.items()}
 
 
 def _one_line(text: str) -> str:

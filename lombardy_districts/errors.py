@@ -6,7 +6,20 @@ an object or a path given where another belongs, naming what was given and the f
 
 from __future__ import annotations
 
+import difflib
 import os
+
+
+def did_you_mean(word: str, choices, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to ``word``, or ``""`` when none is close.
+
+    ``choices``: the allowed words, or a mapping from the form compared with ``word`` (e.g. lower
+    case without accents) to the word the hint shows.
+    """
+    pairs = choices.items() if hasattr(choices, "items") else ((c, c) for c in choices)
+    shown = {str(k): str(v) for k, v in pairs}
+    close = difflib.get_close_matches(str(word), list(shown), n=1, cutoff=cutoff)
+    return f" (did you mean {shown[close[0]]!r}?)" if close else ""
 
 
 class InputError(ValueError):

@@ -3,7 +3,7 @@
 import pytest
 
 import lombardy_districts as ld
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.maps.compare import write_comparison
 from lombardy_districts.maps.render import write_plan_map
 
@@ -65,3 +65,11 @@ def test_a_wrong_object_is_named_with_the_fix(make_grid, tmp_path, case):
     call, message = CALLS[case]
     with pytest.raises(InputError, match=message):
         call(territory, plan, csv, tmp_path)
+
+
+def test_did_you_mean_offers_the_closest_word_or_nothing():
+    assert did_you_mean("colaboration", ["collaboration", "compact"]) == " (did you mean 'collaboration'?)"
+    assert did_you_mean("xyz", ["collaboration", "compact"]) == ""
+    # a mapping compares its keys and shows its values
+    assert did_you_mean("bergamso", {"bergamo": "Bergamo", "brescia": "Brescia"}) == " (did you mean 'Bergamo'?)"
+    assert did_you_mean("torino", {"sondrio": "Sondrio"}, cutoff=0.7) == ""

@@ -287,7 +287,7 @@ def test_a_command_line_mistake_is_one_error_line_with_a_suggestion(capsys):
     err = capsys.readouterr().err
     assert done.value.code == 2 and "usage:" not in err
     assert err.splitlines() == ["error: argument COMMAND: invalid choice: 'propos' (choose from 'data', 'evaluate', "
-                                "'frontier', 'map', 'compare', 'propose', 'studio', 'sweep'); did you mean propose?",
+                                "'frontier', 'map', 'compare', 'propose', 'studio', 'sweep') (did you mean 'propose'?)",
                                 "See: lombardy-districts --help"]
     with pytest.raises(SystemExit):
         main(["frontier", "--out", "x", "--time-limit", "abc"])

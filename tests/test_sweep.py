@@ -236,7 +236,7 @@ def test_a_misspelt_province_is_refused_before_any_scenario_runs(tmp_path):
     with pytest.raises(InputError) as info:
         sweep(scenarios, tmp_path / "out")
     assert info.value.problems[0].startswith("scenario 'typo': province = 'Lodii' is not a province of this "
-                                             "territory; did you mean Lodi?")
+                                             "territory (did you mean 'Lodi'?); allowed")
     assert not (tmp_path / "out").exists()
     with pytest.raises(InputError, match="does not exist"):
         read_scenarios(tmp_path / "nope.toml")

@@ -10,7 +10,6 @@ written (a full disk, no permission, a folder in use by another run), the previo
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from lombardy_districts.cli.options import (
     data_options,
     selection,
 )
-from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError
+from lombardy_districts.errors import GraphError, InfeasibleError, InputError, OutputError, did_you_mean
 from lombardy_districts.model.summary import summarize
 from lombardy_districts.workflows.inputs import load
 
@@ -84,8 +83,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if wrong:
-            close = difflib.get_close_matches(wrong[1], re.findall(r"'([^']*)'", wrong[2]), n=1)
-            message += f"; did you mean {close[0]}?" if close else ""
+            message += did_you_mean(wrong[1], re.findall(r"'([^']*)'", wrong[2]))
         self.exit(2, f"error: {message}\nSee: {self.prog} --help\n")
 
 

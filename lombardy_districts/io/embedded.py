@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import unicodedata
 import warnings
@@ -13,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.graph import cache_dir
 from lombardy_districts.io.projection import areas_km2, describe, local_equal_area
 from lombardy_districts.io.region_cache import cached_region
@@ -158,10 +157,9 @@ def _resolve_region(region: str | int) -> str:
     for name in names:
         if wanted in {plain_name(name), plain_name(name.split("/")[0])}:
             return name
-    near = difflib.get_close_matches(wanted, [plain_name(n.split("/")[0]) for n in names], n=1, cutoff=0.7)
-    hint = next((f"did you mean {n}? " for n in names if near and plain_name(n.split("/")[0]) == near[0]), "")
+    hint = did_you_mean(wanted, {plain_name(n.split("/")[0]): n for n in names}, cutoff=0.7)
     raise InputError(
-        f"unknown region {region!r}; {hint}allowed: {', '.join(names)} (or their ISTAT codes 1-20). "
+        f"unknown region {region!r}{hint}; allowed: {', '.join(names)} (or their ISTAT codes 1-20). "
         "Fix: pass one of these names to --region."
     )
 

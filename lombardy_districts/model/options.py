@@ -19,7 +19,6 @@ arithmetic cannot overflow.
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Self
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.graph import DEFAULT_SNAP_M
 
 MODES = ("scratch", "merge", "repair")
@@ -314,5 +313,4 @@ class SolverOptions(_Options):
 
 def unknown_objectives(bad) -> str:
     """``"unknown 'colaboration' (did you mean 'collaboration'?)"`` for each name of ``bad``."""
-    near = [difflib.get_close_matches(str(o), OBJECTIVES, n=1) for o in bad]
-    return "; ".join(f"unknown {o!r}" + (f" (did you mean {n[0]!r}?)" if n else "") for o, n in zip(bad, near))
+    return "; ".join(f"unknown {o!r}{did_you_mean(str(o), OBJECTIVES)}" for o in bad)

@@ -12,13 +12,12 @@ municipality; its rows for municipalities of the region outside the selection ar
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 
 import pandas as pd
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.embedded import plain_name, province_abbreviations
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.plan import Plan
@@ -123,9 +122,9 @@ def _province_mask(gdf, wanted_names, problems: list[str]) -> pd.Series:
             wanted.append(lookup[key])
             continue
         allowed = ", ".join(sorted(names.unique()))
-        close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.7)  # not Torino -> Sondrio (0.62)
-        hint = f"did you mean {lookup[close[0]]}? " if close else ""
-        problems.append(f"--province {raw!r} is not a province of this territory; {hint}allowed: {allowed} "
+        # cutoff 0.7: not Torino -> Sondrio (0.62)
+        hint = did_you_mean(key, lookup, cutoff=0.7)
+        problems.append(f"--province {raw!r} is not a province of this territory{hint}; allowed: {allowed} "
                         "(or their ISTAT codes or official abbreviations, e.g. BG, MB)")
     return names.isin(wanted)
 

@@ -39,7 +39,6 @@ at once.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import tomllib
@@ -47,7 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from lombardy_districts.errors import InputError, expect_path
+from lombardy_districts.errors import InputError, did_you_mean, expect_path
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
@@ -122,7 +121,7 @@ class Scenario:
         for key, value in merged.items():
             at = label if source[key] == "the scenario" else defaults_where
             if key not in KEYS:
-                problems.append(f"{at}: unknown key {key!r}{_did_you_mean(key, KEYS)}; allowed: name, unset, "
+                problems.append(f"{at}: unknown key {key!r}{did_you_mean(key, KEYS)}; allowed: name, unset, "
                                 f"{', '.join(KEYS)}")
                 continue
             try:
@@ -297,16 +296,11 @@ def _check(key: str, value, base: Path):
         return {c: [v.strip() for v in vs.split(",") if v.strip()] if isinstance(vs, str) else vs
                 for c, vs in value.items()}
     if key == "solver" and value not in solver_names():
-        hint = _did_you_mean(value, solver_names()) if isinstance(value, str) else ""
+        hint = did_you_mean(value, solver_names()) if isinstance(value, str) else ""
         raise ValueError(f"allowed: {', '.join(solver_names())}{hint}")
     if key in ("weights", "collaboration_weights") and isinstance(value, dict):
         return {k: float(w) if isinstance(w, int) and not isinstance(w, bool) else w for k, w in value.items()}
     return value
-
-
-def _did_you_mean(word: str, allowed) -> str:
-    close = difflib.get_close_matches(word, list(allowed), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _flat(value):

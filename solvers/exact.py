@@ -352,8 +352,9 @@ def no_plan(solver: str, setup: Setup, infeasible: bool, engine: str, details: d
         message = f"{zone_words(setup.options, setup.model, setup.units)} meets the rules ({engine} proved it)"
         status = "timeout"
     elif setup.candidates.restricted:
-        message, status = ("the restricted candidate model is infeasible (not proved for the full problem); "
-                           "set options restrict=False or raise max_plan_population"), "timeout"
+        message, status = ("the model restricted to likely plans (as on large maps) has none, which proves nothing "
+                           "for the full problem; try --solver heuristic, or lift the restriction from Python "
+                           "(slower): options={'tuning': {'restrict': False}}"), "timeout"
     elif setup.problem.mode == "repair":
         message, status = (f"no repair by moving municipalities meets the rules and keeps every current plan, each "
                            f"with most of its municipalities ({engine} proved it); merge plans (--mode merge)"), \

@@ -608,12 +608,13 @@ def test_merge_of_about_a_hundred_plans_is_proved_optimal():
     assert result.plan.violations(rules) == []
 
 
-def test_a_repair_lock_to_no_current_plan_is_warned_of_with_the_near_ids(caplog):
+@pytest.mark.parametrize("mode", ["merge", "repair"])
+def test_a_lock_to_no_current_plan_is_warned_of_with_the_near_ids(caplog, mode):
     territory = grid(1, 4, [100] * 4)
     sq = status_quo(territory, ["north", "north", "south", "south"])
     rules = Rules(locked_municipalities={territory.codes[2]: "nort", territory.codes[3]: "south"})
     with caplog.at_level("WARNING"):
-        build_problem(territory, mode="repair", status_quo=sq, rules=rules)
+        build_problem(territory, mode=mode, status_quo=sq, rules=rules)
     assert [r.getMessage() for r in caplog.records] == [
         f"locked.municipalities: {territory.codes[2]} = 'nort' names no current plan, so it only gives that id "
         f"to the plan holding {territory.codes[2]}; did you mean 'north'?"]

@@ -1,11 +1,15 @@
 import argparse
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from lombardy_districts.cli.options import add_selection_options, selection
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.model.feasibility import check_feasible
 from lombardy_districts.model.options import Selection
+from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.selection import plan_for, select_territory
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import build_problem, solve
@@ -125,3 +129,20 @@ def test_pieces_of_a_selection_are_kept_apart_and_an_exclave_is_not_a_piece(lomb
     with pytest.raises(InfeasibleError, match=r"piece 1 of the selection \(.*\(014001\)\) has .* inhabitants, below "
                                               "the lowest floor of 25,000"):
         solve(build_problem(lonely, floor=25_000), {"solver": "heuristic", "time_limit": 3})
+
+
+def test_a_lock_across_pieces_of_a_selection_is_refused_before_solving(lombardy):
+    two = lombardy.select("province", ["Lodi", "Sondrio"])
+    lodi = two.municipalities.index[two.municipalities["province"] == "Lodi"]
+    sondrio = two.municipalities.index[two.municipalities["province"] == "Sondrio"]
+    locks = {lodi[0]: "together", sondrio[0]: "together"}
+    with pytest.raises(InfeasibleError, match=r"locked to plan together would join pieces of the selection .*"
+                                              r"piece 1: .*; piece 2: .*no plan runs across two"):
+        check_feasible(build_problem(two, rules=Rules(locked_municipalities=locks)))
+    # in repair mode a lock to a current plan's id reaches that plan's municipalities
+    sq = Plan(two, pd.Series(np.where(two.municipalities["province"] == "Lodi", "lodi", "sondrio"), index=two.codes))
+    with pytest.raises(InfeasibleError, match=r"locked to plan sondrio \(Sondrio\) would join pieces"):
+        check_feasible(build_problem(two, mode="repair", status_quo=sq,
+                                     rules=Rules(locked_municipalities={lodi[0]: "sondrio"})))
+    check_feasible(build_problem(two, mode="repair", status_quo=sq,
+                                 rules=Rules(locked_municipalities={lodi[0]: "lodi"})))

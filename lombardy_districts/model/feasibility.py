@@ -90,6 +90,7 @@ def _reasons(problem: Problem) -> list[str]:
     exclusive, lock_out = _locked_plans(problem, group)
     out += lock_out
     out += _locks(problem, group, exclusive)
+    out += _locks_across_pieces(problem)
     out += _components(problem, group, exclusive)
     out += _together(problem, group, exclusive)
     return out
@@ -278,6 +279,33 @@ def _locks(problem: Problem, group, exclusive: dict[str, list[str]]) -> list[str
             out.append(f"municipalities locked to plan {plan_id} ({_names(gdf, codes)}) cannot form a "
                        "contiguous plan: other locks, locked plans or hard boundaries separate them; "
                        "fix the locks")
+    return out
+
+
+def _locks_across_pieces(problem: Problem) -> list[str]:
+    """A lock cannot join pieces of a selection: to other municipalities locked alike, or to the current plan it names.
+
+    In merge and repair modes a lock to a current plan's id puts the municipality in the plan
+    grown from that one, which keeps some of its municipalities.
+    """
+    pieces, rules, sq = problem.territory.pieces, problem.rules, problem.status_quo
+    if pieces is None:
+        return []
+    gdf = problem.territory.municipalities
+    current = sq.members if sq is not None and problem.mode in ("merge", "repair") else {}
+    out = []
+    for plan_id in sorted(set(rules.locked_municipalities.values())):
+        codes = sorted(c for c, p in rules.locked_municipalities.items() if p == plan_id and c in pieces.index)
+        held = [c for c in current.get(plan_id, []) if c in pieces.index]
+        found = set(pieces[codes]) | set(pieces[held])
+        if len(found) < 2:
+            continue
+        where = "; ".join(f"{label}: {_names(gdf, [c for c in codes + held if pieces[c] == label], 3)}"
+                          for label in sorted(found))
+        named = f"plan {plan_id} ({sq.name(plan_id)})" if held else f"plan {plan_id}"
+        out.append(f"municipalities locked to {named} would join pieces of the selection that do not touch "
+                   f"({where}), and no plan runs across two; lock them to a plan of their own piece, or select "
+                   "municipalities that touch")
     return out
 
 

@@ -117,7 +117,7 @@ class Proposal:
 
 
 def _warn_new_lock_labels(rules: Rules, status_quo: Plan) -> None:
-    """Warn of repair locks to ids of no current plan: likely a typo, as such a lock only names a plan."""
+    """Warn of merge or repair locks to ids of no current plan: likely a typo, as such a lock only names a plan."""
     current = set(status_quo.plan_ids)
     for code, plan_id in sorted(rules.locked_municipalities.items()):
         if plan_id not in current:
@@ -170,7 +170,7 @@ def build_problem(
         log.warning("locked.municipalities: %s not among the %d municipalities worked on: %s nothing here",
                     ", ".join(outside[:10]) + (f" and {len(outside) - 10:,} more" if len(outside) > 10 else ""),
                     len(territory.codes), "that lock does" if len(outside) == 1 else "those locks do")
-    if mode == "repair" and status_quo is not None:
+    if mode in ("merge", "repair") and status_quo is not None:
         _warn_new_lock_labels(rules, status_quo)
     return Problem(territory, rules, collaboration, status_quo=status_quo, mode=mode,
                    objectives=tuple(objectives), weights=dict(weights) if weights else None,

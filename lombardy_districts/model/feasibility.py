@@ -302,7 +302,7 @@ def _locks_across_pieces(problem: Problem) -> list[str]:
             continue
         where = "; ".join(f"{label}: {_names(gdf, [c for c in codes + held if pieces[c] == label], 3)}"
                           for label in sorted(found))
-        named = f"plan {plan_id} ({sq.name(plan_id)})" if held else f"plan {plan_id}"
+        named = f"plan {plan_id} ({sq.name(plan_id)})" if held and sq is not None else f"plan {plan_id}"
         out.append(f"municipalities locked to {named} would join pieces of the selection that do not touch "
                    f"({where}), and no plan runs across two; lock them to a plan of their own piece, or select "
                    "municipalities that touch")

@@ -32,6 +32,8 @@ class Solver:
     TUNING: Mapping[str, Any] = {}
     WORKERS = 1
     """Threads used when ``options.workers`` is None."""
+    PLAN_COUNT = True
+    """Whether the solver keeps to the problem's ``min_plans`` and ``max_plans``; one that cannot refuses them."""
 
     def __init__(self, problem: Problem, options: SolverOptions, stop: Stop | None = None):
         self.problem = problem
@@ -53,6 +55,9 @@ class Solver:
             raise InputError([f"unknown tuning setting {key!r} for solver {cls.name}; allowed: {allowed}"
                               for key in unknown])
         problems = [p for key, value in options.tuning.items() for p in _tuning_problems(key, value)]
+        if not cls.PLAN_COUNT and (problem.min_plans is not None or problem.max_plans is not None):
+            problems.append(f"solver {cls.name} cannot keep to min_plans = {problem.min_plans} / max_plans = "
+                            f"{problem.max_plans}; use solver cpsat or pulp, or leave the number of plans free")
         if problems:
             raise InputError(problems)
         return cls(problem, options, stop)

@@ -236,6 +236,9 @@ def _heuristic_labels(problem, units, time_limit, seed, opts, notes, progress=No
     ``SEARCH_SHARE`` of the time when ``heuristic_share`` is "auto" (``PLANS_ONLY_SHARE`` when the
     number of plans comes first).
     """
+    if not HeuristicSolver.PLAN_COUNT and (problem.min_plans is not None or problem.max_plans is not None):
+        notes.append("no heuristic warm start: it cannot keep to min_plans / max_plans")
+        return None
     share = opts["heuristic_share"]
     if share == "auto" and searching:
         limit = (time_limit or 60.0) * (PLANS_ONLY_SHARE if problem.plans_first else SEARCH_SHARE)

@@ -121,6 +121,7 @@ class HeuristicSolver(Solver):
     """
 
     name = "heuristic"
+    PLAN_COUNT = False
     TUNING = {"starts": 8, "restarts": 1, "patience": None, "regroup_regions": 5, "regroup_time": 0.3,
               "regroup_tries": 50, "perturb_rounds": None, "chain_share": 0.2}
 

@@ -153,3 +153,17 @@ def halves(territory):
     from lombardy_districts.model.plan import Plan
 
     return Plan(territory, dict(zip(territory.codes, ["A", "A", "B", "B"])))
+
+
+def test_a_capped_count_is_kept_by_cpsat_said_in_the_proof_and_refused_by_the_heuristic():
+    from lombardy_districts.solvers.heuristic import HeuristicSolver
+    from lombardy_districts.workflows.propose import search_words
+
+    territory, rules = class_grid()
+    capped = problem(territory, rules, ("max-plans",), max_plans=2)
+    result = solve(capped)
+    assert result.status == "optimal" and len(result.plan) == 2
+    assert search_words(capped, result)[0].startswith("Proved best with at most 2 area plans, as asked: no way of")
+    with pytest.raises(InputError, match=r"solver heuristic cannot keep to min_plans = None / max_plans = 2; use "
+                                         r"solver cpsat or pulp"):
+        HeuristicSolver.from_problem(capped, {"time_limit": 1})

@@ -145,7 +145,8 @@ def build_problem(
 
     ``objectives`` default by mode: ``DEFAULT_OBJECTIVES`` (scratch and merge: max-plans then
     collaboration; repair: disruption then max-plans). ``min_plans`` and ``max_plans`` bound the
-    number of area plans (both equal: exactly that many).
+    number of area plans (both equal: exactly that many); the cpsat and pulp solvers keep to them, and the
+    heuristic, which cannot, refuses them.
     """
     expect(territory, Territory, "territory")
     expect(status_quo, Plan, "status_quo", optional=True)
@@ -316,17 +317,29 @@ def _bound_source(method: str) -> str:
     return "lets every municipality count its share of the smallest compliant plan it could join"
 
 
+def _asked_count(problem: Problem) -> str:
+    """`` with at most 2 area plans, as asked`` when ``min_plans`` or ``max_plans`` bound the count, else ``""``."""
+    low, high = problem.min_plans, problem.max_plans
+    if low is None and high is None:
+        return ""
+    if low == high:
+        return f" with exactly {low:,} area plans, as asked"
+    parts = ([f"at least {low:,}"] if low is not None else []) + ([f"at most {high:,}"] if high is not None else [])
+    return f" with {' and '.join(parts)} area plans, as asked"
+
+
 def _quality(problem: Problem, r: SolveResult, n: int) -> str:
     """How good a plan of ``n`` area plans is, in one sentence."""
     first = problem.objectives[0]
     among = " among mergers of the current plans" if problem.mode == "merge" else ""
+    asked = _asked_count(problem)
     if problem.weights:
         return ("Proved best for the weighted objectives." if r.status == "optimal"
                 else "Good for the weighted objectives, not proved best.")
     if first == "max-plans":
         if r.status == "optimal" or (r.bound is not None and r.bound <= n):
             source = "merging the current plans" if problem.mode == "merge" else "grouping the municipalities"
-            text = f"Proved best: no way of {source} gives more than {n} compliant area plans"
+            text = f"Proved best{asked}: no way of {source} gives more than {n} compliant area plans"
             if r.status == "optimal" and "collaboration" in problem.objectives[1:2]:
                 text += f", and of those with {n}, none keeps more collaboration"
             return text + "."
@@ -342,7 +355,7 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
     what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
             "compact": "cuts the fewest borders between municipalities"}[first]
     if r.status == "optimal" or r.gap == 0:  # e.g. a repair meeting the least moves any repair needs
-        text = f"Proved best: this plan {what} possible{among}"
+        text = f"Proved best: this plan {what} possible{among}{asked}"
         if r.status == "optimal" and first == "disruption" and problem.objectives[1:] == ("max-plans",):
             text += ", and of those that move as few, none has more area plans"
         return text + "."

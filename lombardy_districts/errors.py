@@ -17,8 +17,8 @@ def did_you_mean(word: str, choices, cutoff: float = 0.6) -> str:
     case without accents) to the word the hint shows.
     """
     pairs = choices.items() if hasattr(choices, "items") else ((c, c) for c in choices)
-    shown = {str(k): str(v) for k, v in pairs}
-    close = difflib.get_close_matches(str(word), list(shown), n=1, cutoff=cutoff)
+    shown = {str(k).lower(): str(v) for k, v in pairs}  # case aside: CPSAT is cpsat
+    close = difflib.get_close_matches(str(word).lower(), list(shown), n=1, cutoff=cutoff)
     return f" (did you mean {shown[close[0]]!r}?)" if close else ""
 
 

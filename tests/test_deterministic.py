@@ -146,6 +146,6 @@ def test_bad_deterministic_values_are_refused_with_a_fix():
 
 def test_a_misspelt_solver_option_is_refused_naming_the_allowed_ones():
     territory = grid_territory(4, 4)
-    with pytest.raises(InputError, match=r"unknown solver option 'deterministc'; allowed: solver, time_limit, seed, "
-                                         r"workers, deterministic, tuning"):
+    with pytest.raises(InputError, match=r"unknown solver option 'deterministc' \(did you mean 'deterministic'\?\); "
+                                         r"allowed: solver, time_limit, seed, workers, deterministic, tuning"):
         solve(build_problem(territory, floor=3000), {"deterministc": True})

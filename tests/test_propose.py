@@ -52,6 +52,7 @@ def test_api_refuses_an_impossible_floor_before_solving(make_grid):
         ({"mode": "merge"}, "needs a status quo"),
         ({"objectives": "max-plans,happiness"}, r"objectives: unknown 'happiness'; allowed: max-plans"),
         ({"options": {"solver": "magic"}}, "unknown solver 'magic'; allowed: cpsat, heuristic, pulp"),
+        ({"options": {"solver": "CP-SAT"}}, r"unknown solver 'CP-SAT' \(did you mean 'cpsat'\?\); allowed: cpsat"),
         ({"options": {"time_limit": 0}}, "time_limit = 0: must be a number of seconds above 0 and at most 1,000,000"),
         # extreme numbers are refused with the allowed range (issue 15)
         ({"options": {"time_limit": float("nan")}}, "time_limit = nan: must be a number of seconds above 0"),
@@ -63,7 +64,8 @@ def test_api_refuses_an_impossible_floor_before_solving(make_grid):
         ({"floor": 10**20}, "floor = 100000000000000000000: must be a whole number of inhabitants from 0 to "
                             "10,000,000,000"),
         ({"min_plans": 10**7}, "min_plans = 10000000: must be a whole number of area plans from 1 to 1,000,000"),
-        ({"options": {"seed": 1, "time_limt": 5}}, "unknown solver option 'time_limt'; allowed: solver, time_limit"),
+        ({"options": {"seed": 1, "time_limt": 5}},
+         r"unknown solver option 'time_limt' \(did you mean 'time_limit'\?\); allowed"),
         ({"floor": -1}, "floor = -1"),
     ],
 )

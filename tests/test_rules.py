@@ -158,8 +158,13 @@ def test_with_floor_and_with_changes():
     with pytest.raises(InputError, match="floor = -3"):
         Rules().with_floor(-3)
     assert Rules().with_changes(ceiling=200_000).ceiling == 200_000
-    with pytest.raises(InputError, match=r"unknown rule options \['cieling'\]"):
+    with pytest.raises(InputError, match=r"unknown rule option 'cieling' \(did you mean 'ceiling'\?\)"):
         Rules().with_changes(cieling=1)
+    # a partial floors table changes those classes only; one name where a list belongs is a list of one
+    changed = Rules().with_changes(floors={"mountain": 30_000}, hard_boundaries="ats", mountain_statuses="totally")
+    assert changed.floors == {**Rules().floors, "mountain": 30_000}
+    assert changed.hard_boundaries == ("ats",) and changed.mountain_statuses == ("totally",)
+    assert Rules(keep_together=["union"]).keep_together == ("union",)
     with pytest.raises(InputError, match="low_density_max"):
         Rules().with_changes(low_density_max=5000)
 

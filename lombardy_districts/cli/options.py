@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.graph import DEFAULT_SNAP_M
 from lombardy_districts.model.options import (
     CONTIGUITY,
@@ -199,7 +199,8 @@ def known_solver(name: str, problems: list[str]) -> str:
     """``--solver``'s value if a solver has that name; else a problem for ``problems`` and the default solver."""
     if name in solver_names():
         return name
-    problems.append(f"--solver {name}: unknown solver; allowed: {', '.join(solver_names())}")
+    problems.append(f"--solver {name}: unknown solver{did_you_mean(name, solver_names())}; allowed: "
+                    f"{', '.join(solver_names())}")
     return DEFAULT_SOLVER
 
 

@@ -72,8 +72,8 @@ class _Options:
         unknown = [key for key in raw if key not in names]
         if unknown:
             label = f"{where}: " if where else ""
-            raise InputError([f"{label}unknown {cls._what} option {key!r}; allowed: {', '.join(names)}"
-                              for key in unknown])
+            raise InputError([f"{label}unknown {cls._what} option {key!r}{did_you_mean(str(key), names)}; "
+                              f"allowed: {', '.join(names)}" for key in unknown])
         return cls(**raw)
 
     _what = "an"

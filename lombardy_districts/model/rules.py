@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.embedded import MOUNTAIN_STATUSES, data_file
 from lombardy_districts.model.options import MAX_DENSITY, MAX_POPULATION, number_problem
 
@@ -56,6 +56,10 @@ class Rules:
     locked_plans: tuple[str, ...] = ()
 
     def __post_init__(self):
+        for name in ("mountain_statuses", "hard_boundaries", "keep_together", "locked_plans"):
+            value = getattr(self, name)  # one name where a list belongs means a list of one, as in rules files
+            if isinstance(value, str) or isinstance(value, list):
+                object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         problems = self._number_problems()
         bad = [s for s in self.mountain_statuses if s not in MOUNTAIN_STATUSES]
         if bad:
@@ -181,11 +185,14 @@ class Rules:
         return replace(self, floors=dict.fromkeys(CLASSES, int(floor)))
 
     def with_changes(self, **changes) -> Rules:
-        """A copy with some fields replaced (validated again)."""
+        """A copy with some fields replaced (validated again); ``floors`` may give only the classes that change."""
         names = {f.name for f in fields(self)}
-        unknown = set(changes) - names
+        unknown = sorted(set(changes) - names)
         if unknown:
-            raise InputError(f"unknown rule options {sorted(unknown)}; allowed: {', '.join(sorted(names))}")
+            raise InputError([f"unknown rule option {u!r}{did_you_mean(u, sorted(names))}; allowed: "
+                              f"{', '.join(sorted(names))}" for u in unknown])
+        if isinstance(changes.get("floors"), dict):
+            changes["floors"] = {**self.floors, **changes["floors"]}
         return replace(self, **changes)
 
     @property

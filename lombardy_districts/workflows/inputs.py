@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from lombardy_districts.errors import InputError, expect, expect_path
+from lombardy_districts.errors import InputError, did_you_mean, expect, expect_path
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
 from lombardy_districts.model.collaboration import (
@@ -61,7 +61,8 @@ def data_and_selection(caller: str, data: DataOptions | Mapping | None, selectio
     unknown = sorted(set(options) - data_names - selection_names)
     if unknown:
         allowed = ", ".join(sorted(data_names | selection_names))
-        raise InputError([f"{caller}: unknown option {key!r}; allowed: {allowed}" for key in unknown])
+        raise InputError([f"{caller}: unknown option {key!r}{did_you_mean(key, data_names | selection_names)}; "
+                          f"allowed: {allowed}" for key in unknown])
     data = DataOptions.from_mapping({**_fields(DataOptions.from_mapping(data)),
                                      **{k: v for k, v in options.items() if k in data_names}})
     selection = Selection.from_mapping({**_fields(Selection.from_mapping(selection)),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from lombardy_districts.errors import InputError
+from lombardy_districts.errors import InputError, did_you_mean
 
 BUILT_IN = {
     "cpsat": "lombardy_districts.solvers.cpsat:CPSATSolver",
@@ -42,5 +42,6 @@ def solver_class(name: str):
         return getattr(import_module(module), attribute)
     found = _third_party()
     if name not in found:
-        raise InputError(f"unknown solver {name!r}; allowed: {', '.join(solver_names())}")
+        raise InputError(f"unknown solver {name!r}{did_you_mean(name, solver_names())}; allowed: "
+                         f"{', '.join(solver_names())}")
     return found[name].load()

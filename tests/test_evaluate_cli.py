@@ -126,7 +126,7 @@ def test_user_collaboration_edges(run, tmp_path):
 @pytest.mark.parametrize("make, message", [
     (lambda p: write(p / "x.csv", "municipality_code,plan_id\n999999,a\n"), "unknown municipality codes 999999"),
     (lambda p: write(p / "x.csv", "municipality_code,plan_id\n016091,a\n016091,b\n"),
-     "municipalities assigned more than once: 016091 (plans a, b)"),
+     "x.csv: municipality 016091 Dalmine is in more than one plan: a (row 2), b (row 3)"),
     (lambda p: write(p / "x.csv", "municipality_code,ambito\n016091,a\n"), "no plan_id column"),
     (lambda p: write(p / "x.csv", 'municipality_code,plan_id\n"016091,a\n'), "is not a readable CSV"),
     (lambda p: write(p / "x.csv", ""), "is not a readable CSV"),

@@ -16,6 +16,8 @@ from lombardy_districts.model.plan import read_assignment_csv
         "municipality_code;plan_id;plan_name\n015146;a;Città\n".encode(),  # Italian Excel: semicolons
         "municipality_code,plan_id,plan_name\n015146,a,Città\n".encode("cp1252"),  # Windows text
         "municipality_code\tplan_id\tplan_name\n015146\ta\tCittà\n".encode(),  # tab-separated (a copied sheet)
+        "Municipality_Code ;PLAN_ID;Plan_Name\n015146;a;Città\n;;\n".encode(),  # headers in any case, a blank row
+        "municipality_code,plan_id,plan_name\n15146.0,a,Città\n15146,a,Città\n".encode(),  # a float code, a repeat
     ],
 )
 def test_office_csv_files_are_read(tmp_path, raw):
@@ -70,3 +72,13 @@ def test_a_workbook_is_refused_with_the_way_to_save_it_as_csv(tmp_path, name, st
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(InputError, match="is a folder; give the path of a CSV file"):
         read_csv_text(tmp_path, "plan file")
+
+
+def test_a_municipality_in_two_plans_is_refused_with_its_rows(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text("municipality_code,plan_id\n015146,a\n016024,b\n15146,c\n")
+    with pytest.raises(InputError, match=r"plan.csv: municipality 015146 is in more than one plan: a \(row 2\), "
+                                         r"c \(row 4\)\nFix: keep one row per municipality"):
+        read_assignment_csv(path, istat=True)
+    with pytest.raises(InputError, match=r"path is a dict: expected the path of a plan CSV file"):
+        read_assignment_csv({"015146": "a"})

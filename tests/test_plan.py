@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -189,3 +191,13 @@ def test_a_name_where_a_code_belongs_is_answered_with_the_code(tmp_path):
     names = pd.Series({"000001": "Sant'Àngelo", "000002": "Twin", "000003": "Twin"})
     with pytest.raises(InputError, match=r"fix: write codes, not names: sant angelo is 000001 \(Sant'Àngelo\)$"):
         read_assignment_csv(path, istat=True, names=names)  # "Twin" names two municipalities: no answer
+
+
+def test_reassign_takes_codes_as_numbers_and_name_refuses_an_unknown_plan(grid):
+    plan = Plan(grid, pd.Series(["a", "a", "b", "b", "c", "c"], index=grid.codes))
+    with pytest.raises(InputError, match="unknown municipality codes: 1"):
+        plan.reassign({1: "b"})  # text codes are compared as written unless they are ISTAT codes
+    istat = Plan(replace(grid, istat=True), plan.assignment)
+    assert istat.reassign({1: "b"}).assignment["000001"] == "b"  # a spreadsheet's 1 is 000001
+    with pytest.raises(InputError, match=r"no plan 'nope' in this plan; its 3 plan ids include 'a', 'b', 'c'"):
+        plan.name("nope")

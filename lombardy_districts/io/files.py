@@ -134,6 +134,8 @@ def _sync(path: Path) -> None:
 def read_csv_text(path, what: str) -> pd.DataFrame:
     """Read a CSV with every cell as text (empty cells as NA) and stripped column names.
 
+    Rows with every cell empty (a line of bare separators, as spreadsheets save a blank row) are left out.
+
     Accepts what office software writes: a UTF-8 byte-order mark, Windows-1252 text, and ``;`` (Italian
     spreadsheets) or a tab as the separator; a workbook itself (.xlsx, .ods, .xls) is refused with the
     way to save it as CSV. ``what`` names the file in errors ("plan file", ...).
@@ -162,7 +164,7 @@ def read_csv_text(path, what: str) -> pd.DataFrame:
     if frame is None:
         raise InputError(f"{what} {path} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV")
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return frame.dropna(how="all")
 
 
 WORKBOOK_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")

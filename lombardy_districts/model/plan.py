@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from lombardy_districts.errors import InputError, expect
+from lombardy_districts.errors import InputError, expect, expect_path
 from lombardy_districts.io.embedded import former_codes, former_codes_note, plain_name
 from lombardy_districts.io.files import read_csv_text, write_atomic
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
@@ -149,6 +149,9 @@ class Plan:
         """Readable name of a plan: the given one, else its most populous municipality's name."""
         if plan_id in self.names:
             return self.names[plan_id]
+        if plan_id not in self._default_names:
+            raise InputError(f"no plan {plan_id!r} in this plan; its {len(self.plan_ids):,} plan ids include "
+                             f"{', '.join(map(repr, self.plan_ids[:5]))}")
         return self._default_names[plan_id]
 
     @cached_property
@@ -160,6 +163,9 @@ class Plan:
     def reassign(self, changes: Mapping[str, str]) -> Plan:
         """A new plan with some municipalities moved; this plan is its parent."""
         new = self.assignment.copy()
+        # codes are text, as in the plan; ISTAT numbers as written by spreadsheets (98001) get their zeros back
+        pad = self.territory.istat
+        changes = {(str(c).zfill(6) if pad and str(c).isdigit() else str(c)): p for c, p in changes.items()}
         unknown = sorted(set(changes) - set(new.index))
         if unknown:
             raise InputError(f"unknown municipality codes: {_few(unknown)}")
@@ -300,8 +306,12 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
     spreadsheets drop leading zeros; ``names`` (code -> name of the municipalities loaded) then
     answer a name written where a code belongs with its code.
     """
+    expect_path(path, "path", "a plan CSV file", "for a table already in memory, use Plan(territory, "
+                "frame.set_index('municipality_code')['plan_id'])")
     path = Path(path)
     frame = read_csv_text(path, "plan file")
+    known = {"municipality_code", "code", column, "plan_name"}  # column names in any case: Plan_ID is plan_id
+    frame = frame.rename(columns={c: c.lower() for c in frame.columns if c.lower() in known and c not in known})
     code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
     problems = []
     if code_col is None:
@@ -313,7 +323,8 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
     if problems:
         raise InputError(problems)
     codes = frame[code_col].fillna("").str.strip()
-    if istat:
+    if istat:  # a code a spreadsheet or pandas saved as a decimal number: 98001.0
+        codes = codes.str.replace(r"^(\d{1,6})\.0*$", r"\1", regex=True)
         bad = codes[~codes.str.fullmatch(r"\d{1,6}")]
         if len(bad):
             rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
@@ -339,7 +350,29 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
         raise InputError(problems)
     out = pd.DataFrame({"municipality_code": codes, "plan_id": frame[column].str.strip()})
     out["plan_name"] = frame["plan_name"].str.strip() if "plan_name" in frame.columns else np.nan
+    out = _repeated_rows(out, path, names)
     return _renew_former_codes(out, path) if istat else out
+
+
+def _repeated_rows(frame: pd.DataFrame, path: Path, names: pd.Series | None) -> pd.DataFrame:
+    """A row repeating another (same code, same plan) is kept once; a code given two plans is refused, with rows."""
+    repeated = frame.duplicated(["municipality_code", "plan_id"])
+    if repeated.any():
+        rows = ", ".join(str(i + 2) for i in frame.index[repeated][:5])
+        log.warning("%s: %d row(s) repeat an earlier row, same municipality and plan (rows %s): each kept once",
+                    path, int(repeated.sum()), rows)
+        frame = frame[~repeated]
+    doubled = frame["municipality_code"][frame["municipality_code"].duplicated(keep=False)]
+    if len(doubled):
+        problems = []
+        for code, group in list(doubled.groupby(doubled, sort=True))[:5]:
+            name = f" {names[code]}" if names is not None and code in names.index else ""
+            plans = ", ".join(f"{frame.at[i, 'plan_id']} (row {i + 2})" for i in group.index)
+            problems.append(f"{path}: municipality {code}{name} is in more than one plan: {plans}")
+        more = doubled.nunique() - 5
+        raise InputError(problems + ([f"... and {more:,} more municipalities listed twice"] if more > 0 else [])
+                         + ["Fix: keep one row per municipality"])
+    return frame
 
 
 def _renew_former_codes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

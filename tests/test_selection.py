@@ -10,7 +10,7 @@ from lombardy_districts.model.feasibility import check_feasible
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.selection import plan_for, select_territory
+from lombardy_districts.model.selection import plan_for, select_territory, warn_enclosed
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.workflows.propose import build_problem, solve
 from tests.grids import grid_territory
@@ -146,3 +146,15 @@ def test_a_lock_across_pieces_of_a_selection_is_refused_before_solving(lombardy)
                                      rules=Rules(locked_municipalities={lodi[0]: "sondrio"})))
     check_feasible(build_problem(two, mode="repair", status_quo=sq,
                                  rules=Rules(locked_municipalities={lodi[0]: "lodi"})))
+
+
+def test_a_municipality_left_out_inside_the_listed_ones_is_warned_of(lombardy, caplog):
+    lodi = list(lombardy.select("province", ["Lodi"]).codes)
+    graph = lombardy.graph
+    inner = next(c for c in lodi if all(n in lodi for n in graph.neighbors(c)))
+    listed = [c for c in lodi if c != inner]
+    with caplog.at_level("WARNING"):
+        assert warn_enclosed(lombardy, listed, "sq.csv") == [inner]
+    name = lombardy.municipalities.at[inner, "name"]
+    assert f"sq.csv leaves out {name} ({inner}," in caplog.text and "a row forgotten?" in caplog.text
+    assert warn_enclosed(lombardy, lodi, "sq.csv") == []  # a whole province has edges, not holes

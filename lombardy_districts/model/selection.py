@@ -61,6 +61,7 @@ def select_territory(
                             "load(status_quo=PATH, within_status_quo=True)).")
         else:
             keep &= gdf.index.isin(status_quo_frame["municipality_code"])
+            warn_enclosed(territory, status_quo_frame["municipality_code"], "the status quo")
     if problems:
         raise InputError(problems)
     if not keep.any():
@@ -68,6 +69,26 @@ def select_territory(
     part = territory.subset(gdf.index[keep])
     log.info("selected %d of %d municipalities (%d inhabitants)", len(part.codes), len(gdf), part.population)
     return part
+
+
+def warn_enclosed(territory: Territory, listed, what: str) -> list[str]:
+    """Warn of municipalities a file leaves out although it lists every neighbour: likely a row forgotten.
+
+    Returns their codes. A part of the region chosen on purpose has edges; a hole inside it is what
+    a missing row looks like, and it would silently be in no plan.
+    """
+    listed = set(listed)
+    graph = territory.graph
+    holes = sorted(c for c in territory.codes if c not in listed and graph.degree(c) > 0
+                   and all(n in listed for n in graph.neighbors(c)))
+    if holes:
+        gdf = territory.municipalities
+        shown = ", ".join(f"{gdf.at[c, 'name']} ({c}, {int(gdf.at[c, 'population']):,} inhabitants)"
+                          for c in holes[:5]) + (f" and {len(holes) - 5:,} more" if len(holes) > 5 else "")
+        log.warning("%s leaves out %s, though it lists every neighbour: a row forgotten? Left out, %s in no plan; "
+                    "add %s to the file to include %s", what, shown, "it is" if len(holes) == 1 else "they are",
+                    "it" if len(holes) == 1 else "them", "it" if len(holes) == 1 else "them")
+    return holes
 
 
 CONNECTING_WORDS = ("e", "ed", "di", "del", "della", "dell", "and", "of")

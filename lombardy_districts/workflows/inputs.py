@@ -28,7 +28,7 @@ from lombardy_districts.model.options import DataOptions, ProblemOptions, Select
 from lombardy_districts.model.plan import Plan, read_assignment_csv
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.selection import plan_for, select_territory
+from lombardy_districts.model.selection import plan_for, select_territory, warn_enclosed
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.workflows.propose import build_problem
 
@@ -233,6 +233,7 @@ def _territory(region: Territory, selection: Selection, frames: dict) -> Territo
     log.warning("%s lists %s of the %s municipalities: working on just these; not listed: %s (use --province, "
                 "--select or --within-status-quo to choose another part)", path, f"{len(listed):,}",
                 f"{len(region.codes):,}", shown)
+    warn_enclosed(region, listed, str(path))
     return region.subset(sorted(listed))
 
 

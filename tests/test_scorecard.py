@@ -139,7 +139,10 @@ def test_change_from_the_status_quo():
     assert successors(plan, status_quo).to_dict() == {"a": "X", "b": "Y", "c": "Y"}
     s = evaluate(plan, NO_FLOOR, status_quo=status_quo).summary
     assert (s["municipalities_moved"], s["population_moved"]) == (1, 300)
-    assert (s["plans_merged"], s["plans_split"]) == (1, 1)
+    assert (s["plans_merged"], s["plans_split"]) == (1, 0)  # municipality 3 moved to a's successor: no new plan
+    # c's municipalities part: 6 (600) continues c, 5 forms a plan that continues none, so c is split
+    parted = evaluate(by_codes(t, "aabbZW"), NO_FLOOR, status_quo=status_quo).summary
+    assert (parted["municipalities_moved"], parted["plans_merged"], parted["plans_split"]) == (1, 0, 1)
     assert s["collaboration_retained_by_kind"]["current_plan"] == pytest.approx(2 / 3)
     same = evaluate(status_quo, NO_FLOOR, status_quo=status_quo).summary
     assert (same["municipalities_moved"], same["plans_merged"], same["plans_split"]) == (0, 0, 0)

@@ -176,7 +176,9 @@ def evaluate(
         status quo plan's *successor* is the new plan holding most of its municipalities (ties:
         most inhabitants, then the lowest plan id); a municipality has moved when its new plan is
         not the successor of its old one (``measures.moved``). ``plans_split``: status quo plans
-        whose municipalities are now in more than one plan. ``plans_merged``: new plans that are
+        some of whose municipalities form a new plan, one that continues no status quo plan (a
+        ``split`` row of ``changes``; municipalities that go to another current plan's successor have
+        moved, and their plan is not split). ``plans_merged``: new plans that are
         the successor of two or more status quo plans. Every change, in words, is in the
         scorecard's ``headline`` (``changes.describe_changes``) and, in rows, in its ``changes``.
 
@@ -471,12 +473,13 @@ def _change(plan: Plan, status_quo: Plan) -> dict:
     old, population = status_quo.assignment, plan.territory.municipalities["population"]
     heir = measures.successors(old, plan.assignment, population)
     gone = measures.moved(old, plan.assignment, population)
-    parts = plan.assignment.reindex(old.index).groupby(old).nunique()
+    new = plan.assignment.reindex(old.index)
+    continuing = new.isin(set(heir.values))
     return {
         "municipalities_moved": int(gone.sum()),
         "population_moved": int(population.reindex(old.index)[gone].sum()),
         "plans_merged": int((heir.value_counts() > 1).sum()),
-        "plans_split": int((parts > 1).sum()),
+        "plans_split": int(old[~continuing].nunique()),
     }
 
 

@@ -324,12 +324,14 @@ class LiveScore:
         heir = np.empty(len(self.sq_ids), dtype=np.int64)
         heir[cell_old[best][first]] = cell_new[best][first]
         moved = lab != heir[old]
-        parts = np.bincount(cell_old, minlength=len(self.sq_ids))
+        continuing = np.zeros(k, dtype=bool)
+        continuing[heir] = True
+        split = np.unique(old[~continuing[lab]])  # plans some of whose municipalities form a new plan
         return {
             "municipalities_moved": int(moved.sum()),
             "population_moved": int(self.population[moved].sum()),
             "plans_merged": int((np.bincount(heir, minlength=k) > 1).sum()),
-            "plans_split": int((parts > 1).sum()),
+            "plans_split": len(split),
         }, moved, heir
 
 

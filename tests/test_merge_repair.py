@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lombardy_districts.errors import InputError
 from lombardy_districts.model.changes import identify, predecessors
 from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.plan import Plan
@@ -667,3 +668,11 @@ def test_the_heuristic_reaches_a_plan_that_a_locked_municipality_does_not_touch(
     p = problem(territory, rules, ("disruption", "max-plans"), status_quo=sq, mode="repair")
     result = HeuristicSolver.from_problem(p, options).solve()
     assert result.plan is None and "a locked municipality outside the plan its lock names" in result.message
+
+
+def test_disruption_first_in_merge_mode_is_refused_as_meaningless():
+    territory = grid(1, 4, [100] * 4)
+    sq = status_quo(territory, ["a", "a", "b", "b"])
+    with pytest.raises(InputError, match=r"objective disruption first in merge mode: merging moves no municipality"):
+        build_problem(territory, mode="merge", status_quo=sq, objectives=("disruption",))
+    build_problem(territory, mode="merge", status_quo=sq, objectives=("max-plans", "disruption"))

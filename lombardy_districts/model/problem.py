@@ -83,6 +83,11 @@ class Problem:
                 f"mode {self.mode!r} with objectives {list(self.objectives)} needs a status quo; "
                 "pass --status-quo SQ.csv"
             )
+        if self.mode == "merge" and self.weights is None and self.objectives[:1] == ("disruption",):
+            problems.append("objective disruption first in merge mode: merging moves no municipality, so every "
+                            "merger scores 0 and the first one found would do, however many plans it merges; fix: "
+                            "put max-plans first (the fewest mergers, the default), or use --mode repair to move "
+                            "the fewest municipalities")
         if self.status_quo is not None and self.status_quo.territory is not self.territory:
             try:  # the same municipalities read on another Territory (in another order, say): re-read here
                 object.__setattr__(self, "status_quo", self.status_quo.over(self.territory))

@@ -209,7 +209,7 @@ class CPSATSolver(Solver):
         details["notes"].append("stopped: the best plan found so far is returned")
         objective, bound, status = _summary(setup, full, self.problem, ["STOPPED"], {}, details)
         return SolveResult(self.name, status, plan, objective, bound, relative_gap(objective, bound), elapsed,
-                           message=f"{len(plan)} plans, stopped early", details=details)
+                           message=f"{len(plan)} plans", details=details)
 
     def _solve_by_lns(self, setup, details, time_limit, seed, workers, progress, start) -> SolveResult:
         """Large inputs: improve the warm start by large-neighbourhood search (``lns``)."""

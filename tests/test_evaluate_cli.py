@@ -292,3 +292,12 @@ def test_a_command_line_mistake_is_one_error_line_with_a_suggestion(capsys):
     with pytest.raises(SystemExit):
         main(["frontier", "--out", "x", "--time-limit", "abc"])
     assert capsys.readouterr().err.splitlines()[-1] == "See: lombardy-districts frontier --help"
+
+
+def test_a_scorecard_path_that_cannot_be_written_is_refused_before_any_work(run, tmp_path):
+    (tmp_path / "afile").write_text("")
+    code, out, err = run(EXAMPLE, "--json", str(tmp_path / "afile" / "x.json"))
+    assert code == 2 and out == ""  # nothing printed first
+    assert f"--json {tmp_path / 'afile' / 'x.json'}: {tmp_path / 'afile'} is a file, not a folder" in err
+    code, out, err = run(EXAMPLE, "--csv", str(tmp_path))
+    assert code == 2 and f"--csv {tmp_path} is a folder; give a file path" in err

@@ -16,6 +16,7 @@ from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
     add_selection_options,
+    output_file_problems,
     read_command_inputs,
 )
 from lombardy_districts.errors import InputError
@@ -64,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out and not formats:
         raise InputError(f"--out {args.out} writes the plan in the formats of --format (e.g. --format gpkg,geojson); "
                          "give one, or --json/--csv for the scorecard")
-    inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, [])
+    problems = [p for flag in ("json", "csv") if getattr(args, flag) for p in output_file_problems(f"--{flag}",
+                                                                                                 getattr(args, flag))]
+    inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, problems)
     plan, status_quo = inputs.plans["plan"], inputs.plans.get("status_quo")
     card = evaluate(plan, inputs.rules, inputs.collaboration, status_quo)
     print_scorecard(card)
@@ -79,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     bad, broken = card.summary["non_compliant_plans"], card.summary["violations"]
     if args.check and broken:
         what = (f"{bad} of {card.summary['plans']} area plans do not comply" if bad
-                else f"{len(broken)} rule(s) of the whole plan are broken ({broken[0]})")
+                else f"{len(broken)} rule(s) of the whole plan are broken ({broken[0]}"
+                + (f"; and {len(broken) - 1:,} more, listed above)" if len(broken) > 1 else ")"))
         print(f"check failed: {what}", file=sys.stderr)
         return 1
     return 0

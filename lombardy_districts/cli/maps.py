@@ -18,6 +18,7 @@ from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
     add_selection_options,
+    output_file_problems,
     read_command_inputs,
 )
 from lombardy_districts.maps.display import MAX_TOLERANCE_M
@@ -71,11 +72,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     """The command's inputs (``read_inputs``), checking the output path and tolerance with them."""
     problems: list[str] = []
-    output = Path(args.output)
-    if output.is_dir():
-        problems.append(f"output {output} is a folder; give a file path such as {output / 'map.html'}")
-    elif output.parent.exists() and not output.parent.is_dir():
-        problems.append(f"output {output}: {output.parent} is a file, not a folder; give a path in a folder")
+    problems += output_file_problems("output", args.output)
     if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
         problems.append(bad.replace(" = ", " ", 1))
     return read_command_inputs(args, paths, problems)

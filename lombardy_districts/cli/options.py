@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.graph import DEFAULT_SNAP_M
@@ -242,3 +243,14 @@ def problem_and_solver(args: argparse.Namespace, problems: list[str] | None = No
     wanted = problem_options(args, problems)
     options = solver_options(args, problems)
     return problem_from_options(data, part, wanted, problems), options
+
+
+def output_file_problems(flag: str, value) -> list[str]:
+    """What keeps ``value`` from being written as a file (a folder there, a file as its folder), before any work."""
+    path = Path(value)
+    if path.is_dir():
+        return [f"{flag} {path} is a folder; give a file path such as {path / ('x' + (path.suffix or '.json'))}"]
+    folder = next((a for a in path.parents if a.exists()), None)
+    if folder is not None and not folder.is_dir():
+        return [f"{flag} {path}: {folder} is a file, not a folder; give a path in a folder"]
+    return []

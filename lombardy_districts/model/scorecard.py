@@ -421,7 +421,9 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
         worst = plans[~plans["compliant"]].sort_values("margin")
         named = "; ".join(f"{r['name']} is {_shortfall(r)}" for r in worst.head(3).to_dict("records"))
         more = f"; and {bad - 3:,} more" if bad > 3 else ""
-        first += (f"{s['compliant_plans']} comply, {bad} {'does' if bad == 1 else 'do'} not, with "
+        good = s["compliant_plans"]
+        first += (f"{'none' if good == 0 else good} {'complies' if good == 1 else 'comply'}, {bad} "
+                  f"{'does' if bad == 1 else 'do'} not, with "
                   f"{s['population_non_compliant']:,} inhabitants ({named}{more}).")
     out = [first]
     if "municipalities_moved" in s and not (s["municipalities_moved"] or s["plans_merged"]):

@@ -339,7 +339,8 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
     if first == "max-plans":
         if r.status == "optimal" or (r.bound is not None and r.bound <= n):
             source = "merging the current plans" if problem.mode == "merge" else "grouping the municipalities"
-            text = f"Proved best{asked}: no way of {source} gives more than {n} compliant area plans"
+            text = (f"Proved best{asked}: no way of {source} gives more than {n} compliant area "
+                    f"{'plan' if n == 1 else 'plans'}")
             if r.status == "optimal" and "collaboration" in problem.objectives[1:2]:
                 text += f", and of those with {n}, none keeps more collaboration"
             return text + "."

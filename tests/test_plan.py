@@ -201,3 +201,14 @@ def test_reassign_takes_codes_as_numbers_and_name_refuses_an_unknown_plan(grid):
     assert istat.reassign({1: "b"}).assignment["000001"] == "b"  # a spreadsheet's 1 is 000001
     with pytest.raises(InputError, match=r"no plan 'nope' in this plan; its 3 plan ids include 'a', 'b', 'c'"):
         plan.name("nope")
+
+
+def test_plan_names_that_disagree_or_repeat_are_warned_of(grid, tmp_path, caplog):
+    path = tmp_path / "p.csv"
+    path.write_text("municipality_code,plan_id,plan_name\n000001,a,North\n000002,a,Nord\n000003,b,Same\n"
+                    "000004,b,Same\n000005,c,Same\n000006,c,Same\n")
+    with caplog.at_level("WARNING"):
+        plan = Plan.from_csv(path, grid)
+    assert plan.name("a") == "North" and plan.name("c") == "Same"
+    assert "1 plan(s) have more than one plan_name (a: Nord, North); the first row's is used" in caplog.text
+    assert "plan_name 'Same' names 2 plans (b, c): the results will not tell them apart by name" in caplog.text

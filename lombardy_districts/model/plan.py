@@ -125,11 +125,10 @@ class Plan:
     def from_csv(cls, path, territory: Territory, column: str = "plan_id") -> Plan:
         """Read ``municipality_code,plan_id[,plan_name]`` (other code column names accepted: code)."""
         frame = read_assignment_csv(path, column, istat=territory.istat, names=territory.municipalities["name"])
-        names = frame.dropna(subset=["plan_name"]).drop_duplicates("plan_id")
         return cls(
             territory,
             pd.Series(frame["plan_id"].values, index=frame["municipality_code"].values),
-            dict(zip(names["plan_id"], names["plan_name"])),
+            _plan_names(frame, path),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -295,6 +294,24 @@ class Plan:
     def is_compliant(self, rules: Rules, collaboration: Collaboration | None = None) -> bool:
         """True when ``violations`` is empty."""
         return not self.violations(rules, collaboration=collaboration)
+
+
+def _plan_names(frame: pd.DataFrame, path) -> dict[str, str]:
+    """Plan id -> the plan_name of its first row, with a warning when one plan has several or two share one."""
+    named = frame.dropna(subset=["plan_name"])
+    differ = named.groupby("plan_id")["plan_name"].nunique()
+    if (differ > 1).any():
+        first = differ.index[differ > 1][0]
+        shown = ", ".join(sorted(set(named["plan_name"][named["plan_id"] == first])))
+        log.warning("%s: %d plan(s) have more than one plan_name (%s: %s); the first row's is used", path,
+                    int((differ > 1).sum()), first, shown)
+    names = named.drop_duplicates("plan_id")
+    shared = names["plan_name"][names["plan_name"].duplicated(keep=False)]
+    if len(shared):
+        same = names["plan_id"][names["plan_name"] == shared.iloc[0]]
+        log.warning("%s: plan_name %r names %d plans (%s): the results will not tell them apart by name", path,
+                    shared.iloc[0], len(same), ", ".join(same))
+    return dict(zip(names["plan_id"], names["plan_name"]))
 
 
 def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,

@@ -81,8 +81,8 @@ class Plan:
         missing = sorted(codes.difference(series.index))
         if missing:
             problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
-                            "Fix: give every municipality a plan id, or work on part of the region "
-                            "(--province, --select, --within-status-quo)")
+                            "Fix: give every municipality a plan id, or keep to the municipalities the file lists "
+                            "(--within-status-quo; Python: within_status_quo=True)")
         if problems:
             raise InputError(problems)
         self.territory = territory
@@ -128,7 +128,7 @@ class Plan:
         return cls(
             territory,
             pd.Series(frame["plan_id"].values, index=frame["municipality_code"].values),
-            _plan_names(frame, path),
+            plan_names(frame, path),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -296,8 +296,11 @@ class Plan:
         return not self.violations(rules, collaboration=collaboration)
 
 
-def _plan_names(frame: pd.DataFrame, path) -> dict[str, str]:
-    """Plan id -> the plan_name of its first row, with a warning when one plan has several or two share one."""
+def plan_names(frame: pd.DataFrame, path) -> dict[str, str]:
+    """Plan id -> the plan_name of its first row, with a warning when one plan has several or two share one.
+
+    ``frame``: ``read_assignment_csv``'s; ``path`` names it in the warnings.
+    """
     named = frame.dropna(subset=["plan_name"])
     differ = named.groupby("plan_id")["plan_name"].nunique()
     if (differ > 1).any():

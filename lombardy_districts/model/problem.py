@@ -81,7 +81,7 @@ class Problem:
         if needs_sq and self.status_quo is None:
             problems.append(
                 f"mode {self.mode!r} with objectives {list(self.objectives)} needs a status quo; "
-                "pass --status-quo SQ.csv"
+                "pass --status-quo SQ.csv (Python: status_quo=read_plan(PATH, territory))"
             )
         if self.mode == "merge" and self.weights is None and self.objectives[:1] == ("disruption",):
             problems.append("objective disruption first in merge mode: merging moves no municipality, so every "

@@ -20,7 +20,7 @@ import pandas as pd
 from lombardy_districts.errors import InputError, did_you_mean
 from lombardy_districts.io.embedded import plain_name, province_abbreviations
 from lombardy_districts.model.options import Selection
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import Plan, plan_names
 from lombardy_districts.model.territory import Territory
 
 log = logging.getLogger(__name__)
@@ -184,17 +184,9 @@ def plan_for(territory: Territory, frame: pd.DataFrame, known_codes, what: str =
         log.info("%s: %d rows outside the selected municipalities ignored", what, len(outside))
         _warn_cut_plans(frame[inside], outside, what)
     frame = frame.drop(index=outside.index)
-    named = frame.dropna(subset=["plan_name"])
-    several = named.groupby("plan_id")["plan_name"].unique()
-    several = several[several.map(len) > 1]
-    if len(several):
-        shown = "; ".join(f"{p}: {', '.join(map(repr, n[:3]))}" for p, n in several.head(5).items())
-        log.warning("%s: %d plan(s) have more than one plan_name (%s); each keeps its first", what,
-                    len(several), shown)
-    names = named.drop_duplicates("plan_id")
     try:
         return Plan(territory, pd.Series(frame["plan_id"].values, index=frame["municipality_code"].values),
-                    dict(zip(names["plan_id"], names["plan_name"])))
+                    plan_names(frame, what))
     except InputError as exc:
         raise InputError([f"{what}: {p}" for p in exc.problems]) from None
 

@@ -325,6 +325,8 @@ def _components(problem: Problem, group, exclusive: dict[str, list[str]]) -> lis
     out = []
     why = " and ".join(x for x in ("hard boundaries" if group is not None else "",
                                    "locked plans" if blocked else "") if x) or "the contiguity graph"
+    fixes = ("unlock plans" if blocked else "", "relax the hard boundaries" if group is not None else "")
+    fix = " or ".join(x for x in fixes if x) or "select more around it"
     for part in sorted(parts, key=lambda p: sorted(p)[0]):
         p = int(gdf.loc[list(part), "population"].sum())
         labels = {rules.locked_municipalities[c] for c in part if c in rules.locked_municipalities}
@@ -335,7 +337,7 @@ def _components(problem: Problem, group, exclusive: dict[str, list[str]]) -> lis
         if p < need:
             what = f"{len(labels)} locked plans need {need:,}" if len(labels) > 1 else f"the lowest floor of {low:,}"
             out.append(f"the part of the graph made of {_names(gdf, part)} is cut off by {why} and has "
-                       f"{p:,} inhabitants, below {what}; unlock plans or relax the boundaries")
+                       f"{p:,} inhabitants, below {what}; {fix}")
     return out
 
 

@@ -19,7 +19,10 @@ from pathlib import Path
 
 
 class Stop:
-    """A request to end the search, shared by a front end and the solvers it runs."""
+    """A request to end the search, shared by a front end and the solvers it runs.
+
+    Once set it stays set, and a run given it ends at once: make a new ``Stop`` for each run.
+    """
 
     def __init__(self):
         self._event = threading.Event()

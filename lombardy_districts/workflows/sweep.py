@@ -120,8 +120,8 @@ def sweep(
     maps
         Write each scenario's map and the gallery page.
     defaults
-        Options every scenario starts from (like a scenario file's ``[defaults]``; a scenario's own
-        value wins).
+        Options every scenario starts from, under a scenario file's own ``[defaults]`` and each
+        scenario's values: both win over these.
     stop
         When set (from another thread, or by Ctrl-C on the command line), the running scenarios end
         early and keep their best plan, and no other scenario starts (see the module docstring).

@@ -676,3 +676,13 @@ def test_disruption_first_in_merge_mode_is_refused_as_meaningless():
     with pytest.raises(InputError, match=r"objective disruption first in merge mode: merging moves no municipality"):
         build_problem(territory, mode="merge", status_quo=sq, objectives=("disruption",))
     build_problem(territory, mode="merge", status_quo=sq, objectives=("max-plans", "disruption"))
+
+
+def test_an_unproved_repair_says_how_many_must_move_at_least():
+    territory = grid(1, 8, [100] * 8)
+    sq = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "D"])
+    p = problem(territory, Rules().with_floor(200), ("disruption",), status_quo=sq, mode="repair")
+    plan = status_quo(territory, ["A", "A", "B", "B", "C", "C", "C", "C"])
+    found = SolveResult("cpsat", "feasible", plan, 4.0, 3.0, 0.25, 1.0)
+    assert search_words(p, found)[0] == ("This plan moves 4 municipalities, the fewest the search could find; at "
+                                         "least 3 must move (proved), so it is not proved best.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -362,4 +363,8 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
         return text + "."
     if r.details.get("bound_scope") == "optimal for the restricted model only":  # e.g. a repair's zone
         return f"Proved best for the part of the map the solver looked at: this plan {what} possible there."
+    if first == "disruption" and r.bound is not None and r.objective is not None and r.bound < r.objective:
+        low = int(math.ceil(r.bound - 1e-9))
+        return (f"This plan moves {r.objective:,.0f} municipalities, the fewest the search could find{among}; at "
+                f"least {low:,} must move (proved), so it is not proved best.")
     return f"This plan {what} the search could find{among}; not proved best."

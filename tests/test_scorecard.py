@@ -324,3 +324,11 @@ def test_the_example_status_quo_by_kind_of_tie(lombardy):
     linked = nx.Graph(list(pairs))
     split = [c for c in nx.connected_components(linked) if plan_of[sorted(c)].nunique() > 1]
     assert s["unions_split"] == len(split) == len(s["unions_split_list"])
+
+
+def test_evaluate_takes_one_floor_for_every_class_as_propose_does():
+    t = line([100, 200, 300])
+    plan = by_codes(t, "aab")
+    assert evaluate(plan, floor=250).summary["non_compliant_plans"] == 0
+    assert evaluate(plan, floor=301).summary["non_compliant_plans"] == 2
+    assert evaluate(plan, NO_FLOOR, floor=301).plans["floor"].tolist() == [301, 301]

@@ -137,6 +137,8 @@ def evaluate(
     rules: Rules | None = None,
     collaboration: Collaboration | None = None,
     status_quo: Plan | None = None,
+    *,
+    floor: int | None = None,
 ) -> Scorecard:
     """Score a plan against the rules, the collaboration edges and (optionally) the status quo.
 
@@ -152,6 +154,8 @@ def evaluate(
         Edges with an end outside the plan's territory are ignored.
     status_quo
         The current plan over the same municipalities, to measure change.
+    floor
+        Replaces every class floor of ``rules`` (as ``propose(..., floor=N)`` and ``--floor N``).
 
     Returns
     -------
@@ -192,6 +196,8 @@ def evaluate(
     expect(collaboration, Collaboration, "collaboration", optional=True)
     expect(status_quo, Plan, "status_quo", optional=True)
     rules = Rules.default() if rules is None else rules
+    if floor is not None:
+        rules = rules.with_floor(floor)
     if status_quo is not None:
         status_quo = status_quo.over(plan.territory, "the plan")
     if collaboration is None:

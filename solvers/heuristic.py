@@ -265,7 +265,10 @@ class HeuristicSolver(Solver):
         count = len(plan)
         objective = float(count) if objectives[0] == "max-plans" else rank(vals, objectives, problem.weights)[0]
         details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
-                   "cut_edges": vals["cut"], "moved": vals["moved"], "objectives": objectives,
+                   "cut_edges": vals["cut"], "moved": vals["moved"],
+                   "objectives": {"max-plans": float(count), "collaboration": vals["collaboration"],
+                                  "compact": float(vals["cut"]),
+                                  **({"disruption": float(vals["moved"])} if units.status_quo is not None else {})},
                    "stopped_by": state["stopped_by"], "starts": state["starts"], "shakes": state["shakes"],
                    "seed": seed,
                    "bound_method": state["bound_method"], "compile_seconds": round(state["compile_seconds"], 1),

@@ -144,6 +144,26 @@ def test_merging_plans_moves_nobody_in_every_copy():
             assert result.details["objectives"]["disruption"] == 0
 
 
+@pytest.mark.parametrize("mode", ["scratch", "repair"])
+def test_the_heuristic_reports_the_scorecard_s_objectives(mode):
+    rng = random.Random(5)
+    territory, collaboration = random_grid(rng, 3, 4)
+    status_quo = Plan(territory, dict(zip(territory.codes, random_labels(rng, 12, 4))))
+    objectives = ("disruption", "max-plans") if mode == "repair" else ("max-plans", "collaboration")
+    options = {"time_limit": 5, "deterministic": True}
+    if mode == "repair":  # a status quo the heuristic can repair: a compliant plan with one municipality moved
+        scratch = Problem(territory, Rules().with_floor(900), collaboration, status_quo=status_quo)
+        found = HeuristicSolver.from_problem(scratch, options).solve().plan
+        first, other = found.assignment.iloc[0], found.assignment.iloc[-1]
+        status_quo = found.reassign({found.assignment.index[0]: other}) if first != other else found
+    problem = Problem(territory, Rules().with_floor(900), collaboration, status_quo=status_quo, mode=mode,
+                      objectives=objectives)
+    result = HeuristicSolver.from_problem(problem, options).solve()
+    expected = scorecard_values(result.plan, problem.rules, collaboration, status_quo)
+    assert set(result.details["objectives"]) == set(expected) - {"classes"}
+    assert_same(result.details["objectives"], expected)
+
+
 def test_every_copy_agrees_on_random_plans_over_a_real_province(lombardy):
     lecco = lombardy.select("province", ["Lecco"])
     rng = random.Random(7)

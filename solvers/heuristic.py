@@ -285,9 +285,10 @@ class HeuristicSolver(Solver):
         # the plan count is the whole objective and meets its proved bound: nothing could be better
         proved = problem.plans_only and count >= bound
         log.info("heuristic: %d plans (bound %d) in %.1f s, %d work units", count, bound, wall, budget.work)
-        return SolveResult(self.name, "optimal" if proved else "feasible", plan, objective=objective,
+        status = "optimal" if proved else "feasible"
+        return SolveResult(self.name, status, plan, objective=objective,
                            bound=float(bound) if objectives[0] == "max-plans" else None,
-                           gap=gap, wall_time=wall, details=details)
+                           gap=gap, wall_time=wall, message=f"{count} plans", details=details)
 
     def _prepare(self, t0: float) -> tuple[Units, Layout, int, str] | SolveResult:
         """Units (groups of ``keep_together`` joined), their layout and the plan bound; or why not."""

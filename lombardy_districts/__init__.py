@@ -13,6 +13,7 @@ The public names, and where they live:
 ``Scenario``, ``read_scenarios``, ``sweep``  ``workflows.scenarios``, ``workflows.sweep``: many runs at once
 ``frontier``                               ``workflows.frontier``: fewer plans against collaboration kept
 ``studio``                                 ``studio``: edit a plan in the browser, live scorecard, solver
+``InputError``, ``InfeasibleError``        ``errors``: bad input (names the value and the fix); no plan can comply
 =========================================  =================================================================
 
 Layers, each using only those above it in this list: ``io`` (reading files, the contiguity
@@ -28,6 +29,7 @@ import os
 if not os.path.isdir(os.path.join(os.path.dirname(__file__), "solvers")):
     __path__.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
@@ -42,8 +44,8 @@ from lombardy_districts.workflows.scenarios import Scenario, read_scenarios
 from lombardy_districts.workflows.sweep import sweep
 
 __all__ = [
-    "DataOptions", "Plan", "ProblemOptions", "Proposal", "Rules", "Scenario", "Scorecard", "Selection",
-    "SolverOptions", "Stop", "Territory", "build_problem", "evaluate", "frontier", "load", "propose", "read_plan",
-    "read_scenarios", "solve", "studio", "sweep",
+    "DataOptions", "InfeasibleError", "InputError", "Plan", "ProblemOptions", "Proposal", "Rules", "Scenario",
+    "Scorecard", "Selection", "SolverOptions", "Stop", "Territory", "build_problem", "evaluate", "frontier", "load",
+    "propose", "read_plan", "read_scenarios", "solve", "studio", "sweep",
 ]
 __version__ = "0.1.0"

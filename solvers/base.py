@@ -56,8 +56,11 @@ class Solver:
                               for key in unknown])
         problems = [p for key, value in options.tuning.items() for p in _tuning_problems(key, value)]
         if not cls.PLAN_COUNT and (problem.min_plans is not None or problem.max_plans is not None):
-            problems.append(f"solver {cls.name} cannot keep to min_plans = {problem.min_plans} / max_plans = "
-                            f"{problem.max_plans}; use solver cpsat or pulp, or leave the number of plans free")
+            given = " and ".join(f"{name} = {value}" for name, value in (("min_plans", problem.min_plans),
+                                                                         ("max_plans", problem.max_plans))
+                                 if value is not None)
+            problems.append(f"solver {cls.name} cannot keep to {given}; use solver cpsat or pulp, or leave the "
+                            "number of plans free")
         if problems:
             raise InputError(problems)
         return cls(problem, options, stop)

@@ -164,6 +164,6 @@ def test_a_capped_count_is_kept_by_cpsat_said_in_the_proof_and_refused_by_the_he
     result = solve(capped)
     assert result.status == "optimal" and len(result.plan) == 2
     assert search_words(capped, result)[0].startswith("Proved best with at most 2 area plans, as asked: no way of")
-    with pytest.raises(InputError, match=r"solver heuristic cannot keep to min_plans = None / max_plans = 2; use "
+    with pytest.raises(InputError, match=r"solver heuristic cannot keep to max_plans = 2; use "
                                          r"solver cpsat or pulp"):
         HeuristicSolver.from_problem(capped, {"time_limit": 1})

@@ -199,6 +199,8 @@ def test_reassign_takes_codes_as_numbers_and_name_refuses_an_unknown_plan(grid):
         plan.reassign({1: "b"})  # text codes are compared as written unless they are ISTAT codes
     istat = Plan(replace(grid, istat=True), plan.assignment)
     assert istat.reassign({1: "b"}).assignment["000001"] == "b"  # a spreadsheet's 1 is 000001
+    numbers = pd.Series(plan.assignment.values, index=[int(c) for c in grid.codes])  # pd.read_csv's integers
+    assert Plan(replace(grid, istat=True), numbers).assignment.equals(plan.assignment)
     with pytest.raises(InputError, match=r"no plan 'nope' in this plan; its 3 plan ids include 'a', 'b', 'c'"):
         plan.name("nope")
 

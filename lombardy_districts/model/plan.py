@@ -53,6 +53,8 @@ class Plan:
         series = pd.Series(assignment, dtype=object) if not isinstance(assignment, pd.Series) else assignment
         series = series.copy()
         series.index = series.index.astype(str)
+        if territory.istat:  # ISTAT numbers read as integers (pd.read_csv without dtype=str) get their zeros back
+            series.index = [c.zfill(6) if c.isdigit() else c for c in series.index]
         problems = []
         blank = series.index[series.isna().to_numpy() | (series.astype(object) == "").to_numpy()]
         if len(blank):
@@ -379,8 +381,9 @@ def _repeated_rows(frame: pd.DataFrame, path: Path, names: pd.Series | None) -> 
     repeated = frame.duplicated(["municipality_code", "plan_id"])
     if repeated.any():
         rows = ", ".join(str(i + 2) for i in frame.index[repeated][:5])
-        log.warning("%s: %d row(s) repeat an earlier row, same municipality and plan (rows %s): each kept once",
-                    path, int(repeated.sum()), rows)
+        count = int(repeated.sum())
+        log.warning("%s: %s an earlier row, same municipality and plan (%s %s): kept once", path,
+                    "1 row repeats" if count == 1 else f"{count:,} rows repeat", "row" if count == 1 else "rows", rows)
         frame = frame[~repeated]
     doubled = frame["municipality_code"][frame["municipality_code"].duplicated(keep=False)]
     if len(doubled):

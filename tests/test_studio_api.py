@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pandas as pd
@@ -134,6 +135,11 @@ def test_versions_new_plan_merge_and_restore(studio):
     assert state["steps"]["labels"][-1] == "restore version start"
     again = _post(studio, "/api/version", {"name": "start"})  # a name kept again replaces the version, and says so
     assert again["notice"] == "Version 'start' kept, replacing the one kept at step 0."
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", again["versions"][0]["saved"])  # when it was kept
+    gone = _post(studio, "/api/version/delete", {"name": "start"})
+    assert gone["versions"] == [] and gone["notice"] == "Version 'start' deleted."
+    refused = _post(studio, "/api/version/delete", {"name": "start"}, status=400)
+    assert "no version named 'start'; versions: none yet" in refused["error"][0]
 
 
 def _repaired(studio):

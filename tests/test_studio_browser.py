@@ -329,3 +329,17 @@ def test_a_whole_labour_market_area_or_union_is_selected_at_once(studio_page):
     page.locator("#grow").click()
     assert page.locator("#sel-count").inner_text().startswith(f"{len(nx.node_connected_component(unions, member))} "
                                                               "municipalit")
+
+
+def test_a_version_kept_shows_when_and_can_be_deleted(studio_page):
+    state, open_page = studio_page
+    page = open_page().page
+    page.locator("#version-name").fill("agreed")
+    page.locator("#keep-version").click()
+    page.wait_for_function("() => window.ldStudio.state().versions.length === 1")
+    assert re.search(r"agreed \(at version 0, saved \d{4}-\d\d-\d\d \d\d:\d\d\)",
+                     page.locator("#version-list").inner_text())
+    page.once("dialog", lambda dialog: dialog.accept())  # "Delete version 'agreed'?"
+    page.locator("#version-list button", has_text="Delete").click()
+    page.wait_for_function("() => window.ldStudio.state().versions.length === 0")
+    assert "agreed" not in state.session.versions

@@ -141,6 +141,10 @@ def test_the_journal_reopens_the_session_and_survives_a_cut_last_line(grid, tmp_
     again = _start(grid, journal)
     assert again.assignment == s.assignment and again.version == s.version == 3
     assert again.steps() == s.steps() and "two plans" in again.versions
+    assert again.versions["two plans"]["saved"] == s.versions["two plans"]["saved"]
+    again.save_version("gone")
+    again.delete_version("gone")
+    assert "gone" not in _start(grid, journal).versions  # a deleted version stays deleted
     again.redo(3)
     assert again.assignment["000001"] == "new-1"
 

@@ -138,6 +138,11 @@ async def save_version(request: Request) -> Response:
     return _json(_studio(request).save_version((await _body(request)).get("name")))
 
 
+async def delete_version(request: Request) -> Response:
+    """Forget a named version."""
+    return _json(_studio(request).delete_version((await _body(request)).get("name")))
+
+
 async def solve(request: Request) -> Response:
     """Start Complete, Repair or Merge."""
     body = await _body(request)
@@ -220,7 +225,8 @@ async def on_error(request: Request, exc: Exception) -> Response:
 ROUTES = [
     Route("/", index), Route("/static/{name}", static), Route("/api/territory", territory),
     Route("/api/state", get_state), Route("/api/edit", edit, methods=["POST"]),
-    Route("/api/version", save_version, methods=["POST"]), Route("/api/solve", solve, methods=["POST"]),
+    Route("/api/version", save_version, methods=["POST"]),
+    Route("/api/version/delete", delete_version, methods=["POST"]), Route("/api/solve", solve, methods=["POST"]),
     Route("/api/job", job), Route("/api/job/cancel", cancel, methods=["POST"]),
     Route("/api/job/finish", finish, methods=["POST"]),
     Route("/api/candidate/accept", accept, methods=["POST"]),

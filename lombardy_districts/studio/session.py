@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -307,9 +308,17 @@ class Session:
         """Keep the current plan under ``name`` (a named version; the same name is replaced)."""
         name = clean_name(name, "version name")
         self.versions[name] = {"version": self.version, "assignment": dict(self.assignment),
-                               "names": dict(self.names)}
+                               "names": dict(self.names), "saved": time.strftime("%Y-%m-%d %H:%M")}
         self._write({"kind": "save_version", "name": name, **self.versions[name]})
         return name
+
+    def delete_version(self, name: str) -> None:
+        """Forget a named version (the edits' history is untouched)."""
+        if name not in self.versions:
+            known = ", ".join(sorted(self.versions)) or "none yet"
+            raise EditRefused(f"no version named {name!r}; versions: {known}")
+        del self.versions[name]
+        self._write({"kind": "delete_version", "name": name})
 
     def restore_version(self, name: str, version: int) -> Change:
         """Make a named version the current plan again (one step of the history, so it can be undone)."""
@@ -441,5 +450,7 @@ class Session:
         elif kind == "redo":
             self.cursor += 1
             self._apply(self.history[self.cursor - 1], forward=True)
-        elif kind == "save_version":
-            self.versions[entry["name"]] = {k: entry[k] for k in ("version", "assignment", "names")}
+        elif kind == "save_version":  # journals of before 4 December have no "saved"
+            self.versions[entry["name"]] = {k: entry.get(k) for k in ("version", "assignment", "names", "saved")}
+        elif kind == "delete_version":
+            self.versions.pop(entry["name"], None)

@@ -213,7 +213,7 @@ class StudioState:
             "locked_municipalities": sorted(s.locked_municipalities),
             "scorecard": card,
             "steps": s.steps(),
-            "versions": [{"name": n, "version": v["version"]} for n, v in s.versions.items()],
+            "versions": [{"name": n, "version": v["version"], "saved": v.get("saved")} for n, v in s.versions.items()],
             "files": files.list_files(self.workspace),
             "job": None if self.job is None else self.job.to_json(),
             "candidate": self.candidate,
@@ -250,6 +250,13 @@ class StudioState:
         done = {"undo": "Undone: ", "redo": "Redone: "}.get(str(kind), "")  # the label says what the step did
         label = done + change.label if done else change.label[:1].upper() + change.label[1:]
         self.notice = label + "."
+        return self.state()
+
+    def delete_version(self, name: object) -> dict:
+        """Forget a named version."""
+        name = page_text(name, "version name")
+        self.session.delete_version(name)
+        self.notice = f"Version {name!r} deleted."
         return self.state()
 
     def save_version(self, name: object) -> dict:

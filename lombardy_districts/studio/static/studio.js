@@ -553,10 +553,17 @@
     list.textContent = "";
     S.versions.forEach((v) => {
       const li = document.createElement("li");
-      li.appendChild(document.createTextNode(v.name + " (at version " + v.version + ") "));
+      li.appendChild(document.createTextNode(v.name + " (at version " + v.version + (v.saved ? ", saved " + v.saved : "") + ") "));
       const b = document.createElement("button"); b.type = "button"; b.textContent = "Restore";
       b.addEventListener("click", () => edit({op: "restore_version", name: v.name}));
-      li.appendChild(b); list.appendChild(li);
+      const d = document.createElement("button"); d.type = "button"; d.textContent = "Delete";
+      d.title = "forget this version (the history of edits stays)";
+      d.addEventListener("click", () => {
+        if (window.confirm("Delete version '" + v.name + "'? The plan it kept is forgotten; the history of edits stays.")) {
+          post("api/version/delete", {name: v.name}).then(applyState).catch(ignoreHandled);
+        }
+      });
+      li.appendChild(b); li.appendChild(document.createTextNode(" ")); li.appendChild(d); list.appendChild(li);
     });
   }
 

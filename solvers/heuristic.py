@@ -264,8 +264,7 @@ class HeuristicSolver(Solver):
         vals = values(layout, part)
         count = len(plan)
         objective = float(count) if objectives[0] == "max-plans" else rank(vals, objectives, problem.weights)[0]
-        details = {"plans": count, "bound": bound, "collaboration_kept": vals["collaboration"],
-                   "cut_edges": vals["cut"], "moved": vals["moved"],
+        details = {"plans": count, "bound": bound,
                    "objectives": {"max-plans": float(count), "collaboration": vals["collaboration"],
                                   "compact": float(vals["cut"]),
                                   **({"disruption": float(vals["moved"])} if units.status_quo is not None else {})},

@@ -300,4 +300,4 @@ def test_a_scorecard_path_that_cannot_be_written_is_refused_before_any_work(run,
     assert code == 2 and out == ""  # nothing printed first
     assert f"--json {tmp_path / 'afile' / 'x.json'}: {tmp_path / 'afile'} is a file, not a folder" in err
     code, out, err = run(EXAMPLE, "--csv", str(tmp_path))
-    assert code == 2 and f"--csv {tmp_path} is a folder; give a file path" in err
+    assert code == 2 and f"--csv {tmp_path} is a folder; give a file path such as {tmp_path / 'plans.csv'}" in err

@@ -1,4 +1,5 @@
 import argparse
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -158,3 +159,17 @@ def test_a_municipality_left_out_inside_the_listed_ones_is_warned_of(lombardy, c
     name = lombardy.municipalities.at[inner, "name"]
     assert f"sq.csv leaves out {name} ({inner}," in caplog.text and "a row forgotten?" in caplog.text
     assert warn_enclosed(lombardy, lodi, "sq.csv") == []  # a whole province has edges, not holes
+
+
+def test_a_repair_lock_across_a_hard_boundary_is_refused_before_solving(lombardy):
+    two = lombardy.select("province", ["Lodi", "Cremona"])  # they touch: one piece
+    province = two.municipalities["province"]
+    sq = Plan(two, pd.Series(np.where(province == "Lodi", "lodi", "cremona"), index=two.codes))
+    lodi = province.index[province == "Lodi"][0]
+    rules = Rules(hard_boundaries=("province",), locked_municipalities={lodi: "cremona"})
+    with pytest.raises(InfeasibleError, match=r"locked to plan cremona \(Cremona\) would join sides of a hard "
+                                              r"boundary \(province=Cremona: .*; province=Lodi: .*\), and no plan "
+                                              r"runs across two; fix the locks or drop the hard boundary"):
+        check_feasible(build_problem(two, mode="repair", status_quo=sq, rules=rules))
+    # without the hard boundary the lock only moves it across
+    check_feasible(build_problem(two, mode="repair", status_quo=sq, rules=replace(rules, hard_boundaries=())))

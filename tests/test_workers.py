@@ -217,4 +217,4 @@ def test_the_favourite_of_a_process_comes_back_to_the_parent(monkeypatch, where)
     monkeypatch.setattr("lombardy_districts.solvers.heuristic.ROUND_SECONDS", 0.3)
     result = HeuristicSolver.from_problem(problem, {"time_limit": 2, "seed": 0, "workers": 2}).solve()
     assert regions([result.plan.assignment[m[0]] for m in units.members]) == regions(down)
-    assert result.details["collaboration_kept"] == 84.0
+    assert result.details["objectives"]["collaboration"] == 84.0

@@ -245,11 +245,14 @@ def problem_and_solver(args: argparse.Namespace, problems: list[str] | None = No
     return problem_from_options(data, part, wanted, problems), options
 
 
-def output_file_problems(flag: str, value) -> list[str]:
-    """What keeps ``value`` from being written as a file (a folder there, a file as its folder), before any work."""
+def output_file_problems(flag: str, value, example: str) -> list[str]:
+    """What keeps ``value`` from being written as a file (a folder there, a file as its folder), before any work.
+
+    ``example``: a file name to suggest inside a folder given instead of a file (``map.html``).
+    """
     path = Path(value)
     if path.is_dir():
-        return [f"{flag} {path} is a folder; give a file path such as {path / ('x' + (path.suffix or '.json'))}"]
+        return [f"{flag} {path} is a folder; give a file path such as {path / example}"]
     folder = next((a for a in path.parents if a.exists()), None)
     if folder is not None and not folder.is_dir():
         return [f"{flag} {path}: {folder} is a file, not a folder; give a path in a folder"]

@@ -90,7 +90,7 @@ def _reasons(problem: Problem) -> list[str]:
     exclusive, lock_out = _locked_plans(problem, group)
     out += lock_out
     out += _locks(problem, group, exclusive)
-    out += _locks_across_pieces(problem)
+    out += _locks_apart(problem, group)
     out += _components(problem, group, exclusive)
     out += _together(problem, group, exclusive)
     return out
@@ -266,10 +266,7 @@ def _locks(problem: Problem, group, exclusive: dict[str, list[str]]) -> list[str
     out = []
     for plan_id, codes in sorted(by_label.items()):
         if group is not None and group[codes].nunique() > 1:
-            out.append(f"municipalities locked to plan {plan_id} ({_names(gdf, codes)}) lie in different "
-                       f"hard-boundary groups ({', '.join(sorted(group[codes].unique()))}); "
-                       "fix the locks or drop the hard boundary")
-            continue
+            continue  # _locks_apart says so
         others = {c for lab, cs in by_label.items() if lab != plan_id for c in cs}
         keep = [c for c in graph.nodes if c not in blocked and c not in others
                 and (group is None or group[c] == group[codes[0]])]
@@ -282,30 +279,36 @@ def _locks(problem: Problem, group, exclusive: dict[str, list[str]]) -> list[str
     return out
 
 
-def _locks_across_pieces(problem: Problem) -> list[str]:
-    """A lock cannot join pieces of a selection: to other municipalities locked alike, or to the current plan it names.
+def _locks_apart(problem: Problem, group) -> list[str]:
+    """Locks must not reach across a hard boundary or between pieces of a selection that do not touch.
 
-    In merge and repair modes a lock to a current plan's id puts the municipality in the plan
-    grown from that one, which keeps some of its municipalities.
+    The municipalities locked to one plan must lie on one side; in merge and repair modes a lock to
+    a current plan's id also reaches that plan, whose successor keeps some of its municipalities, so
+    the locked ones must share a side with at least one of them.
     """
-    pieces, rules, sq = problem.territory.pieces, problem.rules, problem.status_quo
-    if pieces is None:
-        return []
+    rules, sq = problem.rules, problem.status_quo
     gdf = problem.territory.municipalities
     current = sq.members if sq is not None and problem.mode in ("merge", "repair") else {}
+    splits = [(group, "sides of a hard boundary", "fix the locks or drop the hard boundary"),
+              (problem.territory.pieces, "pieces of the selection that do not touch",
+               "lock them to a plan of their own piece, or select municipalities that touch")]
     out = []
     for plan_id in sorted(set(rules.locked_municipalities.values())):
-        codes = sorted(c for c, p in rules.locked_municipalities.items() if p == plan_id and c in pieces.index)
-        held = [c for c in current.get(plan_id, []) if c in pieces.index]
-        found = set(pieces[codes]) | set(pieces[held])
-        if len(found) < 2:
-            continue
-        where = "; ".join(f"{label}: {_names(gdf, [c for c in codes + held if pieces[c] == label], 3)}"
-                          for label in sorted(found))
-        named = f"plan {plan_id} ({sq.name(plan_id)})" if held and sq is not None else f"plan {plan_id}"
-        out.append(f"municipalities locked to {named} would join pieces of the selection that do not touch "
-                   f"({where}), and no plan runs across two; lock them to a plan of their own piece, or select "
-                   "municipalities that touch")
+        codes = sorted(c for c, p in rules.locked_municipalities.items() if p == plan_id and c in gdf.index)
+        held = [c for c in current.get(plan_id, []) if c in gdf.index]
+        for side, what, fix in splits:
+            if side is None or not codes:
+                continue
+            locked = set(side[codes])
+            if len(locked) == 1 and (not held or locked & set(side[held])):
+                continue
+            shown = codes + [c for c in held if side[c] not in locked]
+            where = "; ".join(f"{label}: {_names(gdf, [c for c in shown if side[c] == label], 3)}"
+                              for label in sorted(set(side[shown])))
+            named = f"plan {plan_id} ({sq.name(plan_id)})" if held and sq is not None else f"plan {plan_id}"
+            out.append(f"municipalities locked to {named} would join {what} ({where}), and no plan runs across "
+                       f"two; {fix}")
+            break
     return out
 
 

@@ -52,9 +52,7 @@ class Plan:
         expect(territory, Territory, "territory")
         series = pd.Series(assignment, dtype=object) if not isinstance(assignment, pd.Series) else assignment
         series = series.copy()
-        series.index = series.index.astype(str)
-        if territory.istat:  # ISTAT numbers read as integers (pd.read_csv without dtype=str) get their zeros back
-            series.index = [c.zfill(6) if c.isdigit() else c for c in series.index]
+        series.index = codes_as_text(series.index, territory.istat)
         problems = []
         blank = series.index[series.isna().to_numpy() | (series.astype(object) == "").to_numpy()]
         if len(blank):
@@ -164,9 +162,7 @@ class Plan:
     def reassign(self, changes: Mapping[str, str]) -> Plan:
         """A new plan with some municipalities moved; this plan is its parent."""
         new = self.assignment.copy()
-        # codes are text, as in the plan; ISTAT numbers as written by spreadsheets (98001) get their zeros back
-        pad = self.territory.istat
-        changes = {(str(c).zfill(6) if pad and str(c).isdigit() else str(c)): p for c, p in changes.items()}
+        changes = dict(zip(codes_as_text(changes.keys(), self.territory.istat), changes.values()))
         unknown = sorted(set(changes) - set(new.index))
         if unknown:
             raise InputError(f"unknown municipality codes: {_few(unknown)}")
@@ -296,6 +292,15 @@ class Plan:
     def is_compliant(self, rules: Rules, collaboration: Collaboration | None = None) -> bool:
         """True when ``violations`` is empty."""
         return not self.violations(rules, collaboration=collaboration)
+
+
+def codes_as_text(codes, istat: bool) -> pd.Index:
+    """Municipality codes as plans keep them: text, and with ``istat`` numbers zero-padded to 6 digits.
+
+    ISTAT codes read as numbers (98001, as pandas reads a column of codes) get their zeros back.
+    """
+    text = pd.Index(list(codes)).astype(str)
+    return text.where(~text.str.isdigit(), text.str.zfill(6)) if istat else text
 
 
 def plan_names(frame: pd.DataFrame, path) -> dict[str, str]:

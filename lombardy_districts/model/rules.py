@@ -58,8 +58,8 @@ class Rules:
     def __post_init__(self):
         for name in ("mountain_statuses", "hard_boundaries", "keep_together", "locked_plans"):
             value = getattr(self, name)  # one name where a list belongs means a list of one, as in rules files
-            if isinstance(value, str) or isinstance(value, list):
-                object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(_as_list(value)))
         problems = self._number_problems()
         bad = [s for s in self.mountain_statuses if s not in MOUNTAIN_STATUSES]
         if bad:
@@ -151,9 +151,6 @@ class Rules:
         floors = {**base.floors, **raw.get("floors", {})}
         classes = raw.get("classes", {})
         locked = raw.get("locked", {})
-        hard = _as_list(raw.get("boundaries", {}).get("hard", []))
-        together = _as_list(raw.get("boundaries", {}).get("keep_together", []))
-        statuses = _as_list(classes.get("mountain_statuses", list(base.mountain_statuses)))
         municipalities = locked.get("municipalities", {})
         plans = _as_list(locked.get("plans", []))
         problems = []
@@ -166,13 +163,13 @@ class Rules:
         return cls(
             floors=floors,
             mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
-            mountain_statuses=tuple(statuses),
+            mountain_statuses=classes.get("mountain_statuses", base.mountain_statuses),
             mountain_density_below=classes.get("mountain_density_below", base.mountain_density_below),
             high_density_min=classes.get("high_density_min", base.high_density_min),
             low_density_max=classes.get("low_density_max", base.low_density_max),
             ceiling=raw.get("limits", {}).get("ceiling"),
-            hard_boundaries=tuple(hard),
-            keep_together=tuple(together),
+            hard_boundaries=raw.get("boundaries", {}).get("hard", ()),
+            keep_together=raw.get("boundaries", {}).get("keep_together", ()),
             locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
             locked_plans=tuple(str(p) for p in plans),
         )
@@ -210,7 +207,7 @@ class Rules:
 
 
 def _as_list(value) -> list:
-    """A TOML value that may be one string or a list, as a list."""
+    """A value that may be one string (or other single value) or a list, as a list."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list | tuple):

@@ -131,6 +131,8 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#move").click()
     page.locator("#message.error").wait_for(timeout=5000)
     assert "locked" in page.locator("#message").inner_text()
+    page.locator("#message .dismiss").click()  # the sticky box can be put away
+    assert not page.locator("#message").is_visible()
 
     # Repair with a short time limit, then accept: every plan complies, the locked plan is kept
     south = set(state.session.members("south"))

@@ -68,6 +68,14 @@
       if (i) { box.appendChild(document.createElement("br")); }
       box.appendChild(document.createTextNode(line));
     });
+    if (box.textContent) {  // the box stays on top while the panel scrolls: let the planner put it away
+      const close = document.createElement("button");
+      close.className = "dismiss";
+      close.title = "Dismiss this message";
+      close.setAttribute("aria-label", close.title);
+      close.addEventListener("click", () => { box.textContent = ""; box.className = ""; });
+      box.prepend(close);
+    }
   }
 
   // ----- drawing --------------------------------------------------------------------------------

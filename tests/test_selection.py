@@ -7,12 +7,15 @@ import pytest
 
 from lombardy_districts.cli.options import add_selection_options, selection
 from lombardy_districts.errors import InfeasibleError, InputError
+from lombardy_districts.model.collaboration import default_collaboration
 from lombardy_districts.model.feasibility import check_feasible
 from lombardy_districts.model.options import Selection
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.selection import plan_for, select_territory, warn_enclosed
 from lombardy_districts.solvers.units import Units
+from lombardy_districts.studio.live import LiveScore
+from lombardy_districts.workflows.frontier import best_merge
 from lombardy_districts.workflows.propose import build_problem, solve
 from tests.grids import grid_territory
 
@@ -126,10 +129,31 @@ def test_pieces_of_a_selection_are_kept_apart_and_an_exclave_is_not_a_piece(lomb
     provinces = two.municipalities["province"].groupby(proposal.plan.assignment).nunique()
     assert (provinces == 1).all()  # no plan across the bridge
     assert proposal.scorecard.summary["non_compliant_plans"] == 0
+    # a plan across them breaks a rule, for the scorecard and the studio alike; no merger across them
+    across = Plan(two, pd.Series("one", index=two.codes))
+    said = [v for v in across.violations(Rules()) if "runs across pieces of the selection" in v]
+    assert said == ["plan one (Lodi) runs across pieces of the selection that do not touch (the selection's bridge "
+                    "between them is no shared boundary); plan each piece apart"]
+    live = LiveScore(two, Rules(), default_collaboration(two)).score(across.assignment.to_dict())
+    assert said[0] in live.summary["violations"]
+    by_province = Plan(two, two.municipalities["province"])
+    assert best_merge(by_province, build_problem(two, floor=25_000)) is None
+
+
+def test_a_piece_too_small_for_a_plan_is_planned_across_its_bridge(lombardy, caplog):
+    milano = lombardy.select("province", ["Milano"])  # San Colombano al Lambro is an exclave of the province
+    assert milano.pieces is not None and milano.pieces.nunique() == 2
+    with caplog.at_level("WARNING"):
+        assert milano.pieces_apart(25_000) is None
+    assert ("(San Colombano al Lambro, 7,274 inhabitants) is too small for a plan of its own (lowest floor 25,000): it "
+            "is planned with piece 1, across the bridge San Colombano al Lambro (015191) - San Zenone al Lambro "
+            "(015202)") in caplog.text
     lonely = lombardy.subset([*lombardy.select("province", ["Lodi"]).codes, "014001"])  # Lodi and a Sondrio village
-    with pytest.raises(InfeasibleError, match=r"piece 1 of the selection \(.*\(014001\)\) has .* inhabitants, below "
-                                              "the lowest floor of 25,000"):
-        solve(build_problem(lonely, floor=25_000), {"solver": "heuristic", "time_limit": 3})
+    proposal = solve(build_problem(lonely, floor=25_000), {"solver": "heuristic", "time_limit": 3, "seed": 0})
+    assert proposal.scorecard.summary["compliant"]
+    two = lombardy.select("province", ["Lodi", "Sondrio"])
+    assert two.pieces_apart(25_000).nunique() == 2  # both provinces hold plans of their own: still apart
+    assert two.pieces_apart(10**6) is None  # a floor neither reaches: the smaller one joins the other
 
 
 def test_a_lock_across_pieces_of_a_selection_is_refused_before_solving(lombardy):

@@ -16,6 +16,7 @@ from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
     add_selection_options,
+    inhabitants,
     output_file_problems,
     read_command_inputs,
 )
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
     parser.add_argument("--status-quo", metavar="SQ.csv",
                         help="the current plan, to measure how much the plan changes it")
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
-    parser.add_argument("--floor", type=int, metavar="N",
+    parser.add_argument("--floor", type=inhabitants, metavar="N",
                         help="replace every class floor with N inhabitants (as propose --floor N)")
     add_collaboration_options(parser)
     parser.add_argument("--json", metavar="OUT.json", help="write the whole scorecard as JSON")
@@ -72,14 +73,15 @@ def run(args: argparse.Namespace) -> int:
     inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, problems)
     plan, status_quo = inputs.plans["plan"], inputs.plans.get("status_quo")
     card = evaluate(plan, inputs.rules, inputs.collaboration, status_quo)
-    print_scorecard(card)
-    if args.json:
+    if args.json:  # files first: a reader that stops early (| head) must not cost them
         card.to_json(args.json)
         log.info("scorecard written to %s", args.json)
     if args.csv:
         card.to_csv(args.csv)
         log.info("plans table written to %s", args.csv)
-    for path in write_formats(plan, card, args.out, formats).values():
+    written = write_formats(plan, card, args.out, formats)
+    print_scorecard(card)
+    for path in written.values():
         print(f"written: {path}")
     bad, broken = card.summary["non_compliant_plans"], card.summary["violations"]
     if args.check and broken:
@@ -183,7 +185,8 @@ def bridge_advice(bridges: list[dict]) -> str:
     if any(not b.get("selection") and b["distance_m"] <= GAP_M for b in bridges):
         advice.append("A bridge under 1 km may be a digitising gap or sliver: try --snap METRES or --contiguity queen.")
     if any(b.get("selection") for b in bridges):
-        advice.append("A bridge the selection made joins separate pieces of it: proposals keep the pieces apart, "
-                      "and a plan across one is not one territory; to work on one, select municipalities that touch "
-                      "(--province, --select).")
+        advice.append("A bridge the selection made joins separate pieces of it: proposals keep the pieces apart "
+                      "(a plan across two is listed as a violation) unless a piece is too small for a plan of its "
+                      "own, such as an exclave of a province, which is planned with the piece its bridge reaches; "
+                      "to work on one territory, select municipalities that touch (--province, --select).")
     return " ".join(advice)

@@ -18,6 +18,7 @@ from lombardy_districts.cli.options import (
     add_collaboration_options,
     add_data_options,
     add_selection_options,
+    inhabitants,
     output_file_problems,
     read_command_inputs,
 )
@@ -62,7 +63,7 @@ def register(subparsers) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
-    parser.add_argument("--floor", type=int, metavar="N",
+    parser.add_argument("--floor", type=inhabitants, metavar="N",
                         help="replace every class floor with N inhabitants (as propose --floor N)")
     parser.add_argument("--plan-column", default="plan_id", help="plan id column of the CSV files (default plan_id)")
     parser.add_argument("--tolerance", metavar="METRES", type=float, default=150.0,

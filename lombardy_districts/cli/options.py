@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 from lombardy_districts.errors import InputError, did_you_mean
@@ -29,6 +30,19 @@ from lombardy_districts.model.options import (
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.workflows.inputs import Inputs, problem_from_options, read_inputs
 from lombardy_districts.workflows.registry import solver_names
+
+
+def inhabitants(text: str) -> int:
+    """A number of inhabitants as people type it: 80000, 80,000, 80.000, 80 000 or 80k."""
+    plain = text.strip().replace("_", "")
+    if re.fullmatch(r"-?\d+", plain):
+        return int(plain)
+    if re.fullmatch(r"\d{1,3}([,. ']\d{3})+", plain) and len(set(re.sub(r"\d", "", plain))) == 1:
+        return int(re.sub(r"\D", "", plain))
+    if re.fullmatch(r"\d+(\.\d+)?[kK]", plain) and float(plain[:-1]) * 1000 == int(float(plain[:-1]) * 1000):
+        return int(float(plain[:-1]) * 1000)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of inhabitants; write it as 80000 "
+                                     "(80,000, 80.000 and 80k are read too)")
 
 
 def add_verbose_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -151,7 +165,7 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight", action="append", default=[], metavar="NAME=W",
                         help="optimise a weighted sum of the objectives instead of their order (repeatable)")
     parser.add_argument("--rules", metavar="R.toml", help="rules file (default: the shipped data/rules.toml)")
-    parser.add_argument("--floor", type=int, metavar="N", help="replace every class floor with N inhabitants")
+    parser.add_argument("--floor", type=inhabitants, metavar="N", help="replace every class floor with N inhabitants")
 
 
 def problem_options(args: argparse.Namespace, problems: list[str]) -> ProblemOptions:

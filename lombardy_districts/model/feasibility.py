@@ -79,14 +79,6 @@ def _reasons(problem: Problem) -> list[str]:
                 out.append(f"hard boundary group {label} has {int(value):,} inhabitants, below the lowest "
                            f"floor of {low:,}; drop the hard boundary {', '.join(rules.hard_boundaries)} "
                            "or lower the floors")
-    pieces = problem.territory.pieces
-    if pieces is not None:  # the solvers keep the pieces of a selection apart (Territory.pieces)
-        for label, value in pop.groupby(pieces).sum().items():
-            if value < low:
-                out.append(f"{label} of the selection ({_names(gdf, pieces.index[pieces == label])}) has "
-                           f"{int(value):,} inhabitants, below the lowest floor of {low:,}: the selection is in "
-                           "pieces that do not touch, and no plan runs across two; select municipalities that "
-                           "touch, or run each piece apart")
     exclusive, lock_out = _locked_plans(problem, group)
     out += lock_out
     out += _locks(problem, group, exclusive)
@@ -290,7 +282,7 @@ def _locks_apart(problem: Problem, group) -> list[str]:
     gdf = problem.territory.municipalities
     current = sq.members if sq is not None and problem.mode in ("merge", "repair") else {}
     splits = [(group, "sides of a hard boundary", "fix the locks or drop the hard boundary"),
-              (problem.territory.pieces, "pieces of the selection that do not touch",
+              (problem.territory.pieces_apart(rules.lowest_floor), "pieces of the selection that do not touch",
                "lock them to a plan of their own piece, or select municipalities that touch")]
     out = []
     for plan_id in sorted(set(rules.locked_municipalities.values())):

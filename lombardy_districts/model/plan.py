@@ -26,6 +26,10 @@ from lombardy_districts.model.together import split_groups, together_groups
 
 log = logging.getLogger(__name__)
 
+PIECES_CROSSED = ("runs across pieces of the selection that do not touch (the selection's bridge between them is "
+                  "no shared boundary); plan each piece apart")
+"""How ``violations`` says a plan crosses ``Territory.pieces_apart``."""
+
 
 class Plan:
     """Assignment of every municipality of a territory to one area plan.
@@ -253,6 +257,10 @@ class Plan:
                 continue
             spans = gdf[column].groupby(self.assignment).nunique()
             out += [f"plan {p} ({self.name(p)}) crosses the {column} boundary" for p in spans.index[spans > 1]]
+        pieces = self.territory.pieces_apart(rules.lowest_floor)
+        if pieces is not None:
+            spans = pieces.groupby(self.assignment).nunique()
+            out += [f"plan {p} ({self.name(p)}) {PIECES_CROSSED}" for p in spans.index[spans > 1]]
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.assignment.index and self.assignment[code] != plan_id:
                 out.append(f"municipality {code} is locked to plan {plan_id} but is in {self.assignment[code]}")

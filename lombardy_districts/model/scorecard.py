@@ -425,7 +425,7 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
         first += "all comply." if n > 1 else "it complies."
     else:
         worst = plans[~plans["compliant"]].sort_values("margin")
-        named = "; ".join(f"{r['name']} is {_shortfall(r)}" for r in worst.head(3).to_dict("records"))
+        named = "; ".join(f"plan {r['name']} is {_shortfall(r)}" for r in worst.head(3).to_dict("records"))
         more = f"; and {bad - 3:,} more" if bad > 3 else ""
         good = s["compliant_plans"]
         first += (f"{'none' if good == 0 else good} {'complies' if good == 1 else 'comply'}, {bad} "

@@ -138,6 +138,46 @@ class Territory:
             sorted(nx.connected_components(joined), key=lambda c: min(c))) for code in part}
         return pd.Series(label).reindex(self.municipalities.index)
 
+    def pieces_apart(self, floor: int) -> pd.Series | None:
+        """``pieces``, with every piece of fewer than ``floor`` inhabitants joined across its bridge.
+
+        A piece too small for a plan of its own, such as San Colombano al Lambro, an exclave of the
+        province of Milano, can only be planned with the piece its bridge reaches, as an exclave of
+        the whole region is; the smallest such piece is joined first, by its shortest bridge, until
+        every piece apart has ``floor`` inhabitants. None when no pieces remain apart. Each join is
+        logged once (a warning).
+        """
+        if floor in self._pieces_joined:
+            return self._pieces_joined[floor]
+        pieces = self.pieces
+        if pieces is not None:
+            pieces = pieces.copy()
+            pop = self.municipalities["population"]
+            bridges = sorted(((d["distance"], a, b) for a, b, d in self.graph.edges(data=True)
+                              if d.get("selection")))
+            while pieces.nunique() > 1:
+                sums = pop.groupby(pieces).sum().sort_values(kind="stable")
+                if sums.iloc[0] >= floor:
+                    break
+                small = sums.index[0]
+                metres, a, b = next((m, a, b) for m, a, b in bridges if (pieces[a] == small) != (pieces[b] == small))
+                inside, other = (a, b) if pieces[a] == small else (b, a)
+                names = self.municipalities["name"]
+                log.warning("%s of the selection (%s, %s inhabitants) is too small for a plan of its own "
+                            "(%s): it is planned with %s, across the bridge %s (%s) - %s (%s), %s m long",
+                            small, ", ".join(names[pieces.index[pieces == small]][:3]), f"{int(sums.iloc[0]):,}",
+                            f"lowest floor {floor:,}", pieces[other], names[inside], inside, names[other], other,
+                            f"{metres:,.0f}")
+                pieces[pieces == small] = pieces[other]
+            if pieces.nunique() == 1:
+                pieces = None
+        self._pieces_joined[floor] = pieces
+        return pieces
+
+    @cached_property
+    def _pieces_joined(self) -> dict[int, pd.Series | None]:
+        return {}
+
     def select(self, column: str, values: Iterable[str]) -> Territory:
         """The municipalities whose ``column`` (e.g. province) is one of ``values``."""
         if column not in self.municipalities.columns:

@@ -27,7 +27,7 @@ import shapely
 from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.measures import ClassRule
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import PIECES_CROSSED, Plan
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import (
     COLLABORATION_NOTE,
@@ -100,6 +100,8 @@ class LiveScore:
         self.together = together_groups(collaboration, rules.keep_together, self.codes)
         self.name_of = gdf["name"].astype(str)
         self.boundaries = {c: gdf[c].to_numpy(dtype=object) for c in rules.hard_boundaries if c in gdf.columns}
+        pieces = territory.pieces_apart(rules.lowest_floor)
+        self.pieces = None if pieces is None else pieces.to_numpy(dtype=object)
         self.sq_labels: np.ndarray | None = None
         self.sq_ids: list[str] = []
         if status_quo is not None:
@@ -289,6 +291,10 @@ class LiveScore:
                 continue
             values = pd.Series(self.boundaries[column]).groupby(lab).nunique()
             out += [f"plan {table.at[p, 'plan_id']} ({table.at[p, 'name']}) crosses the {column} boundary"
+                    for p in values.index[values > 1]]
+        if self.pieces is not None:
+            values = pd.Series(self.pieces).groupby(lab).nunique()
+            out += [f"plan {table.at[p, 'plan_id']} ({table.at[p, 'name']}) {PIECES_CROSSED}"
                     for p in values.index[values > 1]]
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.index and assignment[code] != plan_id:

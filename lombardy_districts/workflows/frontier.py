@@ -8,7 +8,7 @@ How it is built:
    with as many keeps more collaboration.
 2. Greedy merges (always run; all of method "greedy"). From the plan with k area plans, the plan
    with k - 1 merges the two adjacent area plans whose merger (a) still complies (its own class
-   floor, the ceiling, hard boundaries, locked municipalities; locked status quo plans are never
+   floor, the ceiling, hard boundaries, pieces of a selection, locked municipalities; locked status quo plans are never
    merged) and (b) keeps the most collaboration, i.e. has the largest collaboration weight between
    them (ties: the smaller merged population, then the lower plan ids). It stops when no pair can
    merge and still comply. Every greedy point is heuristic, except the single plan of k = 1.
@@ -365,6 +365,9 @@ def best_merge(plan: Plan, problem: Problem) -> tuple[str, str] | None:
     a = plan.assignment
     gdf = plan.territory.municipalities
     groups = {c: gdf[c].groupby(a).unique() for c in rules.hard_boundaries if c in gdf.columns}
+    pieces = plan.territory.pieces_apart(rules.lowest_floor)
+    if pieces is not None:  # no merger across pieces of a selection that do not touch
+        groups[""] = pieces.groupby(a).unique()
     locked = pd.Series(rules.locked_municipalities, dtype=object)
     locked = locked[locked.index.isin(a.index)]
     locks = locked.groupby(a.reindex(locked.index)).unique() if len(locked) else pd.Series(dtype=object)

@@ -160,19 +160,22 @@ class Rules:
             municipalities = {}
         if problems:
             raise InputError(problems)
-        return cls(
-            floors=floors,
-            mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
-            mountain_statuses=classes.get("mountain_statuses", base.mountain_statuses),
-            mountain_density_below=classes.get("mountain_density_below", base.mountain_density_below),
-            high_density_min=classes.get("high_density_min", base.high_density_min),
-            low_density_max=classes.get("low_density_max", base.low_density_max),
-            ceiling=raw.get("limits", {}).get("ceiling"),
-            hard_boundaries=raw.get("boundaries", {}).get("hard", ()),
-            keep_together=raw.get("boundaries", {}).get("keep_together", ()),
-            locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
-            locked_plans=tuple(str(p) for p in plans),
-        )
+        try:
+            return cls(
+                floors=floors,
+                mountain_area_share=classes.get("mountain_area_share", base.mountain_area_share),
+                mountain_statuses=classes.get("mountain_statuses", base.mountain_statuses),
+                mountain_density_below=classes.get("mountain_density_below", base.mountain_density_below),
+                high_density_min=classes.get("high_density_min", base.high_density_min),
+                low_density_max=classes.get("low_density_max", base.low_density_max),
+                ceiling=raw.get("limits", {}).get("ceiling"),
+                hard_boundaries=raw.get("boundaries", {}).get("hard", ()),
+                keep_together=raw.get("boundaries", {}).get("keep_together", ()),
+                locked_municipalities={str(k): str(v) for k, v in municipalities.items()},
+                locked_plans=tuple(str(p) for p in plans),
+            )
+        except InputError as exc:  # values __post_init__ checks: say which file they came from
+            raise InputError([f"{source}: {p}" for p in exc.problems]) from None
 
     def with_floor(self, floor: int) -> Rules:
         """The same rules with every class floor replaced by ``floor`` (``--floor N``)."""

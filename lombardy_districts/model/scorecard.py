@@ -128,8 +128,8 @@ class Scorecard:
         return write_json(path, self.to_dict())
 
     def to_csv(self, path) -> Path:
-        """Write the plans table as CSV, atomically (``files.write_atomic``)."""
-        return write_atomic(path, lambda p: self.plans.to_csv(p, index=False))
+        """Write the plans table as CSV, atomically (``files.write_atomic``), floats to 10 significant digits."""
+        return write_atomic(path, lambda p: self.plans.to_csv(p, index=False, float_format="%.10g"))
 
 
 def evaluate(

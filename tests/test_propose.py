@@ -333,7 +333,10 @@ def test_load_within_a_status_quo_file_as_the_command_line_does():
     path = data_file("status_quo_example.csv")
     territory = ld.load(status_quo=path, within_status_quo=True)
     assert len(territory.codes) == 238
-    assert len(ld.read_plan(path, territory)) == 10
+    current = ld.read_plan(path, territory)
+    assert len(current) == 10
+    # a Plan in hand (as propose takes it) selects the same municipalities
+    assert list(ld.load(status_quo=current, within_status_quo=True).codes) == list(territory.codes)
 
 
 def test_a_plan_of_another_province_read_from_python_says_so(tmp_path):

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import pandas as pd
+
 from lombardy_districts.errors import InputError, did_you_mean, expect, expect_path
 from lombardy_districts.io.embedded import data_file
 from lombardy_districts.io.userdata import read_municipalities
@@ -36,19 +38,22 @@ log = logging.getLogger(__name__)
 
 
 def load(data: DataOptions | Mapping | None = None, selection: Selection | Mapping | None = None,
-         status_quo: str | Path | None = None, **options) -> Territory:
+         status_quo: str | Path | Plan | None = None, **options) -> Territory:
     """Load a territory: an Italian region of the embedded data, or your own files, or part of either.
 
     ``options`` are the fields of ``DataOptions`` and ``Selection`` given by name, e.g.
     ``load(province="Sondrio")`` or ``load(municipalities="units.gpkg", population="pop.csv")``.
-    ``status_quo`` (a plan CSV) serves ``within_status_quo=True``: just the municipalities it lists,
-    as ``--status-quo SQ.csv --within-status-quo`` does.
+    ``status_quo`` (a plan CSV, or a ``Plan`` as ``propose`` takes) serves ``within_status_quo=True``:
+    just the municipalities it lists, as ``--status-quo SQ.csv --within-status-quo`` does.
     """
     data, selection = data_and_selection("load", data, selection, options)
     region = region_of(data)
     frame = None
-    if status_quo is not None:
-        expect_path(status_quo, "status_quo", "a plan CSV file", "give the path of the current plans' CSV")
+    if isinstance(status_quo, Plan):
+        frame = pd.DataFrame({"municipality_code": status_quo.assignment.index,
+                              "plan_id": status_quo.assignment.values})
+    elif status_quo is not None:
+        expect_path(status_quo, "status_quo", "a plan CSV file", "give the path of the current plans' CSV, or a Plan")
         frame = read_assignment_csv(status_quo, istat=region.istat, names=region.municipalities["name"])
     return select_territory(region, selection, frame)
 

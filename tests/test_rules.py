@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from lombardy_districts.errors import InputError
 from lombardy_districts.model.measures import AREA_SCALE, ClassRule
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import CLASSES, Rules
+from lombardy_districts.model.scorecard import evaluate
 from tests.grids import grid_territory
 
 
@@ -180,6 +182,11 @@ def test_hard_boundaries_ceiling_and_locks_show_as_violations():
     assert "plan x (M1) has 3,000 inhabitants, above the ceiling of 2,500" in found
     assert "municipality 000004 is locked to plan x but is in y" in found
     assert not plan.is_compliant(rules)
+    # the plans table marks it too: not compliant, and why in the headline (as the map hatches it)
+    card = evaluate(plan, replace(rules, hard_boundaries=("province",), ceiling=None))
+    assert card.plans.set_index("plan_id")["crosses"].to_dict() == {"x": "province", "y": ""}
+    assert card.plans.set_index("plan_id")["compliant"].to_dict() == {"x": False, "y": True}
+    assert "(plan M1 is across the province boundary)" in card.headline[0]
 
 
 def test_locked_plans_are_checked_against_the_status_quo():

@@ -72,7 +72,7 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
     rng = np.random.default_rng(7)
     assignment = gdf["labour_market_area"].astype(str).to_dict()
     names = {next(iter(assignment.values())): "A <b>named</b> plan"}
-    split = said = 0
+    split = said = crossed = 0
     for step in range(60):
         assignment.update(_random_edit(rng, assignment, territory.codes, neighbours))
         if step % 6 == 0 or step > 54:
@@ -80,8 +80,12 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
             card = live.score(assignment, names)
             _same(card, evaluate(plan, rules, collaboration, status_quo))
             split = max(split, card.summary["unions_split"])
+            across = card.plans[card.plans["crosses"] != ""]
+            assert set(across["crosses"]) <= {"province"} and not across["compliant"].any()
+            crossed = max(crossed, len(across))
             said = max(said, sum(line.startswith("- ") for line in card.headline))
     assert split > 0  # unions of municipalities were split along the way, and named in the violations
+    assert crossed > 0  # plans across the province boundary were marked, as evaluate marks them
     assert (said > 0) == with_status_quo  # the headline said the changes from the status quo in words
 
 

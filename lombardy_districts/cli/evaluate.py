@@ -104,7 +104,8 @@ TABLE_LEGEND = (
     "columns: munic. = municipalities; floor = population floor of the plan's class; margin = population "
     "minus floor; contig. = its municipalities form one piece; collab. kept/cut = weight of collaboration "
     "ties inside the plan / to other plans; PP = Polsby-Popper compactness (1 a disc, 0.79 a square, near 0 "
-    "a long or ragged shape); why = why the plan has its class; ! = the plan does not comply"
+    "a long or ragged shape); why = why the plan has its class; ! = the plan does not comply (its floor, the "
+    "ceiling, contiguity or a hard boundary)"
 )
 
 

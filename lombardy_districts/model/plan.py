@@ -251,16 +251,11 @@ class Plan:
             if rules.ceiling is not None and pops[p] > rules.ceiling:
                 out.append(f"{label} has {pops[p]:,} inhabitants, above the ceiling of {rules.ceiling:,}")
         gdf = self.territory.municipalities
-        for column in rules.hard_boundaries:
-            if column not in gdf.columns:
-                out.append(f"hard boundary column {column!r} is not in the municipality table")
-                continue
-            spans = gdf[column].groupby(self.assignment).nunique()
-            out += [f"plan {p} ({self.name(p)}) crosses the {column} boundary" for p in spans.index[spans > 1]]
-        pieces = self.territory.pieces_apart(rules.lowest_floor)
-        if pieces is not None:
-            spans = pieces.groupby(self.assignment).nunique()
-            out += [f"plan {p} ({self.name(p)}) {PIECES_CROSSED}" for p in spans.index[spans > 1]]
+        out += missing_boundaries(rules, gdf.columns)
+        labels = self.assignment.reindex(gdf.index).to_numpy()
+        for side, values in hard_sides(self.territory, rules).items():
+            crossed = boundaries_crossed({side: values}, labels)
+            out += [f"plan {p} ({self.name(p)}) {crossing(side)}" for p in crossed.index]
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.assignment.index and self.assignment[code] != plan_id:
                 out.append(f"municipality {code} is locked to plan {plan_id} but is in {self.assignment[code]}")
@@ -300,6 +295,45 @@ class Plan:
     def is_compliant(self, rules: Rules, collaboration: Collaboration | None = None) -> bool:
         """True when ``violations`` is empty."""
         return not self.violations(rules, collaboration=collaboration)
+
+
+def hard_sides(territory: Territory, rules: Rules) -> dict[str, np.ndarray]:
+    """Each municipality's side of every hard boundary a plan may not cross, in the territory's order.
+
+    The columns of ``rules.hard_boundaries`` the table has, and ``"selection pieces"`` when the
+    territory is in pieces kept apart (``Territory.pieces_apart``).
+    """
+    gdf = territory.municipalities
+    sides = {c: gdf[c].to_numpy(dtype=object) for c in rules.hard_boundaries if c in gdf.columns}
+    pieces = territory.pieces_apart(rules.lowest_floor)
+    if pieces is not None:
+        sides["selection pieces"] = pieces.to_numpy(dtype=object)
+    return sides
+
+
+def missing_boundaries(rules: Rules, columns) -> list[str]:
+    """A line for each hard boundary column the municipality table lacks (``violations``)."""
+    return [f"hard boundary column {c!r} is not in the municipality table" for c in rules.hard_boundaries
+            if c not in columns]
+
+
+def crossing(side: str) -> str:
+    """How ``violations`` says a plan runs across the hard boundary ``side`` (a ``hard_sides`` name)."""
+    return PIECES_CROSSED if side == "selection pieces" else f"crosses the {side} boundary"
+
+
+def boundaries_crossed(sides: Mapping[str, np.ndarray], labels) -> pd.Series:
+    """Plan label -> the names of ``sides`` (``hard_sides``) it spans, joined by ", "; plans crossing none left out.
+
+    ``labels`` gives each municipality's plan, in the order of the arrays of ``sides``.
+    """
+    labels = np.asarray(labels)
+    crossed: dict = {}
+    for name, side in sides.items():
+        spans = pd.Series(side).groupby(labels).nunique()
+        for label in spans.index[spans > 1]:
+            crossed.setdefault(label, []).append(name)
+    return pd.Series({label: ", ".join(names) for label, names in crossed.items()}, dtype=object)
 
 
 def codes_as_text(codes, istat: bool) -> pd.Index:

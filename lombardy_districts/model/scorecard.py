@@ -21,7 +21,7 @@ from lombardy_districts.model import measures
 from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import collaboration_by_kind, collaboration_kept, ties_kept
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import Plan, boundaries_crossed, hard_sides
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.together import split_groups, together_groups
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 PLAN_COLUMNS = [
     "plan_id", "name", "municipalities", "population", "area_km2", "density", "mountain_share", "class",
-    "class_reason", "floor", "margin", "compliant", "contiguous", "collaboration_kept", "collaboration_cut",
+    "class_reason", "floor", "margin", "compliant", "contiguous", "crosses", "collaboration_kept", "collaboration_cut",
     "polsby_popper", "bridges",
 ]
 COLUMN_NOTES = {
@@ -45,8 +45,11 @@ COLUMN_NOTES = {
     "class_reason": "why the plan has its class, in words",
     "floor": "the population floor of its class",
     "margin": "population minus floor (negative: short of the floor)",
-    "compliant": "at least its floor, contiguous, and within the ceiling if the rules set one",
+    "compliant": "at least its floor, contiguous, within the ceiling if the rules set one, and crossing no hard "
+                 "boundary",
     "contiguous": "whether its municipalities form one connected piece",
+    "crosses": "the hard boundaries of the rules it runs across (e.g. province), and \"selection pieces\" when it "
+               "joins pieces of a selection that do not touch; empty when none",
     "collaboration_kept": "weight of the collaboration ties with both municipalities in the plan",
     "collaboration_cut": "weight of the ties from the plan to another plan (broken by the plan border)",
     "polsby_popper": "compactness 4 pi area / perimeter^2: 1 for a disc, 0.79 for a square, near 0 for a "
@@ -234,6 +237,8 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
     within = pops >= floors
     if rules.ceiling is not None:
         within &= pops <= rules.ceiling
+    labels = plan.assignment.reindex(plan.territory.municipalities.index).to_numpy()
+    crosses = boundaries_crossed(hard_sides(plan.territory, rules), labels).reindex(ids, fill_value="")
     kept, cut = _collaboration_by_plan(plan, edges)
     counts = plan.assignment.value_counts().reindex(ids)
     density = np.divide(pops.values, areas.values, out=np.zeros(len(ids)), where=areas.values > 0)
@@ -253,8 +258,9 @@ def _plans_table(plan: Plan, rules: Rules, edges: pd.DataFrame) -> pd.DataFrame:
         "class_reason": [class_reason(c, d, m, rules) for c, d, m in zip(classes, density, share)],
         "floor": floors.astype(int).values,
         "margin": (pops - floors).astype(int).values,
-        "compliant": (within & contiguous).values.astype(bool),
+        "compliant": (within & contiguous).values.astype(bool) & (crosses.values == ""),
         "contiguous": contiguous.values.astype(bool),
+        "crosses": crosses.values.astype(str),
         "collaboration_kept": kept.reindex(ids, fill_value=0.0).values.astype(float),
         "collaboration_cut": cut.reindex(ids, fill_value=0.0).values.astype(float),
         "polsby_popper": polsby_popper(plan).reindex(ids).values.astype(float),
@@ -457,14 +463,13 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
 
 
 def _shortfall(row: dict) -> str:
-    """Why a plan does not comply, in a few words."""
+    """Why a plan does not comply, in a few words (a ceiling exceeded is what is left when nothing else is)."""
+    said = [] if row["contiguous"] else ["not contiguous"]
     if row["margin"] < 0:
-        why = f"{-row['margin']:,} short of its {row['class'].replace('_', ' ')} floor of {row['floor']:,}"
-    else:
-        why = "above the ceiling" if row["contiguous"] else ""
-    if not row["contiguous"]:
-        why = "not contiguous" + (f", {why}" if why else "")
-    return why
+        said.append(f"{-row['margin']:,} short of its {row['class'].replace('_', ' ')} floor of {row['floor']:,}")
+    if row.get("crosses"):
+        said.append(f"across the {row['crosses']} boundary")
+    return ", ".join(said) or "above the ceiling"
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -27,7 +27,7 @@ import shapely
 from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.measures import ClassRule
-from lombardy_districts.model.plan import PIECES_CROSSED, Plan
+from lombardy_districts.model.plan import Plan, boundaries_crossed, crossing, hard_sides, missing_boundaries
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.scorecard import (
     COLLABORATION_NOTE,
@@ -99,9 +99,7 @@ class LiveScore:
         self.unions = together_groups(collaboration, ["union"], self.codes) if "union" in collaboration.kinds else []
         self.together = together_groups(collaboration, rules.keep_together, self.codes)
         self.name_of = gdf["name"].astype(str)
-        self.boundaries = {c: gdf[c].to_numpy(dtype=object) for c in rules.hard_boundaries if c in gdf.columns}
-        pieces = territory.pieces_apart(rules.lowest_floor)
-        self.pieces = None if pieces is None else pieces.to_numpy(dtype=object)
+        self.sides = hard_sides(territory, rules)
         self.sq_labels: np.ndarray | None = None
         self.sq_ids: list[str] = []
         if status_quo is not None:
@@ -139,6 +137,7 @@ class LiveScore:
         within = pops >= floors
         if self.rules.ceiling is not None:
             within &= pops <= self.rules.ceiling
+        crosses = boundaries_crossed(self.sides, lab).reindex(range(k), fill_value="").to_numpy(dtype=str)
         la, lb = lab[self.edge_a], lab[self.edge_b]
         inside = la == lb
         w = self.edge_weight
@@ -156,8 +155,9 @@ class LiveScore:
             "class": classes,
             "floor": floors,
             "margin": pops - floors,
-            "compliant": within & contiguous,
+            "compliant": within & contiguous & (crosses == ""),
             "contiguous": contiguous,
+            "crosses": crosses,
             "collaboration_kept": kept,
             "collaboration_cut": cut,
             "polsby_popper": np.array([s[1] for s in shapes], dtype=float),
@@ -285,17 +285,10 @@ class LiveScore:
                 out.append(f"{label} has {population:,} inhabitants, below the {klass} floor of {floor:,}")
             if rules.ceiling is not None and population > rules.ceiling:
                 out.append(f"{label} has {population:,} inhabitants, above the ceiling of {rules.ceiling:,}")
-        for column in rules.hard_boundaries:
-            if column not in self.boundaries:
-                out.append(f"hard boundary column {column!r} is not in the municipality table")
-                continue
-            values = pd.Series(self.boundaries[column]).groupby(lab).nunique()
-            out += [f"plan {table.at[p, 'plan_id']} ({table.at[p, 'name']}) crosses the {column} boundary"
-                    for p in values.index[values > 1]]
-        if self.pieces is not None:
-            values = pd.Series(self.pieces).groupby(lab).nunique()
-            out += [f"plan {table.at[p, 'plan_id']} ({table.at[p, 'name']}) {PIECES_CROSSED}"
-                    for p in values.index[values > 1]]
+        out += missing_boundaries(rules, self.territory.municipalities.columns)
+        for side, values in self.sides.items():
+            out += [f"plan {table.at[p, 'plan_id']} ({table.at[p, 'name']}) {crossing(side)}"
+                    for p in boundaries_crossed({side: values}, lab).index]
         for code, plan_id in rules.locked_municipalities.items():
             if code in self.index and assignment[code] != plan_id:
                 out.append(f"municipality {code} is locked to plan {plan_id} but is in {assignment[code]}")

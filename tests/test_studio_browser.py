@@ -93,6 +93,10 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     state, open_page = studio_page
     opened = open_page()
     page = opened.page
+    page.set_viewport_size({"width": 1500, "height": 1500})  # tall: half the width shows Lecco smaller
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    whole = page.evaluate("() => window.ldStudio.map().getZoom()")  # the territory over the map's whole width
     # the map draws every municipality, the tooltip works, names are text
     assert page.evaluate("() => { let n = 0; window.ldStudio.map().eachLayer(l => { if (l.feature === undefined "
                          "&& l.options.fillColor) n++; }); return n; }") == len(state.territory.codes)
@@ -151,8 +155,10 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#run-complete").click()  # asks first (the dialog is dismissed): the candidate stays
     time.sleep(0.5)
     assert page.locator("#candidate").is_visible() and page.locator("#job").is_hidden()
+    half = page.evaluate("() => window.ldStudio.map().getZoom()")  # fitted to half the width beside the candidate
     page.locator("#cand-accept").click()
     page.wait_for_function("() => window.ldStudio.state().candidate === null")
+    assert half < whole == page.evaluate("() => window.ldStudio.map().getZoom()")  # the whole width again
     assert page.locator("#plan-table tr.bad").count() == 0
     assert set(state.session.members("south")) == south
 
@@ -234,6 +240,10 @@ def test_lasso_and_brush_select_municipalities_to_move_together(studio_page):
     page.wait_for_function("() => window.ldStudio.state().version === 1")
     assert state.session.assignment[code] == state.session.assignment[others[0]] == "north"
     assert state.session.steps()["labels"][-1].startswith("move ")
+    # clicks still reach the municipalities after a lasso (its line once left a canvas over them)
+    page.locator("input[name=tool][value=select]").check()
+    _click(page, others[-1])
+    assert page.locator("#sel-count").inner_text().startswith("1 municipality")
 
 
 def test_a_plan_file_opened_in_the_page_is_checked_as_the_command_line_checks_it(studio_page, tmp_path):
@@ -345,3 +355,24 @@ def test_a_version_kept_shows_when_and_can_be_deleted(studio_page):
     page.locator("#version-list button", has_text="Delete").click()
     page.wait_for_function("() => window.ldStudio.state().versions.length === 0")
     assert "agreed" not in state.session.versions
+
+
+def test_municipalities_take_clicks_where_the_map_draws_a_bridge(chromium, tmp_path):
+    # Como holds Campione d'Italia's bridge: its dashes once lay on a canvas of their own over the map,
+    # which took every click and hover meant for the municipalities
+    inputs = read_inputs(DataOptions(), Selection(province="Como"), {})
+    state = StudioState(inputs, tmp_path / "ws", solver=SolverOptions(solver="heuristic", time_limit=3, workers=1))
+    assert state.territory.graph.graph["bridges"]
+    with serve(state) as url:
+        context = chromium.new_context(viewport={"width": 1500, "height": 950})
+        page = context.new_page()
+        opened = Opened(page)
+        watch_console(page, opened)
+        block_network(page, opened, (url,))
+        page.goto(url)
+        page.wait_for_selector("body[data-ready='1']", timeout=20000)
+        code = "013075" if "013075" in state.territory.codes else state.territory.codes[10]
+        _click(page, code)
+        assert page.locator("#sel-count").inner_text().startswith("1 municipality")
+        assert not opened.console_errors
+        context.close()

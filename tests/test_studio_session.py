@@ -181,3 +181,12 @@ def test_a_name_another_plan_has_is_refused(grid):
     with pytest.raises(EditRefused, match="plan A .*is already called 'West'; give each plan its own name"):
         s.rename("B", "West", 0)
     assert s.version == 0
+
+
+def test_a_new_plan_does_not_take_another_plans_name(grid):
+    s = _start(grid)
+    s.rename("B", "M1", 0)  # the name a new plan of 000001 would take
+    s.new_plan(["000001"], 1)
+    assert s.names["new-1"] == "M1 (2)"
+    s.new_plan(["000002"], 2)  # a name no other plan has stays the municipality's own, as before
+    assert "new-2" not in s.names

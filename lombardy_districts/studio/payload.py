@@ -16,6 +16,7 @@ import shapely
 from lombardy_districts.maps.display import DEFAULT_TOLERANCE_M, DisplayGeometry
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.scorecard import KIND_LABELS
 from lombardy_districts.model.territory import Territory
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def territory_payload(territory: Territory, collaboration: Collaboration, status
         "points": [[round(pt.y, 5), round(pt.x, 5)] for pt in points.values],
         "edges": edges,
         "kinds": kinds,
+        "kind_labels": [KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds],
         "ties": [[index[x], index[y], kinds.index(str(k))] for x, y, k in
                  zip(ties["code_a"], ties["code_b"], ties["kind"])],
         "status_quo": None if status_quo is None else [str(status_quo.assignment[c]) for c in codes],

@@ -170,8 +170,8 @@ class Session:
         while f"new-{k}" in taken:
             k += 1
         plan_id = f"new-{k}"
-        names: dict[str, tuple[str | None, str | None]] = {plan_id: (None, clean_name(name, "plan name"))} if name \
-            else {}
+        name = clean_name(name, "plan name") if name else self._unused_name(codes)
+        names: dict[str, tuple[str | None, str | None]] = {plan_id: (None, name)} if name else {}
         moves = {c: (self.assignment[c], plan_id) for c in codes}
         return self._do(Change(f"new plan {plan_id} with {self._few(codes)}", moves, names))
 
@@ -384,6 +384,22 @@ class Session:
         if not members:
             return plan_id
         return str(gdf.at[gdf.loc[members, "population"].idxmax(), "name"])
+
+    def _unused_name(self, codes: list[str]) -> str | None:
+        """None when a new plan of ``codes`` can take its largest municipality's name; else that name numbered.
+
+        A plan called after the same town as another ("Seriate" beside the current Seriate plan) would make
+        the scorecard's sentences ambiguous, so the new one is "Seriate (2)".
+        """
+        gdf = self.territory.municipalities
+        base = str(gdf.at[gdf.loc[codes, "population"].idxmax(), "name"])
+        others = {self._name(p) for p in set(self.assignment.values()) if not set(self.members(p)) <= set(codes)}
+        if base not in others:
+            return None
+        k = 2
+        while f"{base} ({k})" in others:
+            k += 1
+        return f"{base} ({k})"
 
     def _label(self, plan_id: str) -> str:
         return f"plan {plan_id} ({self._name(plan_id)})"

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   let T = null;        // territory: shapes, borders, ties (fixed)
   let S = null;        // state from the server (changes with every edit)
-  let map = null, candMap = null, renderer = null;
+  let map = null, candMap = null, renderer = null, candView = null;
   const polys = [];    // one polygon per municipality
   const styleKeys = [];
   let edgeLines = [], edgeKeys = [];
@@ -79,6 +79,25 @@
   }
 
   // ----- drawing --------------------------------------------------------------------------------
+  function legend() {  // what the lines and hatching on the map mean
+    const control = L.control({position: "bottomleft"});
+    control.onAdd = () => {
+      const box = L.DomUtil.create("div", "ld-legend");
+      [["border-color: " + BORDER, "area plan border"],
+       ["border-color: " + RED + "; border-style: dashed; background: repeating-linear-gradient(45deg, #fff 0 3px, " + RED + " 3px 5px)",
+        "plan that breaks a rule (hatched, red dashed border)"],
+       ["border-color: #222; border-style: dashed", "locked municipality or plan"],
+       ["border-color: #e67e00; border-style: dashed", "bridge: joins parts that share no border"]].forEach(([css, text]) => {
+        const row = L.DomUtil.create("div", "", box);
+        const swatch = L.DomUtil.create("span", "swatch", row);
+        swatch.style.cssText = css;
+        row.appendChild(document.createTextNode(text));
+      });
+      return box;
+    };
+    return control;
+  }
+
   function hatch(colour) {
     if (!patterns[colour]) {
       const c = document.createElement("canvas");
@@ -189,7 +208,8 @@
     }
     borderGroup = L.featureGroup().addTo(map);
     (T.bridges || []).forEach(([i, j, metres]) => {  // joins of parts that share no border, as the maps draw them
-      L.polyline([T.points[i], T.points[j]], {color: "#e67e00", weight: 2.5, dashArray: "6 5"})
+      // on the municipalities' canvas: a canvas of its own would lie over theirs and take every click
+      L.polyline([T.points[i], T.points[j]], {renderer, color: "#e67e00", weight: 2.5, dashArray: "6 5"})
         .bindTooltip(`bridge: ${T.names[i]} - ${T.names[j]}, ${fmt(metres)} m apart (they share no border)`)
         .addTo(map);
     });
@@ -213,9 +233,10 @@
         group.addLayer(line);
       });
       tieGroups[kind] = group;
-      overlays["Collaboration: " + kind + " (grey kept, red cut)"] = group;
+      overlays["Collaboration: " + T.kind_labels[k] + " (grey kept, red cut)"] = group;
     });
     L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+    legend().addTo(map);
     map.on("overlayadd", (e) => {
       if (e.layer.ldFill) { const fill = e.layer.ldFill; e.layer.ldFill = null; fill(); }
       drawTies(S);
@@ -236,7 +257,7 @@
   function setupLasso() {
     map.on("mousedown", (e) => {
       if (tool === "brush") { painting = true; }
-      if (tool === "lasso") { lassoPath = [e.latlng]; lassoLine = L.polyline(lassoPath, {color: "#000", weight: 1.5, dashArray: "4 3", interactive: false}).addTo(map); }
+      if (tool === "lasso") { lassoPath = [e.latlng]; lassoLine = L.polyline(lassoPath, {renderer, color: "#000", weight: 1.5, dashArray: "4 3", interactive: false}).addTo(map); }
     });
     map.on("mousemove", (e) => {
       if (lassoPath) { lassoPath.push(e.latlng); lassoLine.setLatLngs(lassoPath); }
@@ -646,7 +667,16 @@
     $("cand-map").hidden = !c;
     map.invalidateSize();
     if (!c) {
-      if (candMap) { map.unsync(candMap); candMap.unsync(map); candMap.remove(); candMap = null; candPolys = []; map.invalidateSize(); }
+      if (candMap) {
+        map.unsync(candMap); candMap.unsync(map); candMap.remove(); candMap = null; candPolys = [];
+        map.invalidateSize();
+        // back to the full width: the whole territory again, unless the planner moved the map meanwhile
+        const moved = candView && map.project(map.getCenter()).distanceTo(map.project(candView.center));
+        if (candView && map.getZoom() === candView.zoom && moved < 5) {  // a pixel or two: the two maps' syncing
+          map.fitBounds(T.bounds, {animate: false});
+        }
+        candView = null;
+      }
       return;
     }
     $("cand-title").textContent = c.action + " (" + (c.result ? c.result.status + ", " + c.result.wall_time_s + " s" : "") + ")";
@@ -675,6 +705,7 @@
       candBorders = L.featureGroup().addTo(candMap);
       map.invalidateSize();
       map.fitBounds(T.bounds, {animate: false});
+      candView = {center: map.getCenter(), zoom: map.getZoom()};
       candMap.setView(map.getCenter(), map.getZoom(), {animate: false});
       map.sync(candMap); candMap.sync(map);
     }
@@ -684,6 +715,7 @@
       const colour = c.colours[plan] || "#999";
       poly.setStyle({fillColor: rows[plan] && !rows[plan].compliant ? hatch(colour) : colour});
     });
+    $("candidate").scrollIntoView({block: "nearest"});  // Accept and Discard in view, however far the panel scrolled
     candBorders.clearLayers();
     T.edges.forEach(([i, j, lines]) => {
       if (c.assignment[i] !== c.assignment[j]) { candBorders.addLayer(L.polyline(lines, {renderer: candPolys[0].options.renderer, interactive: false, color: BORDER, weight: 2.2})); }

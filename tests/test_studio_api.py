@@ -416,3 +416,26 @@ def test_the_page_gets_the_bridges_to_draw(lombardy):
     payload = territory_payload(como, default_collaboration(como), None)
     (i, j, metres), = payload["bridges"]  # Campione d'Italia, the exclave, and its one bridge
     assert {payload["codes"][i], payload["codes"][j]} == {"013040", "013253"} and 600 < metres < 900
+
+
+def test_an_answer_still_fits_when_the_edits_made_meanwhile_were_undone(studio):
+    # a planner who undoes an edit made while the solver ran is back on the plan it solved: it can be accepted
+    state = _post(studio, "/api/solve", {"action": "repair", "version": 0, "time_limit": 3})
+    code = studio.state_.session.codes[0]
+    plan = studio.state_.session.assignment[code]
+    target = next(p for p in state["names"] if p != plan)
+    _post(studio, "/api/edit", {"op": "move", "codes": [code], "plan": target, "version": 0})
+    _post(studio, "/api/edit", {"op": "undo", "version": 1})
+    deadline = time.monotonic() + 60
+    while (status := studio.get("/api/job").json())["job"]["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert status["candidate"]["version"] == status["version"] == 2
+    accepted = _post(studio, "/api/candidate/accept", {"version": 2})
+    assert accepted["candidate"] is None and accepted["steps"]["labels"][-1] == "accept repair"
+    # an edit that stays makes the answer stale, as before
+    _post(studio, "/api/solve", {"action": "complete", "version": 3, "time_limit": 3})
+    _post(studio, "/api/edit", {"op": "move", "codes": [code], "plan": target, "version": 3})
+    while (status := studio.get("/api/job").json())["job"]["state"] == "running" and time.monotonic() < deadline + 60:
+        time.sleep(0.3)
+    assert status["candidate"]["version"] == 3 != status["version"]
+    assert "no longer fits" in _post(studio, "/api/candidate/accept", {"version": 4}, 400)["error"][0]

@@ -163,6 +163,7 @@ class StudioState:
         self.job: Job | None = None
         self.spare = Spare()
         self.candidate: dict | None = None
+        self.job_basis: tuple = ()  # ``_basis()`` when the running or last job started
         self._payload: dict | None = None
         self._payload_bytes: tuple[bytes, bytes] | None = None
 
@@ -202,6 +203,7 @@ class StudioState:
     def state(self) -> dict:
         """The whole state the page shows, as JSON."""
         s = self.session
+        self._refit_candidate()
         card = card_json(self.scorecard())
         names = {r["plan_id"]: r["name"] for r in card["plans"]}
         return {
@@ -286,8 +288,20 @@ class StudioState:
         self.candidate = None
         fallback = self._complying_step(problem) if action == "repair" else None
         self.job = Job(action, problem, options, s.version, fallback, self.spare.take())
+        self.job_basis = self._basis()
         self.notice = f"{action.capitalize()} started."
         return self.state()
+
+    def _basis(self) -> tuple:
+        """What a solver's answer depends on: the plan and the locks (not names, not the version number)."""
+        s = self.session
+        return tuple(s.assignment[c] for c in s.codes), frozenset(s.locked_plans), frozenset(s.locked_municipalities)
+
+    def _refit_candidate(self) -> None:
+        """Edits undone (or redone back) while the solver ran leave its answer fitting: say it fits the version now."""
+        c = self.candidate
+        if c is not None and c["version"] != self.session.version and self._basis() == self.job_basis:
+            c["version"] = self.session.version
 
     def _complying_step(self, problem) -> Plan | None:
         """What a repair may start from (``--warm-start``): an earlier step's plan, or None.
@@ -316,6 +330,7 @@ class StudioState:
         if job.outcome is not None and job.outcome.state == "done" and job.outcome.assignment is not None:
             self.candidate = self._make_candidate(job)
             job.outcome.assignment = None  # used once
+        self._refit_candidate()
         if job.outcome is not None:
             self.spare.ready()  # the next job's worker, while the planner looks at this one's answer
         return {"job": job.to_json(), "candidate": self.candidate, "version": self.session.version}
@@ -371,6 +386,7 @@ class StudioState:
             raise EditRefused("there is no candidate to accept; run Complete, Repair or Merge first")
         version = page_version(version)
         self.session.check_version(version)
+        self._refit_candidate()
         if c["version"] != self.session.version:
             raise EditRefused("the plan changed since the solver started, so its answer no longer fits; "
                               "run it again")

@@ -293,9 +293,10 @@ class StudioState:
         return self.state()
 
     def _basis(self) -> tuple:
-        """What a solver's answer depends on: the plan and the locks (not names, not the version number)."""
+        """What a solver's answer is for: the plan, its names and the locks (not the version number)."""
         s = self.session
-        return tuple(s.assignment[c] for c in s.codes), frozenset(s.locked_plans), frozenset(s.locked_municipalities)
+        return (tuple(s.assignment[c] for c in s.codes), frozenset(s.names.items()), frozenset(s.locked_plans),
+                frozenset(s.locked_municipalities))
 
     def _refit_candidate(self) -> None:
         """Edits undone (or redone back) while the solver ran leave its answer fitting: say it fits the version now."""

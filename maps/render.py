@@ -295,7 +295,7 @@ def headline_html(summary: dict, change_label: str = "Moved from status quo") ->
         ("Effective number of plans", number(s.get("effective_plans"), 1)),
         ("Plan population min / median / max",
          " / ".join(number(s.get(k)) for k in ("min_population", "median_population", "max_population"))),
-        ("Collaboration retained", percent(s.get("collaboration_retained"))),
+        ("Collaboration kept", percent(s.get("collaboration_retained"))),
         ("Ties counted", esc(", ".join(KIND_LABELS.get(k, str(k).replace("_", " ")) for k in kinds) or "none")),
     ]
     by_kind = s.get("collaboration_retained_by_kind") or {}

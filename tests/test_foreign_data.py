@@ -218,7 +218,7 @@ def test_only_what_the_data_has(tmp_path, capsys):
     assert "--province Wake: this data has no province column" in err and "--select COLUMN=VALUE" in err
     code, out, err = run(capsys, "evaluate", plan, *data, "--floor", "300000", "--no-cache")
     assert code == 0, err
-    assert "violation: plan A (unit Wilkes) has 255,000 inhabitants, below the low_density floor of 300,000" in out
+    assert "violation: plan A (unit Wilkes) has 255,000 inhabitants, below the low density floor of 300,000" in out
     assert "no labour_market_area column" in out and "labour market areas are a proxy" not in out
 
 

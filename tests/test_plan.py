@@ -54,7 +54,7 @@ def test_classes_and_floors_follow_the_rules():
     assert plan.classes(rules).to_dict() == {"city": "high_density", "hills": "mountain"}
     assert plan.floors(rules).to_dict() == {"city": 120_000, "hills": 25_000}
     assert plan.violations(rules) == [
-        "plan city (M1) has 2,000 inhabitants, below the high_density floor of 120,000",
+        "plan city (M1) has 2,000 inhabitants, below the high density floor of 120,000",
         "plan hills (M2) has 200 inhabitants, below the mountain floor of 25,000",
     ]
 

@@ -247,7 +247,8 @@ class Plan:
             if not self.contiguous[p]:
                 out.append(f"{label} is not contiguous")
             if pops[p] < floors[p]:
-                out.append(f"{label} has {pops[p]:,} inhabitants, below the {classes[p]} floor of {floors[p]:,}")
+                klass = classes[p].replace("_", " ")
+                out.append(f"{label} has {pops[p]:,} inhabitants, below the {klass} floor of {floors[p]:,}")
             if rules.ceiling is not None and pops[p] > rules.ceiling:
                 out.append(f"{label} has {pops[p]:,} inhabitants, above the ceiling of {rules.ceiling:,}")
         gdf = self.territory.municipalities

@@ -282,7 +282,8 @@ class LiveScore:
             if not contiguous:
                 out.append(f"{label} is not contiguous")
             if population < floor:
-                out.append(f"{label} has {population:,} inhabitants, below the {klass} floor of {floor:,}")
+                out.append(f"{label} has {population:,} inhabitants, below the {klass.replace('_', ' ')} floor of "
+                           f"{floor:,}")
             if rules.ceiling is not None and population > rules.ceiling:
                 out.append(f"{label} has {population:,} inhabitants, above the ceiling of {rules.ceiling:,}")
         out += missing_boundaries(rules, self.territory.municipalities.columns)

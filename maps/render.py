@@ -218,7 +218,8 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
         series = pd.Series([f[1] for f in features], index=[f[0] for f in features], dtype=object)
         folium.GeoJson(
             feature_collection(gpd.GeoSeries(series)),
-            name=f"Collaboration: {esc(kind)} ({number(len(group))} ties, {number((~kept_mask).sum())} cut)",
+            name=f"Collaboration: {esc(KIND_LABELS.get(kind, kind))} ({number(len(group))} ties, "
+                 f"{number((~kept_mask).sum())} cut)",
             style_function=lambda f: ({"color": "#444444", "weight": 1.2, "opacity": 0.7} if f["id"] == "kept"
                                       else {"color": RED, "weight": 1.8, "opacity": 0.9}),
             interactive=False, show=False,
@@ -322,7 +323,7 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
                                                 "neighbouring plans never share a colour)"),
         (line_swatch(PLAN_BORDER, width=3), "Area plan border"),
         (swatch("transparent", RED, "dashed", hatch=RED),
-         "Area plan not compliant (below its population floor or not contiguous)"),
+         "Area plan not compliant (below its population floor, not contiguous, or across a hard boundary)"),
     ]
     if moved is not None:
         items.append((swatch("transparent", "#111111", hatch="#111111", width=1),

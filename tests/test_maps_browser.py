@@ -140,10 +140,10 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     assert "Why this class" in popup and "10,000 inhabitants per km2 (at least 1,000)" in popup
     # optional layers: listed, off at first, drawn when switched on
     control = page.locator(".leaflet-control-layers").inner_text()
-    for name in ("Status quo area plans", "Collaboration: union", "Collaboration: consortium", "Mountain"):
+    for name in ("Status quo area plans", "Collaboration: same union", "Collaboration: consortium", "Mountain"):
         assert name in control
     before = page.locator(f"#{map_id} .leaflet-overlay-pane path").count()
-    page.get_by_text("Collaboration: union").click()
+    page.get_by_text("Collaboration: same union").click()
     page.get_by_text("Status quo area plans").click()
     # one line feature for the cut union ties (both are cut), one outline per status quo plan
     assert page.locator(f"#{map_id} .leaflet-overlay-pane path").count() == before + 1 + 4

@@ -265,6 +265,8 @@ def test_save_export_upload_and_reload_with_evaluate(studio, lecco_sq, tmp_path)
     changes = pd.read_csv(ws / "mine-changes.csv", dtype=str)  # propose's changes.csv: every change, not five
     assert list(changes.columns) == CHANGE_COLUMNS and read_plan(ws / "mine.csv", territory) is not None
     assert "shipped with lombardy-districts" in (ws / "mine.html").read_text()
+    offered = {f["name"]: f["plan"] for f in studio.get("/api/state").json()["files"]}
+    assert offered["mine.csv"] and not offered["mine-changes.csv"]  # the page offers to open plan files only
     assert studio.get("/files/mine.csv").text.startswith("municipality_code,plan_id,plan_name")
     # paths from the page never leave the workspace
     for bad in ("../escape", "/etc/passwd", "a/b", "..", ""):

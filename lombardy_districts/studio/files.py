@@ -85,15 +85,29 @@ def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, k
 
 
 def list_files(workspace: Path) -> list[dict]:
-    """The files in the workspace and its ``uploads/`` folder a person may download: name, bytes."""
+    """The files in the workspace and its ``uploads/`` folder a person may download.
+
+    Each has ``name``, ``bytes`` and ``plan``: a CSV whose header has ``municipality_code``, which the
+    page offers to open.
+    """
     out = []
     for folder in (workspace, workspace / UPLOADS):
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
             if path.is_file() and not path.name.startswith(".") and path.suffix in EXPORTS.values():
-                out.append({"name": str(path.relative_to(workspace).as_posix()), "bytes": path.stat().st_size})
+                out.append({"name": str(path.relative_to(workspace).as_posix()), "bytes": path.stat().st_size,
+                            "plan": path.suffix == ".csv" and _has_codes(path)})
     return out
+
+
+def _has_codes(path: Path) -> bool:
+    """Whether the CSV's first line names a ``municipality_code`` column (any case), as a plan file does."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as f:
+            return "municipality_code" in f.readline(4096).lower()
+    except OSError:
+        return False
 
 
 def download_path(workspace: Path, name: str) -> Path:

@@ -604,8 +604,8 @@
       const a = document.createElement("a"); a.href = "files/" + f.name.split("/").map(encodeURIComponent).join("/"); a.textContent = f.name;
       a.setAttribute("download", "");
       li.appendChild(a);
-      li.appendChild(document.createTextNode(" (" + fmt(f.bytes / 1000, 0) + " kB) "));
-      if (f.name.endsWith(".csv")) {
+      li.appendChild(document.createTextNode(" (" + (f.bytes < 1000 ? f.bytes + " bytes" : fmt(f.bytes / 1000, 0) + " kB") + ") "));
+      if (f.plan) {
         const b = document.createElement("button"); b.type = "button"; b.textContent = "Open";
         b.addEventListener("click", () => post("api/open", {name: f.name, version: S.version}).then(applyState).catch(ignoreHandled));
         li.appendChild(b);

@@ -235,7 +235,8 @@
       tieGroups[kind] = group;
       overlays["Collaboration: " + T.kind_labels[k] + " (grey kept, red cut)"] = group;
     });
-    L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+    // open on a wide screen; on a narrow one (half of it for a candidate) an icon, so it covers no map
+    L.control.layers(null, overlays, {collapsed: window.innerWidth < 1300}).addTo(map);
     legend().addTo(map);
     map.on("overlayadd", (e) => {
       if (e.layer.ldFill) { const fill = e.layer.ldFill; e.layer.ldFill = null; fill(); }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 
 import networkx as nx
 import pytest
@@ -54,7 +55,14 @@ def _three_plans(territory) -> dict[str, str]:
 @pytest.fixture
 def studio_page(chromium, lecco, tmp_path):
     inputs, _ = lecco
-    state = StudioState(inputs, tmp_path / "ws", solver=SolverOptions(solver="heuristic", time_limit=3, workers=1))
+    with _studio(chromium, inputs, tmp_path / "ws") as (state, open_page):
+        yield state, open_page
+
+
+@contextmanager
+def _studio(chromium, inputs, workspace):
+    """A studio served on ``inputs``, and a function opening it in a new page of one browser context."""
+    state = StudioState(inputs, workspace, solver=SolverOptions(solver="heuristic", time_limit=3, workers=1))
     with serve(state) as url:
         context = chromium.new_context(viewport={"width": 1500, "height": 950})
 
@@ -361,18 +369,10 @@ def test_municipalities_take_clicks_where_the_map_draws_a_bridge(chromium, tmp_p
     # Como holds Campione d'Italia's bridge: its dashes once lay on a canvas of their own over the map,
     # which took every click and hover meant for the municipalities
     inputs = read_inputs(DataOptions(), Selection(province="Como"), {})
-    state = StudioState(inputs, tmp_path / "ws", solver=SolverOptions(solver="heuristic", time_limit=3, workers=1))
-    assert state.territory.graph.graph["bridges"]
-    with serve(state) as url:
-        context = chromium.new_context(viewport={"width": 1500, "height": 950})
-        page = context.new_page()
-        opened = Opened(page)
-        watch_console(page, opened)
-        block_network(page, opened, (url,))
-        page.goto(url)
-        page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    with _studio(chromium, inputs, tmp_path / "ws") as (state, open_page):
+        assert state.territory.graph.graph["bridges"]
+        opened = open_page()
         code = "013075" if "013075" in state.territory.codes else state.territory.codes[10]
-        _click(page, code)
-        assert page.locator("#sel-count").inner_text().startswith("1 municipality")
+        _click(opened.page, code)
+        assert opened.page.locator("#sel-count").inner_text().startswith("1 municipality")
         assert not opened.console_errors
-        context.close()

@@ -139,6 +139,9 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     assert "locked" in page.locator("#plan-table tr[data-plan='south'] td.name").inner_text()
     inside = _border_municipality(state, "south", "north")
     _click(page, inside)
+    assert page.locator("#move").is_disabled()  # said before the click
+    assert "locked (itself or its plan)" in page.locator("#move").get_attribute("title")
+    page.evaluate("document.getElementById('move').disabled = false")  # the server refuses it all the same
     page.locator("#move-to").select_option("north")
     page.locator("#move").click()
     page.locator("#message.error").wait_for(timeout=5000)

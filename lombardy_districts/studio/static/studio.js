@@ -515,6 +515,10 @@
     $("sel-count").textContent = items.length + " municipalit" + (items.length === 1 ? "y" : "ies") + ", " + fmt(people) + " people";
     $("sel-names").textContent = items.slice(0, 8).map((i) => T.names[i]).join(", ") + (items.length > 8 ? " and " + (items.length - 8) + " more" : "");
     planOptions($("move-to"), neighbourPlans(items));
+    // say so before the click: a municipality locked (itself or its plan) does not move
+    const locked = items.every((i) => lockedSet.has(T.codes[i]) || lockedPlans.has(S.assignment[i]));
+    $("move").disabled = locked;
+    $("move").title = locked ? (items.length === 1 ? "locked" : "all locked") + " (itself or its plan): unlock first" : "";
   }
 
   function renderCard() {
@@ -526,7 +530,9 @@
     const table = $("card-table");
     table.textContent = "";
     const total = r.collaboration_kept + r.collaboration_cut;
-    [["Status", r.compliant ? "complies" : "NOT COMPLIANT: " + [r.margin < 0 ? "below its floor" : "", r.contiguous ? "" : "not contiguous"].filter(Boolean).join(", ")],
+    const why = [r.margin < 0 ? "below its floor" : "", r.contiguous ? "" : "not contiguous",
+      r.crosses ? "across the " + r.crosses + " boundary" : ""].filter(Boolean).join(", ") || "above the ceiling";
+    [["Status", r.compliant ? "complies" : "NOT COMPLIANT: " + why],
      ["Municipalities", fmt(r.municipalities)], ["Population", fmt(r.population)],
      ["Class", r.class_reason], ["Population floor", fmt(r.floor)], ["Margin over floor", signed(r.margin)],
      ["Contiguous", r.contiguous ? (r.bridges ? "yes, through " + r.bridges + " bridge(s): parts that share no border" : "yes") : "no"],

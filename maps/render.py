@@ -113,6 +113,8 @@ def _status(row: dict) -> str:
         reasons.append("below its floor")
     if row.get("contiguous") is False or row.get("contiguous") == 0:
         reasons.append("not contiguous")
+    if isinstance(row.get("crosses"), str) and row["crosses"]:
+        reasons.append(f"across the {row['crosses']} boundary")
     if not reasons:
         reasons.append("breaks a rule (see evaluate)")
     return "NOT COMPLIANT: " + ", ".join(reasons)

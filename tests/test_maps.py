@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,9 @@ def test_plan_table_gives_readable_popup_fields(tiny):
     assert ne["plan_margin"] == "-10,000"
     assert ne["plan_status"] == "NOT COMPLIANT: below its floor"
     assert table.loc["W", "plan_status"] == "complies"
+    hard = replace(tiny_rules(), hard_boundaries=("mountain_status",))  # the west column is mountain, the rest not
+    across = plan_table(plan, evaluate(plan, hard))["plan_status"]
+    assert across.str.contains("across the mountain_status boundary").any()
     legend = legend_html(table)
     assert "1 area plan(s) not compliant" in legend and "North-east" in legend
 

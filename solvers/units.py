@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import Plan, hard_sides
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.together import together_groups
 
@@ -123,12 +123,8 @@ class Units:
             unit_of = _connected_parts(sq, terr.graph)
         else:
             unit_of = pd.Series(gdf.index, index=gdf.index)
-        boundary = None
-        if rules.hard_boundaries:
-            boundary = gdf[list(rules.hard_boundaries)].astype(str).agg("|".join, axis=1)
-        pieces = terr.pieces_apart(rules.lowest_floor)
-        if pieces is not None:  # a selection in pieces: no plan across them (Territory.pieces_apart)
-            boundary = pieces if boundary is None else boundary + "|" + pieces
+        sides = hard_sides(terr, rules)  # hard boundaries, and the pieces of a selection kept apart
+        boundary = pd.DataFrame(sides, index=gdf.index).astype(str).agg("|".join, axis=1) if sides else None
         groups = together_groups(problem.collaboration, rules.keep_together, gdf.index) if rules.keep_together else []
         if groups:
             unit_of = contract_groups(unit_of, groups, terr.graph, None if sq is None else sq.assignment, boundary)

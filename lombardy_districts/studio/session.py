@@ -379,11 +379,13 @@ class Session:
     def _name(self, plan_id: str) -> str:
         if plan_id in self.names:
             return self.names[plan_id]
-        gdf = self.territory.municipalities
         members = self.members(plan_id)
-        if not members:
-            return plan_id
-        return str(gdf.at[gdf.loc[members, "population"].idxmax(), "name"])
+        return self._largest(members) if members else plan_id
+
+    def _largest(self, codes) -> str:
+        """The name of the most populous of ``codes``: a plan's name when none is given."""
+        gdf = self.territory.municipalities
+        return str(gdf.at[gdf.loc[codes, "population"].idxmax(), "name"])
 
     def _unused_name(self, codes: list[str]) -> str | None:
         """None when a new plan of ``codes`` can take its largest municipality's name; else that name numbered.
@@ -391,8 +393,7 @@ class Session:
         A plan called after the same town as another ("Seriate" beside the current Seriate plan) would make
         the scorecard's sentences ambiguous, so the new one is "Seriate (2)".
         """
-        gdf = self.territory.municipalities
-        base = str(gdf.at[gdf.loc[codes, "population"].idxmax(), "name"])
+        base = self._largest(codes)
         others = {self._name(p) for p in set(self.assignment.values()) if not set(self.members(p)) <= set(codes)}
         if base not in others:
             return None

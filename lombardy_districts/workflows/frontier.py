@@ -48,7 +48,7 @@ from lombardy_districts.errors import InfeasibleError, InputError, expect
 from lombardy_districts.io.output_folder import writing_into
 from lombardy_districts.model.measures import ClassRule
 from lombardy_districts.model.options import MAX_PLANS, MAX_SECONDS, SolverOptions, number_problem
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import Plan, hard_sides
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.scorecard import Scorecard, evaluate
 from lombardy_districts.model.stop import Stop
@@ -364,10 +364,8 @@ def best_merge(plan: Plan, problem: Problem) -> tuple[str, str] | None:
     rule = ClassRule.of(rules)
     a = plan.assignment
     gdf = plan.territory.municipalities
-    groups = {c: gdf[c].groupby(a).unique() for c in rules.hard_boundaries if c in gdf.columns}
-    pieces = plan.territory.pieces_apart(rules.lowest_floor)
-    if pieces is not None:  # no merger across pieces of a selection that do not touch
-        groups[""] = pieces.groupby(a).unique()
+    groups = {side: pd.Series(values, index=gdf.index).groupby(a).unique()
+              for side, values in hard_sides(plan.territory, rules).items()}
     locked = pd.Series(rules.locked_municipalities, dtype=object)
     locked = locked[locked.index.isin(a.index)]
     locks = locked.groupby(a.reindex(locked.index)).unique() if len(locked) else pd.Series(dtype=object)

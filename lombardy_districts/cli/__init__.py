@@ -62,8 +62,8 @@ def _print_summary(s: dict) -> None:
         print(f"  overlap, not counted as neighbours: {o['a_name']} ({o['a']}) - {o['b_name']} ({o['b']}), "
               f"{o['area_m2']:,.4g} m2")
     if s["bridges"]:
-        print("  a bridge joins parts that share no boundary; plans may use it (see the README's contiguity rule). "
-              + evaluate.bridge_advice(s["bridges"]))
+        print(("  a bridge joins parts that share no boundary; plans may use it (see the README's contiguity rule). "
+               + evaluate.bridge_advice(s["bridges"])).rstrip())
     labels = {"degurba": {"1": "1 densely populated", "2": "2 intermediate", "3": "3 thinly populated"}}
     for key, title in (("altimetric_zone", "altimetric zone"), ("mountain_status", "legal mountain status"),
                        ("degurba", "degree of urbanisation"), ("province", "province")):

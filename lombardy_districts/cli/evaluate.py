@@ -173,18 +173,20 @@ def print_bridges(bridges: list[dict]) -> None:
         print(f"bridge: {b['from_name']} ({b['from']}) - {b['to_name']} ({b['to']}), {b['distance_m']:,.0f} m apart, "
               f"{where}")
     print(f"note: {_count(len(bridges), 'bridge')} joined parts of the territory that share no boundary; a plan "
-          f"holding one is contiguous only through it. {bridge_advice(bridges)}")
+          f"holding one is contiguous only through it. {bridge_advice(bridges)}".rstrip())
 
 
-GAP_M = 1000.0
-"""Bridges of the data up to this long may be digitising gaps; longer ones join an island or exclave."""
+GAP_M = 100.0
+"""Bridges of the data up to this long may be digitising gaps; longer ones join an island or exclave
+(Campione d'Italia's is 721 m)."""
 
 
 def bridge_advice(bridges: list[dict]) -> str:
     """What to do about these bridges (``distance_m``, ``selection``): snap a gap, or select what touches."""
     advice = []
     if any(not b.get("selection") and b["distance_m"] <= GAP_M for b in bridges):
-        advice.append("A bridge under 1 km may be a digitising gap or sliver: try --snap METRES or --contiguity queen.")
+        advice.append("A bridge under 100 m may be a digitising gap or sliver: "
+                      "try --snap METRES or --contiguity queen.")
     if any(b.get("selection") for b in bridges):
         advice.append("A bridge the selection made joins separate pieces of it: proposals keep the pieces apart "
                       "(a plan across two is listed as a violation) unless a piece is too small for a plan of its "

@@ -200,6 +200,7 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.wait_for_selector("body[data-ready='1']", timeout=20000)
     reloaded = f"Reloaded: the plan as you left it (version {state.session.version})."
     assert page.locator("#message").inner_text() == reloaded
+    assert page.locator("#time-limit").input_value() == "4"  # the planner's last time limit, not the studio's 3
     page.screenshot(path=str(tmp_path / "studio.png"))
     assert opened.console_errors == []
     assert opened.blocked_besides_tiles() == []
@@ -238,6 +239,7 @@ def test_lasso_and_brush_select_municipalities_to_move_together(studio_page):
     page.mouse.up()
     assert page.locator("#sel-count").inner_text().startswith("1 municipality")
     assert state.territory.municipalities.at[code, "name"] in page.locator("#sel-names").inner_text()
+    assert page.locator("#card-title").inner_text().endswith("(south)")  # the card shows the selection's plan
     # the brush adds a neighbour by passing over it
     page.locator("input[name=tool][value=brush]").check()
     nx_, ny = page.evaluate("(code) => window.ldStudio.pointOf(code)", others[0])

@@ -319,7 +319,16 @@
 
   function addToSelection(items) {
     items.forEach((i) => selected.add(i));
+    cardPlan = mainPlan(selected) || cardPlan;
     refreshSelection();
+  }
+
+  function mainPlan(items) {  // the plan holding most of these municipalities: the card shows it
+    const counts = new Map();
+    items.forEach((i) => counts.set(S.assignment[i], (counts.get(S.assignment[i]) || 0) + 1));
+    let best = null;
+    counts.forEach((n, p) => { if (best === null || n > counts.get(best)) { best = p; } });
+    return best;
   }
 
   function refreshSelection() {
@@ -788,6 +797,9 @@
     $("lock-plan").addEventListener("click", () => edit({op: lockedPlans.has(cardPlan) ? "unlock_plan" : "lock_plan", plan: cardPlan}));
     $("select-plan").addEventListener("click", () => { selected = new Set(); S.assignment.forEach((p, i) => { if (p === cardPlan) { selected.add(i); } }); refreshSelection(); });
     $("keep-version").addEventListener("click", () => post("api/version", {name: $("version-name").value}).then(applyState).catch(ignoreHandled));
+    $("time-limit").addEventListener("input", (e) => {
+      if (e.target.checkValidity()) { sessionStorage.setItem("ld-time-limit", e.target.value); }
+    });
     document.querySelectorAll("button.solve").forEach((b) => b.addEventListener("click", () => {
       const field = $("time-limit");
       if (!field.checkValidity()) {  // 0, text or above 3600 used to run the default without a word
@@ -825,7 +837,9 @@
       buildMap();
       window.ldStartTimes.map = performance.now() - started;
       wire();
-      if (state.time_limit) { $("time-limit").value = Math.round(state.time_limit); }  // the studio's --time-limit
+      // the studio's --time-limit, or the planner's own choice in this tab before a reload
+      const kept = sessionStorage.getItem("ld-time-limit");
+      if (kept || state.time_limit) { $("time-limit").value = kept || Math.round(state.time_limit); }
       if (!state.started) {  // a reload: the last notice is old news
         shownNotices = state.notices;
         show([`Reloaded: the plan as you left it (version ${state.version}).`]);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ import shapely
 
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
-from lombardy_districts.maps.colouring import PALETTE, colour_pair, colour_plans, conflicts
+from lombardy_districts.maps.colouring import PALETTE, colour_graph, colour_pair, colour_plans, conflicts
 from lombardy_districts.maps.compare import change_text, changes, write_comparison
 from lombardy_districts.maps.display import DisplayGeometry
 from lombardy_districts.maps.gallery import gallery_entry, write_gallery
@@ -72,6 +73,14 @@ def test_colours_already_shown_are_kept_where_both_sides_allow(tiny):
     assert colours_a == shown  # no plan of B made two of them touch: A keeps every colour
     assert [colours_b[p] for p in "1234"] == [shown[p] for p in ("W", "C", "NE", "SE")]
     assert conflicts(b, colours_b) == []
+
+
+def test_a_wish_refused_does_not_take_a_neighbours_wish():
+    # X cannot keep H's colour; before, it took the palette's first, Y's wish, and Y changed colour too
+    graph = nx.Graph([("H", "X"), ("H", "A"), ("H", "B"), ("X", "Y")])
+    colours = colour_graph(graph, preferred={"H": PALETTE[3], "X": PALETTE[3], "Y": PALETTE[0]})
+    assert colours["H"] == PALETTE[3] and colours["Y"] == PALETTE[0]
+    assert colours["X"] not in (PALETTE[3], PALETTE[0])
 
 
 def test_joint_colours_stay_proper_on_both_sides_of_real_plans(lombardy):

@@ -303,6 +303,15 @@ def test_a_scorecard_path_that_cannot_be_written_is_refused_before_any_work(run,
     assert code == 2 and f"--csv {tmp_path} is a folder; give a file path such as {tmp_path / 'plans.csv'}" in err
 
 
+def test_a_folder_that_cannot_take_the_file_is_named(run, tmp_path, monkeypatch):
+    code, out, err = run(EXAMPLE, "--json", "/proc/lombardy-districts/x.json")  # even root cannot create there
+    assert code == 3 and "cannot write /proc/lombardy-districts/x.json: /proc takes no new files or folders" in err
+    monkeypatch.setattr("lombardy_districts.cli.options.os.access", lambda *a: False)  # as a user without rights
+    code, out, err = run(EXAMPLE, "--json", str(tmp_path / "x.json"))
+    assert code == 2 and out == ""
+    assert f"--json {tmp_path / 'x.json'}: {tmp_path} is not writable for you; give a path in a folder" in err
+
+
 def test_files_are_written_even_when_the_reader_stops_early(tmp_path):
     """``evaluate ... --json F | head -1``: the pipe closes before the table ends, the file is still written."""
     import shlex

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 from pathlib import Path
 
@@ -270,4 +271,15 @@ def output_file_problems(flag: str, value, example: str) -> list[str]:
     folder = next((a for a in path.parents if a.exists()), None)
     if folder is not None and not folder.is_dir():
         return [f"{flag} {path}: {folder} is a file, not a folder; give a path in a folder"]
+    if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+        why = "is on a read-only file system" if _read_only(folder) else "is not writable for you"
+        return [f"{flag} {path}: {folder} {why}; give a path in a folder you can write"]
     return []
+
+
+def _read_only(folder: Path) -> bool:
+    """Whether ``folder`` lies on a file system mounted read-only (False where the system cannot say)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs on Windows
+        return False

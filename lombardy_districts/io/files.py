@@ -97,6 +97,11 @@ def output_error(exc: OSError, path) -> OutputError:
             if parent.exists() and not parent.is_dir():
                 reason = f"{parent} is a file, not a folder"
                 return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)
+    if exc.errno == errno.ENOENT:  # a folder that takes no new entries, such as /proc, says "no such file"
+        folder = next((a for a in path.parents if a.exists()), None)
+        if folder is not None and folder.is_dir():
+            reason = f"{folder} takes no new files or folders; choose another folder"
+            return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)
     if exc.errno == errno.EISDIR:
         reason = "a folder of that name is in the way; give a file name"
         return OutputError(f"cannot write {path}: {reason}", path, reason, exc.errno)

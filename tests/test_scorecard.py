@@ -63,6 +63,9 @@ def test_plans_table_columns_floors_and_compliance():
     assert list(rows["compliant"]) == [False, False, True]
     over = evaluate(plan, rules.with_changes(ceiling=150)).plans.set_index("plan_id")
     assert not over.at["c", "compliant"]  # 200 inhabitants, above the ceiling of 150
+    said = evaluate(plan, rules.with_changes(ceiling=150)).headline[0]  # every reason, the ceiling too
+    assert "plan M1 is 500 short of its high density floor of 2,500, 1,850 over the ceiling of 150" in said
+    assert "plan M4 is 50 over the ceiling of 150" in said
 
 
 def test_ties_of_equal_weight_are_listed_by_the_people_they_join():

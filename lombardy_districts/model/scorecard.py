@@ -220,7 +220,7 @@ def evaluate(
         summary.update(_change(plan, status_quo))
         table = change_table(plan, status_quo)
         said = describe_changes(table, plans.set_index("plan_id"))
-    lines = headline(summary, plans, said)
+    lines = headline(summary, plans, said, rules.ceiling)
     log.info(
         "scorecard: %d plans, %d compliant, %d cut edges, %.1f%% of collaboration kept",
         summary["plans"], summary["compliant_plans"], summary["cut_edges"],
@@ -412,12 +412,12 @@ def _ties_broken(plan: Plan, broken: pd.DataFrame) -> dict:
             "ties_broken_weight": float(weights[0]) if len(weights) == 1 else None}
 
 
-def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str]:
+def headline(summary: dict, plans: pd.DataFrame, changes: list[str], ceiling: int | None = None) -> list[str]:
     """What an officer needs first, in words: plans and compliance, changes, collaboration kept.
 
     The ``headline`` of ``evaluate``'s scorecard, which ``evaluate`` and ``propose`` print first and the
     studio's live scorecard opens with. ``summary`` and ``plans`` are a scorecard's; ``changes`` the
-    sentences of ``changes.describe_changes`` (with a status quo; else empty).
+    sentences of ``changes.describe_changes`` (with a status quo; else empty); ``ceiling`` the rules'.
     """
     s = summary
     n, bad = s["plans"], s["non_compliant_plans"]
@@ -431,7 +431,7 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
         first += "all comply." if n > 1 else "it complies."
     else:
         worst = plans[~plans["compliant"]].sort_values("margin")
-        named = "; ".join(f"plan {r['name']} is {_shortfall(r)}" for r in worst.head(3).to_dict("records"))
+        named = "; ".join(f"plan {r['name']} is {_shortfall(r, ceiling)}" for r in worst.head(3).to_dict("records"))
         more = f"; and {bad - 3:,} more" if bad > 3 else ""
         good = s["compliant_plans"]
         first += (f"{'none' if good == 0 else good} {'complies' if good == 1 else 'comply'}, {bad} "
@@ -462,14 +462,16 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str]) -> list[str
     return out
 
 
-def _shortfall(row: dict) -> str:
-    """Why a plan does not comply, in a few words (a ceiling exceeded is what is left when nothing else is)."""
+def _shortfall(row: dict, ceiling: int | None = None) -> str:
+    """Why a plan does not comply, in a few words."""
     said = [] if row["contiguous"] else ["not contiguous"]
     if row["margin"] < 0:
         said.append(f"{-row['margin']:,} short of its {row['class'].replace('_', ' ')} floor of {row['floor']:,}")
     if row.get("crosses"):
         said.append(f"across the {row['crosses']} boundary")
-    return ", ".join(said) or "above the ceiling"
+    if ceiling is not None and row["population"] > ceiling:
+        said.append(f"{row['population'] - ceiling:,} over the ceiling of {ceiling:,}")
+    return ", ".join(said)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

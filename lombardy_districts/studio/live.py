@@ -177,7 +177,7 @@ class LiveScore:
             summary.update(change)
             successors = pd.Series([ids[h] for h in heir], index=self.sq_ids, dtype=object)
             changes, said = self._changes(assignment, table, successors)
-        return Scorecard(table, summary, tuple(headline(summary, table, said)), changes)
+        return Scorecard(table, summary, tuple(headline(summary, table, said, self.rules.ceiling)), changes)
 
     def _changes(self, assignment: Mapping[str, str], table: pd.DataFrame,
                  successors: pd.Series) -> tuple[pd.DataFrame, list[str]]:

@@ -45,7 +45,8 @@ class Panel(MacroElement):
     """A Leaflet control at ``position`` whose content is ``html`` (a legend, a headline).
 
     With a ``title``, the panel folds: a click on the title shows or hides the content, and
-    ``folded`` panels start hidden (the comparison's, so the two half-width maps stay visible).
+    ``folded`` panels start hidden (the comparison's, so the two half-width maps stay visible), and so do all
+    on a map smaller than 700 x 550 pixels (a phone, a small window).
     """
 
     _template = Template(
@@ -56,6 +57,8 @@ class Panel(MacroElement):
             control.onAdd = function() {
                 var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
                 div.innerHTML = {{ this.html|tojson }};
+                var size = {{ this._parent.get_name() }}.getSize(), folds = div.querySelector("details");
+                if (folds && (size.x < 700 || size.y < 550)) { folds.open = false; }  // a small screen: the map first
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;

@@ -172,6 +172,19 @@ def _panels_cover(page, map_id) -> float:
     return sum(_area(_overlap(p, box)) for p in panels) / _area(box)
 
 
+def test_panels_start_folded_on_a_small_screen(open_html, tiny, tmp_path):
+    plan = tiny_plan_a(tiny)
+    out = write_plan_map(plan, None, tmp_path / "tiny.html", rules=tiny_rules(), title="Tiny plan")
+    opened = [open_html(out, *size).page for size in ((1400, 900), (600, 500))]
+    for page in opened:
+        page.wait_for_selector(".ld-panel > details > summary", timeout=10000)
+    shown = "() => Array.from(document.querySelectorAll('.ld-panel > details')).map(d => d.open)"
+    assert opened[0].evaluate(shown) == [True, True]  # the headline and the legend
+    assert opened[1].evaluate(shown) == [False, False]  # the map first; a click on a title opens it
+    opened[1].locator(".ld-panel > details > summary").first.click()
+    assert opened[1].evaluate(shown)[0] is True
+
+
 def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp_path):
     out = write_comparison(tiny_plan_a(tiny), tiny_plan_b(tiny), tmp_path / "compare.html", rules=tiny_rules(),
                            titles=("Status quo", "Proposal"))

@@ -3,7 +3,9 @@
 A status-quo plan that is not connected is first cut into its connected pieces (and by hard
 boundaries); its largest piece carries on the plan. A piece that one unit of a neighbouring region
 joins back to it (the region can spare the unit) is joined back first. Then, smallest first (with
-``keep``, the regions carrying on plans before the pieces cut off), each region below its floor takes
+``keep``, the regions carrying on plans before the pieces cut off), each region below its floor is
+fixed. In repair mode a piece cut off a plan first joins a neighbouring region that still complies
+with it (only the piece moves: an exclave cut off its province moves alone). Otherwise the region takes
 neighbouring units whose region can spare them (still connected and compliant afterwards), the one
 leaving it least short of the floor of its class first (then the most populous, so that few
 municipalities move); or, when losing a unit gives it a class of lower floor that it meets, gives
@@ -146,7 +148,8 @@ def repair(layout: Layout, part: Partition, keep: set[int] | None = None, chain:
         if rng is not None:
             order = [order[i] for i in rng.permutation(len(order))]
         for k in order:
-            if (_take_one(layout, part, k) or _give_one(layout, part, k) or _take_chain(layout, part, k, chain)
+            if ((keep and k not in keep and _absorb(layout, part, k)) or _take_one(layout, part, k)
+                    or _give_one(layout, part, k) or _take_chain(layout, part, k, chain)
                     or _merge_one(layout, part, k, keep)):
                 break
         else:
@@ -182,6 +185,29 @@ def _reunite(layout: Layout, part: Partition, keep: set[int]) -> None:
                 part.move(v, k)
                 part.merge(k, p)
                 break
+
+
+def _absorb(layout: Layout, part: Partition, k: int) -> bool:
+    """Join region ``k``, a short piece cut off a plan, to a neighbour that still complies with it.
+
+    Its municipalities move either way; growing it into a plan of its own would move more (an exclave
+    cut off its province moves alone). The neighbour sharing the most contiguity edges with it takes it.
+    """
+    piece = part.regions[k]
+    shared: dict[int, int] = {}
+    for u in piece.members:
+        for v in layout.neighbors[u]:
+            if part.label[v] != k:
+                shared[part.label[v]] = shared.get(part.label[v], 0) + 1
+    options = []
+    for j, edges in shared.items():
+        t = layout.joined(part.regions[j], piece)
+        if t is not None and layout.complies(t):
+            options.append((-edges, j))
+    if not options:
+        return False
+    part.merge(min(options)[1], k)
+    return True
 
 
 def shortfall(layout: Layout, t: Totals) -> int:

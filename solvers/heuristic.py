@@ -84,7 +84,8 @@ log = logging.getLogger(__name__)
 
 COMPILE_NOTE_S = 2.0
 """A first compile longer than this is said in the progress, so an elapsed time past the limit is explained."""
-PREPARING = "preparing the search (a machine's first run compiles it: under a minute, not counted in the time limit)"
+PREPARING = ("preparing the search (the first run after installing compiles it: under a minute, not counted in "
+             "the time limit)")
 """The progress note before the search starts: Numba's compile, cached after the first run, is silent."""
 POLISH_SHARE = 0.02
 """Share of the time limit kept from the search for polishing the later objectives (when there are any).
@@ -108,7 +109,7 @@ rounds in 60 s, so a 60 s run there ends by its time limit.
 
 
 def _compile(layout: Layout, budget: Budget, bound: int, t0: float, progress: Progress | None) -> float:
-    """Compile the search's rounds (a machine's first run), left out of the time limit; the seconds taken."""
+    """Compile the search's rounds (the first run after installing), left out of the time limit; the seconds taken."""
     def say(note: str) -> None:
         if progress is not None:
             progress({"incumbent": None, "bound": float(bound), "elapsed": time.perf_counter() - t0,
@@ -120,7 +121,7 @@ def _compile(layout: Layout, budget: Budget, bound: int, t0: float, progress: Pr
     seconds = time.perf_counter() - ready
     budget.exclude(seconds)  # set-up, as loading the map is
     if seconds > COMPILE_NOTE_S:  # the clock shows it: say why
-        say(f"compiled in {seconds:.0f} s (once per machine); the time limit counts from here")
+        say(f"compiled in {seconds:.0f} s (once per installation); the time limit counts from here")
     return seconds
 
 

@@ -59,7 +59,7 @@ class Setup:
 
     @property
     def compile_seconds(self) -> float:
-        """Seconds the warm start spent compiling the search (a machine's first run): not counted in the time limit."""
+        """Seconds the warm start spent compiling the search (first run after installing), outside the time limit."""
         return float(self.warm_start.get("compile_seconds", 0.0))
 
     def used(self, start: float) -> float:

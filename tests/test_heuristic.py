@@ -55,13 +55,13 @@ def test_a_long_first_compile_is_said_and_left_out_of_the_time_limit(monkeypatch
 
     from lombardy_districts.solvers import heuristic
 
-    monkeypatch.setattr(heuristic, "compiled", lambda layout: time.sleep(1.6))  # a machine's first run
+    monkeypatch.setattr(heuristic, "compiled", lambda layout: time.sleep(1.6))  # the first run after installing
     monkeypatch.setattr(heuristic, "COMPILE_NOTE_S", 1.0)
     seen = []
     result = HeuristicSolver.from_problem(problem(grid_territory(4, 4), 3000),
                                           {"seed": 0, "time_limit": 1}).solve(progress=seen.append)
     notes = [report["note"] for report in seen if report.get("note")]
-    assert notes == [PREPARING, "compiled in 2 s (once per machine); the time limit counts from here"]
+    assert notes == [PREPARING, "compiled in 2 s (once per installation); the time limit counts from here"]
     assert len(result.plan) == 5 and result.wall_time > 1.6  # the search still had its second
 
 

@@ -280,7 +280,7 @@ def propose(
 LOOSE_GAP = 0.1
 """A proved bound this far above the plan is called loose in ``search_words``."""
 COMPILE_WORTH_SAYING = 5.0
-"""Seconds of compiling the search (a machine's first run) that ``search_words`` mentions."""
+"""Seconds of compiling the search (the first run after installing) that ``search_words`` mentions."""
 
 
 def search_words(problem: Problem, result: SolveResult) -> list[str]:
@@ -351,9 +351,9 @@ def _quality(problem: Problem, r: SolveResult, n: int) -> str:
         if gap <= LOOSE_GAP:
             return f"At most {r.bound:,.0f} area plans are possible, so these {n} are within {gap:.0%} of the best."
         method = r.details.get("bound_method") or r.details.get("plan_bound_method") or ""
-        return (f"No proof of how close these {n} area plans are to the best: the proved limit, "
-                f"{r.bound:,.0f}, comes from a calculation that {_bound_source(method)}, and may be far above "
-                "what can be reached.")
+        return (f"At most {r.bound:,.0f} area plans are possible, so these {n} are within {gap:.0%} of the best, "
+                f"but that limit may be loose: it comes from a calculation that {_bound_source(method)}, and "
+                "may be far above what can be reached.")
     what = {"disruption": "moves the fewest municipalities", "collaboration": "keeps the most collaboration",
             "compact": "cuts the fewest borders between municipalities"}[first]
     if r.status == "optimal" or r.gap == 0:  # e.g. a repair meeting the least moves any repair needs

@@ -243,6 +243,13 @@ def test_map_and_compare_commands(lombardy, tmp_path, capsys):
     within = ["--cache-dir", str(tmp_path / "cache"), "--within-status-quo"]
     assert main(["compare", str(sq), str(plan), "-o", str(tmp_path / "w.html"), *within]) == 0
     assert "<title>lodi_province vs lodi_lma</title>" in (tmp_path / "w.html").read_text()
+    # a partial B: --within-status-quo keeps to A's municipalities, so the fix says which file goes first
+    whole = tmp_path / "whole.csv"
+    lombardy.municipalities["province"].rename("plan_id").rename_axis("municipality_code").to_csv(whole)
+    assert main(["compare", str(whole), str(plan), "-o", str(tmp_path / "x.html"), *within]) == 2
+    err = capsys.readouterr().err
+    assert f"{plan}: municipalities with no plan" in err and "(give the plan listing fewer municipalities as A" in err
+    assert "Python:" not in err
 
 
 def test_map_command_reports_every_input_problem_at_once(tmp_path, capsys):

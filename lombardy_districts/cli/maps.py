@@ -22,8 +22,10 @@ from lombardy_districts.cli.options import (
     output_file_problems,
     read_command_inputs,
 )
+from lombardy_districts.errors import InputError
 from lombardy_districts.maps.display import MAX_TOLERANCE_M
 from lombardy_districts.model.options import number_problem
+from lombardy_districts.model.plan import WITHIN_HINT
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +94,21 @@ def run_map(args: argparse.Namespace) -> int:
     return 0
 
 
+COMPARE_HINT = ("(give the plan listing fewer municipalities as A, with --within-status-quo, or compare a part "
+                "both cover with --province or --select)")
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """``compare``: score both plans and write the side-by-side page."""
     from lombardy_districts.maps.compare import write_comparison  # folium, as in run_map
 
     # --within-status-quo: plan A, "e.g. the status quo", gives the municipalities worked on
     first = "status_quo" if args.within_status_quo else "plan_a"
-    inputs = _load(args, {first: args.plan_a, "plan_b": args.plan_b})
+    try:
+        inputs = _load(args, {first: args.plan_a, "plan_b": args.plan_b})
+    except InputError as exc:  # --within-status-quo keeps to A's municipalities, never to B's
+        raise InputError([p.replace(WITHIN_HINT, COMPARE_HINT) if p.startswith(f"{args.plan_b}:") else p
+                          for p in exc.problems]) from None
     plans = {**inputs.plans, "plan_a": inputs.plans[first]}
     titles = (args.title_a or Path(args.plan_a).stem, args.title_b or Path(args.plan_b).stem)
     if titles[0] == titles[1]:

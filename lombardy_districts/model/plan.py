@@ -31,6 +31,10 @@ PIECES_CROSSED = ("runs across pieces of the selection that do not touch (the se
 """How ``violations`` says a plan crosses ``Territory.pieces_apart``."""
 
 
+WITHIN_HINT = "(--within-status-quo; Python: within_status_quo=True)"
+"""How to keep to the municipalities a plan file lists (the front ends reword it where it does not apply)."""
+
+
 class Plan:
     """Assignment of every municipality of a territory to one area plan.
 
@@ -85,8 +89,8 @@ class Plan:
         missing = sorted(codes.difference(series.index))
         if missing:
             problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
-                            "Fix: give every municipality a plan id, or keep to the municipalities the file lists "
-                            "(--within-status-quo; Python: within_status_quo=True)")
+                            f"Fix: give every municipality a plan id, or keep to the municipalities the file lists "
+                            f"{WITHIN_HINT}")
         if problems:
             raise InputError(problems)
         self.territory = territory

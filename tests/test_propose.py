@@ -227,6 +227,14 @@ def test_cli_repair_falls_back_on_the_warm_start(lombardy, tmp_path, capsys):
     assert summary["non_compliant_plans"] == 0 and 0 < summary["municipalities_moved"] <= len(edits)
 
 
+def test_a_warm_start_of_other_municipalities_is_refused_naming_the_option_and_file(lombardy, capsys):
+    example = str(data_file("status_quo_example.csv"))  # Bergamo, Como, Lodi... plans, not Lodi province's
+    code = main(["propose", "--province", "Lodi", "--warm-start", example, "--time-limit", "1", "--out", "unused"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"error: --warm-start {example}: unknown municipality codes: 015027" in err
+    assert "(--province or --region; Python: load(province=...)" in err
+
+
 def test_a_status_quo_missing_a_municipality_is_an_error_naming_it(lombardy, tmp_path, capsys):
     table = pd.read_csv(data_file("lombardy_2023.csv"), dtype={"code": str})
     sq = tmp_path / "sq.csv"

@@ -22,8 +22,10 @@ from lombardy_districts.cli.options import (
     problem_and_solver,
 )
 from lombardy_districts.cli.progress import ProgressLine
+from lombardy_districts.errors import InputError
 from lombardy_districts.io.output_folder import OutputFolder
 from lombardy_districts.model.changes import CHANGE_NOTES
+from lombardy_districts.model.plan import Plan
 from lombardy_districts.workflows.export import parse_formats
 from lombardy_districts.workflows.inputs import read_plan
 from lombardy_districts.workflows.propose import MARKER, solve
@@ -65,6 +67,14 @@ def changes_help() -> str:
     return "\n".join(lines)
 
 
+def _warm_start(path: str, territory) -> Plan:
+    """The ``--warm-start`` plan over the municipalities worked on; its errors name the option and file."""
+    try:
+        return read_plan(path, territory)
+    except InputError as exc:
+        raise InputError([f"--warm-start {path}: {p}" for p in exc.problems]) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Solve, write the outputs, print the plan in words then in numbers.
 
@@ -73,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     """
     formats = parse_formats(args.format)
     problem, options = problem_and_solver(args)
-    warm = None if args.warm_start is None else read_plan(args.warm_start, problem.territory)
+    warm = None if args.warm_start is None else _warm_start(args.warm_start, problem.territory)
     # checked and locked before the solve: a folder that cannot be written fails now, not after it;
     # committed when the block ends, so a second Ctrl-C (which quits at once) leaves it as it was
     with OutputFolder(args.out, marker=MARKER) as out:

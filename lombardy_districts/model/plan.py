@@ -81,7 +81,7 @@ class Plan:
             gdf = territory.municipalities
             if territory.istat and "province_code" in gdf and not {c[:3] for c in unknown} & set(gdf["province_code"]):
                 kind += ("; their provinces are not in it: for another province or region, load that part "
-                         "(load(province=...) or load(region=...))")
+                         "(--province or --region; Python: load(province=...) or load(region=...))")
             former = former_codes_note(unknown) if territory.istat else ""
             problems.append(f"unknown municipality codes: {_few(unknown)} (not in this territory of "
                             f"{len(codes):,} municipalities; {kind})"

@@ -133,7 +133,7 @@ def test_read_collaboration_csv_orders_pairs_and_keeps_kinds(line, tmp_path):
     ("code_a,code_b,weight,kind\n1,2,1,\n", r"row 2: empty kind"),
     ("code_a,code_b,weight,kind\n1,2,inf,x\n", r"row 2: weight 'inf' is not finite"),
     ("code_a,code_b,weight,kind\n1,1,1,x\n", r"row 2: an edge from 000001 to itself"),
-    ("", r"is not a readable CSV"),
+    ("", r"is empty; write a header line"),
 ])
 def test_bad_collaboration_files(line, tmp_path, text, message):
     path = tmp_path / "e.csv"

@@ -129,7 +129,7 @@ def test_user_collaboration_edges(run, tmp_path):
      "x.csv: municipality 016091 Dalmine is in more than one plan: a (row 2), b (row 3)"),
     (lambda p: write(p / "x.csv", "municipality_code,ambito\n016091,a\n"), "no plan_id column"),
     (lambda p: write(p / "x.csv", 'municipality_code,plan_id\n"016091,a\n'), "is not a readable CSV"),
-    (lambda p: write(p / "x.csv", ""), "is not a readable CSV"),
+    (lambda p: write(p / "x.csv", ""), "is empty; write a header line and one row per municipality"),
     (lambda p: write(p / "x.csv", "municipality_code,plan_id\nBergamo,a\nsan pellegrino terme,a\nNowhere,b\n"),
      "must be ISTAT numbers of up to 6 digits (row 2: 'Bergamo', row 3: 'san pellegrino terme', row 4: 'Nowhere'); "
      "fix: write codes, not names: Bergamo is 016024 (Bergamo), san pellegrino terme is 016190 (San Pellegrino "

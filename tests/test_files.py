@@ -78,7 +78,7 @@ def test_a_municipality_in_two_plans_is_refused_with_its_rows(tmp_path):
     path = tmp_path / "plan.csv"
     path.write_text("municipality_code,plan_id\n015146,a\n016024,b\n15146,c\n")
     with pytest.raises(InputError, match=r"plan.csv: municipality 015146 is in more than one plan: a \(row 2\), "
-                                         r"c \(row 4\)\nFix: keep one row per municipality"):
+                                         r"c \(row 4\)\. Fix: keep one row per municipality$"):
         read_assignment_csv(path, istat=True)
     with pytest.raises(InputError, match=r"path is a dict: expected the path of a plan CSV file"):
         read_assignment_csv({"015146": "a"})

@@ -121,12 +121,15 @@ def test_read_assignment_csv_pads_istat_codes_and_accepts_code_column(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("municipality_code,ambito\n015146,1\n", r"no plan_id column; columns found: municipality_code, ambito"),
     ("comune,plan_id\n015146,1\n",
-     r"no municipality_code column; columns found: comune, plan_id\. Fix: name the column of municipality codes "
-     r"municipality_code"),
+     r"no municipality_code column; columns found: comune, plan_id\. Fix: name the columns municipality_code "
+     r"\(the codes\) and plan_id \(the plans\)"),
+    ("municipality_code|plan_id\n015146|1\n", r"one column only \(municipality_code\|plan_id\): its separator is "
+     r"not a comma, semicolon or tab"),
+    ("015146,1\n016024,1\n", r"its first row \(015146, 1\) holds data, not column names\. Fix: add the header"),
     ("municipality_code,plan_id\nMilano,1\n", r"municipality codes must be ISTAT numbers .*row 2: 'Milano'"),
     ("municipality_code,plan_id\n015146,\n", r"empty plan_id on 1 of its 1 rows \(2\)\. Fix: give each"),
     ("municipality_code,plan_id\n", r"no rows below its header; write one row per municipality"),
-    ("", r"is not a readable CSV"),
+    ("", r"is empty; write a header line and one row per municipality"),
     ('municipality_code,plan_id\n"015146,1\n', r"is not a readable CSV"),
 ])
 def test_bad_assignment_files(tmp_path, text, message):

@@ -153,7 +153,7 @@ def test_unreadable_files(tmp_path, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     code, _, err = _run(capsys, "--municipalities", poly, "--population", empty)
-    assert code == 2 and "is not a readable CSV" in err
+    assert code == 2 and "is empty; write a header line" in err
 
 
 

@@ -164,7 +164,9 @@ def read_csv_text(path, what: str) -> pd.DataFrame:
             raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
         except UnicodeDecodeError:
             continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{what} {path} is empty; write a header line and one row per municipality") from None
+        except pd.errors.ParserError as exc:
             raise InputError(f"{what} {path} is not a readable CSV: {exc}") from None
     if frame is None:
         raise InputError(f"{what} {path} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV")

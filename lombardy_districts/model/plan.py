@@ -7,6 +7,7 @@ Derived values (populations, areas, cut edges, contiguity) are computed once and
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -388,13 +389,8 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
     frame = frame.rename(columns={c: c.lower() for c in frame.columns if c.lower() in known and c not in known})
     code_col = next((c for c in ("municipality_code", "code") if c in frame.columns), None)
     problems = []
-    if code_col is None:
-        problems.append(f"{path}: no municipality_code column; columns found: {', '.join(frame.columns)}. "
-                        "Fix: name the column of municipality codes municipality_code.")
-    if column not in frame.columns:
-        problems.append(f"{path}: no {column} column; columns found: {', '.join(frame.columns)}. "
-                        "Fix: name the plan column plan_id.")
-    if problems:
+    if code_col is None or column not in frame.columns:
+        problems.append(_header_problem(path, list(frame.columns), code_col, column))
         raise InputError(problems)
     codes = frame[code_col].fillna("").str.strip()
     if istat:  # a code a spreadsheet or pandas saved as a decimal number: 98001.0
@@ -428,6 +424,20 @@ def read_assignment_csv(path, column: str = "plan_id", istat: bool = False,
     return _renew_former_codes(out, path) if istat else out
 
 
+def _header_problem(path: Path, columns: list[str], code_col: str | None, column: str) -> str:
+    """What is wrong with a plan file's header, in one line: a separator not read, no header, names."""
+    found = ", ".join(columns)
+    if len(columns) == 1 and re.search(r"[|:,;\t ]", columns[0]):
+        return (f"{path}: one column only ({found}): its separator is not a comma, semicolon or tab. "
+                f"Fix: save it with commas (municipality_code,{column})")
+    if any(re.fullmatch(r"\d{1,6}(\.0*)?", c) for c in columns):
+        return (f"{path}: its first row ({found}) holds data, not column names. "
+                f"Fix: add the header line municipality_code,{column}")
+    missing = [name for name, there in (("municipality_code", code_col), (column, column in columns)) if not there]
+    return (f"{path}: no {' and no '.join(missing)} column; columns found: {found}. "
+            f"Fix: name the columns municipality_code (the codes) and {column} (the plans)")
+
+
 def _repeated_rows(frame: pd.DataFrame, path: Path, names: pd.Series | None) -> pd.DataFrame:
     """A row repeating another (same code, same plan) is kept once; a code given two plans is refused, with rows."""
     repeated = frame.duplicated(["municipality_code", "plan_id"])
@@ -445,8 +455,10 @@ def _repeated_rows(frame: pd.DataFrame, path: Path, names: pd.Series | None) -> 
             plans = ", ".join(f"{frame.at[i, 'plan_id']} (row {i + 2})" for i in group.index)
             problems.append(f"{path}: municipality {code}{name} is in more than one plan: {plans}")
         more = doubled.nunique() - 5
-        raise InputError(problems + ([f"... and {more:,} more municipalities listed twice"] if more > 0 else [])
-                         + ["Fix: keep one row per municipality"])
+        if more > 0:
+            problems.append(f"... and {more:,} more municipalities listed twice")
+        problems[-1] += ". Fix: keep one row per municipality"
+        raise InputError(problems)
     return frame
 
 

@@ -295,12 +295,15 @@ def test_a_command_line_mistake_is_one_error_line_with_a_suggestion(capsys):
 
 
 def test_a_scorecard_path_that_cannot_be_written_is_refused_before_any_work(run, tmp_path):
+    # with a bad input besides, both are listed at once, and the exit code is bad input's
+    code, out, err = run(EXAMPLE, "--json", str(tmp_path), "--floor", "-5")
+    assert code == 2 and f"--json {tmp_path} is a folder" in err and "--floor" in err
     (tmp_path / "afile").write_text("")
     code, out, err = run(EXAMPLE, "--json", str(tmp_path / "afile" / "x.json"))
-    assert code == 2 and out == ""  # nothing printed first
+    assert code == 3 and out == ""  # nothing printed first; 3, as for any output that cannot be written
     assert f"--json {tmp_path / 'afile' / 'x.json'}: {tmp_path / 'afile'} is a file, not a folder" in err
     code, out, err = run(EXAMPLE, "--csv", str(tmp_path))
-    assert code == 2 and f"--csv {tmp_path} is a folder; give a file path such as {tmp_path / 'plans.csv'}" in err
+    assert code == 3 and f"--csv {tmp_path} is a folder; give a file path such as {tmp_path / 'plans.csv'}" in err
 
 
 def test_a_folder_that_cannot_take_the_file_is_named(run, tmp_path, monkeypatch):
@@ -308,7 +311,7 @@ def test_a_folder_that_cannot_take_the_file_is_named(run, tmp_path, monkeypatch)
     assert code == 3 and "cannot write /proc/lombardy-districts/x.json: /proc takes no new files or folders" in err
     monkeypatch.setattr("lombardy_districts.cli.options.os.access", lambda *a: False)  # as a user without rights
     code, out, err = run(EXAMPLE, "--json", str(tmp_path / "x.json"))
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert f"--json {tmp_path / 'x.json'}: {tmp_path} is not writable for you; give a path in a folder" in err
 
 

@@ -302,6 +302,6 @@ def test_a_read_only_folder_is_refused_before_solving_and_kept(full_disk):
     assert result["code"] == 3
     assert "cannot write to output folder" in result["err"] and "read-only file system" in result["err"]
     assert "mode scratch" not in result["err"]  # before the solve, not after it
-    assert full_disk["readonly map"]["code"] == 2  # refused before drawing anything
+    assert full_disk["readonly map"]["code"] == 3  # refused before drawing anything
     assert "is on a read-only file system; give a path in a folder you can write" in full_disk["readonly map"]["err"]
     assert full_disk["readonly after"] == full_disk["readonly before"]

@@ -148,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 141
     except OutputError as exc:  # a file or folder that cannot be written; nothing good was lost
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return 3
     except FileNotFoundError as exc:
         print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)

@@ -66,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
     if args.out and not formats:
         raise InputError(f"--out {args.out} writes the plan in the formats of --format (e.g. --format gpkg,geojson); "
                          "give one, or --json/--csv for the scorecard")
-    problems = []
+    outputs = []
     for flag, value, example in (("--json", args.json, "scorecard.json"), ("--csv", args.csv, "plans.csv")):
         if value:
-            problems += output_file_problems(flag, value, example)
-    inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, problems)
+            outputs += output_file_problems(flag, value, example)
+    inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, [], outputs)
     plan, status_quo = inputs.plans["plan"], inputs.plans.get("status_quo")
     card = evaluate(plan, inputs.rules, inputs.collaboration, status_quo)
     if args.json:  # files first: a reader that stops early (| head) must not cost them

@@ -75,10 +75,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace, paths: dict[str, str | None]):
     """The command's inputs (``read_inputs``), checking the output path and tolerance with them."""
     problems: list[str] = []
-    problems += output_file_problems("output", args.output, "map.html")
     if bad := number_problem("--tolerance", args.tolerance, 0, MAX_TOLERANCE_M, whole=False, unit=" of metres"):
         problems.append(bad.replace(" = ", " ", 1))
-    return read_command_inputs(args, paths, problems)
+    return read_command_inputs(args, paths, problems, output_file_problems("output", args.output, "map.html"))
 
 
 def run_map(args: argparse.Namespace) -> int:

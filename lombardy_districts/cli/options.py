@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from lombardy_districts.errors import InputError, did_you_mean
+from lombardy_districts.errors import InputError, OutputError, did_you_mean
 from lombardy_districts.io.graph import DEFAULT_SNAP_M
 from lombardy_districts.model.options import (
     CONTIGUITY,
@@ -233,11 +233,24 @@ def as_flag(problem: str) -> str:
     return f"--{FLAGS.get(name, name.replace('_', '-'))} {value}:{why}"
 
 
-def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], problems: list[str]) -> Inputs:
+def read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], problems: list[str],
+                        outputs: list[str] | None = None) -> Inputs:
     """``read_inputs`` with the data, selection, rules and collaboration options of ``args``.
 
-    ``problems`` are the command's own checks; they are raised together with the rest.
+    ``problems`` are the command's own checks; they are raised together with the rest. ``outputs`` are
+    the problems of its output paths (``output_file_problems``): listed with any others (exit 2), or,
+    alone, raised as an ``OutputError`` (exit 3, as for an output folder that cannot be written).
     """
+    try:
+        inputs = _read_command_inputs(args, plans, [*problems, *(outputs or [])])
+    except InputError as exc:
+        if outputs and exc.problems == outputs:
+            raise OutputError("\n".join(outputs)) from None
+        raise
+    return inputs
+
+
+def _read_command_inputs(args: argparse.Namespace, plans: dict[str, str | None], problems: list[str]) -> Inputs:
     data = data_options(args)
     part = selection(args, problems)
     weights = collaboration_weights(args, problems)

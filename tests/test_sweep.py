@@ -108,6 +108,7 @@ def test_rerun_skips_finished_scenarios_and_retries_failed_ones(sondrio_sweep):
     table = sweep(path, out, progress=seen.append, maps=False)
     skipped = {s["name"]: s["skipped"] for s in seen}
     assert skipped == {"floor-25k": True, "collab-30k": True, "impossible": False}
+    assert [(s["done"], s["total"]) for s in seen] == [(1, 3), (2, 3), (3, 3)]  # each counted once, in turn
     assert (out / "floor-25k" / "result.json").stat().st_mtime_ns == before
     assert table["status"].tolist()[2] == "failed"
     assert len(pd.read_csv(out / "results.csv")) == 3

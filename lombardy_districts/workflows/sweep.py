@@ -160,11 +160,12 @@ def _sweep(scenarios: list[Scenario], out: Path, jobs, executor, scheduler, prog
             todo.append(s)
         else:
             rows[s.name] = row
-    state = {"done": len(rows), "total": len(scenarios)}
+    state = {"done": 0, "total": len(scenarios)}
     log.info("sweep: %d scenarios, %d finished before, %d to run (%s, %d jobs)", len(scenarios), len(rows),
              len(todo), executor, jobs)
-    if progress:
-        for name in rows:
+    for name in rows:  # counted one by one, as those run now are: [1/3], [2/3]
+        state["done"] += 1
+        if progress:
             progress({"name": name, "status": rows[name]["status"], "skipped": True, **state})
 
     def record(row: dict) -> None:

@@ -21,11 +21,15 @@ GRACE = 1.0
 POLL = 0.2
 """Seconds between looks at ``stop``."""
 
+TICK = 1.0
+"""Seconds between calls of ``tick`` while CBC runs."""
 
-def timed_cbc(pulp, time_limit: float | None, stop, **options):
+
+def timed_cbc(pulp, time_limit: float | None, stop, tick=None, **options):
     """A ``pulp.PULP_CBC_CMD(timeLimit=time_limit, **options)`` that never runs much past ``time_limit``.
 
-    ``stop`` (``model.stop.Stop``) interrupts it too.
+    ``stop`` (``model.stop.Stop``) interrupts it too; ``tick()``, if given, is called about once a
+    second while CBC runs (CBC reports nothing until it ends: the caller's clock keeps moving).
     """
 
     class TimedCbc(pulp.PULP_CBC_CMD):
@@ -39,7 +43,7 @@ def timed_cbc(pulp, time_limit: float | None, stop, **options):
                 for option in self.options + self.getOptions():
                     args += f"-{option}".split()
                 args += ["-solve", "-printingOptions", "all", "-solution", sol]
-                cut = _run(args, None if self.timeLimit is None else float(self.timeLimit) + GRACE, stop)
+                cut = _run(args, None if self.timeLimit is None else float(self.timeLimit) + GRACE, stop, tick)
                 if not os.path.exists(sol):
                     if not cut:
                         raise pulp.PulpSolverError(f"CBC wrote no solution ({self.path})")
@@ -58,14 +62,18 @@ def timed_cbc(pulp, time_limit: float | None, stop, **options):
     return TimedCbc(msg=False, timeLimit=time_limit, **options)
 
 
-def _run(args: list[str], seconds: float | None, stop) -> bool:
+def _run(args: list[str], seconds: float | None, stop, tick=None) -> bool:
     """Run CBC; interrupt it after ``seconds`` or once ``stop`` is set, kill it ``GRACE`` s later. True if cut."""
     cbc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     deadline = None if seconds is None else time.monotonic() + seconds
+    ticked = time.monotonic()
     try:
         while cbc.poll() is None:
             if stop.is_set() or (deadline is not None and time.monotonic() > deadline):
                 break
+            if tick is not None and time.monotonic() - ticked >= TICK:
+                ticked = time.monotonic()
+                tick()
             try:
                 cbc.wait(timeout=POLL)
             except subprocess.TimeoutExpired:

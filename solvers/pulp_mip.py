@@ -84,6 +84,8 @@ class PulpSolver(Solver):
             left = None if time_limit is None else max(1.0, time_limit - setup.used(start))
             share = exact.stage_share(problem, k, len(stages), left)
             cap = exact.plan_cap(setup, names, moves)
+            model.tick = _ticker(progress, start, f"CBC is solving stage {k + 1} of {len(stages)} "
+                                 f"({'+'.join(names)}); it reports only when a stage ends")
             status, labels, value = model.optimise(names, problem.weights, share, seed, workers, cap)
             statuses.append(status)
             if labels is None:
@@ -127,11 +129,25 @@ class PulpSolver(Solver):
                            message=f"{len(plan)} plans, {status}", details=details)
 
 
+def _ticker(progress: Progress | None, start: float, note: str):
+    """A report of the time alone while CBC runs: the note the first time, then just the clock."""
+    if progress is None:
+        return None
+    said = [False]
+
+    def tick() -> None:
+        report = {"incumbent": None, "bound": None, "elapsed": time.perf_counter() - start, "plans": None}
+        progress(report if said[0] else {**report, "note": note})
+        said[0] = True
+    return tick
+
+
 class _Milp:
     """The PuLP model of a ``Setup``; one builder per constraint family."""
 
     def __init__(self, setup: Setup, pulp):
         self.setup, self.pulp = setup, pulp
+        self.tick = None  # called about once a second while CBC runs (``_ticker``)
         self.prob = pulp.LpProblem("plans", pulp.LpMaximize)
         self.stage = None
         self._assignment()
@@ -341,7 +357,7 @@ class _Milp:
                 self.prob += expr <= cap * scale
         self.prob.sense = lp.LpMaximize if sense > 0 else lp.LpMinimize
         self.prob.setObjective(expr)
-        solver = timed_cbc(lp, time_limit, self.setup.stop, threads=workers or 1,
+        solver = timed_cbc(lp, time_limit, self.setup.stop, self.tick, threads=workers or 1,
                            options=[f"randomCbcSeed {int(seed) % (2**31 - 1) + 1}"])  # CBC: 1 to 2^31-1
         try:
             self.prob.solve(solver)

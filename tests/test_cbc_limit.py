@@ -27,3 +27,12 @@ def test_a_stop_interrupts_it_before_its_limit():
 
 def test_a_process_that_ends_in_time_is_left_alone():
     assert _cbc._run([sys.executable, "-c", "pass"], 30, Stop()) is False
+
+
+def test_the_clock_ticks_while_it_runs(monkeypatch):
+    # CBC says nothing until it ends: the caller is told about once a TICK, so its progress line moves
+    monkeypatch.setattr(_cbc, "TICK", 0.2)
+    ticks = []
+    sleeper = [sys.executable, "-c", "import time; time.sleep(1.2)"]
+    assert _cbc._run(sleeper, 30, Stop(), tick=lambda: ticks.append(1)) is False
+    assert 3 <= len(ticks) <= 7

@@ -156,6 +156,7 @@ def test_missing_municipalities_within_a_selection(run, tmp_path):
 @pytest.mark.parametrize("extra, message", [
     (["--collaboration-weight", "labour_market=lots"], "'labour_market=lots' must look like KIND=W"),
     (["--collaboration-weight", "consortium=1"], "kind 'consortium': there are no collaboration edges of that kind"),
+    (["--collaboration-weight", "unoin=2"], "edges of that kind (did you mean 'union'?); kinds present: labour_market"),
     (["--within-status-quo"], "--within-status-quo needs a status quo"),
     (["--province", "Atlantis"], "--province 'Atlantis' is not a province"),
     (["--select", "colour=red"], "--select: unknown column 'colour'"),

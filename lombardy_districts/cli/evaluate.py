@@ -73,15 +73,14 @@ def run(args: argparse.Namespace) -> int:
     inputs = read_command_inputs(args, {"plan": args.plan, "status_quo": args.status_quo}, [], outputs)
     plan, status_quo = inputs.plans["plan"], inputs.plans.get("status_quo")
     card = evaluate(plan, inputs.rules, inputs.collaboration, status_quo)
-    if args.json:  # files first: a reader that stops early (| head) must not cost them
-        card.to_json(args.json)
-        log.info("scorecard written to %s", args.json)
+    written = []  # files first: a reader that stops early (| head) must not cost them
+    if args.json:
+        written.append(card.to_json(args.json))
     if args.csv:
-        card.to_csv(args.csv)
-        log.info("plans table written to %s", args.csv)
-    written = write_formats(plan, card, args.out, formats)
+        written.append(card.to_csv(args.csv))
+    written += write_formats(plan, card, args.out, formats).values()
     print_scorecard(card)
-    for path in written.values():
+    for path in written:
         print(f"written: {path}")
     bad, broken = card.summary["non_compliant_plans"], card.summary["violations"]
     if args.check and broken:

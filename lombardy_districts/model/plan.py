@@ -89,7 +89,7 @@ class Plan:
                             + (f"; {former}; fix: give each municipality its 2023 code" if former else ""))
         missing = sorted(codes.difference(series.index))
         if missing:
-            problems.append(f"municipalities with no plan ({len(missing)}): {_few(missing, territory)}. "
+            problems.append(f"municipalities with no plan ({len(missing):,}): {_few(missing, territory)}. "
                             f"Fix: give every municipality a plan id, or keep to the municipalities the file lists "
                             f"{WITHIN_HINT}")
         if problems:

@@ -266,8 +266,8 @@ def _unknown_kind(kind: str, present: list[str]) -> str:
         return (f"collaboration weight for kind {kind!r}: that kind is now called {RENAMED[kind]!r}; "
                 f"write {RENAMED[kind]}=W")
     hint = "; current_plan ties come from a status quo: add --status-quo SQ.csv" if kind == "current_plan" else ""
-    return (f"collaboration weight for kind {kind!r}: there are no collaboration edges of that kind; "
-            f"kinds present: {', '.join(present) or 'none'}{hint}")
+    return (f"collaboration weight for kind {kind!r}: there are no collaboration edges of that kind"
+            f"{did_you_mean(kind, present)}; kinds present: {', '.join(present) or 'none'}{hint}")
 
 
 def problem_from_options(data: DataOptions, selection: Selection, options: ProblemOptions,

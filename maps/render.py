@@ -33,7 +33,7 @@ from shapely.geometry import LineString, MultiLineString
 from lombardy_districts.errors import InputError, expect, expect_path
 from lombardy_districts.io.files import write_atomic
 from lombardy_districts.model.collaboration import default_collaboration
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import Plan, across
 from lombardy_districts.model.scorecard import KIND_LABELS, Scorecard, evaluate
 
 from ._elements import (
@@ -114,7 +114,7 @@ def _status(row: dict) -> str:
     if row.get("contiguous") is False or row.get("contiguous") == 0:
         reasons.append("not contiguous")
     if isinstance(row.get("crosses"), str) and row["crosses"]:
-        reasons.append(f"across the {row['crosses']} boundary")
+        reasons.append(across(row["crosses"]))
     if not reasons:
         reasons.append("breaks a rule (see evaluate)")
     return "NOT COMPLIANT: " + ", ".join(reasons)

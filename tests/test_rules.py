@@ -6,7 +6,7 @@ import pytest
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.model.measures import AREA_SCALE, ClassRule
-from lombardy_districts.model.plan import Plan
+from lombardy_districts.model.plan import Plan, across
 from lombardy_districts.model.rules import CLASSES, Rules
 from lombardy_districts.model.scorecard import evaluate
 from tests.grids import grid_territory
@@ -187,6 +187,11 @@ def test_hard_boundaries_ceiling_and_locks_show_as_violations():
     assert card.plans.set_index("plan_id")["crosses"].to_dict() == {"x": "province", "y": ""}
     assert card.plans.set_index("plan_id")["compliant"].to_dict() == {"x": False, "y": True}
     assert "(plan M1 is across the province boundary)" in card.headline[0]
+    assert across("province, selection pieces") == \
+        "across the province boundary and pieces of the selection that do not touch"
+    one = evaluate(Plan(t, dict.fromkeys(t.codes, "x")), replace(rules, hard_boundaries=("province",), ceiling=None))
+    assert one.headline[0] == "1 area plan for 4,000 inhabitants: it does not comply (plan M1 is across the " \
+                              "province boundary)."
 
 
 def test_locked_plans_are_checked_against_the_status_quo():

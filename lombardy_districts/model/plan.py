@@ -328,6 +328,15 @@ def crossing(side: str) -> str:
     return PIECES_CROSSED if side == "selection pieces" else f"crosses the {side} boundary"
 
 
+def across(crosses: str) -> str:
+    """A plans table's ``crosses`` in words: ``across the province boundary``, ``across pieces of the selection``."""
+    named = [c.strip() for c in crosses.split(",") if c.strip()]
+    said = [f"the {c} boundary" for c in named if c != "selection pieces"]
+    if "selection pieces" in named:
+        said.append("pieces of the selection that do not touch")
+    return "across " + " and ".join(said)
+
+
 def boundaries_crossed(sides: Mapping[str, np.ndarray], labels) -> pd.Series:
     """Plan label -> the names of ``sides`` (``hard_sides``) it spans, joined by ", "; plans crossing none left out.
 

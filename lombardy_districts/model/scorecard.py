@@ -21,7 +21,7 @@ from lombardy_districts.model import measures
 from lombardy_districts.model.changes import change_table, describe_changes
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.measures import collaboration_by_kind, collaboration_kept, ties_kept
-from lombardy_districts.model.plan import Plan, boundaries_crossed, hard_sides
+from lombardy_districts.model.plan import Plan, across, boundaries_crossed, hard_sides
 from lombardy_districts.model.rules import Rules
 from lombardy_districts.model.together import split_groups, together_groups
 
@@ -434,9 +434,12 @@ def headline(summary: dict, plans: pd.DataFrame, changes: list[str], ceiling: in
         named = "; ".join(f"plan {r['name']} is {_shortfall(r, ceiling)}" for r in worst.head(3).to_dict("records"))
         more = f"; and {bad - 3:,} more" if bad > 3 else ""
         good = s["compliant_plans"]
-        first += (f"{'none' if good == 0 else good} {'complies' if good == 1 else 'comply'}, {bad} "
-                  f"{'does' if bad == 1 else 'do'} not, with "
-                  f"{s['population_non_compliant']:,} inhabitants ({named}{more}).")
+        if n == 1:
+            first += f"it does not comply ({named})."
+        else:
+            first += (f"{'none' if good == 0 else good} {'complies' if good == 1 else 'comply'}, {bad} "
+                      f"{'does' if bad == 1 else 'do'} not, with "
+                      f"{s['population_non_compliant']:,} inhabitants ({named}{more}).")
     out = [first]
     if "municipalities_moved" in s and not (s["municipalities_moved"] or s["plans_merged"]):
         out.append("Changes from the status quo: none, every current plan stays as it is.")
@@ -468,7 +471,7 @@ def _shortfall(row: dict, ceiling: int | None = None) -> str:
     if row["margin"] < 0:
         said.append(f"{-row['margin']:,} short of its {row['class'].replace('_', ' ')} floor of {row['floor']:,}")
     if row.get("crosses"):
-        said.append(f"across the {row['crosses']} boundary")
+        said.append(across(row["crosses"]))
     if ceiling is not None and row["population"] > ceiling:
         said.append(f"{row['population'] - ceiling:,} over the ceiling of {ceiling:,}")
     return ", ".join(said)

@@ -91,6 +91,9 @@ def test_groups_join_unions_that_share_a_member(strip):
     assert groups[0].label == 'union "Unione A" + "Unione B"' and groups[1].label == 'union "Unione C"'
     # a selection keeps the members inside it
     assert [g.members for g in together_groups(ties, ["union"], strip.codes[:4])] == [("900001", "900004")]
+    # one union in two lists, once with the newer list's footnote mark: named once, without it
+    twice = unions(strip, {"Nord*": [0, 1], "nord": [1, 2]})  # members changed between the lists
+    assert together_groups(twice, ["union"], strip.codes)[0].label == 'union "Unione Nord"'
     with pytest.raises(InputError, match="keep_together names kind 'unions', which no collaboration tie has"):
         together_groups(ties, ["unions"], strip.codes)
     with pytest.raises(InputError, match="kind 'status_quo', now called 'current_plan'"):

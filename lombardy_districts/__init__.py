@@ -22,12 +22,12 @@ graph), ``model`` (territory, rules, plans, measures, scorecard), ``solvers`` an
 argparse) and ``studio`` (the web application, the only place that knows HTTP).
 """
 
-import os
+import os as _os
 
 # Python started in a clone's top folder finds this folder before the installed package, and the
 # repository keeps solvers/, maps/ and data/ beside this folder, not inside it: look there too.
-if not os.path.isdir(os.path.join(os.path.dirname(__file__), "solvers")):
-    __path__.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if not _os.path.isdir(_os.path.join(_os.path.dirname(__file__), "solvers")):
+    __path__.append(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
 
 from lombardy_districts.errors import InfeasibleError, InputError
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions

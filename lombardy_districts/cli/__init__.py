@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_verbose_option(parser, top=True)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    data = sub.add_parser("data", help="summarise the municipalities and their contiguity graph")
+    data = sub.add_parser("data", help="summarise the municipalities and their contiguity graph",
+                          description="Summarise the municipalities loaded (population, area, classes, provinces) "
+                                      "and their contiguity graph (edges, components, bridges).")
     add_data_options(data)
     add_selection_options(data, within=None)
     data.add_argument("--json", action="store_true", help="print JSON instead of a readable summary")

@@ -49,7 +49,8 @@ def register(subparsers) -> None:
                              "in the CRS of the municipalities' file), geojson (plans.geojson, EPSG:4326)")
     parser.add_argument("--out", metavar="DIR", help="folder for the --format files (created if needed)")
     parser.add_argument("--check", action="store_true",
-                        help="exit with code 1 when any area plan does not comply (for scripts)")
+                        help="exit with code 1 when any area plan does not comply or a rule of the whole plan "
+                             "is broken (a lock, a union kept whole): for scripts")
     add_data_options(parser)
     add_selection_options(parser)
     parser.set_defaults(run=run)

@@ -92,7 +92,8 @@ def add_selection_options(parser: argparse.ArgumentParser,
     """Add ``--province``, ``--select`` and ``--within-status-quo`` (help ``within``; None: not offered)."""
     group = parser.add_argument_group("part of the region")
     group.add_argument("--province", metavar="NAME[,NAME..]",
-                       help="only these provinces (names or ISTAT codes, comma-separated)")
+                       help="only these provinces (names, ISTAT codes or abbreviations such as BG, MB; "
+                            "comma-separated)")
     group.add_argument("--select", metavar="COLUMN=V1[,V2..]", action="append", default=[],
                        help="only municipalities whose COLUMN is one of the values (repeatable; "
                             "e.g. labour_market_area=Bergamo)")

@@ -1,10 +1,10 @@
 """Colours for area plans: neighbouring plans never share one.
 
 Plans are coloured greedily over their adjacency graph (two plans are neighbours when a
-contiguity edge joins them), largest-degree first, from ``PALETTE``: ten colours chosen to
-stay apart from each other and from the red used for plans below their floor. A map of
-contiguous plans needs at most six (planar graphs are 6-degenerate); should a plan graph ever
-need more than the palette, extra colours are generated rather than reused, so the rule holds.
+contiguity edge joins them, or when they are less than 500 m apart, across a river or lake or at a corner),
+largest-degree first, from ``PALETTE``: ten colours chosen to stay apart from each other and from
+the red used for plans below their floor. Lombardy's plans need five or six; should a plan graph
+ever need more than the palette, extra colours are generated rather than reused, so the rule holds.
 
 Two plans side by side (``colour_pair``) are coloured together, so that the same plan has the
 same colour on both sides: each plan B continues the largest of the A plans whose successor it is
@@ -37,11 +37,15 @@ PALETTE = (
 
 
 def plan_adjacency(plan) -> nx.Graph:
-    """Graph whose nodes are the plan ids and whose edges join plans that touch."""
+    """Graph whose nodes are the plan ids and whose edges join plans that touch or look as if they do.
+
+    Plans touch across a contiguity edge; they look as if they do across a river or lake, where their
+    municipalities are less than ``territory.NEAR_M`` apart (``Territory.near_pairs``).
+    """
     graph = nx.Graph()
     graph.add_nodes_from(plan.plan_ids)
     assignment = plan.assignment.to_dict()  # a dict lookup per edge: the studio recolours after every edit
-    for u, v in plan.territory.graph.edges:
+    for u, v in (*plan.territory.graph.edges, *plan.territory.near_pairs):
         a, b = assignment[u], assignment[v]
         if a != b:
             graph.add_edge(a, b)

@@ -13,7 +13,14 @@ import shapely
 
 from lombardy_districts.cli import main
 from lombardy_districts.errors import InputError
-from lombardy_districts.maps.colouring import PALETTE, colour_graph, colour_pair, colour_plans, conflicts
+from lombardy_districts.maps.colouring import (
+    PALETTE,
+    colour_graph,
+    colour_pair,
+    colour_plans,
+    conflicts,
+    plan_adjacency,
+)
 from lombardy_districts.maps.compare import change_text, changes, write_comparison
 from lombardy_districts.maps.display import DisplayGeometry
 from lombardy_districts.maps.gallery import gallery_entry, write_gallery
@@ -81,6 +88,16 @@ def test_a_wish_refused_does_not_take_a_neighbours_wish():
     colours = colour_graph(graph, preferred={"H": PALETTE[3], "X": PALETTE[3], "Y": PALETTE[0]})
     assert colours["H"] == PALETTE[3] and colours["Y"] == PALETTE[0]
     assert colours["X"] not in (PALETTE[3], PALETTE[0])
+
+
+def test_plans_across_the_po_400_m_apart_never_share_a_colour(lombardy):
+    # Monticelli Pavese and Senna Lodigiana share no boundary, but look side by side across the river
+    pair = ("018099", "098053")
+    assert pair in lombardy.near_pairs and not lombardy.graph.has_edge(*pair)
+    alone = Plan(lombardy, {c: c for c in lombardy.codes})  # every municipality a plan of its own
+    colours = colour_plans(alone)
+    assert plan_adjacency(alone).has_edge(*pair) and colours[pair[0]] != colours[pair[1]]
+    assert len(set(colours.values())) <= len(PALETTE)
 
 
 def test_joint_colours_stay_proper_on_both_sides_of_real_plans(lombardy):

@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import shapely
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.embedded import load_municipalities
@@ -20,6 +21,10 @@ from lombardy_districts.model.measures import area_units
 from lombardy_districts.model.options import MAX_POPULATION
 
 log = logging.getLogger(__name__)
+
+
+NEAR_M = 500.0
+"""Metres under which two municipalities that share no boundary still look side by side on a map."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -88,6 +93,19 @@ class Territory:
     def area_units(self) -> pd.Series:
         """Area of each municipality in whole units of 1/AREA_SCALE km2 (the class rule's arithmetic)."""
         return pd.Series(area_units(self.municipalities["area_km2"]), index=self.municipalities.index)
+
+    @cached_property
+    def near_pairs(self) -> list[tuple[str, str]]:
+        """Municipalities less than ``NEAR_M`` apart that are not neighbours in the graph, as code pairs.
+
+        Across a river or lake, or at a corner: the maps colour their plans apart, so that two plans
+        that look side by side never look like one.
+        """
+        geoms = self.municipalities.geometry
+        left, right = shapely.STRtree(geoms.values).query(geoms.values, predicate="dwithin", distance=NEAR_M)
+        codes = geoms.index
+        return sorted((codes[i], codes[j]) for i, j in zip(left.tolist(), right.tolist())
+                      if i < j and not self.graph.has_edge(codes[i], codes[j]))
 
     @cached_property
     def population(self) -> int:

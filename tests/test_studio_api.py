@@ -441,3 +441,62 @@ def test_an_answer_still_fits_when_the_edits_made_meanwhile_were_undone(studio):
         time.sleep(0.3)
     assert status["candidate"]["version"] == 3 != status["version"]
     assert "no longer fits" in _post(studio, "/api/candidate/accept", {"version": 4}, 400)["error"][0]
+
+
+def _upload(client, name, rows, version, status=200):
+    response = client.post(f"/api/upload?name={name}&version={version}",
+                           content="municipality_code,plan_id,plan_name\n" + "\n".join(rows) + "\n", headers=HEADERS)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_opening_a_file_that_breaks_a_lock_says_which_lock_it_lifted(studio):
+    s = studio.state_.session
+    _post(studio, "/api/edit", {"op": "lock_plan", "plan": "north", "version": 0})
+    moved = s.members("north")[0]
+    plans = {**s.assignment, moved: "south"}
+    rows = [f"{c},{p},{'North Lecco' if p == 'north' else 'South'}" for c, p in plans.items()]
+    opened = _upload(studio, "f.csv", rows, 1)
+    assert opened["locked_plans"] == [] and opened["warning"]  # shown as a warning, not a plain notice
+    assert opened["notice"].startswith("Opened f.csv. It breaks 1 lock you set, now lifted: plan North Lecco (north).")
+    assert "undo to go back" in opened["notice"]
+    undone = _post(studio, "/api/edit", {"op": "undo", "version": 2})
+    assert undone["locked_plans"] == ["north"] and not undone["warning"]
+
+
+def test_plan_names_are_one_rule_whatever_their_case(studio):
+    refused = _post(studio, "/api/edit", {"op": "rename", "plan": "south", "name": " north LECCO ", "version": 0}, 400)
+    assert "is already called 'North Lecco' (the same name but for case or spaces)" in refused["error"][0]
+    s = studio.state_.session
+    rows = [f"{c},{p},{'Dalmine' if p == 'north' else 'dalmine '}" for c, p in s.assignment.items()]
+    opened = _upload(studio, "twins.csv", rows, 0)
+    assert sorted(opened["names"].values()) == ["Dalmine", "dalmine (2)"]
+    assert opened["warning"] and "'dalmine (2)', as 'dalmine' is another plan's name" in opened["notice"]
+
+
+def test_a_new_plan_is_called_by_its_name_and_file_names_take_accents_not_devices(studio):
+    code, _ = _neighbour_in_other_plan(studio.state_)
+    state = _post(studio, "/api/edit", {"op": "new_plan", "codes": [code], "version": 0})
+    name = studio.state_.territory.municipalities.at[code, "name"]
+    assert state["notice"] == f"New plan {name} with {name}." and state["names"]["new-1"] == name
+    for given, written in (("piano_è", "piano_è.csv"), ("piano_e\u0300", "piano_è.csv"),  # as a Mac types it
+                           ("Città alta", "Città alta.csv"), ("console", "console.csv")):
+        assert _post(studio, "/api/write", {"kind": "csv", "name": given})["written"] == written
+    for device in ("con", "PRN", "aux.csv", "Nul.txt", "com1", "LPT9.csv"):
+        refused = _post(studio, "/api/write", {"kind": "csv", "name": device}, 400)["error"][0]
+        assert "is a name Windows keeps for a device" in refused and "use another name, e.g. plan-" in refused
+
+
+def test_upload_errors_say_what_the_planner_can_do_in_the_studio(lecco_inputs, tmp_path):
+    codes = lecco_inputs.territory.codes
+    region = codes + [f"0{k:05d}" for k in range(1000)]  # the region loaded is larger than the studio's part
+    state = StudioState(lecco_inputs, tmp_path / "ws", known_codes=region)
+    with TestClient(build_app(state)) as client:
+        unknown = _upload(client, "bad.csv", ["999999,a"], 0, 400)["error"][0]
+        assert unknown.startswith("bad.csv: unknown municipality codes 999999")
+        assert f"this studio plans {len(codes):,} municipalities" in unknown and "1,0" not in unknown
+        partial = _upload(client, "part.csv", [f"{c},a,A" for c in codes[:-3]], 0, 400)["error"]
+        assert partial[0].startswith("part.csv: municipalities with no plan (3): ")
+        assert "Python" not in partial[0] and f"this studio plans {len(codes):,} municipalities" in partial[0]
+        assert "lombardy-districts studio --status-quo part.csv --within-status-quo" in partial[0]
+    state.close()

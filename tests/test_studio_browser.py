@@ -167,8 +167,13 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     time.sleep(0.5)
     assert page.locator("#candidate").is_visible() and page.locator("#job").is_hidden()
     half = page.evaluate("() => window.ldStudio.map().getZoom()")  # fitted to half the width beside the candidate
+    # the halved map's layers panel is an icon, clear of the zoom buttons; open again on the whole width
+    assert not _layers_open(page)
+    zoom, layers = _box(page, "#map .leaflet-control-zoom"), _box(page, "#map .leaflet-control-layers")
+    assert zoom["right"] < layers["left"]
     page.locator("#cand-accept").click()
     page.wait_for_function("() => window.ldStudio.state().candidate === null")
+    page.wait_for_function("() => !!document.querySelector('#map .leaflet-control-layers-expanded')")
     assert half < whole == page.evaluate("() => window.ldStudio.map().getZoom()")  # the whole width again
     assert page.locator("#plan-table tr.bad").count() == 0
     assert set(state.session.members("south")) == south
@@ -381,3 +386,129 @@ def test_municipalities_take_clicks_where_the_map_draws_a_bridge(chromium, tmp_p
         _click(opened.page, code)
         assert opened.page.locator("#sel-count").inner_text().startswith("1 municipality")
         assert not opened.console_errors
+
+
+def _layers_open(page) -> bool:
+    return page.locator("#map .leaflet-control-layers-expanded").count() == 1
+
+
+def _box(page, selector: str) -> dict:
+    return page.evaluate("(s) => document.querySelector(s).getBoundingClientRect().toJSON()", selector)
+
+
+def test_a_small_window_folds_the_map_panels_and_keeps_the_side_panel_usable(studio_page):
+    state, open_page = studio_page
+    page = open_page().page  # 1500 x 950: the map is wide, its layers panel and legend open
+    assert _layers_open(page) and page.evaluate("document.querySelector('.ld-legend').open")
+    page.set_viewport_size({"width": 1024, "height": 700})
+    page.wait_for_function("() => !document.querySelector('#map .leaflet-control-layers-expanded')")
+    side, map_ = _box(page, "#side"), _box(page, "#map")
+    assert side["width"] <= 380 and map_["width"] >= 600  # the side panel was 500 px at least
+    legend = _box(page, ".ld-legend")
+    assert legend["width"] * legend["height"] < 0.05 * map_["width"] * map_["height"]  # folded under its title
+    code = _border_municipality(state, "south", "north")
+    _click(page, code)
+    move, panel = _box(page, "#move"), _box(page, "#panel")
+    assert panel["top"] <= move["top"] and move["bottom"] <= min(panel["bottom"], 700)  # Move in view, not below
+    page.set_viewport_size({"width": 1500, "height": 950})
+    page.wait_for_function("() => !!document.querySelector('#map .leaflet-control-layers-expanded')")
+    assert page.evaluate("document.querySelector('.ld-legend').open")
+
+
+def test_quick_ctrl_z_presses_each_undo_one_step(studio_page):
+    state, open_page = studio_page
+    for k in range(5):
+        state.edit({"op": "rename", "plan": "north", "name": f"North {k}", "version": k})
+    page = open_page().page
+    page.locator("#plan-table").click(position={"x": 2, "y": 2})  # the page has the keyboard
+    for _ in range(5):
+        page.keyboard.press("Control+z")  # faster than the server answers: they used to be dropped
+    page.wait_for_function("() => window.ldStudio.state().steps.cursor === 0", timeout=10000)
+    assert state.session.cursor == 0 and state.session.version == 10 and state.session.names["north"] == "North Lecco"
+
+
+def test_a_new_plan_is_named_in_the_message_and_shown_on_the_card(studio_page):
+    state, open_page = studio_page
+    page = open_page().page
+    code = _border_municipality(state, "south", "north")
+    name = state.territory.municipalities.at[code, "name"]
+    _click(page, code)
+    page.locator("#new-plan").click()
+    page.wait_for_function("() => window.ldStudio.state().version === 1")
+    assert page.locator("#message").inner_text() == f"New plan {name} with {name}."
+    assert page.locator("#card-title").inner_text() == f"{name} (new-1)"  # ready to be renamed
+    assert page.locator("#rename-text").input_value() == name
+
+
+def test_locked_plans_are_marked_in_the_move_list_and_a_file_lifting_a_lock_warns(studio_page, tmp_path):
+    state, open_page = studio_page
+    state.edit({"op": "lock_plan", "plan": "north", "version": 0})
+    page = open_page().page
+    code = _border_municipality(state, "south", "north")
+    _click(page, code)
+    option = page.locator("#move-to option[value='north']")
+    assert option.is_disabled() and option.inner_text().endswith("(locked)")
+    note = page.locator("#selection .locked-note")
+    assert note.is_visible() and "North Lecco" in note.inner_text() and "unlock it" in note.inner_text()
+    # a file that moves a municipality out of the locked plan opens, and says which lock it lifted
+    inside = _border_municipality(state, "north", "south")
+    plans = {**state.session.assignment, inside: "south"}
+    path = tmp_path / "f.csv"
+    path.write_text("municipality_code,plan_id\n" + "\n".join(f"{c},{p}" for c, p in plans.items()) + "\n")
+    page.locator("#upload").set_input_files(str(path))
+    page.locator("#message.warning").wait_for(timeout=10000)
+    assert "now lifted: plan North Lecco (north)" in page.locator("#message").inner_text()
+
+
+def test_the_job_time_ticks_between_polls(studio_page):
+    state, open_page = studio_page
+    page = open_page().page
+    page.route("**/api/job", lambda route: None)  # the polls get no answer: the page counts on its own
+    page.locator("#time-limit").fill("300")
+    started = time.monotonic()
+    page.locator("#run-complete").click()
+    page.locator("#job").wait_for(state="visible")
+    page.wait_for_function("() => /complete: [2-9] s/.test(document.querySelector('#job-label').textContent)",
+                           timeout=5000)
+    assert time.monotonic() - started >= 2
+    page.unroute("**/api/job")
+    page.locator("#job-cancel").click()
+    page.wait_for_function("() => window.ldStudio.state().job.state === 'cancelled'")
+
+
+def test_the_message_never_hides_the_plan_card_title(studio_page):
+    _, open_page = studio_page
+    page = open_page().page
+    page.set_viewport_size({"width": 1500, "height": 600})
+    page.locator("#plan-table tr[data-plan='north']").click()
+    page.locator("#rename").click()  # the same name: refused, in the message box
+    page.locator("#message.error").wait_for()
+    page.evaluate("document.getElementById('card-title').scrollIntoView({block: 'start'})")
+    title = _box(page, "#card-title")
+    x, y = title["left"] + 20, title["top"] + title["height"] / 2
+    assert page.evaluate("([x, y]) => document.getElementById('card-title').contains("
+                         "document.elementFromPoint(x, y))", [x, y])
+    assert page.locator("#message").is_visible()
+
+
+def test_the_plan_table_reads_at_1366_pixels(studio_page):
+    _, open_page = studio_page
+    page = open_page().page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(300)
+    gaps = page.evaluate("""() => {
+        const heads = Array.from(document.querySelectorAll('#plan-table tr:first-child th'));
+        const text = (th) => {
+            const r = document.createRange(); r.selectNodeContents(th); return r.getBoundingClientRect(); };
+        return heads.slice(1, -1).map((th, k) => text(heads[k + 2]).left - text(th).right);
+    }""")
+    assert min(gaps) >= 6, gaps  # "People" and "Class" ran together
+    heights = page.evaluate("() => Array.from(document.querySelectorAll('#plan-table tr[data-plan]'))"
+                            ".map((tr) => tr.getBoundingClientRect().height)")
+    assert max(heights) < 1.3 * min(heights), heights  # one line each: no wrapped class, no name on 4 lines
+    assert page.evaluate("(t) => t.scrollWidth <= t.parentElement.clientWidth",
+                         page.locator("#plan-table").element_handle())  # every column in view, no sideways scroll
+    long = page.locator("#plan-table tr[data-plan='south'] .plan-name")
+    assert long.get_attribute("title") == HOSTILE and long.evaluate("(e) => e.scrollWidth > e.clientWidth")
+    assert page.locator("#plan-table tr[data-plan='south'] td.class").get_attribute("title").startswith(
+        ("standard: ", "mountain: ", "high density: ", "low density: "))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lombardy_districts.studio.files import workspace_path
-from lombardy_districts.studio.session import EditRefused, Session, StaleEdit, clean_name
+from lombardy_districts.studio.session import EditRefused, Session, StaleEdit, clean_name, unique_names
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def test_every_edit_undoes_and_redoes_in_order(grid):
     for version in (8, 9, 10, 11):
         s.redo(version)
     assert s.assignment == states[0] and s.names["B"] == "East" and s.locked_plans == {"new-1"}
-    assert s.steps()["labels"] == ["move M2 to M3", "rename M2 to East", "new plan new-1 with M1", "lock North-west"]
+    assert s.steps()["labels"] == ["move M2 to M3", "rename M2 to East", "new plan North-west with M1",
+                                   "lock North-west"]
 
 
 def test_earlier_gives_the_plan_before_each_step_undo_reaches(grid):
@@ -181,6 +182,27 @@ def test_a_name_another_plan_has_is_refused(grid):
     with pytest.raises(EditRefused, match="plan A .*is already called 'West'; give each plan its own name"):
         s.rename("B", "West", 0)
     assert s.version == 0
+
+
+def test_a_name_another_plan_has_in_another_case_is_refused_too(grid):
+    s = _start(grid)
+    with pytest.raises(EditRefused, match=r"plan A \(West\) is already called 'West' \(the same name but for case "
+                                          r"or spaces\); give each plan its own name, e.g. 'west \(2\)'"):
+        s.rename("B", "  west ", 0)
+    assert s.version == 0
+
+
+def test_a_new_plan_is_called_by_its_name_in_the_history(grid):
+    s = _start(grid)
+    s.new_plan(["000001"], 0)  # no name given: the scorecard calls it after its municipality, and so does the step
+    assert s.steps()["labels"][-1] == "new plan M1 with M1" and "new-1" not in s.steps()["labels"][-1]
+
+
+def test_repeated_names_of_a_file_are_numbered_as_new_plans_are():
+    names, said = unique_names({"a": "Dalmine", "b": " dalmine ", "c": "Seriate", "d": "DALMINE"})
+    assert names == {"a": "Dalmine", "b": "dalmine (2)", "c": "Seriate", "d": "DALMINE (3)"}
+    assert said == ["plan b is called 'dalmine (2)', as 'dalmine' is another plan's name",
+                    "plan d is called 'DALMINE (3)', as 'DALMINE' is another plan's name"]
 
 
 def test_a_new_plan_does_not_take_another_plans_name(grid):

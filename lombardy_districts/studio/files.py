@@ -1,7 +1,8 @@
 """The workspace folder: every file the studio reads from the page or writes goes there, and nowhere else.
 
-A file name from the page is a plain name (letters, digits, spaces and ``- _ . ( ) +``), never a path:
-``../x.csv``, ``/etc/passwd`` or ``a/b.csv`` are refused with a message saying what is allowed. Files
+A file name from the page is a plain name (letters of any language, such as ``piano_è``, digits, spaces
+and ``- _ . ( ) +``), never a path: ``../x.csv``, ``/etc/passwd`` or ``a/b.csv`` are refused with a message
+saying what is allowed, and so are the names Windows keeps for devices (``con``, ``nul``, ``com1``...). Files
 are written atomically (a temporary file beside the target, then a rename), so a reader never sees
 half a file. Uploads are capped at ``MAX_UPLOAD`` bytes and kept under ``uploads/`` when they read as a plan.
 """
@@ -9,11 +10,12 @@ half a file. Uploads are capped at ``MAX_UPLOAD`` bytes and kept under ``uploads
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from lombardy_districts.errors import InputError
 from lombardy_districts.io.files import write_atomic
-from lombardy_districts.model.plan import Plan, read_assignment_csv
+from lombardy_districts.model.plan import WITHIN_HINT, Plan, read_assignment_csv
 from lombardy_districts.model.selection import plan_for
 from lombardy_districts.model.territory import Territory
 
@@ -21,7 +23,9 @@ MAX_UPLOAD = 5_000_000
 """Largest plan file accepted from the page, in bytes (a whole-region plan is about 40 kB)."""
 EXPORTS = {"csv": ".csv", "gpkg": ".gpkg", "geojson": ".geojson", "html": ".html", "changes": ".csv"}
 """What the studio writes, by format, with the file name ending each needs."""
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()+-]{0,99}")
+_NAME = re.compile(r"[^\W_][\w .()+-]{0,99}")  # \w: letters and digits of any language, and _
+WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"com{k}" for k in range(1, 10)), *(f"lpt{k}" for k in range(1, 10))}
+"""Names Windows keeps for devices, with any extension: a file so named cannot be opened there."""
 UPLOADS = "uploads"
 
 
@@ -33,10 +37,17 @@ def workspace_path(workspace: Path, name: str, suffix: str, folder: str = "") ->
     InputError
         When ``name`` is not a plain file name, or would leave the workspace.
     """
+    if isinstance(name, str):
+        name = unicodedata.normalize("NFC", name)  # "è" typed on a Mac arrives as "e" and an accent
     if not isinstance(name, str) or not _NAME.fullmatch(name.strip()) or ".." in name:
-        raise InputError(f"file name {name!r}: use a plain name of letters, digits, spaces and - _ . ( ) + "
-                         f"(at most 100 characters, no folders), e.g. bergamo-v2{suffix}")
+        raise InputError(f"file name {name!r}: use a plain name of letters (accents too), digits, spaces and "
+                         f"- _ . ( ) + (at most 100 characters, no folders), e.g. bergamo-v2{suffix}")
     name = name.strip()
+    device = name.split(".")[0].strip().lower()
+    if device in WINDOWS_DEVICES:
+        raise InputError(f"file name {name!r}: {device.upper()} is a name Windows keeps for a device (as are CON, "
+                         f"PRN, AUX, NUL, COM1-COM9 and LPT1-LPT9, with any extension), so the file could not be "
+                         f"opened there; use another name, e.g. plan-{device}{suffix}")
     if not name.lower().endswith(suffix):
         name += suffix
     root = workspace.resolve()
@@ -71,17 +82,33 @@ def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, k
         unknown = sorted(set(frame["municipality_code"]) - set(known_codes))
         if unknown:
             more = f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
-            raise InputError(f"{staged}: unknown municipality codes {', '.join(unknown[:10])}{more} (not among "
-                             f"the {len(known_codes):,} municipalities loaded). Fix: use 2023 ISTAT codes.")
+            raise InputError(f"{staged}: unknown municipality codes {', '.join(unknown[:10])}{more} (no municipality "
+                             f"of the data loaded has them; this studio plans {len(territory.codes):,} "
+                             "municipalities). Fix: use their 2023 ISTAT codes, as a plan saved from the studio does.")
         plan = plan_for(territory, frame, known_codes, what=str(staged))
     except InputError as exc:
         staged.unlink(missing_ok=True)
-        raise InputError([p.replace(str(staged), path.name) for p in exc.problems]) from None
+        raise InputError([_studio_words(p.replace(str(staged), path.name), len(territory.codes), path.name)
+                          for p in exc.problems]) from None
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
     staged.replace(path)
     return plan
+
+
+def _studio_words(problem: str, count: int, name: str) -> str:
+    """A problem of the command line's reading (``Plan``) with a fix the planner can make from the page.
+
+    The command line's fix for a file that leaves municipalities out is an option (``--within-status-quo``)
+    that a running studio cannot take.
+    """
+    if WITHIN_HINT not in problem:
+        return problem
+    said = problem.split(" Fix:", 1)[0].rstrip(".")
+    return (f"{said}. Fix: this studio plans {count:,} municipalities, so the file must give each of them a plan id "
+            f"(a plan saved from the studio lists them all); to plan just the municipalities {name} lists, start the "
+            f"studio again on them: lombardy-districts studio --status-quo {name} --within-status-quo")
 
 
 def list_files(workspace: Path) -> list[dict]:

@@ -79,6 +79,38 @@ def clean_name(text, what: str = "name") -> str:
     return text
 
 
+def name_key(text: str) -> str:
+    """How plan names are compared: case and spaces around or between the words do not count."""
+    return " ".join(str(text).split()).casefold()
+
+
+def numbered(base: str, taken: Iterable[str]) -> str:
+    """``base`` when no name in ``taken`` is the same (``name_key``); else "base (2)", "base (3)"..."""
+    keys = {name_key(t) for t in taken}
+    if name_key(base) not in keys:
+        return base
+    k = 2
+    while name_key(f"{base} ({k})") in keys:
+        k += 1
+    return f"{base} ({k})"
+
+
+def unique_names(names: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Plan names with each repeated one numbered ("Dalmine", "Dalmine (2)"), and a sentence per renaming.
+
+    The plans keep their order (a file's order: its first "Dalmine" keeps the name).
+    """
+    out: dict[str, str] = {}
+    said = []
+    for plan_id, name in names.items():
+        name = " ".join(str(name).split())
+        given = numbered(name, out.values())
+        if given != name:
+            said.append(f"plan {plan_id} is called {given!r}, as {name!r} is another plan's name")
+        out[plan_id] = given
+    return out, said
+
+
 class Session:
     """The state the studio edits (see the module docstring).
 
@@ -115,6 +147,13 @@ class Session:
         """The current plan."""
         ids = set(self.assignment.values())
         return Plan(self.territory, self.assignment, {p: n for p, n in self.names.items() if p in ids})
+
+    def plan_name(self, plan_id: str) -> str:
+        """A plan's name: the given one, else its most populous municipality's (as the scorecard names it)."""
+        if plan_id in self.names:
+            return self.names[plan_id]
+        members = self.members(plan_id)
+        return self._largest(members) if members else plan_id
 
     def plan_ids(self) -> list[str]:
         """Current plan ids, sorted."""
@@ -159,7 +198,7 @@ class Session:
         moves = {c: (self.assignment[c], to_plan) for c in codes if self.assignment[c] != to_plan}
         if not moves:
             raise EditRefused(f"{self._are(codes)} already in {self._label(to_plan)}")
-        return self._do(Change(f"move {self._few(moves)} to {self._name(to_plan)}", moves))
+        return self._do(Change(f"move {self._few(moves)} to {self.plan_name(to_plan)}", moves))
 
     def new_plan(self, codes: Iterable[str], version: int, name: str | None = None) -> Change:
         """Start a new plan with ``codes``; its id is ``new-1``, ``new-2``... (the first one free)."""
@@ -173,7 +212,8 @@ class Session:
         name = clean_name(name, "plan name") if name else self._unused_name(codes)
         names: dict[str, tuple[str | None, str | None]] = {plan_id: (None, name)} if name else {}
         moves = {c: (self.assignment[c], plan_id) for c in codes}
-        return self._do(Change(f"new plan {plan_id} with {self._few(codes)}", moves, names))
+        shown = name or self._largest(codes)  # the name the scorecard gives it
+        return self._do(Change(f"new plan {shown} with {self._few(codes)}", moves, names))
 
     def merge(self, keep: str, other: str, version: int) -> Change:
         """Merge two plans; the larger keeps its id and name (more municipalities, then more people).
@@ -202,7 +242,7 @@ class Session:
         moves = {c: (other, keep) for c in codes}
         names: dict[str, tuple[str | None, str | None]] = {other: (self.names[other], None)} if other in self.names \
             else {}
-        return self._do(Change(f"merge {self._name(other)} into {self._name(keep)}", moves, names))
+        return self._do(Change(f"merge {self.plan_name(other)} into {self.plan_name(keep)}", moves, names))
 
     def rename(self, plan_id: str, name: str, version: int) -> Change:
         """Give a plan a name."""
@@ -210,11 +250,14 @@ class Session:
         self._existing(plan_id)
         self._unlocked_plan(plan_id)
         name = clean_name(name, "plan name")
-        if name == self._name(plan_id):
+        if name == self.plan_name(plan_id):
             raise EditRefused(f"{self._label(plan_id)} is already called {name!r}")
-        if twin := next((p for p in set(self.assignment.values()) if p != plan_id and self._name(p) == name), None):
-            raise EditRefused(f"{self._label(twin)} is already called {name!r}; give each plan its own name")
-        return self._do(Change(f"rename {self._name(plan_id)} to {name}", names={plan_id: (self.names.get(plan_id),
+        key = name_key(name)
+        if twin := next((p for p in self.plan_ids() if p != plan_id and name_key(self.plan_name(p)) == key), None):
+            same = "" if self.plan_name(twin) == name else " (the same name but for case or spaces)"
+            raise EditRefused(f"{self._label(twin)} is already called {self.plan_name(twin)!r}{same}; give each plan "
+                              f"its own name, e.g. {numbered(name, map(self.plan_name, self.plan_ids()))!r}")
+        return self._do(Change(f"rename {self.plan_name(plan_id)} to {name}", names={plan_id: (self.names.get(plan_id),
                                                                                        name)}))
 
     def lock_plan(self, plan_id: str, locked: bool, version: int) -> Change:
@@ -224,7 +267,7 @@ class Session:
         if (plan_id in self.locked_plans) == locked:
             raise EditRefused(f"{self._label(plan_id)} is already {'locked' if locked else 'unlocked'}")
         verb = "lock" if locked else "unlock"
-        return self._do(Change(f"{verb} {self._name(plan_id)}", locked_plans={plan_id: (not locked, locked)}))
+        return self._do(Change(f"{verb} {self.plan_name(plan_id)}", locked_plans={plan_id: (not locked, locked)}))
 
     def lock_municipalities(self, codes: Iterable[str], locked: bool, version: int) -> Change:
         """Lock (or unlock) municipalities in their current plans."""
@@ -376,12 +419,6 @@ class Session:
         if plan_id in self.locked_plans:
             raise EditRefused(f"{self._label(plan_id)} is locked; unlock it first")
 
-    def _name(self, plan_id: str) -> str:
-        if plan_id in self.names:
-            return self.names[plan_id]
-        members = self.members(plan_id)
-        return self._largest(members) if members else plan_id
-
     def _largest(self, codes) -> str:
         """The name of the most populous of ``codes``: a plan's name when none is given."""
         gdf = self.territory.municipalities
@@ -394,16 +431,12 @@ class Session:
         the scorecard's sentences ambiguous, so the new one is "Seriate (2)".
         """
         base = self._largest(codes)
-        others = {self._name(p) for p in set(self.assignment.values()) if not set(self.members(p)) <= set(codes)}
-        if base not in others:
-            return None
-        k = 2
-        while f"{base} ({k})" in others:
-            k += 1
-        return f"{base} ({k})"
+        others = [self.plan_name(p) for p in set(self.assignment.values()) if not set(self.members(p)) <= set(codes)]
+        name = numbered(base, others)
+        return None if name == base else name
 
     def _label(self, plan_id: str) -> str:
-        return f"plan {plan_id} ({self._name(plan_id)})"
+        return f"plan {plan_id} ({self.plan_name(plan_id)})"
 
     def _few(self, codes) -> str:
         names = self.territory.municipalities["name"]

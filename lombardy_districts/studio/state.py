@@ -26,7 +26,7 @@ from lombardy_districts.studio import files
 from lombardy_districts.studio.jobs import Job, Spare, solver_problem
 from lombardy_districts.studio.live import LiveScore
 from lombardy_districts.studio.payload import territory_payload
-from lombardy_districts.studio.session import EditRefused, Session
+from lombardy_districts.studio.session import Change, EditRefused, Session, unique_names
 from lombardy_districts.workflows.inputs import Inputs
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,12 @@ class StudioState:
     def notice(self, text: str) -> None:
         self._notice = text
         self.notices += 1  # the page shows a notice once, and not again after a reload
+        self.warning = False  # a notice the planner must not miss sets it after
+
+    def warn(self, text: str) -> None:
+        """A notice the page shows as a warning (a lock lifted, a plan renamed)."""
+        self.notice = text
+        self.warning = True
 
     def __init__(self, inputs: Inputs, workspace: Path, known_codes=None, solver: SolverOptions | None = None,
                  plan_source: str = ""):
@@ -221,6 +227,7 @@ class StudioState:
             "candidate": self.candidate,
             "notice": self.notice,
             "notices": self.notices,  # how many notices so far: the page shows each once
+            "warning": self.warning,  # the notice needs the planner's attention
             "started": self.notices == self.start_notices,  # no action since the studio started
             "has_status_quo": self.status_quo is not None,
             "floors": self.rules.floors,
@@ -248,10 +255,15 @@ class StudioState:
         }
         if kind not in actions:
             raise EditRefused(f"unknown edit {kind!r}; allowed: {', '.join(actions)}")
+        before = {p: s.plan_name(p) for p in s.locked_plans}
         change = actions[kind]()
         done = {"undo": "Undone: ", "redo": "Redone: "}.get(str(kind), "")  # the label says what the step did
         label = done + change.label if done else change.label[:1].upper() + change.label[1:]
-        self.notice = label + "."
+        lifted = self._lifted(change, before) if kind == "restore_version" else ""
+        if lifted:
+            self.warn(label + "." + lifted)
+        else:
+            self.notice = label + "."
         return self.state()
 
     def delete_version(self, name: object) -> dict:
@@ -411,9 +423,34 @@ class StudioState:
         name, version = page_text(name, "file name"), page_version(version)
         self.session.check_version(version)
         plan = files.read_upload(self.workspace, name, data, self.territory, self.known_codes)
-        self.session.replace(plan.assignment, plan.names, f"open {Path(name).name}", version)
-        self.notice = f"Opened {Path(name).name}."
+        shown = {**plan.names, **{p: plan.name(p) for p in plan.plan_ids if p not in plan.names}}
+        names, renamed = unique_names(shown)
+        names = {**plan.names, **{p: n for p, n in names.items() if n != shown[p]}}
+        before = {p: self.session.plan_name(p) for p in self.session.locked_plans}
+        change = self.session.replace(plan.assignment, names, f"open {Path(name).name}", version)
+        lifted = self._lifted(change, before)
+        same = (f" Plans with the same name (case and spaces aside) are numbered: {'; '.join(renamed)}."
+                if renamed else "")
+        text = f"Opened {Path(name).name}.{same}{lifted}"
+        if same or lifted:
+            self.warn(text)
+        else:
+            self.notice = text
         return self.state()
+
+    def _lifted(self, change: Change, names: Mapping[str, str]) -> str:
+        """The locks a new plan broke and ``Session.replace`` lifted, in words ('' when none).
+
+        ``names``: the locked plans' names before the change.
+        """
+        municipality = self.territory.municipalities["name"]
+        locks = [f"plan {names.get(p, p)} ({p})" for p in sorted(change.locked_plans)]
+        locks += [f"{municipality[c]} ({c})" for c in sorted(change.locked_municipalities)]
+        if not locks:
+            return ""
+        shown = ", ".join(locks[:8]) + (f" and {len(locks) - 8:,} more" if len(locks) > 8 else "")
+        return (f" It breaks {len(locks)} lock{'s' if len(locks) > 1 else ''} you set, now lifted: {shown}. "
+                "Lock again what still holds, or undo to go back to the plan with its locks.")
 
     def open_file(self, name: object, version: object) -> dict:
         """Open a plan CSV already in the workspace."""

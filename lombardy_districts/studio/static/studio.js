@@ -42,8 +42,14 @@
   const post = (path, body) => call("POST", path, body);
   const get = (path) => call("GET", path);
 
+  const queued = [];  // undo and redo pressed while an edit is on its way: each is done, in order
+
   async function edit(op, clearSelection) {
-    if (pending) { return; }  // a double click: the first request is still on its way (the second read as another tab's)
+    // the state the server answers, or null; an undo or redo pressed meanwhile waits its turn
+    if (pending) {  // other edits: a double click, the first request still on its way (the second read as another tab's)
+      if (op.op === "undo" || op.op === "redo") { queued.push(op); }
+      return null;
+    }
     pending = {start: performance.now(), op: op.op};
     try {
       const state = await post("api/edit", Object.assign({version: S.version}, op));
@@ -56,14 +62,21 @@
         window.ldTimings.push({op: started.op, ms: now - started.start, server: answered - started.start,
                                apply: applied - answered, paint: now - applied});
       }));
-    } catch (err) { if (!err.handled) { throw err; } }
-    finally { pending = null; }
+      return state;
+    } catch (err) {
+      queued.length = 0;  // refused (nothing left to undo, say): the presses after it are dropped with it
+      if (!err.handled) { throw err; }
+      return null;
+    } finally {
+      pending = null;
+      if (queued.length) { edit(queued.shift()); }
+    }
   }
 
-  function show(lines, error) {
+  function show(lines, error, warning) {
     const box = $("message");
     box.textContent = "";
-    box.className = error ? "error" : "";
+    box.className = error ? "error" : (warning ? "warning" : "");
     (Array.isArray(lines) ? lines : [lines]).forEach((line, i) => {
       if (i) { box.appendChild(document.createElement("br")); }
       box.appendChild(document.createTextNode(line));
@@ -79,10 +92,12 @@
   }
 
   // ----- drawing --------------------------------------------------------------------------------
-  function legend() {  // what the lines and hatching on the map mean
+  function legend() {  // what the lines and hatching on the map mean, folded under its title on a small map
     const control = L.control({position: "bottomleft"});
     control.onAdd = () => {
-      const box = L.DomUtil.create("div", "ld-legend");
+      const box = L.DomUtil.create("details", "ld-legend");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomUtil.create("summary", "", box).textContent = "Legend";
       [["border-color: " + BORDER, "area plan border"],
        ["border-color: " + RED + "; border-style: dashed; background: repeating-linear-gradient(45deg, #fff 0 3px, " + RED + " 3px 5px)",
         "plan that breaks a rule (hatched, red dashed border)"],
@@ -235,14 +250,32 @@
       tieGroups[kind] = group;
       overlays["Collaboration: " + T.kind_labels[k] + " (grey kept, red cut)"] = group;
     });
-    // open on a wide screen; on a narrow one (half of it for a candidate) an icon, so it covers no map
-    L.control.layers(null, overlays, {collapsed: window.innerWidth < 1300}).addTo(map);
-    legend().addTo(map);
+    layerLists = overlays;
+    legendControl = legend().addTo(map);
+    fitControls();
+    map.on("resize", fitControls);  // the window, or the map halved for a candidate
     map.on("overlayadd", (e) => {
       if (e.layer.ldFill) { const fill = e.layer.ldFill; e.layer.ldFill = null; fill(); }
       drawTies(S);
     });
     setupLasso();
+  }
+
+  const LAYERS_OPEN = 800;  // map width (px) from which the layers panel is open; narrower, an icon clear of the zoom buttons
+  const LEGEND_OPEN = [700, 550];  // map size (px) from which the legend is open; smaller, folded under its title
+  let layerLists = {}, layersControl = null, legendControl = null, layersWide = null, legendRoomy = null;
+
+  function fitControls() {
+    // decided again whenever the map changes size; a panel the planner opened stays so until then
+    const size = map.getSize();
+    const wide = size.x >= LAYERS_OPEN;
+    if (wide !== layersWide) {
+      layersWide = wide;
+      if (layersControl) { layersControl.remove(); }
+      layersControl = L.control.layers(null, layerLists, {collapsed: !wide}).addTo(map);
+    }
+    const roomy = size.x >= LEGEND_OPEN[0] && size.y >= LEGEND_OPEN[1];
+    if (roomy !== legendRoomy) { legendRoomy = roomy; legendControl.getContainer().open = roomy; }
   }
 
   // ----- selection tools -------------------------------------------------------------------------
@@ -315,6 +348,7 @@
     } else { selected = new Set([i]); }
     cardPlan = S.assignment[i];
     refreshSelection();
+    if (selected.size) { $("move").scrollIntoView({block: "nearest"}); }  // on a low window it was below the fold
   }
 
   function addToSelection(items) {
@@ -417,6 +451,7 @@
   }
 
   const CLASS = {standard: "standard", high_density: "high density", mountain: "mountain", low_density: "low density"};
+  const CLASS_SHORT = {standard: "std.", high_density: "high d.", mountain: "mount.", low_density: "low d."};  // the table's
 
   let tableRows = new Map(), tableOrder = "";
 
@@ -427,11 +462,13 @@
     if (r.plan_id === cardPlan) { tr.classList.add("current"); }
     const sw = cell(tr, "");
     const span = document.createElement("span"); span.className = "swatch"; span.style.background = S.colours[r.plan_id] || "#999"; sw.appendChild(span);
-    const nameCell = cell(tr, r.name, "name");
+    const nameCell = cell(tr, "", "name");  // a long name ends in "...", whole in its tooltip
+    const name = document.createElement("span"); name.className = "plan-name"; name.textContent = r.name; name.title = r.name;
+    nameCell.appendChild(name);
     if (lockedPlans.has(r.plan_id)) { const tag = document.createElement("span"); tag.className = "locked-tag"; tag.textContent = "locked"; nameCell.appendChild(tag); }
     cell(tr, fmt(r.population), "num pop");
-    const klass = cell(tr, CLASS[r["class"]] || r["class"]);
-    klass.title = r.class_reason;
+    const klass = cell(tr, CLASS_SHORT[r["class"]] || r["class"], "class");
+    klass.title = (CLASS[r["class"]] || r["class"]) + ": " + r.class_reason;
     cell(tr, fmt(r.floor), "num");
     cell(tr, signed(r.margin), "num margin");
     const contig = cell(tr, r.contiguous ? (r.bridges ? "bridge" : "yes") : "NO", "num");
@@ -453,6 +490,7 @@
       const head = document.createElement("tr");
       ["", "Area plan", "People", "Class", "Floor", "Margin", "Contig.", "Collab. kept"].concat(S.has_status_quo ? ["Moved in"] : [])
         .forEach((h, i) => { const th = document.createElement("th"); th.textContent = h; if (i > 1 && i !== 3) { th.className = "num"; } head.appendChild(th); });
+      head.children[3].className = "class";
       const frag = document.createDocumentFragment();
       frag.appendChild(head);
       const next = new Map();
@@ -479,21 +517,33 @@
   }
 
   function planOptions(select, ids, exclude) {
+    // the neighbouring plans; a locked one is listed, marked and disabled (it takes nothing: unlock it first)
     select.textContent = "";
     const rows = planRows(S);
-    if (!ids.filter((p) => p !== exclude).length) {
+    ids = ids.filter((p) => p !== exclude);
+    const placeholder = (text) => {
       const option = document.createElement("option");
-      option.value = ""; option.disabled = true; option.selected = true;
-      option.textContent = "no neighbouring plan: pick a municipality on a plan border";
+      option.value = ""; option.disabled = true; option.selected = true; option.textContent = text;
       select.appendChild(option);
-      return;
-    }
-    ids.filter((p) => p !== exclude).sort((a, b) => (rows[a].name).localeCompare(rows[b].name)).forEach((p) => {
+    };
+    if (!ids.length) { placeholder("no neighbouring plan: pick a municipality on a plan border"); }
+    else if (ids.every((p) => lockedPlans.has(p))) { placeholder("every neighbouring plan is locked"); }
+    ids.sort((a, b) => (rows[a].name).localeCompare(rows[b].name)).forEach((p) => {
       const option = document.createElement("option");
       option.value = p;
       option.textContent = rows[p].name + " (" + fmt(rows[p].population) + ")";
+      if (lockedPlans.has(p)) {
+        option.disabled = true;
+        option.textContent += " (locked)";
+        option.title = "locked: unlock it on its card first";
+      }
       select.appendChild(option);
     });
+    const note = select.closest("section").querySelector(".locked-note");
+    const locked = ids.filter((p) => lockedPlans.has(p)).map((p) => rows[p].name);
+    note.hidden = !locked.length;
+    note.textContent = locked.length ? "Locked, so not offered: " + locked.join(", ") +
+      ". A locked plan takes in and gives up no municipality; unlock it on its card first." : "";
   }
 
   function neighbourPlans(indices) {
@@ -631,11 +681,21 @@
   }
 
   // ----- the solver and its candidate -------------------------------------------------------------
-  function jobLabel(job) {
+  function jobLabel(job, elapsed) {
     // the running job's line: action, seconds, plans so far and the solver's note (e.g. while it compiles)
     const p = job.progress || {};
-    return job.action + ": " + job.elapsed.toFixed(0) + " s" + (p.plans ? ", " + p.plans + " plans" : "") +
+    const seconds = elapsed === undefined ? job.elapsed : elapsed;
+    return job.action + ": " + Math.floor(seconds) + " s" + (p.plans ? ", " + p.plans + " plans" : "") +
       (p.note ? ", " + p.note : "");
+  }
+
+  let shownJob = null, jobStart = 0, jobTick = null;  // the running job, when it started (page clock), the ticking
+
+  function tickJob() {
+    // the seconds from the job's start as the server reported it, counted on the page between polls
+    const elapsed = (performance.now() - jobStart) / 1000;
+    $("job-label").textContent = jobLabel(shownJob, elapsed);
+    $("job-progress").value = shownJob.time_limit ? Math.min(1, elapsed / shownJob.time_limit) : 0;
   }
 
   function renderJob(job) {
@@ -643,10 +703,18 @@
     $("job").hidden = !running;
     document.querySelectorAll("button.solve").forEach((b) => { b.disabled = running; });
     if (running) {
-      $("job-label").textContent = jobLabel(job);
-      $("job-progress").value = job.time_limit ? Math.min(1, job.elapsed / job.time_limit) : 0;
+      const start = performance.now() - 1000 * job.elapsed;
+      // a slow answer reports an older elapsed time: keep the earliest start of this job
+      jobStart = shownJob && shownJob.action === job.action && jobTick ? Math.min(jobStart, start) : start;
+      shownJob = job;
+      tickJob();
+      if (!jobTick) { jobTick = setInterval(tickJob, 250); }
       if (!jobTimer) { jobTimer = setInterval(pollJob, 400); }
-    } else if (jobTimer) { clearInterval(jobTimer); jobTimer = null; }
+    } else {
+      if (jobTimer) { clearInterval(jobTimer); jobTimer = null; }
+      if (jobTick) { clearInterval(jobTick); jobTick = null; }
+      shownJob = null;
+    }
   }
 
   async function pollJob() {
@@ -654,7 +722,6 @@
     try { data = await get("api/job"); } catch (err) { return; }
     renderJob(data.job);
     if (data.job && data.job.state !== "running") {
-      clearInterval(jobTimer); jobTimer = null;
       if (data.job.messages.length) { show(data.job.messages, data.job.state !== "cancelled"); }
       if (data.candidate && (!S.candidate || S.candidate !== data.candidate)) {
         S.candidate = data.candidate;
@@ -731,7 +798,7 @@
       const colour = c.colours[plan] || "#999";
       poly.setStyle({fillColor: rows[plan] && !rows[plan].compliant ? hatch(colour) : colour});
     });
-    $("candidate").scrollIntoView({block: "nearest"});  // Accept and Discard in view, however far the panel scrolled
+    $("cand-accept").scrollIntoView({block: "nearest"});  // Accept and Discard in view, however far the panel scrolled
     candBorders.clearLayers();
     T.edges.forEach(([i, j, lines]) => {
       if (c.assignment[i] !== c.assignment[j]) { candBorders.addLayer(L.polyline(lines, {renderer: candPolys[0].options.renderer, interactive: false, color: BORDER, weight: 2.2})); }
@@ -757,7 +824,7 @@
     changed("files", JSON.stringify(S.files), renderFiles);
     renderJob(S.job);
     if (candidateChanged) { renderCandidate(); } else { markStale(); }
-    if (S.notice && S.notices !== shownNotices) { show([S.notice]); }  // once: polls and reloads do not repeat it
+    if (S.notice && S.notices !== shownNotices) { show([S.notice], false, S.warning); }  // once: polls and reloads do not repeat it
     shownNotices = S.notices;
   }
 
@@ -784,7 +851,11 @@
       if (!target) { show(["Pick the plan to move into: only plans next to the selection are listed, so select a municipality on a plan border."], true); return; }
       edit({op: "move", codes: Array.from(selected).map((i) => T.codes[i]), plan: target}, true);
     });
-    $("new-plan").addEventListener("click", () => edit({op: "new_plan", codes: Array.from(selected).map((i) => T.codes[i])}, true));
+    $("new-plan").addEventListener("click", async () => {
+      const first = Array.from(selected)[0];
+      const state = await edit({op: "new_plan", codes: Array.from(selected).map((i) => T.codes[i])}, true);
+      if (state) { cardPlan = state.assignment[first]; renderCard(); renderPlanTable(); }  // ready to be renamed
+    });
     $("lock-sel").addEventListener("click", () => edit({op: "lock", codes: Array.from(selected).map((i) => T.codes[i])}));
     $("unlock-sel").addEventListener("click", () => edit({op: "unlock", codes: Array.from(selected).map((i) => T.codes[i])}));
     $("clear-sel").addEventListener("click", () => { selected = new Set(); refreshSelection(); });

@@ -13,6 +13,7 @@ import networkx as nx
 import pytest
 
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
+from lombardy_districts.model.plan import across
 from lombardy_districts.model.scorecard import evaluate
 from lombardy_districts.solvers.heuristic import PREPARING
 from lombardy_districts.studio.server import background as serve
@@ -313,6 +314,12 @@ def test_the_scorecard_opens_with_the_headline_evaluate_prints(studio_page):
     assert shown[2].startswith(f"{name} (") and shown[2].endswith(f"moves from {HOSTILE} to North Lecco.")
     assert page.locator("#headline-words img").count() == 0 and page.evaluate("document.body.dataset.owned") is None
     assert opened.console_errors == []
+
+
+def test_the_plan_card_says_a_crossing_as_the_scorecard_does(studio_page):
+    page = studio_page[1]().page
+    for crosses in ("province", "selection pieces", "province, ats, selection pieces"):
+        assert page.evaluate("(c) => window.ldStudio.across(c)", crosses) == across(crosses)
 
 
 def test_the_running_job_line_shows_the_plans_and_the_solvers_note(studio_page):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lombardy_districts.maps.colouring import plan_adjacency
 from lombardy_districts.model.collaboration import Collaboration, default_collaboration
 from lombardy_districts.model.plan import Plan
 from lombardy_districts.model.rules import Rules
@@ -84,6 +85,9 @@ def test_live_score_equals_evaluate_on_random_edits(lombardy, with_status_quo):
             assert set(across["crosses"]) <= {"province"} and not across["compliant"].any()
             crossed = max(crossed, len(across))
             said = max(said, sum(line.startswith("- ") for line in card.headline))
+            # the plans coloured apart: those the maps colour apart (touching, or less than 500 m apart)
+            assert set(map(frozenset, live.adjacency(assignment).edges)) == \
+                set(map(frozenset, plan_adjacency(plan).edges))
     assert split > 0  # unions of municipalities were split along the way, and named in the violations
     assert crossed > 0  # plans across the province boundary were marked, as evaluate marks them
     assert (said > 0) == with_status_quo  # the headline said the changes from the status quo in words

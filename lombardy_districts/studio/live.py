@@ -80,6 +80,8 @@ class LiveScore:
             self.neighbours[self.index[v]].append(self.index[u])
         self.graph_edges = np.array([(self.index[u], self.index[v]) for u, v in territory.graph.edges],
                                     dtype=np.int64).reshape(-1, 2)
+        self.look_edges = np.array([(self.index[u], self.index[v]) for u, v in territory.near_pairs],
+                                   dtype=np.int64).reshape(-1, 2)  # plans that look side by side: coloured apart
         edges = collaboration.restrict(self.codes).weighted()
         self.edge_a = edges["code_a"].map(self.index).to_numpy(dtype=np.int64)
         self.edge_b = edges["code_b"].map(self.index).to_numpy(dtype=np.int64)
@@ -189,9 +191,10 @@ class LiveScore:
         return changes, describe_changes(changes, plans)
 
     def adjacency(self, assignment: Mapping[str, str]) -> nx.Graph:
-        """Graph of plans that touch (the ``plan_adjacency`` of ``maps.colouring``), from the arrays."""
+        """Graph of plans that touch or look as if they do (the ``plan_adjacency`` of ``maps.colouring``)."""
         ids, lab = self.labels(assignment)
-        a, b = lab[self.graph_edges[:, 0]], lab[self.graph_edges[:, 1]]
+        edges = np.concatenate([self.graph_edges, self.look_edges])
+        a, b = lab[edges[:, 0]], lab[edges[:, 1]]
         cut = a != b
         k = len(ids)
         pairs = np.unique(np.minimum(a[cut], b[cut]) * k + np.maximum(a[cut], b[cut]))

@@ -580,6 +580,13 @@
     $("move").title = locked ? (items.length === 1 ? "locked" : "all locked") + " (itself or its plan): unlock first" : "";
   }
 
+  function across(crosses) {  // the plans table's "crosses" in words, as model.plan.across says it
+    const named = crosses.split(",").map((c) => c.trim()).filter(Boolean);
+    const said = named.filter((c) => c !== "selection pieces").map((c) => "the " + c + " boundary");
+    if (named.includes("selection pieces")) { said.push("pieces of the selection that do not touch"); }
+    return "across " + said.join(" and ");
+  }
+
   function renderCard() {
     const rows = planRows(S);
     const r = rows[cardPlan];
@@ -590,7 +597,7 @@
     table.textContent = "";
     const total = r.collaboration_kept + r.collaboration_cut;
     const why = [r.margin < 0 ? "below its floor" : "", r.contiguous ? "" : "not contiguous",
-      r.crosses ? "across the " + r.crosses + " boundary" : ""].filter(Boolean).join(", ") || "above the ceiling";
+      r.crosses ? across(r.crosses) : ""].filter(Boolean).join(", ") || "above the ceiling";
     [["Status", r.compliant ? "complies" : "NOT COMPLIANT: " + why],
      ["Municipalities", fmt(r.municipalities)], ["Population", fmt(r.population)],
      ["Class", r.class_reason], ["Population floor", fmt(r.floor)], ["Margin over floor", signed(r.margin)],
@@ -926,7 +933,7 @@
   }
 
   window.ldStudio = {
-    map: () => map, territory: () => T, state: () => S, jobLabel,
+    map: () => map, territory: () => T, state: () => S, jobLabel, across,
     pointOf(code) {
       const i = T.codes.indexOf(code);
       const p = map.latLngToContainerPoint(T.points[i]);

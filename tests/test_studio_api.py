@@ -499,4 +499,9 @@ def test_upload_errors_say_what_the_planner_can_do_in_the_studio(lecco_inputs, t
         assert partial[0].startswith("part.csv: municipalities with no plan (3): ")
         assert "Python" not in partial[0] and f"this studio plans {len(codes):,} municipalities" in partial[0]
         assert "lombardy-districts studio --status-quo part.csv --within-status-quo" in partial[0]
+        # a plan of the whole region opens on the studio's part, and says how many it left out
+        whole = [f"{c},a,A" for c in codes] + [f"{c},b,B" for c in region[len(codes):len(codes) + 40]]
+        opened = _upload(client, "region.csv", whole, 0)
+        assert f"Opened region.csv. 40 of its municipalities lie outside the {len(codes):,} this studio plans" \
+            in opened["notice"]
     state.close()

@@ -62,8 +62,11 @@ def save_plan_csv(workspace: Path, name: str, plan: Plan) -> Path:
     return write_atomic(workspace_path(workspace, name, ".csv"), plan.to_csv)
 
 
-def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, known_codes) -> Plan:
+def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, known_codes) -> tuple[Plan, int]:
     """Keep an uploaded plan CSV under ``uploads/`` and read it over ``territory`` as the commands do.
+
+    Returns the plan and how many of the file's municipalities lie outside ``territory`` (left out, as
+    the commands leave them out of a selection).
 
     Raises
     ------
@@ -94,7 +97,7 @@ def read_upload(workspace: Path, name: str, data: bytes, territory: Territory, k
         staged.unlink(missing_ok=True)
         raise
     staged.replace(path)
-    return plan
+    return plan, len(set(frame["municipality_code"]) - set(territory.codes))
 
 
 def _studio_words(problem: str, count: int, name: str) -> str:

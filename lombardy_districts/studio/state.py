@@ -422,7 +422,7 @@ class StudioState:
         """Open an uploaded plan CSV as the current plan (one step of the history)."""
         name, version = page_text(name, "file name"), page_version(version)
         self.session.check_version(version)
-        plan = files.read_upload(self.workspace, name, data, self.territory, self.known_codes)
+        plan, outside = files.read_upload(self.workspace, name, data, self.territory, self.known_codes)
         shown = {**plan.names, **{p: plan.name(p) for p in plan.plan_ids if p not in plan.names}}
         names, renamed = unique_names(shown)
         names = {**plan.names, **{p: n for p, n in names.items() if n != shown[p]}}
@@ -431,7 +431,9 @@ class StudioState:
         lifted = self._lifted(change, before)
         same = (f" Plans with the same name (case and spaces aside) are numbered: {'; '.join(renamed)}."
                 if renamed else "")
-        text = f"Opened {Path(name).name}.{same}{lifted}"
+        left = (f" {outside:,} of its municipalities lie outside the {len(self.territory.codes):,} this studio plans "
+                "and were left out." if outside else "")
+        text = f"Opened {Path(name).name}.{left}{same}{lifted}"
         if same or lifted:
             self.warn(text)
         else:

@@ -16,6 +16,7 @@ from lombardy_districts.model.selection import plan_for, select_territory, warn_
 from lombardy_districts.solvers.units import Units
 from lombardy_districts.studio.live import LiveScore
 from lombardy_districts.workflows.frontier import best_merge
+from lombardy_districts.workflows.inputs import load
 from lombardy_districts.workflows.propose import build_problem, solve
 from tests.grids import grid_territory
 
@@ -99,6 +100,9 @@ def test_a_misspelled_province_gets_the_closest_suggestion(lombardy):
     with pytest.raises(InputError, match="--province 'Bergamso' is not a province of this territory "
                                          "\\(did you mean 'Bergamo'\\?\\); allowed"):
         select_territory(lombardy, parse("--province", "Bergamso"))
+    # from Python, in the words of the call
+    with pytest.raises(InputError, match="^province = 'Bergamso' is not a province of this territory "):
+        load(province="Bergamso")
 
 
 def test_empty_selection(grid):

@@ -71,6 +71,14 @@ def select_territory(
     return part
 
 
+def in_option_words(problem: str) -> str:
+    """A problem of ``select_territory`` in an option's words, for the Python API and scenario files.
+
+    ``--province X ...`` (the command line's words) becomes ``province = X ...``.
+    """
+    return problem.replace("--province ", "province = ", 1).replace("--select: ", "select: ", 1)
+
+
 def warn_enclosed(territory: Territory, listed, what: str) -> list[str]:
     """Warn of municipalities a file leaves out although it lists every neighbour: likely a row forgotten.
 

@@ -30,7 +30,7 @@ from lombardy_districts.model.options import DataOptions, ProblemOptions, Select
 from lombardy_districts.model.plan import Plan, read_assignment_csv
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.selection import plan_for, select_territory, warn_enclosed
+from lombardy_districts.model.selection import in_option_words, plan_for, select_territory, warn_enclosed
 from lombardy_districts.model.territory import Territory
 from lombardy_districts.workflows.propose import build_problem
 
@@ -55,7 +55,10 @@ def load(data: DataOptions | Mapping | None = None, selection: Selection | Mappi
     elif status_quo is not None:
         expect_path(status_quo, "status_quo", "a plan CSV file", "give the path of the current plans' CSV, or a Plan")
         frame = read_assignment_csv(status_quo, istat=region.istat, names=region.municipalities["name"])
-    return select_territory(region, selection, frame)
+    try:
+        return select_territory(region, selection, frame)
+    except InputError as exc:  # load(province=...): said as the call wrote it, not as the command line
+        raise InputError([in_option_words(p) for p in exc.problems]) from None
 
 
 def data_and_selection(caller: str, data: DataOptions | Mapping | None, selection: Selection | Mapping | None,

@@ -50,7 +50,7 @@ from lombardy_districts.errors import InputError, did_you_mean, expect_path
 from lombardy_districts.model.options import DataOptions, ProblemOptions, Selection, SolverOptions
 from lombardy_districts.model.problem import Problem
 from lombardy_districts.model.rules import Rules
-from lombardy_districts.model.selection import select_territory
+from lombardy_districts.model.selection import in_option_words, select_territory
 from lombardy_districts.workflows.inputs import (
     default_rules_table,
     merge_tables,
@@ -264,8 +264,7 @@ def selection_problems(scenarios: Iterable[Scenario]) -> list[str]:
         try:
             select_territory(regions[scenario.data], Selection(province=chosen.province, select=chosen.select))
         except InputError as exc:
-            problems += [f"scenario {scenario.name!r}: " + p.replace("--province ", "province = ", 1)
-                         .replace("--select: ", "select: ", 1) for p in exc.problems]
+            problems += [f"scenario {scenario.name!r}: " + in_option_words(p) for p in exc.problems]
     return problems
 
 

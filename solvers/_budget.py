@@ -87,7 +87,7 @@ class Budget:
         self.stop = stop
 
     def exclude(self, seconds: float) -> None:
-        """Leave ``seconds`` of set-up (a machine's first compile) out of the wall-clock allowance."""
+        """Leave ``seconds`` of set-up (the first compile after installing) out of the wall-clock allowance."""
         self.start += seconds
         self.deadline += seconds
 

@@ -297,7 +297,7 @@ def compiled(layout: Layout) -> Arrays:
     """The layout's arrays for ``_compiled``, built once with every compiled function ready.
 
     Building them compiles the functions (or loads them from Numba's cache); importing Numba waits
-    until a search needs it. When Numba's cache is empty (a machine's first search), a forked child
+    until a search needs it. When Numba's cache is empty (the first search after installing), a forked child
     compiles the chain moves into the cache while this process compiles the rounds of shaking, and
     this process then loads them from there: on two cores about 20 s less than one after the other.
     """

@@ -101,7 +101,7 @@ class CPSATSolver(Solver):
     def _solve_once(self, warm_start, progress: Progress | None) -> SolveResult:
         """Solve; the time limit covers preparation, warm start and every lexicographic stage.
 
-        It leaves out a machine's first compile of the heuristic's search (``Setup.compile_seconds``).
+        It leaves out the first compile after installing of the heuristic's search (``Setup.compile_seconds``).
         """
         start = time.perf_counter()
         problem, tuning = self.problem, self.tuning

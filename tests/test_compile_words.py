@@ -34,7 +34,7 @@ def test_the_result_line_says_how_long_a_first_run_compiled(make_grid, monkeypat
     first_run = dataclasses.replace(result, details={**result.details, "compile_seconds": 38.2})
     line = search_words(proposal.problem, first_run)[-1]
     assert line.startswith("Found by the cpsat solver in ")
-    assert line.endswith(" s (38 s of it compiling the search, which a machine does on its first run only).")
+    assert line.endswith(" s (38 s of it compiling the search, done on the first run after installing only).")
 
 
 def test_a_first_compile_leaves_the_neighbourhood_search_its_time(lombardy, monkeypatch):

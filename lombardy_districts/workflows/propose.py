@@ -299,7 +299,7 @@ def search_words(problem: Problem, result: SolveResult) -> list[str]:
     how = f"Found by the {r.solver} solver in {r.wall_time:,.1f} s"
     compiling = r.details.get("compile_seconds", 0.0)
     if compiling >= COMPILE_WORTH_SAYING:
-        how += f" ({compiling:,.0f} s of it compiling the search, which a machine does on its first run only)"
+        how += f" ({compiling:,.0f} s of it compiling the search, done on the first run after installing only)"
     if r.details.get("deterministic"):
         how += (" (deterministic: the search counted its work instead of the time, so the same seed gives the "
                 "same plan on any machine; only the seconds differ)")

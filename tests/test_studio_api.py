@@ -482,7 +482,7 @@ def test_a_new_plan_is_called_by_its_name_and_file_names_take_accents_not_device
     for given, written in (("piano_è", "piano_è.csv"), ("piano_e\u0300", "piano_è.csv"),  # as a Mac types it
                            ("Città alta", "Città alta.csv"), ("console", "console.csv")):
         assert _post(studio, "/api/write", {"kind": "csv", "name": given})["written"] == written
-    for device in ("con", "PRN", "aux.csv", "Nul.txt", "com1", "LPT9.csv"):
+    for device in ("con", "PRN", "aux.csv", "Nul.txt", "com1", "LPT9.csv", "COM\u00b9"):
         refused = _post(studio, "/api/write", {"kind": "csv", "name": device}, 400)["error"][0]
         assert "is a name Windows keeps for a device" in refused and "use another name, e.g. plan-" in refused
 

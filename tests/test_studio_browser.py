@@ -162,6 +162,8 @@ def test_move_undo_lock_repair_save_in_the_browser(studio_page, tmp_path):
     page.locator("#candidate").wait_for(state="visible", timeout=90000)
     assert page.locator("#cand-map").is_visible()
     assert "Found by the " in page.locator("#cand-words").inner_text()  # how good the plan is, in words
+    proved = page.locator("#cand-words").inner_text().startswith("Proved best")
+    assert ("(proved best, " in page.locator("#cand-title").inner_text()) == proved  # the title agrees with it
     assert "move from Small" in page.locator("#cand-changes").inner_text() or \
         "Small" in page.locator("#cand-changes").inner_text()
     page.locator("#run-complete").click()  # asks first (the dialog is dismissed): the candidate stays
@@ -432,6 +434,16 @@ def test_quick_ctrl_z_presses_each_undo_one_step(studio_page):
         page.keyboard.press("Control+z")  # faster than the server answers: they used to be dropped
     page.wait_for_function("() => window.ldStudio.state().steps.cursor === 0", timeout=10000)
     assert state.session.cursor == 0 and state.session.version == 10 and state.session.names["north"] == "North Lecco"
+    page.keyboard.press("Control+z")  # nothing left to undo: as the disabled button, nothing (it said so in red)
+    page.wait_for_timeout(300)
+    assert page.locator("#message.error").count() == 0 and state.session.version == 10
+    # a move pressed while a redo is on its way waits its turn (it was dropped without a word)
+    code = _border_municipality(state, "south", "north")
+    _click(page, code)
+    page.locator("#redo").click()
+    page.locator("#move").click()
+    page.wait_for_function("() => window.ldStudio.state().version === 12", timeout=10000)
+    assert state.session.assignment[code] == "north" and state.session.cursor == 2
 
 
 def test_a_new_plan_is_named_in_the_message_and_shown_on_the_card(studio_page):
@@ -457,6 +469,9 @@ def test_locked_plans_are_marked_in_the_move_list_and_a_file_lifting_a_lock_warn
     assert option.is_disabled() and option.inner_text().endswith("(locked)")
     note = page.locator("#selection .locked-note")
     assert note.is_visible() and "North Lecco" in note.inner_text() and "unlock it" in note.inner_text()
+    assert page.locator("#move").is_disabled()  # its only neighbour is locked: nothing to move into
+    page.locator("#plan-table tr[data-plan='north']").click()  # a locked plan keeps its name and municipalities
+    assert page.locator("#rename").is_disabled() and page.locator("#merge").is_disabled()
     # a file that moves a municipality out of the locked plan opens, and says which lock it lifted
     inside = _border_municipality(state, "north", "south")
     plans = {**state.session.assignment, inside: "south"}
@@ -465,6 +480,7 @@ def test_locked_plans_are_marked_in_the_move_list_and_a_file_lifting_a_lock_warn
     page.locator("#upload").set_input_files(str(path))
     page.locator("#message.warning").wait_for(timeout=10000)
     assert "now lifted: plan North Lecco (north)" in page.locator("#message").inner_text()
+    assert page.locator("#selection").is_hidden() and page.locator("#card").is_hidden()  # the old plan's, gone
 
 
 def test_the_job_time_ticks_between_polls(studio_page):
@@ -519,3 +535,12 @@ def test_the_plan_table_reads_at_1366_pixels(studio_page):
     assert long.get_attribute("title") == HOSTILE and long.evaluate("(e) => e.scrollWidth > e.clientWidth")
     assert page.locator("#plan-table tr[data-plan='south'] td.class").get_attribute("title").startswith(
         ("standard: ", "mountain: ", "high density: ", "low density: "))
+    assert not _layers_open(page)  # the 845 px map of a 1366 laptop: no panel over the territory
+    # at 1024 the floor and contiguity columns give way (the card has them): still no sideways scroll
+    page.set_viewport_size({"width": 1024, "height": 700})
+    page.wait_for_timeout(300)
+    widths = page.evaluate("(t) => [t.scrollWidth, t.parentElement.clientWidth, Array.from(t.querySelectorAll("
+                           "'tr:first-child th')).map((h) => h.textContent + ':' + h.getBoundingClientRect().width)]",
+                           page.locator("#plan-table").element_handle())
+    assert widths[0] <= widths[1], widths
+    assert page.locator("#plan-table th", has_text="Margin").is_visible()

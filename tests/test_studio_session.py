@@ -203,6 +203,9 @@ def test_repeated_names_of_a_file_are_numbered_as_new_plans_are():
     assert names == {"a": "Dalmine", "b": "dalmine (2)", "c": "Seriate", "d": "DALMINE (3)"}
     assert said == ["plan b is called 'dalmine (2)', as 'dalmine' is another plan's name",
                     "plan d is called 'DALMINE (3)', as 'DALMINE' is another plan's name"]
+    # a file's own "Dalmine (2)" keeps its name; the repeated ones take numbers no plan has
+    names, _ = unique_names({"a": "Dalmine", "b": "dalmine", "c": "Dalmine (2)", "d": "DALMINE"})
+    assert names == {"a": "Dalmine", "b": "dalmine (3)", "c": "Dalmine (2)", "d": "DALMINE (4)"}
 
 
 def test_a_new_plan_does_not_take_another_plans_name(grid):

@@ -24,7 +24,8 @@ MAX_UPLOAD = 5_000_000
 EXPORTS = {"csv": ".csv", "gpkg": ".gpkg", "geojson": ".geojson", "html": ".html", "changes": ".csv"}
 """What the studio writes, by format, with the file name ending each needs."""
 _NAME = re.compile(r"[^\W_][\w .()+-]{0,99}")  # \w: letters and digits of any language, and _
-WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"com{k}" for k in range(1, 10)), *(f"lpt{k}" for k in range(1, 10))}
+WINDOWS_DEVICES = {"con", "prn", "aux", "nul",
+                   *(f"{port}{k}" for port in ("com", "lpt") for k in "123456789\u00b9\u00b2\u00b3")}
 """Names Windows keeps for devices, with any extension: a file so named cannot be opened there."""
 UPLOADS = "uploads"
 

@@ -102,11 +102,15 @@ def unique_names(names: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """
     out: dict[str, str] = {}
     said = []
-    for plan_id, name in names.items():
-        name = " ".join(str(name).split())
-        given = numbered(name, out.values())
-        if given != name:
+    written = [" ".join(str(name).split()) for name in names.values()]
+    seen: set[str] = set()
+    for plan_id, name in zip(names, written):
+        if name_key(name) not in seen:  # the first of its name keeps it
+            given = name
+        else:  # a number no plan of the file has either: its own "Dalmine (2)" keeps its name
+            given = numbered(name, [*written, *out.values()])
             said.append(f"plan {plan_id} is called {given!r}, as {name!r} is another plan's name")
+        seen.add(name_key(name))
         out[plan_id] = given
     return out, said
 

@@ -46,11 +46,12 @@
 
   async function edit(op, clearSelection) {
     // the state the server answers, or null; an undo or redo pressed meanwhile waits its turn
-    if (pending) {  // other edits: a double click, the first request still on its way (the second read as another tab's)
-      if (op.op === "undo" || op.op === "redo") { queued.push(op); }
+    const key = JSON.stringify(op);
+    if (pending) {  // waits its turn, but a double click's repeat of the edit on its way is dropped
+      if (op.op === "undo" || op.op === "redo" || key !== pending.key) { queued.push(op); }
       return null;
     }
-    pending = {start: performance.now(), op: op.op};
+    pending = {start: performance.now(), op: op.op, key};
     try {
       const state = await post("api/edit", Object.assign({version: S.version}, op));
       const answered = performance.now();
@@ -261,8 +262,8 @@
     setupLasso();
   }
 
-  const LAYERS_OPEN = 800;  // map width (px) from which the layers panel is open; narrower, an icon clear of the zoom buttons
-  const LEGEND_OPEN = [700, 550];  // map size (px) from which the legend is open; smaller, folded under its title
+  const LAYERS_OPEN = 900;   // map width (px) from which the layers panel is open; narrower, an icon clear of the map
+  const LEGEND_OPEN = [900, 650];   // map size (px) from which the legend is open; smaller, folded under its title
   let layerLists = {}, layersControl = null, legendControl = null, layersWide = null, legendRoomy = null;
 
   function fitControls() {
@@ -469,9 +470,9 @@
     cell(tr, fmt(r.population), "num pop");
     const klass = cell(tr, CLASS_SHORT[r["class"]] || r["class"], "class");
     klass.title = (CLASS[r["class"]] || r["class"]) + ": " + r.class_reason;
-    cell(tr, fmt(r.floor), "num");
+    cell(tr, fmt(r.floor), "num opt");  // "opt": left out on a narrow panel (the card has it)
     cell(tr, signed(r.margin), "num margin");
-    const contig = cell(tr, r.contiguous ? (r.bridges ? "bridge" : "yes") : "NO", "num");
+    const contig = cell(tr, r.contiguous ? (r.bridges ? "bridge" : "yes") : "NO", "num opt");
     if (r.bridges) { contig.title = "contiguous only through a bridge: parts that share no border (see the plan card)"; }
     const total = r.collaboration_kept + r.collaboration_cut;
     cell(tr, total > 0 ? pct(r.collaboration_kept / total) : "-", "num");
@@ -491,6 +492,7 @@
       ["", "Area plan", "People", "Class", "Floor", "Margin", "Contig.", "Collab. kept"].concat(S.has_status_quo ? ["Moved in"] : [])
         .forEach((h, i) => { const th = document.createElement("th"); th.textContent = h; if (i > 1 && i !== 3) { th.className = "num"; } head.appendChild(th); });
       head.children[3].className = "class";
+      head.children[4].className = head.children[6].className = "num opt";
       const frag = document.createDocumentFragment();
       frag.appendChild(head);
       const next = new Map();
@@ -542,7 +544,7 @@
     const note = select.closest("section").querySelector(".locked-note");
     const locked = ids.filter((p) => lockedPlans.has(p)).map((p) => rows[p].name);
     note.hidden = !locked.length;
-    note.textContent = locked.length ? "Locked, so not offered: " + locked.join(", ") +
+    note.textContent = locked.length ? "Locked (greyed out): " + locked.join(", ") +
       ". A locked plan takes in and gives up no municipality; unlock it on its card first." : "";
   }
 
@@ -576,8 +578,10 @@
     planOptions($("move-to"), neighbourPlans(items));
     // say so before the click: a municipality locked (itself or its plan) does not move
     const locked = items.every((i) => lockedSet.has(T.codes[i]) || lockedPlans.has(S.assignment[i]));
-    $("move").disabled = locked;
-    $("move").title = locked ? (items.length === 1 ? "locked" : "all locked") + " (itself or its plan): unlock first" : "";
+    const targets = neighbourPlans(items).filter((p) => !lockedPlans.has(p));
+    $("move").disabled = locked || !targets.length;
+    $("move").title = locked ? (items.length === 1 ? "locked" : "all locked") + " (itself or its plan): unlock first"
+      : (!targets.length ? "no unlocked plan next to the selection to move into" : "");
   }
 
   function across(crosses) {  // the plans table's "crosses" in words, as model.plan.across says it
@@ -609,6 +613,10 @@
     });
     $("rename-text").value = r.name;
     $("lock-plan").textContent = lockedPlans.has(r.plan_id) ? "Unlock plan" : "Lock plan";
+    ["rename", "merge"].forEach((id) => {  // a locked plan keeps its name and its municipalities
+      $(id).disabled = lockedPlans.has(r.plan_id);
+      $(id).title = lockedPlans.has(r.plan_id) ? "locked: unlock the plan first" : "";
+    });
     const members = [];
     S.assignment.forEach((p, i) => { if (p === r.plan_id) { members.push(i); } });
     planOptions($("merge-with"), neighbourPlans(members), r.plan_id);
@@ -680,7 +688,7 @@
       li.appendChild(document.createTextNode(" (" + (f.bytes < 1000 ? f.bytes + " bytes" : fmt(f.bytes / 1000, 0) + " kB") + ") "));
       if (f.plan) {
         const b = document.createElement("button"); b.type = "button"; b.textContent = "Open";
-        b.addEventListener("click", () => post("api/open", {name: f.name, version: S.version}).then(applyState).catch(ignoreHandled));
+        b.addEventListener("click", () => post("api/open", {name: f.name, version: S.version}).then(opened).catch(ignoreHandled));
         li.appendChild(b);
       }
       list.appendChild(li);
@@ -769,7 +777,9 @@
       }
       return;
     }
-    $("cand-title").textContent = c.action + " (" + (c.result ? c.result.status + ", " + c.result.wall_time_s + " s" : "") + ")";
+    const proved = c.result && (c.result.status === "optimal" || c.result.gap === 0);
+    $("cand-title").textContent = c.action + " (" + (c.result ? (proved ? "proved best" : c.result.status) + ", " +
+      c.result.wall_time_s + " s" : "") + ")";
     $("cand-words").textContent = c.words.join(" ");
     const table = $("cand-compare");
     table.textContent = "";
@@ -844,14 +854,23 @@
 
   const ignoreHandled = (err) => { if (!err.handled) { show([String(err)], true); } };
 
+  function opened(state) {  // a file replaces the whole plan: the selection and card of the old one go
+    selected = new Set();
+    cardPlan = null;
+    applyState(state);
+    refreshSelection();
+  }
+
   function wire() {
     document.querySelectorAll("input[name=tool]").forEach((r) => r.addEventListener("change", () => setTool(r.value)));
     $("undo").addEventListener("click", () => edit({op: "undo"}));
     $("redo").addEventListener("click", () => edit({op: "redo"}));
     document.addEventListener("keydown", (e) => {
       if (!(e.ctrlKey || e.metaKey) || e.target.tagName === "INPUT") { return; }
-      if (e.key.toLowerCase() === "z") { e.preventDefault(); edit({op: e.shiftKey ? "redo" : "undo"}); }
-      if (e.key.toLowerCase() === "y") { e.preventDefault(); edit({op: "redo"}); }
+      const op = e.key.toLowerCase() === "z" ? (e.shiftKey ? "redo" : "undo") : (e.key.toLowerCase() === "y" ? "redo" : null);
+      if (!op) { return; }
+      e.preventDefault();
+      if (!$(op).disabled || pending) { edit({op}); }  // as its button: nothing to undo, nothing said
     });
     $("move").addEventListener("click", () => {
       const target = $("move-to").value;
@@ -902,7 +921,7 @@
       if (!file) { return; }
       const text = await file.arrayBuffer();
       call("POST", "api/upload?name=" + encodeURIComponent(file.name) + "&version=" + S.version, undefined, text)
-        .then(applyState).catch(ignoreHandled).finally(() => { e.target.value = ""; });
+        .then(opened).catch(ignoreHandled).finally(() => { e.target.value = ""; });
     });
   }
 

@@ -478,7 +478,7 @@ def test_a_new_plan_is_called_by_its_name_and_file_names_take_accents_not_device
     code, _ = _neighbour_in_other_plan(studio.state_)
     state = _post(studio, "/api/edit", {"op": "new_plan", "codes": [code], "version": 0})
     name = studio.state_.territory.municipalities.at[code, "name"]
-    assert state["notice"] == f"New plan {name} with {name}." and state["names"]["new-1"] == name
+    assert state["notice"] == f"New plan {name} of {name} alone." and state["names"]["new-1"] == name
     for given, written in (("piano_è", "piano_è.csv"), ("piano_e\u0300", "piano_è.csv"),  # as a Mac types it
                            ("Città alta", "Città alta.csv"), ("console", "console.csv")):
         assert _post(studio, "/api/write", {"kind": "csv", "name": given})["written"] == written

@@ -454,7 +454,7 @@ def test_a_new_plan_is_named_in_the_message_and_shown_on_the_card(studio_page):
     _click(page, code)
     page.locator("#new-plan").click()
     page.wait_for_function("() => window.ldStudio.state().version === 1")
-    assert page.locator("#message").inner_text() == f"New plan {name} with {name}."
+    assert page.locator("#message").inner_text() == f"New plan {name} of {name} alone."
     assert page.locator("#card-title").inner_text() == f"{name} (new-1)"  # ready to be renamed
     assert page.locator("#rename-text").input_value() == name
 

@@ -195,7 +195,7 @@ def test_a_name_another_plan_has_in_another_case_is_refused_too(grid):
 def test_a_new_plan_is_called_by_its_name_in_the_history(grid):
     s = _start(grid)
     s.new_plan(["000001"], 0)  # no name given: the scorecard calls it after its municipality, and so does the step
-    assert s.steps()["labels"][-1] == "new plan M1 with M1" and "new-1" not in s.steps()["labels"][-1]
+    assert s.steps()["labels"][-1] == "new plan M1 of M1 alone" and "new-1" not in s.steps()["labels"][-1]
 
 
 def test_repeated_names_of_a_file_are_numbered_as_new_plans_are():

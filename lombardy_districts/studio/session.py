@@ -217,7 +217,9 @@ class Session:
         names: dict[str, tuple[str | None, str | None]] = {plan_id: (None, name)} if name else {}
         moves = {c: (self.assignment[c], plan_id) for c in codes}
         shown = name or self._largest(codes)  # the name the scorecard gives it
-        return self._do(Change(f"new plan {shown} with {self._few(codes)}", moves, names))
+        few = self._few(codes)
+        label = f"new plan {shown} of {few} alone" if few == shown else f"new plan {shown} with {few}"
+        return self._do(Change(label, moves, names))
 
     def merge(self, keep: str, other: str, version: int) -> Change:
         """Merge two plans; the larger keeps its id and name (more municipalities, then more people).

@@ -419,6 +419,13 @@ def test_a_small_window_folds_the_map_panels_and_keeps_the_side_panel_usable(stu
     _click(page, code)
     move, panel = _box(page, "#move"), _box(page, "#panel")
     assert panel["top"] <= move["top"] and move["bottom"] <= min(panel["bottom"], 700)  # Move in view, not below
+    bar = _box(page, "#bar")["height"]  # a job's line fits the bar: the map below does not jump
+    page.locator("#time-limit").fill("300")
+    page.locator("#run-complete").click()
+    page.locator("#job").wait_for(state="visible")
+    assert _box(page, "#bar")["height"] == bar
+    page.locator("#job-cancel").click()
+    page.locator("#job").wait_for(state="hidden", timeout=20000)
     page.set_viewport_size({"width": 1500, "height": 950})
     page.wait_for_function("() => !!document.querySelector('#map .leaflet-control-layers-expanded')")
     assert page.evaluate("document.querySelector('.ld-legend').open")

@@ -709,7 +709,7 @@
   function tickJob() {
     // the seconds from the job's start as the server reported it, counted on the page between polls
     const elapsed = (performance.now() - jobStart) / 1000;
-    $("job-label").textContent = jobLabel(shownJob, elapsed);
+    $("job-label").textContent = $("job-label").title = jobLabel(shownJob, elapsed);  // whole in its tooltip
     $("job-progress").value = shownJob.time_limit ? Math.min(1, elapsed / shownJob.time_limit) : 0;
   }
 

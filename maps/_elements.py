@@ -17,8 +17,8 @@ CSS = """
 <style>
 .ld-panel { background: rgba(255,255,255,0.94); padding: 6px 10px; border-radius: 5px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, -apple-system, "Segoe UI", sans-serif;
-  max-width: min(300px, 21vw); max-height: 42vh; overflow-y: auto; color: #222; }
-.ld-panel > details > summary { cursor: pointer; font-size: 13px; font-weight: 600; }
+  max-width: min(300px, max(21vw, 170px)); max-height: 42vh; overflow-y: auto; color: #222; }
+.ld-panel > details > summary { cursor: pointer; font-size: 13px; font-weight: 600; overflow-wrap: anywhere; }
 .ld-panel > details[open] > summary { margin-bottom: 4px; }
 .ld-panel h4 { margin: 0 0 4px; font-size: 14px; font-weight: 600; }
 .ld-panel table { border-collapse: collapse; }
@@ -78,6 +78,32 @@ class Panel(MacroElement):
         self.html = html_text
         self.position = position
         self.css_class = css_class
+
+
+class OpenLayersWhenWide(MacroElement):
+    """Open the layer control (made with ``collapsed=True``) on a map at least ``WIDE`` pixels wide.
+
+    Narrower (a laptop, a phone), it stays an icon, so it covers none of the territory; hovering or
+    a click opens it.
+    """
+
+    WIDE = 1600
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map) {
+            setTimeout(function() {
+                var box = map.getContainer().querySelector(".leaflet-control-layers");
+                if (box && map.getSize().x >= {{ this.WIDE }}) { box.classList.add("leaflet-control-layers-expanded"); }
+            }, 0);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "OpenLayersWhenWide"
 
 
 class HatchPatterns(MacroElement):

@@ -139,9 +139,10 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
     add_css(dual.m1.get_root())
     sides = ((dual.m1, plan_a, scorecard_a, colours_a, title_a, None),
              (dual.m2, plan_b, scorecard_b, colours_b, title_b, f"Changed from {title_a}"))
+    tables = {title: plan_table(plan, card) for _, plan, card, _, title, _ in sides}
     for fmap, plan, card, colours, title, change_label in sides:
         add_basemap(fmap)
-        table = plan_table(plan, card)
+        table = tables[title]
         add_plan_layers(fmap, plan, table, colours, geometry, extra=extra)
         _add_changed_layer(fmap, geometry, change)
         folium.LayerControl(collapsed=True).add_to(fmap)
@@ -153,7 +154,7 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
               folded=True).add_to(fmap)
         if change_label is not None:  # one legend, on the right: both sides draw the same things
             n_moved, n_merged = (int((change == kind).sum()) for kind in ("moved", "merged"))
-            Panel(legend_html(table, moved=n_moved, merged=n_merged, layers=False), "bottomright",
+            Panel(legend_html(table, moved=n_moved, merged=n_merged, layers=False, sides=tables), "bottomright",
                   "ld-panel ld-legend", title="Legend", folded=True).add_to(fmap)
         TooltipsOnTop().add_to(fmap)
     dual.fit_bounds(geometry.bounds)

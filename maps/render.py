@@ -42,6 +42,7 @@ from ._elements import (
     RED,
     STATUS_QUO,
     HatchPatterns,
+    OpenLayersWhenWide,
     Panel,
     TooltipsOnTop,
     add_css,
@@ -318,8 +319,11 @@ def headline_html(summary: dict, change_label: str = "Moved from status quo") ->
 
 def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | None = None,
                 merged: int | None = None, layers: bool = True, bridges: list | None = None,
-                mountain: bool = True, collaboration: bool = True) -> str:
-    """Legend: what borders, hatches and layers mean, and the non-compliant plans."""
+                mountain: bool = True, collaboration: bool = True, sides: dict | None = None) -> str:
+    """Legend: what borders, hatches and layers mean, and the non-compliant plans.
+
+    ``sides`` (title -> plans table), for two maps side by side: the non-compliant plans of each.
+    """
     items = [
         (swatch("#DDCC77", "#FFFFFF", width=1), "Municipality (colour = its area plan; "
                                                 "neighbouring plans never share a colour)"),
@@ -346,21 +350,25 @@ def legend_html(table: pd.DataFrame, *, status_quo: bool = False, moved: int | N
     if layers and collaboration:
         items.append((line_swatch("#444444") + line_swatch(RED), "Collaboration tie kept / cut (layers)"))
     rows = "".join(f"<tr><td>{s}</td><td>{esc(t)}</td></tr>" for s, t in items)
-    bad = table[~table["compliant"]]
-    listing = ""
-    if len(bad):
-        shown = bad.sort_values("plan_margin", key=lambda s: s.map(_margin_key)).head(25)
-        lines = "".join(
-            f"<li>{esc(r.plan_name)}: {esc(r.plan_status.split(': ', 1)[-1])}; {esc(r.plan_population)} "
-            f"people, floor {esc(r.plan_floor)} ({esc(r.plan_class)})</li>"
-            for r in shown.itertuples()
-        )
-        more = f"<li>and {len(bad) - len(shown)} more</li>" if len(bad) > len(shown) else ""
-        listing = (f'<details open><summary class="ld-bad">{len(bad)} area plan(s) not compliant</summary>'
-                   f'<ul class="ld-list">{lines}{more}</ul></details>')
-    else:
-        listing = '<div class="ld-ok">Every area plan complies.</div>'
+    listing = "".join(_compliance_html(t, f"{title}: ") for title, t in sides.items()) if sides else \
+        _compliance_html(table)
     return f"<table>{rows}</table>{listing}"
+
+
+def _compliance_html(table: pd.DataFrame, label: str = "") -> str:
+    """The plans of ``table`` that do not comply, with why, or that every one does."""
+    bad = table[~table["compliant"]]
+    if not len(bad):
+        return f'<div class="ld-ok">{esc(label)}{"every" if label else "Every"} area plan complies.</div>'
+    shown = bad.sort_values("plan_margin", key=lambda s: s.map(_margin_key)).head(25)
+    lines = "".join(
+        f"<li>{esc(r.plan_name)}: {esc(r.plan_status.split(': ', 1)[-1])}; {esc(r.plan_population)} "
+        f"people, floor {esc(r.plan_floor)} ({esc(r.plan_class)})</li>"
+        for r in shown.itertuples()
+    )
+    more = f"<li>and {len(bad) - len(shown)} more</li>" if len(bad) > len(shown) else ""
+    return (f'<details open><summary class="ld-bad">{esc(label)}{len(bad)} area plan(s) not compliant</summary>'
+            f'<ul class="ld-list">{lines}{more}</ul></details>')
 
 
 def _margin_key(text: str) -> float:
@@ -418,7 +426,8 @@ def plan_map(plan, scorecard=None, *, rules=None, status_quo=None, collaboration
     add_collaboration_layers(fmap, plan, collaboration, geometry)
     add_mountain_layer(fmap, plan, geometry)
     add_bridge_layer(fmap, scorecard.summary.get("bridges", []), geometry)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    OpenLayersWhenWide().add_to(fmap)
     Panel(headline_html(scorecard.summary), "bottomleft", title=headline_title(title, scorecard.summary)).add_to(fmap)
     status = plan.territory.municipalities.get("mountain_status")
     Panel(legend_html(table, status_quo=status_quo is not None, bridges=scorecard.summary.get("bridges", []),

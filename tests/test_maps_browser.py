@@ -138,7 +138,11 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     assert "Centre" in popup and "80,000" in popup and "+30,000" in popup and "complies" in popup
     # the plan card says why the plan has its class
     assert "Why this class" in popup and "10,000 inhabitants per km2 (at least 1,000)" in popup
-    # optional layers: listed, off at first, drawn when switched on
+    # optional layers: an icon on a map under 1,600 px (it covered the territory at 1366), listed when hovered,
+    # off at first, drawn when switched on
+    expanded = ".leaflet-control-layers-expanded"
+    assert page.locator(expanded).count() == 0
+    page.locator(".leaflet-control-layers").hover()
     control = page.locator(".leaflet-control-layers").inner_text()
     for name in ("Status quo area plans", "Collaboration: same union", "Collaboration: consortium", "Mountain"):
         assert name in control
@@ -152,6 +156,9 @@ def test_small_map_tooltip_popup_layers_in_the_browser(open_html, tiny, tmp_path
     assert opened.console_errors == []
     assert opened.blocked_besides_tiles() == []
     assert opened.blocked, "the basemap tiles were asked for, and blocked"
+    wide = open_html(out, 1700, 950).page  # room to spare: the layers are listed from the start
+    wide.wait_for_selector("path.leaflet-interactive", timeout=10000)
+    wide.wait_for_selector(expanded, timeout=5000)
 
 
 JS_RECT = "(el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
@@ -183,6 +190,10 @@ def test_panels_start_folded_on_a_small_screen(open_html, tiny, tmp_path):
     assert opened[1].evaluate(shown) == [False, False]  # the map first; a click on a title opens it
     opened[1].locator(".ld-panel > details > summary").first.click()
     assert opened[1].evaluate(shown)[0] is True
+    phone = open_html(out, 390, 844).page  # the folded title is whole, not cut mid-word at 82 px
+    phone.wait_for_selector(".ld-panel > details > summary", timeout=10000)
+    assert phone.evaluate("() => Array.from(document.querySelectorAll('.ld-panel > details > summary'))"
+                          ".every((s) => s.scrollWidth <= s.clientWidth + 1)")
 
 
 def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp_path):
@@ -206,6 +217,8 @@ def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp
     titles = page.locator(".ld-panel summary").all_inner_texts()
     assert "Status quo: 4 area plans, 1 not compliant" in titles
     assert "Proposal: 4 area plans, all compliant" in titles and "Legend" in titles
+    legend = page.locator(".ld-legend").text_content()  # both sides, not B's alone ("Every area plan complies")
+    assert "Status quo: 1 area plan(s) not compliant" in legend and "Proposal: every area plan complies" in legend
     assert max(_panels_cover(page, side) for side in (left, right)) < 0.05
     page.screenshot(path=str(tmp_path / "compare-folded.png"))
     for summary in page.locator(".ld-panel > details > summary").all():

@@ -135,10 +135,10 @@ def comparison_map(plan_a, plan_b, *, scorecard_a=None, scorecard_b=None, rules=
     said = change_text(plan_a, plan_b, change)
     extra = pd.DataFrame({"Change A \u2192 B": said.where(said != "", "none")})
 
-    dual = DualMap(location=None, layout="horizontal", tiles=None, control_scale=True)
+    dual = DualMap(location=None, layout="horizontal", tiles=None, control_scale=True, zoom_snap=0.25)
     add_css(dual.m1.get_root())
     sides = ((dual.m1, plan_a, scorecard_a, colours_a, title_a, None),
-             (dual.m2, plan_b, scorecard_b, colours_b, title_b, f"Changed from {title_a}"))
+             (dual.m2, plan_b, scorecard_b, colours_b, title_b, f"Moved from {title_a}"))
     tables = {title: plan_table(plan, card) for _, plan, card, _, title, _ in sides}
     for fmap, plan, card, colours, title, change_label in sides:
         add_basemap(fmap)
@@ -175,7 +175,8 @@ def _add_changed_layer(fmap, geometry: DisplayGeometry, change: pd.Series) -> No
     colours = {"moved": MOVED, "merged": STATUS_QUO}
     folium.GeoJson(
         feature_collection(geometry.polygons.reindex(changed.index), changed.to_frame()),
-        name=f"Municipalities that changed plan ({len(changed)})",
+        name=f"Municipalities moved ({int((changed == 'moved').sum())}) or whose plan merged "
+             f"({int((changed == 'merged').sum())})",
         style_function=lambda f: {"color": colours[f["properties"]["change"]], "weight": 1.2, "fill": True,
                                   "fillColor": f"url(#{ids[f['properties']['change']]})", "fillOpacity": 1.0},
         interactive=False,

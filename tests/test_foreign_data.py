@@ -169,7 +169,9 @@ def test_slivers_and_gaps_are_closed_by_the_tolerance_and_never_silent(tmp_path,
     card = json.loads((tmp_path / "o" / "scorecard.json").read_text())
     assert len(card["summary"]["bridges"]) == n
     assert sum(p["bridges"] for p in card["plans"]) == sum(b["plan_id"] is not None for b in card["summary"]["bridges"])
-    assert f"Bridges: joins without a shared boundary ({n})" in (tmp_path / "o" / "map.html").read_text()
+    page = (tmp_path / "o" / "map.html").read_text()
+    assert f"Bridges: joins without a shared boundary ({n})" in page
+    assert "<title>Proposal (scratch mode)</title>" in page  # the page says what it is, not "Area plans"
 
 
 def test_queen_is_a_shared_point_not_an_overlap():

@@ -260,6 +260,12 @@ def test_map_and_compare_commands(lombardy, tmp_path, capsys):
     within = ["--cache-dir", str(tmp_path / "cache"), "--within-status-quo"]
     assert main(["compare", str(sq), str(plan), "-o", str(tmp_path / "w.html"), *within]) == 0
     assert "<title>lodi_province vs lodi_lma</title>" in (tmp_path / "w.html").read_text()
+    # propose's plan.csv is named after its folder, the run's name
+    run = tmp_path / "lodi_run"
+    run.mkdir()
+    (run / "plan.csv").write_text(plan.read_text())
+    assert main(["compare", str(sq), str(run / "plan.csv"), "-o", str(tmp_path / "r.html"), *cache]) == 0
+    assert "<title>lodi_province vs lodi_run</title>" in (tmp_path / "r.html").read_text()
     # a partial B: --within-status-quo keeps to A's municipalities, so the fix says which file goes first
     whole = tmp_path / "whole.csv"
     lombardy.municipalities["province"].rename("plan_id").rename_axis("municipality_code").to_csv(whole)

@@ -224,7 +224,7 @@ def test_comparison_has_two_synced_maps_with_changes_marked(open_html, tiny, tmp
     for summary in page.locator(".ld-panel > details > summary").all():
         summary.click()
     panels = page.locator(".ld-panel").all_inner_texts()
-    assert any("Proposal" in p and "Changed from Status quo" in p and "2 municipalities, 20,000 people" in p
+    assert any("Proposal" in p and "Moved from Status quo" in p and "2 municipalities, 20,000 people" in p
                for p in panels)
     assert all("Ties counted" in p for p in panels if "Area plans" in p)  # both say which ties
     assert max(_panels_cover(page, side) for side in (left, right)) < 0.45  # open, they still leave most

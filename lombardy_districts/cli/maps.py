@@ -87,7 +87,7 @@ def run_map(args: argparse.Namespace) -> int:
     inputs = _load(args, {"plan": args.plan, "status_quo": args.status_quo})
     plans = inputs.plans
     path = write_plan_map(plans["plan"], None, args.output, rules=inputs.rules, status_quo=plans.get("status_quo"),
-                          collaboration=inputs.collaboration, title=args.title or Path(args.plan).stem,
+                          collaboration=inputs.collaboration, title=args.title or _title(args.plan),
                           tolerance_m=args.tolerance)
     print(f"map of {len(plans['plan'])} area plans written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
@@ -95,6 +95,12 @@ def run_map(args: argparse.Namespace) -> int:
 
 COMPARE_HINT = ("(give the plan listing fewer municipalities as A, with --within-status-quo, or compare a part "
                 "both cover with --province or --select)")
+
+
+def _title(path: str) -> str:
+    """A plan's label from its file: its name, or for propose's ``plan.csv`` its folder's (``out/lombardy``)."""
+    file = Path(path)
+    return file.parent.name if file.stem == "plan" and file.parent.name else file.stem
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -109,7 +115,7 @@ def run_compare(args: argparse.Namespace) -> int:
         raise InputError([p.replace(WITHIN_HINT, COMPARE_HINT) if p.startswith(f"{args.plan_b}:") else p
                           for p in exc.problems]) from None
     plans = {**inputs.plans, "plan_a": inputs.plans[first]}
-    titles = (args.title_a or Path(args.plan_a).stem, args.title_b or Path(args.plan_b).stem)
+    titles = (args.title_a or _title(args.plan_a), args.title_b or _title(args.plan_b))
     if titles[0] == titles[1]:
         titles = (f"A: {titles[0]}", f"B: {titles[1]}")
     path = write_comparison(plans["plan_a"], plans["plan_b"], args.output, rules=inputs.rules,

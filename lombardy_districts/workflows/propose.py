@@ -108,8 +108,10 @@ class Proposal:
 
         problem, written = self.problem, {}
         status_quo = problem.status_quo
+        title = f"Proposal ({problem.mode} mode)"  # the page's name and its headline's title
         written["map"] = out.write("map.html", lambda p: write_plan_map(
-            plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration))
+            plan, card, p, rules=problem.rules, status_quo=status_quo, collaboration=problem.collaboration,
+            title=title))
         if status_quo is not None:
             written["compare"] = out.write("compare.html", lambda p: write_comparison(
                 status_quo, plan, p, scorecard_b=card, rules=problem.rules,

@@ -36,6 +36,10 @@ PALETTE = (
 )
 
 
+TIE_LINES = (("", "solid"), ("6 4", "dashed"), ("1 4", "dotted"), ("8 3 1 3", "dash-dot"))
+"""How the ties of each kind (in name order) are drawn: SVG dashes, and in words; two layers on at once read apart."""
+
+
 def plan_adjacency(plan) -> nx.Graph:
     """Graph whose nodes are the plan ids and whose edges join plans that touch or look as if they do.
 

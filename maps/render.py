@@ -22,6 +22,7 @@ scorecard, which the map never changes.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 
@@ -53,7 +54,7 @@ from ._elements import (
     percent,
     swatch,
 )
-from .colouring import colour_plans
+from .colouring import TIE_LINES, colour_plans
 from .display import DEFAULT_TOLERANCE_M, DisplayGeometry, feature_collection
 from .offline import write_offline
 
@@ -203,12 +204,16 @@ def add_status_quo_layer(fmap, status_quo, geometry: DisplayGeometry) -> None:
 
 
 def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometry) -> None:
-    """One layer per collaboration kind: lines between municipalities, grey when kept, red when cut."""
+    """One layer per collaboration kind: lines between municipalities, grey when kept, red when cut.
+
+    Each kind has its own dashes (``TIE_LINES``).
+    """
     points = geometry.points
     assignment = plan.assignment
     edges = collaboration.edges
     edges = edges[edges["code_a"].isin(points.index) & edges["code_b"].isin(points.index)]
-    for kind, group in sorted(edges.groupby("kind"), key=lambda kv: str(kv[0])):
+    kinds = sorted(edges.groupby("kind"), key=lambda kv: str(kv[0]))
+    for (kind, group), (dash, drawn) in zip(kinds, itertools.cycle(TIE_LINES)):
         kept_mask = (assignment.reindex(group["code_a"]).values == assignment.reindex(group["code_b"]).values)
         features = []
         for label, mask in (("kept", kept_mask), ("cut", ~kept_mask)):
@@ -222,9 +227,10 @@ def add_collaboration_layers(fmap, plan, collaboration, geometry: DisplayGeometr
         folium.GeoJson(
             feature_collection(gpd.GeoSeries(series)),
             name=f"Collaboration: {esc(KIND_LABELS.get(kind, kind))} ({number(len(group))} ties, "
-                 f"{number((~kept_mask).sum())} cut)",
-            style_function=lambda f: ({"color": "#444444", "weight": 1.2, "opacity": 0.7} if f["id"] == "kept"
-                                      else {"color": RED, "weight": 1.8, "opacity": 0.9}),
+                 f"{number((~kept_mask).sum())} cut; {drawn} lines)",
+            style_function=lambda f, dash=dash: (
+                {"color": "#444444", "weight": 1.2, "opacity": 0.7, "dashArray": dash} if f["id"] == "kept"
+                else {"color": RED, "weight": 1.8, "opacity": 0.9, "dashArray": dash}),
             interactive=False, show=False,
         ).add_to(fmap)
 

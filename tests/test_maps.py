@@ -172,7 +172,7 @@ def test_plan_map_is_standalone_html_with_every_part(tiny, tmp_path):
                          collaboration=tiny_collaboration(), title="Tiny <test>")
     html = out.read_text()
     assert not [s for s in LOCAL if s in html]
-    for text in ("Status quo area plans", "Collaboration: same union of municipalities (2 ties, 2 cut)",
+    for text in ("Status quo area plans", "Collaboration: same union of municipalities (2 ties, 2 cut; dashed lines)",
                  "Collaboration: consortium", "Mountain municipalities", "<title>Tiny &lt;test&gt;</title>",
                  "North-east", "Population floor"):
         assert text in html, text
@@ -290,5 +290,5 @@ def test_a_map_shows_the_shipped_union_ties_as_their_own_layer(lombardy, tmp_pat
     part = lombardy.subset(["017149", "019085", "017004", "019079"])
     plan = Plan(part, part.municipalities["province"])
     html = write_plan_map(plan, None, tmp_path / "map.html").read_text()
-    assert "Collaboration: same union of municipalities (1 ties, 1 cut)" in html
+    assert "Collaboration: same union of municipalities (1 ties, 1 cut; " in html
     assert "Unions of municipalities split" in html and "... by kind of tie" in html

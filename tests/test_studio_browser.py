@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import networkx as nx
 import pytest
 
+from lombardy_districts.maps.colouring import TIE_LINES
 from lombardy_districts.model.options import DataOptions, Selection, SolverOptions
 from lombardy_districts.model.plan import across
 from lombardy_districts.model.scorecard import evaluate
@@ -316,6 +317,16 @@ def test_the_scorecard_opens_with_the_headline_evaluate_prints(studio_page):
     assert shown[2].startswith(f"{name} (") and shown[2].endswith(f"moves from {HOSTILE} to North Lecco.")
     assert page.locator("#headline-words img").count() == 0 and page.evaluate("document.body.dataset.owned") is None
     assert opened.console_errors == []
+
+
+def test_each_kind_of_tie_has_its_own_lines_as_on_the_maps(studio_page):
+    page = studio_page[1]().page
+    page.locator("#map .leaflet-control-layers").hover()
+    listed = page.locator("#map .leaflet-control-layers").inner_text()
+    kinds, drawn = page.evaluate("() => [window.ldStudio.territory().kinds, window.ldStudio.territory().tie_lines]")
+    assert len(kinds) >= 2 and len({d[0] for d in drawn}) == len(kinds)  # two layers on at once read apart
+    assert [d[1] for d in drawn] == [TIE_LINES[k][1] for k in range(len(kinds))]
+    assert f"({drawn[1][1]} lines, grey kept, red cut)" in listed
 
 
 def test_the_plan_card_says_a_crossing_as_the_scorecard_does(studio_page):

@@ -13,6 +13,7 @@ import logging
 import numpy as np
 import shapely
 
+from lombardy_districts.maps.colouring import TIE_LINES
 from lombardy_districts.maps.display import DEFAULT_TOLERANCE_M, DisplayGeometry
 from lombardy_districts.model.collaboration import Collaboration
 from lombardy_districts.model.plan import Plan
@@ -63,6 +64,7 @@ def territory_payload(territory: Territory, collaboration: Collaboration, status
         "edges": edges,
         "kinds": kinds,
         "kind_labels": [KIND_LABELS.get(k, k.replace("_", " ")) for k in kinds],
+        "tie_lines": [TIE_LINES[k % len(TIE_LINES)] for k in range(len(kinds))],  # as the maps draw them
         "ties": [[index[x], index[y], kinds.index(str(k))] for x, y, k in
                  zip(ties["code_a"], ties["code_b"], ties["kind"])],
         "status_quo": None if status_quo is None else [str(status_quo.assignment[c]) for c in codes],

@@ -182,7 +182,8 @@
       if (!map.hasLayer(group)) { return; }
       group.eachLayer((line) => {
         const cut = state.assignment[line.ldTie[0]] !== state.assignment[line.ldTie[1]];
-        line.setStyle(cut ? {color: RED, weight: 1.8, opacity: 0.9} : {color: "#444", weight: 1.1, opacity: 0.7});
+        const dashArray = T.tie_lines[T.kinds.indexOf(kind)][0];  // each kind its own dashes, as on the maps
+        line.setStyle(cut ? {color: RED, weight: 1.8, opacity: 0.9, dashArray} : {color: "#444", weight: 1.1, opacity: 0.7, dashArray});
       });
     });
   }
@@ -249,7 +250,7 @@
         group.addLayer(line);
       });
       tieGroups[kind] = group;
-      overlays["Collaboration: " + T.kind_labels[k] + " (grey kept, red cut)"] = group;
+      overlays["Collaboration: " + T.kind_labels[k] + " (" + T.tie_lines[k][1] + " lines, grey kept, red cut)"] = group;
     });
     layerLists = overlays;
     legendControl = legend().addTo(map);

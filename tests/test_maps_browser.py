@@ -303,4 +303,8 @@ def test_frontier_page_works_offline(open_html, tiny, tmp_path):
     page = opened.page
     assert page.locator("svg.ld-chart circle").count() == 2
     assert "Trade-off frontier" in page.locator("h1").inner_text()
+    # each row links to its plan; headings in words; the method without docstring marks
+    link = page.get_by_role("link", name="plan.csv").first
+    assert (tmp_path / link.get_attribute("href")).is_file()
+    assert page.locator("th", has_text="collaboration retained").count() == 1 and "``" not in page.content()
     assert opened.console_errors == [] and opened.blocked == []

@@ -450,14 +450,19 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
                     collaboration=problem.collaboration if problem else None))
                 links[p.plans] = f"k{p.plans}/map.html"
         table["plan_file"] = [f"k{p.plans}/plan.csv" for p in points]
-        page = frontier_page(points, links, stopped_by)
+        page = frontier_page(points, links, stopped_by, files=True)
         written = {"html": out.write("frontier.html", lambda path: path.write_text(page, encoding="utf-8")),
                    "csv": out.write("frontier.csv", lambda path: table.to_csv(path, index=False))}
     return written
 
 
-def frontier_page(points: list[FrontierPoint], links: dict | None = None, stopped_by: str | None = None) -> str:
-    """The frontier as a standalone HTML page: chart(s) a planner can read, then the table."""
+def frontier_page(points: list[FrontierPoint], links: dict | None = None, stopped_by: str | None = None,
+                  files: bool = False) -> str:
+    """The frontier as a standalone HTML page: chart(s) a planner can read, then the table.
+
+    With ``files`` (the page written beside the points' folders), each row links to its ``k<N>/plan.csv``
+    and, where ``links`` has it, its map.
+    """
     from lombardy_districts.maps.chart import tradeoff_svg  # the maps package, as above
 
     links = links or {}
@@ -475,12 +480,12 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None, stoppe
               "href": links.get(p.plans)} for p in points],
             y_label="municipalities moved", y_percent=False, line=True,
             title="municipalities moved against number of area plans"))
-    shown = table.copy()
-    if "collaboration_retained" in shown.columns:
-        shown["collaboration_retained"] = shown["collaboration_retained"].map(_pct)
-    if "effective_plans" in shown.columns:
-        shown["effective_plans"] = shown["effective_plans"].map(lambda v: f"{v:.1f}")
-    method = html.escape(__doc__.split("How it is built:")[1].split("Every point")[0])
+    shown = _readable(table)
+    if files:  # the plan of each point, a click away
+        shown["plan"] = [f'<a href="k{p.plans}/plan.csv">plan.csv</a>'
+                         + (f' <a href="{html.escape(links[p.plans])}">map</a>' if p.plans in links else "")
+                         for p in points]
+    method = html.escape(__doc__.split("How it is built:")[1].split("Every point")[0].replace("``", ""))
     stopped = "" if stopped_by is None else (
         f"<p><b>The search was stopped early ({html.escape(stopped_by)})</b>: these are the points found "
         f"before it stopped; numbers of plans below {points[-1].plans} were not computed.</p>")
@@ -488,7 +493,8 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None, stoppe
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trade-off frontier</title>"
         "<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
         "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}pre{white-space:pre-wrap;"
-        "max-width:60em}</style></head><body><h1>Trade-off frontier</h1>"
+        "max-width:60em}.wide{overflow-x:auto}svg{max-width:100%;height:auto}</style></head><body>"
+        "<h1>Trade-off frontier</h1>"
         f"{stopped}<p>From {points[0].plans} area plans (the most found that all comply) down to {points[-1].plans}. "
         "Each point is the best compliant plan found with that many area plans for keeping collaboration. "
         "Dark blue points are proved optimal; light blue points are <i>optimal among mergers</i>: found by "
@@ -496,9 +502,27 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None, stoppe
         "keeps more collaboration, but a plan that splits one of its area plans may; orange points are "
         "heuristic (good, not proved best).</p>"
         f"<h2>Collaboration retained</h2>{chart}{moved}<h2>Table</h2>"
-        f"{shown.to_html(index=False, na_rep='', escape=True)}<p>{html.escape(COLUMN_NOTES)}</p>"
+        f"<div class=\"wide\">{shown.to_html(index=False, na_rep='', escape=False)}</div>"
+        f"<p>{html.escape(COLUMN_NOTES)}</p>"
         f"<h2>Method</h2><pre>{method.strip()}</pre></body></html>\n"
     )
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """The frontier table for the page: headings in words, numbers with separators, text escaped."""
+    shown = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        values = table[column]
+        if column == "collaboration_retained":
+            cells = values.map(_pct)
+        elif column == "effective_plans":
+            cells = values.map(lambda v: f"{v:.1f}")
+        elif pd.api.types.is_numeric_dtype(values):
+            cells = values.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        else:
+            cells = values.map(lambda v: "" if pd.isna(v) else html.escape(str(v)))
+        shown[column.replace("_", " ")] = cells
+    return shown
 
 
 def _pct(value) -> str:

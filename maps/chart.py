@@ -66,6 +66,7 @@ def tradeoff_svg(
         return HEIGHT - BOTTOM - (v - y0) / (y1 - y0) * (HEIGHT - TOP - BOTTOM)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="ld-chart" width="{WIDTH}" height="{HEIGHT}" '
+           'style="max-width: 100%; height: auto" '
            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" font-family="system-ui, sans-serif" font-size="12">',
            f"<title>{html.escape(title or f'{y_label} against {x_label}')}</title>"]
     for v in _ticks(x0, x1, whole=True):

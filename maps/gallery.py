@@ -176,6 +176,7 @@ def _page(title: str, rows, columns) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{esc(title)}</h1><p>{len(rows)} proposal(s). Click a column heading to sort.</p>"
+        '<div style="overflow-x: auto">'  # a wide table scrolls in its box, not the page
         f'<table class="ld-gallery"><thead><tr><th>Proposal (map)</th><th>Comparison</th>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table><script>{_SCRIPT}</script></body></html>\n"
+        f"<tbody>{''.join(body)}</tbody></table></div><script>{_SCRIPT}</script></body></html>\n"
     )

@@ -308,3 +308,5 @@ def test_frontier_page_works_offline(open_html, tiny, tmp_path):
     assert (tmp_path / link.get_attribute("href")).is_file()
     assert page.locator("th", has_text="collaboration retained").count() == 1 and "``" not in page.content()
     assert opened.console_errors == [] and opened.blocked == []
+    phone = open_html(page_path, 390, 844).page  # the chart shrinks to the screen (640 px, cut off before)
+    assert phone.evaluate("() => document.querySelector('svg.ld-chart').getBoundingClientRect().right") <= 390

@@ -493,7 +493,7 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None, stoppe
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trade-off frontier</title>"
         "<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
         "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}pre{white-space:pre-wrap;"
-        "max-width:60em}.wide{overflow-x:auto}svg{max-width:100%;height:auto}</style></head><body>"
+        "max-width:60em}.wide{overflow-x:auto}</style></head><body>"
         "<h1>Trade-off frontier</h1>"
         f"{stopped}<p>From {points[0].plans} area plans (the most found that all comply) down to {points[-1].plans}. "
         "Each point is the best compliant plan found with that many area plans for keeping collaboration. "

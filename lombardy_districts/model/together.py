@@ -102,9 +102,11 @@ def together_groups(collaboration: Collaboration, kinds: Sequence[str], codes: I
         shown = [g for k, g in enumerate(inside)
                  if not any(members_of[g] < members_of[h] or (members_of[g] == members_of[h] and j < k)
                             for j, h in enumerate(inside) if h != g)]
-        # one name per union: the lists write the same one with and without a trailing "*" (a footnote mark)
-        plain = {str(name_of[g]).rstrip("* ").casefold(): str(name_of[g]).rstrip("* ") for g in reversed(shown)}
-        names = tuple(dict.fromkeys(plain[str(name_of[g]).rstrip("* ").casefold()] for g in shown))
+        plain: dict[str, str] = {}  # one name per union: the lists write some with a trailing "*" (a footnote mark)
+        for g in shown:
+            name = str(name_of[g]).rstrip("* ")
+            plain.setdefault(name.casefold(), name)
+        names = tuple(plain.values())
         present = sorted(set(edges.loc[edges["code_a"].isin(part), "kind"]))
         out.append(TogetherGroup(tuple(sorted(part)), tuple(present), names))
     if not out:

@@ -450,23 +450,23 @@ def write_frontier(points: list[FrontierPoint], out_dir, *, problem: Problem | N
                     collaboration=problem.collaboration if problem else None))
                 links[p.plans] = f"k{p.plans}/map.html"
         table["plan_file"] = [f"k{p.plans}/plan.csv" for p in points]
-        page = frontier_page(points, links, stopped_by, files=True)
+        page = frontier_page(points, links, stopped_by, table)
         written = {"html": out.write("frontier.html", lambda path: path.write_text(page, encoding="utf-8")),
                    "csv": out.write("frontier.csv", lambda path: table.to_csv(path, index=False))}
     return written
 
 
 def frontier_page(points: list[FrontierPoint], links: dict | None = None, stopped_by: str | None = None,
-                  files: bool = False) -> str:
+                  table: pd.DataFrame | None = None) -> str:
     """The frontier as a standalone HTML page: chart(s) a planner can read, then the table.
 
-    With ``files`` (the page written beside the points' folders), each row links to its ``k<N>/plan.csv``
-    and, where ``links`` has it, its map.
+    ``table`` is ``frontier_table(points)``, made here when not given; with its ``plan_file`` column (the
+    page written beside the points' folders) each row links to its plan and, where ``links`` has it, its map.
     """
     from lombardy_districts.maps.chart import tradeoff_svg  # the maps package, as above
 
     links = links or {}
-    table = frontier_table(points)
+    table = frontier_table(points) if table is None else table
     chart = tradeoff_svg(
         [{"x": p.plans, "y": p.scorecard.summary["collaboration_retained"], "kind": p.proof,
           "href": links.get(p.plans),
@@ -480,11 +480,11 @@ def frontier_page(points: list[FrontierPoint], links: dict | None = None, stoppe
               "href": links.get(p.plans)} for p in points],
             y_label="municipalities moved", y_percent=False, line=True,
             title="municipalities moved against number of area plans"))
-    shown = _readable(table)
-    if files:  # the plan of each point, a click away
-        shown["plan"] = [f'<a href="k{p.plans}/plan.csv">plan.csv</a>'
+    shown = _readable(table.drop(columns="plan_file", errors="ignore"))
+    if "plan_file" in table.columns:  # the plan of each point, a click away
+        shown["plan"] = [f'<a href="{html.escape(file)}">plan.csv</a>'
                          + (f' <a href="{html.escape(links[p.plans])}">map</a>' if p.plans in links else "")
-                         for p in points]
+                         for p, file in zip(points, table["plan_file"])]
     method = html.escape(__doc__.split("How it is built:")[1].split("Every point")[0].replace("``", ""))
     stopped = "" if stopped_by is None else (
         f"<p><b>The search was stopped early ({html.escape(stopped_by)})</b>: these are the points found "

@@ -42,7 +42,7 @@
   const post = (path, body) => call("POST", path, body);
   const get = (path) => call("GET", path);
 
-  const queued = [];  // undo and redo pressed while an edit is on its way: each is done, in order
+  const queued = [];  // edits pressed while one is on its way: each is done, in order
 
   async function edit(op, clearSelection) {
     // the state the server answers, or null; an undo or redo pressed meanwhile waits its turn
@@ -576,10 +576,11 @@
     const people = items.reduce((sum, i) => sum + T.population[i], 0);
     $("sel-count").textContent = items.length + " municipalit" + (items.length === 1 ? "y" : "ies") + ", " + fmt(people) + " people";
     $("sel-names").textContent = items.slice(0, 8).map((i) => T.names[i]).join(", ") + (items.length > 8 ? " and " + (items.length - 8) + " more" : "");
-    planOptions($("move-to"), neighbourPlans(items));
+    const near = neighbourPlans(items);
+    planOptions($("move-to"), near);
     // say so before the click: a municipality locked (itself or its plan) does not move
     const locked = items.every((i) => lockedSet.has(T.codes[i]) || lockedPlans.has(S.assignment[i]));
-    const targets = neighbourPlans(items).filter((p) => !lockedPlans.has(p));
+    const targets = near.filter((p) => !lockedPlans.has(p));
     $("move").disabled = locked || !targets.length;
     $("move").title = locked ? (items.length === 1 ? "locked" : "all locked") + " (itself or its plan): unlock first"
       : (!targets.length ? "no unlocked plan next to the selection to move into" : "");
